@@ -1,0 +1,27 @@
+//! The card's language: APDUs, status words, and the JPKI operations the kiosk needs, generic
+//! over a [`CardTransport`] (the in-process simulated card today, PC/SC tomorrow).
+//!
+//! Owns: command bytes, response parsing, the order of APDUs.
+//! Must not know: the flow's states, the screen, pcsc-lite.
+
+use thiserror::Error;
+
+/// Why a transmit did not produce a response.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TransportError {
+    #[error("the card left the reader's field")]
+    CardRemoved,
+    #[error("the card was reset by another application")]
+    CardReset,
+    #[error("reader failure: {0}")]
+    Reader(String),
+}
+
+/// Sends one command APDU and returns the raw response (data followed by SW1 SW2).
+///
+/// Implementations transmit exactly once: no retries, ever (a retried VERIFY could cost a try).
+pub trait CardTransport {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError>;
+    /// The ATR of the card on the field.
+    fn atr(&self) -> Vec<u8>;
+}

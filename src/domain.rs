@@ -1,0 +1,617 @@
+//! The words of the reception desk: what a patient presents, how identity and eligibility were
+//! verified, what they consented to, what the eligibility system answered, and how the check-in
+//! ended.
+//!
+//! Owns: plain data types shared by the flow and every adapter.
+//! Must not know: SQL, PC/SC, Slint, HTTP, the clock.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+
+/// What the reader found on its field after one tap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Tapped {
+    /// JPKI token `JPKIAPICCTOKEN2`.
+    MyNumberCard,
+    /// JPKI token `JPKIAPGPSETOKEN`: an Android phone carrying the smartphone certificate.
+    AndroidPhone,
+    /// JPKI token `JPKIAPICCTOKEN`: the old Basic Resident Registration card (住基カード).
+    OldResidentCard,
+    /// FeliCa transit or shopping IC card (Suica, PASMO, ...).
+    TransitCard,
+    /// A contactless payment card (answers the EMV payment directory).
+    PaymentCard,
+    /// Answers, but has no JPKI application: an iPhone or another phone or device we cannot read.
+    UnreadableDevice,
+    /// Nothing usable came back: ask for another tap.
+    Mute,
+}
+
+/// What the patient presented, by tap or by declaring a paper document on screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Presented {
+    MyNumberCard,
+    AndroidPhone,
+    /// A phone or contactless device this kiosk cannot read (or any phone, where the facility
+    /// does not read phones).
+    UnreadableDevice,
+    OldResidentCard,
+    TransitCard,
+    PaymentCard,
+    /// 資格確認書.
+    EligibilityCertificate,
+    /// 資格情報のお知らせ together with the My Number card.
+    EligibilityNoticeWithCard,
+    /// An old health insurance card, expired on 2025-12-01.
+    ExpiredInsuranceCard,
+    /// The patient has nothing with them.
+    Nothing,
+}
+
+/// A paper document (or none) the patient declares on the kiosk screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeclaredDocument {
+    EligibilityCertificate,
+    EligibilityNoticeWithCard,
+    ExpiredInsuranceCard,
+    Nothing,
+}
+
+impl DeclaredDocument {
+    pub const ALL: [DeclaredDocument; 4] = [
+        Self::EligibilityCertificate,
+        Self::EligibilityNoticeWithCard,
+        Self::ExpiredInsuranceCard,
+        Self::Nothing,
+    ];
+
+    pub fn presented(self) -> Presented {
+        match self {
+            Self::EligibilityCertificate => Presented::EligibilityCertificate,
+            Self::EligibilityNoticeWithCard => Presented::EligibilityNoticeWithCard,
+            Self::ExpiredInsuranceCard => Presented::ExpiredInsuranceCard,
+            Self::Nothing => Presented::Nothing,
+        }
+    }
+}
+
+/// How the person in front of the kiosk was shown to be the card's holder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityMethod {
+    PinOnCard,
+    PinOnPhone,
+    StaffVisualCheck,
+}
+
+/// How eligibility was confirmed. This is what the usage-rate report counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerificationMethod {
+    CardViaReader,
+    SmartphoneViaReader,
+    PortalScreenCheckedByStaff,
+    NoticeWithCardCheckedByStaff,
+    EligibilityCertificate,
+    ExpiredCardProvisional,
+    SelfDeclarationForm,
+    PastRecord,
+}
+
+impl VerificationMethod {
+    pub const ALL: [VerificationMethod; 8] = [
+        Self::CardViaReader,
+        Self::SmartphoneViaReader,
+        Self::PortalScreenCheckedByStaff,
+        Self::NoticeWithCardCheckedByStaff,
+        Self::EligibilityCertificate,
+        Self::ExpiredCardProvisional,
+        Self::SelfDeclarationForm,
+        Self::PastRecord,
+    ];
+
+    /// The stable name used in JSON, the database and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CardViaReader => "card_via_reader",
+            Self::SmartphoneViaReader => "smartphone_via_reader",
+            Self::PortalScreenCheckedByStaff => "portal_screen_checked_by_staff",
+            Self::NoticeWithCardCheckedByStaff => "notice_with_card_checked_by_staff",
+            Self::EligibilityCertificate => "eligibility_certificate",
+            Self::ExpiredCardProvisional => "expired_card_provisional",
+            Self::SelfDeclarationForm => "self_declaration_form",
+            Self::PastRecord => "past_record",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+}
+
+/// The three information items offered on one screen ("all" or item by item).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentItem {
+    /// 診療・薬剤情報.
+    MedicalAndDrugInfo,
+    /// 手術情報.
+    SurgeryInfo,
+    /// 特定健診等情報.
+    HealthCheckInfo,
+}
+
+impl ConsentItem {
+    pub const ALL: [ConsentItem; 3] = [
+        Self::MedicalAndDrugInfo,
+        Self::SurgeryInfo,
+        Self::HealthCheckInfo,
+    ];
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrescriptionForm {
+    Electronic,
+    Paper,
+}
+
+/// How the three information items were answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentMode {
+    All,
+    ItemByItem,
+}
+
+/// The patient's consent answers. `None` means the question was not asked (facility setting,
+/// or the check-in ended before it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentAnswers {
+    pub mode: Option<ConsentMode>,
+    pub medical_and_drug_info: Option<bool>,
+    pub surgery_info: Option<bool>,
+    pub health_check_info: Option<bool>,
+    /// 限度額適用認定証 / 特定疾病 information.
+    pub high_cost_limit_info: Option<bool>,
+    pub prescription_form: Option<PrescriptionForm>,
+}
+
+impl ConsentAnswers {
+    pub fn item(&self, item: ConsentItem) -> Option<bool> {
+        match item {
+            ConsentItem::MedicalAndDrugInfo => self.medical_and_drug_info,
+            ConsentItem::SurgeryInfo => self.surgery_info,
+            ConsentItem::HealthCheckInfo => self.health_check_info,
+        }
+    }
+
+    pub fn set_item(&mut self, item: ConsentItem, answer: bool) {
+        let slot = match item {
+            ConsentItem::MedicalAndDrugInfo => &mut self.medical_and_drug_info,
+            ConsentItem::SurgeryInfo => &mut self.surgery_info,
+            ConsentItem::HealthCheckInfo => &mut self.health_check_info,
+        };
+        *slot = Some(answer);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// `QualificationValidity` of an eligibility result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Validity {
+    /// 1: valid.
+    Valid,
+    /// 2: invalid.
+    Invalid,
+    /// 3: invalid, but a newer eligibility exists.
+    InvalidNewerExists,
+    /// 4: no matching eligibility.
+    NoEligibility,
+    /// 5: several matches.
+    SeveralMatches,
+}
+
+/// The patient's share of the cost, in percent (10 = 1割, 20 = 2割, 30 = 3割).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct BurdenRatio(pub u8);
+
+impl BurdenRatio {
+    /// "3割" style, as printed on Japanese documents.
+    pub fn wari(self) -> String {
+        if self.0 % 10 == 0 {
+            format!("{}割", self.0 / 10)
+        } else {
+            format!("{}%", self.0)
+        }
+    }
+}
+
+impl fmt::Display for BurdenRatio {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}%", self.0)
+    }
+}
+
+/// Where the burden ratio in a record came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RatioSource {
+    /// Carried by the eligibility result (75+, or the 70–74 elderly recipient certificate).
+    Result,
+    /// Derived from the age at the visit date with the rules table.
+    DerivedFromAge,
+}
+
+/// What an eligibility gateway answers. Carries the birth date only so the flow can derive the
+/// burden ratio; the flow never stores it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EligibilityResult {
+    pub validity: Validity,
+    pub insurer_number: Option<String>,
+    /// 記号.
+    pub symbol: Option<String>,
+    /// 番号.
+    pub number: Option<String>,
+    /// 枝番 (2 digits).
+    pub branch: Option<String>,
+    pub birth_date: Option<Date>,
+    /// The ratio when the result carries one (75+, 70–74).
+    pub burden_ratio: Option<BurdenRatio>,
+    pub valid_from: Option<Date>,
+    pub valid_until: Option<Date>,
+    /// "●" stands in the name: characters the national system cannot represent. Not an error.
+    pub name_contains_black_circle: bool,
+    /// 照会番号: the clinic's own patient number registered against the person.
+    pub reference_number: Option<String>,
+}
+
+/// Whether a name from an eligibility result carries the "●" placeholder.
+pub fn name_contains_black_circle(name: &str) -> bool {
+    name.contains('●')
+}
+
+/// What the kiosk keeps of an eligibility result: no name, no birth date, no address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EligibilitySummary {
+    pub validity: Validity,
+    pub insurer_number: Option<String>,
+    pub symbol: Option<String>,
+    pub number: Option<String>,
+    pub branch: Option<String>,
+    pub burden_ratio: Option<BurdenRatio>,
+    pub burden_ratio_source: Option<RatioSource>,
+    pub valid_from: Option<Date>,
+    pub valid_until: Option<Date>,
+    pub name_contains_black_circle: bool,
+    pub reference_number: Option<String>,
+}
+
+/// Why a person at reception must act.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum HandoffReason {
+    /// A phone the kiosk cannot read: the patient shows Mynaportal's 資格情報画面.
+    ConfirmPortalScreen,
+    /// PIN guard (one try left) or the patient asked: staff compare the card photo by eye.
+    StaffVisualCheck,
+    /// The card's PIN is blocked.
+    CardBlocked,
+    /// The patient declared a paper document (or nothing).
+    PaperDocument,
+    EligibilityInvalid,
+    NoEligibility,
+    SeveralMatches,
+    /// The eligibility gateway failed or did not answer in time.
+    GatewayUnavailable,
+    /// The patient pressed "call staff".
+    PatientCalledStaff,
+}
+
+impl HandoffReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ConfirmPortalScreen => "confirm_portal_screen",
+            Self::StaffVisualCheck => "staff_visual_check",
+            Self::CardBlocked => "card_blocked",
+            Self::PaperDocument => "paper_document",
+            Self::EligibilityInvalid => "eligibility_invalid",
+            Self::NoEligibility => "no_eligibility",
+            Self::SeveralMatches => "several_matches",
+            Self::GatewayUnavailable => "gateway_unavailable",
+            Self::PatientCalledStaff => "patient_called_staff",
+        }
+    }
+
+    pub const ALL: [HandoffReason; 9] = [
+        Self::ConfirmPortalScreen,
+        Self::StaffVisualCheck,
+        Self::CardBlocked,
+        Self::PaperDocument,
+        Self::EligibilityInvalid,
+        Self::NoEligibility,
+        Self::SeveralMatches,
+        Self::GatewayUnavailable,
+        Self::PatientCalledStaff,
+    ];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// One thing staff should do or check for a handoff. The text lives with the views.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ChecklistItem {
+    /// Look at the 資格情報画面 the patient opens in Mynaportal on their phone.
+    CheckPortalEligibilityScreen,
+    /// Copy insurer number, symbol, number and branch from the screen or document.
+    RecordInsuranceNumbers,
+    /// Compare the card's photo with the patient.
+    CompareCardPhoto,
+    /// Check the 資格確認書's validity period.
+    CheckCertificateValidity,
+    /// A person 75+ may show the provisionally issued 資格確認書 (rules: end date).
+    ElderlyCertificateProvisional,
+    /// Query eligibility online by the document's numbers.
+    QueryOnlineByNumbers,
+    /// Provisional handling for expired cards and notices applies (until the rules' end date).
+    ProvisionalHandlingApplies,
+    /// Provisional handling has ended: the expired card alone no longer confirms eligibility.
+    ProvisionalHandlingEnded,
+    /// Returning patient: confirm from past records with an oral check.
+    PastRecordOralCheck,
+    /// First visit: the self-declaration form (被保険者資格申立書).
+    SelfDeclarationForm,
+    /// Charge the normal share, never 10割.
+    ChargeNormalShare,
+    /// Ask the patient to bring the card or 資格確認書 next time.
+    AskForCardNextTime,
+    /// The PIN is locked: reset at the municipal office.
+    PinResetAtMunicipalOffice,
+    /// Several eligibility records matched: choose the right one with the patient.
+    ChooseAmongMatches,
+    /// Eligibility came back invalid: ask for the 資格確認書 or the notice.
+    AskForNewerDocument,
+    /// Not counted toward the My Number usage rate.
+    NotCountedTowardUsageRate,
+    /// Ask the patient what they need.
+    AskWhatTheyNeed,
+}
+
+/// How a check-in ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Outcome {
+    Completed,
+    HandedToStaff { reason: HandoffReason },
+    Cancelled { at: Step },
+    TimedOut { at: Step },
+}
+
+impl Outcome {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Completed => "completed",
+            Self::HandedToStaff { .. } => "handed_to_staff",
+            Self::Cancelled { .. } => "cancelled",
+            Self::TimedOut { .. } => "timed_out",
+        }
+    }
+
+    pub fn handoff_reason(&self) -> Option<HandoffReason> {
+        match self {
+            Self::HandedToStaff { reason } => Some(*reason),
+            _ => None,
+        }
+    }
+}
+
+/// Where in the check-in the patient was; used to record where a timeout or cancel happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Step {
+    Welcome,
+    Reading,
+    WrongCard,
+    TapAgain,
+    PinEntry,
+    Verifying,
+    ConsentChoice,
+    ConsentItem,
+    HighCostLimit,
+    Prescription,
+    Querying,
+    DocumentMenu,
+}
+
+impl Step {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Welcome => "welcome",
+            Self::Reading => "reading",
+            Self::WrongCard => "wrong_card",
+            Self::TapAgain => "tap_again",
+            Self::PinEntry => "pin_entry",
+            Self::Verifying => "verifying",
+            Self::ConsentChoice => "consent_choice",
+            Self::ConsentItem => "consent_item",
+            Self::HighCostLimit => "high_cost_limit",
+            Self::Prescription => "prescription",
+            Self::Querying => "querying",
+            Self::DocumentMenu => "document_menu",
+        }
+    }
+}
+
+/// Everything the kiosk records about one check-in. The minimum: no name, no birth date, no
+/// PIN, no Individual Number, no certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckInRecord {
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub finished_at: OffsetDateTime,
+    /// The visit date in Japan (JST), which all dated rules are read at.
+    pub visit_date: Date,
+    pub presented: Option<Presented>,
+    pub identity: Option<IdentityMethod>,
+    /// `None` while staff have still to decide (paper documents, invalid eligibility, ...).
+    pub verification: Option<VerificationMethod>,
+    pub counts_toward_usage_rate: bool,
+    pub consent: ConsentAnswers,
+    pub eligibility: Option<EligibilitySummary>,
+    pub outcome: Outcome,
+    pub checklist: Vec<ChecklistItem>,
+    /// Wrong PINs entered at this kiosk during this check-in (never the PIN itself).
+    pub wrong_pin_entries: u8,
+}
+
+/// What staff recorded when they resolved a handoff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandoffResolution {
+    pub verification: VerificationMethod,
+    pub identity: Option<IdentityMethod>,
+    /// What staff confirmed, in their words (e.g. "portal screen: 協会けんぽ, 3割").
+    pub note: String,
+    /// Who resolved it (staff login name).
+    pub staff: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub resolved_at: OffsetDateTime,
+}
+
+/// A short number the patient is shown and staff call out (受付番号).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ReceptionNumber(pub u32);
+
+impl fmt::Display for ReceptionNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A check-in as the store holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredCheckIn {
+    pub id: i64,
+    pub reception_number: Option<ReceptionNumber>,
+    #[serde(flatten)]
+    pub record: CheckInRecord,
+    pub resolution: Option<HandoffResolution>,
+}
+
+/// A 4-digit PIN typed on the kiosk. Never printed, never stored; wiped when dropped.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Pin([u8; 4]);
+
+impl Pin {
+    /// Accepts exactly four ASCII digits.
+    pub fn parse(s: &str) -> Option<Pin> {
+        let bytes = s.as_bytes();
+        if bytes.len() != 4 || !bytes.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        Some(Pin([bytes[0], bytes[1], bytes[2], bytes[3]]))
+    }
+
+    /// The ASCII digits, for the VERIFY command's data field only.
+    pub fn ascii(&self) -> &[u8; 4] {
+        &self.0
+    }
+}
+
+impl Drop for Pin {
+    fn drop(&mut self) {
+        // Best effort without unsafe: overwrite before the memory is released.
+        self.0 = [0; 4];
+        std::hint::black_box(&self.0);
+    }
+}
+
+impl fmt::Debug for Pin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Pin(****)")
+    }
+}
+
+/// A certificate read from a card (DER). Held in memory only for the eligibility query.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Certificate(pub Vec<u8>);
+
+impl fmt::Debug for Certificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Certificate({} bytes)", self.0.len())
+    }
+}
+
+/// A fresh random challenge from the eligibility gateway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge(pub Vec<u8>);
+
+/// The card's signature over the challenge, made with its user-authentication key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Signature(pub Vec<u8>);
+
+impl fmt::Debug for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Signature({} bytes)", self.0.len())
+    }
+}
+
+/// Proof that a PIN-verified card is present: its certificate and its signature over a
+/// gateway challenge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardProof {
+    pub certificate: Certificate,
+    pub challenge: Challenge,
+    pub signature: Signature,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pin_accepts_only_four_digits() {
+        assert!(Pin::parse("1234").is_some());
+        for bad in ["", "123", "12345", "12a4", "１２３４", " 123"] {
+            assert!(Pin::parse(bad).is_none(), "{bad:?}");
+        }
+        assert_eq!(format!("{:?}", Pin::parse("1234").unwrap()), "Pin(****)");
+    }
+
+    #[test]
+    fn burden_ratio_reads_in_wari() {
+        assert_eq!(BurdenRatio(30).wari(), "3割");
+        assert_eq!(BurdenRatio(10).wari(), "1割");
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for m in VerificationMethod::ALL {
+            assert_eq!(VerificationMethod::parse(m.as_str()), Some(m));
+            assert_eq!(serde_json::to_value(m).unwrap(), m.as_str());
+        }
+        for r in HandoffReason::ALL {
+            assert_eq!(HandoffReason::parse(r.as_str()), Some(r));
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        }
+    }
+}

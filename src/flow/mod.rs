@@ -1,0 +1,2 @@
+//! The check-in flow.
+pub mod ports;

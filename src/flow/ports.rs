@@ -1,0 +1,124 @@
+//! What the flow asks of the outside world, and what the outside world answers.
+//!
+//! Adapters (reader, gateway, store, UI) import these types; the flow imports no adapter.
+//! Every request carries a [`Ticket`]; an answer is matched by its ticket, so a late answer to a
+//! request from an abandoned check-in is ignored instead of confusing the next patient.
+
+use crate::domain::{
+    Certificate, Challenge, CheckInRecord, ConsentItem, DeclaredDocument, EligibilityResult, Pin,
+    PrescriptionForm, ReceptionNumber, Signature, Tapped,
+};
+
+/// Identifies one request from the flow to an adapter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Ticket(pub u64);
+
+/// One operation on whatever lies on the reader. Each is one short exchange of APDUs over one
+/// card handle; an operation is never retried by the adapter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReaderOp {
+    /// Find out what was tapped (JPKI token, FeliCa, payment card, unknown device, mute).
+    Identify,
+    /// Ask the card how many PIN tries are left (an empty VERIFY; spends no try).
+    ReadPinTriesLeft,
+    /// Send the PIN once. The flow only asks this when it knows more than one try is left.
+    VerifyPin(Pin),
+    /// Read the user-authentication certificate and sign the challenge with the auth key.
+    Authenticate { challenge: Challenge },
+}
+
+/// The PIN retry counter as the card reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinStatus {
+    TriesLeft(u8),
+    Blocked,
+    /// The card says the PIN is already verified in this card session (an empty VERIFY
+    /// answered `90 00`): the number of tries is unknown.
+    AlreadyVerified,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReaderReply {
+    Identified(Tapped),
+    PinTriesLeft(PinStatus),
+    PinVerified,
+    PinRejected { tries_left: u8 },
+    PinBlocked,
+    Authenticated {
+        certificate: Certificate,
+        signature: Signature,
+    },
+    /// The card left the field (or was reset) before the operation finished.
+    CardGone,
+    /// The card answered something we did not expect. Technician detail, never personal data.
+    Fault(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GatewayOp {
+    RequestChallenge,
+    Query(crate::domain::CardProof),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GatewayReply {
+    Challenge(Challenge),
+    Answered(EligibilityResult),
+    /// Outage, refusal or bad answer. Technician detail, never personal data.
+    Unavailable(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreReply {
+    /// The check-in is durably committed (fsync'd).
+    Committed {
+        check_in_id: i64,
+        reception_number: Option<ReceptionNumber>,
+    },
+    Failed(String),
+}
+
+/// What the patient did on the screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PatientAction {
+    EnterPin(Pin),
+    /// From the PIN pad: "ask staff to check instead".
+    AskStaffToCheck,
+    ConsentAll,
+    ConsentItemByItem,
+    /// Answer for the item currently shown.
+    AnswerConsentItem(ConsentItem, bool),
+    AnswerHighCostLimit(bool),
+    ChoosePrescription(PrescriptionForm),
+    /// "I have paper documents" on the welcome screen.
+    OpenDocumentMenu,
+    DeclareDocument(DeclaredDocument),
+    CallStaff,
+    Cancel,
+    /// "OK" on a final screen.
+    Acknowledge,
+}
+
+/// Everything that can happen to the flow. Time arrives with each input as `now`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// Something entered the reader's field.
+    CardPresent,
+    /// The field is empty again.
+    CardRemoved,
+    Patient(PatientAction),
+    Reader(Ticket, ReaderReply),
+    Gateway(Ticket, GatewayReply),
+    Store(Ticket, StoreReply),
+    /// Nothing happened; lets deadlines pass.
+    Tick,
+}
+
+/// What the flow wants done. Drained with `CheckInFlow::poll`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Reader(Ticket, ReaderOp),
+    Gateway(Ticket, GatewayOp),
+    /// Commit this check-in durably, then answer `Input::Store`.
+    Persist(Ticket, Box<CheckInRecord>),
+}

@@ -1,0 +1,30 @@
+//! The eligibility source behind one trait: the simulator today, real-site adapters later.
+//!
+//! Owns: talking to whatever answers eligibility questions.
+//! Must not know: the flow's states, the screen, the database.
+
+use std::time::Duration;
+
+use thiserror::Error;
+
+use crate::domain::{CardProof, Challenge, EligibilityResult};
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum GatewayError {
+    #[error("eligibility gateway unavailable: {0}")]
+    Unavailable(String),
+    #[error("eligibility gateway refused the card proof: {0}")]
+    ProofRejected(String),
+}
+
+pub trait Gateway: Send {
+    /// A fresh random challenge for the card to sign.
+    fn challenge(&mut self) -> Result<Challenge, GatewayError>;
+    /// Eligibility for the holder of the PIN-verified card that signed the challenge.
+    fn query(&mut self, proof: &CardProof) -> Result<EligibilityResult, GatewayError>;
+    /// How long a simulated gateway pretends to take to answer a query; `None` for real ones.
+    /// Headless check-ins run on virtual time and use this instead of sleeping.
+    fn simulated_latency(&self) -> Option<Duration> {
+        None
+    }
+}

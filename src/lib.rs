@@ -1,0 +1,25 @@
+//! uketsuke: self-check-in kiosk firmware for Japanese clinics.
+//!
+//! # Layout
+//! - [`domain`]: the reception desk's words (what was presented, how it was verified, outcome).
+//! - [`rules`]: the national rules as dated data, and the facility's configuration.
+//! - [`flow`]: the check-in state machine. Pure: no I/O, no clock, no threads.
+//! - [`card`]: APDUs, status words and JPKI operations over a transport; the simulated card.
+//! - [`reader`]: runs the flow's reader operations against a card (simulated; PC/SC later).
+//! - [`pki`]: test certificates and keys for simulated cards; signature checks.
+//! - [`gateway`]: the eligibility source (simulator personas).
+//! - [`store`]: the SQLite actor; the only module that knows SQL.
+//! - [`headless`]: one check-in driven by a patient script, on virtual time.
+//! - [`report`]: the monthly usage-rate report.
+#![forbid(unsafe_code)]
+
+pub mod card;
+pub mod domain;
+pub mod flow;
+pub mod gateway;
+pub mod headless;
+pub mod pki;
+pub mod reader;
+pub mod report;
+pub mod rules;
+pub mod store;
