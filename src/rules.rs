@@ -1,1 +1,423 @@
-//! (being written)
+//! The national rules as dated data, and the facility's own configuration.
+//!
+//! Owns: which verification methods count toward the My Number usage rate and from when, the
+//! provisional-handling end dates, burden-ratio derivation by age, and the facility's choices
+//! (consent items shown, whether phones are read, timeouts).
+//! Must not know: files beyond parsing the text it is given, the clock, the flow's states.
+//!
+//! Rules change by notice, not by release: everything here is loaded from JSON
+//! (`config/rules.json` is embedded as the default) and read at the visit date.
+
+use std::collections::HashSet;
+
+use serde::Deserialize;
+use thiserror::Error;
+use time::{Date, Month, UtcOffset};
+
+use crate::domain::{BurdenRatio, ConsentItem, VerificationMethod};
+
+/// Japan Standard Time. Japan has no daylight saving time.
+pub const JST: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
+    Ok(offset) => offset,
+    Err(_) => panic!("+09:00 is a valid offset"),
+};
+
+/// The rules embedded in the binary.
+pub const DEFAULT_RULES_JSON: &str = include_str!("../config/rules.json");
+
+#[derive(Debug, Error)]
+pub enum RulesError {
+    #[error("{source_name}: not valid rules JSON: {detail}")]
+    Parse { source_name: String, detail: String },
+    #[error("{source_name}: {key}: {detail}")]
+    Invalid {
+        source_name: String,
+        key: String,
+        detail: String,
+    },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UsageRateRule {
+    method: VerificationMethod,
+    counts: bool,
+    #[serde(default)]
+    from: Option<Date>,
+    #[serde(default)]
+    until: Option<Date>,
+    #[serde(default, rename = "note")]
+    _note: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProvisionalHandling {
+    until: Date,
+    #[serde(default, rename = "note")]
+    _note: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ElderlyCertificate {
+    min_age: u8,
+    until: Date,
+    #[serde(default, rename = "note")]
+    _note: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RatioBand {
+    min_age: u8,
+    ratio: u8,
+    #[serde(default, rename = "note")]
+    _note: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RatioTable {
+    from: Date,
+    preschool_ratio: u8,
+    /// Highest `min_age` first; the first band whose `min_age` the patient has reached applies.
+    bands: Vec<RatioBand>,
+    #[serde(default, rename = "note")]
+    _note: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesFile {
+    #[serde(default, rename = "_comment")]
+    _comment: Option<String>,
+    usage_rate: Vec<UsageRateRule>,
+    provisional_handling: ProvisionalHandling,
+    elderly_eligibility_certificate: ElderlyCertificate,
+    burden_ratio: Vec<RatioTable>,
+}
+
+/// The national rules, validated.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    file: RulesFile,
+}
+
+impl Rules {
+    /// The rules embedded in this build.
+    pub fn embedded() -> Rules {
+        // The embedded file is checked by a unit test; failing here is a build defect.
+        Rules::from_json(DEFAULT_RULES_JSON, "embedded config/rules.json")
+            .expect("embedded rules are validated by tests")
+    }
+
+    /// Parses and validates rules; errors name `source_name` and the offending key.
+    pub fn from_json(text: &str, source_name: &str) -> Result<Rules, RulesError> {
+        let file: RulesFile = serde_json::from_str(text).map_err(|e| RulesError::Parse {
+            source_name: source_name.to_owned(),
+            detail: e.to_string(),
+        })?;
+        let invalid = |key: String, detail: String| RulesError::Invalid {
+            source_name: source_name.to_owned(),
+            key,
+            detail,
+        };
+        let covered: HashSet<VerificationMethod> =
+            file.usage_rate.iter().map(|r| r.method).collect();
+        for method in VerificationMethod::ALL {
+            if !covered.contains(&method) {
+                return Err(invalid(
+                    "usage_rate".into(),
+                    format!("no rule for method \"{}\"", method.as_str()),
+                ));
+            }
+        }
+        for (i, rule) in file.usage_rate.iter().enumerate() {
+            if let (Some(from), Some(until)) = (rule.from, rule.until)
+                && from > until
+            {
+                return Err(invalid(
+                    format!("usage_rate[{i}]"),
+                    format!("\"from\" {from} is after \"until\" {until}"),
+                ));
+            }
+        }
+        if file.burden_ratio.is_empty() {
+            return Err(invalid("burden_ratio".into(), "needs at least one table".into()));
+        }
+        for (i, table) in file.burden_ratio.iter().enumerate() {
+            let key = format!("burden_ratio[{i}]");
+            if !valid_ratio(table.preschool_ratio) {
+                return Err(invalid(
+                    format!("{key}.preschool_ratio"),
+                    format!("{} is not a percentage between 0 and 100", table.preschool_ratio),
+                ));
+            }
+            if table.bands.last().map(|b| b.min_age) != Some(0) {
+                return Err(invalid(
+                    format!("{key}.bands"),
+                    "the last band must have min_age 0 so every age has a ratio".into(),
+                ));
+            }
+            for (j, pair) in table.bands.windows(2).enumerate() {
+                if pair[0].min_age <= pair[1].min_age {
+                    return Err(invalid(
+                        format!("{key}.bands[{}]", j + 1),
+                        "bands must be ordered by min_age, highest first".into(),
+                    ));
+                }
+            }
+            for (j, band) in table.bands.iter().enumerate() {
+                if !valid_ratio(band.ratio) {
+                    return Err(invalid(
+                        format!("{key}.bands[{j}].ratio"),
+                        format!("{} is not a percentage between 0 and 100", band.ratio),
+                    ));
+                }
+            }
+        }
+        Ok(Rules { file })
+    }
+
+    /// Whether a check-in verified this way on `visit_date` counts toward the My Number usage
+    /// rate. The first rule whose dates cover the visit date decides; none means no.
+    pub fn counts_toward_usage_rate(&self, method: VerificationMethod, visit_date: Date) -> bool {
+        self.file
+            .usage_rate
+            .iter()
+            .find(|r| {
+                r.method == method
+                    && r.from.is_none_or(|from| from <= visit_date)
+                    && r.until.is_none_or(|until| visit_date <= until)
+            })
+            .is_some_and(|r| r.counts)
+    }
+
+    /// Whether expired insurance cards and the notice alone are still accepted provisionally.
+    pub fn provisional_handling_applies(&self, visit_date: Date) -> bool {
+        visit_date <= self.file.provisional_handling.until
+    }
+
+    pub fn provisional_handling_until(&self) -> Date {
+        self.file.provisional_handling.until
+    }
+
+    /// Whether the blanket 資格確認書 for people of `min_age`+ is still in force.
+    pub fn elderly_certificate_applies(&self, visit_date: Date) -> bool {
+        visit_date <= self.file.elderly_eligibility_certificate.until
+    }
+
+    pub fn elderly_certificate_min_age(&self) -> u8 {
+        self.file.elderly_eligibility_certificate.min_age
+    }
+
+    /// The burden ratio for a person born on `birth_date`, at `visit_date`, from the table in
+    /// force that day. The eligibility result overrides this when it carries a ratio.
+    pub fn burden_ratio_by_age(&self, birth_date: Date, visit_date: Date) -> Option<BurdenRatio> {
+        let table = self
+            .file
+            .burden_ratio
+            .iter()
+            .filter(|t| t.from <= visit_date)
+            .max_by_key(|t| t.from)?;
+        if visit_date < school_entry_date(birth_date) {
+            return Some(BurdenRatio(table.preschool_ratio));
+        }
+        let age = age_on(birth_date, visit_date)?;
+        table
+            .bands
+            .iter()
+            .find(|b| age >= u32::from(b.min_age))
+            .map(|b| BurdenRatio(b.ratio))
+    }
+}
+
+fn valid_ratio(percent: u8) -> bool {
+    percent <= 100
+}
+
+/// Full years of age on `on` (a person born on 29 February turns a year older on 1 March in
+/// non-leap years, which is what day-by-day comparison gives).
+pub fn age_on(birth_date: Date, on: Date) -> Option<u32> {
+    if on < birth_date {
+        return None;
+    }
+    let mut years = on.year() - birth_date.year();
+    if (on.month() as u8, on.day()) < (birth_date.month() as u8, birth_date.day()) {
+        years -= 1;
+    }
+    u32::try_from(years).ok()
+}
+
+/// 1 April of the school year in which a child starts primary school: children born from
+/// 2 April to 1 April of the next year share a school year (the 1 April birthday belongs to the
+/// earlier year under Japanese age reckoning).
+pub fn school_entry_date(birth_date: Date) -> Date {
+    let born_early = (birth_date.month() as u8, birth_date.day()) <= (4, 1);
+    let entry_year = birth_date.year() + if born_early { 6 } else { 7 };
+    Date::from_calendar_date(entry_year, Month::April, 1).unwrap_or(Date::MAX)
+}
+
+/// How a facility sets up its kiosk. Loaded from JSON; every key optional.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FacilityConfig {
+    /// Whether this kiosk reads Android phones. Off: every phone takes the portal-screen path.
+    pub reads_smartphones: bool,
+    /// The information items shown on the consent screen, in order.
+    pub consent_items: Vec<ConsentItem>,
+    /// Whether the high-cost limit information question is asked.
+    pub asks_high_cost_limit: bool,
+    /// Whether the prescription form (electronic or paper) is asked.
+    pub asks_prescription_form: bool,
+    /// Seconds without a touch or tap at a patient-input screen before the screen is cleared.
+    pub idle_timeout_seconds: u32,
+    /// Seconds to wait for the eligibility gateway before handing over to staff.
+    pub gateway_timeout_seconds: u32,
+    /// Seconds to wait for the card to answer one reader operation.
+    pub reader_timeout_seconds: u32,
+    /// Seconds a final screen (done, handoff) stays before the welcome screen returns.
+    pub final_screen_seconds: u32,
+}
+
+impl Default for FacilityConfig {
+    fn default() -> Self {
+        FacilityConfig {
+            reads_smartphones: true,
+            consent_items: ConsentItem::ALL.to_vec(),
+            asks_high_cost_limit: true,
+            asks_prescription_form: true,
+            idle_timeout_seconds: 90,
+            gateway_timeout_seconds: 15,
+            reader_timeout_seconds: 10,
+            final_screen_seconds: 30,
+        }
+    }
+}
+
+impl FacilityConfig {
+    pub fn from_json(text: &str, source_name: &str) -> Result<FacilityConfig, RulesError> {
+        let config: FacilityConfig = serde_json::from_str(text).map_err(|e| RulesError::Parse {
+            source_name: source_name.to_owned(),
+            detail: e.to_string(),
+        })?;
+        let invalid = |key: &str, detail: &str| RulesError::Invalid {
+            source_name: source_name.to_owned(),
+            key: key.to_owned(),
+            detail: detail.to_owned(),
+        };
+        for (key, value) in [
+            ("idle_timeout_seconds", config.idle_timeout_seconds),
+            ("gateway_timeout_seconds", config.gateway_timeout_seconds),
+            ("reader_timeout_seconds", config.reader_timeout_seconds),
+            ("final_screen_seconds", config.final_screen_seconds),
+        ] {
+            if value == 0 {
+                return Err(invalid(key, "must be at least 1 second"));
+            }
+        }
+        let unique: HashSet<_> = config.consent_items.iter().collect();
+        if unique.len() != config.consent_items.len() {
+            return Err(invalid("consent_items", "an item is listed twice"));
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::date;
+
+    use super::*;
+
+    #[test]
+    fn embedded_rules_are_valid() {
+        Rules::from_json(DEFAULT_RULES_JSON, "embedded").unwrap();
+    }
+
+    #[test]
+    fn usage_rate_counts_card_and_readable_phone_but_not_portal_screen() {
+        let rules = Rules::embedded();
+        let day = date!(2026 - 11 - 21);
+        let table = [
+            (VerificationMethod::CardViaReader, true),
+            (VerificationMethod::SmartphoneViaReader, true),
+            (VerificationMethod::PortalScreenCheckedByStaff, false),
+            (VerificationMethod::NoticeWithCardCheckedByStaff, false),
+            (VerificationMethod::EligibilityCertificate, false),
+            (VerificationMethod::ExpiredCardProvisional, false),
+            (VerificationMethod::SelfDeclarationForm, false),
+            (VerificationMethod::PastRecord, false),
+        ];
+        for (method, counts) in table {
+            assert_eq!(rules.counts_toward_usage_rate(method, day), counts, "{method:?}");
+        }
+    }
+
+    #[test]
+    fn phones_count_from_december_2025() {
+        let rules = Rules::embedded();
+        let m = VerificationMethod::SmartphoneViaReader;
+        assert!(!rules.counts_toward_usage_rate(m, date!(2025 - 11 - 30)));
+        assert!(rules.counts_toward_usage_rate(m, date!(2025 - 12 - 01)));
+    }
+
+    #[test]
+    fn provisional_handling_ends_after_march_2026() {
+        let rules = Rules::embedded();
+        assert!(rules.provisional_handling_applies(date!(2026 - 03 - 31)));
+        assert!(!rules.provisional_handling_applies(date!(2026 - 04 - 01)));
+        assert!(rules.elderly_certificate_applies(date!(2026 - 07 - 31)));
+        assert!(!rules.elderly_certificate_applies(date!(2026 - 08 - 01)));
+    }
+
+    #[test]
+    fn burden_ratio_by_age_at_visit_date() {
+        let rules = Rules::embedded();
+        let visit = date!(2026 - 11 - 21);
+        let table = [
+            (date!(2022 - 05 - 10), 20), // preschool
+            (date!(2020 - 04 - 02), 20), // enters school April 2027
+            (date!(2020 - 04 - 01), 30), // entered school April 2026
+            (date!(1980 - 01 - 01), 30),
+            (date!(1956 - 11 - 22), 30), // 69, turns 70 tomorrow
+            (date!(1956 - 11 - 21), 20), // 70 today
+            (date!(1951 - 11 - 21), 10), // 75 today
+        ];
+        for (born, ratio) in table {
+            assert_eq!(
+                rules.burden_ratio_by_age(born, visit),
+                Some(BurdenRatio(ratio)),
+                "born {born}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_rules_name_the_key() {
+        let text = DEFAULT_RULES_JSON.replace("\"ratio\": 30", "\"ratio\": 130");
+        let err = Rules::from_json(&text, "rules.json").unwrap_err().to_string();
+        assert!(err.contains("rules.json") && err.contains("bands[2].ratio"), "{err}");
+
+        let text = DEFAULT_RULES_JSON.replace("\"method\": \"past_record\"", "\"method\": \"oops\"");
+        let err = Rules::from_json(&text, "rules.json").unwrap_err().to_string();
+        assert!(err.contains("rules.json") && err.contains("oops"), "{err}");
+    }
+
+    #[test]
+    fn facility_config_defaults_and_errors() {
+        let c = FacilityConfig::from_json("{}", "f.json").unwrap();
+        assert_eq!(c, FacilityConfig::default());
+        let c = FacilityConfig::from_json(r#"{"reads_smartphones": false}"#, "f.json").unwrap();
+        assert!(!c.reads_smartphones);
+        let err = FacilityConfig::from_json(r#"{"idle_timeout_seconds": 0}"#, "f.json")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("f.json") && err.contains("idle_timeout_seconds"), "{err}");
+        let err = FacilityConfig::from_json(r#"{"reads_phones": true}"#, "f.json")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("reads_phones"), "{err}");
+    }
+}
