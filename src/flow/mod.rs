@@ -1,2 +1,18 @@
-//! The check-in flow.
+//! The check-in flow: a pure state machine, in the manner of a sans-IO protocol engine.
+//!
+//! Owns: every path a check-in can take, what each check-in records (including the
+//! verification method and whether it counts toward the usage rate, from [`crate::rules`]),
+//! and which screen the patient sees.
+//! Must not know: PC/SC, SQL, Slint, HTTP, threads, the clock. Time arrives with each input.
+//! It imports no adapter; adapters import [`ports`].
+
+mod machine;
 pub mod ports;
+pub mod screen;
+
+pub use machine::{CheckInFlow, visit_date};
+pub use ports::{
+    Command, GatewayOp, GatewayReply, Input, PatientAction, PinStatus, ReaderOp, ReaderReply,
+    StoreReply, Ticket,
+};
+pub use screen::{Credential, Screen, View};

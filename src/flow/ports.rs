@@ -90,6 +90,9 @@ pub enum PatientAction {
     AnswerConsentItem(ConsentItem, bool),
     AnswerHighCostLimit(bool),
     ChoosePrescription(PrescriptionForm),
+    /// On the "wrong card" screen for a payment card: "this is my phone" (a phone's wallet can
+    /// answer like a payment card).
+    ItIsMyPhone,
     /// "I have paper documents" on the welcome screen.
     OpenDocumentMenu,
     DeclareDocument(DeclaredDocument),

@@ -1,0 +1,1108 @@
+//! The check-in state machine.
+//!
+//! `handle(now, Input)` feeds it; `poll()` drains what it wants done; `view()` says what the
+//! patient sees; `next_deadline()` says when it wants to be woken with `Input::Tick`.
+//! It never does I/O, never reads a clock and never blocks, so scenario tests run it on virtual
+//! time, and every adapter is replaceable.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use time::{Date, OffsetDateTime};
+use tracing::{debug, info};
+
+use super::ports::{
+    Command, GatewayOp, GatewayReply, Input, PatientAction, PinStatus, ReaderOp, ReaderReply,
+    StoreReply, Ticket,
+};
+use super::screen::{Credential, Screen, View};
+use crate::domain::{
+    CardProof, Challenge, CheckInRecord, ChecklistItem, ConsentAnswers, ConsentItem, ConsentMode,
+    DeclaredDocument, EligibilityResult, EligibilitySummary, HandoffReason, IdentityMethod, Outcome,
+    Pin, Presented, RatioSource, ReceptionNumber, Step, Tapped, Validity, VerificationMethod,
+};
+use crate::rules::{FacilityConfig, JST, Rules};
+
+/// What lies on the reader, as far as the flow knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Empty,
+    /// Present, not identified in this card session yet.
+    Present,
+    Identified(Tapped),
+}
+
+#[derive(Debug)]
+enum ChallengeState {
+    NotRequested,
+    Waiting(Ticket),
+    Ready(Challenge),
+    Failed,
+}
+
+#[derive(Debug)]
+enum QueryState {
+    NotStarted,
+    Waiting { ticket: Ticket, deadline: OffsetDateTime },
+    Answered(EligibilityResult),
+}
+
+/// Everything known about the patient in front of the kiosk. Dropped whole when the check-in
+/// ends, which is the privacy reset.
+#[derive(Debug)]
+struct Session {
+    started_at: OffsetDateTime,
+    last_activity: OffsetDateTime,
+    presented: Option<Presented>,
+    declared: Option<DeclaredDocument>,
+    credential: Option<Credential>,
+    /// Tries left as read from the card now on the field; forgotten when it leaves.
+    pin_status: Option<PinStatus>,
+    /// Typed but not yet sent (the card was away). Sent at most once, then dropped.
+    pending_pin: Option<Pin>,
+    identity: Option<IdentityMethod>,
+    verification: Option<VerificationMethod>,
+    wrong_pin_entries: u8,
+    last_attempt_wrong: bool,
+    challenge: ChallengeState,
+    query: QueryState,
+    consent: ConsentAnswers,
+}
+
+impl Session {
+    fn new(now: OffsetDateTime) -> Session {
+        Session {
+            started_at: now,
+            last_activity: now,
+            presented: None,
+            declared: None,
+            credential: None,
+            pin_status: None,
+            pending_pin: None,
+            identity: None,
+            verification: None,
+            wrong_pin_entries: 0,
+            last_attempt_wrong: false,
+            challenge: ChallengeState::NotRequested,
+            query: QueryState::NotStarted,
+            consent: ConsentAnswers::default(),
+        }
+    }
+
+    fn tries_left(&self) -> u8 {
+        match self.pin_status {
+            Some(PinStatus::TriesLeft(n)) => n,
+            _ => 0,
+        }
+    }
+}
+
+#[derive(Debug)]
+enum State {
+    Welcome,
+    /// A reader operation is under way.
+    Reader {
+        ticket: Ticket,
+        deadline: OffsetDateTime,
+        op: ReaderStep,
+    },
+    WrongCard(Tapped),
+    NotRead,
+    TapAgain,
+    PinEntry,
+    /// The PIN is verified; the gateway's challenge has not arrived yet.
+    WaitingForChallenge,
+    ConsentChoice,
+    ConsentItem(ConsentItem),
+    HighCostLimit,
+    Prescription,
+    Querying,
+    DocumentMenu,
+    Saving {
+        ticket: Ticket,
+        record: Box<CheckInRecord>,
+    },
+    Final {
+        record: Box<CheckInRecord>,
+        reception_number: Option<ReceptionNumber>,
+        until: OffsetDateTime,
+    },
+    SaveFailed {
+        until: OffsetDateTime,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReaderStep {
+    Identify,
+    ReadTries,
+    Verify,
+    Authenticate,
+}
+
+/// The check-in flow of one kiosk: one patient at a time.
+pub struct CheckInFlow {
+    rules: Rules,
+    facility: FacilityConfig,
+    next_ticket: u64,
+    field: Field,
+    state: State,
+    session: Option<Session>,
+    out: VecDeque<Command>,
+}
+
+impl CheckInFlow {
+    pub fn new(rules: Rules, facility: FacilityConfig) -> CheckInFlow {
+        CheckInFlow {
+            rules,
+            facility,
+            next_ticket: 0,
+            field: Field::Empty,
+            state: State::Welcome,
+            session: None,
+            out: VecDeque::new(),
+        }
+    }
+
+    /// The next thing the flow wants done, if any.
+    pub fn poll(&mut self) -> Option<Command> {
+        self.out.pop_front()
+    }
+
+    /// Whether a check-in is under way (a patient is at the kiosk).
+    pub fn in_session(&self) -> bool {
+        self.session.is_some() || matches!(self.state, State::Saving { .. })
+    }
+
+    /// What the patient sees now.
+    pub fn view(&self) -> View {
+        View {
+            screen: self.screen(),
+            idle_deadline: self.idle_deadline(),
+        }
+    }
+
+    /// When the flow next wants an `Input::Tick`, if it is waiting for time to pass.
+    pub fn next_deadline(&self) -> Option<OffsetDateTime> {
+        let state_deadline = match &self.state {
+            State::Reader { deadline, .. } => Some(*deadline),
+            State::Final { until, .. } | State::SaveFailed { until } => Some(*until),
+            _ => self.idle_deadline(),
+        };
+        let query_deadline = match self.session.as_ref().map(|s| &s.query) {
+            Some(QueryState::Waiting { deadline, .. }) => Some(*deadline),
+            _ => None,
+        };
+        match (state_deadline, query_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    pub fn handle(&mut self, now: OffsetDateTime, input: Input) {
+        // Time first: an input that arrives after a deadline finds the deadline already acted on.
+        self.expire(now);
+        match input {
+            Input::Tick => {}
+            Input::CardPresent => self.on_card_present(now),
+            Input::CardRemoved => self.on_card_removed(now),
+            Input::Patient(action) => self.on_patient(now, action),
+            Input::Reader(ticket, reply) => self.on_reader(now, ticket, reply),
+            Input::Gateway(ticket, reply) => self.on_gateway(now, ticket, reply),
+            Input::Store(ticket, reply) => self.on_store(now, ticket, reply),
+        }
+    }
+
+    // ----- time -----
+
+    fn idle_deadline(&self) -> Option<OffsetDateTime> {
+        if !self.is_input_state() {
+            return None;
+        }
+        let session = self.session.as_ref()?;
+        Some(session.last_activity + secs(self.facility.idle_timeout_seconds))
+    }
+
+    fn is_input_state(&self) -> bool {
+        self.screen().input_step().is_some()
+    }
+
+    fn expire(&mut self, now: OffsetDateTime) {
+        if let Some(Some(deadline)) = self.session.as_ref().map(|s| match &s.query {
+            QueryState::Waiting { deadline, .. } => Some(*deadline),
+            _ => None,
+        }) && now >= deadline
+        {
+            info!("eligibility gateway did not answer in time");
+            self.hand_over(now, HandoffReason::GatewayUnavailable);
+            return;
+        }
+        match &self.state {
+            State::Reader { deadline, .. } if now >= *deadline => {
+                info!("reader operation timed out");
+                self.card_lost(now);
+            }
+            State::Final { until, .. } | State::SaveFailed { until } if now >= *until => {
+                self.to_welcome();
+            }
+            _ => {
+                if let Some(deadline) = self.idle_deadline()
+                    && now >= deadline
+                {
+                    let step = self.screen().input_step().unwrap_or(Step::Welcome);
+                    info!(step = step.as_str(), "idle timeout: clearing the screen");
+                    self.finish(now, Outcome::TimedOut { at: step }, Vec::new());
+                }
+            }
+        }
+    }
+
+    // ----- inputs -----
+
+    fn on_card_present(&mut self, now: OffsetDateTime) {
+        self.field = Field::Present;
+        match self.state {
+            State::Welcome | State::Final { .. } | State::SaveFailed { .. } => {
+                self.to_welcome();
+                self.session = Some(Session::new(now));
+                self.identify(now);
+            }
+            State::WrongCard(_) | State::NotRead | State::TapAgain | State::PinEntry => {
+                self.touch(now);
+                self.identify(now);
+            }
+            State::DocumentMenu => {
+                // The patient found their card after all.
+                self.touch(now);
+                self.identify(now);
+            }
+            _ => {}
+        }
+    }
+
+    fn on_card_removed(&mut self, now: OffsetDateTime) {
+        self.field = Field::Empty;
+        if let Some(session) = self.session.as_mut() {
+            // Tries left belong to the card session that just ended.
+            session.pin_status = None;
+            if matches!(self.state, State::PinEntry | State::WrongCard(_) | State::NotRead) {
+                session.last_activity = now;
+            }
+        }
+        // A reader operation under way will answer CardGone; nothing else to do here.
+    }
+
+    fn on_patient(&mut self, now: OffsetDateTime, action: PatientAction) {
+        use PatientAction as A;
+        match action {
+            A::CallStaff => {
+                if matches!(
+                    self.state,
+                    State::Saving { .. } | State::Final { .. } | State::SaveFailed { .. }
+                ) {
+                    return;
+                }
+                self.session.get_or_insert_with(|| Session::new(now));
+                self.hand_over(now, HandoffReason::PatientCalledStaff);
+                return;
+            }
+            A::Cancel => {
+                if self.session.is_some() && !matches!(self.state, State::Saving { .. }) {
+                    let step = self.current_step();
+                    self.finish(now, Outcome::Cancelled { at: step }, Vec::new());
+                }
+                return;
+            }
+            A::Acknowledge => {
+                if matches!(self.state, State::Final { .. } | State::SaveFailed { .. }) {
+                    self.to_welcome();
+                }
+                return;
+            }
+            _ => {}
+        }
+        match (&self.state, action) {
+            (State::Welcome, A::OpenDocumentMenu) => {
+                self.session = Some(Session::new(now));
+                self.state = State::DocumentMenu;
+            }
+            (State::WrongCard(_) | State::NotRead | State::TapAgain, A::OpenDocumentMenu) => {
+                self.touch(now);
+                self.state = State::DocumentMenu;
+            }
+            (State::DocumentMenu, A::DeclareDocument(document)) => {
+                self.touch(now);
+                self.declare(now, document);
+            }
+            (State::WrongCard(Tapped::PaymentCard), A::ItIsMyPhone) => {
+                self.touch(now);
+                self.portal_screen(now, Presented::UnreadableDevice);
+            }
+            (State::PinEntry, A::EnterPin(pin)) => {
+                self.touch(now);
+                self.pin_entered(now, pin);
+            }
+            (State::PinEntry, A::AskStaffToCheck) => {
+                self.touch(now);
+                self.hand_over(now, HandoffReason::StaffVisualCheck);
+            }
+            (State::ConsentChoice, A::ConsentAll) => {
+                self.touch(now);
+                let items = self.facility.consent_items.clone();
+                if let Some(session) = self.session.as_mut() {
+                    session.consent.mode = Some(ConsentMode::All);
+                    for item in items {
+                        session.consent.set_item(item, true);
+                    }
+                }
+                self.next_consent_step(now);
+            }
+            (State::ConsentChoice, A::ConsentItemByItem) => {
+                self.touch(now);
+                if let Some(session) = self.session.as_mut() {
+                    session.consent.mode = Some(ConsentMode::ItemByItem);
+                }
+                self.next_consent_step(now);
+            }
+            (State::ConsentItem(shown), A::AnswerConsentItem(item, answer)) if *shown == item => {
+                self.touch(now);
+                if let Some(session) = self.session.as_mut() {
+                    session.consent.set_item(item, answer);
+                }
+                self.next_consent_step(now);
+            }
+            (State::HighCostLimit, A::AnswerHighCostLimit(answer)) => {
+                self.touch(now);
+                if let Some(session) = self.session.as_mut() {
+                    session.consent.high_cost_limit_info = Some(answer);
+                }
+                self.next_consent_step(now);
+            }
+            (State::Prescription, A::ChoosePrescription(form)) => {
+                self.touch(now);
+                if let Some(session) = self.session.as_mut() {
+                    session.consent.prescription_form = Some(form);
+                }
+                self.next_consent_step(now);
+            }
+            (state, action) => {
+                debug!(?state, ?action, "patient action ignored in this state");
+            }
+        }
+    }
+
+    fn on_reader(&mut self, now: OffsetDateTime, ticket: Ticket, reply: ReaderReply) {
+        let step = match &self.state {
+            State::Reader {
+                ticket: expected,
+                op,
+                ..
+            } if *expected == ticket => *op,
+            _ => {
+                debug!(?ticket, "late reader answer ignored");
+                return;
+            }
+        };
+        match (step, reply) {
+            (_, ReaderReply::CardGone) => self.card_lost(now),
+            (_, ReaderReply::Fault(detail)) => {
+                info!(%detail, "reader fault");
+                self.card_lost(now);
+            }
+            (ReaderStep::Identify, ReaderReply::Identified(tapped)) => {
+                self.field = Field::Identified(tapped);
+                self.identified(now, tapped);
+            }
+            (ReaderStep::ReadTries, ReaderReply::PinTriesLeft(status)) => {
+                self.tries_read(now, status);
+            }
+            (ReaderStep::Verify, ReaderReply::PinVerified) => self.pin_verified(now),
+            (ReaderStep::Verify, ReaderReply::PinRejected { tries_left }) => {
+                self.pin_rejected(now, tries_left);
+            }
+            (ReaderStep::ReadTries | ReaderStep::Verify, ReaderReply::PinBlocked) => {
+                self.hand_over(now, HandoffReason::CardBlocked);
+            }
+            (
+                ReaderStep::Authenticate,
+                ReaderReply::Authenticated {
+                    certificate,
+                    signature,
+                },
+            ) => self.authenticated(now, certificate, signature),
+            (step, reply) => {
+                info!(?step, ?reply, "reader answered out of turn; asking for another tap");
+                self.card_lost(now);
+            }
+        }
+    }
+
+    fn on_gateway(&mut self, now: OffsetDateTime, ticket: Ticket, reply: GatewayReply) {
+        let Some(session) = self.session.as_mut() else {
+            debug!(?ticket, "gateway answer after the check-in ended: ignored");
+            return;
+        };
+        let is_challenge = matches!(session.challenge, ChallengeState::Waiting(t) if t == ticket);
+        let is_query = matches!(session.query, QueryState::Waiting { ticket: t, .. } if t == ticket);
+        match reply {
+            GatewayReply::Challenge(challenge) if is_challenge => {
+                session.challenge = ChallengeState::Ready(challenge);
+                if matches!(self.state, State::WaitingForChallenge) {
+                    self.authenticate(now);
+                }
+            }
+            GatewayReply::Unavailable(detail) if is_challenge => {
+                info!(%detail, "gateway gave no challenge");
+                session.challenge = ChallengeState::Failed;
+                // Stop before the patient types a PIN for nothing; never interrupt a card
+                // operation under way (its answer decides what the card did).
+                if !matches!(self.state, State::Reader { .. }) {
+                    self.hand_over(now, HandoffReason::GatewayUnavailable);
+                }
+            }
+            GatewayReply::Answered(result) if is_query => self.answered(now, result),
+            GatewayReply::Unavailable(detail) if is_query => {
+                info!(%detail, "eligibility query failed");
+                self.hand_over(now, HandoffReason::GatewayUnavailable);
+            }
+            other => debug!(?ticket, ?other, "gateway answer not expected: ignored"),
+        }
+    }
+
+    fn on_store(&mut self, now: OffsetDateTime, ticket: Ticket, reply: StoreReply) {
+        let State::Saving {
+            ticket: expected, ..
+        } = &self.state
+        else {
+            debug!(?ticket, "store answer not expected: ignored");
+            return;
+        };
+        if *expected != ticket {
+            debug!(?ticket, "store answer for another request: ignored");
+            return;
+        }
+        let State::Saving { record, .. } = std::mem::replace(&mut self.state, State::Welcome)
+        else {
+            unreachable!("matched Saving just above");
+        };
+        let until = now + secs(self.facility.final_screen_seconds);
+        match reply {
+            StoreReply::Committed {
+                check_in_id,
+                reception_number,
+            } => {
+                info!(check_in_id, outcome = record.outcome.as_str(), "check-in recorded");
+                self.state = match record.outcome {
+                    Outcome::TimedOut { .. } | Outcome::Cancelled { .. } => State::Final {
+                        record,
+                        reception_number,
+                        // Nothing personal is shown; go back to welcome soon.
+                        until: now + secs(self.facility.final_screen_seconds.min(5)),
+                    },
+                    _ => State::Final {
+                        record,
+                        reception_number,
+                        until,
+                    },
+                };
+            }
+            StoreReply::Failed(detail) => {
+                tracing::error!(%detail, "check-in could not be recorded");
+                self.state = State::SaveFailed { until };
+            }
+        }
+    }
+
+    // ----- steps -----
+
+    fn touch(&mut self, now: OffsetDateTime) {
+        if let Some(session) = self.session.as_mut() {
+            session.last_activity = now;
+        }
+    }
+
+    fn ticket(&mut self) -> Ticket {
+        self.next_ticket += 1;
+        Ticket(self.next_ticket)
+    }
+
+    fn reader(&mut self, now: OffsetDateTime, step: ReaderStep, op: ReaderOp) {
+        let ticket = self.ticket();
+        self.out.push_back(Command::Reader(ticket, op));
+        self.state = State::Reader {
+            ticket,
+            deadline: now + secs(self.facility.reader_timeout_seconds),
+            op: step,
+        };
+    }
+
+    fn identify(&mut self, now: OffsetDateTime) {
+        self.reader(now, ReaderStep::Identify, ReaderOp::Identify);
+    }
+
+    fn identified(&mut self, now: OffsetDateTime, tapped: Tapped) {
+        let reads_phones = self.facility.reads_smartphones;
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        session.last_activity = now;
+        let credential = match tapped {
+            Tapped::MyNumberCard => Credential::Card,
+            Tapped::AndroidPhone if reads_phones => Credential::Phone,
+            Tapped::AndroidPhone => {
+                return self.portal_screen(now, Presented::AndroidPhone);
+            }
+            Tapped::UnreadableDevice => {
+                return self.portal_screen(now, Presented::UnreadableDevice);
+            }
+            Tapped::OldResidentCard | Tapped::TransitCard | Tapped::PaymentCard => {
+                if session.credential.is_none() {
+                    session.presented = Some(presented_of(tapped));
+                }
+                self.state = State::WrongCard(tapped);
+                return;
+            }
+            Tapped::Mute => {
+                self.state = State::NotRead;
+                return;
+            }
+        };
+        if session.credential != Some(credential) {
+            // Another credential than before: nothing typed for the old one may be sent to it.
+            session.pending_pin = None;
+            session.identity = None;
+        }
+        session.credential = Some(credential);
+        session.presented = Some(presented_of(tapped));
+        if matches!(session.challenge, ChallengeState::NotRequested) {
+            let ticket = self.ticket();
+            self.out
+                .push_back(Command::Gateway(ticket, GatewayOp::RequestChallenge));
+            if let Some(session) = self.session.as_mut() {
+                session.challenge = ChallengeState::Waiting(ticket);
+            }
+        }
+        self.reader(now, ReaderStep::ReadTries, ReaderOp::ReadPinTriesLeft);
+    }
+
+    fn tries_read(&mut self, now: OffsetDateTime, status: PinStatus) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        session.pin_status = Some(status);
+        match status {
+            PinStatus::TriesLeft(n) if n >= 2 => {
+                if let Some(pin) = session.pending_pin.take() {
+                    self.verify(now, pin);
+                } else {
+                    self.enter_pin_entry(now);
+                }
+            }
+            // The PIN guard: with one try left a wrong PIN would lock the card. Never offer it.
+            PinStatus::TriesLeft(1) => self.hand_over(now, HandoffReason::StaffVisualCheck),
+            PinStatus::TriesLeft(_) | PinStatus::Blocked => {
+                self.hand_over(now, HandoffReason::CardBlocked)
+            }
+            PinStatus::AlreadyVerified => {
+                // Cannot happen on a fresh tap; we do not know the tries, so we send nothing.
+                info!("card reports the PIN already verified on a fresh tap; asking for a re-tap");
+                session.pending_pin = None;
+                self.state = State::NotRead;
+            }
+        }
+    }
+
+    fn enter_pin_entry(&mut self, now: OffsetDateTime) {
+        if matches!(
+            self.session.as_ref().map(|s| &s.challenge),
+            Some(ChallengeState::Failed)
+        ) {
+            return self.hand_over(now, HandoffReason::GatewayUnavailable);
+        }
+        self.touch(now);
+        self.state = State::PinEntry;
+    }
+
+    fn pin_entered(&mut self, now: OffsetDateTime, pin: Pin) {
+        let known_tries = self.session.as_ref().map(|s| s.pin_status);
+        match (self.field, known_tries) {
+            (Field::Identified(_), Some(Some(PinStatus::TriesLeft(n)))) if n >= 2 => {
+                self.verify(now, pin);
+            }
+            (Field::Identified(_) | Field::Present, _) => {
+                // Tries unknown for the card now on the field: ask it before any VERIFY.
+                if let Some(session) = self.session.as_mut() {
+                    session.pending_pin = Some(pin);
+                }
+                self.identify(now);
+            }
+            (Field::Empty, _) => {
+                if let Some(session) = self.session.as_mut() {
+                    session.pending_pin = Some(pin);
+                }
+                self.state = State::TapAgain;
+            }
+        }
+    }
+
+    fn verify(&mut self, now: OffsetDateTime, pin: Pin) {
+        // Invariant: only reached with more than one try known for this card session.
+        debug_assert!(self.session.as_ref().is_some_and(|s| s.tries_left() >= 2));
+        self.reader(now, ReaderStep::Verify, ReaderOp::VerifyPin(pin));
+    }
+
+    fn pin_verified(&mut self, now: OffsetDateTime) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        session.identity = Some(match session.credential {
+            Some(Credential::Phone) => IdentityMethod::PinOnPhone,
+            _ => IdentityMethod::PinOnCard,
+        });
+        session.last_attempt_wrong = false;
+        // A right PIN resets the card's counter; re-read it before any later VERIFY.
+        session.pin_status = None;
+        match session.challenge {
+            ChallengeState::Ready(_) => self.authenticate(now),
+            ChallengeState::Failed => self.hand_over(now, HandoffReason::GatewayUnavailable),
+            ChallengeState::Waiting(_) | ChallengeState::NotRequested => {
+                self.state = State::WaitingForChallenge;
+            }
+        }
+    }
+
+    fn pin_rejected(&mut self, now: OffsetDateTime, tries_left: u8) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        session.wrong_pin_entries = session.wrong_pin_entries.saturating_add(1);
+        session.last_attempt_wrong = true;
+        session.pin_status = Some(PinStatus::TriesLeft(tries_left));
+        match tries_left {
+            0 => self.hand_over(now, HandoffReason::CardBlocked),
+            1 => self.hand_over(now, HandoffReason::StaffVisualCheck),
+            _ => self.enter_pin_entry(now),
+        }
+    }
+
+    fn authenticate(&mut self, now: OffsetDateTime) {
+        let Some(challenge) = self.session.as_ref().and_then(|s| match &s.challenge {
+            ChallengeState::Ready(c) => Some(c.clone()),
+            _ => None,
+        }) else {
+            self.state = State::WaitingForChallenge;
+            return;
+        };
+        self.reader(
+            now,
+            ReaderStep::Authenticate,
+            ReaderOp::Authenticate { challenge },
+        );
+    }
+
+    fn authenticated(
+        &mut self,
+        now: OffsetDateTime,
+        certificate: crate::domain::Certificate,
+        signature: crate::domain::Signature,
+    ) {
+        let gateway_timeout = secs(self.facility.gateway_timeout_seconds);
+        let ticket = self.ticket();
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        let ChallengeState::Ready(challenge) =
+            std::mem::replace(&mut session.challenge, ChallengeState::NotRequested)
+        else {
+            return self.card_lost(now);
+        };
+        // The proof goes to the gateway and is not kept: no certificate is ever stored.
+        self.out.push_back(Command::Gateway(
+            ticket,
+            GatewayOp::Query(CardProof {
+                certificate,
+                challenge,
+                signature,
+            }),
+        ));
+        session.query = QueryState::Waiting {
+            ticket,
+            deadline: now + gateway_timeout,
+        };
+        session.last_activity = now;
+        // The card is done: consent is asked while the gateway answers.
+        self.next_consent_step(now);
+    }
+
+    /// Moves to the next unanswered consent question, or on to the result.
+    fn next_consent_step(&mut self, now: OffsetDateTime) {
+        let Some(session) = self.session.as_ref() else {
+            return;
+        };
+        let consent = &session.consent;
+        let items = &self.facility.consent_items;
+        self.state = if !items.is_empty() && consent.mode.is_none() {
+            State::ConsentChoice
+        } else if let Some(item) = items.iter().find(|i| consent.item(**i).is_none()) {
+            State::ConsentItem(*item)
+        } else if self.facility.asks_high_cost_limit && consent.high_cost_limit_info.is_none() {
+            State::HighCostLimit
+        } else if self.facility.asks_prescription_form && consent.prescription_form.is_none() {
+            State::Prescription
+        } else {
+            return self.consent_done(now);
+        };
+    }
+
+    fn consent_done(&mut self, now: OffsetDateTime) {
+        let answered = match self.session.as_ref().map(|s| &s.query) {
+            Some(QueryState::Answered(result)) => Some(result.clone()),
+            _ => None,
+        };
+        match answered {
+            Some(result) => self.complete(now, result),
+            None => self.state = State::Querying,
+        }
+    }
+
+    fn answered(&mut self, now: OffsetDateTime, result: EligibilityResult) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        let via_reader = match session.credential {
+            Some(Credential::Phone) => VerificationMethod::SmartphoneViaReader,
+            _ => VerificationMethod::CardViaReader,
+        };
+        match result.validity {
+            Validity::Valid => {
+                session.query = QueryState::Answered(result.clone());
+                if matches!(self.state, State::Querying) {
+                    self.complete(now, result);
+                }
+            }
+            Validity::SeveralMatches => {
+                session.verification = Some(via_reader);
+                session.query = QueryState::Answered(result);
+                self.hand_over(now, HandoffReason::SeveralMatches);
+            }
+            Validity::Invalid | Validity::InvalidNewerExists => {
+                session.query = QueryState::Answered(result);
+                self.hand_over(now, HandoffReason::EligibilityInvalid);
+            }
+            Validity::NoEligibility => {
+                session.query = QueryState::Answered(result);
+                self.hand_over(now, HandoffReason::NoEligibility);
+            }
+        }
+    }
+
+    fn complete(&mut self, now: OffsetDateTime, result: EligibilityResult) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        session.verification = Some(match session.credential {
+            Some(Credential::Phone) => VerificationMethod::SmartphoneViaReader,
+            _ => VerificationMethod::CardViaReader,
+        });
+        session.query = QueryState::Answered(result);
+        self.finish(now, Outcome::Completed, Vec::new());
+    }
+
+    fn portal_screen(&mut self, now: OffsetDateTime, presented: Presented) {
+        if let Some(session) = self.session.as_mut() {
+            session.presented = Some(presented);
+            session.verification = Some(VerificationMethod::PortalScreenCheckedByStaff);
+        }
+        self.hand_over(now, HandoffReason::ConfirmPortalScreen);
+    }
+
+    fn declare(&mut self, now: OffsetDateTime, document: DeclaredDocument) {
+        let visit_date = visit_date(now);
+        let provisional = self.rules.provisional_handling_applies(visit_date);
+        if let Some(session) = self.session.as_mut() {
+            session.declared = Some(document);
+            session.presented = Some(document.presented());
+            session.verification = match document {
+                DeclaredDocument::EligibilityCertificate => {
+                    Some(VerificationMethod::EligibilityCertificate)
+                }
+                DeclaredDocument::EligibilityNoticeWithCard => {
+                    Some(VerificationMethod::NoticeWithCardCheckedByStaff)
+                }
+                DeclaredDocument::ExpiredInsuranceCard if provisional => {
+                    Some(VerificationMethod::ExpiredCardProvisional)
+                }
+                // Staff decide between past record and the self-declaration form.
+                DeclaredDocument::ExpiredInsuranceCard | DeclaredDocument::Nothing => None,
+            };
+        }
+        self.hand_over(now, HandoffReason::PaperDocument);
+    }
+
+    /// The card left (or the reader failed) during a card operation: ask for another tap,
+    /// keeping what the patient already confirmed.
+    fn card_lost(&mut self, _now: OffsetDateTime) {
+        if let Some(session) = self.session.as_mut() {
+            // A VERIFY that may or may not have reached the card is never sent again.
+            session.pending_pin = None;
+            session.pin_status = None;
+            // The card's security state is gone with its session.
+            if session.identity.is_some() && matches!(session.query, QueryState::NotStarted) {
+                session.identity = None;
+            }
+        }
+        if matches!(self.field, Field::Identified(_)) {
+            self.field = Field::Present;
+        }
+        self.state = State::TapAgain;
+    }
+
+    fn hand_over(&mut self, now: OffsetDateTime, reason: HandoffReason) {
+        let checklist = self.checklist(now, reason);
+        self.finish(now, Outcome::HandedToStaff { reason }, checklist);
+    }
+
+    fn checklist(&self, now: OffsetDateTime, reason: HandoffReason) -> Vec<ChecklistItem> {
+        use ChecklistItem as C;
+        let visit_date = visit_date(now);
+        let declared = self.session.as_ref().and_then(|s| s.declared);
+        match reason {
+            HandoffReason::ConfirmPortalScreen => vec![
+                C::CheckPortalEligibilityScreen,
+                C::RecordInsuranceNumbers,
+                C::ChargeNormalShare,
+                C::NotCountedTowardUsageRate,
+                C::AskForCardNextTime,
+            ],
+            HandoffReason::StaffVisualCheck => vec![C::CompareCardPhoto],
+            HandoffReason::CardBlocked => vec![C::CompareCardPhoto, C::PinResetAtMunicipalOffice],
+            HandoffReason::PaperDocument => match declared {
+                Some(DeclaredDocument::EligibilityCertificate) => {
+                    let mut items = vec![C::CheckCertificateValidity, C::QueryOnlineByNumbers];
+                    if self.rules.elderly_certificate_applies(visit_date) {
+                        items.push(C::ElderlyCertificateProvisional);
+                    }
+                    items.push(C::NotCountedTowardUsageRate);
+                    items
+                }
+                Some(DeclaredDocument::EligibilityNoticeWithCard) => vec![
+                    C::CompareCardPhoto,
+                    C::RecordInsuranceNumbers,
+                    C::NotCountedTowardUsageRate,
+                ],
+                Some(DeclaredDocument::ExpiredInsuranceCard)
+                    if self.rules.provisional_handling_applies(visit_date) =>
+                {
+                    vec![
+                        C::ProvisionalHandlingApplies,
+                        C::QueryOnlineByNumbers,
+                        C::ChargeNormalShare,
+                        C::AskForCardNextTime,
+                    ]
+                }
+                Some(DeclaredDocument::ExpiredInsuranceCard) => vec![
+                    C::ProvisionalHandlingEnded,
+                    C::PastRecordOralCheck,
+                    C::SelfDeclarationForm,
+                    C::ChargeNormalShare,
+                    C::AskForCardNextTime,
+                ],
+                Some(DeclaredDocument::Nothing) | None => vec![
+                    C::PastRecordOralCheck,
+                    C::SelfDeclarationForm,
+                    C::ChargeNormalShare,
+                    C::AskForCardNextTime,
+                ],
+            },
+            HandoffReason::EligibilityInvalid | HandoffReason::NoEligibility => vec![
+                C::AskForNewerDocument,
+                C::PastRecordOralCheck,
+                C::SelfDeclarationForm,
+                C::ChargeNormalShare,
+            ],
+            HandoffReason::SeveralMatches => vec![C::ChooseAmongMatches],
+            HandoffReason::GatewayUnavailable => vec![
+                C::PastRecordOralCheck,
+                C::SelfDeclarationForm,
+                C::ChargeNormalShare,
+            ],
+            HandoffReason::PatientCalledStaff => vec![C::AskWhatTheyNeed],
+        }
+    }
+
+    /// Ends the check-in: builds the record, asks the store to commit it, and forgets the
+    /// patient. The final screen appears only once the store says the record is durable.
+    fn finish(&mut self, now: OffsetDateTime, outcome: Outcome, checklist: Vec<ChecklistItem>) {
+        let Some(session) = self.session.take() else {
+            self.to_welcome();
+            return;
+        };
+        let record = self.record(now, session, outcome, checklist);
+        let ticket = self.ticket();
+        self.out
+            .push_back(Command::Persist(ticket, Box::new(record.clone())));
+        self.state = State::Saving {
+            ticket,
+            record: Box::new(record),
+        };
+    }
+
+    fn record(
+        &self,
+        now: OffsetDateTime,
+        session: Session,
+        outcome: Outcome,
+        checklist: Vec<ChecklistItem>,
+    ) -> CheckInRecord {
+        let visit_date = visit_date(session.started_at);
+        let eligibility = match session.query {
+            QueryState::Answered(result) => Some(self.summary(result, visit_date)),
+            _ => None,
+        };
+        let verification = session.verification;
+        CheckInRecord {
+            started_at: session.started_at,
+            finished_at: now,
+            visit_date,
+            presented: session.presented,
+            identity: session.identity,
+            verification,
+            counts_toward_usage_rate: verification
+                .is_some_and(|m| self.rules.counts_toward_usage_rate(m, visit_date)),
+            consent: session.consent,
+            eligibility,
+            outcome,
+            checklist,
+            wrong_pin_entries: session.wrong_pin_entries,
+        }
+    }
+
+    fn summary(&self, result: EligibilityResult, visit_date: Date) -> EligibilitySummary {
+        let (burden_ratio, burden_ratio_source) = match (result.burden_ratio, result.birth_date) {
+            (Some(ratio), _) => (Some(ratio), Some(RatioSource::Result)),
+            (None, Some(born)) => match self.rules.burden_ratio_by_age(born, visit_date) {
+                Some(ratio) => (Some(ratio), Some(RatioSource::DerivedFromAge)),
+                None => (None, None),
+            },
+            (None, None) => (None, None),
+        };
+        EligibilitySummary {
+            validity: result.validity,
+            insurer_number: result.insurer_number,
+            symbol: result.symbol,
+            number: result.number,
+            branch: result.branch,
+            burden_ratio,
+            burden_ratio_source,
+            valid_from: result.valid_from,
+            valid_until: result.valid_until,
+            name_contains_black_circle: result.name_contains_black_circle,
+            reference_number: result.reference_number,
+        }
+    }
+
+    fn to_welcome(&mut self) {
+        self.session = None;
+        self.state = State::Welcome;
+    }
+
+    fn current_step(&self) -> Step {
+        if let Some(step) = self.screen().input_step() {
+            return step;
+        }
+        match &self.state {
+            State::Reader {
+                op: ReaderStep::Identify,
+                ..
+            } => Step::Reading,
+            State::Reader { .. } | State::WaitingForChallenge => Step::Verifying,
+            State::Querying => Step::Querying,
+            _ => Step::Welcome,
+        }
+    }
+
+    fn screen(&self) -> Screen {
+        let session = self.session.as_ref();
+        match &self.state {
+            State::Welcome => Screen::Welcome,
+            State::Reader {
+                op: ReaderStep::Identify,
+                ..
+            } => Screen::Reading,
+            State::Reader { .. } | State::WaitingForChallenge => Screen::Verifying,
+            State::WrongCard(kind) => Screen::WrongCard { kind: *kind },
+            State::NotRead => Screen::NotRead,
+            State::TapAgain => Screen::TapAgain {
+                pin_kept: session.is_some_and(|s| s.pending_pin.is_some()),
+            },
+            State::PinEntry => Screen::PinEntry {
+                credential: session
+                    .and_then(|s| s.credential)
+                    .unwrap_or(Credential::Card),
+                tries_left: session.map_or(0, Session::tries_left),
+                last_attempt_wrong: session.is_some_and(|s| s.last_attempt_wrong),
+            },
+            State::ConsentChoice => Screen::ConsentChoice {
+                items: self.facility.consent_items.clone(),
+            },
+            State::ConsentItem(item) => {
+                let items = &self.facility.consent_items;
+                Screen::ConsentItem {
+                    item: *item,
+                    position: items.iter().position(|i| i == item).map_or(1, |p| p + 1),
+                    of: items.len(),
+                }
+            }
+            State::HighCostLimit => Screen::HighCostLimit,
+            State::Prescription => Screen::Prescription,
+            State::Querying => Screen::Querying,
+            State::DocumentMenu => Screen::DocumentMenu,
+            State::Saving { .. } => Screen::Saving,
+            State::Final {
+                record,
+                reception_number,
+                ..
+            } => match record.outcome {
+                Outcome::Completed => Screen::Done {
+                    burden_ratio: record.eligibility.as_ref().and_then(|e| e.burden_ratio),
+                    reception_number: *reception_number,
+                },
+                Outcome::HandedToStaff { reason } => Screen::Handoff {
+                    reason,
+                    reception_number: *reception_number,
+                    presented: record.presented,
+                    declared: declared_of(record.presented),
+                },
+                Outcome::Cancelled { .. } => Screen::Cancelled,
+                Outcome::TimedOut { .. } => Screen::TimedOut,
+            },
+            State::SaveFailed { .. } => Screen::SaveFailed,
+        }
+    }
+}
+
+/// The visit date in Japan, which every dated rule is read at.
+pub fn visit_date(at: OffsetDateTime) -> Date {
+    at.to_offset(JST).date()
+}
+
+fn secs(seconds: u32) -> Duration {
+    Duration::from_secs(u64::from(seconds))
+}
+
+fn presented_of(tapped: Tapped) -> Presented {
+    match tapped {
+        Tapped::MyNumberCard => Presented::MyNumberCard,
+        Tapped::AndroidPhone => Presented::AndroidPhone,
+        Tapped::OldResidentCard => Presented::OldResidentCard,
+        Tapped::TransitCard => Presented::TransitCard,
+        Tapped::PaymentCard => Presented::PaymentCard,
+        Tapped::UnreadableDevice | Tapped::Mute => Presented::UnreadableDevice,
+    }
+}
+
+fn declared_of(presented: Option<Presented>) -> Option<DeclaredDocument> {
+    DeclaredDocument::ALL
+        .into_iter()
+        .find(|d| Some(d.presented()) == presented)
+}

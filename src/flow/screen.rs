@@ -1,0 +1,100 @@
+//! What the patient sees, as data. The UI adapter turns a [`View`] into pixels and words; the
+//! flow decides which screen it is.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::domain::{
+    BurdenRatio, ConsentItem, DeclaredDocument, HandoffReason, Presented, ReceptionNumber, Step,
+    Tapped,
+};
+
+/// Which credential's PIN is being asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Credential {
+    /// The My Number card's user-authentication PIN.
+    Card,
+    /// The Android phone's smartphone-certificate PIN.
+    Phone,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "screen")]
+#[non_exhaustive]
+pub enum Screen {
+    /// Tap a card or phone; buttons for paper documents and calling staff.
+    Welcome,
+    /// "Keep it still": the reader is working.
+    Reading,
+    /// A transit card, payment card or old resident card: say what it is and what to tap.
+    WrongCard { kind: Tapped },
+    /// Nothing could be read: tap again.
+    NotRead,
+    /// The card left the reader mid-way: tap again; what was confirmed is kept.
+    TapAgain { pin_kept: bool },
+    PinEntry {
+        credential: Credential,
+        tries_left: u8,
+        last_attempt_wrong: bool,
+    },
+    /// Checking the PIN and signing: keep the card still.
+    Verifying,
+    ConsentChoice { items: Vec<ConsentItem> },
+    ConsentItem {
+        item: ConsentItem,
+        /// 1-based position among the items asked, and how many there are.
+        position: usize,
+        of: usize,
+    },
+    HighCostLimit,
+    Prescription,
+    /// Waiting for the eligibility answer.
+    Querying,
+    /// Which paper document the patient has.
+    DocumentMenu,
+    /// Recording the check-in.
+    Saving,
+    Done {
+        burden_ratio: Option<BurdenRatio>,
+        reception_number: Option<ReceptionNumber>,
+    },
+    Handoff {
+        reason: HandoffReason,
+        reception_number: Option<ReceptionNumber>,
+        presented: Option<Presented>,
+        declared: Option<DeclaredDocument>,
+    },
+    Cancelled,
+    /// The screen was cleared for privacy after nobody touched it.
+    TimedOut,
+    /// The check-in could not be recorded: go to reception.
+    SaveFailed,
+}
+
+impl Screen {
+    /// The step a patient-input screen belongs to; `None` for screens that wait on a machine.
+    pub fn input_step(&self) -> Option<Step> {
+        Some(match self {
+            Screen::WrongCard { .. } | Screen::NotRead => Step::WrongCard,
+            Screen::TapAgain { .. } => Step::TapAgain,
+            Screen::PinEntry { .. } => Step::PinEntry,
+            Screen::ConsentChoice { .. } => Step::ConsentChoice,
+            Screen::ConsentItem { .. } => Step::ConsentItem,
+            Screen::HighCostLimit => Step::HighCostLimit,
+            Screen::Prescription => Step::Prescription,
+            Screen::DocumentMenu => Step::DocumentMenu,
+            _ => return None,
+        })
+    }
+}
+
+/// The screen and, at patient-input screens, when it will be cleared if nobody touches it (the
+/// UI shows a countdown near the end).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct View {
+    #[serde(flatten)]
+    pub screen: Screen,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub idle_deadline: Option<OffsetDateTime>,
+}
