@@ -231,7 +231,7 @@ pub struct BurdenRatio(pub u8);
 impl BurdenRatio {
     /// "3割" style, as printed on Japanese documents.
     pub fn wari(self) -> String {
-        if self.0 % 10 == 0 {
+        if self.0.is_multiple_of(10) {
             format!("{}割", self.0 / 10)
         } else {
             format!("{}%", self.0)

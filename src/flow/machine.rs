@@ -243,7 +243,7 @@ impl CheckInFlow {
                 self.card_lost(now);
             }
             State::Final { until, .. } | State::SaveFailed { until } if now >= *until => {
-                self.to_welcome();
+                self.back_to_welcome();
             }
             _ => {
                 if let Some(deadline) = self.idle_deadline()
@@ -263,7 +263,7 @@ impl CheckInFlow {
         self.field = Field::Present;
         match self.state {
             State::Welcome | State::Final { .. } | State::SaveFailed { .. } => {
-                self.to_welcome();
+                self.back_to_welcome();
                 self.session = Some(Session::new(now));
                 self.identify(now);
             }
@@ -315,7 +315,7 @@ impl CheckInFlow {
             }
             A::Acknowledge => {
                 if matches!(self.state, State::Final { .. } | State::SaveFailed { .. }) {
-                    self.to_welcome();
+                    self.back_to_welcome();
                 }
                 return;
             }
@@ -934,7 +934,7 @@ impl CheckInFlow {
     /// patient. The final screen appears only once the store says the record is durable.
     fn finish(&mut self, now: OffsetDateTime, outcome: Outcome, checklist: Vec<ChecklistItem>) {
         let Some(session) = self.session.take() else {
-            self.to_welcome();
+            self.back_to_welcome();
             return;
         };
         let record = self.record(now, session, outcome, checklist);
@@ -1001,7 +1001,7 @@ impl CheckInFlow {
         }
     }
 
-    fn to_welcome(&mut self) {
+    fn back_to_welcome(&mut self) {
         self.session = None;
         self.state = State::Welcome;
     }
