@@ -144,14 +144,20 @@ impl Rules {
             }
         }
         if file.burden_ratio.is_empty() {
-            return Err(invalid("burden_ratio".into(), "needs at least one table".into()));
+            return Err(invalid(
+                "burden_ratio".into(),
+                "needs at least one table".into(),
+            ));
         }
         for (i, table) in file.burden_ratio.iter().enumerate() {
             let key = format!("burden_ratio[{i}]");
             if !valid_ratio(table.preschool_ratio) {
                 return Err(invalid(
                     format!("{key}.preschool_ratio"),
-                    format!("{} is not a percentage between 0 and 100", table.preschool_ratio),
+                    format!(
+                        "{} is not a percentage between 0 and 100",
+                        table.preschool_ratio
+                    ),
                 ));
             }
             if table.bands.last().map(|b| b.min_age) != Some(0) {
@@ -351,7 +357,11 @@ mod tests {
             (VerificationMethod::PastRecord, false),
         ];
         for (method, counts) in table {
-            assert_eq!(rules.counts_toward_usage_rate(method, day), counts, "{method:?}");
+            assert_eq!(
+                rules.counts_toward_usage_rate(method, day),
+                counts,
+                "{method:?}"
+            );
         }
     }
 
@@ -397,11 +407,19 @@ mod tests {
     #[test]
     fn bad_rules_name_the_key() {
         let text = DEFAULT_RULES_JSON.replace("\"ratio\": 30", "\"ratio\": 130");
-        let err = Rules::from_json(&text, "rules.json").unwrap_err().to_string();
-        assert!(err.contains("rules.json") && err.contains("bands[2].ratio"), "{err}");
+        let err = Rules::from_json(&text, "rules.json")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("rules.json") && err.contains("bands[2].ratio"),
+            "{err}"
+        );
 
-        let text = DEFAULT_RULES_JSON.replace("\"method\": \"past_record\"", "\"method\": \"oops\"");
-        let err = Rules::from_json(&text, "rules.json").unwrap_err().to_string();
+        let text =
+            DEFAULT_RULES_JSON.replace("\"method\": \"past_record\"", "\"method\": \"oops\"");
+        let err = Rules::from_json(&text, "rules.json")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("rules.json") && err.contains("oops"), "{err}");
     }
 
@@ -414,7 +432,10 @@ mod tests {
         let err = FacilityConfig::from_json(r#"{"idle_timeout_seconds": 0}"#, "f.json")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("f.json") && err.contains("idle_timeout_seconds"), "{err}");
+        assert!(
+            err.contains("f.json") && err.contains("idle_timeout_seconds"),
+            "{err}"
+        );
         let err = FacilityConfig::from_json(r#"{"reads_phones": true}"#, "f.json")
             .unwrap_err()
             .to_string();

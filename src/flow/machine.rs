@@ -18,8 +18,9 @@ use super::ports::{
 use super::screen::{Credential, Screen, View};
 use crate::domain::{
     CardProof, Challenge, CheckInRecord, ChecklistItem, ConsentAnswers, ConsentItem, ConsentMode,
-    DeclaredDocument, EligibilityResult, EligibilitySummary, HandoffReason, IdentityMethod, Outcome,
-    Pin, Presented, RatioSource, ReceptionNumber, Step, Tapped, Validity, VerificationMethod,
+    DeclaredDocument, EligibilityResult, EligibilitySummary, HandoffReason, IdentityMethod,
+    Outcome, Pin, Presented, RatioSource, ReceptionNumber, Step, Tapped, Validity,
+    VerificationMethod,
 };
 use crate::rules::{FacilityConfig, JST, Rules};
 
@@ -43,7 +44,10 @@ enum ChallengeState {
 #[derive(Debug)]
 enum QueryState {
     NotStarted,
-    Waiting { ticket: Ticket, deadline: OffsetDateTime },
+    Waiting {
+        ticket: Ticket,
+        deadline: OffsetDateTime,
+    },
     Answered(EligibilityResult),
 }
 
@@ -285,7 +289,10 @@ impl CheckInFlow {
         if let Some(session) = self.session.as_mut() {
             // Tries left belong to the card session that just ended.
             session.pin_status = None;
-            if matches!(self.state, State::PinEntry | State::WrongCard(_) | State::NotRead) {
+            if matches!(
+                self.state,
+                State::PinEntry | State::WrongCard(_) | State::NotRead
+            ) {
                 session.last_activity = now;
             }
         }
@@ -431,7 +438,11 @@ impl CheckInFlow {
                 },
             ) => self.authenticated(now, certificate, signature),
             (step, reply) => {
-                info!(?step, ?reply, "reader answered out of turn; asking for another tap");
+                info!(
+                    ?step,
+                    ?reply,
+                    "reader answered out of turn; asking for another tap"
+                );
                 self.card_lost(now);
             }
         }
@@ -443,7 +454,8 @@ impl CheckInFlow {
             return;
         };
         let is_challenge = matches!(session.challenge, ChallengeState::Waiting(t) if t == ticket);
-        let is_query = matches!(session.query, QueryState::Waiting { ticket: t, .. } if t == ticket);
+        let is_query =
+            matches!(session.query, QueryState::Waiting { ticket: t, .. } if t == ticket);
         match reply {
             GatewayReply::Challenge(challenge) if is_challenge => {
                 session.challenge = ChallengeState::Ready(challenge);
@@ -491,7 +503,11 @@ impl CheckInFlow {
                 check_in_id,
                 reception_number,
             } => {
-                info!(check_in_id, outcome = record.outcome.as_str(), "check-in recorded");
+                info!(
+                    check_in_id,
+                    outcome = record.outcome.as_str(),
+                    "check-in recorded"
+                );
                 self.state = match record.outcome {
                     Outcome::TimedOut { .. } | Outcome::Cancelled { .. } => State::Final {
                         record,

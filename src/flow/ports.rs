@@ -42,7 +42,9 @@ pub enum ReaderReply {
     Identified(Tapped),
     PinTriesLeft(PinStatus),
     PinVerified,
-    PinRejected { tries_left: u8 },
+    PinRejected {
+        tries_left: u8,
+    },
     PinBlocked,
     Authenticated {
         certificate: Certificate,

@@ -28,11 +28,15 @@ pub enum Screen {
     /// "Keep it still": the reader is working.
     Reading,
     /// A transit card, payment card or old resident card: say what it is and what to tap.
-    WrongCard { kind: Tapped },
+    WrongCard {
+        kind: Tapped,
+    },
     /// Nothing could be read: tap again.
     NotRead,
     /// The card left the reader mid-way: tap again; what was confirmed is kept.
-    TapAgain { pin_kept: bool },
+    TapAgain {
+        pin_kept: bool,
+    },
     PinEntry {
         credential: Credential,
         tries_left: u8,
@@ -40,7 +44,9 @@ pub enum Screen {
     },
     /// Checking the PIN and signing: keep the card still.
     Verifying,
-    ConsentChoice { items: Vec<ConsentItem> },
+    ConsentChoice {
+        items: Vec<ConsentItem>,
+    },
     ConsentItem {
         item: ConsentItem,
         /// 1-based position among the items asked, and how many there are.

@@ -1,0 +1,701 @@
+//! Table-driven tests of the check-in flow on a fake clock, with a fake card (a behavioural
+//! model of the JPKI PIN counter, no cryptography), a fake gateway and an in-memory store.
+//! Each row: what is on the reader, what the gateway says, what the patient does, and what must
+//! be recorded.
+
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use time::macros::{date, datetime};
+use uketsuke::domain::{
+    BurdenRatio, CardProof, Certificate, Challenge, CheckInRecord, ChecklistItem, ConsentMode,
+    DeclaredDocument, EligibilityResult, HandoffReason, IdentityMethod, Outcome, Presented,
+    ReceptionNumber, Signature, Step, Tapped, Validity, VerificationMethod,
+};
+use uketsuke::flow::{CheckInFlow, PinStatus, ReaderOp, ReaderReply, StoreReply};
+use uketsuke::gateway::{Gateway, GatewayError};
+use uketsuke::headless::{Driver, PatientScript, ReaderPort, StorePort};
+use uketsuke::rules::{FacilityConfig, Rules};
+
+/// A behavioural card: a PIN counter and a security state, no bytes.
+#[derive(Clone)]
+struct FakeCard {
+    kind: Tapped,
+    pin: &'static str,
+    tries: u8,
+    verified: bool,
+}
+
+struct FakeReader {
+    default: FakeCard,
+    on_field: Option<FakeCard>,
+    /// Operations after which the card is gone (counted over the whole run).
+    remove_after_ops: Option<usize>,
+    ops: usize,
+    verify_count: usize,
+}
+
+impl FakeReader {
+    fn new(card: FakeCard) -> FakeReader {
+        FakeReader {
+            default: card,
+            on_field: None,
+            remove_after_ops: None,
+            ops: 0,
+            verify_count: 0,
+        }
+    }
+}
+
+impl ReaderPort for FakeReader {
+    fn place(&mut self, what: Option<&str>) -> Result<(), String> {
+        let mut card = self.default.clone();
+        match what {
+            None => {}
+            Some("transit") => card.kind = Tapped::TransitCard,
+            Some("card") => card.kind = Tapped::MyNumberCard,
+            Some("payment") => card.kind = Tapped::PaymentCard,
+            Some(other) => return Err(format!("no fake {other}")),
+        }
+        card.verified = false;
+        self.on_field = Some(card);
+        Ok(())
+    }
+
+    fn remove(&mut self) {
+        if let Some(card) = self.on_field.take() {
+            self.default.tries = card.tries;
+        }
+    }
+
+    fn execute(&mut self, op: ReaderOp) -> ReaderReply {
+        if self.remove_after_ops.is_some_and(|n| self.ops >= n) {
+            // One removal; the patient then taps again.
+            self.remove_after_ops = None;
+            self.remove();
+        }
+        self.ops += 1;
+        let Some(card) = self.on_field.as_mut() else {
+            return ReaderReply::CardGone;
+        };
+        match op {
+            ReaderOp::Identify => ReaderReply::Identified(card.kind),
+            ReaderOp::ReadPinTriesLeft if card.tries == 0 => {
+                ReaderReply::PinTriesLeft(PinStatus::Blocked)
+            }
+            ReaderOp::ReadPinTriesLeft => {
+                ReaderReply::PinTriesLeft(PinStatus::TriesLeft(card.tries))
+            }
+            ReaderOp::VerifyPin(pin) => {
+                self.verify_count += 1;
+                assert!(card.tries > 1, "VERIFY sent with {} tries left", card.tries);
+                if pin.ascii() == card.pin.as_bytes() {
+                    card.tries = 3;
+                    card.verified = true;
+                    ReaderReply::PinVerified
+                } else {
+                    card.tries -= 1;
+                    ReaderReply::PinRejected {
+                        tries_left: card.tries,
+                    }
+                }
+            }
+            ReaderOp::Authenticate { challenge } => {
+                assert!(card.verified, "signing without a verified PIN");
+                ReaderReply::Authenticated {
+                    certificate: Certificate(b"fake cert".to_vec()),
+                    signature: Signature(challenge.0),
+                }
+            }
+        }
+    }
+}
+
+struct FakeGateway {
+    challenge_fails: bool,
+    result: Result<EligibilityResult, String>,
+    latency: Duration,
+    queries: usize,
+}
+
+impl Gateway for FakeGateway {
+    fn challenge(&mut self) -> Result<Challenge, GatewayError> {
+        if self.challenge_fails {
+            return Err(GatewayError::Unavailable("fake outage".into()));
+        }
+        Ok(Challenge(vec![7; 32]))
+    }
+
+    fn query(&mut self, proof: &CardProof) -> Result<EligibilityResult, GatewayError> {
+        self.queries += 1;
+        assert_eq!(
+            proof.signature.0, proof.challenge.0,
+            "proof signs the challenge"
+        );
+        self.result.clone().map_err(GatewayError::Unavailable)
+    }
+
+    fn simulated_latency(&self) -> Option<Duration> {
+        Some(self.latency)
+    }
+}
+
+#[derive(Default)]
+struct MemoryStore {
+    records: Vec<CheckInRecord>,
+}
+
+impl StorePort for MemoryStore {
+    fn commit(&mut self, record: &CheckInRecord) -> StoreReply {
+        self.records.push(record.clone());
+        StoreReply::Committed {
+            check_in_id: self.records.len() as i64,
+            reception_number: Some(ReceptionNumber(self.records.len() as u32)),
+        }
+    }
+}
+
+fn result(validity: Validity) -> EligibilityResult {
+    EligibilityResult {
+        validity,
+        insurer_number: Some("06130012".into()),
+        symbol: Some("記号".into()),
+        number: Some("567".into()),
+        branch: Some("01".into()),
+        birth_date: Some(date!(1980 - 05 - 05)),
+        burden_ratio: None,
+        valid_from: Some(date!(2020 - 04 - 01)),
+        valid_until: None,
+        name_contains_black_circle: false,
+        reference_number: None,
+    }
+}
+
+struct Case {
+    name: &'static str,
+    card: Tapped,
+    tries: u8,
+    remove_after_ops: Option<usize>,
+    reads_phones: bool,
+    visit: OffsetDateTime,
+    challenge_fails: bool,
+    gateway: Result<EligibilityResult, String>,
+    latency: Duration,
+    script: &'static str,
+    // expectations
+    outcome: Outcome,
+    verification: Option<VerificationMethod>,
+    counts: bool,
+    identity: Option<IdentityMethod>,
+    presented: Option<Presented>,
+    verifies: usize,
+    wrong_pins: u8,
+}
+
+const VISIT: OffsetDateTime = datetime!(2026-11-21 10:00 +09:00);
+
+fn case(name: &'static str, script: &'static str) -> Case {
+    Case {
+        name,
+        card: Tapped::MyNumberCard,
+        tries: 3,
+        remove_after_ops: None,
+        reads_phones: true,
+        visit: VISIT,
+        challenge_fails: false,
+        gateway: Ok(result(Validity::Valid)),
+        latency: Duration::from_millis(300),
+        script,
+        outcome: Outcome::Completed,
+        verification: Some(VerificationMethod::CardViaReader),
+        counts: true,
+        identity: Some(IdentityMethod::PinOnCard),
+        presented: Some(Presented::MyNumberCard),
+        verifies: 1,
+        wrong_pins: 0,
+    }
+}
+
+impl Case {
+    fn handoff(mut self, reason: HandoffReason) -> Case {
+        self.outcome = Outcome::HandedToStaff { reason };
+        self
+    }
+    fn unverified(mut self) -> Case {
+        self.verification = None;
+        self.counts = false;
+        self
+    }
+    fn no_identity(mut self, verifies: usize) -> Case {
+        self.identity = None;
+        self.verifies = verifies;
+        self
+    }
+    fn method(mut self, m: VerificationMethod, counts: bool) -> Case {
+        self.verification = Some(m);
+        self.counts = counts;
+        self
+    }
+}
+
+const HAPPY: &str = r#"["tap", {"pin":"1234"}, {"consent":"all"}, {"high_cost_limit":true}, {"prescription":"electronic"}]"#;
+
+fn cases() -> Vec<Case> {
+    use HandoffReason as H;
+    use VerificationMethod as M;
+    vec![
+        case("card happy path", HAPPY),
+        Case {
+            wrong_pins: 1,
+            verifies: 2,
+            ..case(
+                "wrong PIN then right",
+                r#"["tap", {"pin":"0000"}, {"pin":"1234"}, {"consent":"all"}, {"high_cost_limit":false}, {"prescription":"paper"}]"#,
+            )
+        },
+        Case {
+            tries: 1,
+            ..case("guard at one try left: no PIN pad", r#"["tap"]"#)
+                .handoff(H::StaffVisualCheck)
+                .unverified()
+                .no_identity(0)
+        },
+        Case {
+            wrong_pins: 2,
+            ..case("two wrong PINs stop before the last try", r#"["tap", {"pin":"0000"}, {"pin":"9999"}]"#)
+                .handoff(H::StaffVisualCheck)
+                .unverified()
+                .no_identity(2)
+        },
+        Case {
+            tries: 0,
+            ..case("blocked card", r#"["tap"]"#)
+                .handoff(H::CardBlocked)
+                .unverified()
+                .no_identity(0)
+        },
+        Case {
+            card: Tapped::UnreadableDevice,
+            presented: Some(Presented::UnreadableDevice),
+            ..case("phone unreadable goes to the portal screen", r#"["tap"]"#)
+                .handoff(H::ConfirmPortalScreen)
+                .method(M::PortalScreenCheckedByStaff, false)
+                .no_identity(0)
+        },
+        Case {
+            card: Tapped::AndroidPhone,
+            presented: Some(Presented::AndroidPhone),
+            identity: Some(IdentityMethod::PinOnPhone),
+            ..case("android phone readable", HAPPY).method(M::SmartphoneViaReader, true)
+        },
+        Case {
+            card: Tapped::AndroidPhone,
+            presented: Some(Presented::AndroidPhone),
+            identity: Some(IdentityMethod::PinOnPhone),
+            ..case(
+                "android phone put down while typing the PIN, held again",
+                r#"["tap", "remove", {"pin":"1234"}, "tap", {"consent":"all"}, {"high_cost_limit":true}, {"prescription":"electronic"}]"#,
+            )
+            .method(M::SmartphoneViaReader, true)
+        },
+        Case {
+            card: Tapped::AndroidPhone,
+            reads_phones: false,
+            presented: Some(Presented::AndroidPhone),
+            ..case("phones switched off: portal screen", r#"["tap"]"#)
+                .handoff(H::ConfirmPortalScreen)
+                .method(M::PortalScreenCheckedByStaff, false)
+                .no_identity(0)
+        },
+        case(
+            "transit card, then the right card",
+            r#"[{"tap":"transit"}, "remove", {"tap":"card"}, {"pin":"1234"}, {"consent":"all"}, {"high_cost_limit":true}, {"prescription":"electronic"}]"#,
+        ),
+        Case {
+            presented: Some(Presented::TransitCard),
+            outcome: Outcome::TimedOut { at: Step::WrongCard },
+            ..case("transit card then nothing", r#"[{"tap":"transit"}, {"wait_seconds": 91}]"#)
+                .unverified()
+                .no_identity(0)
+        },
+        Case {
+            presented: Some(Presented::UnreadableDevice),
+            ..case("payment card that is really a phone", r#"[{"tap":"payment"}, "this_is_my_phone"]"#)
+                .handoff(H::ConfirmPortalScreen)
+                .method(M::PortalScreenCheckedByStaff, false)
+                .no_identity(0)
+        },
+        case(
+            "card removed before the PIN, tapped again: PIN kept and sent once",
+            r#"["tap", "remove", {"pin":"1234"}, "tap", {"consent":"all"}, {"high_cost_limit":true}, {"prescription":"electronic"}]"#,
+        ),
+        Case {
+            // Identify, tries, then the card is gone at VERIFY: nothing was sent.
+            remove_after_ops: Some(2),
+            verifies: 1,
+            ..case(
+                "card removed mid-read, tapped again",
+                r#"["tap", {"pin":"1234"}, "tap", {"pin":"1234"}, {"consent":"all"}, {"high_cost_limit":true}, {"prescription":"electronic"}]"#,
+            )
+        },
+        Case {
+            gateway: Ok(result(Validity::Invalid)),
+            ..case("eligibility invalid", HAPPY).handoff(H::EligibilityInvalid).unverified()
+        },
+        Case {
+            gateway: Ok(result(Validity::NoEligibility)),
+            ..case("no eligibility", HAPPY).handoff(H::NoEligibility).unverified()
+        },
+        Case {
+            gateway: Ok(result(Validity::SeveralMatches)),
+            ..case("several matches", HAPPY).handoff(H::SeveralMatches)
+        },
+        Case {
+            gateway: Err("down".into()),
+            ..case("gateway outage on the query", HAPPY).handoff(H::GatewayUnavailable).unverified()
+        },
+        Case {
+            challenge_fails: true,
+            ..case("gateway outage before the PIN is typed", r#"["tap"]"#)
+                .handoff(H::GatewayUnavailable)
+                .unverified()
+                .no_identity(0)
+        },
+        Case {
+            latency: Duration::from_secs(8),
+            ..case("slow gateway within the timeout", HAPPY)
+        },
+        Case {
+            latency: Duration::from_secs(120),
+            ..case("gateway timeout", HAPPY).handoff(H::GatewayUnavailable).unverified()
+        },
+        Case {
+            outcome: Outcome::Cancelled { at: Step::PinEntry },
+            ..case("cancel at the PIN pad", r#"["tap", "cancel"]"#).unverified().no_identity(0)
+        },
+        Case {
+            presented: None,
+            ..case("call staff from the welcome screen", r#"["call_staff"]"#)
+                .handoff(H::PatientCalledStaff)
+                .unverified()
+                .no_identity(0)
+        },
+        case("call staff mid-consent", r#"["tap", {"pin":"1234"}, "call_staff"]"#)
+            .handoff(H::PatientCalledStaff)
+            .unverified(),
+        case("ask staff to check instead of a PIN", r#"["tap", "ask_staff_to_check"]"#)
+            .handoff(H::StaffVisualCheck)
+            .unverified()
+            .no_identity(0),
+    ]
+}
+
+fn run(c: &Case) -> (CheckInRecord, FakeReader, FakeGateway) {
+    let facility = FacilityConfig {
+        reads_smartphones: c.reads_phones,
+        ..FacilityConfig::default()
+    };
+    let flow = CheckInFlow::new(Rules::embedded(), facility);
+    let mut reader = FakeReader::new(FakeCard {
+        kind: c.card,
+        pin: "1234",
+        tries: c.tries,
+        verified: false,
+    });
+    reader.remove_after_ops = c.remove_after_ops;
+    let gateway = FakeGateway {
+        challenge_fails: c.challenge_fails,
+        result: c.gateway.clone(),
+        latency: c.latency,
+        queries: 0,
+    };
+    let mut driver = Driver::new(flow, c.visit, reader, gateway, MemoryStore::default());
+    let script = PatientScript::parse(&format!(r#"{{"steps": {}}}"#, c.script)).unwrap();
+    let committed = driver
+        .run(&script)
+        .unwrap_or_else(|e| panic!("{}: {e}", c.name));
+    assert_eq!(
+        driver.store.records.len(),
+        1,
+        "{}: one record per check-in",
+        c.name
+    );
+    (committed.record, driver.reader, driver.gateway)
+}
+
+#[test]
+fn every_path_ends_recorded_as_expected() {
+    for c in cases() {
+        let (record, reader, _) = run(&c);
+        assert_eq!(record.outcome, c.outcome, "{}: outcome", c.name);
+        assert_eq!(
+            record.verification, c.verification,
+            "{}: verification",
+            c.name
+        );
+        assert_eq!(
+            record.counts_toward_usage_rate, c.counts,
+            "{}: counts",
+            c.name
+        );
+        assert_eq!(record.identity, c.identity, "{}: identity", c.name);
+        assert_eq!(record.presented, c.presented, "{}: presented", c.name);
+        assert_eq!(reader.verify_count, c.verifies, "{}: VERIFY count", c.name);
+        assert_eq!(
+            record.wrong_pin_entries, c.wrong_pins,
+            "{}: wrong PINs",
+            c.name
+        );
+        assert!(
+            reader.default.tries > 0 || c.tries == 0,
+            "{}: card locked by us",
+            c.name
+        );
+        if let Outcome::HandedToStaff { .. } = record.outcome {
+            assert!(
+                !record.checklist.is_empty(),
+                "{}: handoff without checklist",
+                c.name
+            );
+        }
+    }
+}
+
+#[test]
+fn portal_screen_handoff_tells_staff_it_does_not_count() {
+    let c = Case {
+        card: Tapped::UnreadableDevice,
+        ..case("portal", r#"["tap"]"#)
+    };
+    let (record, _, gateway) = run(&c);
+    assert!(
+        record
+            .checklist
+            .contains(&ChecklistItem::CheckPortalEligibilityScreen)
+    );
+    assert!(
+        record
+            .checklist
+            .contains(&ChecklistItem::NotCountedTowardUsageRate)
+    );
+    assert!(record.checklist.contains(&ChecklistItem::ChargeNormalShare));
+    assert_eq!(gateway.queries, 0);
+}
+
+#[test]
+fn consent_item_by_item_records_each_answer() {
+    let c = case(
+        "items",
+        r#"["tap", {"pin":"1234"}, {"consent":{"medical_and_drug_info":true,"surgery_info":false,"health_check_info":true}}, {"high_cost_limit":false}, {"prescription":"paper"}]"#,
+    );
+    let (record, _, _) = run(&c);
+    assert_eq!(record.consent.mode, Some(ConsentMode::ItemByItem));
+    assert_eq!(record.consent.medical_and_drug_info, Some(true));
+    assert_eq!(record.consent.surgery_info, Some(false));
+    assert_eq!(record.consent.health_check_info, Some(true));
+    assert_eq!(record.consent.high_cost_limit_info, Some(false));
+}
+
+#[test]
+fn burden_ratio_comes_from_the_result_or_from_age() {
+    let (record, _, _) = run(&case("derived", HAPPY));
+    assert_eq!(
+        record.eligibility.unwrap().burden_ratio,
+        Some(BurdenRatio(30))
+    );
+    let mut elderly = result(Validity::Valid);
+    elderly.burden_ratio = Some(BurdenRatio(10));
+    let (record, _, _) = run(&Case {
+        gateway: Ok(elderly),
+        ..case("explicit", HAPPY)
+    });
+    assert_eq!(
+        record.eligibility.unwrap().burden_ratio,
+        Some(BurdenRatio(10))
+    );
+}
+
+#[test]
+fn black_circle_in_the_name_completes_and_flags() {
+    let mut r = result(Validity::Valid);
+    r.name_contains_black_circle = true;
+    let (record, _, _) = run(&Case {
+        gateway: Ok(r),
+        ..case("●", HAPPY)
+    });
+    assert_eq!(record.outcome, Outcome::Completed);
+    assert!(record.eligibility.unwrap().name_contains_black_circle);
+}
+
+#[test]
+fn timeout_at_every_input_state_clears_and_records() {
+    let table: [(&str, Step); 8] = [
+        (r#"[{"tap":"transit"}]"#, Step::WrongCard),
+        (r#"["tap"]"#, Step::PinEntry),
+        (r#"["tap", "remove", {"pin":"1234"}]"#, Step::TapAgain),
+        (r#"["tap", {"pin":"1234"}]"#, Step::ConsentChoice),
+        (
+            r#"["tap", {"pin":"1234"}, {"consent":{"medical_and_drug_info":true}}]"#,
+            Step::ConsentItem,
+        ),
+        (
+            r#"["tap", {"pin":"1234"}, {"consent":"all"}]"#,
+            Step::HighCostLimit,
+        ),
+        (
+            r#"["tap", {"pin":"1234"}, {"consent":"all"}, {"high_cost_limit":true}]"#,
+            Step::Prescription,
+        ),
+        (r#"["paper_documents"]"#, Step::DocumentMenu),
+    ];
+    for (steps, step) in table {
+        let with_wait = format!("{}, {{\"wait_seconds\": 91}}]", &steps[..steps.len() - 1]);
+        let facility = FacilityConfig::default();
+        let flow = CheckInFlow::new(Rules::embedded(), facility);
+        let reader = FakeReader::new(FakeCard {
+            kind: Tapped::MyNumberCard,
+            pin: "1234",
+            tries: 3,
+            verified: false,
+        });
+        let gateway = FakeGateway {
+            challenge_fails: false,
+            result: Ok(result(Validity::Valid)),
+            latency: Duration::ZERO,
+            queries: 0,
+        };
+        let mut driver = Driver::new(flow, VISIT, reader, gateway, MemoryStore::default());
+        let script = PatientScript::parse(&format!(r#"{{"steps": {with_wait}}}"#)).unwrap();
+        // An item-by-item consent step with a missing item stops at that item: run it by hand.
+        let outcome = match driver.run(&script) {
+            Ok(c) => c.record.outcome,
+            Err(e) if step == Step::ConsentItem => {
+                assert!(e.0.contains("surgery_info"), "{e}");
+                driver.wait(Duration::from_secs(91));
+                driver.committed().last().expect("timed out").record.outcome
+            }
+            Err(e) => panic!("{steps}: {e}"),
+        };
+        assert_eq!(outcome, Outcome::TimedOut { at: step }, "{steps}");
+        let screens = &driver.screens;
+        assert!(
+            screens
+                .iter()
+                .any(|s| *s == uketsuke::flow::Screen::TimedOut),
+            "{steps}: {screens:?}"
+        );
+    }
+}
+
+#[test]
+fn declared_documents_hand_over_with_the_right_checklist() {
+    use ChecklistItem as C;
+    use DeclaredDocument as D;
+    use VerificationMethod as M;
+    let before_end = datetime!(2026-03-31 10:00 +09:00);
+    let table = [
+        (
+            D::EligibilityCertificate,
+            VISIT,
+            Some(M::EligibilityCertificate),
+            C::CheckCertificateValidity,
+        ),
+        (
+            D::EligibilityNoticeWithCard,
+            VISIT,
+            Some(M::NoticeWithCardCheckedByStaff),
+            C::CompareCardPhoto,
+        ),
+        (
+            D::ExpiredInsuranceCard,
+            before_end,
+            Some(M::ExpiredCardProvisional),
+            C::ProvisionalHandlingApplies,
+        ),
+        (
+            D::ExpiredInsuranceCard,
+            VISIT,
+            None,
+            C::ProvisionalHandlingEnded,
+        ),
+        (D::Nothing, VISIT, None, C::SelfDeclarationForm),
+    ];
+    for (doc, visit, method, item) in table {
+        let name = serde_json::to_string(&doc).unwrap();
+        let script: &'static str =
+            Box::leak(format!(r#"[{{"declare": {name}}}]"#).into_boxed_str());
+        let c = Case {
+            visit,
+            presented: Some(doc.presented()),
+            ..case("declared", script)
+                .handoff(HandoffReason::PaperDocument)
+                .unverified()
+                .no_identity(0)
+        };
+        let (record, _, _) = run(&c);
+        assert_eq!(record.verification, method, "{doc:?}");
+        assert!(!record.counts_toward_usage_rate, "{doc:?}");
+        assert!(
+            record.checklist.contains(&item),
+            "{doc:?}: {:?}",
+            record.checklist
+        );
+        assert_eq!(record.visit_date, visit.date(), "{doc:?}");
+    }
+}
+
+#[test]
+fn visit_date_is_the_date_in_japan() {
+    let c = Case {
+        visit: datetime!(2026-11-30 16:30 UTC), // 01:30 on 1 December in Japan
+        ..case("late", HAPPY)
+    };
+    let (record, _, _) = run(&c);
+    assert_eq!(record.visit_date, date!(2026 - 12 - 01));
+}
+
+#[test]
+fn a_late_gateway_answer_never_reaches_the_next_patient() {
+    let c = Case {
+        latency: Duration::from_secs(120),
+        ..case("late", HAPPY)
+    };
+    let flow = CheckInFlow::new(Rules::embedded(), FacilityConfig::default());
+    let reader = FakeReader::new(FakeCard {
+        kind: c.card,
+        pin: "1234",
+        tries: 3,
+        verified: false,
+    });
+    let gateway = FakeGateway {
+        challenge_fails: false,
+        result: Ok(result(Validity::Valid)),
+        latency: c.latency,
+        queries: 0,
+    };
+    let mut driver = Driver::new(flow, VISIT, reader, gateway, MemoryStore::default());
+    let first = PatientScript::parse(&format!(r#"{{"steps": {HAPPY}}}"#)).unwrap();
+    let r1 = driver.run(&first).unwrap();
+    assert_eq!(
+        r1.record.outcome,
+        Outcome::HandedToStaff {
+            reason: HandoffReason::GatewayUnavailable
+        }
+    );
+    // Next patient starts while the first answer is still on its way.
+    let second =
+        PatientScript::parse(r#"{"steps": ["ok", {"declare": "nothing"}, {"wait_seconds": 200}]}"#)
+            .unwrap();
+    driver.run(&second).unwrap();
+    assert_eq!(driver.store.records.len(), 2);
+    assert!(driver.store.records[1].eligibility.is_none());
+}
+
+#[test]
+fn no_pin_or_certificate_reaches_the_record() {
+    let (record, _, _) = run(&case("privacy", HAPPY));
+    let json = serde_json::to_string(&record).unwrap();
+    assert!(!json.contains("1234"), "{json}");
+    assert!(!json.contains("fake cert"), "{json}");
+    let _ = PinStatus::Blocked; // the flow's vocabulary, not the record's
+}
