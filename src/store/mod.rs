@@ -1,1 +1,372 @@
-//! (being written)
+//! The kiosk's SQLite store: the only module that knows SQL.
+//!
+//! Owns: one database file (WAL journal, `synchronous=FULL`, foreign keys on), its schema and
+//! migrations, and the one thread, named "store", that holds the connection. [`Store`] is a
+//! cheap, cloneable handle: each call sends a request over a channel and blocks for the answer,
+//! so callers on any thread share one connection and writes are serialised without locks.
+//!
+//! Must not know: the national rules (callers say whether a check-in counts toward the usage
+//! rate), the UI, the reader or the network. Stores the minimum: there is no column for a PIN,
+//! an Individual Number, a certificate, a name or a birth date, because the domain types the
+//! store accepts carry none of them.
+
+mod codec;
+mod db;
+mod migrations;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::thread::{self, JoinHandle};
+
+use serde::{Deserialize, Serialize};
+use time::{Date, Month, OffsetDateTime};
+
+pub use self::migrations::{SCHEMA_VERSION, migrate_to};
+use crate::domain::{CheckInRecord, HandoffResolution, ReceptionNumber, StoredCheckIn};
+use db::Db;
+
+/// What failed, and in which database file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("cannot open database {}: {source}", path.display())]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error(
+        "database {} has schema version {found}, newer than this build ({supported})",
+        path.display()
+    )]
+    TooNew {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    #[error(
+        "database {}: schema version {requested} was asked for, but this build knows only up to {supported}",
+        path.display()
+    )]
+    UnknownVersion {
+        path: PathBuf,
+        requested: u32,
+        supported: u32,
+    },
+    #[error(
+        "database {}: cannot use WAL journaling (journal mode is {mode:?}); is it on a network or read-only file system?",
+        path.display()
+    )]
+    NoWal { path: PathBuf, mode: String },
+    #[error("cannot migrate database {} to schema version {version}: {source}", path.display())]
+    Migrate {
+        path: PathBuf,
+        version: u32,
+        source: rusqlite::Error,
+    },
+    #[error("database {}: {what} failed: {source}", path.display())]
+    Sql {
+        path: PathBuf,
+        what: &'static str,
+        source: rusqlite::Error,
+    },
+    #[error(
+        "database {}: {table}.{column} holds {value:?}, which this build does not understand",
+        path.display()
+    )]
+    Corrupt {
+        path: PathBuf,
+        table: &'static str,
+        column: &'static str,
+        value: String,
+    },
+    #[error("database {}: cannot store {what}: {reason}", path.display())]
+    Unstorable {
+        path: PathBuf,
+        what: &'static str,
+        reason: String,
+    },
+    #[error("database {}: check-in {id} does not exist", path.display())]
+    NoSuchCheckIn { path: PathBuf, id: i64 },
+    #[error("database {}: check-in {id} was not handed to staff", path.display())]
+    NotAHandoff { path: PathBuf, id: i64 },
+    #[error("database {}: the handoff of check-in {id} is already resolved", path.display())]
+    AlreadyResolved { path: PathBuf, id: i64 },
+    #[error("database {}: there is no month {year}-{month}", path.display())]
+    InvalidMonth { path: PathBuf, year: i32, month: u8 },
+    #[error("database {}: the store thread has stopped", path.display())]
+    Stopped { path: PathBuf },
+    #[error("cannot start the store thread for database {}: {source}", path.display())]
+    Spawn {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// A check-in durably committed: the kiosk may now tell the patient they are done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Committed {
+    pub check_in_id: i64,
+    /// `None` for cancelled and timed-out check-ins: nobody waits to be called.
+    pub reception_number: Option<ReceptionNumber>,
+}
+
+/// One line of the append-only audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// "kiosk", or the staff login name.
+    pub actor: String,
+    /// A stable snake_case name, e.g. "check_in_committed", "handoff_resolved".
+    pub action: String,
+    pub check_in_id: Option<i64>,
+    /// Technician-readable detail. Never personal data.
+    pub detail: String,
+}
+
+/// An audit entry to append (for callers other than the store's own operations, e.g. the staff
+/// console's sign-ins or the technician's `doctor`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAuditEntry {
+    pub at: OffsetDateTime,
+    pub actor: String,
+    pub action: String,
+    pub check_in_id: Option<i64>,
+    pub detail: String,
+}
+
+/// Something for a later integration to deliver (written in the same transaction as the change
+/// it reports).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    pub id: i64,
+    pub check_in_id: i64,
+    /// "check_in_committed" or "handoff_resolved".
+    pub kind: String,
+    /// The [`StoredCheckIn`] as JSON, as it was at that moment.
+    pub payload: serde_json::Value,
+    pub created_at: OffsetDateTime,
+}
+
+/// The connection settings actually in effect, for tests and `doctor`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Durability {
+    /// "wal".
+    pub journal_mode: String,
+    /// "full".
+    pub synchronous: String,
+    pub foreign_keys: bool,
+    pub busy_timeout_ms: i64,
+}
+
+type Job = Box<dyn FnOnce(&mut Db) + Send>;
+
+/// A handle to the store thread. Clone it freely; the thread (and the connection) closes when
+/// the last handle is dropped.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    /// `None` only while shutting down.
+    jobs: Option<Sender<Job>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Closing the channel ends the thread's loop; joining makes "dropped" mean "closed".
+        self.jobs = None;
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("store thread panicked");
+        }
+    }
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.inner.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens the database at `path`, creating it if needed and migrating it to
+    /// [`SCHEMA_VERSION`], on a new thread named "store".
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let (ready_tx, ready_rx) = mpsc::sync_channel::<Result<(), StoreError>>(1);
+        let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
+        let owned = path.to_owned();
+        let thread = thread::Builder::new()
+            .name("store".to_owned())
+            .spawn(move || run(&owned, jobs_rx, ready_tx))
+            .map_err(|source| StoreError::Spawn {
+                path: path.to_owned(),
+                source,
+            })?;
+        let started = ready_rx.recv().unwrap_or_else(|_| {
+            Err(StoreError::Stopped {
+                path: path.to_owned(),
+            })
+        });
+        let inner = Inner {
+            path: path.to_owned(),
+            jobs: Some(jobs_tx),
+            thread: Some(thread),
+        };
+        // On failure `inner` is dropped here, which joins the thread that already returned.
+        started.map(|()| Store {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// Drops this handle and, if it was the last one, waits until the thread has closed the
+    /// database. With other handles alive the store stays open for them.
+    pub fn close(self) {
+        drop(self);
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `f` on the store thread and waits for its answer.
+    fn call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Db) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let stopped = || StoreError::Stopped {
+            path: self.inner.path.clone(),
+        };
+        let (reply_tx, reply_rx) = mpsc::sync_channel(1);
+        let job: Job = Box::new(move |db| {
+            // The caller may have given up (it cannot, today: it blocks); nothing to do then.
+            let _ = reply_tx.send(f(db));
+        });
+        self.inner
+            .jobs
+            .as_ref()
+            .ok_or_else(stopped)?
+            .send(job)
+            .map_err(|_| stopped())?;
+        reply_rx.recv().map_err(|_| stopped())?
+    }
+
+    /// Commits one finished check-in in a single transaction: the check-in, its consent answers,
+    /// a handoff if it was handed to staff, a reception number (completed and handed-over
+    /// check-ins), an audit entry and an outbox entry. Returns once the commit is fsync'd.
+    pub fn commit_check_in(&self, record: &CheckInRecord) -> Result<Committed, StoreError> {
+        let record = record.clone();
+        self.call(move |db| db.commit_check_in(&record))
+    }
+
+    pub fn check_in(&self, id: i64) -> Result<Option<StoredCheckIn>, StoreError> {
+        self.call(move |db| db.check_in(id))
+    }
+
+    /// Check-ins with a visit date in that month, by visit date then commit order.
+    pub fn check_ins_for_month(
+        &self,
+        year: i32,
+        month: u8,
+    ) -> Result<Vec<StoredCheckIn>, StoreError> {
+        let invalid = || StoreError::InvalidMonth {
+            path: self.inner.path.clone(),
+            year,
+            month,
+        };
+        let m = Month::try_from(month).map_err(|_| invalid())?;
+        let from = Date::from_calendar_date(year, m, 1).map_err(|_| invalid())?;
+        let to = Date::from_calendar_date(year, m, m.length(year)).map_err(|_| invalid())?;
+        self.check_ins_between(from, to)
+    }
+
+    /// Check-ins with a visit date in `from..=to`, by visit date then commit order.
+    pub fn check_ins_between(
+        &self,
+        from: Date,
+        to: Date,
+    ) -> Result<Vec<StoredCheckIn>, StoreError> {
+        self.call(move |db| db.check_ins_between(from, to))
+    }
+
+    /// Check-ins handed to staff and not yet resolved, oldest first.
+    pub fn open_handoffs(&self) -> Result<Vec<StoredCheckIn>, StoreError> {
+        self.call(|db| db.open_handoffs())
+    }
+
+    /// Records how staff resolved a handoff. The check-in's verification method becomes the
+    /// resolution's, and `counts_toward_usage_rate` is set to what the caller decided from the
+    /// rules. Fails if the check-in was not handed to staff or is already resolved. Audited
+    /// under the staff member's name.
+    pub fn resolve_handoff(
+        &self,
+        check_in_id: i64,
+        resolution: &HandoffResolution,
+        counts_toward_usage_rate: bool,
+    ) -> Result<(), StoreError> {
+        let resolution = resolution.clone();
+        self.call(move |db| db.resolve_handoff(check_in_id, &resolution, counts_toward_usage_rate))
+    }
+
+    /// The newest `limit` audit entries, newest first.
+    pub fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        self.call(move |db| db.audit_log(limit))
+    }
+
+    /// Appends one audit entry; returns its id.
+    pub fn append_audit(&self, entry: &NewAuditEntry) -> Result<i64, StoreError> {
+        let entry = entry.clone();
+        self.call(move |db| db.append_audit(&entry))
+    }
+
+    /// Outbox entries not yet delivered, oldest first.
+    pub fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.call(move |db| db.outbox_pending(limit))
+    }
+
+    /// Marks an outbox entry delivered. `Ok(false)` if it was already delivered or is unknown.
+    pub fn mark_delivered(&self, outbox_id: i64, at: OffsetDateTime) -> Result<bool, StoreError> {
+        self.call(move |db| db.mark_delivered(outbox_id, at))
+    }
+
+    /// `PRAGMA integrity_check`'s answer: "ok" when the file is sound.
+    pub fn integrity_check(&self) -> Result<String, StoreError> {
+        self.call(|db| db.integrity_check())
+    }
+
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        self.call(|db| db.schema_version())
+    }
+
+    /// The journal mode, synchronous level and other settings in effect on the connection.
+    pub fn durability(&self) -> Result<Durability, StoreError> {
+        self.call(|db| db.durability())
+    }
+}
+
+/// The store thread: open, report readiness, then serve jobs until every handle is gone.
+fn run(path: &Path, jobs: Receiver<Job>, ready: mpsc::SyncSender<Result<(), StoreError>>) {
+    let mut db = match Db::open(path) {
+        Ok(db) => db,
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
+    if ready.send(Ok(())).is_err() {
+        return;
+    }
+    tracing::info!(path = %db.path().display(), version = SCHEMA_VERSION, "store open");
+    for job in jobs {
+        job(&mut db);
+    }
+    tracing::debug!("store closed");
+}

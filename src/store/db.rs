@@ -1,0 +1,947 @@
+//! The SQL behind each store operation, run on the store thread over its one connection.
+//!
+//! Owns: the connection, its pragmas, every `INSERT`/`SELECT`/`UPDATE`. Must not know: the
+//! national rules (whether a method counts toward the usage rate is the caller's answer), the
+//! channel the requests arrive on, or anything the domain types do not carry.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::types::FromSql;
+use rusqlite::{
+    Connection, OptionalExtension, Row, Transaction, TransactionBehavior, named_params,
+};
+use time::{Date, OffsetDateTime};
+
+use super::codec::{self, BadValue, Unstorable};
+use super::migrations::{self, SCHEMA_VERSION};
+use super::{AuditEntry, Committed, Durability, NewAuditEntry, OutboxEntry, StoreError};
+use crate::domain::{
+    BurdenRatio, CheckInRecord, ChecklistItem, ConsentAnswers, EligibilitySummary,
+    HandoffResolution, Outcome, ReceptionNumber, StoredCheckIn,
+};
+
+/// How long a statement waits for another process's lock (a technician's `sqlite3` shell, a
+/// backup) before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The actor every kiosk-side entry is written by.
+const KIOSK: &str = "kiosk";
+
+pub(crate) struct Db {
+    conn: Connection,
+    path: PathBuf,
+}
+
+fn sql_err<'p>(
+    path: &'p Path,
+    what: &'static str,
+) -> impl FnOnce(rusqlite::Error) -> StoreError + 'p {
+    move |source| StoreError::Sql {
+        path: path.to_owned(),
+        what,
+        source,
+    }
+}
+
+fn corrupt(path: &Path) -> impl FnOnce(BadValue) -> StoreError + '_ {
+    move |b| StoreError::Corrupt {
+        path: path.to_owned(),
+        table: b.table,
+        column: b.column,
+        value: b.value,
+    }
+}
+
+fn unstorable(path: &Path) -> impl FnOnce(Unstorable) -> StoreError + '_ {
+    move |u| StoreError::Unstorable {
+        path: path.to_owned(),
+        what: u.what,
+        reason: u.reason,
+    }
+}
+
+impl Db {
+    /// Opens (creating if needed), sets the durability pragmas and migrates to
+    /// [`SCHEMA_VERSION`].
+    pub fn open(path: &Path) -> Result<Db, StoreError> {
+        let open_err = |source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        };
+        let mut conn = Connection::open(path).map_err(open_err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+        // Refuse a newer file before touching it: switching its journal mode would already be
+        // a change the newer build did not ask for.
+        let found = migrations::user_version(&conn).map_err(open_err)?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: path.to_owned(),
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+            .map_err(open_err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::NoWal {
+                path: path.to_owned(),
+                mode,
+            });
+        }
+        // FULL: every commit's WAL frames are fsync'd before COMMIT returns, so "committed"
+        // survives a power cut, which is what lets the kiosk tell the patient they are done.
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(open_err)?;
+        migrations::migrate(&mut conn, path, SCHEMA_VERSION)?;
+        // Enough for every distinct statement this module prepares.
+        conn.set_prepared_statement_cache_capacity(32);
+        Ok(Db {
+            conn,
+            path: path.to_owned(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn commit_check_in(&mut self, record: &CheckInRecord) -> Result<Committed, StoreError> {
+        let path = &self.path;
+        // Everything that can fail without the database fails before the transaction starts.
+        let row = EncodedCheckIn::new(record).map_err(unstorable(path))?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql_err(path, "begin check-in commit"))?;
+
+        let reception_number = match record.outcome {
+            Outcome::Completed | Outcome::HandedToStaff { .. } => {
+                Some(next_reception_number(&tx, path, &row.visit_date)?)
+            }
+            Outcome::Cancelled { .. } | Outcome::TimedOut { .. } => None,
+        };
+        let check_in_id = insert_check_in(&tx, &row, reception_number)
+            .map_err(sql_err(path, "insert check-in"))?;
+        if !record.consent.is_empty() {
+            insert_consent(&tx, check_in_id, &record.consent, path)?;
+        }
+        if let Some(reason) = record.outcome.handoff_reason() {
+            tx.prepare_cached("INSERT INTO handoffs (check_in_id, reason) VALUES (?1, ?2)")
+                .and_then(|mut s| s.execute((check_in_id, reason.as_str())))
+                .map_err(sql_err(path, "insert handoff"))?;
+        }
+
+        let detail = format!(
+            "outcome={} reason={} verification={} reception_number={}",
+            record.outcome.as_str(),
+            record.outcome.handoff_reason().map_or("-", |r| r.as_str()),
+            record.verification.map_or("-", |v| v.as_str()),
+            reception_number.map_or_else(|| "-".to_owned(), |n| n.to_string()),
+        );
+        let at = row.finished_at.clone();
+        insert_audit(
+            &tx,
+            &at,
+            KIOSK,
+            "check_in_committed",
+            Some(check_in_id),
+            &detail,
+        )
+        .map_err(sql_err(path, "append audit entry"))?;
+
+        let stored = StoredCheckIn {
+            id: check_in_id,
+            reception_number,
+            record: record.clone(),
+            resolution: None,
+        };
+        insert_outbox(&tx, path, "check_in_committed", &stored, &at)?;
+
+        tx.commit().map_err(sql_err(path, "commit check-in"))?;
+        tracing::debug!(
+            check_in_id,
+            outcome = record.outcome.as_str(),
+            "check-in committed"
+        );
+        Ok(Committed {
+            check_in_id,
+            reception_number,
+        })
+    }
+
+    pub fn check_in(&self, id: i64) -> Result<Option<StoredCheckIn>, StoreError> {
+        let path = &self.path;
+        let sql = format!("{SELECT_CHECK_IN} WHERE c.id = ?1");
+        let mut stmt = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(sql_err(path, "read check-in"))?;
+        let mut rows = stmt.query([id]).map_err(sql_err(path, "read check-in"))?;
+        match rows.next().map_err(sql_err(path, "read check-in"))? {
+            Some(row) => read_check_in(path, row).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Check-ins whose visit date lies in `from..=to`, in visit-date then commit order.
+    pub fn check_ins_between(
+        &self,
+        from: Date,
+        to: Date,
+    ) -> Result<Vec<StoredCheckIn>, StoreError> {
+        let path = &self.path;
+        let from = codec::date("from date", from).map_err(unstorable(path))?;
+        let to = codec::date("to date", to).map_err(unstorable(path))?;
+        let sql = format!(
+            "{SELECT_CHECK_IN} WHERE c.visit_date BETWEEN ?1 AND ?2 ORDER BY c.visit_date, c.id"
+        );
+        self.query_check_ins(&sql, (from, to))
+    }
+
+    /// Handoffs staff have not resolved yet, oldest (first committed) first.
+    pub fn open_handoffs(&self) -> Result<Vec<StoredCheckIn>, StoreError> {
+        let sql = format!(
+            "{SELECT_CHECK_IN} WHERE h.check_in_id IS NOT NULL AND h.resolved_at IS NULL \
+             ORDER BY c.id"
+        );
+        self.query_check_ins(&sql, ())
+    }
+
+    fn query_check_ins(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<StoredCheckIn>, StoreError> {
+        let path = &self.path;
+        let mut stmt = self
+            .conn
+            .prepare_cached(sql)
+            .map_err(sql_err(path, "read check-ins"))?;
+        let mut rows = stmt
+            .query(params)
+            .map_err(sql_err(path, "read check-ins"))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(sql_err(path, "read check-ins"))? {
+            out.push(read_check_in(path, row)?);
+        }
+        Ok(out)
+    }
+
+    pub fn resolve_handoff(
+        &mut self,
+        check_in_id: i64,
+        resolution: &HandoffResolution,
+        counts_toward_usage_rate: bool,
+    ) -> Result<(), StoreError> {
+        let path = &self.path;
+        let resolved_at =
+            codec::instant("resolution time", resolution.resolved_at).map_err(unstorable(path))?;
+        let identity = codec::opt_name("resolution identity", resolution.identity)
+            .map_err(unstorable(path))?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql_err(path, "begin handoff resolution"))?;
+
+        let before: Option<(Option<String>, bool)> = tx
+            .prepare_cached(
+                "SELECT verification, counts_toward_usage_rate FROM check_ins WHERE id = ?1",
+            )
+            .and_then(|mut s| {
+                s.query_row([check_in_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+            })
+            .map_err(sql_err(path, "read check-in for resolution"))?;
+        let Some((verification_before, counted_before)) = before else {
+            return Err(StoreError::NoSuchCheckIn {
+                path: path.clone(),
+                id: check_in_id,
+            });
+        };
+        let handoff: Option<(String, Option<String>)> = tx
+            .prepare_cached("SELECT reason, resolved_at FROM handoffs WHERE check_in_id = ?1")
+            .and_then(|mut s| {
+                s.query_row([check_in_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+            })
+            .map_err(sql_err(path, "read handoff"))?;
+        let reason = match handoff {
+            None => {
+                return Err(StoreError::NotAHandoff {
+                    path: path.clone(),
+                    id: check_in_id,
+                });
+            }
+            Some((_, Some(_))) => {
+                return Err(StoreError::AlreadyResolved {
+                    path: path.clone(),
+                    id: check_in_id,
+                });
+            }
+            Some((reason, None)) => reason,
+        };
+
+        let verification = resolution.verification.as_str();
+        tx.prepare_cached(
+            "UPDATE handoffs SET verification = :verification, identity = :identity, \
+             note = :note, staff = :staff, resolved_at = :resolved_at \
+             WHERE check_in_id = :id AND resolved_at IS NULL",
+        )
+        .and_then(|mut s| {
+            s.execute(named_params! {
+                ":verification": verification,
+                ":identity": identity,
+                ":note": resolution.note,
+                ":staff": resolution.staff,
+                ":resolved_at": resolved_at,
+                ":id": check_in_id,
+            })
+        })
+        .map_err(sql_err(path, "record handoff resolution"))?;
+        // The check-in row carries the final method so reports read one column.
+        tx.prepare_cached(
+            "UPDATE check_ins SET verification = ?1, counts_toward_usage_rate = ?2 WHERE id = ?3",
+        )
+        .and_then(|mut s| s.execute((verification, counts_toward_usage_rate, check_in_id)))
+        .map_err(sql_err(path, "update check-in verification"))?;
+
+        let detail = format!(
+            "reason={reason} verification={}->{verification} counts_toward_usage_rate={counted_before}->{counts_toward_usage_rate}",
+            verification_before.as_deref().unwrap_or("-"),
+        );
+        insert_audit(
+            &tx,
+            &resolved_at,
+            &resolution.staff,
+            "handoff_resolved",
+            Some(check_in_id),
+            &detail,
+        )
+        .map_err(sql_err(path, "append audit entry"))?;
+
+        let stored = {
+            let sql = format!("{SELECT_CHECK_IN} WHERE c.id = ?1");
+            let mut stmt = tx
+                .prepare_cached(&sql)
+                .map_err(sql_err(path, "read resolved check-in"))?;
+            let mut rows = stmt
+                .query([check_in_id])
+                .map_err(sql_err(path, "read resolved check-in"))?;
+            match rows
+                .next()
+                .map_err(sql_err(path, "read resolved check-in"))?
+            {
+                Some(row) => read_check_in(path, row)?,
+                None => {
+                    return Err(StoreError::NoSuchCheckIn {
+                        path: path.clone(),
+                        id: check_in_id,
+                    });
+                }
+            }
+        };
+        insert_outbox(&tx, path, "handoff_resolved", &stored, &resolved_at)?;
+
+        tx.commit()
+            .map_err(sql_err(path, "commit handoff resolution"))?;
+        tracing::info!(check_in_id, "handoff resolved");
+        Ok(())
+    }
+
+    /// The newest `limit` entries, newest first.
+    pub fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        let path = &self.path;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, at, actor, action, check_in_id, detail FROM audit_log \
+                 ORDER BY id DESC LIMIT ?1",
+            )
+            .map_err(sql_err(path, "read audit log"))?;
+        let mut rows = stmt
+            .query([limit])
+            .map_err(sql_err(path, "read audit log"))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(sql_err(path, "read audit log"))? {
+            let r = Cells::new(path, row, "read audit log");
+            let at: String = r.get("at")?;
+            out.push(AuditEntry {
+                id: r.get("id")?,
+                at: codec::parse_instant("audit_log", "at", &at).map_err(corrupt(path))?,
+                actor: r.get("actor")?,
+                action: r.get("action")?,
+                check_in_id: r.get("check_in_id")?,
+                detail: r.get("detail")?,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn append_audit(&mut self, entry: &NewAuditEntry) -> Result<i64, StoreError> {
+        let path = &self.path;
+        let at = codec::instant("audit time", entry.at).map_err(unstorable(path))?;
+        insert_audit(
+            &self.conn,
+            &at,
+            &entry.actor,
+            &entry.action,
+            entry.check_in_id,
+            &entry.detail,
+        )
+        .map_err(sql_err(path, "append audit entry"))
+    }
+
+    /// Outbox entries not yet delivered, oldest first.
+    pub fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        let path = &self.path;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, check_in_id, kind, payload, created_at FROM outbox \
+                 WHERE delivered_at IS NULL ORDER BY id LIMIT ?1",
+            )
+            .map_err(sql_err(path, "read outbox"))?;
+        let mut rows = stmt.query([limit]).map_err(sql_err(path, "read outbox"))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(sql_err(path, "read outbox"))? {
+            let r = Cells::new(path, row, "read outbox");
+            let payload: String = r.get("payload")?;
+            let created_at: String = r.get("created_at")?;
+            out.push(OutboxEntry {
+                id: r.get("id")?,
+                check_in_id: r.get("check_in_id")?,
+                kind: r.get("kind")?,
+                payload: serde_json::from_str(&payload)
+                    .map_err(|_| corrupt(path)(BadValue::new("outbox", "payload", &payload)))?,
+                created_at: codec::parse_instant("outbox", "created_at", &created_at)
+                    .map_err(corrupt(path))?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Marks an outbox entry delivered; `false` if it did not exist or was already delivered.
+    pub fn mark_delivered(&mut self, id: i64, at: OffsetDateTime) -> Result<bool, StoreError> {
+        let path = &self.path;
+        let at = codec::instant("delivery time", at).map_err(unstorable(path))?;
+        let changed = self
+            .conn
+            .prepare_cached(
+                "UPDATE outbox SET delivered_at = ?1 WHERE id = ?2 AND delivered_at IS NULL",
+            )
+            .and_then(|mut s| s.execute((at, id)))
+            .map_err(sql_err(path, "mark outbox entry delivered"))?;
+        Ok(changed == 1)
+    }
+
+    pub fn integrity_check(&self) -> Result<String, StoreError> {
+        let path = &self.path;
+        let mut stmt = self
+            .conn
+            .prepare("PRAGMA integrity_check")
+            .map_err(sql_err(path, "integrity check"))?;
+        let lines = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(sql_err(path, "integrity check"))?;
+        Ok(lines.join("\n"))
+    }
+
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        migrations::user_version(&self.conn).map_err(sql_err(&self.path, "read schema version"))
+    }
+
+    pub fn durability(&self) -> Result<Durability, StoreError> {
+        let path = &self.path;
+        let read = |name: &str| -> Result<i64, StoreError> {
+            self.conn
+                .pragma_query_value(None, name, |r| r.get(0))
+                .map_err(sql_err(path, "read pragmas"))
+        };
+        let journal_mode: String = self
+            .conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .map_err(sql_err(path, "read pragmas"))?;
+        let synchronous = match read("synchronous")? {
+            0 => "off",
+            1 => "normal",
+            2 => "full",
+            3 => "extra",
+            _ => "unknown",
+        };
+        Ok(Durability {
+            journal_mode: journal_mode.to_lowercase(),
+            synchronous: synchronous.to_owned(),
+            foreign_keys: read("foreign_keys")? == 1,
+            busy_timeout_ms: read("busy_timeout")?,
+        })
+    }
+}
+
+/// The text forms of one record, computed before any SQL runs.
+struct EncodedCheckIn<'a> {
+    record: &'a CheckInRecord,
+    started_at: String,
+    finished_at: String,
+    visit_date: String,
+    presented: Option<String>,
+    identity: Option<String>,
+    outcome_step: Option<String>,
+    eligibility: Option<EncodedEligibility<'a>>,
+    checklist: String,
+}
+
+struct EncodedEligibility<'a> {
+    summary: &'a EligibilitySummary,
+    validity: String,
+    ratio_source: Option<String>,
+    valid_from: Option<String>,
+    valid_until: Option<String>,
+}
+
+impl<'a> EncodedCheckIn<'a> {
+    fn new(record: &'a CheckInRecord) -> Result<Self, Unstorable> {
+        let outcome_step = match record.outcome {
+            Outcome::Cancelled { at } | Outcome::TimedOut { at } => Some(codec::name("step", at)?),
+            Outcome::Completed | Outcome::HandedToStaff { .. } => None,
+        };
+        let eligibility = record
+            .eligibility
+            .as_ref()
+            .map(|e| -> Result<_, Unstorable> {
+                Ok(EncodedEligibility {
+                    summary: e,
+                    validity: codec::name("validity", e.validity)?,
+                    ratio_source: codec::opt_name("ratio source", e.burden_ratio_source)?,
+                    valid_from: codec::opt_date("valid from", e.valid_from)?,
+                    valid_until: codec::opt_date("valid until", e.valid_until)?,
+                })
+            })
+            .transpose()?;
+        let checklist = record
+            .checklist
+            .iter()
+            .map(|item| codec::name("checklist item", *item))
+            .collect::<Result<Vec<_>, _>>()?;
+        let checklist = serde_json::to_string(&checklist).map_err(|e| Unstorable {
+            what: "checklist",
+            reason: e.to_string(),
+        })?;
+        Ok(EncodedCheckIn {
+            record,
+            started_at: codec::instant("start time", record.started_at)?,
+            finished_at: codec::instant("finish time", record.finished_at)?,
+            visit_date: codec::date("visit date", record.visit_date)?,
+            presented: codec::opt_name("presented", record.presented)?,
+            identity: codec::opt_name("identity", record.identity)?,
+            outcome_step,
+            eligibility,
+            checklist,
+        })
+    }
+}
+
+fn next_reception_number(
+    tx: &Transaction<'_>,
+    path: &Path,
+    visit_date: &str,
+) -> Result<ReceptionNumber, StoreError> {
+    // Inside the IMMEDIATE transaction no other writer can take the same number.
+    let next: i64 = tx
+        .prepare_cached(
+            "SELECT COALESCE(MAX(reception_number), 0) + 1 FROM check_ins WHERE visit_date = ?1",
+        )
+        .and_then(|mut s| s.query_row([visit_date], |r| r.get(0)))
+        .map_err(sql_err(path, "allocate reception number"))?;
+    u32::try_from(next).map(ReceptionNumber).map_err(|_| {
+        corrupt(path)(BadValue::new(
+            "check_ins",
+            "reception_number",
+            &(next - 1).to_string(),
+        ))
+    })
+}
+
+fn insert_check_in(
+    tx: &Transaction<'_>,
+    row: &EncodedCheckIn<'_>,
+    reception_number: Option<ReceptionNumber>,
+) -> rusqlite::Result<i64> {
+    let r = row.record;
+    let e = row.eligibility.as_ref();
+    let s = e.map(|e| e.summary);
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO check_ins (
+            started_at, finished_at, visit_date, presented, identity, verification,
+            counts_toward_usage_rate, outcome_kind, handoff_reason, outcome_step,
+            eligibility_validity, insurer_number, insured_symbol, insured_number, insured_branch,
+            burden_ratio, burden_ratio_source, eligibility_valid_from, eligibility_valid_until,
+            name_contains_black_circle, reference_number, wrong_pin_entries, checklist,
+            reception_number
+        ) VALUES (
+            :started_at, :finished_at, :visit_date, :presented, :identity, :verification,
+            :counts, :outcome_kind, :handoff_reason, :outcome_step,
+            :validity, :insurer_number, :symbol, :number, :branch,
+            :burden_ratio, :ratio_source, :valid_from, :valid_until,
+            :black_circle, :reference_number, :wrong_pin_entries, :checklist,
+            :reception_number
+        )",
+    )?;
+    stmt.execute(named_params! {
+        ":started_at": row.started_at,
+        ":finished_at": row.finished_at,
+        ":visit_date": row.visit_date,
+        ":presented": row.presented,
+        ":identity": row.identity,
+        ":verification": r.verification.map(|v| v.as_str()),
+        ":counts": r.counts_toward_usage_rate,
+        ":outcome_kind": r.outcome.as_str(),
+        ":handoff_reason": r.outcome.handoff_reason().map(|h| h.as_str()),
+        ":outcome_step": row.outcome_step,
+        ":validity": e.map(|e| e.validity.as_str()),
+        ":insurer_number": s.and_then(|s| s.insurer_number.as_deref()),
+        ":symbol": s.and_then(|s| s.symbol.as_deref()),
+        ":number": s.and_then(|s| s.number.as_deref()),
+        ":branch": s.and_then(|s| s.branch.as_deref()),
+        ":burden_ratio": s.and_then(|s| s.burden_ratio).map(|b| b.0),
+        ":ratio_source": e.and_then(|e| e.ratio_source.as_deref()),
+        ":valid_from": e.and_then(|e| e.valid_from.as_deref()),
+        ":valid_until": e.and_then(|e| e.valid_until.as_deref()),
+        ":black_circle": s.map(|s| s.name_contains_black_circle),
+        ":reference_number": s.and_then(|s| s.reference_number.as_deref()),
+        ":wrong_pin_entries": r.wrong_pin_entries,
+        ":checklist": row.checklist,
+        ":reception_number": reception_number.map(|n| n.0),
+    })?;
+    Ok(tx.last_insert_rowid())
+}
+
+fn insert_consent(
+    tx: &Transaction<'_>,
+    check_in_id: i64,
+    consent: &ConsentAnswers,
+    path: &Path,
+) -> Result<(), StoreError> {
+    let mode = codec::opt_name("consent mode", consent.mode).map_err(unstorable(path))?;
+    let form = codec::opt_name("prescription form", consent.prescription_form)
+        .map_err(unstorable(path))?;
+    tx.prepare_cached(
+        "INSERT INTO consent_answers (
+            check_in_id, mode, medical_and_drug_info, surgery_info, health_check_info,
+            high_cost_limit_info, prescription_form
+        ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .and_then(|mut s| {
+        s.execute((
+            check_in_id,
+            mode,
+            consent.medical_and_drug_info,
+            consent.surgery_info,
+            consent.health_check_info,
+            consent.high_cost_limit_info,
+            form,
+        ))
+    })
+    .map_err(sql_err(path, "insert consent answers"))?;
+    Ok(())
+}
+
+fn insert_audit(
+    conn: &Connection,
+    at: &str,
+    actor: &str,
+    action: &str,
+    check_in_id: Option<i64>,
+    detail: &str,
+) -> rusqlite::Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO audit_log (at, actor, action, check_in_id, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute((at, actor, action, check_in_id, detail))?;
+    Ok(conn.last_insert_rowid())
+}
+
+fn insert_outbox(
+    tx: &Transaction<'_>,
+    path: &Path,
+    kind: &str,
+    stored: &StoredCheckIn,
+    created_at: &str,
+) -> Result<(), StoreError> {
+    let payload = serde_json::to_string(stored).map_err(|e| StoreError::Unstorable {
+        path: path.to_owned(),
+        what: "outbox payload",
+        reason: e.to_string(),
+    })?;
+    tx.prepare_cached(
+        "INSERT INTO outbox (check_in_id, kind, payload, created_at) VALUES (?1, ?2, ?3, ?4)",
+    )
+    .and_then(|mut s| s.execute((stored.id, kind, payload, created_at)))
+    .map_err(sql_err(path, "append outbox entry"))?;
+    Ok(())
+}
+
+/// Every column of a stored check-in, each under a fixed alias so rows are read by name.
+const SELECT_CHECK_IN: &str = "SELECT
+    c.id AS id,
+    c.reception_number AS reception_number,
+    c.started_at AS started_at,
+    c.finished_at AS finished_at,
+    c.visit_date AS visit_date,
+    c.presented AS presented,
+    c.identity AS identity,
+    c.verification AS verification,
+    c.counts_toward_usage_rate AS counts_toward_usage_rate,
+    c.outcome_kind AS outcome_kind,
+    c.handoff_reason AS handoff_reason,
+    c.outcome_step AS outcome_step,
+    c.eligibility_validity AS eligibility_validity,
+    c.insurer_number AS insurer_number,
+    c.insured_symbol AS insured_symbol,
+    c.insured_number AS insured_number,
+    c.insured_branch AS insured_branch,
+    c.burden_ratio AS burden_ratio,
+    c.burden_ratio_source AS burden_ratio_source,
+    c.eligibility_valid_from AS eligibility_valid_from,
+    c.eligibility_valid_until AS eligibility_valid_until,
+    c.name_contains_black_circle AS name_contains_black_circle,
+    c.reference_number AS reference_number,
+    c.wrong_pin_entries AS wrong_pin_entries,
+    c.checklist AS checklist,
+    a.check_in_id IS NOT NULL AS has_consent,
+    a.mode AS consent_mode,
+    a.medical_and_drug_info AS medical_and_drug_info,
+    a.surgery_info AS surgery_info,
+    a.health_check_info AS health_check_info,
+    a.high_cost_limit_info AS high_cost_limit_info,
+    a.prescription_form AS prescription_form,
+    h.verification AS resolution_verification,
+    h.identity AS resolution_identity,
+    h.note AS resolution_note,
+    h.staff AS resolution_staff,
+    h.resolved_at AS resolved_at
+FROM check_ins c
+LEFT JOIN consent_answers a ON a.check_in_id = c.id
+LEFT JOIN handoffs h ON h.check_in_id = c.id";
+
+/// Reads a row's cells by name, reporting failures against the database file.
+struct Cells<'r, 's> {
+    path: &'r Path,
+    row: &'r Row<'s>,
+    what: &'static str,
+}
+
+impl<'r, 's> Cells<'r, 's> {
+    fn new(path: &'r Path, row: &'r Row<'s>, what: &'static str) -> Self {
+        Self { path, row, what }
+    }
+
+    fn get<T: FromSql>(&self, column: &str) -> Result<T, StoreError> {
+        self.row.get(column).map_err(sql_err(self.path, self.what))
+    }
+}
+
+fn read_check_in(path: &Path, row: &Row<'_>) -> Result<StoredCheckIn, StoreError> {
+    let r = Cells::new(path, row, "read check-in");
+    let bad = corrupt(path);
+    decode_check_in(&r).map_err(|e| match e {
+        Decode::Sql(e) => e,
+        Decode::Bad(b) => bad(b),
+    })
+}
+
+enum Decode {
+    Sql(StoreError),
+    Bad(BadValue),
+}
+
+impl From<StoreError> for Decode {
+    fn from(e: StoreError) -> Self {
+        Decode::Sql(e)
+    }
+}
+
+impl From<BadValue> for Decode {
+    fn from(b: BadValue) -> Self {
+        Decode::Bad(b)
+    }
+}
+
+const CI: &str = "check_ins";
+
+fn decode_check_in(r: &Cells<'_, '_>) -> Result<StoredCheckIn, Decode> {
+    let text = |column: &str| r.get::<Option<String>>(column);
+    // `alias` is the name in SELECT_CHECK_IN; `table`.`column` is where it lives.
+    let required = |alias: &str, table: &'static str, column: &'static str| {
+        r.get::<Option<String>>(alias)?
+            .ok_or_else(|| Decode::Bad(BadValue::new(table, column, "NULL")))
+    };
+
+    let reception_number = r
+        .get::<Option<i64>>("reception_number")?
+        .map(|n| {
+            u32::try_from(n)
+                .map(ReceptionNumber)
+                .map_err(|_| BadValue::new(CI, "reception_number", &n.to_string()))
+        })
+        .transpose()?;
+
+    let outcome_kind: String = r.get("outcome_kind")?;
+    let outcome = match outcome_kind.as_str() {
+        "completed" => Outcome::Completed,
+        "handed_to_staff" => {
+            let reason = required("handoff_reason", CI, "handoff_reason")?;
+            Outcome::HandedToStaff {
+                reason: crate::domain::HandoffReason::parse(&reason)
+                    .ok_or_else(|| BadValue::new(CI, "handoff_reason", &reason))?,
+            }
+        }
+        "cancelled" => Outcome::Cancelled {
+            at: codec::parse_name(
+                CI,
+                "outcome_step",
+                &required("outcome_step", CI, "outcome_step")?,
+            )?,
+        },
+        "timed_out" => Outcome::TimedOut {
+            at: codec::parse_name(
+                CI,
+                "outcome_step",
+                &required("outcome_step", CI, "outcome_step")?,
+            )?,
+        },
+        other => return Err(BadValue::new(CI, "outcome_kind", other).into()),
+    };
+
+    let eligibility = match text("eligibility_validity")? {
+        None => None,
+        Some(validity) => Some(EligibilitySummary {
+            validity: codec::parse_name(CI, "eligibility_validity", &validity)?,
+            insurer_number: text("insurer_number")?,
+            symbol: text("insured_symbol")?,
+            number: text("insured_number")?,
+            branch: text("insured_branch")?,
+            burden_ratio: r
+                .get::<Option<i64>>("burden_ratio")?
+                .map(|b| {
+                    u8::try_from(b)
+                        .map(BurdenRatio)
+                        .map_err(|_| BadValue::new(CI, "burden_ratio", &b.to_string()))
+                })
+                .transpose()?,
+            burden_ratio_source: codec::opt_parse_name(
+                CI,
+                "burden_ratio_source",
+                text("burden_ratio_source")?.as_deref(),
+            )?,
+            valid_from: codec::opt_parse_date(
+                CI,
+                "eligibility_valid_from",
+                text("eligibility_valid_from")?.as_deref(),
+            )?,
+            valid_until: codec::opt_parse_date(
+                CI,
+                "eligibility_valid_until",
+                text("eligibility_valid_until")?.as_deref(),
+            )?,
+            name_contains_black_circle: r
+                .get::<Option<bool>>("name_contains_black_circle")?
+                .ok_or_else(|| BadValue::new(CI, "name_contains_black_circle", "NULL"))?,
+            reference_number: text("reference_number")?,
+        }),
+    };
+
+    let consent = if r.get::<bool>("has_consent")? {
+        const CA: &str = "consent_answers";
+        ConsentAnswers {
+            mode: codec::opt_parse_name(CA, "mode", text("consent_mode")?.as_deref())?,
+            medical_and_drug_info: r.get("medical_and_drug_info")?,
+            surgery_info: r.get("surgery_info")?,
+            health_check_info: r.get("health_check_info")?,
+            high_cost_limit_info: r.get("high_cost_limit_info")?,
+            prescription_form: codec::opt_parse_name(
+                CA,
+                "prescription_form",
+                text("prescription_form")?.as_deref(),
+            )?,
+        }
+    } else {
+        ConsentAnswers::default()
+    };
+
+    let checklist_text: String = r.get("checklist")?;
+    let names: Vec<String> = serde_json::from_str(&checklist_text)
+        .map_err(|_| BadValue::new(CI, "checklist", &checklist_text))?;
+    let checklist = names
+        .iter()
+        .map(|n| codec::parse_name::<ChecklistItem>(CI, "checklist", n))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let resolution = match text("resolved_at")? {
+        None => None,
+        Some(at) => {
+            const H: &str = "handoffs";
+            let verification = required("resolution_verification", H, "verification")?;
+            Some(HandoffResolution {
+                verification: crate::domain::VerificationMethod::parse(&verification)
+                    .ok_or_else(|| BadValue::new(H, "verification", &verification))?,
+                identity: codec::opt_parse_name(
+                    H,
+                    "identity",
+                    text("resolution_identity")?.as_deref(),
+                )?,
+                note: required("resolution_note", H, "note")?,
+                staff: required("resolution_staff", H, "staff")?,
+                resolved_at: codec::parse_instant(H, "resolved_at", &at)?,
+            })
+        }
+    };
+
+    let verification = text("verification")?
+        .map(|v| {
+            crate::domain::VerificationMethod::parse(&v)
+                .ok_or_else(|| BadValue::new(CI, "verification", &v))
+        })
+        .transpose()?;
+    let wrong_pin_entries: i64 = r.get("wrong_pin_entries")?;
+
+    Ok(StoredCheckIn {
+        id: r.get("id")?,
+        reception_number,
+        record: CheckInRecord {
+            started_at: codec::parse_instant(
+                CI,
+                "started_at",
+                &required("started_at", CI, "started_at")?,
+            )?,
+            finished_at: codec::parse_instant(
+                CI,
+                "finished_at",
+                &required("finished_at", CI, "finished_at")?,
+            )?,
+            visit_date: codec::parse_date(
+                CI,
+                "visit_date",
+                &required("visit_date", CI, "visit_date")?,
+            )?,
+            presented: codec::opt_parse_name(CI, "presented", text("presented")?.as_deref())?,
+            identity: codec::opt_parse_name(CI, "identity", text("identity")?.as_deref())?,
+            verification,
+            counts_toward_usage_rate: r.get("counts_toward_usage_rate")?,
+            consent,
+            eligibility,
+            outcome,
+            checklist,
+            wrong_pin_entries: u8::try_from(wrong_pin_entries).map_err(|_| {
+                BadValue::new(CI, "wrong_pin_entries", &wrong_pin_entries.to_string())
+            })?,
+        },
+        resolution,
+    })
+}

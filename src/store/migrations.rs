@@ -1,0 +1,306 @@
+//! The schema, built up in numbered steps. `PRAGMA user_version` records the last step applied.
+//!
+//! Owns: every `CREATE`/`ALTER` statement. Must not know: how rows are written or read (see
+//! `db.rs`). A released step is never edited; changes come as a new step at the end.
+//!
+//! Each step runs in its own `BEGIN IMMEDIATE` transaction together with the `user_version`
+//! bump, so a crash or power cut leaves the file at one version or the next, never between; and
+//! two processes opening the same file at once cannot both apply a step.
+
+use std::path::Path;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::StoreError;
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u32 = 3;
+
+struct Migration {
+    /// The `user_version` after this step.
+    version: u32,
+    /// For logs.
+    summary: &'static str,
+    sql: &'static str,
+}
+
+const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [
+    Migration {
+        version: 1,
+        summary: "check-ins and the append-only audit log",
+        sql: V1,
+    },
+    Migration {
+        version: 2,
+        summary: "consent answers and handoffs with their resolution",
+        sql: V2,
+    },
+    Migration {
+        version: 3,
+        summary: "daily reception numbers and the outbox",
+        sql: V3,
+    },
+];
+
+/// v1: one row per finished check-in, every field of `CheckInRecord` in its own column, and the
+/// audit log. STRICT tables so a wrongly typed value is refused at write time rather than found
+/// at read time. Eligibility columns are all NULL when the gateway never answered.
+const V1: &str = "
+CREATE TABLE check_ins (
+    id                          INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at                  TEXT NOT NULL,
+    finished_at                 TEXT NOT NULL,
+    visit_date                  TEXT NOT NULL
+        CHECK (visit_date GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]'),
+    presented                   TEXT,
+    identity                    TEXT,
+    verification                TEXT,
+    counts_toward_usage_rate    INTEGER NOT NULL CHECK (counts_toward_usage_rate IN (0, 1)),
+    outcome_kind                TEXT NOT NULL
+        CHECK (outcome_kind IN ('completed', 'handed_to_staff', 'cancelled', 'timed_out')),
+    handoff_reason              TEXT,
+    outcome_step                TEXT,
+    eligibility_validity        TEXT,
+    insurer_number              TEXT,
+    insured_symbol              TEXT,
+    insured_number              TEXT,
+    insured_branch              TEXT,
+    burden_ratio                INTEGER CHECK (burden_ratio BETWEEN 0 AND 100),
+    burden_ratio_source         TEXT,
+    eligibility_valid_from      TEXT,
+    eligibility_valid_until     TEXT,
+    name_contains_black_circle  INTEGER CHECK (name_contains_black_circle IN (0, 1)),
+    reference_number            TEXT,
+    wrong_pin_entries           INTEGER NOT NULL CHECK (wrong_pin_entries BETWEEN 0 AND 255),
+    checklist                   TEXT NOT NULL
+        CHECK (json_valid(checklist) AND json_type(checklist) = 'array'),
+    CHECK ((handoff_reason IS NOT NULL) = (outcome_kind = 'handed_to_staff')),
+    CHECK ((outcome_step IS NOT NULL) = (outcome_kind IN ('cancelled', 'timed_out'))),
+    CHECK ((eligibility_validity IS NULL) = (name_contains_black_circle IS NULL)),
+    CHECK (eligibility_validity IS NOT NULL OR (
+        insurer_number IS NULL AND insured_symbol IS NULL AND insured_number IS NULL
+        AND insured_branch IS NULL AND burden_ratio IS NULL AND burden_ratio_source IS NULL
+        AND eligibility_valid_from IS NULL AND eligibility_valid_until IS NULL
+        AND reference_number IS NULL))
+) STRICT;
+
+CREATE INDEX check_ins_by_visit_date ON check_ins (visit_date);
+
+CREATE TABLE audit_log (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    at           TEXT NOT NULL,
+    actor        TEXT NOT NULL,
+    action       TEXT NOT NULL,
+    check_in_id  INTEGER REFERENCES check_ins (id),
+    detail       TEXT NOT NULL
+) STRICT;
+
+CREATE INDEX audit_log_by_check_in ON audit_log (check_in_id);
+
+-- The audit trail is evidence: nothing, not even this program, may rewrite or remove it.
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'audit_log is append-only');
+END;
+
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'audit_log is append-only');
+END;
+";
+
+/// v2: consent answers get their own table (one row per check-in that asked anything), and
+/// handoffs get a lifecycle: staff resolve them later. v1 could only record that a check-in was
+/// handed over, never that it was resolved, so every v1 handoff becomes an open one.
+const V2: &str = "
+CREATE TABLE consent_answers (
+    check_in_id            INTEGER PRIMARY KEY REFERENCES check_ins (id),
+    mode                   TEXT,
+    medical_and_drug_info  INTEGER CHECK (medical_and_drug_info IN (0, 1)),
+    surgery_info           INTEGER CHECK (surgery_info IN (0, 1)),
+    health_check_info      INTEGER CHECK (health_check_info IN (0, 1)),
+    high_cost_limit_info   INTEGER CHECK (high_cost_limit_info IN (0, 1)),
+    prescription_form      TEXT
+) STRICT;
+
+CREATE TABLE handoffs (
+    check_in_id   INTEGER PRIMARY KEY REFERENCES check_ins (id),
+    reason        TEXT NOT NULL,
+    verification  TEXT,
+    identity      TEXT,
+    note          TEXT,
+    staff         TEXT,
+    resolved_at   TEXT,
+    CHECK ((resolved_at IS NULL) = (verification IS NULL)),
+    CHECK ((resolved_at IS NULL) = (staff IS NULL)),
+    CHECK ((resolved_at IS NULL) = (note IS NULL)),
+    CHECK (resolved_at IS NOT NULL OR identity IS NULL)
+) STRICT;
+
+CREATE INDEX handoffs_open ON handoffs (check_in_id) WHERE resolved_at IS NULL;
+
+INSERT INTO handoffs (check_in_id, reason)
+    SELECT id, handoff_reason FROM check_ins WHERE outcome_kind = 'handed_to_staff';
+";
+
+/// v3: the daily reception number patients are shown, and an outbox written in the same
+/// transaction as the check-in so later integrations (ORCA, a central database) never miss one.
+/// Check-ins from before v3 keep no number: none was shown to their patients.
+const V3: &str = "
+ALTER TABLE check_ins ADD COLUMN reception_number INTEGER
+    CHECK (reception_number IS NULL
+        OR (reception_number > 0 AND outcome_kind IN ('completed', 'handed_to_staff')));
+
+CREATE UNIQUE INDEX check_ins_reception_number
+    ON check_ins (visit_date, reception_number) WHERE reception_number IS NOT NULL;
+
+CREATE TABLE outbox (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    check_in_id   INTEGER NOT NULL REFERENCES check_ins (id),
+    kind          TEXT NOT NULL,
+    payload       TEXT NOT NULL CHECK (json_valid(payload)),
+    created_at    TEXT NOT NULL,
+    delivered_at  TEXT
+) STRICT;
+
+CREATE INDEX outbox_pending ON outbox (id) WHERE delivered_at IS NULL;
+";
+
+pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<u32> {
+    conn.pragma_query_value(None, "user_version", |row| row.get(0))
+}
+
+/// Applies every step after the file's version up to `target`.
+pub(crate) fn migrate(conn: &mut Connection, path: &Path, target: u32) -> Result<(), StoreError> {
+    let found = user_version(conn).map_err(|source| StoreError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            path: path.to_owned(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if target > SCHEMA_VERSION {
+        return Err(StoreError::UnknownVersion {
+            path: path.to_owned(),
+            requested: target,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if found > target {
+        return Err(StoreError::TooNew {
+            path: path.to_owned(),
+            found,
+            supported: target,
+        });
+    }
+    for step in MIGRATIONS
+        .iter()
+        .filter(|m| m.version > found && m.version <= target)
+    {
+        apply(conn, step).map_err(|source| StoreError::Migrate {
+            path: path.to_owned(),
+            version: step.version,
+            source,
+        })?;
+    }
+    Ok(())
+}
+
+fn apply(conn: &mut Connection, step: &Migration) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Another process may have applied this step while we waited for the write lock.
+    if user_version(&tx)? >= step.version {
+        return Ok(());
+    }
+    tx.execute_batch(step.sql)?;
+    tx.pragma_update(None, "user_version", step.version)?;
+    tx.commit()?;
+    tracing::info!(
+        version = step.version,
+        summary = step.summary,
+        "store schema migrated"
+    );
+    Ok(())
+}
+
+/// Creates (or upgrades) the database at `path` to exactly schema `version` and stops there.
+///
+/// For tests and tools that need a file as an older build left it; the kiosk itself uses
+/// [`super::Store::open`], which always goes to [`SCHEMA_VERSION`]. Version 0 leaves an empty
+/// database. Fails if the file is already newer than `version`.
+pub fn migrate_to(path: &Path, version: u32) -> Result<(), StoreError> {
+    let mut conn = Connection::open(path).map_err(|source| StoreError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    conn.pragma_update(None, "foreign_keys", true)
+        .map_err(|source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+    migrate(&mut conn, path, version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_are_numbered_one_by_one_up_to_the_schema_version() {
+        for (i, step) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(step.version as usize, i + 1);
+        }
+        assert_eq!(
+            MIGRATIONS.last().map(|m| m.version),
+            Some(SCHEMA_VERSION),
+            "the last step is the schema version"
+        );
+    }
+
+    #[test]
+    fn every_step_applies_in_memory() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn, Path::new(":memory:"), SCHEMA_VERSION).unwrap();
+        assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
+        let fk: Vec<String> = conn
+            .prepare("PRAGMA foreign_key_check")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(fk.is_empty());
+    }
+
+    #[test]
+    fn no_column_for_secrets_or_names() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn, Path::new(":memory:"), SCHEMA_VERSION).unwrap();
+        let columns: Vec<(String, String)> = conn
+            .prepare(
+                "SELECT m.name, p.name FROM sqlite_schema m, pragma_table_info(m.name) p
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(columns.contains(&("check_ins".to_owned(), "verification".to_owned())));
+        for (table, column) in &columns {
+            let c = column.to_lowercase();
+            let secret = c == "pin"
+                || c.contains("pin_code")
+                || c.contains("my_number")
+                || c.contains("individual")
+                || c.contains("certificate")
+                || c.contains("birth")
+                || c.ends_with("name");
+            assert!(!secret, "{table}.{column}");
+        }
+    }
+}
