@@ -3,6 +3,8 @@
 //! Owns: talking to whatever answers eligibility questions.
 //! Must not know: the flow's states, the screen, the database.
 
+pub mod sim;
+
 use std::time::Duration;
 
 use thiserror::Error;
