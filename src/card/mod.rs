@@ -3,8 +3,24 @@
 //!
 //! Owns: command bytes, response parsing, the order of APDUs.
 //! Must not know: the flow's states, the screen, pcsc-lite.
+//!
+//! - [`apdu`]: command APDUs (short form) and response parsing.
+//! - [`status`]: status words as a typed enum.
+//! - [`der`]: the total length of a DER object from its header.
+//! - [`jpki`]: [`JpkiCard`], the operations the kiosk needs, and what was tapped.
+//! - [`sim`]: the simulated card and its transport.
 
 use thiserror::Error;
+
+pub mod apdu;
+pub mod der;
+pub mod jpki;
+pub mod sim;
+pub mod status;
+
+pub use apdu::{Apdu, Response};
+pub use jpki::{ApduStats, CardError, JpkiCard};
+pub use status::StatusWord;
 
 /// Why a transmit did not produce a response.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
