@@ -170,6 +170,19 @@ pub struct SimulatedCard {
     verify_count: usize,
 }
 
+impl std::fmt::Debug for SimulatedCard {
+    /// State and counters only: never the PIN.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimulatedCard")
+            .field("profile", &self.profile)
+            .field("tries_left", &self.tries_left)
+            .field("verified", &self.verified)
+            .field("apdu_count", &self.log.len())
+            .field("verify_count", &self.verify_count)
+            .finish_non_exhaustive()
+    }
+}
+
 impl SimulatedCard {
     pub fn new(profile: SimProfile, options: SimOptions) -> SimulatedCard {
         SimulatedCard {

@@ -1,1 +1,207 @@
-//! (being written)
+//! The reader adapter: runs the flow's [`ReaderOp`](crate::flow::ports::ReaderOp)s against
+//! whatever lies on the reader's field and answers with
+//! [`ReaderReply`](crate::flow::ports::ReaderReply)s. Today the simulated reader ([`sim`]);
+//! the PC/SC reader will sit beside it.
+//!
+//! Owns: what is on the field, one [`JpkiCard`](crate::card::JpkiCard) per placement (from tap
+//! to removal), turning card errors into replies, and the names of simulated things shared with
+//! the command line (`card,tries=1`, `phone`, `transit`, ...).
+//! Must not know: the flow's states, the screen, APDU bytes (the `card` module owns those).
+
+pub mod sim;
+
+use std::str::FromStr;
+
+use thiserror::Error;
+
+use crate::card::CardError;
+use crate::card::sim::{MAX_TRIES, SimOptions, SimProfile};
+use crate::domain::Pin;
+use crate::flow::ports::ReaderReply;
+
+/// The command line's names for simulated things. The first name of a profile is canonical.
+pub const SIM_PROFILE_NAMES: [(&str, SimProfile); 8] = [
+    ("card", SimProfile::MyNumberCard),
+    ("phone", SimProfile::AndroidPhone),
+    // An iPhone: ISO-DEP without a JPKI AP a generic reader can select.
+    ("iphone", SimProfile::UnknownDevice),
+    ("transit", SimProfile::TransitCard),
+    ("resident-card", SimProfile::OldResidentCard),
+    ("payment", SimProfile::PaymentCard),
+    ("unknown-device", SimProfile::UnknownDevice),
+    ("mute", SimProfile::Mute),
+];
+
+/// The canonical command-line name of a profile.
+pub fn sim_profile_name(profile: SimProfile) -> &'static str {
+    SIM_PROFILE_NAMES
+        .iter()
+        .find(|(_, p)| *p == profile)
+        .map_or("unknown-device", |(name, _)| name)
+}
+
+/// A simulated thing as the command line describes it: a profile name, then comma-separated
+/// options `pin=NNNN`, `tries=N` (0..=3), `remove-after=N`. Example: `card,tries=1`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimSpec {
+    pub profile: SimProfile,
+    pub options: SimOptions,
+}
+
+/// A simulated-thing description that did not parse; `part` is the offending piece.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("simulated device `{part}`: {reason}")]
+pub struct SimSpecError {
+    pub part: String,
+    pub reason: String,
+}
+
+impl SimSpecError {
+    fn new(part: &str, reason: impl Into<String>) -> Self {
+        SimSpecError {
+            part: part.to_string(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl FromStr for SimSpec {
+    type Err = SimSpecError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut parts = s.split(',').map(str::trim);
+        let name = parts.next().unwrap_or_default();
+        let profile = SIM_PROFILE_NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, p)| *p)
+            .ok_or_else(|| {
+                let known: Vec<&str> = SIM_PROFILE_NAMES.iter().map(|(n, _)| *n).collect();
+                SimSpecError::new(name, format!("unknown; one of {}", known.join(", ")))
+            })?;
+        let mut options = SimOptions::default();
+        for part in parts {
+            let Some((key, value)) = part.split_once('=') else {
+                return Err(SimSpecError::new(part, "expected key=value"));
+            };
+            match key.trim() {
+                "pin" => {
+                    options.pin = Pin::parse(value.trim())
+                        .ok_or_else(|| SimSpecError::new(part, "the PIN is four digits"))?;
+                }
+                "tries" => {
+                    options.tries_left = value
+                        .trim()
+                        .parse::<u8>()
+                        .ok()
+                        .filter(|&t| t <= MAX_TRIES)
+                        .ok_or_else(|| {
+                            SimSpecError::new(part, format!("tries is 0 to {MAX_TRIES}"))
+                        })?;
+                }
+                "remove-after" => {
+                    let n = value.trim().parse::<usize>().map_err(|_| {
+                        SimSpecError::new(part, "remove-after is a number of APDUs")
+                    })?;
+                    options.remove_after = Some(n);
+                }
+                _ => {
+                    return Err(SimSpecError::new(
+                        part,
+                        "unknown option; one of pin=NNNN, tries=N, remove-after=N",
+                    ));
+                }
+            }
+        }
+        Ok(SimSpec { profile, options })
+    }
+}
+
+/// Parses a simulated-thing description (see [`SimSpec`]).
+pub fn parse_sim_spec(s: &str) -> Result<SimSpec, SimSpecError> {
+    s.parse()
+}
+
+/// The flow's reply for a card error. Fault texts name commands and status words only.
+pub fn reply_for_error(error: CardError) -> ReaderReply {
+    match error {
+        CardError::CardGone => ReaderReply::CardGone,
+        CardError::WrongPin { tries_left } => ReaderReply::PinRejected { tries_left },
+        CardError::PinBlocked => ReaderReply::PinBlocked,
+        other @ (CardError::Unexpected { .. } | CardError::Malformed(_) | CardError::Reader(_)) => {
+            ReaderReply::Fault(other.to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::card::StatusWord;
+
+    #[test]
+    fn parses_names_and_options() {
+        let spec = parse_sim_spec("card,tries=1").expect("valid");
+        assert_eq!(spec.profile, SimProfile::MyNumberCard);
+        assert_eq!(spec.options.tries_left, 1);
+        assert_eq!(spec.options.remove_after, None);
+
+        let spec = parse_sim_spec("phone, pin=0000 ,remove-after=4").expect("valid");
+        assert_eq!(spec.profile, SimProfile::AndroidPhone);
+        assert_eq!(spec.options.pin, Pin::parse("0000").expect("four digits"));
+        assert_eq!(spec.options.remove_after, Some(4));
+        assert_eq!(spec.options.tries_left, 3);
+
+        for (name, profile) in SIM_PROFILE_NAMES {
+            assert_eq!(parse_sim_spec(name).map(|s| s.profile), Ok(profile));
+        }
+        assert_eq!(sim_profile_name(SimProfile::UnknownDevice), "iphone");
+        for profile in SimProfile::ALL {
+            assert_eq!(
+                parse_sim_spec(sim_profile_name(profile)).map(|s| s.profile),
+                Ok(profile)
+            );
+        }
+    }
+
+    #[test]
+    fn errors_name_the_bad_part() {
+        let table = [
+            ("", ""),
+            ("android", "android"),
+            ("card,tries=4", "tries=4"),
+            ("card,tries=x", "tries=x"),
+            ("card,pin=123", "pin=123"),
+            ("card,pin=12345", "pin=12345"),
+            ("card,remove-after=-1", "remove-after=-1"),
+            ("card,colour=red", "colour=red"),
+            ("card,tries", "tries"),
+            ("card,,tries=1", ""),
+        ];
+        for (input, part) in table {
+            let error = parse_sim_spec(input).expect_err(input);
+            assert_eq!(error.part, part, "{input}");
+            assert!(error.to_string().contains(&format!("`{part}`")), "{error}");
+        }
+    }
+
+    #[test]
+    fn card_errors_become_replies() {
+        assert_eq!(reply_for_error(CardError::CardGone), ReaderReply::CardGone);
+        assert_eq!(
+            reply_for_error(CardError::WrongPin { tries_left: 2 }),
+            ReaderReply::PinRejected { tries_left: 2 }
+        );
+        assert_eq!(
+            reply_for_error(CardError::PinBlocked),
+            ReaderReply::PinBlocked
+        );
+        assert_eq!(
+            reply_for_error(CardError::Unexpected {
+                command: "READ BINARY",
+                status: StatusWord::SecurityNotSatisfied
+            }),
+            ReaderReply::Fault("READ BINARY answered 6982 (security status not satisfied)".into())
+        );
+    }
+}
