@@ -11,8 +11,10 @@
 //! - [`store`]: the SQLite actor; the only module that knows SQL.
 //! - [`headless`]: one check-in driven by a patient script, on virtual time.
 //! - [`report`]: the monthly usage-rate report.
+//! - [`app`]: the composition root: builds adapters from options, runs subcommands.
 #![forbid(unsafe_code)]
 
+pub mod app;
 pub mod card;
 pub mod domain;
 pub mod flow;

@@ -579,9 +579,7 @@ fn timeout_at_every_input_state_clears_and_records() {
         assert_eq!(outcome, Outcome::TimedOut { at: step }, "{steps}");
         let screens = &driver.screens;
         assert!(
-            screens
-                .iter()
-                .any(|s| *s == uketsuke::flow::Screen::TimedOut),
+            screens.contains(&uketsuke::flow::Screen::TimedOut),
             "{steps}: {screens:?}"
         );
     }
