@@ -1,0 +1,403 @@
+//! A kiosk updated in the field opens whatever file the previous build left: an empty file, or a
+//! database at any earlier schema version, with rows in it. Nothing already committed may be
+//! lost, and the first check-in after the update must commit. A file from a newer build is
+//! refused, untouched, with a message a technician can act on.
+//!
+//! The rows below are written with the SQL each old version understood, not through today's
+//! `Store`, because that is how they were written in the field.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+use time::macros::{date, datetime};
+use uketsuke::domain::{
+    BurdenRatio, CheckInRecord, ChecklistItem, ConsentAnswers, ConsentMode, EligibilitySummary,
+    HandoffReason, HandoffResolution, IdentityMethod, Outcome, PrescriptionForm, Presented,
+    ReceptionNumber, Step, StoredCheckIn, Validity, VerificationMethod,
+};
+use uketsuke::store::{SCHEMA_VERSION, Store, StoreError, migrate_to};
+
+/// The old rows every seeded version starts with, as (id, record) pairs.
+fn v1_rows() -> Vec<(i64, CheckInRecord)> {
+    let completed = CheckInRecord {
+        started_at: datetime!(2026-03-02 09:00:00 +09:00),
+        finished_at: datetime!(2026-03-02 09:01:10.5 +09:00),
+        visit_date: date!(2026 - 03 - 02),
+        presented: Some(Presented::MyNumberCard),
+        identity: Some(IdentityMethod::PinOnCard),
+        verification: Some(VerificationMethod::CardViaReader),
+        counts_toward_usage_rate: true,
+        consent: ConsentAnswers::default(),
+        eligibility: Some(EligibilitySummary {
+            validity: Validity::Valid,
+            insurer_number: Some("06130012".to_owned()),
+            symbol: Some("12".to_owned()),
+            number: Some("345".to_owned()),
+            branch: Some("00".to_owned()),
+            burden_ratio: Some(BurdenRatio(30)),
+            burden_ratio_source: Some(uketsuke::domain::RatioSource::DerivedFromAge),
+            valid_from: Some(date!(2025 - 04 - 01)),
+            valid_until: None,
+            name_contains_black_circle: true,
+            reference_number: None,
+        }),
+        outcome: Outcome::Completed,
+        checklist: Vec::new(),
+        wrong_pin_entries: 1,
+    };
+    let handed = CheckInRecord {
+        started_at: datetime!(2026-03-02 09:05:00 +09:00),
+        finished_at: datetime!(2026-03-02 09:06:00 +09:00),
+        presented: Some(Presented::UnreadableDevice),
+        identity: None,
+        verification: None,
+        counts_toward_usage_rate: false,
+        eligibility: None,
+        outcome: Outcome::HandedToStaff {
+            reason: HandoffReason::ConfirmPortalScreen,
+        },
+        checklist: vec![
+            ChecklistItem::CheckPortalEligibilityScreen,
+            ChecklistItem::RecordInsuranceNumbers,
+        ],
+        wrong_pin_entries: 0,
+        ..completed.clone()
+    };
+    let timed_out = CheckInRecord {
+        started_at: datetime!(2026-03-02 09:10:00 +09:00),
+        finished_at: datetime!(2026-03-02 09:12:00 +09:00),
+        presented: None,
+        identity: None,
+        verification: None,
+        counts_toward_usage_rate: false,
+        eligibility: None,
+        outcome: Outcome::TimedOut { at: Step::PinEntry },
+        wrong_pin_entries: 0,
+        ..completed.clone()
+    };
+    vec![(1, completed), (2, handed), (3, timed_out)]
+}
+
+/// Writes the v1 rows with v1's SQL.
+fn seed_v1(conn: &Connection) {
+    conn.execute_batch(
+        "INSERT INTO check_ins (id, started_at, finished_at, visit_date, presented, identity,
+             verification, counts_toward_usage_rate, outcome_kind, handoff_reason, outcome_step,
+             eligibility_validity, insurer_number, insured_symbol, insured_number, insured_branch,
+             burden_ratio, burden_ratio_source, eligibility_valid_from, eligibility_valid_until,
+             name_contains_black_circle, reference_number, wrong_pin_entries, checklist)
+         VALUES
+         (1, '2026-03-02T09:00:00+09:00', '2026-03-02T09:01:10.5+09:00', '2026-03-02',
+          'my_number_card', 'pin_on_card', 'card_via_reader', 1, 'completed', NULL, NULL,
+          'valid', '06130012', '12', '345', '00', 30, 'derived_from_age', '2025-04-01', NULL,
+          1, NULL, 1, '[]'),
+         (2, '2026-03-02T09:05:00+09:00', '2026-03-02T09:06:00+09:00', '2026-03-02',
+          'unreadable_device', NULL, NULL, 0, 'handed_to_staff', 'confirm_portal_screen', NULL,
+          NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0,
+          '[\"check_portal_eligibility_screen\",\"record_insurance_numbers\"]'),
+         (3, '2026-03-02T09:10:00+09:00', '2026-03-02T09:12:00+09:00', '2026-03-02',
+          NULL, NULL, NULL, 0, 'timed_out', NULL, 'pin_entry',
+          NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, '[]');
+         INSERT INTO audit_log (at, actor, action, check_in_id, detail) VALUES
+         ('2026-03-02T09:01:10.5+09:00', 'kiosk', 'check_in_committed', 1, 'outcome=completed'),
+         ('2026-03-02T09:06:00+09:00', 'kiosk', 'check_in_committed', 2, 'outcome=handed_to_staff'),
+         ('2026-03-02T09:12:00+09:00', 'kiosk', 'check_in_committed', 3, 'outcome=timed_out');",
+    )
+    .unwrap();
+}
+
+/// What v2 added to a v1 database: a check-in with consent answers and a resolved handoff.
+fn v2_rows() -> Vec<(i64, CheckInRecord, Option<HandoffResolution>)> {
+    let record = CheckInRecord {
+        started_at: datetime!(2026-03-03 10:00:00 +09:00),
+        finished_at: datetime!(2026-03-03 10:02:00 +09:00),
+        visit_date: date!(2026 - 03 - 03),
+        presented: Some(Presented::EligibilityCertificate),
+        identity: None,
+        verification: Some(VerificationMethod::EligibilityCertificate),
+        counts_toward_usage_rate: false,
+        consent: ConsentAnswers {
+            mode: Some(ConsentMode::ItemByItem),
+            medical_and_drug_info: Some(true),
+            surgery_info: Some(false),
+            health_check_info: None,
+            high_cost_limit_info: Some(true),
+            prescription_form: Some(PrescriptionForm::Paper),
+        },
+        eligibility: None,
+        outcome: Outcome::HandedToStaff {
+            reason: HandoffReason::PaperDocument,
+        },
+        checklist: vec![ChecklistItem::CheckCertificateValidity],
+        wrong_pin_entries: 0,
+    };
+    let resolution = HandoffResolution {
+        verification: VerificationMethod::EligibilityCertificate,
+        identity: None,
+        note: "資格確認書 valid until 2026-07-31".to_owned(),
+        staff: "ito".to_owned(),
+        resolved_at: datetime!(2026-03-03 10:05:00 +09:00),
+    };
+    vec![(4, record, Some(resolution))]
+}
+
+/// Writes the v2 rows with v2's SQL.
+fn seed_v2(conn: &Connection) {
+    conn.execute_batch(
+        "INSERT INTO check_ins (id, started_at, finished_at, visit_date, presented, identity,
+             verification, counts_toward_usage_rate, outcome_kind, handoff_reason, outcome_step,
+             wrong_pin_entries, checklist)
+         VALUES (4, '2026-03-03T10:00:00+09:00', '2026-03-03T10:02:00+09:00', '2026-03-03',
+             'eligibility_certificate', NULL, 'eligibility_certificate', 0, 'handed_to_staff',
+             'paper_document', NULL, 0, '[\"check_certificate_validity\"]');
+         INSERT INTO consent_answers (check_in_id, mode, medical_and_drug_info, surgery_info,
+             health_check_info, high_cost_limit_info, prescription_form)
+         VALUES (4, 'item_by_item', 1, 0, NULL, 1, 'paper');
+         INSERT INTO handoffs (check_in_id, reason, verification, identity, note, staff,
+             resolved_at)
+         VALUES (4, 'paper_document', 'eligibility_certificate', NULL,
+             '資格確認書 valid until 2026-07-31', 'ito', '2026-03-03T10:05:00+09:00');
+         INSERT INTO audit_log (at, actor, action, check_in_id, detail) VALUES
+         ('2026-03-03T10:02:00+09:00', 'kiosk', 'check_in_committed', 4, 'outcome=handed_to_staff'),
+         ('2026-03-03T10:05:00+09:00', 'ito', 'handoff_resolved', 4, 'verification=eligibility_certificate');",
+    )
+    .unwrap();
+}
+
+/// Writes a row at v3 with v3's SQL (for when a v4 arrives; today v3 is current).
+fn seed_v3(conn: &Connection) {
+    conn.execute_batch(
+        "INSERT INTO check_ins (id, started_at, finished_at, visit_date, presented, identity,
+             verification, counts_toward_usage_rate, outcome_kind, wrong_pin_entries, checklist,
+             reception_number)
+         VALUES (5, '2026-03-04T08:30:00+09:00', '2026-03-04T08:31:00+09:00', '2026-03-04',
+             'android_phone', 'pin_on_phone', 'smartphone_via_reader', 1, 'completed', 0, '[]',
+             1);
+         INSERT INTO outbox (check_in_id, kind, payload, created_at)
+         VALUES (5, 'check_in_committed', '{}', '2026-03-04T08:31:00+09:00');",
+    )
+    .unwrap();
+}
+
+/// Builds a database at version `k` with representative rows for every version up to `k`.
+fn database_at(path: &Path, k: u32) {
+    if k == 0 {
+        // An empty file, as a provisioning script's `touch` leaves it.
+        std::fs::write(path, b"").unwrap();
+        return;
+    }
+    migrate_to(path, k).unwrap();
+    let conn = Connection::open(path).unwrap();
+    conn.pragma_update(None, "foreign_keys", true).unwrap();
+    let version: u32 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, k);
+    if k >= 1 {
+        seed_v1(&conn);
+    }
+    if k >= 2 {
+        // From v2 on, the build that committed row 2 also opened its handoff.
+        conn.execute(
+            "INSERT INTO handoffs (check_in_id, reason) VALUES (2, 'confirm_portal_screen')",
+            [],
+        )
+        .unwrap();
+        seed_v2(&conn);
+    }
+    if k >= 3 {
+        seed_v3(&conn);
+    }
+}
+
+fn schema(path: &Path) -> Vec<String> {
+    let conn = Connection::open(path).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT type || ' ' || name || ': ' || COALESCE(sql, '') FROM sqlite_schema
+             WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+        )
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+fn new_check_in() -> CheckInRecord {
+    CheckInRecord {
+        started_at: datetime!(2026-03-02 11:00:00 +09:00),
+        finished_at: datetime!(2026-03-02 11:01:00 +09:00),
+        visit_date: date!(2026 - 03 - 02),
+        presented: Some(Presented::MyNumberCard),
+        identity: Some(IdentityMethod::PinOnCard),
+        verification: Some(VerificationMethod::CardViaReader),
+        counts_toward_usage_rate: true,
+        consent: ConsentAnswers {
+            mode: Some(ConsentMode::All),
+            medical_and_drug_info: Some(true),
+            surgery_info: Some(true),
+            health_check_info: Some(true),
+            high_cost_limit_info: None,
+            prescription_form: Some(PrescriptionForm::Electronic),
+        },
+        eligibility: None,
+        outcome: Outcome::Completed,
+        checklist: Vec::new(),
+        wrong_pin_entries: 0,
+    }
+}
+
+#[test]
+fn every_earlier_version_opens_keeps_its_rows_and_takes_new_check_ins() {
+    let fresh_dir = tempfile::tempdir().unwrap();
+    let fresh = fresh_dir.path().join("fresh.db");
+    Store::open(&fresh).unwrap().close();
+
+    for k in 0..SCHEMA_VERSION {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("at-v{k}.db"));
+        database_at(&path, k);
+
+        let store = Store::open(&path).unwrap_or_else(|e| panic!("opening a v{k} database: {e}"));
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION, "from v{k}");
+        assert_eq!(store.integrity_check().unwrap(), "ok", "from v{k}");
+
+        // Old rows survive, field for field.
+        if k >= 1 {
+            for (id, record) in v1_rows() {
+                let back = store.check_in(id).unwrap().expect("v1 row kept");
+                assert_eq!(
+                    back,
+                    StoredCheckIn {
+                        id,
+                        // No number was shown to patients before v3.
+                        reception_number: None,
+                        record,
+                        resolution: None,
+                    },
+                    "v1 row {id} from v{k}"
+                );
+            }
+        }
+        if k >= 2 {
+            for (id, record, resolution) in v2_rows() {
+                let back = store.check_in(id).unwrap().expect("v2 row kept");
+                assert_eq!(
+                    back,
+                    StoredCheckIn {
+                        id,
+                        reception_number: None,
+                        record,
+                        resolution,
+                    },
+                    "v2 row {id} from v{k}"
+                );
+            }
+        }
+        let old_audit = store.audit_log(100).unwrap().len();
+        assert_eq!(
+            old_audit,
+            [0, 3, 5, 5][k as usize],
+            "audit entries from v{k}"
+        );
+
+        // A v1 handoff had no way to be resolved, so it is open after the upgrade.
+        let open: Vec<i64> = store
+            .open_handoffs()
+            .unwrap()
+            .iter()
+            .map(|s| s.id)
+            .collect();
+        assert_eq!(open, if k >= 1 { vec![2] } else { vec![] }, "from v{k}");
+        if k >= 1 {
+            store
+                .resolve_handoff(
+                    2,
+                    &HandoffResolution {
+                        verification: VerificationMethod::PortalScreenCheckedByStaff,
+                        identity: None,
+                        note: "portal: 3割".to_owned(),
+                        staff: "ito".to_owned(),
+                        resolved_at: datetime!(2026-03-02 11:30:00 +09:00),
+                    },
+                    true,
+                )
+                .unwrap();
+            assert!(store.open_handoffs().unwrap().is_empty());
+        }
+
+        // The first check-in after the update commits, and today's numbering starts at 1.
+        let committed = store.commit_check_in(&new_check_in()).unwrap();
+        assert_eq!(
+            committed.reception_number,
+            Some(ReceptionNumber(1)),
+            "from v{k}"
+        );
+        let back = store.check_in(committed.check_in_id).unwrap().unwrap();
+        assert_eq!(back.record, new_check_in());
+        let newest_old_id = [0, 3, 4, 5][k as usize];
+        assert!(committed.check_in_id > newest_old_id, "ids are not reused");
+        assert!(store.audit_log(100).unwrap().len() > old_audit);
+        store.close();
+
+        // The upgraded schema is exactly what a fresh install has.
+        assert_eq!(
+            schema(&path),
+            schema(&fresh),
+            "schema after upgrade from v{k}"
+        );
+    }
+}
+
+#[test]
+fn migrations_can_stop_at_each_version_and_continue() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stepwise.db");
+    for k in 0..=SCHEMA_VERSION {
+        migrate_to(&path, k).unwrap();
+        let conn = Connection::open(&path).unwrap();
+        let version: u32 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, k);
+    }
+    // Asking again for the version the file has is a no-op; going back is refused.
+    migrate_to(&path, SCHEMA_VERSION).unwrap();
+    assert!(matches!(
+        migrate_to(&path, 1),
+        Err(StoreError::TooNew { found, .. }) if found == SCHEMA_VERSION
+    ));
+    assert!(matches!(
+        migrate_to(&path, SCHEMA_VERSION + 1),
+        Err(StoreError::UnknownVersion { .. })
+    ));
+}
+
+#[test]
+fn a_database_from_a_newer_build_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("future.db");
+    database_at(&path, SCHEMA_VERSION);
+    let future = SCHEMA_VERSION + 6;
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", future).unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+
+    let err = Store::open(&path).unwrap_err();
+    assert!(matches!(err, StoreError::TooNew { found, supported, .. }
+        if found == future && supported == SCHEMA_VERSION));
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "database {} has schema version {future}, newer than this build ({SCHEMA_VERSION})",
+            path.display()
+        )
+    );
+
+    // Not migrated, not switched to WAL, not written at all.
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    assert!(!dir.path().join("future.db-wal").exists());
+}
