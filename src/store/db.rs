@@ -142,10 +142,11 @@ impl Db {
             record.verification.map_or("-", |v| v.as_str()),
             reception_number.map_or_else(|| "-".to_owned(), |n| n.to_string()),
         );
-        let at = row.finished_at.clone();
+        // Both entries carry the moment the check-in finished, not when the disk caught up.
+        let at = row.finished_at.as_str();
         insert_audit(
             &tx,
-            &at,
+            at,
             KIOSK,
             "check_in_committed",
             Some(check_in_id),
@@ -159,7 +160,7 @@ impl Db {
             record: record.clone(),
             resolution: None,
         };
-        insert_outbox(&tx, path, "check_in_committed", &stored, &at)?;
+        insert_outbox(&tx, path, "check_in_committed", &stored, at)?;
 
         tx.commit().map_err(sql_err(path, "commit check-in"))?;
         tracing::debug!(
