@@ -257,6 +257,9 @@ pub struct Driver<R, G, S> {
     committed: Vec<Committed>,
     /// Every screen shown, in order (for tests).
     pub screens: Vec<Screen>,
+    /// Every input fed to the flow with its time, when recording (for benchmarks: a recorded
+    /// check-in replays through a fresh flow with no adapter in the way).
+    pub recorded_inputs: Option<Vec<(OffsetDateTime, Input)>>,
 }
 
 impl<R: ReaderPort, G: Gateway, S: StorePort> Driver<R, G, S> {
@@ -277,7 +280,20 @@ impl<R: ReaderPort, G: Gateway, S: StorePort> Driver<R, G, S> {
             due: Vec::new(),
             committed: Vec::new(),
             screens,
+            recorded_inputs: None,
         }
+    }
+
+    /// Starts recording every input fed to the flow.
+    pub fn record_inputs(&mut self) {
+        self.recorded_inputs = Some(Vec::new());
+    }
+
+    fn feed(&mut self, input: Input) {
+        if let Some(log) = self.recorded_inputs.as_mut() {
+            log.push((self.now, input.clone()));
+        }
+        self.flow.handle(self.now, input);
     }
 
     /// Check-ins committed so far, in order.
@@ -290,7 +306,7 @@ impl<R: ReaderPort, G: Gateway, S: StorePort> Driver<R, G, S> {
     }
 
     fn input(&mut self, input: Input) {
-        self.flow.handle(self.now, input);
+        self.feed(input);
         self.settle();
     }
 
@@ -305,7 +321,7 @@ impl<R: ReaderPort, G: Gateway, S: StorePort> Driver<R, G, S> {
                 break;
             };
             let (_, input) = self.due.remove(i);
-            self.flow.handle(self.now, input);
+            self.feed(input);
         }
     }
 
@@ -320,7 +336,7 @@ impl<R: ReaderPort, G: Gateway, S: StorePort> Driver<R, G, S> {
         match command {
             Command::Reader(ticket, op) => {
                 let reply = self.reader.execute(op);
-                self.flow.handle(self.now, Input::Reader(ticket, reply));
+                self.feed(Input::Reader(ticket, reply));
             }
             Command::Gateway(ticket, op) => {
                 let (reply, latency) = match op {
@@ -352,7 +368,7 @@ impl<R: ReaderPort, G: Gateway, S: StorePort> Driver<R, G, S> {
                         record: *record,
                     });
                 }
-                self.flow.handle(self.now, Input::Store(ticket, reply));
+                self.feed(Input::Store(ticket, reply));
             }
         }
     }
