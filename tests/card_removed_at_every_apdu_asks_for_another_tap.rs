@@ -9,12 +9,12 @@ use uketsuke::flow::Screen;
 
 /// APDUs the card receives on a clean card check-in, and how many of them come with the tap
 /// and the PIN (all of them: the rest of the check-in does not touch the card).
-fn clean_card_path() -> usize {
-    let mut kiosk = Kiosk::new("card", "valid-3", None);
+fn clean_path(profile: &str) -> usize {
+    let mut kiosk = Kiosk::new(profile, "valid-3", None);
     kiosk.step_ok(r#""tap""#);
     kiosk.step_ok(r#"{"pin": "1234"}"#);
     let after_tap_and_pin = kiosk.card().apdu_count;
-    let run = check_in("card", "valid-3", None, &script(HAPPY));
+    let run = check_in(profile, "valid-3", None, &script(HAPPY));
     assert_eq!(run.stored.record.outcome, Outcome::Completed);
     let total = run.card().apdu_count;
     assert_eq!(
@@ -38,9 +38,27 @@ fn type_pin_if_asked(kiosk: &mut Kiosk) -> bool {
 
 #[test]
 fn card_removed_at_every_apdu_asks_for_another_tap() {
-    let total = clean_card_path();
+    removed_at_every_apdu(
+        "card",
+        IdentityMethod::PinOnCard,
+        VerificationMethod::CardViaReader,
+    );
+}
+
+#[test]
+fn android_phone_removed_at_every_apdu_asks_for_another_tap() {
+    // The phone shows its certificate only after the PIN: a different APDU sequence.
+    removed_at_every_apdu(
+        "phone",
+        IdentityMethod::PinOnPhone,
+        VerificationMethod::SmartphoneViaReader,
+    );
+}
+
+fn removed_at_every_apdu(profile: &str, identity: IdentityMethod, method: VerificationMethod) {
+    let total = clean_path(profile);
     for n in 0..=total {
-        let spec = format!("card,remove-after={n}");
+        let spec = format!("{profile},remove-after={n}");
         let mut kiosk = Kiosk::new(&spec, "valid-3", None);
         let mut pins_typed = 0;
 
@@ -51,7 +69,7 @@ fn card_removed_at_every_apdu_asks_for_another_tap() {
         let first = kiosk.card();
         assert!(
             first.verify_count <= pins_typed,
-            "N={n}: {} VERIFYs for {pins_typed} typed PIN",
+            "{spec}: {} VERIFYs for {pins_typed} typed PIN",
             first.verify_count
         );
         let screen = kiosk.screen();
@@ -59,7 +77,7 @@ fn card_removed_at_every_apdu_asks_for_another_tap() {
             // The card met an empty field at APDU n+1.
             assert_eq!(
                 first.apdu_count, n,
-                "N={n}: the card answered exactly N APDUs"
+                "{spec}: the card answered exactly N APDUs"
             );
             let expected = if n == 0 {
                 // Nothing came back from the very first APDU: indistinguishable from a mute
@@ -69,11 +87,11 @@ fn card_removed_at_every_apdu_asks_for_another_tap() {
                 // A PIN that may have reached the card is never kept for a resend.
                 Screen::TapAgain { pin_kept: false }
             };
-            assert_eq!(screen, expected, "N={n}: screens {:?}", kiosk.screens());
+            assert_eq!(screen, expected, "{spec}: screens {:?}", kiosk.screens());
             assert_eq!(
                 kiosk.committed_count(),
                 0,
-                "N={n}: nothing ends on a removal"
+                "{spec}: nothing ends on a removal"
             );
 
             kiosk.step_ok(r#""remove""#);
@@ -83,41 +101,37 @@ fn card_removed_at_every_apdu_asks_for_another_tap() {
                 pins_typed += 1;
             }
             let sent = kiosk.card().verify_count - before;
-            assert!(sent <= 1, "N={n}: {sent} VERIFYs for one typed PIN");
+            assert!(sent <= 1, "{spec}: {sent} VERIFYs for one typed PIN");
         } else {
             assert!(
                 matches!(screen, Screen::ConsentChoice { .. }),
-                "N={n}: no removal, the flow goes on: {screen:?}"
+                "{spec}: no removal, the flow goes on: {screen:?}"
             );
         }
 
         let stored = kiosk
             .run(&script(CONSENT))
-            .unwrap_or_else(|e| panic!("N={n}: {e}; screens {:?}", kiosk.screens()));
+            .unwrap_or_else(|e| panic!("{spec}: {e}; screens {:?}", kiosk.screens()));
         let record = &stored.record;
-        assert_eq!(record.outcome, Outcome::Completed, "N={n}");
-        assert_eq!(record.identity, Some(IdentityMethod::PinOnCard), "N={n}");
-        assert_eq!(
-            record.verification,
-            Some(VerificationMethod::CardViaReader),
-            "N={n}"
-        );
-        assert!(record.counts_toward_usage_rate, "N={n}");
-        assert_eq!(record.wrong_pin_entries, 0, "N={n}");
-        assert!(stored.reception_number.is_some(), "N={n}");
+        assert_eq!(record.outcome, Outcome::Completed, "{spec}");
+        assert_eq!(record.identity, Some(identity), "{spec}");
+        assert_eq!(record.verification, Some(method), "{spec}");
+        assert!(record.counts_toward_usage_rate, "{spec}");
+        assert_eq!(record.wrong_pin_entries, 0, "{spec}");
+        assert!(stored.reception_number.is_some(), "{spec}");
 
         let card = kiosk.card();
-        assert!(pins_typed >= 1, "N={n}");
+        assert!(pins_typed >= 1, "{spec}");
         assert!(
             card.verify_count >= 1 && card.verify_count <= pins_typed,
-            "N={n}: {} VERIFYs for {pins_typed} typed PINs",
+            "{spec}: {} VERIFYs for {pins_typed} typed PINs",
             card.verify_count
         );
-        assert_eq!(card.tries_left, 3, "N={n}: the card is never locked");
+        assert_eq!(card.tries_left, 3, "{spec}: the card is never locked");
         assert_eq!(
             kiosk.committed_count(),
             1,
-            "N={n}: one check-in, one record"
+            "{spec}: one check-in, one record"
         );
     }
 }
