@@ -408,12 +408,8 @@ fn the_cli_prints_and_stores_nothing_personal() {
 
     let needles = personal_needles(&[PIN, WRONG_PIN]);
     assert_absent("stdout", cli.stdout.as_bytes(), &needles);
-    // KNOWN BUG (src/reader/sim.rs, reported): the simulated reader's DEBUG lines "placed on /
-    // removed from the simulated reader" print the thing's description, `card,pin=4821`, so
-    // the PIN configured into the simulated card reaches stderr. The check of the logs for
-    // that PIN waits for the fix; the PIN the patient typed (WRONG_PIN, never in a
-    // description), the certificate, the name and the birth date are checked here.
-    let in_logs = personal_needles(&[WRONG_PIN]);
+    // Both the typed PINs and the PIN configured into the simulated card (`card,pin=...`).
+    let in_logs = personal_needles(&[PIN, WRONG_PIN]);
     assert_absent(
         "stderr at TRACE",
         without_timestamps(&cli.stderr).as_bytes(),

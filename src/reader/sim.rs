@@ -138,7 +138,7 @@ impl SimReader {
         self.things.insert(name.clone(), Arc::clone(&shared));
         self.remove();
         lock(&shared).reset();
-        debug!(thing = name, "placed on the simulated reader");
+        debug!(thing = profile_only(&name), "placed on the simulated reader");
         self.field = Some(OnField {
             name,
             card: JpkiCard::new(SimTransport::new(Arc::clone(&shared))),
@@ -149,7 +149,10 @@ impl SimReader {
     /// Takes whatever is on the field off it; returns its name.
     pub fn remove(&mut self) -> Option<String> {
         let field = self.field.take()?;
-        debug!(thing = field.name, "removed from the simulated reader");
+        debug!(
+            thing = profile_only(&field.name),
+            "removed from the simulated reader"
+        );
         Some(field.name)
     }
 
@@ -188,6 +191,12 @@ impl SimReader {
         };
         result.unwrap_or_else(reply_for_error)
     }
+}
+
+/// A thing's name without its options: a description such as `card,pin=4821` carries a PIN,
+/// which must never reach a log.
+fn profile_only(name: &str) -> &str {
+    name.split(',').next().unwrap_or(name)
 }
 
 #[cfg(test)]
