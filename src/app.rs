@@ -142,9 +142,24 @@ pub fn check_in(options: &CheckInOptions) -> Result<()> {
     let flow = CheckInFlow::new(rules, facility);
     let mut driver = Driver::new(flow, start, reader, gateway, store.clone());
     for n in 0..options.repeat {
-        let committed = driver
-            .run(&script)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", options.patient.display()))?;
+        let before = driver.committed().len();
+        let committed = driver.run(&script).map_err(|e| {
+            // A step can fail after the kiosk already recorded a check-in: say so, since the
+            // database holds it.
+            let recorded: Vec<String> = driver.committed()[before..]
+                .iter()
+                .map(|c| format!("{} ({})", c.check_in_id, c.record.outcome.as_str()))
+                .collect();
+            if recorded.is_empty() {
+                anyhow::anyhow!("{}: {e}", options.patient.display())
+            } else {
+                anyhow::anyhow!(
+                    "{}: {e} (already recorded before this step: check-in {})",
+                    options.patient.display(),
+                    recorded.join(", ")
+                )
+            }
+        })?;
         let stored = store
             .check_in(committed.check_in_id)?
             .context("the committed check-in cannot be read back")?;

@@ -568,7 +568,13 @@ fn timeout_at_every_input_state_clears_and_records() {
         let script = PatientScript::parse(&format!(r#"{{"steps": {with_wait}}}"#)).unwrap();
         // An item-by-item consent step with a missing item stops at that item: run it by hand.
         let outcome = match driver.run(&script) {
-            Ok(c) => c.record.outcome,
+            Ok(c) => {
+                assert!(
+                    c.record.eligibility.is_none(),
+                    "{steps}: numbers kept after a timeout"
+                );
+                c.record.outcome
+            }
             Err(e) if step == Step::ConsentItem => {
                 assert!(e.0.contains("surgery_info"), "{e}");
                 driver.wait(Duration::from_secs(91));

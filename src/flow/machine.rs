@@ -971,8 +971,10 @@ impl CheckInFlow {
         checklist: Vec<ChecklistItem>,
     ) -> CheckInRecord {
         let visit_date = visit_date(session.started_at);
-        let eligibility = match session.query {
-            QueryState::Answered(result) => Some(self.summary(result, visit_date)),
+        // An abandoned check-in keeps no insurance numbers: nobody will claim with them.
+        let eligibility = match (session.query, outcome) {
+            (QueryState::Answered(_), Outcome::Cancelled { .. } | Outcome::TimedOut { .. }) => None,
+            (QueryState::Answered(result), _) => Some(self.summary(result, visit_date)),
             _ => None,
         };
         let verification = session.verification;
