@@ -52,17 +52,23 @@ fn summary(name: &str, mut samples: Vec<Duration>) {
     );
 }
 
-fn flow_cpu(label: &str, reader: &str, script: &str, iterations: usize) {
-    let script = PatientScript::parse(script).expect("bench script");
-    let visit = datetime!(2026-11-21 10:00 +09:00);
-    let flow = CheckInFlow::new(Rules::embedded(), FacilityConfig::default());
-    let mut driver = Driver::new(
-        flow,
-        visit,
+type SimKiosk =
+    Driver<uketsuke::reader::sim::SimReader, uketsuke::gateway::sim::SimGateway, NoStore>;
+
+/// A kiosk with the simulated reader and gateway and no store, at a fixed visit time.
+fn simulated_kiosk(reader: &str) -> SimKiosk {
+    Driver::new(
+        CheckInFlow::new(Rules::embedded(), FacilityConfig::default()),
+        datetime!(2026-11-21 10:00 +09:00),
         build_reader(reader).expect("reader"),
         build_gateway("sim").expect("gateway"),
         NoStore(0),
-    );
+    )
+}
+
+fn flow_cpu(label: &str, reader: &str, script: &str, iterations: usize) {
+    let script = PatientScript::parse(script).expect("bench script");
+    let mut driver = simulated_kiosk(reader);
     driver.record_inputs();
     driver.run(&script).expect("recorded check-in");
     let inputs = driver.recorded_inputs.take().unwrap_or_default();
@@ -91,15 +97,7 @@ fn flow_cpu(label: &str, reader: &str, script: &str, iterations: usize) {
 
 fn whole_check_in(label: &str, reader: &str, script: &str, iterations: usize) {
     let script = PatientScript::parse(script).expect("bench script");
-    let visit = datetime!(2026-11-21 10:00 +09:00);
-    let flow = CheckInFlow::new(Rules::embedded(), FacilityConfig::default());
-    let mut driver = Driver::new(
-        flow,
-        visit,
-        build_reader(reader).expect("reader"),
-        build_gateway("sim").expect("gateway"),
-        NoStore(0),
-    );
+    let mut driver = simulated_kiosk(reader);
     driver.run(&script).expect("warm-up check-in"); // keys generated here, not timed
     let mut samples = Vec::with_capacity(iterations);
     for _ in 0..iterations {
@@ -115,14 +113,7 @@ fn commit_latency(iterations: usize) {
     let db = dir.join("bench.db");
     let store = Store::open(&db).expect("store");
     let script = PatientScript::parse(CARD).expect("bench script");
-    let flow = CheckInFlow::new(Rules::embedded(), FacilityConfig::default());
-    let mut driver = Driver::new(
-        flow,
-        datetime!(2026-11-21 10:00 +09:00),
-        build_reader("sim:card").expect("reader"),
-        build_gateway("sim").expect("gateway"),
-        NoStore(0),
-    );
+    let mut driver = simulated_kiosk("sim:card");
     let record = driver.run(&script).expect("record").record;
     let mut samples = Vec::with_capacity(iterations);
     for _ in 0..iterations {
