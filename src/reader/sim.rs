@@ -138,7 +138,10 @@ impl SimReader {
         self.things.insert(name.clone(), Arc::clone(&shared));
         self.remove();
         lock(&shared).reset();
-        debug!(thing = profile_only(&name), "placed on the simulated reader");
+        debug!(
+            thing = profile_only(&name),
+            "placed on the simulated reader"
+        );
         self.field = Some(OnField {
             name,
             card: JpkiCard::new(SimTransport::new(Arc::clone(&shared))),
