@@ -294,6 +294,8 @@ impl<R: ReaderPort, G: Gateway, S: StorePort> Driver<R, G, S> {
             log.push((self.now, input.clone()));
         }
         self.flow.handle(self.now, input);
+        // Every screen the patient would see, even for a moment (reading, verifying, saving).
+        self.note_screen();
     }
 
     /// Check-ins committed so far, in order.
