@@ -75,7 +75,7 @@ fn sigkill_at_random_points_loses_no_check_in_reported_done() {
         .unwrap_or(20261121);
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let mut reported: BTreeSet<i64> = BTreeSet::new();
-    let mut kills_mid_stream = 0;
+    let mut read_after_kill = 0;
 
     for kill in 0..KILLS {
         let (script, reader) = if kill % 2 == 0 {
@@ -104,7 +104,7 @@ fn sigkill_at_random_points_loses_no_check_in_reported_done() {
         // Everything printed before death was reported done.
         while let Ok(id) = ids.recv_timeout(Duration::from_millis(200)) {
             reported.insert(id);
-            kills_mid_stream += 1;
+            read_after_kill += 1;
         }
 
         let conn = Connection::open(&db).unwrap();
@@ -149,6 +149,6 @@ fn sigkill_at_random_points_loses_no_check_in_reported_done() {
     );
     println!(
         "crash test: survived {KILLS} SIGKILLs (seed {seed}); {total} check-ins reported done, \
-         all present; {kills_mid_stream} reports arrived after the kill signal; integrity ok"
+         all present ({read_after_kill} of them read from the pipe after the kill); integrity ok"
     );
 }
