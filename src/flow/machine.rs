@@ -93,6 +93,22 @@ impl Session {
         }
     }
 
+    /// When the eligibility answer is due, while one is awaited.
+    fn query_deadline(&self) -> Option<OffsetDateTime> {
+        match &self.query {
+            QueryState::Waiting { deadline, .. } => Some(*deadline),
+            _ => None,
+        }
+    }
+
+    /// How eligibility was confirmed when the card or phone itself was read.
+    fn via_reader(&self) -> VerificationMethod {
+        match self.credential {
+            Some(Credential::Phone) => VerificationMethod::SmartphoneViaReader,
+            _ => VerificationMethod::CardViaReader,
+        }
+    }
+
     fn tries_left(&self) -> u8 {
         match self.pin_status {
             Some(PinStatus::TriesLeft(n)) => n,
@@ -193,10 +209,7 @@ impl CheckInFlow {
             State::Final { until, .. } | State::SaveFailed { until } => Some(*until),
             _ => self.idle_deadline(),
         };
-        let query_deadline = match self.session.as_ref().map(|s| &s.query) {
-            Some(QueryState::Waiting { deadline, .. }) => Some(*deadline),
-            _ => None,
-        };
+        let query_deadline = self.session.as_ref().and_then(Session::query_deadline);
         match (state_deadline, query_deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -232,10 +245,8 @@ impl CheckInFlow {
     }
 
     fn expire(&mut self, now: OffsetDateTime) {
-        if let Some(Some(deadline)) = self.session.as_ref().map(|s| match &s.query {
-            QueryState::Waiting { deadline, .. } => Some(*deadline),
-            _ => None,
-        }) && now >= deadline
+        if let Some(deadline) = self.session.as_ref().and_then(Session::query_deadline)
+            && now >= deadline
         {
             info!("eligibility gateway did not answer in time");
             self.hand_over(now, HandoffReason::GatewayUnavailable);
@@ -271,12 +282,12 @@ impl CheckInFlow {
                 self.session = Some(Session::new(now));
                 self.identify(now);
             }
-            State::WrongCard(_) | State::NotRead | State::TapAgain | State::PinEntry => {
-                self.touch(now);
-                self.identify(now);
-            }
-            State::DocumentMenu => {
-                // The patient found their card after all.
+            // From the document menu: the patient found their card after all.
+            State::WrongCard(_)
+            | State::NotRead
+            | State::TapAgain
+            | State::PinEntry
+            | State::DocumentMenu => {
                 self.touch(now);
                 self.identify(now);
             }
@@ -771,13 +782,9 @@ impl CheckInFlow {
     }
 
     fn consent_done(&mut self, now: OffsetDateTime) {
-        let answered = match self.session.as_ref().map(|s| &s.query) {
-            Some(QueryState::Answered(result)) => Some(result.clone()),
-            _ => None,
-        };
-        match answered {
-            Some(result) => self.complete(now, result),
-            None => self.state = State::Querying,
+        match self.session.as_ref().map(|s| &s.query) {
+            Some(QueryState::Answered(_)) => self.complete(now),
+            _ => self.state = State::Querying,
         }
     }
 
@@ -785,19 +792,15 @@ impl CheckInFlow {
         let Some(session) = self.session.as_mut() else {
             return;
         };
-        let via_reader = match session.credential {
-            Some(Credential::Phone) => VerificationMethod::SmartphoneViaReader,
-            _ => VerificationMethod::CardViaReader,
-        };
         match result.validity {
             Validity::Valid => {
-                session.query = QueryState::Answered(result.clone());
+                session.query = QueryState::Answered(result);
                 if matches!(self.state, State::Querying) {
-                    self.complete(now, result);
+                    self.complete(now);
                 }
             }
             Validity::SeveralMatches => {
-                session.verification = Some(via_reader);
+                session.verification = Some(session.via_reader());
                 session.query = QueryState::Answered(result);
                 self.hand_over(now, HandoffReason::SeveralMatches);
             }
@@ -812,15 +815,12 @@ impl CheckInFlow {
         }
     }
 
-    fn complete(&mut self, now: OffsetDateTime, result: EligibilityResult) {
+    /// Ends a check-in whose valid eligibility answer is already in the session.
+    fn complete(&mut self, now: OffsetDateTime) {
         let Some(session) = self.session.as_mut() else {
             return;
         };
-        session.verification = Some(match session.credential {
-            Some(Credential::Phone) => VerificationMethod::SmartphoneViaReader,
-            _ => VerificationMethod::CardViaReader,
-        });
-        session.query = QueryState::Answered(result);
+        session.verification = Some(session.via_reader());
         self.finish(now, Outcome::Completed, Vec::new());
     }
 
