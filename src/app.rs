@@ -28,14 +28,33 @@ pub fn init_tracing() {
         .try_init();
 }
 
+/// The options of `uketsuke check-in`.
+#[derive(Debug, clap::Args)]
 pub struct CheckInOptions {
+    /// Run without a screen (the only mode until the patient UI arrives).
+    #[arg(long)]
     pub headless: bool,
+    /// The reader: `sim:PROFILE` (card, phone, iphone, transit, resident-card, payment,
+    /// unknown-device, mute; options like `sim:card,tries=2,pin=1234,remove-after=5`).
+    #[arg(long, default_value = "sim:card")]
     pub reader: String,
+    /// The eligibility gateway: `sim` or `sim:PERSONA`.
+    #[arg(long, default_value = "sim")]
     pub gateway: String,
+    /// The SQLite database file (created if missing).
+    #[arg(long)]
     pub db: PathBuf,
+    /// The patient script (JSON; see README).
+    #[arg(long)]
     pub patient: PathBuf,
+    /// National rules JSON (default: the rules built in).
+    #[arg(long)]
     pub rules: Option<PathBuf>,
+    /// Facility configuration JSON (default: all defaults).
+    #[arg(long)]
     pub facility: Option<PathBuf>,
+    /// Run the script this many times, printing one JSON line per committed check-in.
+    #[arg(long, default_value_t = 1)]
     pub repeat: u64,
 }
 
@@ -67,18 +86,15 @@ impl StorePort for Store {
 
 /// `--reader`: only the simulated reader exists until the PC/SC adapter arrives.
 pub fn build_reader(spec: &str) -> Result<SimReader> {
-    match spec.split_once(':') {
-        Some(("sim", profile)) => {
-            SimReader::from_spec(profile).map_err(|e| anyhow::anyhow!("--reader {spec}: {e}"))
-        }
-        _ if spec == "sim" => {
-            SimReader::from_spec("card").map_err(|e| anyhow::anyhow!("--reader {spec}: {e}"))
-        }
+    let profile = match spec.split_once(':') {
+        Some(("sim", profile)) => profile,
+        None if spec == "sim" => "card",
         _ => bail!(
             "--reader {spec}: unknown reader; use sim:PROFILE (card, phone, iphone, transit, \
              resident-card, payment, unknown-device, mute)"
         ),
-    }
+    };
+    SimReader::from_spec(profile).map_err(|e| anyhow::anyhow!("--reader {spec}: {e}"))
 }
 
 /// `--gateway`: `sim` or `sim:PERSONA`.
