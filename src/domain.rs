@@ -319,6 +319,9 @@ pub enum HandoffReason {
     GatewayUnavailable,
     /// The patient pressed "call staff".
     PatientCalledStaff,
+    /// The card reader went out of service (PC/SC service stopped, no reader) before the card
+    /// part of the check-in was done: staff confirm identity and eligibility by hand.
+    ReaderOutOfService,
 }
 
 impl HandoffReason {
@@ -333,10 +336,11 @@ impl HandoffReason {
             Self::SeveralMatches => "several_matches",
             Self::GatewayUnavailable => "gateway_unavailable",
             Self::PatientCalledStaff => "patient_called_staff",
+            Self::ReaderOutOfService => "reader_out_of_service",
         }
     }
 
-    pub const ALL: [HandoffReason; 9] = [
+    pub const ALL: [HandoffReason; 10] = [
         Self::ConfirmPortalScreen,
         Self::StaffVisualCheck,
         Self::CardBlocked,
@@ -346,6 +350,7 @@ impl HandoffReason {
         Self::SeveralMatches,
         Self::GatewayUnavailable,
         Self::PatientCalledStaff,
+        Self::ReaderOutOfService,
     ];
 
     pub fn parse(s: &str) -> Option<Self> {

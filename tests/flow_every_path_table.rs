@@ -12,9 +12,11 @@ use uketsuke::domain::{
     DeclaredDocument, EligibilityResult, HandoffReason, IdentityMethod, Outcome, Presented,
     ReceptionNumber, Signature, Step, Tapped, Validity, VerificationMethod,
 };
-use uketsuke::flow::{CheckInFlow, PinStatus, ReaderOp, ReaderReply, StoreReply};
+use uketsuke::flow::{
+    CheckInFlow, Input, PinStatus, ReaderOp, ReaderReply, ReaderTrouble, StoreReply,
+};
 use uketsuke::gateway::{Gateway, GatewayError};
-use uketsuke::headless::{Driver, PatientScript, ReaderPort, StorePort};
+use uketsuke::headless::{Committed, Driver, PatientScript, ReaderPort, ScriptError, StorePort};
 use uketsuke::rules::{FacilityConfig, Rules};
 
 /// A behavioural card: a PIN counter and a security state, no bytes.
@@ -182,6 +184,8 @@ struct Case {
     gateway: Result<EligibilityResult, String>,
     latency: Duration,
     script: &'static str,
+    /// The reader goes out of service after this many script steps.
+    reader_down_after: Option<usize>,
     // expectations
     outcome: Outcome,
     verification: Option<VerificationMethod>,
@@ -206,6 +210,7 @@ fn case(name: &'static str, script: &'static str) -> Case {
         gateway: Ok(result(Validity::Valid)),
         latency: Duration::from_millis(300),
         script,
+        reader_down_after: None,
         outcome: Outcome::Completed,
         verification: Some(VerificationMethod::CardViaReader),
         counts: true,
@@ -387,7 +392,80 @@ fn cases() -> Vec<Case> {
             .handoff(H::StaffVisualCheck)
             .unverified()
             .no_identity(0),
+        Case {
+            reader_down_after: Some(1),
+            ..case("reader out of service at the PIN pad", r#"["tap"]"#)
+                .handoff(H::ReaderOutOfService)
+                .unverified()
+                .no_identity(0)
+        },
+        Case {
+            reader_down_after: Some(3),
+            ..case(
+                "reader out of service while asking for another tap",
+                r#"["tap", "remove", {"pin":"1234"}]"#,
+            )
+            .handoff(H::ReaderOutOfService)
+            .unverified()
+            .no_identity(0)
+        },
+        Case {
+            reader_down_after: Some(2),
+            ..case("reader out of service mid-consent: the check-in carries on", HAPPY)
+        },
+        Case {
+            reader_down_after: Some(5),
+            ..case("reader out of service while querying: the check-in carries on", HAPPY)
+        },
+        Case {
+            reader_down_after: Some(0),
+            presented: Some(Presented::Nothing),
+            ..case(
+                "paper documents while the reader is out of service",
+                r#"["paper_documents", {"declare":"nothing"}]"#,
+            )
+            .handoff(H::PaperDocument)
+            .unverified()
+            .no_identity(0)
+        },
+        Case {
+            reader_down_after: Some(0),
+            presented: None,
+            ..case("call staff while the reader is out of service", r#"["call_staff"]"#)
+                .handoff(H::PatientCalledStaff)
+                .unverified()
+                .no_identity(0)
+        },
     ]
+}
+
+/// Runs the script, with the reader going out of service after `down_after` steps (no script
+/// step says that: it is fed to the flow as the PC/SC adapter would).
+fn run_with_reader_down<R: ReaderPort, G: Gateway, S: StorePort>(
+    driver: &mut Driver<R, G, S>,
+    script: &PatientScript,
+    down_after: usize,
+) -> Result<Committed, ScriptError> {
+    let before = driver.committed().len();
+    for i in 0..=script.steps.len() {
+        if i == down_after {
+            let now = driver.now;
+            driver
+                .flow
+                .handle(now, Input::ReaderDown(ReaderTrouble::NoReader));
+            driver.wait(Duration::ZERO);
+        }
+        if let Some(step) = script.steps.get(i) {
+            driver.step(step)?;
+        }
+    }
+    driver.wait_for_machines();
+    driver
+        .committed()
+        .get(before..)
+        .and_then(|c| c.last())
+        .cloned()
+        .ok_or_else(|| ScriptError(format!("nothing recorded; {:?}", driver.screen())))
 }
 
 fn run(c: &Case) -> (CheckInRecord, FakeReader, FakeGateway) {
@@ -411,9 +489,11 @@ fn run(c: &Case) -> (CheckInRecord, FakeReader, FakeGateway) {
     };
     let mut driver = Driver::new(flow, c.visit, reader, gateway, MemoryStore::default());
     let script = PatientScript::parse(&format!(r#"{{"steps": {}}}"#, c.script)).unwrap();
-    let committed = driver
-        .run(&script)
-        .unwrap_or_else(|e| panic!("{}: {e}", c.name));
+    let committed = match c.reader_down_after {
+        None => driver.run(&script),
+        Some(n) => run_with_reader_down(&mut driver, &script, n),
+    }
+    .unwrap_or_else(|e| panic!("{}: {e}", c.name));
     assert_eq!(
         driver.store.records.len(),
         1,

@@ -13,7 +13,7 @@ use tracing::{debug, info};
 
 use super::ports::{
     Command, GatewayOp, GatewayReply, Input, PatientAction, PinStatus, ReaderOp, ReaderReply,
-    StoreReply, Ticket,
+    ReaderTrouble, StoreReply, Ticket,
 };
 use super::screen::{Credential, Screen, View};
 use crate::domain::{
@@ -119,6 +119,8 @@ impl Session {
 
 #[derive(Debug)]
 enum State {
+    /// Nobody at the kiosk: the welcome screen, or the out-of-service screen while the reader
+    /// is down.
     Welcome,
     /// A reader operation is under way.
     Reader {
@@ -166,6 +168,8 @@ pub struct CheckInFlow {
     facility: FacilityConfig,
     next_ticket: u64,
     field: Field,
+    /// Why the reader cannot be used, while it cannot. Outlives check-ins.
+    reader_trouble: Option<ReaderTrouble>,
     state: State,
     session: Option<Session>,
     out: VecDeque<Command>,
@@ -178,6 +182,7 @@ impl CheckInFlow {
             facility,
             next_ticket: 0,
             field: Field::Empty,
+            reader_trouble: None,
             state: State::Welcome,
             session: None,
             out: VecDeque::new(),
@@ -227,6 +232,8 @@ impl CheckInFlow {
             Input::Reader(ticket, reply) => self.on_reader(now, ticket, reply),
             Input::Gateway(ticket, reply) => self.on_gateway(now, ticket, reply),
             Input::Store(ticket, reply) => self.on_store(now, ticket, reply),
+            Input::ReaderDown(trouble) => self.on_reader_down(now, trouble),
+            Input::ReaderUp => self.on_reader_up(),
         }
     }
 
@@ -258,7 +265,7 @@ impl CheckInFlow {
                 self.card_lost(now);
             }
             State::Final { until, .. } | State::SaveFailed { until } if now >= *until => {
-                self.back_to_welcome();
+                self.back_to_idle();
             }
             _ => {
                 if let Some(deadline) = self.idle_deadline()
@@ -275,10 +282,15 @@ impl CheckInFlow {
     // ----- inputs -----
 
     fn on_card_present(&mut self, now: OffsetDateTime) {
+        if self.reader_trouble.is_some() {
+            // A reader that is down reports nothing; if one does, nothing can be read anyway.
+            debug!("card present while the reader is out of service: ignored");
+            return;
+        }
         self.field = Field::Present;
         match self.state {
             State::Welcome | State::Final { .. } | State::SaveFailed { .. } => {
-                self.back_to_welcome();
+                self.back_to_idle();
                 self.session = Some(Session::new(now));
                 self.identify(now);
             }
@@ -310,6 +322,52 @@ impl CheckInFlow {
         // A reader operation under way will answer CardGone; nothing else to do here.
     }
 
+    fn on_reader_down(&mut self, now: OffsetDateTime, trouble: ReaderTrouble) {
+        info!(trouble = trouble.as_str(), "card reader out of service");
+        self.reader_trouble = Some(trouble);
+        // Whatever lay on the field is out of reach with the reader; a card session is over.
+        self.field = Field::Empty;
+        if let Some(session) = self.session.as_mut() {
+            session.pin_status = None;
+        }
+        if self.needs_reader() {
+            // A reader operation under way is abandoned: its ticket is no longer awaited.
+            self.hand_over(now, HandoffReason::ReaderOutOfService);
+        }
+        // Otherwise: idle or final screens show out of service once nobody is at the kiosk;
+        // a check-in past its card part (or on paper) carries on.
+    }
+
+    fn on_reader_up(&mut self) {
+        if let Some(trouble) = self.reader_trouble.take() {
+            info!(was = trouble.as_str(), "card reader back in service");
+        }
+    }
+
+    /// Whether the check-in under way still needs the reader: its card part is not done.
+    fn needs_reader(&self) -> bool {
+        match self.state {
+            State::Reader { .. }
+            | State::WrongCard(_)
+            | State::NotRead
+            | State::TapAgain
+            | State::PinEntry
+            | State::WaitingForChallenge => true,
+            // Idle, paper documents, consent and questions (the card was read and signed),
+            // waiting for the gateway, saving, final screens.
+            State::Welcome
+            | State::DocumentMenu
+            | State::ConsentChoice
+            | State::ConsentItem(_)
+            | State::HighCostLimit
+            | State::Prescription
+            | State::Querying
+            | State::Saving { .. }
+            | State::Final { .. }
+            | State::SaveFailed { .. } => false,
+        }
+    }
+
     fn on_patient(&mut self, now: OffsetDateTime, action: PatientAction) {
         use PatientAction as A;
         match action {
@@ -333,7 +391,7 @@ impl CheckInFlow {
             }
             A::Acknowledge => {
                 if matches!(self.state, State::Final { .. } | State::SaveFailed { .. }) {
-                    self.back_to_welcome();
+                    self.back_to_idle();
                 }
                 return;
             }
@@ -943,6 +1001,25 @@ impl CheckInFlow {
                 C::ChargeNormalShare,
             ],
             HandoffReason::PatientCalledStaff => vec![C::AskWhatTheyNeed],
+            HandoffReason::ReaderOutOfService => {
+                // The card was seen but its PIN not checked: identity by eye.
+                let unchecked_card = self.session.as_ref().is_some_and(|s| {
+                    s.presented == Some(Presented::MyNumberCard) && s.identity.is_none()
+                });
+                let mut items = Vec::new();
+                if unchecked_card {
+                    items.push(C::CompareCardPhoto);
+                }
+                items.extend([
+                    C::CheckPortalEligibilityScreen,
+                    C::RecordInsuranceNumbers,
+                    C::PastRecordOralCheck,
+                    C::SelfDeclarationForm,
+                    C::ChargeNormalShare,
+                    C::NotCountedTowardUsageRate,
+                ]);
+                items
+            }
         }
     }
 
@@ -950,7 +1027,7 @@ impl CheckInFlow {
     /// patient. The final screen appears only once the store says the record is durable.
     fn finish(&mut self, now: OffsetDateTime, outcome: Outcome, checklist: Vec<ChecklistItem>) {
         let Some(session) = self.session.take() else {
-            self.back_to_welcome();
+            self.back_to_idle();
             return;
         };
         let record = self.record(now, session, outcome, checklist);
@@ -1019,7 +1096,9 @@ impl CheckInFlow {
         }
     }
 
-    fn back_to_welcome(&mut self) {
+    /// Forgets the patient and shows the idle screen: welcome, or out of service while the
+    /// reader is down.
+    fn back_to_idle(&mut self) {
         self.session = None;
         self.state = State::Welcome;
     }
@@ -1042,7 +1121,10 @@ impl CheckInFlow {
     fn screen(&self) -> Screen {
         let session = self.session.as_ref();
         match &self.state {
-            State::Welcome => Screen::Welcome,
+            State::Welcome => match self.reader_trouble {
+                Some(trouble) => Screen::OutOfService { trouble },
+                None => Screen::Welcome,
+            },
             State::Reader {
                 op: ReaderStep::Identify,
                 ..

@@ -13,6 +13,6 @@ pub mod screen;
 pub use machine::{CheckInFlow, visit_date};
 pub use ports::{
     Command, GatewayOp, GatewayReply, Input, PatientAction, PinStatus, ReaderOp, ReaderReply,
-    StoreReply, Ticket,
+    ReaderTrouble, StoreReply, Ticket,
 };
 pub use screen::{Credential, Screen, View};

@@ -4,6 +4,8 @@
 //! Every request carries a [`Ticket`]; an answer is matched by its ticket, so a late answer to a
 //! request from an abandoned check-in is ignored instead of confusing the next patient.
 
+use serde::{Deserialize, Serialize};
+
 use crate::domain::{
     Certificate, Challenge, CheckInRecord, ConsentItem, DeclaredDocument, EligibilityResult, Pin,
     PrescriptionForm, ReceptionNumber, Signature, Tapped,
@@ -104,6 +106,26 @@ pub enum PatientAction {
     Acknowledge,
 }
 
+/// Why the card reader itself cannot be used (as opposed to a card that could not be read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReaderTrouble {
+    /// The PC/SC service (pcscd) is not running.
+    ServiceNotRunning,
+    /// The service runs but no reader is plugged in.
+    NoReader,
+}
+
+impl ReaderTrouble {
+    /// The stable name used in JSON and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ServiceNotRunning => "service_not_running",
+            Self::NoReader => "no_reader",
+        }
+    }
+}
+
 /// Everything that can happen to the flow. Time arrives with each input as `now`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
@@ -115,6 +137,11 @@ pub enum Input {
     Reader(Ticket, ReaderReply),
     Gateway(Ticket, GatewayReply),
     Store(Ticket, StoreReply),
+    /// The reader is out of service: no card can be read until `ReaderUp`. Any reader
+    /// operation under way is abandoned (a late answer to it is ignored by its ticket).
+    ReaderDown(ReaderTrouble),
+    /// The reader is usable again.
+    ReaderUp,
     /// Nothing happened; lets deadlines pass.
     Tick,
 }
@@ -126,4 +153,18 @@ pub enum Command {
     Gateway(Ticket, GatewayOp),
     /// Commit this check-in durably, then answer `Input::Store`.
     Persist(Ticket, Box<CheckInRecord>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reader_trouble_names_agree_with_serde() {
+        for t in [ReaderTrouble::ServiceNotRunning, ReaderTrouble::NoReader] {
+            assert_eq!(serde_json::to_value(t).unwrap(), t.as_str());
+            let back: ReaderTrouble = serde_json::from_value(t.as_str().into()).unwrap();
+            assert_eq!(back, t);
+        }
+    }
 }

@@ -9,6 +9,8 @@ use crate::domain::{
     Tapped,
 };
 
+use super::ports::ReaderTrouble;
+
 /// Which credential's PIN is being asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -25,6 +27,13 @@ pub enum Credential {
 pub enum Screen {
     /// Tap a card or phone; buttons for paper documents and calling staff.
     Welcome,
+    /// Shown instead of the welcome screen while the card reader is out of service: cards
+    /// cannot be read now, please go to reception. The paper-documents and call-staff buttons
+    /// still work (they need no reader). Not a patient-input screen: nothing to clear or time
+    /// out, no check-in is under way.
+    OutOfService {
+        trouble: ReaderTrouble,
+    },
     /// "Keep it still": the reader is working.
     Reading,
     /// A transit card, payment card or old resident card: say what it is and what to tap.

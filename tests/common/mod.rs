@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uketsuke::card::sim::lock;
 use uketsuke::domain::{ChecklistItem, StoredCheckIn};
-use uketsuke::flow::{CheckInFlow, Screen};
+use uketsuke::flow::{CheckInFlow, Input, ReaderTrouble, Screen};
 use uketsuke::gateway::sim::{Persona, SimGateway};
 use uketsuke::headless::{Driver, PatientScript, ScriptError};
 use uketsuke::reader::sim::SimReader;
@@ -153,6 +153,24 @@ impl Kiosk {
     pub fn step_ok(&mut self, step_json: &str) {
         self.step(step_json)
             .unwrap_or_else(|e| panic!("step {step_json} refused at {:?}: {e}", self.screen()));
+    }
+
+    /// Feeds one input straight to the flow (one no script step makes, such as the reader
+    /// going out of service), then carries out whatever the flow asks for now.
+    pub fn input(&mut self, input: Input) {
+        let now = self.driver.now;
+        self.driver.flow.handle(now, input);
+        self.driver.wait(Duration::ZERO);
+    }
+
+    /// The card reader goes out of service (as the PC/SC adapter reports it).
+    pub fn reader_down(&mut self, trouble: ReaderTrouble) {
+        self.input(Input::ReaderDown(trouble));
+    }
+
+    /// The card reader is back.
+    pub fn reader_up(&mut self) {
+        self.input(Input::ReaderUp);
     }
 
     /// Lets virtual time pass.
