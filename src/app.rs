@@ -4,14 +4,16 @@
 //! Errors here are for technicians: each names the file, option or device at fault.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use time::OffsetDateTime;
 
 use crate::domain::CheckInRecord;
-use crate::flow::{CheckInFlow, ReaderOp, ReaderReply, StoreReply};
+use crate::flow::{CheckInFlow, ReaderOp, ReaderReply, ReaderTrouble, StoreReply};
 use crate::gateway::sim::{Persona, SimGateway};
 use crate::headless::{Driver, PatientScript, ReaderPort, StorePort};
+use crate::reader::pcsc::{PcscReader, survey};
 use crate::reader::sim::SimReader;
 use crate::report::MonthReport;
 use crate::rules::{FacilityConfig, Rules};
@@ -35,7 +37,8 @@ pub struct CheckInOptions {
     #[arg(long)]
     pub headless: bool,
     /// The reader: `sim:PROFILE` (card, phone, iphone, transit, resident-card, payment,
-    /// unknown-device, mute; options like `sim:card,tries=2,pin=1234,remove-after=5`).
+    /// unknown-device, mute; options like `sim:card,tries=2,pin=1234,remove-after=5`), or
+    /// `pcsc` / `pcsc:NAME` for a real reader through pcscd (NAME: part of the reader's name).
     #[arg(long, default_value = "sim:card")]
     pub reader: String,
     /// The eligibility gateway: `sim` or `sim:PERSONA`.
@@ -63,12 +66,109 @@ impl ReaderPort for SimReader {
         SimReader::place(self, what)
     }
 
-    fn remove(&mut self) {
+    fn remove(&mut self) -> Result<(), String> {
         SimReader::remove(self);
+        Ok(())
     }
 
     fn execute(&mut self, op: ReaderOp) -> ReaderReply {
         SimReader::execute(self, op)
+    }
+}
+
+/// How long a headless `tap` or `remove` step waits for a person at a real reader.
+pub const PATIENT_WAIT: Duration = Duration::from_secs(30);
+/// How long a headless check-in waits at start for pcscd and the reader to be there.
+pub const READER_START_WAIT: Duration = Duration::from_secs(5);
+
+impl ReaderPort for PcscReader {
+    fn place(&mut self, what: Option<&str>) -> Result<(), String> {
+        if let Some(name) = what {
+            return Err(format!(
+                "a real reader reads whatever is put on it; a \"tap\" step cannot name a \
+                 simulated device (\"{name}\")"
+            ));
+        }
+        if self.take_new_card(PATIENT_WAIT) {
+            Ok(())
+        } else {
+            Err(format!(
+                "no card or phone came onto {} within {} s",
+                describe_reader(self),
+                PATIENT_WAIT.as_secs()
+            ))
+        }
+    }
+
+    fn remove(&mut self) -> Result<(), String> {
+        if self.wait_for_removal(PATIENT_WAIT) {
+            Ok(())
+        } else {
+            Err(format!(
+                "the card is still on {} after {} s",
+                describe_reader(self),
+                PATIENT_WAIT.as_secs()
+            ))
+        }
+    }
+
+    fn execute(&mut self, op: ReaderOp) -> ReaderReply {
+        PcscReader::execute(self, op)
+    }
+}
+
+/// The reader and its state, for technicians' messages.
+fn describe_reader(reader: &PcscReader) -> String {
+    match (&reader.field().reader, reader.field().trouble) {
+        (Some(name), _) => format!("reader \"{name}\""),
+        (None, trouble) => format!(
+            "the reader{} ({})",
+            reader
+                .wanted()
+                .map(|w| format!(" matching \"{w}\""))
+                .unwrap_or_default(),
+            trouble.map_or("not seen yet", trouble_text)
+        ),
+    }
+}
+
+/// What a reader trouble means, for technicians.
+pub fn trouble_text(trouble: ReaderTrouble) -> &'static str {
+    match trouble {
+        ReaderTrouble::ServiceNotRunning => {
+            "pcscd is not running: no socket at /run/pcscd/pcscd.comm; start it with \
+             `systemctl start pcscd` (or scripts/pcscd start)"
+        }
+        ReaderTrouble::NoReader => "pcscd runs but lists no matching reader: is it plugged in?",
+    }
+}
+
+/// A reader of either kind, as the command line chose it.
+pub enum KioskReader {
+    Sim(SimReader),
+    Pcsc(PcscReader),
+}
+
+impl ReaderPort for KioskReader {
+    fn place(&mut self, what: Option<&str>) -> Result<(), String> {
+        match self {
+            KioskReader::Sim(r) => ReaderPort::place(r, what),
+            KioskReader::Pcsc(r) => ReaderPort::place(r, what),
+        }
+    }
+
+    fn remove(&mut self) -> Result<(), String> {
+        match self {
+            KioskReader::Sim(r) => ReaderPort::remove(r),
+            KioskReader::Pcsc(r) => ReaderPort::remove(r),
+        }
+    }
+
+    fn execute(&mut self, op: ReaderOp) -> ReaderReply {
+        match self {
+            KioskReader::Sim(r) => r.execute(op),
+            KioskReader::Pcsc(r) => r.execute(op),
+        }
     }
 }
 
@@ -84,17 +184,36 @@ impl StorePort for Store {
     }
 }
 
-/// `--reader`: only the simulated reader exists until the PC/SC adapter arrives.
-pub fn build_reader(spec: &str) -> Result<SimReader> {
-    let profile = match spec.split_once(':') {
-        Some(("sim", profile)) => profile,
-        None if spec == "sim" => "card",
+/// `--reader`: `sim:PROFILE[,OPTIONS]`, `pcsc` or `pcsc:NAME`.
+pub fn build_reader(spec: &str) -> Result<KioskReader> {
+    match spec.split_once(':') {
+        Some(("sim", profile)) => Ok(KioskReader::Sim(
+            SimReader::from_spec(profile).map_err(|e| anyhow::anyhow!("--reader {spec}: {e}"))?,
+        )),
+        None if spec == "sim" => Ok(KioskReader::Sim(SimReader::new())),
+        None if spec == "pcsc" => Ok(KioskReader::Pcsc(start_pcsc(None)?)),
+        Some(("pcsc", name)) if !name.is_empty() => Ok(KioskReader::Pcsc(start_pcsc(Some(name))?)),
         _ => bail!(
-            "--reader {spec}: unknown reader; use sim:PROFILE (card, phone, iphone, transit, \
-             resident-card, payment, unknown-device, mute)"
+            "--reader {spec}: unknown reader; use pcsc, pcsc:NAME (part of the reader's name), \
+             or sim:PROFILE (card, phone, iphone, transit, resident-card, payment, \
+             unknown-device, mute)"
         ),
-    };
-    SimReader::from_spec(profile).map_err(|e| anyhow::anyhow!("--reader {spec}: {e}"))
+    }
+}
+
+/// Starts the PC/SC reader and waits briefly for it to be usable; says which device is at fault
+/// if it is not.
+fn start_pcsc(wanted: Option<&str>) -> Result<PcscReader> {
+    let mut reader = PcscReader::start(wanted).context("cannot start the PC/SC monitor thread")?;
+    let ready = reader.wait_until(READER_START_WAIT, |f| f.reader.is_some());
+    if !ready {
+        bail!(
+            "--reader pcsc{}: {}",
+            wanted.map(|w| format!(":{w}")).unwrap_or_default(),
+            describe_reader(&reader)
+        );
+    }
+    Ok(reader)
 }
 
 /// `--gateway`: `sim` or `sim:PERSONA`.
@@ -277,4 +396,75 @@ pub fn demo(data_dir: &Path) -> Result<()> {
 
 fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc().to_offset(crate::rules::JST)
+}
+
+/// `uketsuke doctor`: what a technician needs to know about the reader, in plain words.
+/// Returns the report and whether the kiosk could read cards now.
+pub fn doctor(reader: Option<&str>) -> (String, bool) {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let survey = survey(reader);
+    let wanted = reader
+        .map(|w| format!(" matching \"{w}\""))
+        .unwrap_or_default();
+    match &survey.service {
+        Err(why) => {
+            let _ = writeln!(out, "pcscd: NOT RUNNING: {why}");
+            let _ = writeln!(out, "  {}", trouble_text(ReaderTrouble::ServiceNotRunning));
+            return (out, false);
+        }
+        Ok(()) => {
+            let _ = writeln!(
+                out,
+                "pcscd: running ({})",
+                crate::reader::pcsc::PCSCD_SOCKET
+            );
+        }
+    }
+    let _ = writeln!(out, "readers: {}", survey.readers.len());
+    for r in &survey.readers {
+        let mark = if survey.chosen.as_deref() == Some(r.name.as_str()) {
+            "*"
+        } else {
+            " "
+        };
+        let field = match &r.card_atr {
+            None => "empty".to_string(),
+            Some(atr) => format!(
+                "something on it: ATR {} ({})",
+                crate::card::apdu::hex(atr),
+                describe_atr(atr)
+            ),
+        };
+        let _ = writeln!(out, "  {mark} {}: {field}", r.name);
+    }
+    match &survey.chosen {
+        Some(name) => {
+            let _ = writeln!(out, "the kiosk uses: {name}");
+            (out, true)
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "the kiosk uses: NO READER{wanted}: {}",
+                trouble_text(ReaderTrouble::NoReader)
+            );
+            (out, false)
+        }
+    }
+}
+
+/// A technician's reading of an ATR: what kind of contactless thing it suggests. Only a hint;
+/// the kiosk decides by asking the card, never by the ATR alone (except FeliCa, whose storage
+/// card ATR is built by the reader).
+pub fn describe_atr(atr: &[u8]) -> String {
+    use crate::card::jpki::{STANDARD_FELICA, storage_card};
+    match (storage_card(atr), atr) {
+        (Some(s), _) if s.standard == STANDARD_FELICA => "FeliCa storage card".into(),
+        (Some(s), _) => format!("storage card, standard {:02X}", s.standard),
+        (None, [0x3B, t0, 0x80, 0x01, ..]) if t0 & 0xF0 == 0x80 => {
+            format!("contactless ISO 14443-4, {} historical bytes", t0 & 0x0F)
+        }
+        _ => "not a reader-built contactless ATR".into(),
+    }
 }

@@ -23,9 +23,11 @@ use crate::gateway::Gateway;
 
 /// The reader as the driver sees it: a field things can be placed on and taken from.
 pub trait ReaderPort {
-    /// Places the default thing (`None`) or a named simulated thing on the field.
+    /// Places the default thing (`None`) or a named simulated thing on the field. A real
+    /// reader waits for a new card to come onto it instead.
     fn place(&mut self, what: Option<&str>) -> Result<(), String>;
-    fn remove(&mut self);
+    /// Takes the thing off the field. A real reader waits for the card to leave.
+    fn remove(&mut self) -> Result<(), String>;
     fn execute(&mut self, op: ReaderOp) -> ReaderReply;
 }
 
@@ -435,7 +437,7 @@ impl<R: ReaderPort, G: Gateway, S: StorePort> Driver<R, G, S> {
                 self.input(Input::CardPresent);
             }
             ScriptStep::Remove => {
-                self.reader.remove();
+                self.reader.remove().map_err(ScriptError)?;
                 self.input(Input::CardRemoved);
             }
             ScriptStep::Pin(digits) => {
@@ -495,7 +497,7 @@ impl<R: ReaderPort, G: Gateway, S: StorePort> Driver<R, G, S> {
                 }
             }
             ScriptStep::Declare(document) => {
-                if matches!(screen, Screen::Welcome) {
+                if matches!(screen, Screen::Welcome | Screen::OutOfService { .. }) {
                     self.input(action(PatientAction::OpenDocumentMenu));
                 }
                 if self.screen() != Screen::DocumentMenu {

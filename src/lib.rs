@@ -25,3 +25,4 @@ pub mod reader;
 pub mod report;
 pub mod rules;
 pub mod store;
+pub mod vpcd;

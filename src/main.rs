@@ -28,6 +28,13 @@ enum Command {
     },
     /// One check-in through the flow, with the patient's actions from a script.
     CheckIn(uketsuke::app::CheckInOptions),
+    /// Checks the card reader: whether pcscd runs, which readers it lists, what is on them,
+    /// and which one the kiosk uses. Exits non-zero when the kiosk could not read cards.
+    Doctor {
+        /// Part of the reader's name to use (default: the first reader).
+        #[arg(long)]
+        reader: Option<String>,
+    },
     /// Monthly check-ins by verification method and the My Number usage-rate share.
     Report {
         /// The month, YYYY-MM.
@@ -49,6 +56,15 @@ fn main() -> ExitCode {
         Command::Demo { data_dir } => uketsuke::app::demo(&data_dir),
         Command::CheckIn(options) => uketsuke::app::check_in(&options),
         Command::Report { month, db, format } => uketsuke::app::report(&month, &db, &format),
+        Command::Doctor { reader } => {
+            let (report, usable) = uketsuke::app::doctor(reader.as_deref());
+            print!("{report}");
+            if usable {
+                Ok(())
+            } else {
+                return ExitCode::FAILURE;
+            }
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

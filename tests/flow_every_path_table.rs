@@ -64,17 +64,18 @@ impl ReaderPort for FakeReader {
         Ok(())
     }
 
-    fn remove(&mut self) {
+    fn remove(&mut self) -> Result<(), String> {
         if let Some(card) = self.on_field.take() {
             self.default.tries = card.tries;
         }
+        Ok(())
     }
 
     fn execute(&mut self, op: ReaderOp) -> ReaderReply {
         if self.remove_after_ops.is_some_and(|n| self.ops >= n) {
             // One removal; the patient then taps again.
             self.remove_after_ops = None;
-            self.remove();
+            let _ = self.remove();
         }
         self.ops += 1;
         let Some(card) = self.on_field.as_mut() else {

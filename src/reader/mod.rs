@@ -8,6 +8,7 @@
 //! the command line (`card,tries=1`, `phone`, `transit`, ...).
 //! Must not know: the flow's states, the screen, APDU bytes (the `card` module owns those).
 
+pub mod pcsc;
 pub mod sim;
 
 use std::str::FromStr;

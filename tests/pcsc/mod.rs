@@ -1,0 +1,240 @@
+//! The rig for tests through a real pcscd: the daemon (started by `scripts/pcscd`), its vpcd
+//! reader "Virtual JPKI Reader", virtual cards that connect to it, and a kiosk whose reader is
+//! the PC/SC adapter.
+//!
+//! With `CI=true`, a missing pcscd or vpcd fails the test; elsewhere the test says loudly that
+//! it did not run.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use tempfile::TempDir;
+use time::OffsetDateTime;
+use uketsuke::card::sim::{SimulatedCard, lock};
+use uketsuke::domain::StoredCheckIn;
+use uketsuke::flow::{CheckInFlow, Screen};
+use uketsuke::gateway::sim::{Persona, SimGateway};
+use uketsuke::headless::{Committed, Driver, PatientScript, ScriptStep};
+use uketsuke::reader::SimSpec;
+use uketsuke::reader::pcsc::{PcscReader, survey};
+use uketsuke::rules::{FacilityConfig, Rules};
+use uketsuke::store::Store;
+use uketsuke::vpcd::{DEFAULT_PORT, VirtualCard, WhenDropped, WireFaults};
+
+/// Part of the vpcd reader's name; pcscd adds " 00 00" for the slot on port 35963.
+pub const READER: &str = "Virtual JPKI Reader 00 00";
+pub const PORT: u16 = DEFAULT_PORT;
+/// How long a test waits for something pcscd reports (vpcd is polled every ~400 ms).
+pub const EVENT_WAIT: Duration = Duration::from_secs(10);
+
+/// Tests in one binary share the one virtual reader: they take turns.
+static TURN: Mutex<()> = Mutex::new(());
+
+/// This test's turn at the reader. Dropping it plugs the reader back in if a test took it.
+pub struct Rig {
+    _turn: MutexGuard<'static, ()>,
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `scripts/pcscd ACTION`; panics with its output if it fails.
+pub fn pcscd(action: &str) {
+    let output = Command::new("bash")
+        .arg(root().join("scripts/pcscd"))
+        .arg(action)
+        .output()
+        .expect("bash runs scripts/pcscd");
+    assert!(
+        output.status.success(),
+        "scripts/pcscd {action} failed: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Takes this test's turn and makes sure pcscd runs with the vpcd reader. `None` (after saying
+/// so on stderr) when pcscd cannot run here and this is not CI.
+pub fn rig() -> Option<Rig> {
+    uketsuke::app::init_tracing();
+    let turn = TURN.lock().unwrap_or_else(PoisonError::into_inner);
+    let start = Command::new("bash")
+        .arg(root().join("scripts/pcscd"))
+        .arg("plug")
+        .output();
+    let why_not = match start {
+        Ok(out) if out.status.success() => {
+            let survey = survey(Some(READER));
+            match (survey.service, survey.chosen) {
+                (Ok(()), Some(_)) => {
+                    // The previous test's card may still be leaving: pcscd polls vpcd.
+                    let mut watcher = PcscReader::start(Some(READER)).expect("a monitor thread");
+                    let empty =
+                        watcher.wait_until(EVENT_WAIT, |f| f.reader.is_some() && !f.present);
+                    // Not a missing rig: a test cannot run with a stranger's card on its reader.
+                    assert!(
+                        empty,
+                        "something stays on {READER}: another virtual card (is an \
+                         uketsuke-virtual-card process still running?)"
+                    );
+                    None
+                }
+                (Err(e), _) => Some(e),
+                (Ok(()), None) => Some(format!("pcscd lists no reader named {READER}")),
+            }
+        }
+        Ok(out) => Some(format!(
+            "scripts/pcscd plug failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )),
+        Err(e) => Some(format!("cannot run scripts/pcscd: {e}")),
+    };
+    match why_not {
+        None => Some(Rig { _turn: turn }),
+        Some(why) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI=true and the PC/SC test rig is missing: {why}")
+        }
+        Some(why) => {
+            eprintln!("NOT RUN (no pcscd + vpcd here, and CI is not set): {why}");
+            None
+        }
+    }
+}
+
+impl Drop for Rig {
+    fn drop(&mut self) {
+        // Leave the reader as the next test expects it, even after a failed test.
+        let _ = Command::new("bash")
+            .arg(root().join("scripts/pcscd"))
+            .arg("plug")
+            .output();
+    }
+}
+
+/// A simulated thing as the command line describes it (`card,tries=1`).
+pub fn simulated(spec: &str) -> Arc<Mutex<SimulatedCard>> {
+    let spec: SimSpec = spec.parse().unwrap_or_else(|e| panic!("{e}"));
+    SimulatedCard::new(spec.profile, spec.options).shared()
+}
+
+/// Puts a simulated card on the vpcd reader; it stays off once its connection ends.
+pub fn insert(card: &Arc<Mutex<SimulatedCard>>) -> VirtualCard {
+    insert_with(card, WireFaults::default(), WhenDropped::StayOff)
+}
+
+pub fn insert_with(
+    card: &Arc<Mutex<SimulatedCard>>,
+    faults: WireFaults,
+    when_dropped: WhenDropped,
+) -> VirtualCard {
+    VirtualCard::insert_local(PORT, Arc::clone(card), faults, when_dropped)
+        .unwrap_or_else(|e| panic!("the virtual card cannot reach vpcd on port {PORT}: {e}"))
+}
+
+/// A PC/SC reader on the vpcd reader, ready (its reader seen).
+pub fn reader() -> PcscReader {
+    let mut reader = PcscReader::start(Some(READER)).expect("the monitor thread starts");
+    assert!(
+        reader.wait_until(EVENT_WAIT, |f| f.reader.is_some()),
+        "the vpcd reader never showed up: {:?}",
+        reader.field()
+    );
+    reader
+}
+
+/// What a simulated card saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardView {
+    pub apdu_count: usize,
+    pub verify_count: usize,
+    pub tries_left: u8,
+}
+
+pub fn view(card: &Arc<Mutex<SimulatedCard>>) -> CardView {
+    let card = lock(card);
+    CardView {
+        apdu_count: card.apdu_count(),
+        verify_count: card.verify_count(),
+        tries_left: card.tries_left(),
+    }
+}
+
+pub const VISIT: &str = "2026-11-21T09:30:00+09:00";
+
+/// A kiosk whose reader is the PC/SC adapter on the vpcd reader.
+pub struct PcscKiosk {
+    pub driver: Driver<PcscReader, SimGateway, Store>,
+    pub store: Store,
+    _dir: TempDir,
+}
+
+impl PcscKiosk {
+    pub fn new(persona: &str) -> PcscKiosk {
+        PcscKiosk::with_facility(persona, FacilityConfig::default())
+    }
+
+    pub fn with_facility(persona: &str, facility: FacilityConfig) -> PcscKiosk {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let store = Store::open(&dir.path().join("kiosk.db")).expect("a fresh store");
+        let persona = Persona::parse(persona).unwrap_or_else(|e| panic!("{e}"));
+        let visit = OffsetDateTime::parse(VISIT, &time::format_description::well_known::Rfc3339)
+            .expect("an RFC 3339 time");
+        let driver = Driver::new(
+            CheckInFlow::new(Rules::embedded(), facility),
+            visit,
+            reader(),
+            SimGateway::new(persona),
+            store.clone(),
+        );
+        PcscKiosk {
+            driver,
+            store,
+            _dir: dir,
+        }
+    }
+
+    /// One script step given as JSON (`"tap"`, `{"pin": "1234"}`); panics naming the screens.
+    pub fn step_ok(&mut self, step: &str) {
+        let script = PatientScript::parse(&format!(r#"{{"steps": [{step}]}}"#))
+            .unwrap_or_else(|e| panic!("{step}: {e}"));
+        let [step_parsed]: [ScriptStep; 1] = script.steps.try_into().expect("one step");
+        if let Err(e) = self.driver.step(&step_parsed) {
+            panic!("{step}: {e}; screens {:?}", self.driver.screens);
+        }
+    }
+
+    pub fn screen(&self) -> Screen {
+        self.driver.screen()
+    }
+
+    /// Runs the rest of a script (JSON list of steps) and reads the check-in back.
+    pub fn finish(&mut self, steps: &str) -> StoredCheckIn {
+        let script = PatientScript::parse(&format!(r#"{{"steps": {steps}}}"#))
+            .unwrap_or_else(|e| panic!("{steps}: {e}"));
+        let committed: Committed = self
+            .driver
+            .run(&script)
+            .unwrap_or_else(|e| panic!("{e}; screens {:?}", self.driver.screens));
+        self.store
+            .check_in(committed.check_in_id)
+            .expect("the store reads")
+            .expect("the committed check-in is there")
+    }
+
+    pub fn committed_count(&self) -> usize {
+        self.driver.committed().len()
+    }
+}
+
+/// The steps after the PIN on a clean check-in with the default facility.
+pub const AFTER_PIN: &str =
+    r#"[{"consent": "all"}, {"high_cost_limit": true}, {"prescription": "electronic"}]"#;
+
+/// The `uketsuke` binary built for this test run.
+pub fn binary() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_uketsuke"))
+}

@@ -1,0 +1,56 @@
+//! Through a real pcscd: every kind of thing a patient may tap is recognised from what it
+//! answers (never from a list of ATRs), with the fewest APDUs.
+
+mod pcsc;
+
+use pcsc::{insert, reader, rig, simulated, view};
+use uketsuke::domain::Tapped;
+use uketsuke::flow::{ReaderOp, ReaderReply};
+
+#[test]
+fn every_profile_is_classified_through_pcscd() {
+    let Some(_rig) = rig() else { return };
+    let mut reader = reader();
+    // (profile, what the kiosk must conclude, APDUs it may spend deciding)
+    let table = [
+        ("card", Tapped::MyNumberCard, 3),
+        ("phone", Tapped::AndroidPhone, 3),
+        ("resident-card", Tapped::OldResidentCard, 3),
+        // FeliCa: the reader-built storage-card ATR says it all.
+        ("transit", Tapped::TransitCard, 0),
+        // No JPKI AP; answers the EMV payment directory.
+        ("payment", Tapped::PaymentCard, 2),
+        // An iPhone or other device: no JPKI AP a generic reader can select.
+        ("iphone", Tapped::UnreadableDevice, 2),
+        ("unknown-device", Tapped::UnreadableDevice, 2),
+        // Answers nothing: asked to tap again.
+        ("mute", Tapped::Mute, 1),
+    ];
+    for (profile, expected, apdus) in table {
+        let card = simulated(profile);
+        let on_reader = insert(&card);
+        assert!(
+            reader.take_new_card(pcsc::EVENT_WAIT),
+            "{profile}: pcscd never reported it present"
+        );
+        assert_eq!(
+            reader.execute(ReaderOp::Identify),
+            ReaderReply::Identified(expected),
+            "{profile}"
+        );
+        assert_eq!(view(&card).apdu_count, apdus, "{profile}: APDUs sent");
+        on_reader.remove();
+        assert!(
+            reader.wait_for_removal(pcsc::EVENT_WAIT),
+            "{profile}: pcscd never reported it gone"
+        );
+    }
+}
+
+#[test]
+fn an_empty_reader_answers_card_gone_and_sends_nothing() {
+    let Some(_rig) = rig() else { return };
+    let mut reader = reader();
+    assert!(!reader.field().present);
+    assert_eq!(reader.execute(ReaderOp::Identify), ReaderReply::CardGone);
+}
