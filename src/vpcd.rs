@@ -23,6 +23,32 @@ use tracing::debug;
 
 use crate::card::sim::{SimulatedCard, lock};
 
+/// Where processes that share the one virtual reader take turns (see [`ReaderTurn`]).
+pub const TURN_LOCK: &str = "/tmp/uketsuke-pcscd/reader.lock";
+
+/// One process's turn at the virtual reader: tests and benchmarks in different processes must
+/// not put cards on it at the same time. Held until dropped.
+pub struct ReaderTurn {
+    _file: std::fs::File,
+}
+
+impl ReaderTurn {
+    /// Waits for the turn (an exclusive lock on [`TURN_LOCK`]).
+    pub fn take() -> io::Result<ReaderTurn> {
+        let path = std::path::Path::new(TURN_LOCK);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)?;
+        file.lock()?;
+        Ok(ReaderTurn { _file: file })
+    }
+}
+
 /// vpcd's first slot on Debian's default channel `0x8C7B`.
 pub const DEFAULT_PORT: u16 = 35963;
 

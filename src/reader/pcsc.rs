@@ -386,6 +386,14 @@ impl CardTransport for PcscTransport {
             None => {}
         }
         match self.card.transmit(command, &mut self.buffer) {
+            // Nothing at all came back, not even a status word: the card stopped answering
+            // (vpcd reports a card that hung up this way; a reader whose card left the field
+            // mid-command may too).
+            Ok([]) => {
+                debug!("transmit: no answer at all; the card is gone");
+                self.lost = Some(Lost::Removed);
+                Err(TransportError::CardRemoved)
+            }
             Ok(response) => Ok(response.to_vec()),
             Err(PcscError::ResetCard) => {
                 self.lost = Some(Lost::Reset);

@@ -22,7 +22,7 @@ use uketsuke::reader::SimSpec;
 use uketsuke::reader::pcsc::{PcscReader, survey};
 use uketsuke::rules::{FacilityConfig, Rules};
 use uketsuke::store::Store;
-use uketsuke::vpcd::{DEFAULT_PORT, VirtualCard, WhenDropped, WireFaults};
+use uketsuke::vpcd::{DEFAULT_PORT, ReaderTurn, VirtualCard, WhenDropped, WireFaults};
 
 /// Part of the vpcd reader's name; pcscd adds " 00 00" for the slot on port 35963.
 pub const READER: &str = "Virtual JPKI Reader 00 00";
@@ -36,6 +36,8 @@ static TURN: Mutex<()> = Mutex::new(());
 /// This test's turn at the reader. Dropping it plugs the reader back in if a test took it.
 pub struct Rig {
     _turn: MutexGuard<'static, ()>,
+    /// Other processes (test binaries, benchmarks) wait too.
+    _process_turn: ReaderTurn,
 }
 
 fn root() -> PathBuf {
@@ -62,6 +64,7 @@ pub fn pcscd(action: &str) {
 pub fn rig() -> Option<Rig> {
     uketsuke::app::init_tracing();
     let turn = TURN.lock().unwrap_or_else(PoisonError::into_inner);
+    let process_turn = ReaderTurn::take().expect("the reader's turn lock");
     let start = Command::new("bash")
         .arg(root().join("scripts/pcscd"))
         .arg("plug")
@@ -94,7 +97,10 @@ pub fn rig() -> Option<Rig> {
         Err(e) => Some(format!("cannot run scripts/pcscd: {e}")),
     };
     match why_not {
-        None => Some(Rig { _turn: turn }),
+        None => Some(Rig {
+            _turn: turn,
+            _process_turn: process_turn,
+        }),
         Some(why) if std::env::var("CI").is_ok_and(|v| v == "true") => {
             panic!("CI=true and the PC/SC test rig is missing: {why}")
         }
