@@ -24,7 +24,7 @@ fn a_card_checks_in_with_twelve_apdus_and_one_verify() {
     let seen = view(&card);
     assert_eq!(
         seen.apdu_count, 12,
-        "the minimum for a 751-byte certificate"
+        "the minimum: 9 + one READ per 256 certificate bytes (751 here)"
     );
     assert_eq!(seen.verify_count, 1);
     assert_eq!(seen.tries_left, 3);
