@@ -60,10 +60,7 @@ fn an_unreadable_phone_goes_to_the_portal_screen_from_the_command_line() {
     let _ = tool.kill();
     let _ = tool.wait();
     let stored = stored.expect("pcscd saw the virtual iPhone");
-    assert_eq!(
-        stored["outcome"]["kind"], "handed_to_staff",
-        "{stored:#}"
-    );
+    assert_eq!(stored["outcome"]["kind"], "handed_to_staff", "{stored:#}");
     assert_eq!(stored["outcome"]["reason"], "confirm_portal_screen");
     assert_eq!(stored["verification"], "portal_screen_checked_by_staff");
     assert_eq!(stored["counts_toward_usage_rate"], false);
