@@ -161,11 +161,11 @@ fn an_unknown_reader_profile_names_it_and_lists_the_profiles() {
     );
     let cli = s.check_in(&path, &["--reader", "sim:card,tries=7"]);
     assert_refused("tries out of range", &cli, &["tries=7", "0 to 3"]);
-    let cli = s.check_in(&path, &["--reader", "pcsc"]);
+    let cli = s.check_in(&path, &["--reader", "pcsc:"]);
     assert_refused(
-        "not a simulated reader",
+        "a PC/SC reader without a name after the colon",
         &cli,
-        &["--reader pcsc", "sim:PROFILE"],
+        &["--reader pcsc:", "pcsc:NAME", "sim:PROFILE"],
     );
 }
 
