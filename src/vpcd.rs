@@ -167,15 +167,6 @@ impl VirtualCard {
             .clone()
     }
 
-    /// Forgets the timings recorded so far.
-    pub fn clear_timings(&self) {
-        self.shared
-            .timings
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clear();
-    }
-
     /// Takes the card off the reader (closes the connection) and waits for its thread.
     pub fn remove(mut self) {
         self.stop();

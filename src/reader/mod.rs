@@ -15,10 +15,10 @@ use std::str::FromStr;
 
 use thiserror::Error;
 
-use crate::card::CardError;
 use crate::card::sim::{MAX_TRIES, SimOptions, SimProfile};
+use crate::card::{CardError, CardTransport, JpkiCard};
 use crate::domain::Pin;
-use crate::flow::ports::ReaderReply;
+use crate::flow::ports::{ReaderOp, ReaderReply};
 
 /// The command line's names for simulated things. The first name of a profile is canonical.
 pub const SIM_PROFILE_NAMES: [(&str, SimProfile); 8] = [
@@ -121,6 +121,24 @@ impl FromStr for SimSpec {
 /// Parses a simulated-thing description (see [`SimSpec`]).
 pub fn parse_sim_spec(s: &str) -> Result<SimSpec, SimSpecError> {
     s.parse()
+}
+
+/// Runs one flow operation over a card session, once, and answers it. Both readers use this:
+/// how an operation maps onto JPKI calls must not differ between the simulated and the real one.
+pub fn run_op<T: CardTransport>(card: &mut JpkiCard<T>, op: ReaderOp) -> ReaderReply {
+    let result = match op {
+        ReaderOp::Identify => card.identify().map(ReaderReply::Identified),
+        ReaderOp::ReadPinTriesLeft => card.pin_tries_left().map(ReaderReply::PinTriesLeft),
+        ReaderOp::VerifyPin(pin) => card.verify_pin(&pin).map(|()| ReaderReply::PinVerified),
+        ReaderOp::Authenticate { challenge } => {
+            card.authenticate(&challenge)
+                .map(|(certificate, signature)| ReaderReply::Authenticated {
+                    certificate,
+                    signature,
+                })
+        }
+    };
+    result.unwrap_or_else(reply_for_error)
 }
 
 /// The flow's reply for a card error. Fault texts name commands and status words only.

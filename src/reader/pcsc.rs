@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use pcsc::{Context, Error as PcscError, Protocols, ReaderState, Scope, ShareMode, State};
 use tracing::{debug, info, warn};
 
-use super::reply_for_error;
+use super::run_op;
 use crate::card::jpki::{ApduStats, JpkiCard};
 use crate::card::{CardTransport, TransportError};
 use crate::domain::Tapped;
@@ -61,12 +61,6 @@ pub struct Field {
     pub generation: u64,
 }
 
-/// The card session of one tap: one `Card` handle from the first APDU to the signature.
-struct Session {
-    card: JpkiCard<PcscTransport>,
-    generation: u64,
-}
-
 /// A PC/SC reader and the card on it.
 pub struct PcscReader {
     /// A substring of the reader's name to use; the first reader pcscd lists otherwise.
@@ -76,7 +70,8 @@ pub struct PcscReader {
     field: Field,
     /// Context for connecting to cards; rebuilt when pcscd went away.
     context: Option<Context>,
-    session: Option<Session>,
+    /// The card session of this tap: one `Card` handle from the first APDU to the signature.
+    session: Option<JpkiCard<PcscTransport>>,
     /// The field generation the last tap used: a tap waits for a newer one.
     used_generation: u64,
     /// Events the adapter raised itself (a reset card is still on the field).
@@ -159,10 +154,15 @@ impl PcscReader {
         }
     }
 
+    /// Applies every event already waiting.
+    fn drain_events(&mut self) {
+        while self.next_event(None).is_some() {}
+    }
+
     /// Waits until `done(field)` holds, for at most `timeout`; false if it never did.
     pub fn wait_until(&mut self, timeout: Duration, done: impl Fn(&Field) -> bool) -> bool {
         let end = Instant::now() + timeout;
-        while self.next_event(None).is_some() {}
+        self.drain_events();
         loop {
             if done(&self.field) {
                 return true;
@@ -198,13 +198,13 @@ impl PcscReader {
 
     /// APDU counts of the current card session.
     pub fn stats(&self) -> Option<ApduStats> {
-        self.session.as_ref().map(|s| s.card.stats())
+        self.session.as_ref().map(JpkiCard::stats)
     }
 
     /// Runs one operation on the card on the field, over the tap's one card handle. Never
     /// retried: a failed operation is answered, not repeated.
     pub fn execute(&mut self, op: ReaderOp) -> ReaderReply {
-        while self.next_event(None).is_some() {}
+        self.drain_events();
         let identifying = matches!(op, ReaderOp::Identify);
         if self.session.is_none() {
             match self.open_session() {
@@ -221,21 +221,8 @@ impl PcscReader {
         let Some(session) = self.session.as_mut() else {
             return ReaderReply::CardGone;
         };
-        let card = &mut session.card;
-        let result = match op {
-            ReaderOp::Identify => card.identify().map(ReaderReply::Identified),
-            ReaderOp::ReadPinTriesLeft => card.pin_tries_left().map(ReaderReply::PinTriesLeft),
-            ReaderOp::VerifyPin(pin) => card.verify_pin(&pin).map(|()| ReaderReply::PinVerified),
-            ReaderOp::Authenticate { challenge } => {
-                card.authenticate(&challenge)
-                    .map(|(certificate, signature)| ReaderReply::Authenticated {
-                        certificate,
-                        signature,
-                    })
-            }
-        };
-        let lost = card.transport().lost;
-        let reply = result.unwrap_or_else(reply_for_error);
+        let reply = run_op(session, op);
+        let lost = session.transport().lost;
         match lost {
             None => {}
             Some(Lost::Reset) => {
@@ -243,7 +230,6 @@ impl PcscReader {
                 // its selection and PIN. Start over with it as if tapped again.
                 info!("the card was reset by another program; treating it as a new tap");
                 self.session = None;
-                self.context = None;
                 self.own_events.push(ReaderEvent::CardPresent {
                     reader: self.field.reader.clone().unwrap_or_default(),
                     atr: self.field.atr.clone(),
@@ -256,7 +242,7 @@ impl PcscReader {
         reply
     }
 
-    fn open_session(&mut self) -> Result<Session, Unopened> {
+    fn open_session(&mut self) -> Result<JpkiCard<PcscTransport>, Unopened> {
         let Some(reader) = self.field.reader.clone() else {
             return Err(Unopened::NoCard);
         };
@@ -285,10 +271,7 @@ impl PcscReader {
                         .map(|s| s.atr().to_vec())
                         .unwrap_or_else(|_| self.field.atr.clone());
                     debug!(reader, atr = %crate::card::apdu::hex(&atr), "connected");
-                    return Ok(Session {
-                        card: JpkiCard::new(PcscTransport::new(card, atr)),
-                        generation: self.field.generation,
-                    });
+                    return Ok(JpkiCard::new(PcscTransport::new(card, atr)));
                 }
                 Err(e) if context_is_dead(e) => {
                     self.context = None;
@@ -314,11 +297,6 @@ impl PcscReader {
             "pcscd ({PCSCD_SOCKET}): {}",
             last.map_or_else(|| "unreachable".to_string(), |e| e.to_string())
         )))
-    }
-
-    /// The generation of the field the current card session belongs to.
-    pub fn session_generation(&self) -> Option<u64> {
-        self.session.as_ref().map(|s| s.generation)
     }
 }
 

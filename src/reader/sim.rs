@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use tracing::debug;
 
-use super::{SimSpec, SimSpecError, reply_for_error, sim_profile_name};
+use super::{SimSpec, SimSpecError, run_op, sim_profile_name};
 use crate::card::jpki::{ApduStats, JpkiCard};
 use crate::card::sim::{SimProfile, SimTransport, SimulatedCard, lock};
 use crate::flow::ports::{ReaderOp, ReaderReply};
@@ -179,20 +179,7 @@ impl SimReader {
         let Some(field) = self.field.as_mut() else {
             return ReaderReply::CardGone;
         };
-        let card = &mut field.card;
-        let result = match op {
-            ReaderOp::Identify => card.identify().map(ReaderReply::Identified),
-            ReaderOp::ReadPinTriesLeft => card.pin_tries_left().map(ReaderReply::PinTriesLeft),
-            ReaderOp::VerifyPin(pin) => card.verify_pin(&pin).map(|()| ReaderReply::PinVerified),
-            ReaderOp::Authenticate { challenge } => {
-                card.authenticate(&challenge)
-                    .map(|(certificate, signature)| ReaderReply::Authenticated {
-                        certificate,
-                        signature,
-                    })
-            }
-        };
-        result.unwrap_or_else(reply_for_error)
+        run_op(&mut field.card, op)
     }
 }
 
