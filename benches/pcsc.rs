@@ -183,33 +183,24 @@ impl Placed {
         wait_for_empty_field(reader)?;
         let card = card.shared();
         let atr = lock(&card).atr().to_vec();
-        // vpcd (listen backlog 0, accepting only on pcscd's presence poll) now and then never
-        // accepts a card that connected; lift it and tap again, as a person would.
-        let mut attempt = 0;
-        let placed = loop {
-            attempt += 1;
-            let on_reader = VirtualCard::insert_local(
-                PORT,
-                Arc::clone(&card),
-                WireFaults::default(),
-                WhenDropped::StayOff,
-            )
-            .map_err(|e| format!("the virtual card cannot reach vpcd on port {PORT}: {e}"))?;
-            if reader.take_new_card(Duration::from_secs(3)) {
-                break Placed {
-                    card: Arc::clone(&card),
-                    on_reader: Some(on_reader),
-                    present: Instant::now(),
-                    _turn: turn,
-                };
-            }
-            on_reader.remove();
-            if attempt == 3 {
-                return Err("pcscd never reported the virtual card present".into());
-            }
-            eprintln!("vpcd did not take the virtual card (attempt {attempt}); inserting it again");
+        // The virtual card itself connects again if pcscd does not take it (see `uketsuke::vpcd`).
+        let on_reader = VirtualCard::insert_local(
+            PORT,
+            Arc::clone(&card),
+            WireFaults::default(),
+            WhenDropped::StayOff,
+        )
+        .map_err(|e| format!("the virtual card cannot reach vpcd on port {PORT}: {e}"))?;
+        let mut placed = Placed {
+            card,
+            on_reader: Some(on_reader),
+            present: Instant::now(),
+            _turn: turn,
         };
-        let mut placed = placed;
+        if !reader.take_new_card(EVENT_WAIT) {
+            placed.take_off(reader)?;
+            return Err("pcscd never reported the virtual card present".into());
+        }
         placed.present = Instant::now();
         if reader.field().atr != atr {
             let seen = hex(&reader.field().atr);

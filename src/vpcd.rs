@@ -114,10 +114,10 @@ impl VirtualCard {
         faults: WireFaults,
         when_dropped: WhenDropped,
     ) -> io::Result<VirtualCard> {
-        let stream = connect(addr)?;
+        lock(&card).reset();
+        let stream = connect_taken(addr, &card)?;
         let shared = Arc::new(Shared::default());
         shared.connected.store(true, Ordering::SeqCst);
-        lock(&card).reset();
         *lock_stream(&shared) = Some(stream.try_clone()?);
         let thread = {
             let card = Arc::clone(&card);
@@ -202,6 +202,85 @@ fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
     Ok(stream)
 }
 
+/// How long pcscd has to power a connected card up before the card connects again.
+const ACCEPT_WAIT: Duration = Duration::from_secs(2);
+const ACCEPT_TRIES: usize = 3;
+
+/// Connects and waits until pcscd has taken the card: it powers a card up (control `01`) as
+/// soon as it sees it inserted. Now and then vpcd (listen backlog 0, accepting on pcscd's
+/// ~400 ms presence poll) takes a connection, even answers ATR polls on it, and yet pcscd never
+/// reports the card; a card that is not powered up in time connects again, as a patient taps
+/// again.
+fn connect_taken(addr: SocketAddr, card: &Mutex<SimulatedCard>) -> io::Result<TcpStream> {
+    let mut last = String::new();
+    for _ in 0..ACCEPT_TRIES {
+        let mut stream = connect(addr)?;
+        match wait_for_power_up(&mut stream, card) {
+            Ok(()) => {
+                stream.set_read_timeout(None)?;
+                return Ok(stream);
+            }
+            Err(e) if e.kind() == io::ErrorKind::InvalidData => return Err(e),
+            Err(e) => last = e.to_string(),
+        }
+        debug!(%last, "pcscd did not take the virtual card; connecting again");
+    }
+    Err(io::Error::new(
+        io::ErrorKind::TimedOut,
+        format!("pcscd never took the card on vpcd {addr} ({ACCEPT_TRIES} tries): {last}"),
+    ))
+}
+
+/// Answers vpcd's control messages until the power-up, for at most [`ACCEPT_WAIT`].
+fn wait_for_power_up(stream: &mut TcpStream, card: &Mutex<SimulatedCard>) -> io::Result<()> {
+    let deadline = Instant::now() + ACCEPT_WAIT;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(io::ErrorKind::TimedOut, "not powered up"));
+        }
+        stream.set_read_timeout(Some(left))?;
+        ack_quickly(stream);
+        let Some(message) = read_message(stream)? else {
+            return Err(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "vpcd closed the connection",
+            ));
+        };
+        let [byte] = message.as_slice() else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "vpcd sent an APDU before powering the card up",
+            ));
+        };
+        if let Some(reply) = control(card, *byte) {
+            write_message(stream, &reply)?;
+        }
+        if *byte == CTRL_ON {
+            return Ok(());
+        }
+    }
+}
+
+/// vpcd writes a message's length and its payload separately; without an immediate ACK, Nagle's
+/// algorithm on its side holds the payload for our delayed ACK (40 ms an APDU).
+fn ack_quickly(stream: &TcpStream) {
+    let _ = socket2::SockRef::from(stream).set_quickack(true);
+}
+
+/// The answer to a 1-byte control message, if it has one.
+fn control(card: &Mutex<SimulatedCard>, byte: u8) -> Option<Vec<u8>> {
+    match byte {
+        CTRL_ATR => Some(lock(card).atr().to_vec()),
+        CTRL_OFF | CTRL_ON | CTRL_RESET => {
+            // Power events clear the security state, as on a real card.
+            lock(card).reset();
+            None
+        }
+        _ => None,
+    }
+}
+
 /// The card thread: answers vpcd until the connection ends, then stays off or comes back.
 fn run(
     addr: SocketAddr,
@@ -229,7 +308,7 @@ fn run(
             if wait_unless_removing(shared, pause) {
                 return;
             }
-            match connect(addr) {
+            match connect_taken(addr, card) {
                 Ok(new_stream) => {
                     let Ok(handle) = new_stream.try_clone() else {
                         continue;
@@ -281,9 +360,7 @@ fn serve(
 ) -> Ended {
     let mut index = 0usize;
     loop {
-        // vpcd writes a message's length and its payload separately; without an immediate ACK
-        // Nagle's algorithm on its side holds the payload for our delayed ACK (40 ms an APDU).
-        let _ = socket2::SockRef::from(&*stream).set_quickack(true);
+        ack_quickly(stream);
         let message = match read_message(stream) {
             Ok(Some(message)) => message,
             Ok(None) => return Ended::Closed,
@@ -291,13 +368,7 @@ fn serve(
         };
         let received = Instant::now();
         let reply = match message.as_slice() {
-            [CTRL_ATR] => Some(lock(card).atr().to_vec()),
-            [CTRL_OFF | CTRL_ON | CTRL_RESET] => {
-                // Power events clear the security state, as on a real card.
-                lock(card).reset();
-                None
-            }
-            [_] => None,
+            [byte] => control(card, *byte),
             command => {
                 let mut card = lock(card);
                 if card.removal_due() {
@@ -380,10 +451,25 @@ mod tests {
         read_message(stream).expect("read").expect("an answer")
     }
 
+    /// Takes the next card as vpcd and pcscd do: accept, ask for its ATR, power it up.
+    fn accept_card(listener: &TcpListener) -> (TcpStream, Vec<u8>) {
+        let (mut stream, _) = listener.accept().expect("the card connects");
+        let atr = ask(&mut stream, &[CTRL_ATR]);
+        write_message(&mut stream, &[CTRL_ON]).expect("power up");
+        (stream, atr)
+    }
+
+    /// [`accept_card`] on another thread, for an insertion that waits to be taken.
+    fn accept_card_later(listener: &TcpListener) -> std::thread::JoinHandle<(TcpStream, Vec<u8>)> {
+        let listener = listener.try_clone().expect("a listener handle");
+        std::thread::spawn(move || accept_card(&listener))
+    }
+
     #[test]
     fn answers_atr_polls_and_apdus_and_records_them() {
         let (listener, port) = vpcd();
         let card = SimulatedCard::new(SimProfile::MyNumberCard, SimOptions::default()).shared();
+        let vpcd = accept_card_later(&listener);
         let virtual_card = VirtualCard::insert_local(
             port,
             Arc::clone(&card),
@@ -391,11 +477,10 @@ mod tests {
             WhenDropped::StayOff,
         )
         .expect("connects");
-        let (mut vpcd, _) = listener.accept().expect("the card connects");
-        let atr = ask(&mut vpcd, &[CTRL_ATR]);
+        let (mut vpcd, atr) = vpcd.join().expect("vpcd's part");
         assert_eq!(atr, lock(&card).atr());
-        // Power on: no answer expected; the next message is answered in order.
-        write_message(&mut vpcd, &[CTRL_ON]).expect("write");
+        // Presence polls come at any time; power-up had no answer, so this is answered next.
+        assert_eq!(ask(&mut vpcd, &[CTRL_ATR]), atr);
         let select = [
             0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00,
             0x01,
@@ -417,6 +502,7 @@ mod tests {
             ..SimOptions::default()
         };
         let card = SimulatedCard::new(SimProfile::MyNumberCard, options).shared();
+        let vpcd = accept_card_later(&listener);
         let virtual_card = VirtualCard::insert_local(
             port,
             Arc::clone(&card),
@@ -424,7 +510,7 @@ mod tests {
             WhenDropped::ComeBackAfter(Duration::from_millis(20)),
         )
         .expect("connects");
-        let (mut first, _) = listener.accept().expect("connects");
+        let (mut first, _) = vpcd.join().expect("vpcd's part");
         let select_mf = [0x00, 0xA4, 0x00, 0x0C];
         assert_eq!(ask(&mut first, &select_mf).len(), 2);
         write_message(&mut first, &select_mf).expect("write");
@@ -433,7 +519,7 @@ mod tests {
             "the second APDU meets an empty field"
         );
         // It comes back, fault spent.
-        let (mut second, _) = listener.accept().expect("reconnects");
+        let (mut second, _) = accept_card(&listener);
         assert_eq!(ask(&mut second, &select_mf).len(), 2);
         assert_eq!(ask(&mut second, &select_mf).len(), 2);
         virtual_card.remove();
@@ -447,11 +533,34 @@ mod tests {
             truncate_at: Some(0),
             ..WireFaults::default()
         };
+        let vpcd = accept_card_later(&listener);
         let virtual_card =
             VirtualCard::insert_local(port, card, faults, WhenDropped::StayOff).expect("connects");
-        let (mut vpcd, _) = listener.accept().expect("connects");
+        let (mut vpcd, _) = vpcd.join().expect("vpcd's part");
         assert_eq!(ask(&mut vpcd, &[0x00, 0xA4, 0x00, 0x0C]).len(), 1);
         assert_eq!(ask(&mut vpcd, &[0x00, 0xA4, 0x00, 0x0C]).len(), 2);
         drop(virtual_card);
+    }
+
+    #[test]
+    fn a_card_vpcd_never_takes_connects_again() {
+        let (listener, port) = vpcd();
+        let card = SimulatedCard::new(SimProfile::MyNumberCard, SimOptions::default()).shared();
+        let vpcd = {
+            let listener = listener.try_clone().expect("a listener handle");
+            std::thread::spawn(move || {
+                // The kernel completes the first connection, but the card is never powered up.
+                let (silent, _) = listener.accept().expect("the card connects");
+                let taken = accept_card(&listener);
+                drop(silent);
+                taken
+            })
+        };
+        let virtual_card =
+            VirtualCard::insert_local(port, card, WireFaults::default(), WhenDropped::StayOff)
+                .expect("taken on the second connection");
+        let (mut vpcd, _) = vpcd.join().expect("vpcd's part");
+        assert_eq!(ask(&mut vpcd, &[0x00, 0xA4, 0x00, 0x0C]).len(), 2);
+        virtual_card.remove();
     }
 }

@@ -137,22 +137,9 @@ pub fn insert_with(
     faults: WireFaults,
     when_dropped: WhenDropped,
 ) -> VirtualCard {
-    // vpcd (listen backlog 0, accepting only on pcscd's presence poll) now and then never
-    // accepts a card that connected; a person would lift it and tap again, and so does this.
-    for attempt in 1..=3 {
-        let on_reader =
-            VirtualCard::insert_local(PORT, Arc::clone(card), faults.clone(), when_dropped)
-                .unwrap_or_else(|e| {
-                    panic!("the virtual card cannot reach vpcd on port {PORT}: {e}")
-                });
-        let mut watcher = PcscReader::start(Some(READER)).expect("a monitor thread");
-        if watcher.wait_until(Duration::from_secs(3), |f| f.present) {
-            return on_reader;
-        }
-        eprintln!("vpcd did not take the virtual card (attempt {attempt}); inserting it again");
-        on_reader.remove();
-    }
-    panic!("vpcd never took the virtual card on port {PORT}");
+    // The virtual card itself connects again if pcscd does not take it (see `uketsuke::vpcd`).
+    VirtualCard::insert_local(PORT, Arc::clone(card), faults, when_dropped)
+        .unwrap_or_else(|e| panic!("the virtual card cannot reach vpcd on port {PORT}: {e}"))
 }
 
 /// A PC/SC reader on the vpcd reader, ready (its reader seen).
