@@ -24,8 +24,10 @@ use crate::store::Store;
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("UKETSUKE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    use std::io::IsTerminal as _;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
 }
@@ -146,21 +148,21 @@ pub fn trouble_text(trouble: ReaderTrouble) -> &'static str {
 /// A reader of either kind, as the command line chose it.
 pub enum KioskReader {
     Sim(SimReader),
-    Pcsc(PcscReader),
+    Pcsc(Box<PcscReader>),
 }
 
 impl ReaderPort for KioskReader {
     fn place(&mut self, what: Option<&str>) -> Result<(), String> {
         match self {
             KioskReader::Sim(r) => ReaderPort::place(r, what),
-            KioskReader::Pcsc(r) => ReaderPort::place(r, what),
+            KioskReader::Pcsc(r) => ReaderPort::place(r.as_mut(), what),
         }
     }
 
     fn remove(&mut self) -> Result<(), String> {
         match self {
             KioskReader::Sim(r) => ReaderPort::remove(r),
-            KioskReader::Pcsc(r) => ReaderPort::remove(r),
+            KioskReader::Pcsc(r) => ReaderPort::remove(r.as_mut()),
         }
     }
 
@@ -191,8 +193,10 @@ pub fn build_reader(spec: &str) -> Result<KioskReader> {
             SimReader::from_spec(profile).map_err(|e| anyhow::anyhow!("--reader {spec}: {e}"))?,
         )),
         None if spec == "sim" => Ok(KioskReader::Sim(SimReader::new())),
-        None if spec == "pcsc" => Ok(KioskReader::Pcsc(start_pcsc(None)?)),
-        Some(("pcsc", name)) if !name.is_empty() => Ok(KioskReader::Pcsc(start_pcsc(Some(name))?)),
+        None if spec == "pcsc" => Ok(KioskReader::Pcsc(Box::new(start_pcsc(None)?))),
+        Some(("pcsc", name)) if !name.is_empty() => {
+            Ok(KioskReader::Pcsc(Box::new(start_pcsc(Some(name))?)))
+        }
         _ => bail!(
             "--reader {spec}: unknown reader; use pcsc, pcsc:NAME (part of the reader's name), \
              or sim:PROFILE (card, phone, iphone, transit, resident-card, payment, \
@@ -344,8 +348,9 @@ pub fn parse_month(month: &str) -> Result<(i32, u8)> {
     Ok((year, mon))
 }
 
-/// `uketsuke demo`: until the patient UI arrives, demonstration check-ins in the terminal.
-pub fn demo(data_dir: &Path) -> Result<()> {
+/// `uketsuke demo --terminal`: two demonstration check-ins printed in the terminal, for a
+/// machine with no display.
+pub fn demo_terminal(data_dir: &Path) -> Result<()> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create demo folder {}", data_dir.display()))?;
     let db = data_dir.join("uketsuke.db");
@@ -392,6 +397,262 @@ pub fn demo(data_dir: &Path) -> Result<()> {
     println!("{}", report.table());
     println!("Database: {}", db.display());
     Ok(())
+}
+
+/// The options of `uketsuke demo`.
+#[derive(Debug, clap::Args)]
+pub struct DemoOptions {
+    /// Folder for the demo database.
+    #[arg(long, default_value = "uketsuke-demo")]
+    pub data_dir: PathBuf,
+    /// The kiosk screen's size, WIDTHxHEIGHT: 1080x1920, 1920x1080 or 1280x800. The demo panel
+    /// is added to its right.
+    #[arg(long, default_value = "1280x800")]
+    pub size: String,
+    /// The simulated gateway's first answer (the panel changes it): a persona name.
+    #[arg(long, default_value = "valid-3")]
+    pub gateway: String,
+    /// No window: run two demonstration check-ins and print them.
+    #[arg(long)]
+    pub terminal: bool,
+}
+
+/// Width of the demo panel beside the kiosk screen, in logical pixels (as in ui/app.slint).
+pub const DEMO_PANEL_WIDTH: u32 = 400;
+
+/// `WIDTHxHEIGHT`, one of the supported resolutions.
+pub fn parse_size(size: &str) -> Result<(u32, u32)> {
+    let parsed = size
+        .split_once('x')
+        .and_then(|(w, h)| Some((w.parse().ok()?, h.parse().ok()?)));
+    match parsed {
+        Some(wh) if crate::ui::render::RESOLUTIONS.contains(&wh) => Ok(wh),
+        _ => bail!("--size {size}: use 1080x1920, 1920x1080 or 1280x800"),
+    }
+}
+
+/// Says why no window can be opened, naming what is missing; `None` if a display is there.
+fn missing_display() -> Option<String> {
+    let has = |var: &str| std::env::var_os(var).is_some_and(|v| !v.is_empty());
+    if has("DISPLAY") || has("WAYLAND_DISPLAY") {
+        return None;
+    }
+    Some(
+        "no display: neither DISPLAY nor WAYLAND_DISPLAY is set. Run the demo from a desktop \
+         session, under Xvfb (xvfb-run -a uketsuke demo), or without a window with \
+         `uketsuke demo --terminal`"
+            .into(),
+    )
+}
+
+/// `uketsuke demo`: the kiosk in a desktop window with the simulated reader panel.
+pub fn demo(options: &DemoOptions) -> Result<()> {
+    if options.terminal {
+        return demo_terminal(&options.data_dir);
+    }
+    let (width, height) = parse_size(&options.size)?;
+    let persona =
+        Persona::parse(&options.gateway).map_err(|e| anyhow::anyhow!("--gateway: {e}"))?;
+    if let Some(why) = missing_display() {
+        bail!("{why}");
+    }
+    std::fs::create_dir_all(&options.data_dir)
+        .with_context(|| format!("cannot create demo folder {}", options.data_dir.display()))?;
+    let db = options.data_dir.join("uketsuke.db");
+    let store = Store::open(&db)?;
+    slint::BackendSelector::new()
+        .renderer_name("software".into())
+        .select()
+        .context("cannot open a window (is a display there?)")?;
+    let window = crate::ui::AppWindow::new().context("cannot open the kiosk window")?;
+    use slint::ComponentHandle as _;
+    window.window().set_size(slint::LogicalSize::new(
+        (width + DEMO_PANEL_WIDTH) as f32,
+        height as f32,
+    ));
+    let kiosk = window.global::<crate::ui::Kiosk>();
+    kiosk.set_demo_panel(true);
+    let names: Vec<slint::SharedString> = Persona::ALL.iter().map(|p| p.name().into()).collect();
+    kiosk.set_personas(std::rc::Rc::new(slint::VecModel::from(names)).into());
+    let flow = CheckInFlow::new(Rules::embedded(), FacilityConfig::default());
+    let adapters = crate::ui::runtime::Adapters {
+        reader: crate::ui::runtime::LiveReader::Sim(SimReader::new()),
+        gateway: SimGateway::new(persona).with_real_latency(true),
+        store,
+    };
+    let runtime = crate::ui::runtime::Runtime::start(
+        &window,
+        flow,
+        adapters,
+        std::rc::Rc::new(now),
+        crate::ui::runtime::live_waker(),
+    )?;
+    runtime.borrow_mut().demo_persona(persona);
+    crate::ui::runtime::install_live(&runtime);
+    eprintln!(
+        "uketsuke demo: the kiosk at {width}x{height} with the simulated reader panel; data in {}",
+        db.display()
+    );
+    window.run().context("the kiosk window failed")?;
+    Ok(())
+}
+
+/// The options of `uketsuke run`.
+#[derive(Debug, clap::Args)]
+pub struct RunOptions {
+    /// The SQLite database file (created if missing).
+    #[arg(long, default_value = "/var/lib/uketsuke/uketsuke.db")]
+    pub db: PathBuf,
+    /// The reader: `pcsc`, `pcsc:NAME`, or `sim:PROFILE` for a bench test.
+    #[arg(long, default_value = "pcsc")]
+    pub reader: String,
+    /// The eligibility gateway: `sim` or `sim:PERSONA` (the only gateway so far).
+    #[arg(long, default_value = "sim")]
+    pub gateway: String,
+    /// National rules JSON (default: the rules built in).
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+    /// Facility configuration JSON (default: all defaults).
+    #[arg(long)]
+    pub facility: Option<PathBuf>,
+}
+
+/// `uketsuke run`: the kiosk full-screen on the device. A start-up failure after the display is
+/// up shows the out-of-order screen with the technician's reason, instead of a black screen.
+pub fn run(options: &RunOptions) -> Result<()> {
+    let window = open_device_window()?;
+    use slint::ComponentHandle as _;
+    let started = start_device(options, &window);
+    let _runtime = match started {
+        Ok(runtime) => Some(runtime),
+        Err(e) => {
+            let detail = format!("{e:#}");
+            eprintln!("uketsuke: cannot start: {detail}");
+            let kiosk = window.global::<crate::ui::Kiosk>();
+            crate::ui::select_language(&window, crate::ui::Language::Japanese);
+            kiosk.set_technician_detail(detail.into());
+            kiosk.set_screen(crate::ui::ScreenKind::StartFailure);
+            None
+        }
+    };
+    window.run().context("the kiosk display failed")?;
+    Ok(())
+}
+
+fn start_device(
+    options: &RunOptions,
+    window: &crate::ui::AppWindow,
+) -> Result<std::rc::Rc<std::cell::RefCell<crate::ui::runtime::Runtime>>> {
+    let rules = load_rules(options.rules.as_deref())?;
+    let facility = load_facility(options.facility.as_deref())?;
+    if let Some(dir) = options.db.parent() {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the data folder {}", dir.display()))?;
+    }
+    let store = Store::open(&options.db)?;
+    let gateway = build_gateway(&options.gateway)?.with_real_latency(true);
+    // The reader may be missing at start: the kiosk shows "out of service" and recovers when it
+    // appears, so only the spec is checked here.
+    let reader = match options.reader.split_once(':') {
+        None if options.reader == "pcsc" => {
+            crate::ui::runtime::LiveReader::Pcsc(Box::new(PcscReader::start(None)?))
+        }
+        Some(("pcsc", name)) if !name.is_empty() => {
+            crate::ui::runtime::LiveReader::Pcsc(Box::new(PcscReader::start(Some(name))?))
+        }
+        _ => match build_reader(&options.reader)? {
+            KioskReader::Sim(sim) => crate::ui::runtime::LiveReader::Sim(sim),
+            KioskReader::Pcsc(pcsc) => crate::ui::runtime::LiveReader::Pcsc(pcsc),
+        },
+    };
+    let flow = CheckInFlow::new(rules, facility);
+    let adapters = crate::ui::runtime::Adapters {
+        reader,
+        gateway,
+        store,
+    };
+    let runtime = crate::ui::runtime::Runtime::start(
+        window,
+        flow,
+        adapters,
+        std::rc::Rc::new(now),
+        crate::ui::runtime::live_waker(),
+    )?;
+    crate::ui::runtime::install_live(&runtime);
+    let detail = match &options.reader {
+        r if r.starts_with("pcsc") => trouble_text(ReaderTrouble::NoReader).to_owned(),
+        _ => String::new(),
+    };
+    runtime.borrow_mut().set_technician_detail(detail);
+    Ok(runtime)
+}
+
+/// The device's display: DRM/KMS with the software renderer (feature `device`).
+#[cfg(feature = "device")]
+fn open_device_window() -> Result<crate::ui::AppWindow> {
+    slint::BackendSelector::new()
+        .backend_name("linuxkms".into())
+        .renderer_name("software".into())
+        .select()
+        .context(
+            "cannot open the display through DRM/KMS: is there a /dev/dri/card* this user may \
+             open (group video) and /dev/input/event* (group input)?",
+        )?;
+    crate::ui::AppWindow::new().context("cannot build the kiosk screen")
+}
+
+#[cfg(not(feature = "device"))]
+fn open_device_window() -> Result<crate::ui::AppWindow> {
+    bail!(
+        "this build has no DRM/KMS display support: build with `cargo build --release \
+         --features device` (needs libudev-dev libinput-dev libxkbcommon-dev), or try the \
+         kiosk in a window with `uketsuke demo`"
+    )
+}
+
+/// `uketsuke screenshots`: every screen, in both languages, at every supported resolution.
+/// Returns the files written and the screens whose content did not fit.
+pub fn screenshots(out: &Path, only: Option<&str>) -> Result<(usize, Vec<String>)> {
+    use crate::ui::Language;
+    use crate::ui::catalogue::every_screen;
+    use crate::ui::render::{Headless, RESOLUTIONS};
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("cannot create screenshot folder {}", out.display()))?;
+    let samples = every_screen();
+    let (w0, h0) = RESOLUTIONS[0];
+    let mut headless = Headless::new(w0, h0)?;
+    let mut written = 0;
+    let mut overflowing = Vec::new();
+    for (width, height) in RESOLUTIONS {
+        headless.resize(width, height);
+        for sample in &samples {
+            for language in Language::ALL {
+                let name = format!("{}-{}-{width}x{height}", sample.name, language.code());
+                if only.is_some_and(|o| o != name) {
+                    continue;
+                }
+                headless.show(sample, language);
+                headless.render();
+                let (fits, sizes) = headless.fits();
+                if !fits {
+                    overflowing.push(format!(
+                        "{name}: needs {:.0}x{:.0} but has {:.0}x{:.0}",
+                        sizes[0], sizes[1], sizes[2], sizes[3]
+                    ));
+                }
+                headless.save_png(&out.join(format!("{name}.png")))?;
+                written += 1;
+            }
+        }
+    }
+    if written == 0
+        && let Some(only) = only
+    {
+        bail!(
+            "--only {only}: no such screenshot; names are SCREEN-LANG-WxH, e.g. welcome-ja-1080x1920"
+        );
+    }
+    Ok((written, overflowing))
 }
 
 fn now() -> OffsetDateTime {

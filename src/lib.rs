@@ -25,4 +25,5 @@ pub mod reader;
 pub mod report;
 pub mod rules;
 pub mod store;
+pub mod ui;
 pub mod vpcd;

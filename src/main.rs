@@ -19,12 +19,20 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Runs demonstration check-ins (a card, a phone the kiosk cannot read) with the simulated
-    /// reader and gateway, and prints the records and the month's report.
-    Demo {
-        /// Folder for the demo database.
-        #[arg(long, default_value = "uketsuke-demo")]
-        data_dir: PathBuf,
+    /// The kiosk in a window, with a panel to tap simulated cards and phones and to choose the
+    /// simulated gateway's answer (`--terminal`: printed demonstration check-ins instead).
+    Demo(uketsuke::app::DemoOptions),
+    /// The kiosk full-screen on the device (DRM/KMS; build with `--features device`).
+    Run(uketsuke::app::RunOptions),
+    /// Renders every screen, in Japanese and English, at every supported resolution, to PNG
+    /// files named SCREEN-LANG-WxH.png.
+    Screenshots {
+        /// The folder to write to (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// Only this one, e.g. `welcome-ja-1080x1920`.
+        #[arg(long)]
+        only: Option<String>,
     },
     /// One check-in through the flow, with the patient's actions from a script.
     CheckIn(uketsuke::app::CheckInOptions),
@@ -53,7 +61,24 @@ fn main() -> ExitCode {
     uketsuke::app::init_tracing();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Demo { data_dir } => uketsuke::app::demo(&data_dir),
+        Command::Demo(options) => uketsuke::app::demo(&options),
+        Command::Run(options) => uketsuke::app::run(&options),
+        Command::Screenshots { out, only } => {
+            match uketsuke::app::screenshots(&out, only.as_deref()) {
+                Ok((written, overflowing)) => {
+                    println!("{written} screenshots in {}", out.display());
+                    for line in &overflowing {
+                        eprintln!("uketsuke: does not fit: {line}");
+                    }
+                    if overflowing.is_empty() {
+                        Ok(())
+                    } else {
+                        return ExitCode::FAILURE;
+                    }
+                }
+                Err(e) => Err(e),
+            }
+        }
         Command::CheckIn(options) => uketsuke::app::check_in(&options),
         Command::Report { month, db, format } => uketsuke::app::report(&month, &db, &format),
         Command::Doctor { reader } => {

@@ -395,6 +395,14 @@ impl CheckInFlow {
                 }
                 return;
             }
+            A::StillHere => {
+                // The countdown's "I'm still here": only a screen waiting for the patient has
+                // an idle deadline to push back.
+                if self.is_input_state() {
+                    self.touch(now);
+                }
+                return;
+            }
             _ => {}
         }
         match (&self.state, action) {

@@ -104,6 +104,8 @@ pub enum PatientAction {
     Cancel,
     /// "OK" on a final screen.
     Acknowledge,
+    /// "I'm still here" on the idle countdown: the screen is not cleared yet.
+    StillHere,
 }
 
 /// Why the card reader itself cannot be used (as opposed to a card that could not be read).

@@ -302,6 +302,11 @@ impl SimGateway {
         self.persona
     }
 
+    /// Answers as `persona` from now on (the demo panel's gateway choice).
+    pub fn set_persona(&mut self, persona: Persona) {
+        self.persona = persona;
+    }
+
     fn outage(&self) -> Result<(), GatewayError> {
         if self.persona == Persona::Outage {
             Err(GatewayError::Unavailable(

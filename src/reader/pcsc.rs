@@ -61,11 +61,23 @@ pub struct Field {
     pub generation: u64,
 }
 
+/// Wakes the thread waiting for a reader's next event (see [`PcscReader::nudger`]).
+#[derive(Clone)]
+pub struct Nudger(Sender<Option<ReaderEvent>>);
+
+impl Nudger {
+    pub fn nudge(&self) {
+        let _ = self.0.send(None);
+    }
+}
+
 /// A PC/SC reader and the card on it.
 pub struct PcscReader {
     /// A substring of the reader's name to use; the first reader pcscd lists otherwise.
     wanted: Option<String>,
-    events: Receiver<ReaderEvent>,
+    /// `None` is a nudge: someone wants the waiting thread back (see [`Nudger`]).
+    events: Receiver<Option<ReaderEvent>>,
+    sender: Sender<Option<ReaderEvent>>,
     monitor: Monitor,
     field: Field,
     /// Context for connecting to cards; rebuilt when pcscd went away.
@@ -84,10 +96,11 @@ impl PcscReader {
     /// becomes usable as soon as they appear.
     pub fn start(wanted: Option<&str>) -> std::io::Result<PcscReader> {
         let (sender, events) = mpsc::channel();
-        let monitor = Monitor::spawn(wanted.map(str::to_owned), sender)?;
+        let monitor = Monitor::spawn(wanted.map(str::to_owned), sender.clone())?;
         Ok(PcscReader {
             wanted: wanted.map(str::to_owned),
             events,
+            sender,
             monitor,
             field: Field::default(),
             context: None,
@@ -107,15 +120,22 @@ impl PcscReader {
         self.wanted.as_deref()
     }
 
+    /// Wakes a thread waiting in [`PcscReader::next_event`] from another thread, so one thread
+    /// can wait for both reader events and its own work without polling.
+    pub fn nudger(&self) -> Nudger {
+        Nudger(self.sender.clone())
+    }
+
     /// The next event, waiting up to `timeout` (`None`: do not wait). Keeps [`PcscReader::field`]
-    /// current, and closes the card session when its card leaves.
+    /// current, and closes the card session when its card leaves. `None` when the time is up or
+    /// a [`Nudger`] woke the wait.
     pub fn next_event(&mut self, timeout: Option<Duration>) -> Option<ReaderEvent> {
         let event = if !self.own_events.is_empty() {
             Some(self.own_events.remove(0))
         } else {
             match timeout {
-                None => self.events.try_recv().ok(),
-                Some(timeout) => self.events.recv_timeout(timeout).ok(),
+                None => self.events.try_recv().ok().flatten(),
+                Some(timeout) => self.events.recv_timeout(timeout).ok().flatten(),
             }
         }?;
         self.apply(&event);
@@ -413,7 +433,10 @@ struct Monitor {
 }
 
 impl Monitor {
-    fn spawn(wanted: Option<String>, events: Sender<ReaderEvent>) -> std::io::Result<Monitor> {
+    fn spawn(
+        wanted: Option<String>,
+        events: Sender<Option<ReaderEvent>>,
+    ) -> std::io::Result<Monitor> {
         let (stop, stopped) = mpsc::channel();
         let context = Arc::new(Mutex::new(None));
         let thread = {
@@ -462,7 +485,7 @@ fn stopping(stopped: &Receiver<()>) -> bool {
 /// to stop. pcscd going away ends the inner loop; the outer loop waits for its return.
 fn watch(
     wanted: Option<&str>,
-    events: &Sender<ReaderEvent>,
+    events: &Sender<Option<ReaderEvent>>,
     stopped: &Receiver<()>,
     slot: &Mutex<Option<Context>>,
 ) {
@@ -502,14 +525,14 @@ fn watch(
 /// Sends events, never the same trouble twice in a row, and a removal for a card on the field
 /// when the reader or pcscd vanishes under it.
 struct Reporter<'a> {
-    events: &'a Sender<ReaderEvent>,
+    events: &'a Sender<Option<ReaderEvent>>,
     trouble: Option<ReaderTrouble>,
     ready: Option<String>,
     card_on: Option<String>,
 }
 
 impl<'a> Reporter<'a> {
-    fn new(events: &'a Sender<ReaderEvent>) -> Self {
+    fn new(events: &'a Sender<Option<ReaderEvent>>) -> Self {
         Reporter {
             events,
             trouble: None,
@@ -520,7 +543,7 @@ impl<'a> Reporter<'a> {
 
     fn send(&self, event: ReaderEvent) {
         // The kiosk went away: nothing left to tell.
-        let _ = self.events.send(event);
+        let _ = self.events.send(Some(event));
     }
 
     fn down(&mut self, trouble: ReaderTrouble) {

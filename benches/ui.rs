@@ -1,0 +1,163 @@
+//! Patient screen benchmark: prints numbers, asserts nothing about time.
+//!
+//! - frame render time per screen at 1080x1920 with the software renderer (p50 / p99);
+//! - from the card-present event to the first frame of the next screens (reading, PIN pad);
+//! - cold start: a fresh `uketsuke screenshots` process to its first frame written;
+//! - peak RSS of this process after drawing every screen.
+//!
+//! `--quick` draws fewer frames (CI).
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use uketsuke::flow::CheckInFlow;
+use uketsuke::gateway::sim::{Persona, SimGateway};
+use uketsuke::reader::sim::SimReader;
+use uketsuke::rules::{FacilityConfig, Rules};
+use uketsuke::store::Store;
+use uketsuke::ui::catalogue::every_screen;
+use uketsuke::ui::render::Headless;
+use uketsuke::ui::runtime::{Adapters, LiveReader, Runtime};
+use uketsuke::ui::{Kiosk, Language, ScreenKind};
+
+use slint::ComponentHandle;
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let frames = if quick { 10 } else { 60 };
+    let mut h = Headless::new(1080, 1920).expect("headless renderer");
+
+    println!(
+        "== frame render time at 1080x1920, software renderer, {frames} full frames per screen (ms)"
+    );
+    println!("{:<36} {:>8} {:>8}", "screen (ja)", "p50", "p99");
+    let mut all = Vec::new();
+    let mut worst = (String::new(), Duration::ZERO);
+    for sample in every_screen() {
+        h.show(&sample, Language::Japanese);
+        h.render(); // layout and glyph caches warm
+        let mut times: Vec<Duration> = (0..frames).map(|_| h.render()).collect();
+        times.sort();
+        let p99 = percentile(&times, 0.99);
+        println!(
+            "{:<36} {:>8.2} {:>8.2}",
+            sample.name,
+            ms(percentile(&times, 0.5)),
+            ms(p99)
+        );
+        if p99 > worst.1 {
+            worst = (sample.name.clone(), p99);
+        }
+        all.extend(times);
+    }
+    all.sort();
+    println!(
+        "all screens: p50 {:.2} ms, p99 {:.2} ms (target p99 <= 8 ms); slowest p99: {} {:.2} ms",
+        ms(percentile(&all, 0.5)),
+        ms(percentile(&all, 0.99)),
+        worst.0,
+        ms(worst.1)
+    );
+
+    // Tap to screen: the live runtime with its worker threads and the simulated card.
+    println!("== card-present event to the first frame of the next screen (ms)");
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("bench.db")).unwrap();
+    let clock = Rc::new(Cell::new(
+        time::macros::datetime!(2026-11-21 09:30:00 +09:00),
+    ));
+    let read = clock.clone();
+    let rt = Runtime::start(
+        &h.app,
+        CheckInFlow::new(Rules::embedded(), FacilityConfig::default()),
+        Adapters {
+            reader: LiveReader::Sim(SimReader::new()),
+            gateway: SimGateway::new(Persona::Valid3),
+            store,
+        },
+        Rc::new(move || read.get()),
+        Arc::new(|| {}),
+    )
+    .unwrap();
+    let app = h.app.clone_strong();
+    let kiosk = app.global::<Kiosk>();
+    let rounds = if quick { 10 } else { 50 };
+    let (mut to_reading, mut to_pin) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        rt.borrow_mut().demo_tap("card");
+        // The reader thread reports what is on it, then the card-present event.
+        rt.borrow_mut().wait_for_message(Duration::from_secs(5));
+        let start = Instant::now();
+        rt.borrow_mut().wait_for_message(Duration::from_secs(5));
+        assert_eq!(kiosk.get_screen(), ScreenKind::Reading);
+        h.render();
+        to_reading.push(start.elapsed());
+        while kiosk.get_screen() != ScreenKind::PinEntry {
+            assert!(rt.borrow_mut().wait_for_message(Duration::from_secs(5)));
+        }
+        h.render();
+        to_pin.push(start.elapsed());
+        kiosk.invoke_cancel();
+        kiosk.invoke_acknowledge();
+        rt.borrow_mut().demo_remove();
+        rt.borrow_mut().wait_for_message(Duration::from_secs(5));
+        rt.borrow_mut().wait_for_message(Duration::from_secs(5));
+        clock.set(clock.get() + time::Duration::seconds(60));
+        rt.borrow_mut().settle(Duration::from_secs(5));
+    }
+    to_reading.sort();
+    to_pin.sort();
+    println!(
+        "to the reading screen: p50 {:.2} p99 {:.2}; to the PIN pad (identify + tries left read): p50 {:.2} p99 {:.2}",
+        ms(percentile(&to_reading, 0.5)),
+        ms(percentile(&to_reading, 0.99)),
+        ms(percentile(&to_pin, 0.5)),
+        ms(percentile(&to_pin, 0.99)),
+    );
+
+    println!("== cold start: a new process to its first frame on disk (ms)");
+    let binary = env!("CARGO_BIN_EXE_uketsuke");
+    let out = tempfile::tempdir().unwrap();
+    let mut starts = Vec::new();
+    for _ in 0..if quick { 3 } else { 10 } {
+        let start = Instant::now();
+        let status = std::process::Command::new(binary)
+            .args(["screenshots", "--only", "welcome-ja-1080x1920", "--out"])
+            .arg(out.path())
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("run uketsuke screenshots");
+        assert!(status.success());
+        starts.push(start.elapsed());
+    }
+    starts.sort();
+    println!(
+        "process start to the welcome screen's first frame written: p50 {:.1} ms, max {:.1} ms (target <= 500 ms)",
+        ms(percentile(&starts, 0.5)),
+        ms(*starts.last().unwrap())
+    );
+    match peak_rss_mb() {
+        Some(mb) => println!(
+            "== peak RSS of this process after every screen and 2 x {rounds} taps: {mb:.1} MB (target <= 60 MB)"
+        ),
+        None => println!("== peak RSS: /proc/self/status not readable"),
+    }
+}

@@ -1,0 +1,172 @@
+//! The flow's [`View`] as properties of the `Kiosk` global. One function, so what a screen shows
+//! is decided in one place.
+
+use std::time::Duration;
+
+use slint::ComponentHandle as _;
+use time::OffsetDateTime;
+
+use crate::domain::{ConsentItem, DeclaredDocument, HandoffReason, Tapped};
+use crate::flow::{Credential, Screen, View};
+
+use super::{AppWindow, ConsentTopic, HandoffKind, Kiosk, PaperKind, ScreenKind, WrongKind};
+
+/// The countdown appears when a patient-input screen is this close to being cleared.
+pub const COUNTDOWN: Duration = Duration::from_secs(20);
+
+/// Which view shows a screen.
+pub fn screen_kind(screen: &Screen) -> ScreenKind {
+    match screen {
+        Screen::Welcome => ScreenKind::Welcome,
+        Screen::OutOfService { .. } => ScreenKind::OutOfService,
+        Screen::Reading => ScreenKind::Reading,
+        Screen::WrongCard { kind } => match kind {
+            // A mute or unknown thing never gets here (the flow asks for another tap), but
+            // if it did, "tap again" is the honest answer.
+            Tapped::TransitCard | Tapped::PaymentCard | Tapped::OldResidentCard => {
+                ScreenKind::WrongCard
+            }
+            _ => ScreenKind::NotRead,
+        },
+        Screen::NotRead => ScreenKind::NotRead,
+        Screen::TapAgain { .. } => ScreenKind::TapAgain,
+        Screen::PinEntry { .. } => ScreenKind::PinEntry,
+        Screen::Verifying => ScreenKind::Verifying,
+        Screen::ConsentChoice { .. } => ScreenKind::ConsentChoice,
+        Screen::ConsentItem { .. } => ScreenKind::ConsentItem,
+        Screen::HighCostLimit => ScreenKind::HighCostLimit,
+        Screen::Prescription => ScreenKind::Prescription,
+        Screen::Querying => ScreenKind::Querying,
+        Screen::DocumentMenu => ScreenKind::DocumentMenu,
+        Screen::Saving => ScreenKind::Saving,
+        Screen::Done { .. } => ScreenKind::Done,
+        Screen::Handoff { .. } => ScreenKind::Handoff,
+        Screen::Cancelled => ScreenKind::Cancelled,
+        Screen::TimedOut => ScreenKind::TimedOut,
+        Screen::SaveFailed => ScreenKind::SaveFailed,
+        // A screen added to the flow later shows as a staff handoff until it has a view.
+        #[allow(unreachable_patterns)]
+        _ => ScreenKind::Handoff,
+    }
+}
+
+pub fn handoff_kind(reason: HandoffReason) -> HandoffKind {
+    match reason {
+        HandoffReason::ConfirmPortalScreen => HandoffKind::ConfirmPortalScreen,
+        HandoffReason::StaffVisualCheck => HandoffKind::StaffVisualCheck,
+        HandoffReason::CardBlocked => HandoffKind::CardBlocked,
+        HandoffReason::PaperDocument => HandoffKind::PaperDocument,
+        HandoffReason::EligibilityInvalid => HandoffKind::EligibilityInvalid,
+        HandoffReason::NoEligibility => HandoffKind::NoEligibility,
+        HandoffReason::SeveralMatches => HandoffKind::SeveralMatches,
+        HandoffReason::GatewayUnavailable => HandoffKind::GatewayUnavailable,
+        HandoffReason::PatientCalledStaff => HandoffKind::PatientCalledStaff,
+        HandoffReason::ReaderOutOfService => HandoffKind::ReaderOutOfService,
+        #[allow(unreachable_patterns)]
+        _ => HandoffKind::PatientCalledStaff,
+    }
+}
+
+fn consent_topic(item: ConsentItem) -> ConsentTopic {
+    match item {
+        ConsentItem::MedicalAndDrugInfo => ConsentTopic::MedicalAndDrugInfo,
+        ConsentItem::SurgeryInfo => ConsentTopic::SurgeryInfo,
+        ConsentItem::HealthCheckInfo => ConsentTopic::HealthCheckInfo,
+        #[allow(unreachable_patterns)]
+        _ => ConsentTopic::MedicalAndDrugInfo,
+    }
+}
+
+fn paper_kind(document: Option<DeclaredDocument>) -> PaperKind {
+    match document {
+        None => PaperKind::None,
+        Some(DeclaredDocument::EligibilityCertificate) => PaperKind::EligibilityCertificate,
+        Some(DeclaredDocument::EligibilityNoticeWithCard) => PaperKind::EligibilityNoticeWithCard,
+        Some(DeclaredDocument::ExpiredInsuranceCard) => PaperKind::ExpiredInsuranceCard,
+        Some(DeclaredDocument::Nothing) => PaperKind::Nothing,
+        #[allow(unreachable_patterns)]
+        Some(_) => PaperKind::Nothing,
+    }
+}
+
+/// Seconds left before an input screen is cleared, when the countdown should show.
+pub fn countdown(view: &View, now: OffsetDateTime) -> Option<u64> {
+    let deadline = view.idle_deadline?;
+    let left = deadline - now;
+    if left > time::Duration::try_from(COUNTDOWN).unwrap_or(time::Duration::ZERO) {
+        return None;
+    }
+    // Rounded up: "1 second" until the very end, never "0" while the screen still shows.
+    let millis = left.whole_milliseconds().max(0) as u64;
+    Some(millis.div_ceil(1000).max(1))
+}
+
+/// Sets every property the current screen reads. `pin_digits` is how many digits the patient
+/// has typed on the PIN pad (the digits themselves never reach the views).
+pub fn present(
+    window: &AppWindow,
+    view: &View,
+    now: OffsetDateTime,
+    pin_digits: usize,
+    technician_detail: &str,
+) {
+    let kiosk = window.global::<Kiosk>();
+    kiosk.set_pin_digits(pin_digits as i32);
+    kiosk.set_technician_detail(technician_detail.into());
+    match &view.screen {
+        Screen::WrongCard { kind } => kiosk.set_wrong_kind(match kind {
+            Tapped::PaymentCard => WrongKind::PaymentCard,
+            Tapped::OldResidentCard => WrongKind::OldResidentCard,
+            _ => WrongKind::TransitCard,
+        }),
+        Screen::TapAgain { pin_kept } => kiosk.set_pin_kept(*pin_kept),
+        Screen::PinEntry {
+            credential,
+            tries_left,
+            last_attempt_wrong,
+        } => {
+            kiosk.set_pin_for_phone(*credential == Credential::Phone);
+            kiosk.set_tries_left(i32::from(*tries_left));
+            kiosk.set_last_attempt_wrong(*last_attempt_wrong);
+        }
+        Screen::ConsentItem { item, position, of } => {
+            kiosk.set_consent_topic(consent_topic(*item));
+            kiosk.set_consent_position(*position as i32);
+            kiosk.set_consent_of(*of as i32);
+        }
+        Screen::Done {
+            burden_ratio,
+            reception_number,
+        } => {
+            kiosk.set_burden_percent(burden_ratio.map_or(-1, |r| i32::from(r.0)));
+            kiosk.set_burden_wari(burden_ratio.map(|r| r.wari()).unwrap_or_default().into());
+            kiosk.set_reception_number(
+                reception_number
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
+                    .into(),
+            );
+        }
+        Screen::Handoff {
+            reason,
+            reception_number,
+            declared,
+            ..
+        } => {
+            kiosk.set_handoff_kind(handoff_kind(*reason));
+            kiosk.set_paper_kind(paper_kind(*declared));
+            kiosk.set_reception_number(
+                reception_number
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
+                    .into(),
+            );
+        }
+        _ => {}
+    }
+    let countdown = countdown(view, now);
+    kiosk.set_countdown_showing(countdown.is_some());
+    kiosk.set_countdown_seconds(countdown.unwrap_or(0) as i32);
+    // Last, so the new screen appears with its properties already set.
+    kiosk.set_screen(screen_kind(&view.screen));
+}

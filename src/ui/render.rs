@@ -1,0 +1,152 @@
+//! The views drawn to pixels without a display: the software renderer into a buffer in memory.
+//! Used by `uketsuke screenshots`, the layout tests and the frame benchmark.
+
+use std::cell::RefCell;
+use std::path::Path;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
+use slint::platform::{Platform, WindowAdapter};
+use slint::{ComponentHandle, PhysicalSize, Rgb8Pixel, SharedPixelBuffer};
+
+use super::catalogue::{Sample, sample_time};
+use super::present::present;
+use super::{AppWindow, Language, ScreenKind, select_language};
+
+/// The resolutions the kiosk supports: portrait, landscape, and a 10-inch tablet.
+pub const RESOLUTIONS: [(u32, u32); 3] = [(1080, 1920), (1920, 1080), (1280, 800)];
+
+struct HeadlessPlatform {
+    window: Rc<MinimalSoftwareWindow>,
+}
+
+impl Platform for HeadlessPlatform {
+    fn create_window_adapter(&self) -> Result<Rc<dyn WindowAdapter>, slint::PlatformError> {
+        Ok(self.window.clone())
+    }
+}
+
+thread_local! {
+    static WINDOW: RefCell<Option<Rc<MinimalSoftwareWindow>>> = const { RefCell::new(None) };
+}
+
+/// The one headless window of this thread, installing the headless platform on first use. A
+/// process uses either this or a real backend, never both.
+fn platform_window() -> Result<Rc<MinimalSoftwareWindow>> {
+    WINDOW.with(|w| {
+        if let Some(window) = w.borrow().as_ref() {
+            return Ok(window.clone());
+        }
+        let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
+        slint::platform::set_platform(Box::new(HeadlessPlatform {
+            window: window.clone(),
+        }))
+        .context("cannot install the headless renderer (another Slint backend is in use)")?;
+        *w.borrow_mut() = Some(window.clone());
+        Ok(window)
+    })
+}
+
+/// The views in a window of their own, drawn on request.
+pub struct Headless {
+    window: Rc<MinimalSoftwareWindow>,
+    pub app: AppWindow,
+    width: u32,
+    height: u32,
+    buffer: SharedPixelBuffer<Rgb8Pixel>,
+}
+
+impl Headless {
+    pub fn new(width: u32, height: u32) -> Result<Headless> {
+        let window = platform_window()?;
+        let app = AppWindow::new().context("cannot build the views")?;
+        let mut headless = Headless {
+            window,
+            app,
+            width,
+            height,
+            buffer: SharedPixelBuffer::new(width, height),
+        };
+        headless.resize(width, height);
+        headless.app.show().context("cannot show the views")?;
+        Ok(headless)
+    }
+
+    pub fn resize(&mut self, width: u32, height: u32) {
+        self.width = width;
+        self.height = height;
+        self.window.set_size(PhysicalSize::new(width, height));
+        self.buffer = SharedPixelBuffer::new(width, height);
+    }
+
+    /// Shows `sample` in `language`.
+    pub fn show(&mut self, sample: &Sample, language: Language) {
+        select_language(&self.app, language);
+        present(
+            &self.app,
+            &sample.view,
+            sample_time(),
+            if sample.name.starts_with("pin") { 2 } else { 0 },
+            &sample.technician_detail,
+        );
+        if sample.start_failure {
+            self.app
+                .global::<super::Kiosk>()
+                .set_screen(ScreenKind::StartFailure);
+        }
+    }
+
+    /// Draws a whole frame and returns how long the renderer took.
+    pub fn render(&mut self) -> Duration {
+        slint::platform::update_timers_and_animations();
+        self.window.request_redraw();
+        let width = self.width as usize;
+        let buffer = &mut self.buffer;
+        let start = Instant::now();
+        self.window.draw_if_needed(|renderer| {
+            renderer.render(buffer.make_mut_slice(), width);
+        });
+        start.elapsed()
+    }
+
+    /// The last frame drawn.
+    pub fn pixels(&self) -> &SharedPixelBuffer<Rgb8Pixel> {
+        &self.buffer
+    }
+
+    /// Writes the last frame as a PNG.
+    pub fn save_png(&self, path: &Path) -> Result<()> {
+        let file = std::fs::File::create(path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), self.width, self.height);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder
+            .write_header()
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        writer
+            .write_image_data(self.buffer.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        writer
+            .finish()
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(())
+    }
+
+    /// Whether everything laid out fits the kiosk area (nothing squeezed or cut off), and the
+    /// sizes compared: (min width, min height, width, height) in logical pixels.
+    pub fn fits(&self) -> (bool, [f32; 4]) {
+        let sizes = [
+            self.app.get_content_min_width(),
+            self.app.get_content_min_height(),
+            self.app.get_kiosk_width(),
+            self.app.get_kiosk_height(),
+        ];
+        (
+            sizes[0] <= sizes[2] + 0.5 && sizes[1] <= sizes[3] + 0.5,
+            sizes,
+        )
+    }
+}

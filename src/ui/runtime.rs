@@ -1,0 +1,641 @@
+//! The live kiosk: the check-in flow on the UI thread, and worker threads for everything that
+//! can block (the reader, the gateway, the store).
+//!
+//! The flow answers in microseconds, so it runs on the UI thread; every command it gives goes
+//! to a worker over a channel, and every answer comes back through the [`Inbox`], whose waker
+//! asks the event loop to drain it. The UI thread never waits on the reader, the gateway or the
+//! disk. Deadlines and the idle countdown are one single-shot `slint::Timer`.
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use slint::ComponentHandle as _;
+use time::OffsetDateTime;
+
+use crate::domain::{CheckInRecord, DeclaredDocument, Pin, PrescriptionForm};
+use crate::flow::{
+    CheckInFlow, GatewayOp, GatewayReply, Input, PatientAction, ReaderOp, Screen, StoreReply,
+    Ticket, View,
+};
+use crate::gateway::Gateway;
+use crate::gateway::sim::{Persona, SimGateway};
+use crate::reader::pcsc::{PcscReader, ReaderEvent};
+use crate::reader::sim::SimReader;
+use crate::store::Store;
+
+use super::present::{COUNTDOWN, present};
+use super::{AppWindow, Kiosk, Language, PaperKind, select_language};
+
+/// What the worker threads send to the UI thread.
+#[derive(Debug)]
+pub enum Inbound {
+    /// Something for the flow.
+    Flow(Input),
+    /// What lies on a simulated reader now (the demo panel shows it).
+    OnReader(String),
+}
+
+/// Wakes the UI thread when something arrived in the inbox. Live: asks the Slint event loop to
+/// drain it. Tests: nothing (they drain it themselves).
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// The sending side of the inbox, given to every worker.
+#[derive(Clone)]
+pub struct Outbox {
+    sender: Sender<Inbound>,
+    waker: Waker,
+}
+
+impl Outbox {
+    fn send(&self, message: Inbound) {
+        if self.sender.send(message).is_ok() {
+            (self.waker)();
+        }
+    }
+}
+
+/// Work for the reader thread.
+#[derive(Debug)]
+pub enum ReaderJob {
+    Op(Ticket, ReaderOp),
+    /// Demo: put a simulated thing (`sim:` profile words) on the reader.
+    Place(String),
+    /// Demo: take it away.
+    Remove,
+}
+
+/// Work for the gateway thread.
+pub enum GatewayJob {
+    Op(Ticket, GatewayOp),
+    /// Demo: answer as this persona from now on.
+    Persona(Persona),
+}
+
+/// The reader the kiosk uses.
+pub enum LiveReader {
+    Sim(SimReader),
+    Pcsc(Box<PcscReader>),
+}
+
+/// Where the time comes from: the system clock live, a hand-moved one in tests.
+pub type Clock = Rc<dyn Fn() -> OffsetDateTime>;
+
+/// Starts the reader's thread. A simulated reader waits for jobs; a PC/SC reader also turns
+/// pcscd's events into flow inputs, woken by a nudge when a job arrives.
+pub fn spawn_reader(reader: LiveReader, outbox: Outbox) -> std::io::Result<Sender<ReaderJob>> {
+    let (jobs, inbox) = mpsc::channel::<ReaderJob>();
+    match reader {
+        LiveReader::Sim(mut sim) => {
+            thread::Builder::new()
+                .name("uketsuke-reader".into())
+                .spawn(move || {
+                    for job in inbox {
+                        match job {
+                            ReaderJob::Op(ticket, op) => {
+                                let reply = sim.execute(op);
+                                outbox.send(Inbound::Flow(Input::Reader(ticket, reply)));
+                            }
+                            ReaderJob::Place(what) => {
+                                sim.remove();
+                                match sim.try_place(what.as_str()) {
+                                    Ok(_) => {
+                                        outbox.send(Inbound::OnReader(what));
+                                        outbox.send(Inbound::Flow(Input::CardPresent));
+                                    }
+                                    Err(e) => tracing::warn!("demo reader: {e}"),
+                                }
+                            }
+                            ReaderJob::Remove => {
+                                if sim.remove().is_some() {
+                                    outbox.send(Inbound::OnReader(String::new()));
+                                    outbox.send(Inbound::Flow(Input::CardRemoved));
+                                }
+                            }
+                        }
+                    }
+                })?;
+            Ok(jobs)
+        }
+        LiveReader::Pcsc(mut pcsc) => {
+            let nudger = pcsc.nudger();
+            let (forward, nudged) = mpsc::channel::<ReaderJob>();
+            thread::Builder::new()
+                .name("uketsuke-reader".into())
+                .spawn(move || pcsc_loop(&mut pcsc, &nudged, &outbox))?;
+            // Jobs go through a relay that nudges the reader thread out of its wait.
+            thread::Builder::new()
+                .name("uketsuke-reader-relay".into())
+                .spawn(move || {
+                    for job in inbox {
+                        if forward.send(job).is_err() {
+                            break;
+                        }
+                        nudger.nudge();
+                    }
+                })?;
+            Ok(jobs)
+        }
+    }
+}
+
+fn pcsc_loop(reader: &mut PcscReader, jobs: &Receiver<ReaderJob>, outbox: &Outbox) {
+    loop {
+        loop {
+            match jobs.try_recv() {
+                Ok(ReaderJob::Op(ticket, op)) => {
+                    let reply = reader.execute(op);
+                    outbox.send(Inbound::Flow(Input::Reader(ticket, reply)));
+                }
+                Ok(ReaderJob::Place(_) | ReaderJob::Remove) => {
+                    tracing::warn!("a real reader cannot be tapped from the demo panel");
+                }
+                Err(mpsc::TryRecvError::Empty) => break,
+                Err(mpsc::TryRecvError::Disconnected) => return,
+            }
+        }
+        let Some(event) = reader.next_event(Some(Duration::from_secs(60))) else {
+            continue;
+        };
+        match event {
+            ReaderEvent::Ready { card, .. } => {
+                outbox.send(Inbound::Flow(Input::ReaderUp));
+                if card.is_some() && reader.take_new_card(Duration::ZERO) {
+                    outbox.send(Inbound::Flow(Input::CardPresent));
+                }
+            }
+            ReaderEvent::Down(trouble) => outbox.send(Inbound::Flow(Input::ReaderDown(trouble))),
+            ReaderEvent::CardPresent { .. } => {
+                if reader.take_new_card(Duration::ZERO) {
+                    outbox.send(Inbound::Flow(Input::CardPresent));
+                }
+            }
+            ReaderEvent::CardRemoved { .. } => {
+                outbox.send(Inbound::Flow(Input::CardRemoved));
+            }
+        }
+    }
+}
+
+/// Starts the gateway's thread. A simulated gateway sleeps its persona's latency here, never on
+/// the UI thread.
+pub fn spawn_gateway(
+    mut gateway: SimGateway,
+    outbox: Outbox,
+) -> std::io::Result<Sender<GatewayJob>> {
+    let (jobs, inbox) = mpsc::channel::<GatewayJob>();
+    thread::Builder::new()
+        .name("uketsuke-gateway".into())
+        .spawn(move || {
+            for job in inbox {
+                let (ticket, op) = match job {
+                    GatewayJob::Persona(p) => {
+                        gateway.set_persona(p);
+                        continue;
+                    }
+                    GatewayJob::Op(ticket, op) => (ticket, op),
+                };
+                let reply = match op {
+                    GatewayOp::RequestChallenge => match gateway.challenge() {
+                        Ok(c) => GatewayReply::Challenge(c),
+                        Err(e) => GatewayReply::Unavailable(e.to_string()),
+                    },
+                    GatewayOp::Query(proof) => match gateway.query(&proof) {
+                        Ok(result) => GatewayReply::Answered(result),
+                        Err(e) => GatewayReply::Unavailable(e.to_string()),
+                    },
+                };
+                outbox.send(Inbound::Flow(Input::Gateway(ticket, reply)));
+            }
+        })?;
+    Ok(jobs)
+}
+
+/// Starts the store's thread: each check-in is committed (fsync'd) before the flow hears so.
+pub fn spawn_store(
+    store: Store,
+    outbox: Outbox,
+) -> std::io::Result<Sender<(Ticket, Box<CheckInRecord>)>> {
+    let (jobs, inbox) = mpsc::channel::<(Ticket, Box<CheckInRecord>)>();
+    thread::Builder::new()
+        .name("uketsuke-store".into())
+        .spawn(move || {
+            for (ticket, record) in inbox {
+                let reply = match store.commit_check_in(&record) {
+                    Ok(c) => StoreReply::Committed {
+                        check_in_id: c.check_in_id,
+                        reception_number: c.reception_number,
+                    },
+                    Err(e) => {
+                        tracing::error!("cannot record a check-in: {e}");
+                        StoreReply::Failed(e.to_string())
+                    }
+                };
+                outbox.send(Inbound::Flow(Input::Store(ticket, reply)));
+            }
+        })?;
+    Ok(jobs)
+}
+
+/// The adapters a live kiosk runs with.
+pub struct Adapters {
+    pub reader: LiveReader,
+    pub gateway: SimGateway,
+    pub store: Store,
+}
+
+/// The live kiosk on the UI thread.
+pub struct Runtime {
+    flow: CheckInFlow,
+    window: slint::Weak<AppWindow>,
+    clock: Clock,
+    inbox: Receiver<Inbound>,
+    reader: Sender<ReaderJob>,
+    gateway: Sender<GatewayJob>,
+    store: Sender<(Ticket, Box<CheckInRecord>)>,
+    /// Commands sent to workers and not answered yet.
+    outstanding: usize,
+    /// Digits typed on the PIN pad, kept here until OK and never shown.
+    typed: String,
+    language: Language,
+    shown: Option<View>,
+    timer: slint::Timer,
+    me: Weak<RefCell<Runtime>>,
+    technician_detail: String,
+}
+
+impl Runtime {
+    /// Builds the live kiosk around `window`: starts the workers and answers every callback of
+    /// the views. `waker` is called from worker threads whenever something arrived.
+    pub fn start(
+        window: &AppWindow,
+        flow: CheckInFlow,
+        adapters: Adapters,
+        clock: Clock,
+        waker: Waker,
+    ) -> std::io::Result<Rc<RefCell<Runtime>>> {
+        let (sender, inbox) = mpsc::channel();
+        let outbox = Outbox { sender, waker };
+        let reader = spawn_reader(adapters.reader, outbox.clone())?;
+        let gateway = spawn_gateway(adapters.gateway, outbox.clone())?;
+        let store = spawn_store(adapters.store, outbox)?;
+        let runtime = Rc::new_cyclic(|me| {
+            RefCell::new(Runtime {
+                flow,
+                window: window.as_weak(),
+                clock,
+                inbox,
+                reader,
+                gateway,
+                store,
+                outstanding: 0,
+                typed: String::new(),
+                language: Language::Japanese,
+                shown: None,
+                timer: slint::Timer::default(),
+                me: me.clone(),
+                technician_detail: String::new(),
+            })
+        });
+        wire_callbacks(window, &runtime);
+        select_language(window, Language::Japanese);
+        runtime.borrow_mut().after_change();
+        Ok(runtime)
+    }
+
+    pub fn view(&self) -> View {
+        self.flow.view()
+    }
+
+    pub fn language(&self) -> Language {
+        self.language
+    }
+
+    /// Commands sent to the reader, gateway or store that have not answered yet.
+    pub fn outstanding(&self) -> usize {
+        self.outstanding
+    }
+
+    /// For the out-of-service screen: which device or service is at fault, for technicians.
+    pub fn set_technician_detail(&mut self, detail: String) {
+        self.technician_detail = detail;
+        self.after_change();
+    }
+
+    fn now(&self) -> OffsetDateTime {
+        (self.clock)()
+    }
+
+    /// Gives the flow one input and carries out what it asks.
+    pub fn feed(&mut self, input: Input) {
+        let now = self.now();
+        self.flow.handle(now, input);
+        self.after_change();
+    }
+
+    /// Feeds everything the workers sent.
+    pub fn drain(&mut self) {
+        let mut fed = false;
+        while let Ok(message) = self.inbox.try_recv() {
+            self.receive(message);
+            fed = true;
+        }
+        if fed {
+            self.after_change();
+        }
+    }
+
+    fn receive(&mut self, message: Inbound) {
+        match message {
+            Inbound::Flow(input) => {
+                if matches!(
+                    input,
+                    Input::Reader(..) | Input::Gateway(..) | Input::Store(..)
+                ) {
+                    self.outstanding = self.outstanding.saturating_sub(1);
+                }
+                let now = self.now();
+                self.flow.handle(now, input);
+            }
+            Inbound::OnReader(what) => {
+                if let Some(w) = self.window.upgrade() {
+                    w.global::<Kiosk>().set_on_reader(what.into());
+                }
+            }
+        }
+    }
+
+    /// Lets time pass: deadlines fall due.
+    pub fn tick(&mut self) {
+        self.feed(Input::Tick);
+    }
+
+    /// Tests: waits (on this thread) until the workers have answered everything asked of them,
+    /// or `timeout` passed. False on timeout.
+    pub fn settle(&mut self, timeout: Duration) -> bool {
+        let end = Instant::now() + timeout;
+        loop {
+            self.drain();
+            if self.outstanding == 0 {
+                return true;
+            }
+            let left = end.saturating_duration_since(Instant::now());
+            match self.inbox.recv_timeout(left) {
+                Ok(message) => {
+                    self.receive(message);
+                    self.after_change();
+                }
+                Err(RecvTimeoutError::Timeout) => return false,
+                Err(RecvTimeoutError::Disconnected) => return self.outstanding == 0,
+            }
+        }
+    }
+
+    /// Tests: waits for the next message from a worker (a demo tap is answered this way).
+    pub fn wait_for_message(&mut self, timeout: Duration) -> bool {
+        match self.inbox.recv_timeout(timeout) {
+            Ok(message) => {
+                self.receive(message);
+                self.after_change();
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Sends the flow's commands to the workers, shows the new view and sets the timer.
+    fn after_change(&mut self) {
+        while let Some(command) = self.flow.poll() {
+            self.outstanding += 1;
+            let sent = match command {
+                crate::flow::Command::Reader(t, op) => {
+                    self.reader.send(ReaderJob::Op(t, op)).is_ok()
+                }
+                crate::flow::Command::Gateway(t, op) => {
+                    self.gateway.send(GatewayJob::Op(t, op)).is_ok()
+                }
+                crate::flow::Command::Persist(t, record) => self.store.send((t, record)).is_ok(),
+            };
+            if !sent {
+                // A worker thread is gone: its deadline in the flow will hand over to staff.
+                self.outstanding -= 1;
+                tracing::error!("a worker thread has stopped; the flow's timeout will act");
+            }
+        }
+        let view = self.flow.view();
+        let was_in_session = self
+            .shown
+            .as_ref()
+            .is_some_and(|v| !matches!(v.screen, Screen::Welcome | Screen::OutOfService { .. }));
+        let screen_changed = self.shown.as_ref().map(|v| &v.screen) != Some(&view.screen);
+        if screen_changed {
+            // A PIN typed on one pad never carries over to another screen or attempt.
+            self.typed.clear();
+            tracing::info!(
+                screen = crate::headless::screen_name(&view.screen).as_str(),
+                "screen"
+            );
+        }
+        let back_to_idle = matches!(view.screen, Screen::Welcome | Screen::OutOfService { .. });
+        if was_in_session && back_to_idle && self.language != Language::Japanese {
+            self.set_language(Language::Japanese);
+        }
+        if let Some(window) = self.window.upgrade() {
+            present(
+                &window,
+                &view,
+                self.now(),
+                self.typed.len(),
+                &self.technician_detail,
+            );
+        }
+        self.shown = Some(view);
+        self.schedule();
+    }
+
+    /// One single-shot timer for the next deadline, or the next second of the countdown.
+    fn schedule(&mut self) {
+        let now = self.now();
+        let view = self.flow.view();
+        let mut wake = self.flow.next_deadline();
+        if let Some(idle) = view.idle_deadline {
+            let countdown_from = idle - COUNTDOWN;
+            let next = if now < countdown_from {
+                countdown_from
+            } else {
+                // The next whole second before the deadline, so the number steps evenly.
+                let left_ms = (idle - now).whole_milliseconds().max(0) as i64;
+                now + time::Duration::milliseconds((left_ms - 1) % 1000 + 1)
+            };
+            wake = Some(wake.map_or(next, |w| w.min(next)));
+        }
+        let Some(at) = wake else {
+            self.timer.stop();
+            return;
+        };
+        let delay = Duration::try_from(at - now).unwrap_or(Duration::ZERO);
+        let me = self.me.clone();
+        self.timer
+            .start(slint::TimerMode::SingleShot, delay, move || {
+                if let Some(rt) = me.upgrade() {
+                    rt.borrow_mut().tick();
+                }
+            });
+    }
+
+    fn set_language(&mut self, language: Language) {
+        self.language = language;
+        if let Some(window) = self.window.upgrade() {
+            select_language(&window, language);
+        }
+    }
+
+    fn patient(&mut self, action: PatientAction) {
+        self.feed(Input::Patient(action));
+    }
+
+    fn pin_digit(&mut self, digit: i32) {
+        if !matches!(self.flow.view().screen, Screen::PinEntry { .. }) {
+            return;
+        }
+        if self.typed.len() < 4
+            && let Some(c) = char::from_digit(digit as u32, 10)
+        {
+            self.typed.push(c);
+        }
+        // Typing is activity: the screen is not cleared under the patient's fingers.
+        self.patient(PatientAction::StillHere);
+    }
+
+    fn pin_erase(&mut self) {
+        self.typed.pop();
+        self.patient(PatientAction::StillHere);
+    }
+
+    fn pin_submit(&mut self) {
+        let Some(pin) = Pin::parse(&self.typed) else {
+            // Fewer than 4 digits: nothing is sent; the dots show how many are missing.
+            self.patient(PatientAction::StillHere);
+            return;
+        };
+        self.typed.clear();
+        self.patient(PatientAction::EnterPin(pin));
+    }
+
+    fn answer_consent(&mut self, yes: bool) {
+        if let Screen::ConsentItem { item, .. } = self.flow.view().screen {
+            self.patient(PatientAction::AnswerConsentItem(item, yes));
+        }
+    }
+
+    fn declare(&mut self, paper: PaperKind) {
+        let document = match paper {
+            PaperKind::EligibilityCertificate => DeclaredDocument::EligibilityCertificate,
+            PaperKind::EligibilityNoticeWithCard => DeclaredDocument::EligibilityNoticeWithCard,
+            PaperKind::ExpiredInsuranceCard => DeclaredDocument::ExpiredInsuranceCard,
+            PaperKind::Nothing | PaperKind::None => DeclaredDocument::Nothing,
+        };
+        self.patient(PatientAction::DeclareDocument(document));
+    }
+
+    /// Demo panel: put something on the simulated reader.
+    pub fn demo_tap(&mut self, what: &str) {
+        let _ = self.reader.send(ReaderJob::Place(what.to_owned()));
+    }
+
+    /// Demo panel: take it away.
+    pub fn demo_remove(&mut self) {
+        let _ = self.reader.send(ReaderJob::Remove);
+    }
+
+    /// Demo panel: the simulated gateway answers as `persona` from now on.
+    pub fn demo_persona(&mut self, persona: Persona) {
+        let _ = self.gateway.send(GatewayJob::Persona(persona));
+        if let Some(window) = self.window.upgrade() {
+            let index = Persona::ALL.iter().position(|p| *p == persona).unwrap_or(0);
+            window.global::<Kiosk>().set_persona_index(index as i32);
+        }
+    }
+}
+
+/// Answers every callback of the views by calling the runtime.
+fn wire_callbacks(window: &AppWindow, runtime: &Rc<RefCell<Runtime>>) {
+    let kiosk = window.global::<Kiosk>();
+    macro_rules! on {
+        ($setter:ident, |$rt:ident $(, $arg:ident : $ty:ty)*| $body:expr) => {{
+            let weak = Rc::downgrade(runtime);
+            kiosk.$setter(move |$($arg: $ty),*| {
+                if let Some(rc) = weak.upgrade() {
+                    let $rt = &mut *rc.borrow_mut();
+                    $body;
+                }
+            });
+        }};
+    }
+    on!(on_switch_language, |rt| {
+        let next = rt.language.other();
+        rt.set_language(next);
+        rt.patient(PatientAction::StillHere);
+    });
+    on!(on_call_staff, |rt| rt.patient(PatientAction::CallStaff));
+    on!(on_cancel, |rt| rt.patient(PatientAction::Cancel));
+    on!(on_still_here, |rt| rt.patient(PatientAction::StillHere));
+    on!(on_acknowledge, |rt| rt.patient(PatientAction::Acknowledge));
+    on!(on_paper_documents, |rt| rt
+        .patient(PatientAction::OpenDocumentMenu));
+    on!(on_declare, |rt, paper: PaperKind| rt.declare(paper));
+    on!(on_pin_digit, |rt, digit: i32| rt.pin_digit(digit));
+    on!(on_pin_erase, |rt| rt.pin_erase());
+    on!(on_pin_submit, |rt| rt.pin_submit());
+    on!(on_ask_staff_to_check, |rt| rt
+        .patient(PatientAction::AskStaffToCheck));
+    on!(on_consent_all, |rt| rt.patient(PatientAction::ConsentAll));
+    on!(on_consent_item_by_item, |rt| rt
+        .patient(PatientAction::ConsentItemByItem));
+    on!(on_answer_consent, |rt, yes: bool| rt.answer_consent(yes));
+    on!(on_answer_high_cost_limit, |rt, yes: bool| rt
+        .patient(PatientAction::AnswerHighCostLimit(yes)));
+    on!(on_choose_prescription, |rt, electronic: bool| rt.patient(
+        PatientAction::ChoosePrescription(if electronic {
+            PrescriptionForm::Electronic
+        } else {
+            PrescriptionForm::Paper
+        })
+    ));
+    on!(on_it_is_my_phone, |rt| rt
+        .patient(PatientAction::ItIsMyPhone));
+    on!(on_demo_tap, |rt, what: slint::SharedString| rt
+        .demo_tap(&what));
+    on!(on_demo_remove, |rt| rt.demo_remove());
+    on!(on_demo_persona, |rt, index: i32| {
+        if let Some(p) = Persona::ALL.get(index as usize) {
+            rt.demo_persona(*p);
+        }
+    });
+}
+
+thread_local! {
+    /// The live kiosk of the UI thread, for the waker's drain.
+    static LIVE: RefCell<Option<Rc<RefCell<Runtime>>>> = const { RefCell::new(None) };
+}
+
+/// Makes `runtime` the one the live waker drains.
+pub fn install_live(runtime: &Rc<RefCell<Runtime>>) {
+    LIVE.with(|live| *live.borrow_mut() = Some(runtime.clone()));
+}
+
+/// A waker for a running Slint event loop: drains the live runtime's inbox on the UI thread.
+pub fn live_waker() -> Waker {
+    Arc::new(|| {
+        let _ = slint::invoke_from_event_loop(|| {
+            LIVE.with(|live| {
+                if let Some(rt) = live.borrow().as_ref() {
+                    rt.borrow_mut().drain();
+                }
+            })
+        });
+    })
+}

@@ -1,0 +1,198 @@
+//! A kiosk on Slint's testing backend with the software renderer: the real views, driven by
+//! their accessible labels with real pointer clicks, over the live runtime with real worker
+//! threads, a simulated reader, the simulated gateway and a real SQLite file. Time is a hand-
+//! moved clock, so timeouts take no waiting.
+#![allow(dead_code)]
+
+use std::cell::{Cell, RefCell};
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use i_slint_backend_testing::{ElementHandle, TestingBackend, TestingBackendOptions};
+use slint::ComponentHandle;
+use slint::platform::PointerEventButton;
+use time::OffsetDateTime;
+
+use uketsuke::flow::CheckInFlow;
+use uketsuke::gateway::sim::{Persona, SimGateway};
+use uketsuke::reader::sim::SimReader;
+use uketsuke::rules::{FacilityConfig, Rules};
+use uketsuke::store::Store;
+use uketsuke::ui::runtime::{Adapters, LiveReader, Runtime};
+use uketsuke::ui::{AppWindow, Kiosk, ScreenKind};
+
+/// How long a test waits for the worker threads (the reader signs with RSA; the slow gateway
+/// takes 8 s).
+pub const WORKERS: Duration = Duration::from_secs(20);
+
+thread_local! {
+    static PLATFORM: Cell<bool> = const { Cell::new(false) };
+}
+
+fn init_platform() {
+    PLATFORM.with(|done| {
+        if !done.get() {
+            slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
+                mock_time: true,
+                threading: false,
+                renderer_name: Some("software".into()),
+            })))
+            .expect("the testing backend installs once per thread");
+            done.set(true);
+        }
+    });
+}
+
+pub struct UiKiosk {
+    pub app: AppWindow,
+    pub rt: Rc<RefCell<Runtime>>,
+    clock: Rc<Cell<OffsetDateTime>>,
+    pub store: Store,
+    pub db: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl UiKiosk {
+    pub fn new(persona: Persona) -> UiKiosk {
+        Self::with_size(persona, 1080, 1920)
+    }
+
+    pub fn with_size(persona: Persona, width: u32, height: u32) -> UiKiosk {
+        init_platform();
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("kiosk.db");
+        let store = Store::open(&db).unwrap();
+        let app = AppWindow::new().unwrap();
+        app.window()
+            .set_size(slint::PhysicalSize::new(width, height));
+        app.show().unwrap();
+        let clock = Rc::new(Cell::new(
+            time::macros::datetime!(2026-11-21 09:30:00 +09:00),
+        ));
+        let read = clock.clone();
+        let rt = Runtime::start(
+            &app,
+            CheckInFlow::new(Rules::embedded(), FacilityConfig::default()),
+            Adapters {
+                reader: LiveReader::Sim(SimReader::new()),
+                gateway: SimGateway::new(persona).with_real_latency(true),
+                store: store.clone(),
+            },
+            Rc::new(move || read.get()),
+            Arc::new(|| {}),
+        )
+        .unwrap();
+        UiKiosk {
+            app,
+            rt,
+            clock,
+            store,
+            db,
+            _dir: dir,
+        }
+    }
+
+    pub fn screen(&self) -> ScreenKind {
+        self.app.global::<Kiosk>().get_screen()
+    }
+
+    /// The elements labelled exactly `label` that are on screen now.
+    pub fn find(&self, label: &str) -> Vec<ElementHandle> {
+        ElementHandle::find_by_accessible_label(&self.app, label)
+            .filter(|e| e.is_valid() && e.size().width > 0.0 && e.size().height > 0.0)
+            .collect()
+    }
+
+    pub fn shows(&self, label: &str) -> bool {
+        !self.find(label).is_empty()
+    }
+
+    /// Every accessible label on screen (for failure messages).
+    pub fn labels(&self) -> Vec<String> {
+        i_slint_backend_testing::ElementQuery::from_root(&self.app)
+            .match_descendants()
+            .find_all()
+            .into_iter()
+            .filter_map(|e| e.accessible_label().map(|l| l.to_string()))
+            .filter(|l| !l.is_empty())
+            .collect()
+    }
+
+    /// Clicks the one element labelled `label`, then waits for whatever it set going (the
+    /// reader, the gateway, the store) to answer.
+    pub fn press(&self, label: &str) {
+        self.touch(label);
+        self.settle();
+    }
+
+    /// Clicks the one element labelled `label` with a real pointer press and release, and
+    /// takes in only what has already arrived: never waits.
+    pub fn touch(&self, label: &str) {
+        let found = self.find(label);
+        assert_eq!(
+            found.len(),
+            1,
+            "expected one \"{label}\" on {:?}; labels: {:?}",
+            self.screen(),
+            self.labels()
+        );
+        found[0].mock_single_click(PointerEventButton::Left);
+        self.rt.borrow_mut().drain();
+    }
+
+    /// Waits for the reader, gateway and store to answer everything asked of them.
+    pub fn settle(&self) {
+        assert!(
+            self.rt.borrow_mut().settle(WORKERS),
+            "the workers did not answer within {WORKERS:?} (screen {:?})",
+            self.screen()
+        );
+    }
+
+    /// Puts a simulated thing on the reader from the demo panel, and lets the kiosk read it.
+    pub fn tap(&self, what: &str) {
+        self.rt.borrow_mut().demo_tap(what);
+        // The reader thread answers with what is on it, then "card present".
+        for _ in 0..2 {
+            assert!(
+                self.rt.borrow_mut().wait_for_message(WORKERS),
+                "no tap came"
+            );
+        }
+        self.settle();
+    }
+
+    pub fn remove(&self) {
+        self.rt.borrow_mut().demo_remove();
+        for _ in 0..2 {
+            assert!(
+                self.rt.borrow_mut().wait_for_message(WORKERS),
+                "no removal came"
+            );
+        }
+        self.settle();
+    }
+
+    /// Types a PIN on the pad and presses OK, by the keys' labels.
+    pub fn type_pin(&self, pin: &str, ok: &str) {
+        for digit in pin.chars() {
+            self.touch(&digit.to_string());
+        }
+        self.press(ok);
+    }
+
+    /// Moves the clock on and lets deadlines fall due.
+    pub fn advance(&self, seconds: i64) {
+        self.clock
+            .set(self.clock.get() + time::Duration::seconds(seconds));
+        self.rt.borrow_mut().tick();
+        self.settle();
+    }
+
+    pub fn to_english(&self) {
+        self.press("English");
+        assert_eq!(self.app.global::<Kiosk>().get_language(), "en");
+    }
+}

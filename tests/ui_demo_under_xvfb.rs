@@ -1,0 +1,253 @@
+//! `uketsuke demo` as a person meets it: the real binary in a real X window (Xvfb), clicked
+//! with the real mouse (xdotool) through the demo panel and the kiosk screen, to a stored
+//! check-in. Where to click comes from the same views laid out headlessly at the same size.
+//! With CI=true a missing Xvfb or xdotool fails the test; elsewhere it is skipped with a note.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use i_slint_backend_testing::ElementHandle;
+use slint::ComponentHandle;
+use uketsuke::domain::{Outcome, VerificationMethod};
+use uketsuke::gateway::sim::Persona;
+use uketsuke::store::Store;
+use uketsuke::ui::catalogue::every_screen;
+use uketsuke::ui::render::Headless;
+use uketsuke::ui::{Kiosk, Language};
+
+const KIOSK: (u32, u32) = (1280, 800);
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn start_xvfb() -> (Killed, String) {
+    let display = (90..140)
+        .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists())
+        .expect("a free X display number");
+    let child = Command::new("Xvfb")
+        .args([
+            format!(":{display}").as_str(),
+            "-screen",
+            "0",
+            "1920x1080x24",
+            "-nolisten",
+            "tcp",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start Xvfb");
+    let socket = PathBuf::from(format!("/tmp/.X11-unix/X{display}"));
+    let start = Instant::now();
+    while !socket.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "Xvfb did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (Killed(child), format!(":{display}"))
+}
+
+/// Centre of the element labelled `label` when the views show `sample` in Japanese at the demo
+/// window's size.
+fn centre(twin: &mut Headless, sample: &str, label: &str) -> (i32, i32) {
+    let sample = every_screen()
+        .into_iter()
+        .find(|s| s.name == sample)
+        .unwrap_or_else(|| panic!("no sample {sample}"));
+    twin.show(&sample, Language::Japanese);
+    twin.render();
+    let found: Vec<ElementHandle> = ElementHandle::find_by_accessible_label(&twin.app, label)
+        .filter(|e| e.size().width > 0.0)
+        .collect();
+    assert_eq!(found.len(), 1, "one \"{label}\" on {}", sample.name);
+    let (p, s) = (found[0].absolute_position(), found[0].size());
+    ((p.x + s.width / 2.0) as i32, (p.y + s.height / 2.0) as i32)
+}
+
+/// Follows the demo's log of screens.
+struct Screens {
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Screens {
+    fn wait_for(&mut self, screen: &str) {
+        let end = Instant::now() + Duration::from_secs(30);
+        loop {
+            if self.seen.last().is_some_and(|s| s == screen) {
+                return;
+            }
+            let left = end.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(rest) = line.split("screen=").nth(1) {
+                        let name = rest
+                            .split_whitespace()
+                            .next()
+                            .unwrap_or("")
+                            .trim_matches('"');
+                        self.seen.push(name.to_owned());
+                    } else if line.contains("uketsuke:") {
+                        self.seen.push(line);
+                    }
+                }
+                Err(_) => panic!(
+                    "the demo never showed {screen}; screens so far: {:?}",
+                    self.seen
+                ),
+            }
+        }
+    }
+}
+
+fn xdotool(display: &str, args: &[&str]) -> String {
+    let out = Command::new("xdotool")
+        .args(args)
+        .env("DISPLAY", display)
+        .output()
+        .expect("run xdotool");
+    assert!(
+        out.status.success(),
+        "xdotool {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn click(display: &str, window: &str, (x, y): (i32, i32)) {
+    let (x, y) = (x.to_string(), y.to_string());
+    xdotool(
+        display,
+        &["mousemove", "--window", window, &x, &y, "click", "1"],
+    );
+    // A person's pace; winit needs the motion before the click.
+    std::thread::sleep(Duration::from_millis(150));
+}
+
+#[test]
+fn demo_window_reaches_welcome_and_the_panel_completes_a_check_in() {
+    if !(have("Xvfb") && have("xdotool")) {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but Xvfb or xdotool is missing (scripts/deps test installs them)"
+        );
+        eprintln!("skipped: Xvfb or xdotool missing (install with scripts/deps test)");
+        return;
+    }
+    let (_xvfb, display) = start_xvfb();
+    let data = tempfile::tempdir().unwrap();
+    let mut demo = Command::new(env!("CARGO_BIN_EXE_uketsuke"))
+        .args([
+            "demo",
+            "--size",
+            &format!("{}x{}", KIOSK.0, KIOSK.1),
+            "--data-dir",
+        ])
+        .arg(data.path())
+        .env("DISPLAY", &display)
+        .env_remove("WAYLAND_DISPLAY")
+        .env("UKETSUKE_LOG", "uketsuke::ui=info")
+        .env("NO_COLOR", "1")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start uketsuke demo");
+    let stderr = demo.stderr.take().unwrap();
+    let _demo = Killed(demo);
+    let (tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            eprintln!("demo: {line}");
+            let _ = tx.send(line);
+        }
+    });
+    let mut screens = Screens {
+        lines,
+        seen: Vec::new(),
+    };
+    screens.wait_for("welcome");
+
+    let window = xdotool(
+        &display,
+        &["search", "--sync", "--onlyvisible", "--name", "^uketsuke$"],
+    )
+    .lines()
+    .next()
+    .expect("the demo's window")
+    .to_owned();
+    let geometry = xdotool(&display, &["getwindowgeometry", &window]);
+    let width = KIOSK.0 + uketsuke::app::DEMO_PANEL_WIDTH;
+    assert!(
+        geometry.contains(&format!("{width}x{}", KIOSK.1)),
+        "window geometry: {geometry}"
+    );
+
+    // The same views at the same size tell where each button is.
+    let mut twin = Headless::new(width, KIOSK.1).unwrap();
+    let kiosk = twin.app.global::<Kiosk>();
+    kiosk.set_demo_panel(true);
+    let names: Vec<slint::SharedString> = Persona::ALL.iter().map(|p| p.name().into()).collect();
+    kiosk.set_personas(std::rc::Rc::new(slint::VecModel::from(names)).into());
+
+    click(
+        &display,
+        &window,
+        centre(&mut twin, "welcome", "Tap a My Number card"),
+    );
+    screens.wait_for("pin_entry");
+    for key in ["1", "2", "3", "4", "OK"] {
+        click(&display, &window, centre(&mut twin, "pin-card", key));
+    }
+    screens.wait_for("consent_choice");
+    click(
+        &display,
+        &window,
+        centre(&mut twin, "consent-choice", "すべてに同意する"),
+    );
+    screens.wait_for("high_cost_limit");
+    click(
+        &display,
+        &window,
+        centre(&mut twin, "high-cost-limit", "同意する"),
+    );
+    screens.wait_for("prescription");
+    click(
+        &display,
+        &window,
+        centre(&mut twin, "prescription", "電子処方箋"),
+    );
+    screens.wait_for("done");
+
+    let store = Store::open(&data.path().join("uketsuke.db")).unwrap();
+    let today = time::OffsetDateTime::now_utc().to_offset(uketsuke::rules::JST);
+    let check_ins = store
+        .check_ins_for_month(today.year(), u8::from(today.month()))
+        .unwrap();
+    assert_eq!(check_ins.len(), 1, "{check_ins:?}");
+    assert_eq!(check_ins[0].record.outcome, Outcome::Completed);
+    assert_eq!(
+        check_ins[0].record.verification,
+        Some(VerificationMethod::CardViaReader)
+    );
+    click(&display, &window, centre(&mut twin, "done", "OK"));
+    screens.wait_for("welcome");
+    println!("screens: {:?}", screens.seen);
+}

@@ -1,0 +1,296 @@
+//! Whole check-ins through the real patient views, driven by accessible label with pointer
+//! clicks: what a patient sees and touches, down to the stored record.
+
+mod ui;
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use uketsuke::domain::{HandoffReason, Outcome, VerificationMethod};
+use uketsuke::gateway::sim::Persona;
+use uketsuke::ui::{Kiosk, ScreenKind};
+
+use slint::ComponentHandle;
+use ui::UiKiosk;
+
+/// The language is process-wide state in Slint: one kiosk at a time.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn last_check_in(kiosk: &UiKiosk) -> uketsuke::domain::StoredCheckIn {
+    let month = kiosk.store.check_ins_for_month(2026, 11).unwrap();
+    month.last().cloned().expect("a check-in was recorded")
+}
+
+#[test]
+fn card_with_pin_to_done_in_english() {
+    let _one = one_at_a_time();
+    let kiosk = UiKiosk::new(Persona::Valid3);
+    assert_eq!(kiosk.screen(), ScreenKind::Welcome);
+    kiosk.to_english();
+    assert!(kiosk.shows("Please tap your My Number card or smartphone on the reader"));
+
+    kiosk.tap("card");
+    assert_eq!(kiosk.screen(), ScreenKind::PinEntry, "{:?}", kiosk.labels());
+    assert!(kiosk.shows("Enter your card's 4-digit PIN"));
+    assert!(kiosk.shows("Tries left: 3"));
+    kiosk.press("1");
+    kiosk.press("2");
+    assert!(kiosk.shows("PIN: 2 of 4 digits entered"));
+    kiosk.press("Erase");
+    assert!(kiosk.shows("PIN: 1 of 4 digits entered"));
+    kiosk.type_pin("234", "OK");
+
+    assert_eq!(
+        kiosk.screen(),
+        ScreenKind::ConsentChoice,
+        "{:?}",
+        kiosk.labels()
+    );
+    kiosk.press("Agree to all");
+    kiosk.settle();
+    assert_eq!(kiosk.screen(), ScreenKind::HighCostLimit);
+    kiosk.press("Yes, I agree");
+    assert_eq!(kiosk.screen(), ScreenKind::Prescription);
+    kiosk.press("Electronic prescription");
+    kiosk.settle();
+
+    assert_eq!(kiosk.screen(), ScreenKind::Done, "{:?}", kiosk.labels());
+    assert!(kiosk.shows("Your check-in is complete"));
+    assert!(kiosk.shows("Your share of the medical costs: 30% (3割)"));
+    assert!(
+        kiosk.shows("Your reception number 1"),
+        "{:?}",
+        kiosk.labels()
+    );
+    // Shown only after the store committed it.
+    let stored = last_check_in(&kiosk);
+    assert_eq!(stored.record.outcome, Outcome::Completed);
+    assert_eq!(
+        stored.record.verification,
+        Some(VerificationMethod::CardViaReader)
+    );
+    assert!(stored.record.counts_toward_usage_rate);
+
+    kiosk.press("OK");
+    assert_eq!(kiosk.screen(), ScreenKind::Welcome);
+    // Back to Japanese for the next patient.
+    assert_eq!(kiosk.app.global::<Kiosk>().get_language(), "ja");
+    assert!(kiosk.shows("マイナンバーカードかスマートフォンをリーダーに置いてください"));
+}
+
+#[test]
+fn unreadable_phone_gets_the_portal_screen_steps_and_a_number_in_japanese() {
+    let _one = one_at_a_time();
+    let kiosk = UiKiosk::new(Persona::Valid3);
+    kiosk.tap("iphone");
+    assert_eq!(kiosk.screen(), ScreenKind::Handoff, "{:?}", kiosk.labels());
+    assert!(kiosk.shows("スマートフォンで資格情報の画面を見せてください"));
+    for step in [
+        "1. マイナポータルのアプリを開きます。",
+        "3. 「資格情報」の画面を開きます。",
+        "4. その画面とこの番号を受付窓口で見せてください。",
+    ] {
+        assert!(kiosk.shows(step), "missing {step}: {:?}", kiosk.labels());
+    }
+    assert!(kiosk.shows("受付番号 1"), "{:?}", kiosk.labels());
+    let stored = last_check_in(&kiosk);
+    assert_eq!(
+        stored.record.outcome,
+        Outcome::HandedToStaff {
+            reason: HandoffReason::ConfirmPortalScreen
+        }
+    );
+    assert_eq!(
+        stored.record.verification,
+        Some(VerificationMethod::PortalScreenCheckedByStaff)
+    );
+    assert!(!stored.record.counts_toward_usage_rate);
+    assert_eq!(stored.reception_number.map(|n| n.0), Some(1));
+}
+
+#[test]
+fn wrong_pin_shows_tries_left_and_one_try_left_hands_over() {
+    let _one = one_at_a_time();
+    let kiosk = UiKiosk::new(Persona::Valid3);
+    kiosk.to_english();
+    kiosk.tap("card");
+    kiosk.type_pin("9999", "OK");
+    assert_eq!(kiosk.screen(), ScreenKind::PinEntry);
+    assert!(
+        kiosk.shows("! That PIN was not correct. Tries left before the PIN locks: 2"),
+        "{:?}",
+        kiosk.labels()
+    );
+    // The pad is empty again for the next attempt.
+    assert!(kiosk.shows("PIN: 0 of 4 digits entered"));
+    kiosk.type_pin("8888", "OK");
+    // One try left: no PIN is asked; staff check the card by eye.
+    assert_eq!(kiosk.screen(), ScreenKind::Handoff, "{:?}", kiosk.labels());
+    assert!(kiosk.shows("A staff member will check your card"));
+    assert_eq!(last_check_in(&kiosk).record.wrong_pin_entries, 2);
+}
+
+#[test]
+fn consent_item_by_item_records_each_answer() {
+    let _one = one_at_a_time();
+    let kiosk = UiKiosk::new(Persona::Valid3);
+    kiosk.to_english();
+    kiosk.tap("card");
+    kiosk.type_pin("1234", "OK");
+    kiosk.press("Choose item by item");
+    assert!(kiosk.shows("Question 1 of 3"), "{:?}", kiosk.labels());
+    assert!(kiosk.shows("Medicines and treatment you received elsewhere"));
+    kiosk.press("Yes, I agree");
+    assert!(kiosk.shows("Question 2 of 3"));
+    assert!(kiosk.shows("Operations you have had"));
+    kiosk.press("No, I do not agree");
+    assert!(kiosk.shows("Question 3 of 3"));
+    assert!(kiosk.shows("Results of your health checks"));
+    kiosk.press("Yes, I agree");
+    kiosk.settle();
+    kiosk.press("No, I do not agree");
+    kiosk.press("Paper prescription");
+    kiosk.settle();
+    assert_eq!(kiosk.screen(), ScreenKind::Done, "{:?}", kiosk.labels());
+    let consent = last_check_in(&kiosk).record.consent;
+    assert_eq!(consent.medical_and_drug_info, Some(true));
+    assert_eq!(consent.surgery_info, Some(false));
+    assert_eq!(consent.health_check_info, Some(true));
+    assert_eq!(consent.high_cost_limit_info, Some(false));
+    assert_eq!(
+        consent.prescription_form,
+        Some(uketsuke::domain::PrescriptionForm::Paper)
+    );
+}
+
+#[test]
+fn idle_screen_counts_down_then_clears_for_privacy() {
+    let _one = one_at_a_time();
+    let kiosk = UiKiosk::new(Persona::Valid3);
+    kiosk.to_english();
+    kiosk.tap("card");
+    kiosk.press("1");
+    // 90 s idle timeout; the countdown shows in the last 20 s.
+    kiosk.advance(69);
+    assert!(!kiosk.app.global::<Kiosk>().get_countdown_showing());
+    kiosk.advance(6);
+    assert!(
+        kiosk.shows("! Are you still there? This screen will be cleared in 15 seconds to protect your privacy."),
+        "{:?}",
+        kiosk.labels()
+    );
+    kiosk.press("I am still here");
+    assert!(!kiosk.app.global::<Kiosk>().get_countdown_showing());
+    // The digit typed before is still there: "still here" keeps the patient's work.
+    assert!(kiosk.shows("PIN: 1 of 4 digits entered"));
+    kiosk.advance(91);
+    assert_eq!(kiosk.screen(), ScreenKind::TimedOut, "{:?}", kiosk.labels());
+    // Privacy: the typed digit is gone, and so is the English the patient chose.
+    assert_eq!(kiosk.app.global::<Kiosk>().get_pin_digits(), 0);
+    kiosk.advance(31);
+    assert_eq!(kiosk.screen(), ScreenKind::Welcome);
+    assert_eq!(kiosk.app.global::<Kiosk>().get_language(), "ja");
+    let stored = last_check_in(&kiosk);
+    assert!(matches!(stored.record.outcome, Outcome::TimedOut { .. }));
+}
+
+#[test]
+fn language_switches_both_ways_at_any_screen() {
+    let _one = one_at_a_time();
+    let kiosk = UiKiosk::new(Persona::Valid3);
+    assert!(kiosk.shows("マイナンバーカードかスマートフォンをリーダーに置いてください"));
+    assert!(kiosk.shows("スタッフを呼ぶ"));
+    kiosk.press("English");
+    assert!(kiosk.shows("Please tap your My Number card or smartphone on the reader"));
+    assert!(kiosk.shows("Call staff"));
+    kiosk.tap("card");
+    assert!(kiosk.shows("Enter your card's 4-digit PIN"));
+    kiosk.press("日本語");
+    assert!(kiosk.shows("カードの暗証番号（4桁）を入力してください"));
+    assert!(kiosk.shows("残りの回数: 3回"));
+    kiosk.press("English");
+    assert!(kiosk.shows("Tries left: 3"));
+    kiosk.press("Call staff");
+    assert_eq!(kiosk.screen(), ScreenKind::Handoff);
+    assert!(kiosk.shows("A staff member will help you"));
+}
+
+#[test]
+fn the_screen_answers_while_a_slow_gateway_is_still_thinking() {
+    let _one = one_at_a_time();
+    // The slow persona takes 8 s to answer, on the gateway's thread.
+    let kiosk = UiKiosk::new(Persona::Slow);
+    kiosk.to_english();
+    kiosk.tap("card");
+    kiosk.touch("1");
+    kiosk.touch("2");
+    kiosk.touch("3");
+    kiosk.touch("4");
+    kiosk.touch("OK");
+    // Wait for the PIN and signature, not for the gateway: the reader answers in milliseconds.
+    let start = Instant::now();
+    while kiosk.screen() != ScreenKind::ConsentChoice && start.elapsed() < ui::WORKERS {
+        kiosk
+            .rt
+            .borrow_mut()
+            .wait_for_message(Duration::from_millis(200));
+    }
+    assert_eq!(kiosk.screen(), ScreenKind::ConsentChoice);
+    kiosk.touch("Agree to all");
+    kiosk.touch("Yes, I agree");
+    kiosk.touch("Electronic prescription");
+    assert_eq!(kiosk.screen(), ScreenKind::Querying, "{:?}", kiosk.labels());
+    assert_eq!(
+        kiosk.rt.borrow().outstanding(),
+        1,
+        "the query is on its way"
+    );
+    // While the gateway thinks, every touch is answered at once.
+    let touched = Instant::now();
+    kiosk.touch("日本語");
+    assert!(kiosk.shows("保険の資格を確認しています"));
+    kiosk.touch("English");
+    assert!(kiosk.shows("Checking your health insurance"));
+    let frame = kiosk.app.window().take_snapshot().unwrap();
+    assert_eq!(frame.width(), 1080);
+    let answered_in = touched.elapsed();
+    assert_eq!(
+        kiosk.rt.borrow().outstanding(),
+        1,
+        "the touches were answered before the gateway"
+    );
+    println!("two language switches and a frame while the gateway was busy: {answered_in:?}");
+    kiosk.settle();
+    assert_eq!(kiosk.screen(), ScreenKind::Done, "{:?}", kiosk.labels());
+}
+
+#[test]
+fn paper_documents_and_wrong_cards_have_their_own_guidance() {
+    let _one = one_at_a_time();
+    let kiosk = UiKiosk::new(Persona::Valid3);
+    kiosk.to_english();
+    kiosk.tap("transit");
+    assert_eq!(kiosk.screen(), ScreenKind::WrongCard);
+    assert!(kiosk.shows("This is a transit or shopping card"));
+    kiosk.remove();
+    kiosk.tap("payment");
+    assert!(kiosk.shows("This looks like a payment card"));
+    kiosk.press("This is my smartphone");
+    kiosk.settle();
+    assert_eq!(kiosk.screen(), ScreenKind::Handoff, "{:?}", kiosk.labels());
+    assert!(kiosk.shows("Please show your insurance screen on your phone"));
+    kiosk.press("OK");
+    kiosk.remove();
+    kiosk.to_english();
+    kiosk.press("I have paper documents");
+    assert_eq!(kiosk.screen(), ScreenKind::DocumentMenu);
+    kiosk.press("Eligibility certificate (資格確認書)");
+    kiosk.settle();
+    assert!(
+        kiosk.shows("Please show your eligibility certificate (資格確認書) at the reception desk.")
+    );
+}
