@@ -41,7 +41,9 @@ fn peak_rss_mb() -> Option<f64> {
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
+    let args: Vec<String> = std::env::args().collect();
+    // `cargo bench` passes --bench; under `cargo test` this is the quick run, as a smoke run.
+    let quick = args.iter().any(|a| a == "--quick") || !args.iter().any(|a| a == "--bench");
     let frames = if quick { 10 } else { 60 };
     let mut h = Headless::new(1080, 1920).expect("headless renderer");
 
