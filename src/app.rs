@@ -729,3 +729,49 @@ pub fn describe_atr(atr: &[u8]) -> String {
         _ => "not a reader-built contactless ATR".into(),
     }
 }
+
+/// `uketsuke doctor`'s font line: whether fontconfig offers a Japanese font, without which every
+/// Japanese text on the patient screen is silently blank.
+pub fn font_check() -> (String, bool) {
+    let listed = std::process::Command::new("fc-list")
+        .args([":lang=ja", "family"])
+        .output();
+    match listed {
+        Err(e) => (
+            format!("fonts: cannot run fc-list ({e}); install fontconfig and fonts-noto-cjk\n"),
+            false,
+        ),
+        Ok(out) => {
+            let families = String::from_utf8_lossy(&out.stdout);
+            let mut names: Vec<&str> = families
+                .lines()
+                .filter_map(|l| l.split(',').next())
+                .filter(|l| !l.is_empty())
+                .collect();
+            names.sort_unstable();
+            names.dedup();
+            if names.is_empty() {
+                (
+                    "fonts: NO JAPANESE FONT: Japanese text would be blank; install \
+                     fonts-noto-cjk\n"
+                        .into(),
+                    false,
+                )
+            } else {
+                let wanted = names.iter().any(|n| *n == "Noto Sans CJK JP");
+                (
+                    format!(
+                        "fonts: Japanese: {}{}\n",
+                        names.join(", "),
+                        if wanted {
+                            ""
+                        } else {
+                            " (the views ask for Noto Sans CJK JP; another will be used)"
+                        }
+                    ),
+                    true,
+                )
+            }
+        }
+    }
+}

@@ -36,8 +36,9 @@ enum Command {
     },
     /// One check-in through the flow, with the patient's actions from a script.
     CheckIn(uketsuke::app::CheckInOptions),
-    /// Checks the card reader: whether pcscd runs, which readers it lists, what is on them,
-    /// and which one the kiosk uses. Exits non-zero when the kiosk could not read cards.
+    /// Checks the card reader (whether pcscd runs, which readers it lists, what is on them, which
+    /// one the kiosk uses) and the Japanese font. Exits non-zero when the kiosk could not read
+    /// cards or show Japanese.
     Doctor {
         /// Part of the reader's name to use (default: the first reader).
         #[arg(long)]
@@ -84,7 +85,9 @@ fn main() -> ExitCode {
         Command::Doctor { reader } => {
             let (report, usable) = uketsuke::app::doctor(reader.as_deref());
             print!("{report}");
-            if usable {
+            let (fonts, fonts_ok) = uketsuke::app::font_check();
+            print!("{fonts}");
+            if usable && fonts_ok {
                 Ok(())
             } else {
                 return ExitCode::FAILURE;

@@ -13,7 +13,8 @@ fn ink(h: &Headless) -> usize {
     h.pixels()
         .as_slice()
         .iter()
-        .filter(|p| u32::from(p.r) + u32::from(p.g) + u32::from(p.b) < 3 * 96)
+        // Near-black: the body text colour; coloured fills and buttons are not counted.
+        .filter(|p| p.r.max(p.g).max(p.b) < 64)
         .count()
 }
 
