@@ -758,7 +758,7 @@ pub fn font_check() -> (String, bool) {
                     false,
                 )
             } else {
-                let wanted = names.iter().any(|n| *n == "Noto Sans CJK JP");
+                let wanted = names.contains(&"Noto Sans CJK JP");
                 (
                     format!(
                         "fonts: Japanese: {}{}\n",
