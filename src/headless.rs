@@ -16,8 +16,8 @@ use crate::domain::{
     CheckInRecord, ConsentItem, DeclaredDocument, Pin, PrescriptionForm, ReceptionNumber,
 };
 use crate::flow::{
-    CheckInFlow, Command, GatewayOp, GatewayReply, Input, PatientAction, ReaderOp, ReaderReply,
-    Screen, StoreReply,
+    CheckInFlow, Command, GatewayOp, Input, PatientAction, ReaderOp, ReaderReply, Screen,
+    StoreReply,
 };
 use crate::gateway::Gateway;
 
@@ -343,19 +343,12 @@ impl<R: ReaderPort, G: Gateway, S: StorePort> Driver<R, G, S> {
                 self.feed(Input::Reader(ticket, reply));
             }
             Command::Gateway(ticket, op) => {
-                let (reply, latency) = match op {
-                    GatewayOp::RequestChallenge => match self.gateway.challenge() {
-                        Ok(c) => (GatewayReply::Challenge(c), Duration::ZERO),
-                        Err(e) => (GatewayReply::Unavailable(e.to_string()), Duration::ZERO),
-                    },
-                    GatewayOp::Query(proof) => {
-                        let latency = self.gateway.simulated_latency().unwrap_or_default();
-                        match self.gateway.query(&proof) {
-                            Ok(result) => (GatewayReply::Answered(result), latency),
-                            Err(e) => (GatewayReply::Unavailable(e.to_string()), latency),
-                        }
-                    }
+                // Only a query takes the simulated time; a challenge is immediate.
+                let latency = match op {
+                    GatewayOp::Query(_) => self.gateway.simulated_latency().unwrap_or_default(),
+                    GatewayOp::RequestChallenge => Duration::ZERO,
                 };
+                let reply = crate::gateway::answer(&mut self.gateway, op);
                 self.due
                     .push((self.now + latency, Input::Gateway(ticket, reply)));
             }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 use crate::domain::{CardProof, Challenge, EligibilityResult};
+use crate::flow::{GatewayOp, GatewayReply};
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum GatewayError {
@@ -28,5 +29,20 @@ pub trait Gateway: Send {
     /// Headless check-ins run on virtual time and use this instead of sleeping.
     fn simulated_latency(&self) -> Option<Duration> {
         None
+    }
+}
+
+/// Carries out one of the flow's gateway operations and words the answer for the flow. Every
+/// failure becomes `Unavailable` with the technician's detail.
+pub fn answer(gateway: &mut dyn Gateway, op: GatewayOp) -> GatewayReply {
+    match op {
+        GatewayOp::RequestChallenge => match gateway.challenge() {
+            Ok(c) => GatewayReply::Challenge(c),
+            Err(e) => GatewayReply::Unavailable(e.to_string()),
+        },
+        GatewayOp::Query(proof) => match gateway.query(&proof) {
+            Ok(result) => GatewayReply::Answered(result),
+            Err(e) => GatewayReply::Unavailable(e.to_string()),
+        },
     }
 }

@@ -18,10 +18,8 @@ use time::OffsetDateTime;
 
 use crate::domain::{CheckInRecord, DeclaredDocument, Pin, PrescriptionForm};
 use crate::flow::{
-    CheckInFlow, GatewayOp, GatewayReply, Input, PatientAction, ReaderOp, Screen, StoreReply,
-    Ticket, View,
+    CheckInFlow, GatewayOp, Input, PatientAction, ReaderOp, Screen, StoreReply, Ticket, View,
 };
-use crate::gateway::Gateway;
 use crate::gateway::sim::{Persona, SimGateway};
 use crate::reader::pcsc::{PcscReader, ReaderEvent};
 use crate::reader::sim::SimReader;
@@ -198,16 +196,7 @@ pub fn spawn_gateway(
                     }
                     GatewayJob::Op(ticket, op) => (ticket, op),
                 };
-                let reply = match op {
-                    GatewayOp::RequestChallenge => match gateway.challenge() {
-                        Ok(c) => GatewayReply::Challenge(c),
-                        Err(e) => GatewayReply::Unavailable(e.to_string()),
-                    },
-                    GatewayOp::Query(proof) => match gateway.query(&proof) {
-                        Ok(result) => GatewayReply::Answered(result),
-                        Err(e) => GatewayReply::Unavailable(e.to_string()),
-                    },
-                };
+                let reply = crate::gateway::answer(&mut gateway, op);
                 outbox.send(Inbound::Flow(Input::Gateway(ticket, reply)));
             }
         })?;
