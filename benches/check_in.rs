@@ -53,7 +53,7 @@ fn summary(name: &str, mut samples: Vec<Duration>) {
     );
 }
 
-type SimKiosk = Driver<uketsuke::app::KioskReader, uketsuke::gateway::sim::SimGateway, NoStore>;
+type SimKiosk = Driver<uketsuke::reader::KioskReader, uketsuke::gateway::sim::SimGateway, NoStore>;
 
 /// A kiosk with the simulated reader and gateway and no store, at a fixed visit time.
 fn simulated_kiosk(reader: &str) -> SimKiosk {

@@ -14,12 +14,13 @@ use std::time::{Duration, Instant};
 
 use uketsuke::flow::CheckInFlow;
 use uketsuke::gateway::sim::{Persona, SimGateway};
+use uketsuke::reader::KioskReader;
 use uketsuke::reader::sim::SimReader;
 use uketsuke::rules::{FacilityConfig, Rules};
 use uketsuke::store::Store;
 use uketsuke::ui::catalogue::every_screen;
 use uketsuke::ui::render::Headless;
-use uketsuke::ui::runtime::{Adapters, LiveReader, Runtime};
+use uketsuke::ui::runtime::{Adapters, Runtime};
 use uketsuke::ui::{Kiosk, Language, ScreenKind};
 
 use slint::ComponentHandle;
@@ -91,7 +92,7 @@ fn main() {
         &h.app,
         CheckInFlow::new(Rules::embedded(), FacilityConfig::default()),
         Adapters {
-            reader: LiveReader::Sim(SimReader::new()),
+            reader: KioskReader::Sim(SimReader::new()),
             gateway: SimGateway::new(Persona::Valid3),
             store,
         },

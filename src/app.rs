@@ -13,6 +13,7 @@ use crate::domain::CheckInRecord;
 use crate::flow::{CheckInFlow, ReaderOp, ReaderReply, ReaderTrouble, StoreReply};
 use crate::gateway::sim::{Persona, SimGateway};
 use crate::headless::{Driver, PatientScript, ReaderPort, StorePort};
+use crate::reader::KioskReader;
 use crate::reader::pcsc::{PcscReader, survey};
 use crate::reader::sim::SimReader;
 use crate::report::MonthReport;
@@ -143,12 +144,6 @@ pub fn trouble_text(trouble: ReaderTrouble) -> &'static str {
         }
         ReaderTrouble::NoReader => "pcscd runs but lists no matching reader: is it plugged in?",
     }
-}
-
-/// A reader of either kind, as the command line chose it.
-pub enum KioskReader {
-    Sim(SimReader),
-    Pcsc(Box<PcscReader>),
 }
 
 impl ReaderPort for KioskReader {
@@ -476,7 +471,7 @@ pub fn demo(options: &DemoOptions) -> Result<()> {
     kiosk.set_personas(std::rc::Rc::new(slint::VecModel::from(names)).into());
     let flow = CheckInFlow::new(Rules::embedded(), FacilityConfig::default());
     let adapters = crate::ui::runtime::Adapters {
-        reader: crate::ui::runtime::LiveReader::Sim(SimReader::new()),
+        reader: KioskReader::Sim(SimReader::new()),
         gateway: SimGateway::new(persona).with_real_latency(true),
         store,
     };
@@ -554,16 +549,11 @@ fn start_device(
     // The reader may be missing at start: the kiosk shows "out of service" and recovers when it
     // appears, so only the spec is checked here.
     let reader = match options.reader.split_once(':') {
-        None if options.reader == "pcsc" => {
-            crate::ui::runtime::LiveReader::Pcsc(Box::new(PcscReader::start(None)?))
-        }
+        None if options.reader == "pcsc" => KioskReader::Pcsc(Box::new(PcscReader::start(None)?)),
         Some(("pcsc", name)) if !name.is_empty() => {
-            crate::ui::runtime::LiveReader::Pcsc(Box::new(PcscReader::start(Some(name))?))
+            KioskReader::Pcsc(Box::new(PcscReader::start(Some(name))?))
         }
-        _ => match build_reader(&options.reader)? {
-            KioskReader::Sim(sim) => crate::ui::runtime::LiveReader::Sim(sim),
-            KioskReader::Pcsc(pcsc) => crate::ui::runtime::LiveReader::Pcsc(pcsc),
-        },
+        _ => build_reader(&options.reader)?,
     };
     let flow = CheckInFlow::new(rules, facility);
     let adapters = crate::ui::runtime::Adapters {

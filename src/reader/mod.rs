@@ -153,6 +153,12 @@ pub fn reply_for_error(error: CardError) -> ReaderReply {
     }
 }
 
+/// The kiosk's reader: simulated, or a real one through pcscd, as the command line chose it.
+pub enum KioskReader {
+    Sim(sim::SimReader),
+    Pcsc(Box<pcsc::PcscReader>),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

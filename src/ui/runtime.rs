@@ -21,8 +21,9 @@ use crate::flow::{
     CheckInFlow, GatewayOp, Input, PatientAction, ReaderOp, Screen, StoreReply, Ticket, View,
 };
 use crate::gateway::sim::{Persona, SimGateway};
+use crate::headless::StorePort;
+use crate::reader::KioskReader;
 use crate::reader::pcsc::{PcscReader, ReaderEvent};
-use crate::reader::sim::SimReader;
 use crate::store::Store;
 
 use super::present::{COUNTDOWN, present};
@@ -73,21 +74,15 @@ pub enum GatewayJob {
     Persona(Persona),
 }
 
-/// The reader the kiosk uses.
-pub enum LiveReader {
-    Sim(SimReader),
-    Pcsc(Box<PcscReader>),
-}
-
 /// Where the time comes from: the system clock live, a hand-moved one in tests.
 pub type Clock = Rc<dyn Fn() -> OffsetDateTime>;
 
 /// Starts the reader's thread. A simulated reader waits for jobs; a PC/SC reader also turns
 /// pcscd's events into flow inputs, woken by a nudge when a job arrives.
-pub fn spawn_reader(reader: LiveReader, outbox: Outbox) -> std::io::Result<Sender<ReaderJob>> {
+pub fn spawn_reader(reader: KioskReader, outbox: Outbox) -> std::io::Result<Sender<ReaderJob>> {
     let (jobs, inbox) = mpsc::channel::<ReaderJob>();
     match reader {
-        LiveReader::Sim(mut sim) => {
+        KioskReader::Sim(mut sim) => {
             thread::Builder::new()
                 .name("uketsuke-reader".into())
                 .spawn(move || {
@@ -118,7 +113,7 @@ pub fn spawn_reader(reader: LiveReader, outbox: Outbox) -> std::io::Result<Sende
                 })?;
             Ok(jobs)
         }
-        LiveReader::Pcsc(mut pcsc) => {
+        KioskReader::Pcsc(mut pcsc) => {
             let nudger = pcsc.nudger();
             let (forward, nudged) = mpsc::channel::<ReaderJob>();
             thread::Builder::new()
@@ -205,7 +200,7 @@ pub fn spawn_gateway(
 
 /// Starts the store's thread: each check-in is committed (fsync'd) before the flow hears so.
 pub fn spawn_store(
-    store: Store,
+    mut store: impl StorePort + Send + 'static,
     outbox: Outbox,
 ) -> std::io::Result<Sender<(Ticket, Box<CheckInRecord>)>> {
     let (jobs, inbox) = mpsc::channel::<(Ticket, Box<CheckInRecord>)>();
@@ -213,16 +208,10 @@ pub fn spawn_store(
         .name("uketsuke-store".into())
         .spawn(move || {
             for (ticket, record) in inbox {
-                let reply = match store.commit_check_in(&record) {
-                    Ok(c) => StoreReply::Committed {
-                        check_in_id: c.check_in_id,
-                        reception_number: c.reception_number,
-                    },
-                    Err(e) => {
-                        tracing::error!("cannot record a check-in: {e}");
-                        StoreReply::Failed(e.to_string())
-                    }
-                };
+                let reply = store.commit(&record);
+                if let StoreReply::Failed(e) = &reply {
+                    tracing::error!("cannot record a check-in: {e}");
+                }
                 outbox.send(Inbound::Flow(Input::Store(ticket, reply)));
             }
         })?;
@@ -231,7 +220,7 @@ pub fn spawn_store(
 
 /// The adapters a live kiosk runs with.
 pub struct Adapters {
-    pub reader: LiveReader,
+    pub reader: KioskReader,
     pub gateway: SimGateway,
     pub store: Store,
 }

@@ -17,10 +17,11 @@ use time::OffsetDateTime;
 
 use uketsuke::flow::CheckInFlow;
 use uketsuke::gateway::sim::{Persona, SimGateway};
+use uketsuke::reader::KioskReader;
 use uketsuke::reader::sim::SimReader;
 use uketsuke::rules::{FacilityConfig, Rules};
 use uketsuke::store::Store;
-use uketsuke::ui::runtime::{Adapters, LiveReader, Runtime};
+use uketsuke::ui::runtime::{Adapters, Runtime};
 use uketsuke::ui::{AppWindow, Kiosk, ScreenKind};
 
 /// How long a test waits for the worker threads (the reader signs with RSA; the slow gateway
@@ -76,7 +77,7 @@ impl UiKiosk {
             &app,
             CheckInFlow::new(Rules::embedded(), FacilityConfig::default()),
             Adapters {
-                reader: LiveReader::Sim(SimReader::new()),
+                reader: KioskReader::Sim(SimReader::new()),
                 gateway: SimGateway::new(persona).with_real_latency(true),
                 store: store.clone(),
             },
