@@ -13,9 +13,9 @@ use crate::domain::CheckInRecord;
 use crate::flow::{CheckInFlow, ReaderOp, ReaderReply, ReaderTrouble, StoreReply};
 use crate::gateway::sim::{Persona, SimGateway};
 use crate::headless::{Driver, PatientScript, ReaderPort, StorePort};
-use crate::reader::KioskReader;
 use crate::reader::pcsc::{PcscReader, survey};
 use crate::reader::sim::SimReader;
+use crate::reader::{KioskReader, trouble_text};
 use crate::report::MonthReport;
 use crate::rules::{FacilityConfig, Rules};
 use crate::store::Store;
@@ -132,17 +132,6 @@ fn describe_reader(reader: &PcscReader) -> String {
                 .unwrap_or_default(),
             trouble.map_or("not seen yet", trouble_text)
         ),
-    }
-}
-
-/// What a reader trouble means, for technicians.
-pub fn trouble_text(trouble: ReaderTrouble) -> &'static str {
-    match trouble {
-        ReaderTrouble::ServiceNotRunning => {
-            "pcscd is not running: no socket at /run/pcscd/pcscd.comm; start it with \
-             `systemctl start pcscd` (or scripts/pcscd start)"
-        }
-        ReaderTrouble::NoReader => "pcscd runs but lists no matching reader: is it plugged in?",
     }
 }
 
@@ -569,11 +558,6 @@ fn start_device(
         crate::ui::runtime::live_waker(),
     )?;
     crate::ui::runtime::install_live(&runtime);
-    let detail = match &options.reader {
-        r if r.starts_with("pcsc") => trouble_text(ReaderTrouble::NoReader).to_owned(),
-        _ => String::new(),
-    };
-    runtime.borrow_mut().set_technician_detail(detail);
     Ok(runtime)
 }
 

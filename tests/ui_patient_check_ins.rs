@@ -294,3 +294,29 @@ fn paper_documents_and_wrong_cards_have_their_own_guidance() {
         kiosk.shows("Please show your eligibility certificate (資格確認書) at the reception desk.")
     );
 }
+
+#[test]
+fn out_of_service_tells_patients_where_to_go_and_technicians_what_is_wrong() {
+    use uketsuke::flow::{Input, ReaderTrouble};
+    let _one = one_at_a_time();
+    let kiosk = UiKiosk::new(Persona::Valid3);
+    kiosk.to_english();
+    for (trouble, detail) in [
+        (ReaderTrouble::ServiceNotRunning, "pcscd is not running"),
+        (ReaderTrouble::NoReader, "lists no matching reader"),
+    ] {
+        kiosk.rt.borrow_mut().feed(Input::ReaderDown(trouble));
+        assert_eq!(kiosk.screen(), ScreenKind::OutOfService);
+        assert!(kiosk.shows("Cards cannot be read at this kiosk right now"));
+        assert!(
+            kiosk
+                .labels()
+                .iter()
+                .any(|l| l.starts_with("For technicians: ") && l.contains(detail)),
+            "{:?}",
+            kiosk.labels()
+        );
+    }
+    kiosk.rt.borrow_mut().feed(Input::ReaderUp);
+    assert_eq!(kiosk.screen(), ScreenKind::Welcome);
+}

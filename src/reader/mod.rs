@@ -153,6 +153,19 @@ pub fn reply_for_error(error: CardError) -> ReaderReply {
     }
 }
 
+/// What a reader trouble means, for technicians (on `doctor`, in errors, and on the
+/// out-of-service screen).
+pub fn trouble_text(trouble: crate::flow::ReaderTrouble) -> &'static str {
+    use crate::flow::ReaderTrouble;
+    match trouble {
+        ReaderTrouble::ServiceNotRunning => {
+            "pcscd is not running: no socket at /run/pcscd/pcscd.comm; start it with \
+             `systemctl start pcscd` (or scripts/pcscd start)"
+        }
+        ReaderTrouble::NoReader => "pcscd runs but lists no matching reader: is it plugged in?",
+    }
+}
+
 /// The kiosk's reader: simulated, or a real one through pcscd, as the command line chose it.
 pub enum KioskReader {
     Sim(sim::SimReader),

@@ -6,7 +6,7 @@ use std::time::Duration;
 use slint::ComponentHandle as _;
 use time::OffsetDateTime;
 
-use crate::domain::{ConsentItem, DeclaredDocument, HandoffReason, Tapped};
+use crate::domain::{ConsentItem, DeclaredDocument, HandoffReason, ReceptionNumber, Tapped};
 use crate::flow::{Credential, Screen, View};
 
 use super::{AppWindow, ConsentTopic, HandoffKind, Kiosk, PaperKind, ScreenKind, WrongKind};
@@ -89,6 +89,11 @@ fn paper_kind(document: Option<DeclaredDocument>) -> PaperKind {
     }
 }
 
+/// The reception number as shown; empty when there is none (the views then hide its card).
+fn number_text(number: Option<ReceptionNumber>) -> slint::SharedString {
+    number.map(|n| n.to_string()).unwrap_or_default().into()
+}
+
 /// Seconds left before an input screen is cleared, when the countdown should show.
 pub fn countdown(view: &View, now: OffsetDateTime) -> Option<u64> {
     let deadline = view.idle_deadline?;
@@ -103,17 +108,13 @@ pub fn countdown(view: &View, now: OffsetDateTime) -> Option<u64> {
 
 /// Sets every property the current screen reads. `pin_digits` is how many digits the patient
 /// has typed on the PIN pad (the digits themselves never reach the views).
-pub fn present(
-    window: &AppWindow,
-    view: &View,
-    now: OffsetDateTime,
-    pin_digits: usize,
-    technician_detail: &str,
-) {
+pub fn present(window: &AppWindow, view: &View, now: OffsetDateTime, pin_digits: usize) {
     let kiosk = window.global::<Kiosk>();
     kiosk.set_pin_digits(pin_digits as i32);
-    kiosk.set_technician_detail(technician_detail.into());
     match &view.screen {
+        Screen::OutOfService { trouble } => {
+            kiosk.set_technician_detail(crate::reader::trouble_text(*trouble).into());
+        }
         Screen::WrongCard { kind } => kiosk.set_wrong_kind(match kind {
             Tapped::PaymentCard => WrongKind::PaymentCard,
             Tapped::OldResidentCard => WrongKind::OldResidentCard,
@@ -140,12 +141,7 @@ pub fn present(
         } => {
             kiosk.set_burden_percent(burden_ratio.map_or(-1, |r| i32::from(r.0)));
             kiosk.set_burden_wari(burden_ratio.map(|r| r.wari()).unwrap_or_default().into());
-            kiosk.set_reception_number(
-                reception_number
-                    .map(|n| n.to_string())
-                    .unwrap_or_default()
-                    .into(),
-            );
+            kiosk.set_reception_number(number_text(*reception_number));
         }
         Screen::Handoff {
             reason,
@@ -155,12 +151,7 @@ pub fn present(
         } => {
             kiosk.set_handoff_kind(handoff_kind(*reason));
             kiosk.set_paper_kind(paper_kind(*declared));
-            kiosk.set_reception_number(
-                reception_number
-                    .map(|n| n.to_string())
-                    .unwrap_or_default()
-                    .into(),
-            );
+            kiosk.set_reception_number(number_text(*reception_number));
         }
         _ => {}
     }

@@ -89,12 +89,11 @@ impl Headless {
             &sample.view,
             sample_time(),
             if sample.name.starts_with("pin") { 2 } else { 0 },
-            &sample.technician_detail,
         );
         if sample.start_failure {
-            self.app
-                .global::<super::Kiosk>()
-                .set_screen(ScreenKind::StartFailure);
+            let kiosk = self.app.global::<super::Kiosk>();
+            kiosk.set_technician_detail(sample.technician_detail.as_str().into());
+            kiosk.set_screen(ScreenKind::StartFailure);
         }
     }
 

@@ -242,7 +242,6 @@ pub struct Runtime {
     shown: Option<View>,
     timer: slint::Timer,
     me: Weak<RefCell<Runtime>>,
-    technician_detail: String,
 }
 
 impl Runtime {
@@ -275,7 +274,6 @@ impl Runtime {
                 shown: None,
                 timer: slint::Timer::default(),
                 me: me.clone(),
-                technician_detail: String::new(),
             })
         });
         wire_callbacks(window, &runtime);
@@ -295,12 +293,6 @@ impl Runtime {
     /// Commands sent to the reader, gateway or store that have not answered yet.
     pub fn outstanding(&self) -> usize {
         self.outstanding
-    }
-
-    /// For the out-of-service screen: which device or service is at fault, for technicians.
-    pub fn set_technician_detail(&mut self, detail: String) {
-        self.technician_detail = detail;
-        self.after_change();
     }
 
     fn now(&self) -> OffsetDateTime {
@@ -422,13 +414,7 @@ impl Runtime {
             self.set_language(Language::Japanese);
         }
         if let Some(window) = self.window.upgrade() {
-            present(
-                &window,
-                &view,
-                self.now(),
-                self.typed.len(),
-                &self.technician_detail,
-            );
+            present(&window, &view, self.now(), self.typed.len());
         }
         self.shown = Some(view);
         self.schedule();
