@@ -2,14 +2,14 @@
 //! can block (the reader, the gateway, the store).
 //!
 //! The flow answers in microseconds, so it runs on the UI thread; every command it gives goes
-//! to a worker over a channel, and every answer comes back through the [`Inbox`], whose waker
+//! to a worker over a channel, and every answer comes back through one inbox, whose waker
 //! asks the event loop to drain it. The UI thread never waits on the reader, the gateway or the
 //! disk. Deadlines and the idle countdown are one single-shot `slint::Timer`.
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -23,7 +23,7 @@ use crate::flow::{
 use crate::gateway::sim::{Persona, SimGateway};
 use crate::headless::StorePort;
 use crate::reader::KioskReader;
-use crate::reader::pcsc::{PcscReader, ReaderEvent};
+use crate::reader::pcsc::{Nudger, PcscReader, ReaderEvent};
 use crate::store::Store;
 
 use super::present::{COUNTDOWN, present};
@@ -77,9 +77,27 @@ pub enum GatewayJob {
 /// Where the time comes from: the system clock live, a hand-moved one in tests.
 pub type Clock = Rc<dyn Fn() -> OffsetDateTime>;
 
+/// The way to the reader's thread. A PC/SC reader thread waits for pcscd's events, so a job
+/// for it also nudges it awake.
+pub struct ReaderLine {
+    jobs: Sender<ReaderJob>,
+    nudger: Option<Nudger>,
+}
+
+impl ReaderLine {
+    /// False if the reader thread is gone.
+    fn send(&self, job: ReaderJob) -> bool {
+        let sent = self.jobs.send(job).is_ok();
+        if let Some(nudger) = &self.nudger {
+            nudger.nudge();
+        }
+        sent
+    }
+}
+
 /// Starts the reader's thread. A simulated reader waits for jobs; a PC/SC reader also turns
-/// pcscd's events into flow inputs, woken by a nudge when a job arrives.
-pub fn spawn_reader(reader: KioskReader, outbox: Outbox) -> std::io::Result<Sender<ReaderJob>> {
+/// pcscd's events into flow inputs.
+pub fn spawn_reader(reader: KioskReader, outbox: Outbox) -> std::io::Result<ReaderLine> {
     let (jobs, inbox) = mpsc::channel::<ReaderJob>();
     match reader {
         KioskReader::Sim(mut sim) => {
@@ -111,26 +129,17 @@ pub fn spawn_reader(reader: KioskReader, outbox: Outbox) -> std::io::Result<Send
                         }
                     }
                 })?;
-            Ok(jobs)
+            Ok(ReaderLine { jobs, nudger: None })
         }
         KioskReader::Pcsc(mut pcsc) => {
             let nudger = pcsc.nudger();
-            let (forward, nudged) = mpsc::channel::<ReaderJob>();
             thread::Builder::new()
                 .name("uketsuke-reader".into())
-                .spawn(move || pcsc_loop(&mut pcsc, &nudged, &outbox))?;
-            // Jobs go through a relay that nudges the reader thread out of its wait.
-            thread::Builder::new()
-                .name("uketsuke-reader-relay".into())
-                .spawn(move || {
-                    for job in inbox {
-                        if forward.send(job).is_err() {
-                            break;
-                        }
-                        nudger.nudge();
-                    }
-                })?;
-            Ok(jobs)
+                .spawn(move || pcsc_loop(&mut pcsc, &inbox, &outbox))?;
+            Ok(ReaderLine {
+                jobs,
+                nudger: Some(nudger),
+            })
         }
     }
 }
@@ -231,7 +240,7 @@ pub struct Runtime {
     window: slint::Weak<AppWindow>,
     clock: Clock,
     inbox: Receiver<Inbound>,
-    reader: Sender<ReaderJob>,
+    reader: ReaderLine,
     gateway: Sender<GatewayJob>,
     store: Sender<(Ticket, Box<CheckInRecord>)>,
     /// Commands sent to workers and not answered yet.
@@ -352,14 +361,8 @@ impl Runtime {
             if self.outstanding == 0 {
                 return true;
             }
-            let left = end.saturating_duration_since(Instant::now());
-            match self.inbox.recv_timeout(left) {
-                Ok(message) => {
-                    self.receive(message);
-                    self.after_change();
-                }
-                Err(RecvTimeoutError::Timeout) => return false,
-                Err(RecvTimeoutError::Disconnected) => return self.outstanding == 0,
+            if !self.wait_for_message(end.saturating_duration_since(Instant::now())) {
+                return false;
             }
         }
     }
@@ -381,9 +384,7 @@ impl Runtime {
         while let Some(command) = self.flow.poll() {
             self.outstanding += 1;
             let sent = match command {
-                crate::flow::Command::Reader(t, op) => {
-                    self.reader.send(ReaderJob::Op(t, op)).is_ok()
-                }
+                crate::flow::Command::Reader(t, op) => self.reader.send(ReaderJob::Op(t, op)),
                 crate::flow::Command::Gateway(t, op) => {
                     self.gateway.send(GatewayJob::Op(t, op)).is_ok()
                 }
@@ -396,10 +397,7 @@ impl Runtime {
             }
         }
         let view = self.flow.view();
-        let was_in_session = self
-            .shown
-            .as_ref()
-            .is_some_and(|v| !matches!(v.screen, Screen::Welcome | Screen::OutOfService { .. }));
+        let was_in_session = self.shown.as_ref().is_some_and(|v| !idle(&v.screen));
         let screen_changed = self.shown.as_ref().map(|v| &v.screen) != Some(&view.screen);
         if screen_changed {
             // A PIN typed on one pad never carries over to another screen or attempt.
@@ -409,21 +407,19 @@ impl Runtime {
                 "screen"
             );
         }
-        let back_to_idle = matches!(view.screen, Screen::Welcome | Screen::OutOfService { .. });
-        if was_in_session && back_to_idle && self.language != Language::Japanese {
+        if was_in_session && idle(&view.screen) && self.language != Language::Japanese {
             self.set_language(Language::Japanese);
         }
         if let Some(window) = self.window.upgrade() {
             present(&window, &view, self.now(), self.typed.len());
         }
+        self.schedule(&view);
         self.shown = Some(view);
-        self.schedule();
     }
 
     /// One single-shot timer for the next deadline, or the next second of the countdown.
-    fn schedule(&mut self) {
+    fn schedule(&mut self, view: &View) {
         let now = self.now();
-        let view = self.flow.view();
         let mut wake = self.flow.next_deadline();
         if let Some(idle) = view.idle_deadline {
             let countdown_from = idle - COUNTDOWN;
@@ -507,12 +503,12 @@ impl Runtime {
 
     /// Demo panel: put something on the simulated reader.
     pub fn demo_tap(&mut self, what: &str) {
-        let _ = self.reader.send(ReaderJob::Place(what.to_owned()));
+        self.reader.send(ReaderJob::Place(what.to_owned()));
     }
 
     /// Demo panel: take it away.
     pub fn demo_remove(&mut self) {
-        let _ = self.reader.send(ReaderJob::Remove);
+        self.reader.send(ReaderJob::Remove);
     }
 
     /// Demo panel: the simulated gateway answers as `persona` from now on.
@@ -523,6 +519,11 @@ impl Runtime {
             window.global::<Kiosk>().set_persona_index(index as i32);
         }
     }
+}
+
+/// The screens shown while nobody is checking in.
+fn idle(screen: &Screen) -> bool {
+    matches!(screen, Screen::Welcome | Screen::OutOfService { .. })
 }
 
 /// Answers every callback of the views by calling the runtime.

@@ -61,6 +61,10 @@ impl UiKiosk {
     }
 
     pub fn with_size(persona: Persona, width: u32, height: u32) -> UiKiosk {
+        Self::with_reader(persona, KioskReader::Sim(SimReader::new()), width, height)
+    }
+
+    pub fn with_reader(persona: Persona, reader: KioskReader, width: u32, height: u32) -> UiKiosk {
         init_platform();
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("kiosk.db");
@@ -77,7 +81,7 @@ impl UiKiosk {
             &app,
             CheckInFlow::new(Rules::embedded(), FacilityConfig::default()),
             Adapters {
-                reader: KioskReader::Sim(SimReader::new()),
+                reader,
                 gateway: SimGateway::new(persona).with_real_latency(true),
                 store: store.clone(),
             },
