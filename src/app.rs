@@ -464,15 +464,8 @@ pub fn demo(options: &DemoOptions) -> Result<()> {
         gateway: SimGateway::new(persona).with_real_latency(true),
         store,
     };
-    let runtime = crate::ui::runtime::Runtime::start(
-        &window,
-        flow,
-        adapters,
-        std::rc::Rc::new(now),
-        crate::ui::runtime::live_waker(),
-    )?;
+    let runtime = crate::ui::runtime::start_live(&window, flow, adapters, std::rc::Rc::new(now))?;
     runtime.borrow_mut().demo_persona(persona);
-    crate::ui::runtime::install_live(&runtime);
     eprintln!(
         "uketsuke demo: the kiosk at {width}x{height} with the simulated reader panel; data in {}",
         db.display()
@@ -550,15 +543,12 @@ fn start_device(
         gateway,
         store,
     };
-    let runtime = crate::ui::runtime::Runtime::start(
+    Ok(crate::ui::runtime::start_live(
         window,
         flow,
         adapters,
         std::rc::Rc::new(now),
-        crate::ui::runtime::live_waker(),
-    )?;
-    crate::ui::runtime::install_live(&runtime);
-    Ok(runtime)
+    )?)
 }
 
 /// The device's display: DRM/KMS with the software renderer (feature `device`).

@@ -11,11 +11,8 @@ fn ink_of_png(path: &Path) -> usize {
     let mut buf = vec![0; reader.output_buffer_size()];
     let info = reader.next_frame(&mut buf).unwrap();
     assert_eq!(info.color_type, png::ColorType::Rgb);
-    buf[..info.buffer_size()]
-        .chunks(3)
-        // Near-black: the body text colour; coloured fills and buttons are not counted.
-        .filter(|p| p[0].max(p[1]).max(p[2]) < 64)
-        .count()
+    // The same measure the every-screen test applies.
+    uketsuke::ui::render::text_ink(&buf[..info.buffer_size()])
 }
 
 fn welcome_ink(fontconfig_file: Option<&Path>, out: &Path) -> (usize, usize) {

@@ -6,17 +6,8 @@
 use i_slint_backend_testing::{ElementHandle, ElementQuery};
 use slint::ComponentHandle;
 use uketsuke::ui::catalogue::every_screen;
-use uketsuke::ui::render::{Headless, RESOLUTIONS};
+use uketsuke::ui::render::{Headless, RESOLUTIONS, text_ink};
 use uketsuke::ui::{Language, Theme};
-
-fn ink(h: &Headless) -> usize {
-    h.pixels()
-        .as_slice()
-        .iter()
-        // Near-black: the body text colour; coloured fills and buttons are not counted.
-        .filter(|p| p.r.max(p.g).max(p.b) < 64)
-        .count()
-}
 
 fn label(e: &ElementHandle) -> String {
     e.accessible_label()
@@ -131,7 +122,7 @@ fn every_screen_fits_in_both_languages_at_every_resolution() {
                         problems.push(format!("{name}: a button without an accessible label"));
                     }
                 }
-                ink_by_language.push(ink(&h));
+                ink_by_language.push(text_ink(h.pixels().as_bytes()));
             }
             // Japanese text is drawn: a blank CJK font would leave far less ink than English.
             let (ja, en) = (ink_by_language[0], ink_by_language[1]);

@@ -15,6 +15,15 @@ use super::catalogue::{Sample, sample_time};
 use super::present::present;
 use super::{AppWindow, Language, ScreenKind, select_language};
 
+/// How much body text an RGB8 frame shows: pixels dark enough to be the text colour (#111).
+/// Coloured fills and buttons do not count, so a screen whose Japanese glyphs came out blank
+/// (no CJK font) shows far less than the same screen in English.
+pub fn text_ink(rgb: &[u8]) -> usize {
+    rgb.chunks_exact(3)
+        .filter(|p| p[0].max(p[1]).max(p[2]) < 64)
+        .count()
+}
+
 /// The resolutions the kiosk supports: portrait, landscape, and a 10-inch tablet.
 pub const RESOLUTIONS: [(u32, u32); 3] = [(1080, 1920), (1920, 1080), (1280, 800)];
 

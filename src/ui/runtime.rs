@@ -588,12 +588,25 @@ thread_local! {
 }
 
 /// Makes `runtime` the one the live waker drains.
-pub fn install_live(runtime: &Rc<RefCell<Runtime>>) {
+fn install_live(runtime: &Rc<RefCell<Runtime>>) {
     LIVE.with(|live| *live.borrow_mut() = Some(runtime.clone()));
 }
 
+/// Starts the kiosk for a real event loop: the given clock, the live waker, and this runtime as
+/// the one the waker drains.
+pub fn start_live(
+    window: &AppWindow,
+    flow: CheckInFlow,
+    adapters: Adapters,
+    clock: Clock,
+) -> std::io::Result<Rc<RefCell<Runtime>>> {
+    let runtime = Runtime::start(window, flow, adapters, clock, live_waker())?;
+    install_live(&runtime);
+    Ok(runtime)
+}
+
 /// A waker for a running Slint event loop: drains the live runtime's inbox on the UI thread.
-pub fn live_waker() -> Waker {
+fn live_waker() -> Waker {
     Arc::new(|| {
         let _ = slint::invoke_from_event_loop(|| {
             LIVE.with(|live| {
