@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use time::OffsetDateTime;
 
+use crate::console::Console;
 use crate::domain::CheckInRecord;
 use crate::flow::{CheckInFlow, ReaderOp, ReaderReply, ReaderTrouble, StoreReply};
 use crate::gateway::sim::{Persona, SimGateway};
@@ -18,6 +19,7 @@ use crate::reader::sim::SimReader;
 use crate::reader::{KioskReader, trouble_text};
 use crate::report::MonthReport;
 use crate::rules::{FacilityConfig, Rules};
+use crate::staff::{NewStaffAccount, Role};
 use crate::store::Store;
 
 /// Logs go to stderr; `UKETSUKE_LOG` sets the filter (default `warn`). No personal data is
@@ -399,6 +401,9 @@ pub struct DemoOptions {
     /// No window: run two demonstration check-ins and print them.
     #[arg(long)]
     pub terminal: bool,
+    /// Where the demo's staff console listens (this machine only by default).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub console: String,
 }
 
 /// Width of the demo panel beside the kiosk screen, in logical pixels (as in ui/app.slint).
@@ -458,6 +463,7 @@ pub fn demo(options: &DemoOptions) -> Result<()> {
     kiosk.set_demo_panel(true);
     let names: Vec<slint::SharedString> = Persona::ALL.iter().map(|p| p.name().into()).collect();
     kiosk.set_personas(std::rc::Rc::new(slint::VecModel::from(names)).into());
+    let console = demo_console(&store, &options.console);
     let flow = CheckInFlow::new(Rules::embedded(), FacilityConfig::default());
     let adapters = crate::ui::runtime::Adapters {
         reader: KioskReader::Sim(SimReader::new()),
@@ -471,6 +477,173 @@ pub fn demo(options: &DemoOptions) -> Result<()> {
         db.display()
     );
     window.run().context("the kiosk window failed")?;
+    drop(console);
+    Ok(())
+}
+
+/// The demo's staff console on this machine only, with a demo technician account when the
+/// database has none. A console that cannot start (port taken) leaves the kiosk running.
+fn demo_console(store: &Store, bind: &str) -> Option<Console> {
+    let settings = crate::rules::ConsoleSettings {
+        bind: bind.to_owned(),
+        // Plain http://127.0.0.1: browsers keep Secure cookies for localhost, but not for
+        // another name of this machine.
+        secure_cookies: false,
+        ..Default::default()
+    };
+    match store.staff_accounts() {
+        Ok(accounts) if accounts.is_empty() => {
+            let added = crate::console::password::hash(DEMO_PASSWORD)
+                .map_err(anyhow::Error::from)
+                .and_then(|password_hash| {
+                    Ok(store.add_staff(&NewStaffAccount {
+                        login: "demo".to_owned(),
+                        display_name: "デモ Demo".to_owned(),
+                        role: Role::Technician,
+                        password_hash,
+                        created_at: now(),
+                        created_by: "demo".to_owned(),
+                    })?)
+                });
+            if let Err(e) = added {
+                eprintln!("uketsuke demo: cannot add the demo staff account: {e:#}");
+            }
+        }
+        Ok(_) => {}
+        Err(e) => eprintln!("uketsuke demo: cannot read staff accounts: {e}"),
+    }
+    match Console::start(store.clone(), Rules::embedded(), &settings) {
+        Ok(console) => {
+            eprintln!(
+                "uketsuke demo: staff console on http://{}/ (login demo, password {DEMO_PASSWORD})",
+                console.addr()
+            );
+            Some(console)
+        }
+        Err(e) => {
+            eprintln!("uketsuke demo: no staff console: {e}");
+            None
+        }
+    }
+}
+
+/// The demo account's password (the demo database is for trying things out only).
+const DEMO_PASSWORD: &str = "uketsuke-demo";
+
+/// The options of `uketsuke console`.
+#[derive(Debug, clap::Args)]
+pub struct ConsoleOptions {
+    /// The SQLite database file the kiosk writes (created if missing).
+    #[arg(long)]
+    pub db: PathBuf,
+    /// National rules JSON (default: the rules built in).
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+    /// Facility configuration JSON; its `console` key sets the address and sign-in rules.
+    #[arg(long)]
+    pub facility: Option<PathBuf>,
+    /// Listen here instead of the facility configuration's `console.bind` (port 0: any free).
+    #[arg(long)]
+    pub bind: Option<String>,
+    /// Send the sign-in cookie over plain HTTP too (closed networks without TLS; not needed for
+    /// 127.0.0.1).
+    #[arg(long)]
+    pub insecure_cookies: bool,
+}
+
+/// `uketsuke console`: the staff console alone, until stopped. Prints its address on stdout.
+pub fn console(options: &ConsoleOptions) -> Result<()> {
+    let rules = load_rules(options.rules.as_deref())?;
+    let facility = load_facility(options.facility.as_deref())?;
+    let mut settings = facility.console;
+    if let Some(bind) = &options.bind {
+        if bind.parse::<std::net::SocketAddr>().is_err() {
+            bail!("--bind {bind}: use an address and port such as 127.0.0.1:8080");
+        }
+        settings.bind = bind.clone();
+    }
+    if options.insecure_cookies {
+        settings.secure_cookies = false;
+    }
+    let store = Store::open(&options.db)?;
+    let console = Console::start(store.clone(), rules, &settings)?;
+    if store.staff_accounts()?.is_empty() {
+        eprintln!(
+            "uketsuke: no staff account yet: add one with `uketsuke staff add --db {} --login NAME --name NAME --role technician`",
+            options.db.display()
+        );
+    }
+    println!("staff console: http://{}/", console.addr());
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    console.wait();
+    Ok(())
+}
+
+/// The options of `uketsuke staff add`.
+#[derive(Debug, clap::Args)]
+pub struct StaffAddOptions {
+    /// The SQLite database file (created if missing).
+    #[arg(long)]
+    pub db: PathBuf,
+    /// The login name (a-z, 0-9, '.', '_', '-').
+    #[arg(long)]
+    pub login: String,
+    /// The name the console shows.
+    #[arg(long)]
+    pub name: String,
+    /// `staff` or `technician`.
+    #[arg(long, default_value = "staff")]
+    pub role: String,
+}
+
+/// `uketsuke staff add`: the first account (and any other), its password read from standard
+/// input (one line), never from the command line where `ps` would show it.
+pub fn staff_add(options: &StaffAddOptions) -> Result<()> {
+    if let Some(problem) = crate::staff::login_problem(&options.login) {
+        bail!("--login {:?}: {problem}", options.login);
+    }
+    let role = Role::parse(&options.role)
+        .ok_or_else(|| anyhow::anyhow!("--role {}: use staff or technician", options.role))?;
+    let name = options.name.trim();
+    if name.is_empty() || name.chars().count() > 64 {
+        bail!("--name: a display name has 1 to 64 characters");
+    }
+    use std::io::IsTerminal as _;
+    if std::io::stdin().is_terminal() {
+        eprint!(
+            "password for {} (shown as you type; at least 10 characters): ",
+            options.login
+        );
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    if let Some(problem) = crate::staff::password_problem(password) {
+        bail!("password from standard input: {problem}");
+    }
+    let password_hash = crate::console::password::hash(password)?;
+    if let Some(dir) = options.db.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the data folder {}", dir.display()))?;
+    }
+    let store = Store::open(&options.db)?;
+    let account = store.add_staff(&NewStaffAccount {
+        login: options.login.clone(),
+        display_name: name.to_owned(),
+        role,
+        password_hash,
+        created_at: now(),
+        created_by: "cli".to_owned(),
+    })?;
+    println!(
+        "added {} account {} ({})",
+        account.role.as_str(),
+        account.login,
+        account.display_name
+    );
     Ok(())
 }
 
@@ -500,8 +673,8 @@ pub fn run(options: &RunOptions) -> Result<()> {
     let window = open_device_window()?;
     use slint::ComponentHandle as _;
     let started = start_device(options, &window);
-    let _runtime = match started {
-        Ok(runtime) => Some(runtime),
+    let _running = match started {
+        Ok(running) => Some(running),
         Err(e) => {
             let detail = format!("{e:#}");
             eprintln!("uketsuke: cannot start: {detail}");
@@ -519,7 +692,10 @@ pub fn run(options: &RunOptions) -> Result<()> {
 fn start_device(
     options: &RunOptions,
     window: &crate::ui::AppWindow,
-) -> Result<std::rc::Rc<std::cell::RefCell<crate::ui::runtime::Runtime>>> {
+) -> Result<(
+    std::rc::Rc<std::cell::RefCell<crate::ui::runtime::Runtime>>,
+    Console,
+)> {
     let rules = load_rules(options.rules.as_deref())?;
     let facility = load_facility(options.facility.as_deref())?;
     if let Some(dir) = options.db.parent() {
@@ -537,18 +713,16 @@ fn start_device(
         }
         _ => build_reader(&options.reader)?,
     };
+    let console = Console::start(store.clone(), rules.clone(), &facility.console)?;
+    eprintln!("uketsuke: staff console on http://{}/", console.addr());
     let flow = CheckInFlow::new(rules, facility);
     let adapters = crate::ui::runtime::Adapters {
         reader,
         gateway,
         store,
     };
-    Ok(crate::ui::runtime::start_live(
-        window,
-        flow,
-        adapters,
-        std::rc::Rc::new(now),
-    )?)
+    let runtime = crate::ui::runtime::start_live(window, flow, adapters, std::rc::Rc::new(now))?;
+    Ok((runtime, console))
 }
 
 /// The device's display: DRM/KMS with the software renderer (feature `device`).

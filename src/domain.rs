@@ -486,19 +486,75 @@ pub struct CheckInRecord {
     pub checklist: Vec<ChecklistItem>,
     /// Wrong PINs entered at this kiosk during this check-in (never the PIN itself).
     pub wrong_pin_entries: u8,
+    /// Which kiosk it happened at (the facility configuration's `kiosk_name`).
+    #[serde(default)]
+    pub kiosk: String,
 }
 
-/// What staff recorded when they resolved a handoff.
+/// What staff recorded when they closed a handoff.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HandoffResolution {
-    pub verification: VerificationMethod,
-    pub identity: Option<IdentityMethod>,
-    /// What staff confirmed, in their words (e.g. "portal screen: 協会けんぽ, 3割").
+    pub closed_as: ClosedAs,
+    /// What staff noted, in their words (e.g. "patient left before being called").
     pub note: String,
-    /// Who resolved it (staff login name).
+    /// Who closed it (staff login name).
     pub staff: String,
     #[serde(with = "time::serde::rfc3339")]
     pub resolved_at: OffsetDateTime,
+}
+
+impl HandoffResolution {
+    /// The verification method staff confirmed, if they confirmed eligibility at all.
+    pub fn verification(&self) -> Option<VerificationMethod> {
+        match &self.closed_as {
+            ClosedAs::Verified { verification, .. } => Some(*verification),
+            ClosedAs::Unresolved | ClosedAs::Cancelled => None,
+        }
+    }
+}
+
+/// How staff closed a handoff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum ClosedAs {
+    /// Eligibility confirmed this way (the usage-rate flag follows from the method and the rules).
+    Verified {
+        verification: VerificationMethod,
+        identity: Option<IdentityMethod>,
+        /// The numbers staff read off the patient's screen or document, when they typed them.
+        read_off: Option<InsuranceNumbers>,
+    },
+    /// Staff could not confirm eligibility (the note says why).
+    Unresolved,
+    /// Opened by mistake, or the patient withdrew.
+    Cancelled,
+}
+
+impl ClosedAs {
+    /// The stable name used in the database and the audit log.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Verified { .. } => "verified",
+            Self::Unresolved => "unresolved",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// The insurance numbers staff type from the eligibility screen (資格情報画面) or a document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InsuranceNumbers {
+    /// 保険者番号: 6 digits (国保) or 8 digits.
+    pub insurer_number: String,
+    /// 記号 (none for 後期高齢者).
+    pub symbol: Option<String>,
+    /// 番号.
+    pub number: String,
+    /// 枝番, 2 digits (none for 後期高齢者).
+    pub branch: Option<String>,
+    pub burden_ratio: BurdenRatio,
+    /// 有効期限, when the screen shows one.
+    pub valid_until: Option<Date>,
 }
 
 /// A short number the patient is shown and staff call out (受付番号).

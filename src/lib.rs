@@ -10,12 +10,17 @@
 //! - [`gateway`]: the eligibility source (simulator personas).
 //! - [`store`]: the SQLite actor; the only module that knows SQL.
 //! - [`headless`]: one check-in driven by a patient script, on virtual time.
+//! - [`desk`]: what staff can do with a handoff, and what each action records.
 //! - [`report`]: the monthly usage-rate report.
+//! - [`staff`]: staff accounts, roles and the sign-in rules.
+//! - [`console`]: the staff's web console (axum); the only module that knows HTTP.
 //! - [`app`]: the composition root: builds adapters from options, runs subcommands.
 #![forbid(unsafe_code)]
 
 pub mod app;
 pub mod card;
+pub mod console;
+pub mod desk;
 pub mod domain;
 pub mod flow;
 pub mod gateway;
@@ -24,6 +29,7 @@ pub mod pki;
 pub mod reader;
 pub mod report;
 pub mod rules;
+pub mod staff;
 pub mod store;
 pub mod ui;
 pub mod vpcd;

@@ -44,6 +44,11 @@ enum Command {
         #[arg(long)]
         reader: Option<String>,
     },
+    /// The staff console (web) alone, on the database a kiosk writes; serves until stopped.
+    Console(uketsuke::app::ConsoleOptions),
+    /// Staff accounts.
+    #[command(subcommand)]
+    Staff(StaffCommand),
     /// Monthly check-ins by verification method and the My Number usage-rate share.
     Report {
         /// The month, YYYY-MM.
@@ -56,6 +61,13 @@ enum Command {
         #[arg(long, default_value = "table")]
         format: String,
     },
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Adds an account (the first one, a technician, is made this way); the password is read
+    /// from standard input.
+    Add(uketsuke::app::StaffAddOptions),
 }
 
 fn main() -> ExitCode {
@@ -81,6 +93,8 @@ fn main() -> ExitCode {
             }
         }
         Command::CheckIn(options) => uketsuke::app::check_in(&options),
+        Command::Console(options) => uketsuke::app::console(&options),
+        Command::Staff(StaffCommand::Add(options)) => uketsuke::app::staff_add(&options),
         Command::Report { month, db, format } => uketsuke::app::report(&month, &db, &format),
         Command::Doctor { reader } => {
             let (report, usable) = uketsuke::app::doctor(reader.as_deref());

@@ -10,7 +10,7 @@
 
 use std::fmt::Write as _;
 
-use crate::domain::{Outcome, StoredCheckIn, VerificationMethod};
+use crate::domain::{ClosedAs, Outcome, StoredCheckIn, VerificationMethod};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MethodRow {
@@ -28,6 +28,8 @@ pub struct MonthReport {
     pub methods: Vec<MethodRow>,
     /// Handed to staff, with no verification method decided yet.
     pub pending_staff: usize,
+    /// Handed to staff, who could not confirm eligibility.
+    pub unresolved: usize,
     pub cancelled: usize,
     pub timed_out: usize,
 }
@@ -46,6 +48,7 @@ impl MonthReport {
             month: month.to_owned(),
             methods: Vec::new(),
             pending_staff: 0,
+            unresolved: 0,
             cancelled: 0,
             timed_out: 0,
         };
@@ -56,11 +59,20 @@ impl MonthReport {
                 Outcome::TimedOut { .. } => report.timed_out += 1,
                 Outcome::Completed | Outcome::HandedToStaff { .. } => {
                     // Staff's resolution is the final word on how eligibility was confirmed.
-                    let method = stored
-                        .resolution
-                        .as_ref()
-                        .map(|r| r.verification)
-                        .or(record.verification);
+                    let method = match &stored.resolution {
+                        Some(resolution) => match resolution.closed_as {
+                            ClosedAs::Verified { verification, .. } => Some(verification),
+                            ClosedAs::Unresolved => {
+                                report.unresolved += 1;
+                                continue;
+                            }
+                            ClosedAs::Cancelled => {
+                                report.cancelled += 1;
+                                continue;
+                            }
+                        },
+                        None => record.verification,
+                    };
                     match method.and_then(|m| methods.iter_mut().find(|row| row.method == m)) {
                         Some(row) => {
                             row.check_ins += 1;
@@ -131,6 +143,11 @@ impl MonthReport {
             "{:<36} {:>9}",
             "pending staff decision", self.pending_staff
         );
+        let _ = writeln!(
+            out,
+            "{:<36} {:>9}",
+            "staff could not confirm", self.unresolved
+        );
         let _ = writeln!(out, "{:<36} {:>9}", "cancelled", self.cancelled);
         let _ = writeln!(out, "{:<36} {:>9}", "timed out", self.timed_out);
         let _ = writeln!(
@@ -169,6 +186,7 @@ impl MonthReport {
         }
         for (category, n) in [
             ("pending_staff_decision", self.pending_staff),
+            ("unresolved_by_staff", self.unresolved),
             ("cancelled", self.cancelled),
             ("timed_out", self.timed_out),
         ] {

@@ -285,6 +285,40 @@ pub struct FacilityConfig {
     pub reader_timeout_seconds: u32,
     /// Seconds a final screen (done, handoff) stays before the welcome screen returns.
     pub final_screen_seconds: u32,
+    /// This kiosk's name, shown to staff beside each handoff (e.g. "1F entrance").
+    pub kiosk_name: String,
+    /// The staff console (web) served beside the kiosk.
+    pub console: ConsoleSettings,
+}
+
+/// Where and how the staff console is served. Every key optional.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleSettings {
+    /// Address and port, e.g. "0.0.0.0:8080" for the reception PC on the LAN. Default: only this
+    /// machine.
+    pub bind: String,
+    /// Minutes a staff sign-in lasts.
+    pub session_minutes: u32,
+    /// Wrong passwords in a row that lock an account.
+    pub lockout_after_failures: u32,
+    /// Minutes a locked account stays locked (a technician can unlock it sooner).
+    pub lockout_minutes: u32,
+    /// Mark the sign-in cookie `Secure` (browsers then send it only over HTTPS, or to
+    /// localhost). Turn off only on a closed network without TLS.
+    pub secure_cookies: bool,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> Self {
+        ConsoleSettings {
+            bind: "127.0.0.1:8080".to_owned(),
+            session_minutes: 12 * 60,
+            lockout_after_failures: 5,
+            lockout_minutes: 15,
+            secure_cookies: true,
+        }
+    }
 }
 
 impl Default for FacilityConfig {
@@ -298,6 +332,8 @@ impl Default for FacilityConfig {
             gateway_timeout_seconds: 15,
             reader_timeout_seconds: 10,
             final_screen_seconds: 30,
+            kiosk_name: "kiosk-1".to_owned(),
+            console: ConsoleSettings::default(),
         }
     }
 }
@@ -321,6 +357,27 @@ impl FacilityConfig {
         ] {
             if value == 0 {
                 return Err(invalid(key, "must be at least 1 second"));
+            }
+        }
+        if config.kiosk_name.trim().is_empty() {
+            return Err(invalid("kiosk_name", "must not be empty"));
+        }
+        if config.console.bind.parse::<std::net::SocketAddr>().is_err() {
+            return Err(invalid(
+                "console.bind",
+                "must be an address and port such as 127.0.0.1:8080 or 0.0.0.0:8080",
+            ));
+        }
+        for (key, value) in [
+            ("console.session_minutes", config.console.session_minutes),
+            (
+                "console.lockout_after_failures",
+                config.console.lockout_after_failures,
+            ),
+            ("console.lockout_minutes", config.console.lockout_minutes),
+        ] {
+            if value == 0 {
+                return Err(invalid(key, "must be at least 1"));
             }
         }
         let unique: HashSet<_> = config.consent_items.iter().collect();

@@ -351,6 +351,10 @@ fn the_schema_has_no_column_for_a_pin_a_name_a_birth_date_or_a_certificate() {
         "phone",
     ];
     for (table, cols) in &tables {
+        if table == "staff_accounts" {
+            // The staff's own sign-in and display names, not a patient's.
+            continue;
+        }
         for (column, kind) in cols {
             let lower = column.to_lowercase();
             let words: Vec<&str> = lower.split('_').collect();

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use time::macros::datetime;
 use uketsuke::app::{build_gateway, build_reader};
-use uketsuke::domain::{HandoffResolution, VerificationMethod};
+use uketsuke::domain::{ClosedAs, HandoffResolution, VerificationMethod};
 use uketsuke::flow::CheckInFlow;
 use uketsuke::headless::{Driver, PatientScript};
 use uketsuke::rules::{FacilityConfig, Rules};
@@ -29,8 +29,11 @@ fn check_in(store: &Store, reader: &str, steps: &str, visit: time::OffsetDateTim
 
 fn resolve(store: &Store, id: i64, method: VerificationMethod) {
     let resolution = HandoffResolution {
-        verification: method,
-        identity: None,
+        closed_as: ClosedAs::Verified {
+            verification: method,
+            identity: None,
+            read_off: None,
+        },
         note: "confirmed at the desk".into(),
         staff: "suzuki".into(),
         resolved_at: datetime!(2026-03-10 11:00 +09:00),
@@ -112,6 +115,7 @@ month,category,check_ins,counted_toward_usage_rate,share_percent
 2026-03,self_declaration_form,1,0,11.1
 2026-03,past_record,1,0,11.1
 2026-03,pending_staff_decision,1,0,
+2026-03,unresolved_by_staff,0,0,
 2026-03,cancelled,1,0,
 2026-03,timed_out,1,0,
 2026-03,usage_rate,9,3,33.3

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use time::macros::{date, datetime};
 use uketsuke::domain::{
-    BurdenRatio, CheckInRecord, ConsentAnswers, EligibilitySummary, HandoffReason,
+    BurdenRatio, CheckInRecord, ClosedAs, ConsentAnswers, EligibilitySummary, HandoffReason,
     HandoffResolution, IdentityMethod, Outcome, Presented, Step, Validity, VerificationMethod,
 };
 use uketsuke::store::{AuditEntry, NewAuditEntry, Store};
@@ -37,6 +37,7 @@ fn record(minute: u8, outcome: Outcome) -> CheckInRecord {
         outcome,
         checklist: Vec::new(),
         wrong_pin_entries: 0,
+        kiosk: "kiosk-1".to_owned(),
     }
 }
 
@@ -68,8 +69,11 @@ fn commits_and_resolutions_are_audited() {
     );
     let cancelled_id = store.commit_check_in(&cancelled).unwrap().check_in_id;
     let resolution = HandoffResolution {
-        verification: VerificationMethod::CardViaReader,
-        identity: Some(IdentityMethod::StaffVisualCheck),
+        closed_as: ClosedAs::Verified {
+            verification: VerificationMethod::CardViaReader,
+            identity: Some(IdentityMethod::StaffVisualCheck),
+            read_off: None,
+        },
         note: "photo matches".to_owned(),
         staff: "tanaka".to_owned(),
         resolved_at: datetime!(2026-04-01 09:12 +09:00),

@@ -8,9 +8,10 @@ use std::path::Path;
 use time::macros::{date, datetime};
 use time::{Date, Duration, OffsetDateTime};
 use uketsuke::domain::{
-    BurdenRatio, CheckInRecord, ChecklistItem, ConsentAnswers, ConsentMode, EligibilitySummary,
-    HandoffReason, HandoffResolution, IdentityMethod, Outcome, PrescriptionForm, Presented,
-    RatioSource, ReceptionNumber, Step, StoredCheckIn, Validity, VerificationMethod,
+    BurdenRatio, CheckInRecord, ChecklistItem, ClosedAs, ConsentAnswers, ConsentMode,
+    EligibilitySummary, HandoffReason, HandoffResolution, IdentityMethod, Outcome,
+    PrescriptionForm, Presented, RatioSource, ReceptionNumber, Step, StoredCheckIn, Validity,
+    VerificationMethod,
 };
 use uketsuke::store::{Store, StoreError};
 
@@ -48,6 +49,7 @@ fn record(day: Date, minute: i64, outcome: Outcome) -> CheckInRecord {
         outcome,
         checklist: Vec::new(),
         wrong_pin_entries: 0,
+        kiosk: "kiosk-1".to_owned(),
     }
 }
 
@@ -409,8 +411,11 @@ fn handoffs_are_listed_until_resolved() {
     assert_eq!(open_ids(&store), [portal_id, paper_id], "oldest first");
 
     let resolution = HandoffResolution {
-        verification: VerificationMethod::PortalScreenCheckedByStaff,
-        identity: Some(IdentityMethod::StaffVisualCheck),
+        closed_as: ClosedAs::Verified {
+            verification: VerificationMethod::PortalScreenCheckedByStaff,
+            identity: Some(IdentityMethod::StaffVisualCheck),
+            read_off: None,
+        },
         note: "portal screen: 協会けんぽ, 3割".to_owned(),
         staff: "sato".to_owned(),
         resolved_at: datetime!(2026-07-01 09:20:00.5 +09:00),
@@ -449,8 +454,11 @@ fn handoffs_are_listed_until_resolved() {
     ));
 
     let certificate = HandoffResolution {
-        verification: VerificationMethod::EligibilityCertificate,
-        identity: None,
+        closed_as: ClosedAs::Verified {
+            verification: VerificationMethod::EligibilityCertificate,
+            identity: None,
+            read_off: None,
+        },
         note: String::new(),
         staff: "suzuki".to_owned(),
         resolved_at: datetime!(2026-07-01 09:31:00 +09:00),

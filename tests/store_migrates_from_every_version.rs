@@ -11,9 +11,10 @@ use std::path::Path;
 use rusqlite::Connection;
 use time::macros::{date, datetime};
 use uketsuke::domain::{
-    BurdenRatio, CheckInRecord, ChecklistItem, ConsentAnswers, ConsentMode, EligibilitySummary,
-    HandoffReason, HandoffResolution, IdentityMethod, Outcome, PrescriptionForm, Presented,
-    ReceptionNumber, Step, StoredCheckIn, Validity, VerificationMethod,
+    BurdenRatio, CheckInRecord, ChecklistItem, ClosedAs, ConsentAnswers, ConsentMode,
+    EligibilitySummary, HandoffReason, HandoffResolution, IdentityMethod, Outcome,
+    PrescriptionForm, Presented, ReceptionNumber, Step, StoredCheckIn, Validity,
+    VerificationMethod,
 };
 use uketsuke::store::{SCHEMA_VERSION, Store, StoreError, migrate_to};
 
@@ -44,6 +45,7 @@ fn v1_rows() -> Vec<(i64, CheckInRecord)> {
         outcome: Outcome::Completed,
         checklist: Vec::new(),
         wrong_pin_entries: 1,
+        kiosk: String::new(),
     };
     let handed = CheckInRecord {
         started_at: datetime!(2026-03-02 09:05:00 +09:00),
@@ -61,6 +63,7 @@ fn v1_rows() -> Vec<(i64, CheckInRecord)> {
             ChecklistItem::RecordInsuranceNumbers,
         ],
         wrong_pin_entries: 0,
+        kiosk: String::new(),
         ..completed.clone()
     };
     let timed_out = CheckInRecord {
@@ -73,6 +76,7 @@ fn v1_rows() -> Vec<(i64, CheckInRecord)> {
         eligibility: None,
         outcome: Outcome::TimedOut { at: Step::PinEntry },
         wrong_pin_entries: 0,
+        kiosk: String::new(),
         ..completed.clone()
     };
     vec![(1, completed), (2, handed), (3, timed_out)]
@@ -130,10 +134,14 @@ fn v2_rows() -> Vec<(i64, CheckInRecord, Option<HandoffResolution>)> {
         },
         checklist: vec![ChecklistItem::CheckCertificateValidity],
         wrong_pin_entries: 0,
+        kiosk: String::new(),
     };
     let resolution = HandoffResolution {
-        verification: VerificationMethod::EligibilityCertificate,
-        identity: None,
+        closed_as: ClosedAs::Verified {
+            verification: VerificationMethod::EligibilityCertificate,
+            identity: None,
+            read_off: None,
+        },
         note: "資格確認書 valid until 2026-07-31".to_owned(),
         staff: "ito".to_owned(),
         resolved_at: datetime!(2026-03-03 10:05:00 +09:00),
@@ -164,7 +172,7 @@ fn seed_v2(conn: &Connection) {
     .unwrap();
 }
 
-/// Writes a row at v3 with v3's SQL (for when a v4 arrives; today v3 is current).
+/// Writes a row at v3 with v3's SQL.
 fn seed_v3(conn: &Connection) {
     conn.execute_batch(
         "INSERT INTO check_ins (id, started_at, finished_at, visit_date, presented, identity,
@@ -186,28 +194,22 @@ fn database_at(path: &Path, k: u32) {
         std::fs::write(path, b"").unwrap();
         return;
     }
+    // Each version's rows are written by that version's schema, then the file moves on, as a
+    // kiosk updated build by build would.
+    type Seed = fn(&Connection);
+    let seeds: [(u32, Seed); 3] = [(1, seed_v1), (2, seed_v2), (3, seed_v3)];
+    for (version, seed) in seeds.into_iter().filter(|(v, _)| *v <= k) {
+        migrate_to(path, version).unwrap();
+        let conn = Connection::open(path).unwrap();
+        conn.pragma_update(None, "foreign_keys", true).unwrap();
+        seed(&conn);
+    }
     migrate_to(path, k).unwrap();
     let conn = Connection::open(path).unwrap();
-    conn.pragma_update(None, "foreign_keys", true).unwrap();
     let version: u32 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
     assert_eq!(version, k);
-    if k >= 1 {
-        seed_v1(&conn);
-    }
-    if k >= 2 {
-        // From v2 on, the build that committed row 2 also opened its handoff.
-        conn.execute(
-            "INSERT INTO handoffs (check_in_id, reason) VALUES (2, 'confirm_portal_screen')",
-            [],
-        )
-        .unwrap();
-        seed_v2(&conn);
-    }
-    if k >= 3 {
-        seed_v3(&conn);
-    }
 }
 
 fn schema(path: &Path) -> Vec<String> {
@@ -245,6 +247,7 @@ fn new_check_in() -> CheckInRecord {
         outcome: Outcome::Completed,
         checklist: Vec::new(),
         wrong_pin_entries: 0,
+        kiosk: "kiosk-1".to_owned(),
     }
 }
 
@@ -315,8 +318,11 @@ fn every_earlier_version_opens_keeps_its_rows_and_takes_new_check_ins() {
                 .resolve_handoff(
                     2,
                     &HandoffResolution {
-                        verification: VerificationMethod::PortalScreenCheckedByStaff,
-                        identity: None,
+                        closed_as: ClosedAs::Verified {
+                            verification: VerificationMethod::PortalScreenCheckedByStaff,
+                            identity: None,
+                            read_off: None,
+                        },
                         note: "portal: 3割".to_owned(),
                         staff: "ito".to_owned(),
                         resolved_at: datetime!(2026-03-02 11:30:00 +09:00),

@@ -1077,6 +1077,7 @@ impl CheckInFlow {
             outcome,
             checklist,
             wrong_pin_entries: session.wrong_pin_entries,
+            kiosk: self.facility.kiosk_name.clone(),
         }
     }
 

@@ -17,8 +17,8 @@ use super::codec::{self, BadValue, Unstorable};
 use super::migrations::{self, SCHEMA_VERSION};
 use super::{AuditEntry, Committed, Durability, NewAuditEntry, OutboxEntry, StoreError};
 use crate::domain::{
-    BurdenRatio, CheckInRecord, ChecklistItem, ConsentAnswers, EligibilitySummary,
-    HandoffResolution, Outcome, ReceptionNumber, StoredCheckIn,
+    BurdenRatio, CheckInRecord, ChecklistItem, ClosedAs, ConsentAnswers, EligibilitySummary,
+    HandoffResolution, InsuranceNumbers, Outcome, ReceptionNumber, StoredCheckIn,
 };
 
 /// How long a statement waits for another process's lock (a technician's `sqlite3` shell, a
@@ -29,11 +29,11 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const KIOSK: &str = "kiosk";
 
 pub(crate) struct Db {
-    conn: Connection,
-    path: PathBuf,
+    pub(super) conn: Connection,
+    pub(super) path: PathBuf,
 }
 
-fn sql_err<'p>(
+pub(super) fn sql_err<'p>(
     path: &'p Path,
     what: &'static str,
 ) -> impl FnOnce(rusqlite::Error) -> StoreError + 'p {
@@ -44,7 +44,7 @@ fn sql_err<'p>(
     }
 }
 
-fn corrupt(path: &Path) -> impl FnOnce(BadValue) -> StoreError + '_ {
+pub(super) fn corrupt(path: &Path) -> impl FnOnce(BadValue) -> StoreError + '_ {
     move |b| StoreError::Corrupt {
         path: path.to_owned(),
         table: b.table,
@@ -53,7 +53,7 @@ fn corrupt(path: &Path) -> impl FnOnce(BadValue) -> StoreError + '_ {
     }
 }
 
-fn unstorable(path: &Path) -> impl FnOnce(Unstorable) -> StoreError + '_ {
+pub(super) fn unstorable(path: &Path) -> impl FnOnce(Unstorable) -> StoreError + '_ {
     move |u| StoreError::Unstorable {
         path: path.to_owned(),
         what: u.what,
@@ -241,8 +241,12 @@ impl Db {
         let path = &self.path;
         let resolved_at =
             codec::instant("resolution time", resolution.resolved_at).map_err(unstorable(path))?;
-        let identity = codec::opt_name("resolution identity", resolution.identity)
-            .map_err(unstorable(path))?;
+        let identity = match &resolution.closed_as {
+            ClosedAs::Verified { identity, .. } => {
+                codec::opt_name("resolution identity", *identity).map_err(unstorable(path))?
+            }
+            ClosedAs::Unresolved | ClosedAs::Cancelled => None,
+        };
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -286,24 +290,52 @@ impl Db {
             Some((reason, None)) => reason,
         };
 
-        let verification = resolution.verification.as_str();
+        let (verification, identity, read_off) = match &resolution.closed_as {
+            ClosedAs::Verified {
+                verification,
+                read_off,
+                ..
+            } => (
+                Some(verification.as_str()),
+                identity.as_deref(),
+                read_off.as_ref(),
+            ),
+            ClosedAs::Unresolved | ClosedAs::Cancelled => (None, None, None),
+        };
+        let valid_until = read_off
+            .and_then(|n| n.valid_until)
+            .map(|d| codec::date("valid until", d))
+            .transpose()
+            .map_err(unstorable(path))?;
         tx.prepare_cached(
-            "UPDATE handoffs SET verification = :verification, identity = :identity, \
-             note = :note, staff = :staff, resolved_at = :resolved_at \
+            "UPDATE handoffs SET closed_as = :closed_as, verification = :verification, \
+             identity = :identity, note = :note, staff = :staff, resolved_at = :resolved_at, \
+             insurer_number = :insurer_number, insured_symbol = :symbol, \
+             insured_number = :number, insured_branch = :branch, burden_ratio = :ratio, \
+             valid_until = :valid_until \
              WHERE check_in_id = :id AND resolved_at IS NULL",
         )
         .and_then(|mut s| {
             s.execute(named_params! {
+                ":closed_as": resolution.closed_as.as_str(),
                 ":verification": verification,
                 ":identity": identity,
                 ":note": resolution.note,
                 ":staff": resolution.staff,
                 ":resolved_at": resolved_at,
+                ":insurer_number": read_off.map(|n| n.insurer_number.as_str()),
+                ":symbol": read_off.and_then(|n| n.symbol.as_deref()),
+                ":number": read_off.map(|n| n.number.as_str()),
+                ":branch": read_off.and_then(|n| n.branch.as_deref()),
+                ":ratio": read_off.map(|n| n.burden_ratio.0),
+                ":valid_until": valid_until,
                 ":id": check_in_id,
             })
         })
         .map_err(sql_err(path, "record handoff resolution"))?;
-        // The check-in row carries the final method so reports read one column.
+        // The check-in row carries the final method so reports read one column: none when staff
+        // could not confirm eligibility.
+        let counts_toward_usage_rate = counts_toward_usage_rate && verification.is_some();
         tx.prepare_cached(
             "UPDATE check_ins SET verification = ?1, counts_toward_usage_rate = ?2 WHERE id = ?3",
         )
@@ -311,8 +343,10 @@ impl Db {
         .map_err(sql_err(path, "update check-in verification"))?;
 
         let detail = format!(
-            "reason={reason} verification={}->{verification} counts_toward_usage_rate={counted_before}->{counts_toward_usage_rate}",
+            "reason={reason} closed_as={} verification={}->{} counts_toward_usage_rate={counted_before}->{counts_toward_usage_rate}",
+            resolution.closed_as.as_str(),
             verification_before.as_deref().unwrap_or("-"),
+            verification.unwrap_or("-"),
         );
         insert_audit(
             &tx,
@@ -584,14 +618,14 @@ fn insert_check_in(
             eligibility_validity, insurer_number, insured_symbol, insured_number, insured_branch,
             burden_ratio, burden_ratio_source, eligibility_valid_from, eligibility_valid_until,
             name_contains_black_circle, reference_number, wrong_pin_entries, checklist,
-            reception_number
+            reception_number, kiosk
         ) VALUES (
             :started_at, :finished_at, :visit_date, :presented, :identity, :verification,
             :counts, :outcome_kind, :handoff_reason, :outcome_step,
             :validity, :insurer_number, :symbol, :number, :branch,
             :burden_ratio, :ratio_source, :valid_from, :valid_until,
             :black_circle, :reference_number, :wrong_pin_entries, :checklist,
-            :reception_number
+            :reception_number, :kiosk
         )",
     )?;
     stmt.execute(named_params! {
@@ -619,6 +653,7 @@ fn insert_check_in(
         ":wrong_pin_entries": r.wrong_pin_entries,
         ":checklist": row.checklist,
         ":reception_number": reception_number.map(|n| n.0),
+        ":kiosk": r.kiosk,
     })?;
     Ok(tx.last_insert_rowid())
 }
@@ -653,7 +688,7 @@ fn insert_consent(
     Ok(())
 }
 
-fn insert_audit(
+pub(super) fn insert_audit(
     conn: &Connection,
     at: &str,
     actor: &str,
@@ -715,6 +750,7 @@ const SELECT_CHECK_IN: &str = "SELECT
     c.reference_number AS reference_number,
     c.wrong_pin_entries AS wrong_pin_entries,
     c.checklist AS checklist,
+    c.kiosk AS kiosk,
     a.check_in_id IS NOT NULL AS has_consent,
     a.mode AS consent_mode,
     a.medical_and_drug_info AS medical_and_drug_info,
@@ -722,28 +758,35 @@ const SELECT_CHECK_IN: &str = "SELECT
     a.health_check_info AS health_check_info,
     a.high_cost_limit_info AS high_cost_limit_info,
     a.prescription_form AS prescription_form,
+    h.closed_as AS closed_as,
     h.verification AS resolution_verification,
     h.identity AS resolution_identity,
     h.note AS resolution_note,
     h.staff AS resolution_staff,
-    h.resolved_at AS resolved_at
+    h.resolved_at AS resolved_at,
+    h.insurer_number AS read_insurer_number,
+    h.insured_symbol AS read_symbol,
+    h.insured_number AS read_number,
+    h.insured_branch AS read_branch,
+    h.burden_ratio AS read_burden_ratio,
+    h.valid_until AS read_valid_until
 FROM check_ins c
 LEFT JOIN consent_answers a ON a.check_in_id = c.id
 LEFT JOIN handoffs h ON h.check_in_id = c.id";
 
 /// Reads a row's cells by name, reporting failures against the database file.
-struct Cells<'r, 's> {
+pub(super) struct Cells<'r, 's> {
     path: &'r Path,
     row: &'r Row<'s>,
     what: &'static str,
 }
 
 impl<'r, 's> Cells<'r, 's> {
-    fn new(path: &'r Path, row: &'r Row<'s>, what: &'static str) -> Self {
+    pub(super) fn new(path: &'r Path, row: &'r Row<'s>, what: &'static str) -> Self {
         Self { path, row, what }
     }
 
-    fn get<T: FromSql>(&self, column: &str) -> Result<T, StoreError> {
+    pub(super) fn get<T: FromSql>(&self, column: &str) -> Result<T, StoreError> {
         self.row.get(column).map_err(sql_err(self.path, self.what))
     }
 }
@@ -888,15 +931,45 @@ fn decode_check_in(r: &Cells<'_, '_>) -> Result<StoredCheckIn, Decode> {
         None => None,
         Some(at) => {
             const H: &str = "handoffs";
-            let verification = required("resolution_verification", H, "verification")?;
+            let closed_as_name = required("closed_as", H, "closed_as")?;
+            let closed_as = match closed_as_name.as_str() {
+                "verified" => {
+                    let verification = required("resolution_verification", H, "verification")?;
+                    let read_off = match text("read_insurer_number")? {
+                        None => None,
+                        Some(insurer_number) => {
+                            let ratio: i64 = r.get("read_burden_ratio")?;
+                            Some(InsuranceNumbers {
+                                insurer_number,
+                                symbol: text("read_symbol")?,
+                                number: required("read_number", H, "insured_number")?,
+                                branch: text("read_branch")?,
+                                burden_ratio: u8::try_from(ratio).map(BurdenRatio).map_err(
+                                    |_| BadValue::new(H, "burden_ratio", &ratio.to_string()),
+                                )?,
+                                valid_until: text("read_valid_until")?
+                                    .map(|d| codec::parse_date(H, "valid_until", &d))
+                                    .transpose()?,
+                            })
+                        }
+                    };
+                    ClosedAs::Verified {
+                        verification: crate::domain::VerificationMethod::parse(&verification)
+                            .ok_or_else(|| BadValue::new(H, "verification", &verification))?,
+                        identity: codec::opt_parse_name(
+                            H,
+                            "identity",
+                            text("resolution_identity")?.as_deref(),
+                        )?,
+                        read_off,
+                    }
+                }
+                "unresolved" => ClosedAs::Unresolved,
+                "cancelled" => ClosedAs::Cancelled,
+                other => return Err(BadValue::new(H, "closed_as", other).into()),
+            };
             Some(HandoffResolution {
-                verification: crate::domain::VerificationMethod::parse(&verification)
-                    .ok_or_else(|| BadValue::new(H, "verification", &verification))?,
-                identity: codec::opt_parse_name(
-                    H,
-                    "identity",
-                    text("resolution_identity")?.as_deref(),
-                )?,
+                closed_as,
                 note: required("resolution_note", H, "note")?,
                 staff: required("resolution_staff", H, "staff")?,
                 resolved_at: codec::parse_instant(H, "resolved_at", &at)?,
@@ -942,6 +1015,7 @@ fn decode_check_in(r: &Cells<'_, '_>) -> Result<StoredCheckIn, Decode> {
             wrong_pin_entries: u8::try_from(wrong_pin_entries).map_err(|_| {
                 BadValue::new(CI, "wrong_pin_entries", &wrong_pin_entries.to_string())
             })?,
+            kiosk: r.get("kiosk")?,
         },
         resolution,
     })

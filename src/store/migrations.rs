@@ -14,7 +14,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::StoreError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 struct Migration {
     /// The `user_version` after this step.
@@ -39,6 +39,11 @@ const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [
         version: 3,
         summary: "daily reception numbers and the outbox",
         sql: V3,
+    },
+    Migration {
+        version: 4,
+        summary: "kiosk names, handoffs closed unresolved or cancelled with typed numbers, staff accounts and sign-ins",
+        sql: V4,
     },
 ];
 
@@ -173,6 +178,70 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_pending ON outbox (id) WHERE delivered_at IS NULL;
 ";
 
+/// v4: the staff console. Each check-in names its kiosk. A handoff can now be closed without a
+/// verification (unresolved, cancelled), and keeps the insurance numbers staff typed from the
+/// patient's screen; SQLite cannot change a CHECK, so the table is rebuilt. Staff accounts hold
+/// an argon2id hash, never a password; a sign-in keeps only a hash of its cookie token.
+const V4: &str = "
+ALTER TABLE check_ins ADD COLUMN kiosk TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE handoffs_v4 (
+    check_in_id     INTEGER PRIMARY KEY REFERENCES check_ins (id),
+    reason          TEXT NOT NULL,
+    closed_as       TEXT CHECK (closed_as IN ('verified', 'unresolved', 'cancelled')),
+    verification    TEXT,
+    identity        TEXT,
+    note            TEXT,
+    staff           TEXT,
+    resolved_at     TEXT,
+    insurer_number  TEXT,
+    insured_symbol  TEXT,
+    insured_number  TEXT,
+    insured_branch  TEXT,
+    burden_ratio    INTEGER CHECK (burden_ratio BETWEEN 0 AND 100),
+    valid_until     TEXT,
+    CHECK ((resolved_at IS NULL) = (closed_as IS NULL)),
+    CHECK ((resolved_at IS NULL) = (staff IS NULL)),
+    CHECK ((resolved_at IS NULL) = (note IS NULL)),
+    CHECK ((verification IS NOT NULL) = (closed_as IS 'verified')),
+    CHECK (closed_as IS 'verified' OR identity IS NULL),
+    CHECK ((insurer_number IS NULL) = (insured_number IS NULL)),
+    CHECK ((insurer_number IS NULL) = (burden_ratio IS NULL)),
+    CHECK (insurer_number IS NOT NULL OR (insured_symbol IS NULL AND insured_branch IS NULL
+        AND valid_until IS NULL)),
+    CHECK (insurer_number IS NULL OR closed_as IS 'verified')
+) STRICT;
+
+INSERT INTO handoffs_v4 (check_in_id, reason, closed_as, verification, identity, note, staff,
+                         resolved_at)
+    SELECT check_in_id, reason, CASE WHEN resolved_at IS NULL THEN NULL ELSE 'verified' END,
+           verification, identity, note, staff, resolved_at
+    FROM handoffs;
+DROP INDEX handoffs_open;
+DROP TABLE handoffs;
+ALTER TABLE handoffs_v4 RENAME TO handoffs;
+CREATE INDEX handoffs_open ON handoffs (check_in_id) WHERE resolved_at IS NULL;
+
+CREATE TABLE staff_accounts (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    login           TEXT NOT NULL UNIQUE CHECK (length(login) BETWEEN 1 AND 64),
+    display_name    TEXT NOT NULL,
+    role            TEXT NOT NULL CHECK (role IN ('staff', 'technician')),
+    password_hash   TEXT NOT NULL CHECK (password_hash LIKE '$argon2id$%'),
+    failed_logins   INTEGER NOT NULL DEFAULT 0 CHECK (failed_logins >= 0),
+    locked_until    TEXT,
+    created_at      TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE staff_sessions (
+    token_sha256    TEXT PRIMARY KEY CHECK (length(token_sha256) = 64),
+    account_id      INTEGER NOT NULL REFERENCES staff_accounts (id),
+    csrf_token      TEXT NOT NULL CHECK (length(csrf_token) >= 32),
+    created_at      TEXT NOT NULL,
+    expires_at      TEXT NOT NULL
+) STRICT;
+";
+
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<u32> {
     conn.pragma_query_value(None, "user_version", |row| row.get(0))
 }
@@ -299,6 +368,10 @@ mod tests {
             .unwrap();
         assert!(columns.contains(&("check_ins".to_owned(), "verification".to_owned())));
         for (table, column) in &columns {
+            if table == "staff_accounts" {
+                // Staff's own sign-in names, not patients'.
+                continue;
+            }
             let c = column.to_lowercase();
             let secret = c == "pin"
                 || c.contains("pin_code")

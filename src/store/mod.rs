@@ -13,6 +13,8 @@
 mod codec;
 mod db;
 mod migrations;
+mod staff;
+mod watch;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -23,7 +25,10 @@ use serde::{Deserialize, Serialize};
 use time::{Date, Month, OffsetDateTime};
 
 pub use self::migrations::{SCHEMA_VERSION, migrate_to};
+pub use self::staff::NewSession;
+pub use self::watch::{ChangeWatch, watch_changes};
 use crate::domain::{CheckInRecord, HandoffResolution, ReceptionNumber, StoredCheckIn};
+use crate::staff::{AfterFailure, NewStaffAccount, StaffAccount, StaffSession};
 use db::Db;
 
 /// What failed, and in which database file.
@@ -94,6 +99,10 @@ pub enum StoreError {
     AlreadyResolved { path: PathBuf, id: i64 },
     #[error("database {}: there is no month {year}-{month}", path.display())]
     InvalidMonth { path: PathBuf, year: i32, month: u8 },
+    #[error("database {}: a staff account named {login:?} already exists", path.display())]
+    LoginTaken { path: PathBuf, login: String },
+    #[error("database {}: no staff account named {login:?}", path.display())]
+    NoSuchStaff { path: PathBuf, login: String },
     #[error("database {}: the store thread has stopped", path.display())]
     Stopped { path: PathBuf },
     #[error("cannot start the store thread for database {}: {source}", path.display())]
@@ -314,6 +323,73 @@ impl Store {
     ) -> Result<(), StoreError> {
         let resolution = resolution.clone();
         self.call(move |db| db.resolve_handoff(check_in_id, &resolution, counts_toward_usage_rate))
+    }
+
+    pub fn add_staff(&self, new: &NewStaffAccount) -> Result<StaffAccount, StoreError> {
+        let new = new.clone();
+        self.call(move |db| db.add_staff(&new))
+    }
+
+    pub fn staff_accounts(&self) -> Result<Vec<StaffAccount>, StoreError> {
+        self.call(|db| db.staff_accounts())
+    }
+
+    pub fn staff_by_login(&self, login: &str) -> Result<Option<StaffAccount>, StoreError> {
+        let login = login.to_owned();
+        self.call(move |db| db.staff_by_login(&login))
+    }
+
+    pub fn record_sign_in_failure(
+        &self,
+        account_id: i64,
+        after: AfterFailure,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.call(move |db| db.record_sign_in_failure(account_id, after, now))
+    }
+
+    pub fn record_refused_sign_in(
+        &self,
+        login: &str,
+        why: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let (login, why) = (login.to_owned(), why.to_owned());
+        self.call(move |db| db.record_refused_sign_in(&login, &why, now))
+    }
+
+    pub fn start_session(&self, account_id: i64, session: &NewSession) -> Result<(), StoreError> {
+        let session = session.clone();
+        self.call(move |db| db.start_session(account_id, &session))
+    }
+
+    pub fn session(
+        &self,
+        token_sha256: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<StaffSession>, StoreError> {
+        let token = token_sha256.to_owned();
+        self.call(move |db| db.session(&token, now))
+    }
+
+    pub fn end_session(
+        &self,
+        token_sha256: &str,
+        login: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let (token, login) = (token_sha256.to_owned(), login.to_owned());
+        self.call(move |db| db.end_session(&token, &login, now))
+    }
+
+    pub fn unlock_staff(
+        &self,
+        login: &str,
+        by: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let (login, by) = (login.to_owned(), by.to_owned());
+        self.call(move |db| db.unlock_staff(&login, &by, now))
     }
 
     /// The newest `limit` audit entries, newest first.

@@ -1,0 +1,613 @@
+//! The console's pages, rendered on the server. maud escapes every value it interpolates, so a
+//! name or note holding markup is shown as the characters it is, never run.
+//!
+//! Japanese first for reception staff, English beside it for everyone else.
+
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use time::OffsetDateTime;
+
+use crate::desk::{DeskAction, FieldError, PaperSeen, actions_for};
+use crate::domain::{
+    ChecklistItem, ClosedAs, HandoffReason, StoredCheckIn, Validity, VerificationMethod,
+};
+use crate::report::MonthReport;
+use crate::rules::JST;
+use crate::staff::{Role, StaffAccount, StaffSession};
+use crate::store::AuditEntry;
+
+const STYLE: &str = "
+body{font-family:'Noto Sans CJK JP','Noto Sans JP',sans-serif;margin:0;color:#111;background:#f6f6f4;font-size:17px}
+header{background:#123;color:#fff;padding:.6em 1em;display:flex;gap:1.2em;align-items:center;flex-wrap:wrap}
+header a{color:#fff}header .en{color:#cde}header .who{margin-left:auto}
+header form{display:inline}
+main{padding:1em 1.5em;max-width:70em}
+h1{font-size:1.5em}h2{font-size:1.2em}
+table{border-collapse:collapse;background:#fff}th,td{border:1px solid #bbb;padding:.4em .6em;text-align:left;vertical-align:top}
+.num{font-size:1.6em;font-weight:bold}
+.en{color:#555;font-size:.85em}
+.errors{border:2px solid #b00;background:#fee;padding:.5em 1em}
+.notice{border:2px solid #960;background:#ffe;padding:.5em 1em}
+.ok{border:2px solid #070;background:#efe;padding:.5em 1em}
+form.resolve{background:#fff;border:1px solid #bbb;padding:.8em 1em;margin:.8em 0}
+label{display:block;margin:.4em 0}
+input,select,textarea,button{font-size:1em}
+button{padding:.4em 1em}
+.empty{color:#555}
+";
+
+fn jst(t: OffsetDateTime) -> String {
+    let t = t.to_offset(JST);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        t.year(),
+        t.month() as u8,
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
+}
+
+/// A page with the navigation for a signed-in member of staff (or none, for the sign-in page).
+pub fn layout(title: &str, session: Option<&StaffSession>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="ja" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " — uketsuke" }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                header {
+                    strong { "uketsuke 受付" }
+                    @if let Some(session) = session {
+                        a href="/" { "受付待ち " span.en { "Queue" } }
+                        a href="/report" { "月次レポート " span.en { "Report" } }
+                        a href="/audit" { "監査ログ " span.en { "Audit log" } }
+                        @if session.account.role.manages_accounts() {
+                            a href="/accounts" { "アカウント " span.en { "Accounts" } }
+                        }
+                        span.who {
+                            (session.account.display_name) " (" (session.account.login) ") "
+                            form method="post" action="/logout" {
+                                input type="hidden" name="csrf" value=(session.csrf_token);
+                                button type="submit" { "ログアウト Sign out" }
+                            }
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    }
+}
+
+pub fn login(csrf: &str, error: Option<&str>) -> Markup {
+    layout(
+        "ログイン Sign in",
+        None,
+        html! {
+            h1 { "スタッフ ログイン " span.en { "Staff sign-in" } }
+            @if let Some(error) = error {
+                p.errors role="alert" { (error) }
+            }
+            form method="post" action="/login" {
+                input type="hidden" name="csrf" value=(csrf);
+                label { "ログイン名 " span.en { "Login" } br; input name="login" autocomplete="username" required autofocus; }
+                label { "パスワード " span.en { "Password" } br; input name="password" type="password" autocomplete="current-password" required; }
+                button type="submit" { "ログイン Sign in" }
+            }
+        },
+    )
+}
+
+pub fn reason_text(reason: HandoffReason) -> (&'static str, &'static str) {
+    match reason {
+        HandoffReason::ConfirmPortalScreen => (
+            "スマホの資格情報画面を目で確認",
+            "Check the Mynaportal eligibility screen on the phone",
+        ),
+        HandoffReason::StaffVisualCheck => {
+            ("本人確認（目視）", "Visual identity check with the card")
+        }
+        HandoffReason::CardBlocked => ("暗証番号ロック", "PIN locked"),
+        HandoffReason::PaperDocument => ("書類の確認", "Paper document to check"),
+        HandoffReason::EligibilityInvalid => ("資格無効", "Eligibility invalid"),
+        HandoffReason::NoEligibility => ("資格情報なし", "No eligibility found"),
+        HandoffReason::SeveralMatches => ("資格が複数該当", "Several eligibility records"),
+        HandoffReason::GatewayUnavailable => (
+            "資格確認システムに接続できない",
+            "Eligibility system unavailable",
+        ),
+        HandoffReason::PatientCalledStaff => ("患者さんがスタッフを呼んだ", "Patient called staff"),
+        HandoffReason::ReaderOutOfService => ("カードリーダー停止中", "Card reader out of service"),
+    }
+}
+
+pub fn checklist_text(item: ChecklistItem) -> (&'static str, &'static str) {
+    match item {
+        ChecklistItem::CheckPortalEligibilityScreen => (
+            "患者さんのスマホでマイナポータルの資格情報画面を見る",
+            "Look at the eligibility screen in Mynaportal on the patient's phone",
+        ),
+        ChecklistItem::RecordInsuranceNumbers => (
+            "保険者番号・記号・番号・枝番を控える",
+            "Record the insurer number, symbol, number and branch",
+        ),
+        ChecklistItem::CompareCardPhoto => (
+            "カードの顔写真と本人を見比べる",
+            "Compare the card photo with the patient",
+        ),
+        ChecklistItem::CheckCertificateValidity => (
+            "資格確認書の有効期限を確認する",
+            "Check the eligibility certificate's validity",
+        ),
+        ChecklistItem::ElderlyCertificateProvisional => (
+            "75歳以上の方の暫定的な資格確認書",
+            "Provisional eligibility certificate for a person aged 75+",
+        ),
+        ChecklistItem::QueryOnlineByNumbers => (
+            "書類の番号でオンライン資格確認をする",
+            "Query eligibility online by the document's numbers",
+        ),
+        ChecklistItem::ProvisionalHandlingApplies => (
+            "期限切れ保険証の暫定的な取扱い期間中",
+            "Provisional handling of expired cards applies",
+        ),
+        ChecklistItem::ProvisionalHandlingEnded => (
+            "暫定的な取扱いは終了：期限切れの保険証だけでは確認できない",
+            "Provisional handling has ended: an expired card alone does not confirm eligibility",
+        ),
+        ChecklistItem::PastRecordOralCheck => (
+            "再診：受付歴と口頭で確認",
+            "Returning patient: past record and an oral check",
+        ),
+        ChecklistItem::SelfDeclarationForm => (
+            "初診：被保険者資格申立書を書いてもらう",
+            "First visit: the self-declaration form",
+        ),
+        ChecklistItem::ChargeNormalShare => (
+            "通常の負担割合で（10割にしない）",
+            "Charge the normal share, never 100%",
+        ),
+        ChecklistItem::AskForCardNextTime => (
+            "次回はカードか資格確認書を持ってきてもらう",
+            "Ask for the card or certificate next time",
+        ),
+        ChecklistItem::PinResetAtMunicipalOffice => (
+            "暗証番号の再設定は市区町村の窓口で",
+            "The PIN is reset at the municipal office",
+        ),
+        ChecklistItem::ChooseAmongMatches => (
+            "該当する資格を患者さんと一緒に選ぶ",
+            "Choose the right eligibility record with the patient",
+        ),
+        ChecklistItem::AskForNewerDocument => (
+            "資格確認書か資格情報のお知らせを確認する",
+            "Ask for the eligibility certificate or the notice",
+        ),
+        ChecklistItem::NotCountedTowardUsageRate => (
+            "マイナ保険証の利用率には数えない",
+            "Not counted toward the My Number usage rate",
+        ),
+        ChecklistItem::AskWhatTheyNeed => ("ご用件を伺う", "Ask what they need"),
+    }
+}
+
+pub fn method_text(method: VerificationMethod) -> (&'static str, &'static str) {
+    match method {
+        VerificationMethod::CardViaReader => ("マイナ保険証（カード）", "My Number card, read"),
+        VerificationMethod::SmartphoneViaReader => ("マイナ保険証（スマホ）", "Smartphone, read"),
+        VerificationMethod::PortalScreenCheckedByStaff => (
+            "資格情報画面をスタッフが確認",
+            "Portal screen checked by staff",
+        ),
+        VerificationMethod::NoticeWithCardCheckedByStaff => (
+            "カードと資格情報のお知らせをスタッフが確認",
+            "Card and notice checked by staff",
+        ),
+        VerificationMethod::EligibilityCertificate => ("資格確認書", "Eligibility certificate"),
+        VerificationMethod::ExpiredCardProvisional => (
+            "期限切れ保険証（暫定的な取扱い）",
+            "Expired card, provisional handling",
+        ),
+        VerificationMethod::SelfDeclarationForm => ("被保険者資格申立書", "Self-declaration form"),
+        VerificationMethod::PastRecord => ("受付歴と口頭確認", "Past record, oral check"),
+    }
+}
+
+fn waiting(since: OffsetDateTime, now: OffsetDateTime) -> String {
+    let minutes = (now - since).whole_minutes().max(0);
+    format!("{minutes}分 ({minutes} min)")
+}
+
+/// The open handoffs, newest first: the part of the queue page the server pushes again.
+pub fn queue_fragment(handoffs: &[StoredCheckIn], now: OffsetDateTime) -> Markup {
+    html! {
+        p.en { "更新 Updated " (jst(now)) " · " (handoffs.len()) " 件 open" }
+        @if handoffs.is_empty() {
+            p.empty { "対応待ちの受付はありません。 " span.en { "No check-in is waiting for staff." } }
+        } @else {
+            table #queue-table {
+                thead { tr {
+                    th { "受付番号" br; span.en { "No." } }
+                    th { "理由" br; span.en { "Reason" } }
+                    th { "待ち時間" br; span.en { "Waiting" } }
+                    th { "端末" br; span.en { "Kiosk" } }
+                    th { "" }
+                } }
+                tbody {
+                    @for h in handoffs.iter().rev() {
+                        @let reason = h.record.outcome.handoff_reason();
+                        @let (ja, en) = reason.map(reason_text).unwrap_or(("", ""));
+                        tr data-check-in=(h.id) data-reason=(reason.map_or("", |r| r.as_str())) {
+                            td.num { (h.reception_number.map_or_else(|| "-".to_owned(), |n| n.to_string())) }
+                            td { (ja) br; span.en { (en) } }
+                            td { (waiting(h.record.finished_at, now)) }
+                            td { (h.record.kiosk) }
+                            td { a href={"/handoffs/" (h.id)} { "対応する " span.en { "Resolve" } } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub fn queue(
+    session: &StaffSession,
+    handoffs: &[StoredCheckIn],
+    now: OffsetDateTime,
+    flash: Option<&str>,
+) -> Markup {
+    layout(
+        "受付待ち Queue",
+        Some(session),
+        html! {
+            h1 { "スタッフ対応待ち " span.en { "Check-ins waiting for staff" } }
+            @if let Some(flash) = flash { p.ok role="status" { (flash) } }
+            div #queue aria-live="polite" { (queue_fragment(handoffs, now)) }
+            noscript { p.notice { "JavaScript が無効なため自動更新されません。再読み込みしてください。 " span.en { "Without JavaScript the queue does not update itself: reload the page." } } }
+            script { (PreEscaped("const q=document.getElementById('queue');const s=new EventSource('/events');s.addEventListener('queue',e=>{q.innerHTML=e.data;});")) }
+        },
+    )
+}
+
+fn summary_rows(h: &StoredCheckIn) -> Markup {
+    let r = &h.record;
+    html! {
+        table {
+            tr { th { "受付番号 No." } td.num { (h.reception_number.map_or_else(|| "-".to_owned(), |n| n.to_string())) } }
+            tr { th { "受付 Checked in" } td { (jst(r.started_at)) " – " (jst(r.finished_at)) } }
+            tr { th { "端末 Kiosk" } td { (r.kiosk) } }
+            @if let Some(reason) = r.outcome.handoff_reason() {
+                @let (ja, en) = reason_text(reason);
+                tr { th { "理由 Reason" } td { (ja) br; span.en { (en) } } }
+            }
+            @if let Some(method) = r.verification {
+                @let (ja, en) = method_text(method);
+                tr { th { "確認方法 Method" } td { (ja) br; span.en { (en) } } }
+            }
+            @if r.wrong_pin_entries > 0 {
+                tr { th { "暗証番号の誤り Wrong PINs" } td { (r.wrong_pin_entries) } }
+            }
+            @if let Some(e) = &r.eligibility {
+                tr { th { "資格 Eligibility" } td {
+                    (validity_text(e.validity))
+                    @if let Some(n) = &e.insurer_number { br; "保険者番号 " (n) }
+                    @if let Some(ratio) = e.burden_ratio { br; "負担割合 " (ratio.wari()) }
+                    @if e.name_contains_black_circle {
+                        br; strong { "氏名に「●」があります（エラーではありません。表示のまま扱ってください）。" }
+                        br; span.en { "The name contains \u{25cf}: not an error, use it as shown." }
+                    }
+                } }
+            }
+        }
+    }
+}
+
+fn validity_text(v: Validity) -> &'static str {
+    match v {
+        Validity::Valid => "有効 valid",
+        Validity::Invalid => "無効 invalid",
+        Validity::InvalidNewerExists => "無効（新しい資格あり） invalid, a newer one exists",
+        Validity::NoEligibility => "該当なし none",
+        Validity::SeveralMatches => "複数該当 several matches",
+    }
+}
+
+/// One check-in handed to staff: its checklist, and a form for each way to close it.
+pub fn handoff(
+    session: &StaffSession,
+    h: &StoredCheckIn,
+    errors: &[FieldError],
+    submitted: &std::collections::BTreeMap<String, String>,
+    provisional_applies: bool,
+) -> Markup {
+    let value = |name: &str| submitted.get(name).cloned().unwrap_or_default();
+    let reason = h.record.outcome.handoff_reason();
+    let actions = reason.map(actions_for);
+    html! {
+        h1 { "受付番号 " (h.reception_number.map_or_else(|| "-".to_owned(), |n| n.to_string())) " の対応 " span.en { "Resolve check-in" } }
+        (summary_rows(h))
+        @if !h.record.checklist.is_empty() {
+            h2 { "確認すること " span.en { "Checklist" } }
+            ul #checklist {
+                @for item in &h.record.checklist {
+                    @let (ja, en) = checklist_text(*item);
+                    li { (ja) " " span.en { (en) } }
+                }
+            }
+        }
+        @if let Some(resolution) = &h.resolution {
+            p.ok {
+                "この受付は " (resolution.staff) " さんが " (jst(resolution.resolved_at)) " に対応済みです（" (resolution.closed_as.as_str()) "）。"
+                br; span.en { "Already closed by " (resolution.staff) "." }
+            }
+        }
+        @if !errors.is_empty() {
+            div.errors role="alert" {
+                p { "入力を確認してください。 " span.en { "Please correct the following." } }
+                ul { @for e in errors { li data-field=(e.field) { (e.japanese) " " span.en { (e.english) } } } }
+            }
+        }
+        @if h.resolution.is_none() {
+            @if let Some(actions) = actions {
+                @for action in actions {
+                    (action_form(session, h.id, action, &value, provisional_applies))
+                }
+            }
+        }
+    }
+}
+
+fn action_form(
+    session: &StaffSession,
+    id: i64,
+    action: DeskAction,
+    value: &dyn Fn(&str) -> String,
+    provisional_applies: bool,
+) -> Markup {
+    let (title_ja, title_en) = match action {
+        DeskAction::PortalScreen => ("資格情報画面を確認した", "Portal screen confirmed"),
+        DeskAction::VisualCheck => (
+            "本人確認（目視）をして、受付のカードリーダーで資格確認した",
+            "Visual identity check done, eligibility confirmed with the card at the desk",
+        ),
+        DeskAction::PaperDocument => ("書類で確認した", "Paper document seen"),
+        DeskAction::Unresolved => ("確認できなかった", "Cannot resolve"),
+        DeskAction::Cancel => (
+            "取り消す（誤操作・お帰りになった）",
+            "Cancel (mistake, patient left)",
+        ),
+    };
+    html! {
+        form.resolve method="post" action={"/handoffs/" (id) "/resolve"} id={"form-" (action.as_str())} {
+            h2 { (title_ja) " " span.en { (title_en) } }
+            input type="hidden" name="csrf" value=(session.csrf_token);
+            input type="hidden" name="action" value=(action.as_str());
+            @match action {
+                DeskAction::PortalScreen => {
+                    p { "患者さんのスマホに表示された内容をそのまま入力してください。 " span.en { "Type what the patient's screen shows." } }
+                    label { "保険者番号 " span.en { "Insurer number (6 or 8 digits)" } br; input name="insurer_number" inputmode="numeric" value=(value("insurer_number")) required; }
+                    label { "記号 " span.en { "Symbol" } br; input name="symbol" value=(value("symbol")); }
+                    label { "番号 " span.en { "Number" } br; input name="number" value=(value("number")) required; }
+                    label { "枝番 " span.en { "Branch (2 digits)" } br; input name="branch" inputmode="numeric" value=(value("branch")); }
+                    label { "負担割合 " span.en { "Burden ratio" } br;
+                        select name="burden_ratio" required {
+                            option value="" { "選択 choose" }
+                            @for (v, text) in [("10", "1割 (10%)"), ("20", "2割 (20%)"), ("30", "3割 (30%)")] {
+                                option value=(v) selected[value("burden_ratio") == v] { (text) }
+                            }
+                        }
+                    }
+                    label { "有効期限（表示があれば） " span.en { "Valid until, if shown (YYYY-MM-DD)" } br; input name="valid_until" placeholder="2027-03-31" value=(value("valid_until")); }
+                    p.notice { "この受付はマイナ保険証の利用率に数えません。 " span.en { "This check-in does not count toward the My Number usage rate." } }
+                }
+                DeskAction::PaperDocument => {
+                    @for paper in PaperSeen::ALL {
+                        @let available = paper != PaperSeen::ExpiredCardProvisional || provisional_applies;
+                        @let (ja, en) = method_text(paper.verification());
+                        label {
+                            input type="radio" name="document" value=(paper.as_str()) disabled[!available];
+                            " " (ja) " " span.en { (en) }
+                            @if !available { " " span.en { "（暫定的な取扱いは終了 provisional handling has ended）" } }
+                        }
+                    }
+                }
+                _ => {}
+            }
+            label { "メモ " span.en { "Note" @if action == DeskAction::Unresolved { " (required)" } } br;
+                textarea name="note" rows="2" cols="50" required[action == DeskAction::Unresolved] { (value("note")) }
+            }
+            button type="submit" { "記録する Record" }
+        }
+    }
+}
+
+pub fn report(session: &StaffSession, report: &MonthReport, months: &[String]) -> Markup {
+    let verified = report.verified();
+    let rate = report
+        .usage_rate_percent()
+        .map_or_else(|| "—".to_owned(), |p| format!("{p:.1}%"));
+    let body = html! {
+        h1 { (report.month) " の受付 " span.en { "Check-ins in " (report.month) } }
+        form method="get" action="/report" {
+            label { "月 Month " input name="month" value=(report.month) pattern="[0-9]{4}-[0-9]{2}"; }
+            button type="submit" { "表示 Show" }
+            " "
+            @for m in months { a href={"/report?month=" (m)} { (m) } " " }
+        }
+        p #usage-rate { "マイナ保険証利用率の対象: " strong { (report.counted()) " / " (verified) " = " (rate) } br;
+            span.en { "Counted toward the My Number usage rate: " (report.counted()) " of " (verified) " verified check-ins." } }
+        (chart(report))
+        table #report-table {
+            thead { tr { th { "確認方法 Method" } th { "件数 Check-ins" } th { "利用率に数える Counted" } } }
+            tbody {
+                @for row in &report.methods {
+                    @let (ja, en) = method_text(row.method);
+                    tr data-method=(row.method.as_str()) {
+                        td { (ja) br; span.en { (en) } }
+                        td.count { (row.check_ins) }
+                        td.counted { (row.counted) }
+                    }
+                }
+                tr { td { "スタッフ対応待ち " span.en { "Waiting for staff" } } td { (report.pending_staff) } td { "" } }
+                tr { td { "確認できず " span.en { "Staff could not confirm" } } td { (report.unresolved) } td { "" } }
+                tr { td { "取消 " span.en { "Cancelled" } } td { (report.cancelled) } td { "" } }
+                tr { td { "時間切れ " span.en { "Timed out" } } td { (report.timed_out) } td { "" } }
+            }
+        }
+        p { a href={"/report.csv?month=" (report.month)} download { "CSV をダウンロード " span.en { "Download CSV" } } }
+    };
+    layout("月次レポート Report", Some(session), body)
+}
+
+/// A horizontal bar per verification method: the part counted toward the usage rate in dark
+/// green, the rest in grey. Drawn on the server as SVG, so it needs no script.
+fn chart(report: &MonthReport) -> Markup {
+    const ROW: u32 = 34;
+    const LABEL: u32 = 330;
+    const BAR: u32 = 420;
+    let max = report
+        .methods
+        .iter()
+        .map(|r| r.check_ins)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let height = ROW * report.methods.len() as u32 + 30;
+    let width = LABEL + BAR + 60;
+    let scale = |n: usize| (n as u64 * u64::from(BAR) / max as u64) as u32;
+    html! {
+        svg #report-chart xmlns="http://www.w3.org/2000/svg" role="img" width=(width) height=(height) viewBox={"0 0 " (width) " " (height)}
+            aria-label="確認方法ごとの件数 Check-ins by verification method" {
+            @for (i, row) in report.methods.iter().enumerate() {
+                @let y = i as u32 * ROW + 4;
+                @let (ja, _) = method_text(row.method);
+                text x=(LABEL - 8) y=(y + 20) text-anchor="end" font-size="15" { (ja) }
+                rect x=(LABEL) y=(y) width=(scale(row.check_ins)) height="24" fill="#bbb" {}
+                rect x=(LABEL) y=(y) width=(scale(row.counted)) height="24" fill="#1a6b3a" {}
+                text x=(LABEL + scale(row.check_ins) + 6) y=(y + 19) font-size="15" { (row.check_ins) }
+            }
+            @let legend = ROW * report.methods.len() as u32 + 20;
+            rect x=(LABEL) y=(legend - 11) width="14" height="14" fill="#1a6b3a" {}
+            text x=(LABEL + 20) y=(legend) font-size="14" { "利用率に数える counted" }
+            rect x=(LABEL + 200) y=(legend - 11) width="14" height="14" fill="#bbb" {}
+            text x=(LABEL + 220) y=(legend) font-size="14" { "数えない not counted" }
+        }
+    }
+}
+
+pub fn audit(session: &StaffSession, entries: &[AuditEntry]) -> Markup {
+    layout(
+        "監査ログ Audit log",
+        Some(session),
+        html! {
+            h1 { "監査ログ " span.en { "Audit log (newest first; nothing here can be changed or removed)" } }
+            table #audit-table {
+                thead { tr { th { "日時 When" } th { "誰が Who" } th { "操作 Action" } th { "受付 Check-in" } th { "内容 Detail" } } }
+                tbody {
+                    @for e in entries {
+                        tr {
+                            td { (jst(e.at)) }
+                            td { (e.actor) }
+                            td { (e.action) }
+                            td { @if let Some(id) = e.check_in_id { a href={"/handoffs/" (id)} { (id) } } }
+                            td { (e.detail) }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+pub fn accounts(
+    session: &StaffSession,
+    accounts: &[StaffAccount],
+    now: OffsetDateTime,
+    message: Option<&str>,
+    error: Option<&str>,
+) -> Markup {
+    layout(
+        "アカウント Accounts",
+        Some(session),
+        html! {
+            h1 { "スタッフアカウント " span.en { "Staff accounts" } }
+            @if let Some(m) = message { p.ok role="status" { (m) } }
+            @if let Some(e) = error { p.errors role="alert" { (e) } }
+            table #accounts-table {
+                thead { tr { th { "ログイン名 Login" } th { "名前 Name" } th { "役割 Role" } th { "状態 State" } th { "" } } }
+                tbody {
+                    @for a in accounts {
+                        tr {
+                            td { (a.login) }
+                            td { (a.display_name) }
+                            td { (a.role.as_str()) }
+                            td {
+                                @if a.is_locked(now) {
+                                    "ロック中 locked until " (a.locked_until.map(jst).unwrap_or_default())
+                                } @else { "有効 active" }
+                            }
+                            td {
+                                @if a.is_locked(now) {
+                                    form method="post" action="/accounts/unlock" {
+                                        input type="hidden" name="csrf" value=(session.csrf_token);
+                                        input type="hidden" name="login" value=(a.login);
+                                        button type="submit" { "ロック解除 Unlock" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { "アカウントを追加 " span.en { "Add an account" } }
+            form method="post" action="/accounts" {
+                input type="hidden" name="csrf" value=(session.csrf_token);
+                label { "ログイン名 " span.en { "Login (a-z 0-9 . _ -)" } br; input name="login" required; }
+                label { "名前 " span.en { "Display name" } br; input name="display_name" required; }
+                label { "役割 " span.en { "Role" } br;
+                    select name="role" { @for r in Role::ALL { option value=(r.as_str()) { (r.as_str()) } } }
+                }
+                label { "初期パスワード " span.en { "Initial password (10+ characters)" } br; input name="password" type="password" autocomplete="new-password" required; }
+                button type="submit" { "追加 Add" }
+            }
+        },
+    )
+}
+
+/// A plain page for refusals (forged form, no such check-in, no permission).
+pub fn problem(
+    session: Option<&StaffSession>,
+    title: &str,
+    japanese: &str,
+    english: &str,
+) -> Markup {
+    layout(
+        title,
+        session,
+        html! {
+            h1 { (title) }
+            p.errors role="alert" { (japanese) br; span.en { (english) } }
+            p { a href="/" { "受付待ちに戻る " span.en { "Back to the queue" } } }
+        },
+    )
+}
+
+/// A short Japanese/English line saying how a handoff was closed, for the queue's notice.
+pub fn closed_text(number: Option<u32>, closed_as: &ClosedAs) -> String {
+    let number = number.map_or_else(|| "-".to_owned(), |n| n.to_string());
+    match closed_as {
+        ClosedAs::Verified { verification, .. } => {
+            let (ja, en) = method_text(*verification);
+            format!("受付番号 {number}: {ja} で記録しました。 Recorded as {en}.")
+        }
+        ClosedAs::Unresolved => {
+            format!("受付番号 {number}: 確認できなかったと記録しました。 Recorded as not resolved.")
+        }
+        ClosedAs::Cancelled => format!("受付番号 {number}: 取り消しました。 Cancelled."),
+    }
+}

@@ -1,0 +1,198 @@
+//! The people behind the desk: staff accounts, their roles, and when wrong passwords lock one.
+//!
+//! Owns: what an account is and the sign-in rules (which login names and passwords are
+//! acceptable, when an account locks). Must not know: how passwords are hashed (the console),
+//! SQL (the store), HTTP, the clock (every decision takes `now`).
+
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+
+/// What an account may do. Technicians can do everything staff can, and manage accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Reception: the handoff queue, resolving check-ins, the report, the audit log.
+    Staff,
+    /// Provisioning and support: all of the above, and staff accounts.
+    Technician,
+}
+
+impl Role {
+    pub const ALL: [Role; 2] = [Role::Staff, Role::Technician];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Staff => "staff",
+            Role::Technician => "technician",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn manages_accounts(self) -> bool {
+        self == Role::Technician
+    }
+}
+
+/// A staff account as the store holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffAccount {
+    pub id: i64,
+    /// What they type to sign in (lowercase letters, digits, `.`, `_`, `-`).
+    pub login: String,
+    /// How the console names them (any characters; always escaped when shown).
+    pub display_name: String,
+    pub role: Role,
+    /// The argon2id hash in PHC form; never the password.
+    pub password_hash: String,
+    /// Wrong passwords since the last successful sign-in.
+    pub failed_logins: u32,
+    pub locked_until: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+}
+
+impl StaffAccount {
+    pub fn is_locked(&self, now: OffsetDateTime) -> bool {
+        self.locked_until.is_some_and(|until| now < until)
+    }
+}
+
+/// A new account, its password already hashed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewStaffAccount {
+    pub login: String,
+    pub display_name: String,
+    pub role: Role,
+    pub password_hash: String,
+    pub created_at: OffsetDateTime,
+    /// Who created it ("cli" for `uketsuke staff add`, or a technician's login).
+    pub created_by: String,
+}
+
+/// A signed-in browser: the account, and the token every form of this session must carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffSession {
+    pub account: StaffAccount,
+    pub csrf_token: String,
+    pub expires_at: OffsetDateTime,
+}
+
+/// When wrong passwords lock an account, and for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignInPolicy {
+    pub lockout_after_failures: u32,
+    pub lockout: Duration,
+    pub session: Duration,
+}
+
+/// What a wrong password leaves behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AfterFailure {
+    pub failed_logins: u32,
+    /// Set when this failure locks the account.
+    pub locked_until: Option<OffsetDateTime>,
+}
+
+impl SignInPolicy {
+    /// One more wrong password for `account` at `now`. The count starts again after a lock, so
+    /// each further run of wrong passwords locks it again.
+    pub fn after_failure(&self, account: &StaffAccount, now: OffsetDateTime) -> AfterFailure {
+        let failed_logins = account.failed_logins.saturating_add(1);
+        if failed_logins >= self.lockout_after_failures {
+            AfterFailure {
+                failed_logins: 0,
+                locked_until: Some(now + self.lockout),
+            }
+        } else {
+            AfterFailure {
+                failed_logins,
+                locked_until: account.locked_until,
+            }
+        }
+    }
+}
+
+/// Why a login name cannot be used, or `None`.
+pub fn login_problem(login: &str) -> Option<&'static str> {
+    if login.is_empty() || login.len() > 64 {
+        return Some("a login name has 1 to 64 characters");
+    }
+    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c);
+    if !login.chars().all(allowed) {
+        return Some("a login name uses only a-z, 0-9, '.', '_' and '-'");
+    }
+    None
+}
+
+/// The shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// Why a password cannot be used, or `None`.
+pub fn password_problem(password: &str) -> Option<String> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Some(format!(
+            "a password has at least {MIN_PASSWORD_CHARS} characters"
+        ));
+    }
+    if password.trim() != password {
+        return Some("a password does not start or end with a space".to_owned());
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn account(failed_logins: u32) -> StaffAccount {
+        StaffAccount {
+            id: 1,
+            login: "sato".into(),
+            display_name: "佐藤".into(),
+            role: Role::Staff,
+            password_hash: "$argon2id$...".into(),
+            failed_logins,
+            locked_until: None,
+            created_at: datetime!(2026-11-01 09:00 +09:00),
+        }
+    }
+
+    const POLICY: SignInPolicy = SignInPolicy {
+        lockout_after_failures: 5,
+        lockout: Duration::minutes(15),
+        session: Duration::hours(12),
+    };
+
+    #[test]
+    fn the_fifth_wrong_password_locks_for_fifteen_minutes() {
+        let now = datetime!(2026-11-21 10:00 +09:00);
+        assert_eq!(
+            POLICY.after_failure(&account(3), now),
+            AfterFailure {
+                failed_logins: 4,
+                locked_until: None
+            }
+        );
+        let locked = POLICY.after_failure(&account(4), now);
+        assert_eq!(locked.locked_until, Some(now + Duration::minutes(15)));
+        let mut a = account(0);
+        a.locked_until = locked.locked_until;
+        assert!(a.is_locked(now + Duration::minutes(14)));
+        assert!(!a.is_locked(now + Duration::minutes(15)));
+    }
+
+    #[test]
+    fn login_names_and_passwords_are_checked() {
+        assert_eq!(login_problem("sato.k"), None);
+        assert!(login_problem("Sato").is_some());
+        assert!(login_problem("<script>").is_some());
+        assert!(login_problem("").is_some());
+        assert!(password_problem("short").is_some());
+        assert!(password_problem(" padded password ").is_some());
+        assert_eq!(password_problem("correct horse battery"), None);
+    }
+}

@@ -1,0 +1,355 @@
+//! The SQL behind staff accounts and sign-ins. Every change appends to the audit log in the same
+//! transaction, with who and when.
+//!
+//! Owns: `staff_accounts`, `staff_sessions`. Must not know: password hashing, the lockout rule
+//! (the caller decides; see `crate::staff::SignInPolicy`), cookies.
+
+use rusqlite::{OptionalExtension, Row, TransactionBehavior, named_params};
+use time::OffsetDateTime;
+
+use super::StoreError;
+use super::codec;
+use super::db::{Cells, Db, corrupt, insert_audit, sql_err, unstorable};
+use crate::staff::{AfterFailure, NewStaffAccount, Role, StaffAccount, StaffSession};
+
+const SELECT_ACCOUNT: &str = "SELECT id, login, display_name, role, password_hash, \
+     failed_logins, locked_until, created_at FROM staff_accounts";
+
+/// A new sign-in: the hash of the browser's token and this session's CSRF token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    pub token_sha256: String,
+    pub csrf_token: String,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+impl Db {
+    pub fn add_staff(&mut self, new: &NewStaffAccount) -> Result<StaffAccount, StoreError> {
+        let path = &self.path;
+        let created_at =
+            codec::instant("account creation time", new.created_at).map_err(unstorable(path))?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql_err(path, "begin adding a staff account"))?;
+        let taken: bool = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM staff_accounts WHERE login = ?1)",
+                [&new.login],
+                |r| r.get(0),
+            )
+            .map_err(sql_err(path, "look up staff login"))?;
+        if taken {
+            return Err(StoreError::LoginTaken {
+                path: path.clone(),
+                login: new.login.clone(),
+            });
+        }
+        tx.execute(
+            "INSERT INTO staff_accounts (login, display_name, role, password_hash, created_at) \
+             VALUES (:login, :display_name, :role, :hash, :created_at)",
+            named_params! {
+                ":login": new.login,
+                ":display_name": new.display_name,
+                ":role": new.role.as_str(),
+                ":hash": new.password_hash,
+                ":created_at": created_at,
+            },
+        )
+        .map_err(sql_err(path, "insert staff account"))?;
+        let id = tx.last_insert_rowid();
+        insert_audit(
+            &tx,
+            &created_at,
+            &new.created_by,
+            "staff_account_created",
+            None,
+            &format!("login={} role={}", new.login, new.role.as_str()),
+        )
+        .map_err(sql_err(path, "append audit entry"))?;
+        tx.commit().map_err(sql_err(path, "commit staff account"))?;
+        Ok(StaffAccount {
+            id,
+            login: new.login.clone(),
+            display_name: new.display_name.clone(),
+            role: new.role,
+            password_hash: new.password_hash.clone(),
+            failed_logins: 0,
+            locked_until: None,
+            created_at: new.created_at,
+        })
+    }
+
+    pub fn staff_accounts(&self) -> Result<Vec<StaffAccount>, StoreError> {
+        let path = &self.path;
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("{SELECT_ACCOUNT} ORDER BY login"))
+            .map_err(sql_err(path, "read staff accounts"))?;
+        let mut rows = stmt
+            .query([])
+            .map_err(sql_err(path, "read staff accounts"))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(sql_err(path, "read staff accounts"))? {
+            out.push(read_account(path, row)?);
+        }
+        Ok(out)
+    }
+
+    pub fn staff_by_login(&self, login: &str) -> Result<Option<StaffAccount>, StoreError> {
+        let path = &self.path;
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("{SELECT_ACCOUNT} WHERE login = ?1"))
+            .map_err(sql_err(path, "read staff account"))?;
+        let mut rows = stmt
+            .query([login])
+            .map_err(sql_err(path, "read staff account"))?;
+        match rows.next().map_err(sql_err(path, "read staff account"))? {
+            Some(row) => Ok(Some(read_account(path, row)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Records a wrong password as the caller's policy decided it.
+    pub fn record_sign_in_failure(
+        &mut self,
+        account_id: i64,
+        after: AfterFailure,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let path = &self.path;
+        let at = codec::instant("sign-in time", now).map_err(unstorable(path))?;
+        let locked_until = after
+            .locked_until
+            .map(|t| codec::instant("lock end", t))
+            .transpose()
+            .map_err(unstorable(path))?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql_err(path, "begin recording a failed sign-in"))?;
+        let (login, was_locked_until): (String, Option<String>) = tx
+            .query_row(
+                "SELECT login, locked_until FROM staff_accounts WHERE id = ?1",
+                [account_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(sql_err(path, "read staff account"))?;
+        tx.execute(
+            "UPDATE staff_accounts SET failed_logins = ?1, locked_until = ?2 WHERE id = ?3",
+            (after.failed_logins, &locked_until, account_id),
+        )
+        .map_err(sql_err(path, "record failed sign-in"))?;
+        insert_audit(&tx, &at, &login, "sign_in_failed", None, "wrong password")
+            .map_err(sql_err(path, "append audit entry"))?;
+        if locked_until.is_some() && locked_until != was_locked_until {
+            insert_audit(
+                &tx,
+                &at,
+                &login,
+                "account_locked",
+                None,
+                &format!("until={}", locked_until.as_deref().unwrap_or_default()),
+            )
+            .map_err(sql_err(path, "append audit entry"))?;
+        }
+        tx.commit().map_err(sql_err(path, "commit failed sign-in"))
+    }
+
+    /// A sign-in that failed before any account was involved (unknown login, locked account).
+    pub fn record_refused_sign_in(
+        &mut self,
+        login: &str,
+        why: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let path = &self.path;
+        let at = codec::instant("sign-in time", now).map_err(unstorable(path))?;
+        insert_audit(&self.conn, &at, login, "sign_in_refused", None, why)
+            .map_err(sql_err(path, "append audit entry"))?;
+        Ok(())
+    }
+
+    /// A correct password: the failure count starts again and the session is stored.
+    pub fn start_session(
+        &mut self,
+        account_id: i64,
+        session: &NewSession,
+    ) -> Result<(), StoreError> {
+        let path = &self.path;
+        let created =
+            codec::instant("sign-in time", session.created_at).map_err(unstorable(path))?;
+        let expires =
+            codec::instant("session end", session.expires_at).map_err(unstorable(path))?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql_err(path, "begin sign-in"))?;
+        let login: String = tx
+            .query_row(
+                "SELECT login FROM staff_accounts WHERE id = ?1",
+                [account_id],
+                |r| r.get(0),
+            )
+            .map_err(sql_err(path, "read staff account"))?;
+        tx.execute(
+            "UPDATE staff_accounts SET failed_logins = 0, locked_until = NULL WHERE id = ?1",
+            [account_id],
+        )
+        .map_err(sql_err(path, "reset failed sign-ins"))?;
+        // Expired sessions are only clutter.
+        tx.execute(
+            "DELETE FROM staff_sessions WHERE expires_at <= ?1",
+            [&created],
+        )
+        .map_err(sql_err(path, "drop expired sessions"))?;
+        tx.execute(
+            "INSERT INTO staff_sessions (token_sha256, account_id, csrf_token, created_at, \
+             expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            (
+                &session.token_sha256,
+                account_id,
+                &session.csrf_token,
+                &created,
+                &expires,
+            ),
+        )
+        .map_err(sql_err(path, "store session"))?;
+        insert_audit(&tx, &created, &login, "signed_in", None, "")
+            .map_err(sql_err(path, "append audit entry"))?;
+        tx.commit().map_err(sql_err(path, "commit sign-in"))
+    }
+
+    /// The session for this token hash, if it exists and has not expired at `now`.
+    pub fn session(
+        &self,
+        token_sha256: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<StaffSession>, StoreError> {
+        let path = &self.path;
+        let found: Option<(i64, String, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT account_id, csrf_token, expires_at FROM staff_sessions \
+                 WHERE token_sha256 = ?1",
+            )
+            .and_then(|mut s| {
+                s.query_row([token_sha256], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .optional()
+            })
+            .map_err(sql_err(path, "read session"))?;
+        let Some((account_id, csrf_token, expires_at)) = found else {
+            return Ok(None);
+        };
+        let expires_at = codec::parse_instant("staff_sessions", "expires_at", &expires_at)
+            .map_err(corrupt(path))?;
+        if now >= expires_at {
+            return Ok(None);
+        }
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("{SELECT_ACCOUNT} WHERE id = ?1"))
+            .map_err(sql_err(path, "read staff account"))?;
+        let mut rows = stmt
+            .query([account_id])
+            .map_err(sql_err(path, "read staff account"))?;
+        let Some(row) = rows.next().map_err(sql_err(path, "read staff account"))? else {
+            return Ok(None);
+        };
+        Ok(Some(StaffSession {
+            account: read_account(path, row)?,
+            csrf_token,
+            expires_at,
+        }))
+    }
+
+    pub fn end_session(
+        &mut self,
+        token_sha256: &str,
+        login: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let path = &self.path;
+        let at = codec::instant("sign-out time", now).map_err(unstorable(path))?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql_err(path, "begin sign-out"))?;
+        tx.execute(
+            "DELETE FROM staff_sessions WHERE token_sha256 = ?1",
+            [token_sha256],
+        )
+        .map_err(sql_err(path, "end session"))?;
+        insert_audit(&tx, &at, login, "signed_out", None, "")
+            .map_err(sql_err(path, "append audit entry"))?;
+        tx.commit().map_err(sql_err(path, "commit sign-out"))
+    }
+
+    /// A technician lifts a lock (and the failure count).
+    pub fn unlock_staff(
+        &mut self,
+        login: &str,
+        by: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let path = &self.path;
+        let at = codec::instant("unlock time", now).map_err(unstorable(path))?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql_err(path, "begin unlock"))?;
+        let changed = tx
+            .execute(
+                "UPDATE staff_accounts SET failed_logins = 0, locked_until = NULL WHERE login = ?1",
+                [login],
+            )
+            .map_err(sql_err(path, "unlock staff account"))?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchStaff {
+                path: path.clone(),
+                login: login.to_owned(),
+            });
+        }
+        insert_audit(
+            &tx,
+            &at,
+            by,
+            "account_unlocked",
+            None,
+            &format!("login={login}"),
+        )
+        .map_err(sql_err(path, "append audit entry"))?;
+        tx.commit().map_err(sql_err(path, "commit unlock"))
+    }
+}
+
+fn read_account(path: &std::path::Path, row: &Row<'_>) -> Result<StaffAccount, StoreError> {
+    const T: &str = "staff_accounts";
+    let r = Cells::new(path, row, "read staff account");
+    let role: String = r.get("role")?;
+    let failed: i64 = r.get("failed_logins")?;
+    let locked_until: Option<String> = r.get("locked_until")?;
+    let created_at: String = r.get("created_at")?;
+    Ok(StaffAccount {
+        id: r.get("id")?,
+        login: r.get("login")?,
+        display_name: r.get("display_name")?,
+        role: Role::parse(&role)
+            .ok_or_else(|| corrupt(path)(codec::BadValue::new(T, "role", &role)))?,
+        password_hash: r.get("password_hash")?,
+        failed_logins: u32::try_from(failed).map_err(|_| {
+            corrupt(path)(codec::BadValue::new(
+                T,
+                "failed_logins",
+                &failed.to_string(),
+            ))
+        })?,
+        locked_until: locked_until
+            .map(|t| codec::parse_instant(T, "locked_until", &t))
+            .transpose()
+            .map_err(corrupt(path))?,
+        created_at: codec::parse_instant(T, "created_at", &created_at).map_err(corrupt(path))?,
+    })
+}
