@@ -268,6 +268,18 @@ async fn blocking<T: Send + 'static>(
     })
 }
 
+/// Runs `f` with the store off the async threads; a store failure becomes the technician's
+/// error page.
+async fn with_store<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, Response> {
+    let store = state.0.store.clone();
+    blocking(move || f(&store))
+        .await?
+        .map_err(|e| store_failed(&e))
+}
+
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
@@ -296,13 +308,11 @@ impl AppState {
     async fn session(&self, headers: &HeaderMap) -> Result<StaffSession, Response> {
         let not_signed_in = || Redirect::to("/login").into_response();
         let token = cookie(headers, SESSION_COOKIE).ok_or_else(not_signed_in)?;
-        let store = self.0.store.clone();
-        let found = blocking(move || store.session(&password::token_hash(&token), now())).await?;
-        match found {
-            Ok(Some(session)) => Ok(session),
-            Ok(None) => Err(not_signed_in()),
-            Err(e) => Err(store_failed(&e)),
-        }
+        with_store(self, move |store| {
+            store.session(&password::token_hash(&token), now())
+        })
+        .await?
+        .ok_or_else(not_signed_in)
     }
 
     /// The session, if the form carries its CSRF token.
@@ -449,14 +459,14 @@ async fn logout(
         Err(r) => return r,
     };
     let token = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
-    let store = state.0.store.clone();
     let login = session.account.login.clone();
-    let ended =
-        blocking(move || store.end_session(&password::token_hash(&token), &login, now())).await;
+    let ended = with_store(&state, move |store| {
+        store.end_session(&password::token_hash(&token), &login, now())
+    })
+    .await;
     match ended {
         Err(r) => r,
-        Ok(Err(e)) => store_failed(&e),
-        Ok(Ok(())) => {
+        Ok(()) => {
             let mut response = Redirect::to("/login").into_response();
             response
                 .headers_mut()
@@ -475,18 +485,16 @@ async fn queue(
         Ok(s) => s,
         Err(r) => return r,
     };
-    let store = state.0.store.clone();
     let closed: Option<i64> = query.get("closed").and_then(|c| c.parse().ok());
-    let loaded = blocking(move || {
+    let loaded = with_store(&state, move |store| {
         let open = store.open_handoffs()?;
         let closed = closed.map(|id| store.check_in(id)).transpose()?.flatten();
-        Ok::<_, StoreError>((open, closed))
+        Ok((open, closed))
     })
     .await;
     match loaded {
         Err(r) => r,
-        Ok(Err(e)) => store_failed(&e),
-        Ok(Ok((open, closed))) => {
+        Ok((open, closed)) => {
             let flash = closed.and_then(|c| {
                 c.resolution
                     .as_ref()
@@ -554,11 +562,9 @@ async fn show_handoff(
     errors: &[desk::FieldError],
     submitted: &BTreeMap<String, String>,
 ) -> Response {
-    let store = state.0.store.clone();
-    let found = match blocking(move || store.check_in(id)).await {
+    let found = match with_store(state, move |store| store.check_in(id)).await {
         Err(r) => return r,
-        Ok(Err(e)) => return store_failed(&e),
-        Ok(Ok(found)) => found,
+        Ok(found) => found,
     };
     match found {
         Some(check_in) if matches!(check_in.record.outcome, Outcome::HandedToStaff { .. }) => {
@@ -591,11 +597,9 @@ async fn resolve(
         Ok(s) => s,
         Err(r) => return r,
     };
-    let store = state.0.store.clone();
-    let found = match blocking(move || store.check_in(id)).await {
+    let found = match with_store(&state, move |store| store.check_in(id)).await {
         Err(r) => return r,
-        Ok(Err(e)) => return store_failed(&e),
-        Ok(Ok(found)) => found,
+        Ok(found) => found,
     };
     let Some(check_in) = found.filter(|c| c.record.outcome.handoff_reason().is_some()) else {
         return show_handoff(&state, &session, id, StatusCode::NOT_FOUND, &[], &form).await;
@@ -670,11 +674,8 @@ async fn load_report(
             "Give the month as YYYY-MM, e.g. 2026-11.",
         ));
     };
-    let store = state.0.store.clone();
-    match blocking(move || store.check_ins_for_month(year, month)).await? {
-        Ok(check_ins) => Ok(MonthReport::from_check_ins(&label, &check_ins)),
-        Err(e) => Err(store_failed(&e)),
-    }
+    let check_ins = with_store(state, move |store| store.check_ins_for_month(year, month)).await?;
+    Ok(MonthReport::from_check_ins(&label, &check_ins))
 }
 
 /// This month and the five before it, newest first.
@@ -747,11 +748,9 @@ async fn audit(State(state): State<AppState>, headers: HeaderMap) -> Response {
         Ok(s) => s,
         Err(r) => return r,
     };
-    let store = state.0.store.clone();
-    match blocking(move || store.audit_log(200)).await {
+    match with_store(&state, |store| store.audit_log(200)).await {
         Err(r) => r,
-        Ok(Err(e)) => store_failed(&e),
-        Ok(Ok(entries)) => page(StatusCode::OK, pages::audit(&session, &entries)),
+        Ok(entries) => page(StatusCode::OK, pages::audit(&session, &entries)),
     }
 }
 
@@ -784,11 +783,9 @@ async fn accounts_page(
     message: Option<&str>,
     error: Option<&str>,
 ) -> Response {
-    let store = state.0.store.clone();
-    match blocking(move || store.staff_accounts()).await {
+    match with_store(state, |store| store.staff_accounts()).await {
         Err(r) => r,
-        Ok(Err(e)) => store_failed(&e),
-        Ok(Ok(list)) => page(
+        Ok(list) => page(
             status,
             pages::accounts(session, &list, now(), message, error),
         ),
