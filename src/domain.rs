@@ -276,6 +276,33 @@ pub struct EligibilityResult {
     pub name_contains_black_circle: bool,
     /// 照会番号: the clinic's own patient number registered against the person.
     pub reference_number: Option<String>,
+    /// The name as the result spells it, "●" and all. Kept only while a handoff is open, so
+    /// staff can call the patient; never serialized.
+    #[serde(skip)]
+    pub name: Option<PatientName>,
+}
+
+/// A patient's name exactly as the eligibility result gives it: "●" where the national system
+/// cannot represent a character, and whatever else the text holds (never substituted, never
+/// interpreted). Debug output hides it, so logs never carry a name.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PatientName {
+    pub name: String,
+    /// The reading (カナ氏名), when the result carries one.
+    pub kana: Option<String>,
+}
+
+impl PatientName {
+    /// Whether the name carries the "●" placeholder.
+    pub fn has_black_circle(&self) -> bool {
+        name_contains_black_circle(&self.name)
+    }
+}
+
+impl fmt::Debug for PatientName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PatientName({} chars)", self.name.chars().count())
+    }
 }
 
 /// Whether a name from an eligibility result carries the "●" placeholder.
@@ -465,8 +492,8 @@ impl Step {
     }
 }
 
-/// Everything the kiosk records about one check-in. The minimum: no name, no birth date, no
-/// PIN, no Individual Number, no certificate.
+/// Everything the kiosk records about one check-in. The minimum: no birth date, no PIN, no
+/// Individual Number, no certificate, and a name only for a handoff while it is open.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckInRecord {
     #[serde(with = "time::serde::rfc3339")]
@@ -489,6 +516,10 @@ pub struct CheckInRecord {
     /// Which kiosk it happened at (the facility configuration's `kiosk_name`).
     #[serde(default)]
     pub kiosk: String,
+    /// For a handoff only: the name from the eligibility result, so staff can call the
+    /// patient. The store erases it when the handoff is closed; never serialized.
+    #[serde(skip)]
+    pub patient_name: Option<PatientName>,
 }
 
 /// What staff recorded when they closed a handoff.

@@ -357,6 +357,52 @@ fn staff_see_a_portal_handoff_arrive_live_resolve_it_and_find_it_in_the_report()
             .is_none()
     );
 
+    // A card whose eligibility result is invalid, with a name holding "●" and markup-like
+    // characters: the queue shows it exactly, as text.
+    let card_script = data.path().join("card.json");
+    std::fs::write(
+        &card_script,
+        r#"{"steps": ["tap", {"pin": "1234"}, {"consent": "all"}, {"high_cost_limit": true}, {"prescription": "electronic"}, "ok"]}"#,
+    )
+    .unwrap();
+    let checked_in = uketsuke()
+        .args([
+            "check-in",
+            "--headless",
+            "--reader",
+            "sim:card",
+            "--gateway",
+            "sim:newer-exists",
+        ])
+        .arg("--db")
+        .arg(&db)
+        .arg("--patient")
+        .arg(&card_script)
+        .output()
+        .unwrap();
+    assert!(
+        checked_in.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked_in.stderr)
+    );
+    browser.wait_for(
+        "tr[data-reason=eligibility_invalid] .patient-name",
+        Duration::from_secs(10),
+    );
+    assert_eq!(
+        browser.text("tr[data-reason=eligibility_invalid] .patient-name"),
+        "試験 <b>夏●美</b> & \"Co\"",
+        "the name as the result spells it, shown as text"
+    );
+    assert!(
+        browser
+            .find("tr[data-reason=eligibility_invalid] .patient-name b")
+            .is_none()
+            && browser.find("#queue script").is_none(),
+        "nothing in the name became markup"
+    );
+    browser.screenshot(&shots.join("queue-name.png"));
+
     browser.click("header a[href='/report']");
     browser.wait_for("#report-table", Duration::from_secs(10));
     let portal = browser.text("tr[data-method=portal_screen_checked_by_staff]");

@@ -191,6 +191,44 @@ fn repeated_wrong_passwords_lock_the_account_until_a_technician_unlocks_it() {
 }
 
 #[test]
+fn a_patient_name_is_shown_exactly_escaped_and_only_while_the_handoff_is_open() {
+    let desk = Desk::start();
+    let name = "山●<script>alert('n')</script> & \"太郎\"";
+    let handoff = desk.hand_over_named(HandoffReason::EligibilityInvalid, name, "ヤマ●タロウ");
+    let mut sato = desk.signed_in("sato");
+    let escaped = "山●&lt;script&gt;alert('n')&lt;/script&gt; &amp; &quot;太郎&quot;";
+    let detail = format!("/handoffs/{}", handoff.id);
+    for path in ["/", detail.as_str()] {
+        let page = sato.get(path);
+        assert_eq!(page.status, 200, "{path}");
+        assert!(
+            !page.body.contains("<script>alert('n')"),
+            "{path}: {}",
+            page.body
+        );
+        assert!(page.body.contains(escaped), "{path}: {}", page.body);
+        assert!(page.body.contains("ヤマ●タロウ"), "{path}");
+        // Staff are told what the ● means, not asked to fix it.
+        assert!(page.body.contains("keep it as is"), "{path}");
+    }
+    let reply = sato.resolve(
+        handoff.id,
+        &[
+            ("action", "unresolved"),
+            ("note", "went to the municipal office"),
+        ],
+    );
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let page = sato.get(&detail);
+    assert_eq!(page.status, 200);
+    assert!(
+        !page.body.contains("alert('n')"),
+        "the name is gone once closed"
+    );
+    assert!(!page.body.contains("ヤマ●タロウ"));
+}
+
+#[test]
 fn markup_anywhere_is_shown_as_text() {
     let desk = Desk::start();
     let evil = "<script>alert('x')</script>●<b>";

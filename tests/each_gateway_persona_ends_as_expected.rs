@@ -64,6 +64,7 @@ fn table() -> Vec<Expected> {
         },
         Expected {
             checklist_has: Some(ChecklistItem::AskForNewerDocument),
+            black_circle: true,
             ..handed(
                 "newer-exists",
                 H::EligibilityInvalid,

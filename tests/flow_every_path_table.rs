@@ -9,8 +9,8 @@ use time::OffsetDateTime;
 use time::macros::{date, datetime};
 use uketsuke::domain::{
     BurdenRatio, CardProof, Certificate, Challenge, CheckInRecord, ChecklistItem, ConsentMode,
-    DeclaredDocument, EligibilityResult, HandoffReason, IdentityMethod, Outcome, Presented,
-    ReceptionNumber, Signature, Step, Tapped, Validity, VerificationMethod,
+    DeclaredDocument, EligibilityResult, HandoffReason, IdentityMethod, Outcome, PatientName,
+    Presented, ReceptionNumber, Signature, Step, Tapped, Validity, VerificationMethod,
 };
 use uketsuke::flow::{
     CheckInFlow, Input, PinStatus, ReaderOp, ReaderReply, ReaderTrouble, StoreReply,
@@ -171,6 +171,10 @@ fn result(validity: Validity) -> EligibilityResult {
         valid_until: None,
         name_contains_black_circle: false,
         reference_number: None,
+        name: Some(PatientName {
+            name: "試験 <花子> & ●".into(),
+            kana: Some("シケン ハナコ".into()),
+        }),
     }
 }
 
@@ -509,6 +513,15 @@ fn every_path_ends_recorded_as_expected() {
     for c in cases() {
         let (record, reader, _) = run(&c);
         assert_eq!(record.outcome, c.outcome, "{}: outcome", c.name);
+        // The name is kept for staff only when the gateway answered and staff must act.
+        let staff_need_name =
+            record.eligibility.is_some() && matches!(record.outcome, Outcome::HandedToStaff { .. });
+        assert_eq!(
+            record.patient_name.is_some(),
+            staff_need_name,
+            "{}: name kept",
+            c.name
+        );
         assert_eq!(
             record.verification, c.verification,
             "{}: verification",

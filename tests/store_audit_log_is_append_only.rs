@@ -38,6 +38,7 @@ fn record(minute: u8, outcome: Outcome) -> CheckInRecord {
         checklist: Vec::new(),
         wrong_pin_entries: 0,
         kiosk: "kiosk-1".to_owned(),
+        patient_name: None,
     }
 }
 

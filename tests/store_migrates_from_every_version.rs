@@ -46,6 +46,7 @@ fn v1_rows() -> Vec<(i64, CheckInRecord)> {
         checklist: Vec::new(),
         wrong_pin_entries: 1,
         kiosk: String::new(),
+        patient_name: None,
     };
     let handed = CheckInRecord {
         started_at: datetime!(2026-03-02 09:05:00 +09:00),
@@ -64,6 +65,7 @@ fn v1_rows() -> Vec<(i64, CheckInRecord)> {
         ],
         wrong_pin_entries: 0,
         kiosk: String::new(),
+        patient_name: None,
         ..completed.clone()
     };
     let timed_out = CheckInRecord {
@@ -77,6 +79,7 @@ fn v1_rows() -> Vec<(i64, CheckInRecord)> {
         outcome: Outcome::TimedOut { at: Step::PinEntry },
         wrong_pin_entries: 0,
         kiosk: String::new(),
+        patient_name: None,
         ..completed.clone()
     };
     vec![(1, completed), (2, handed), (3, timed_out)]
@@ -135,6 +138,7 @@ fn v2_rows() -> Vec<(i64, CheckInRecord, Option<HandoffResolution>)> {
         checklist: vec![ChecklistItem::CheckCertificateValidity],
         wrong_pin_entries: 0,
         kiosk: String::new(),
+        patient_name: None,
     };
     let resolution = HandoffResolution {
         closed_as: ClosedAs::Verified {
@@ -248,6 +252,7 @@ fn new_check_in() -> CheckInRecord {
         checklist: Vec::new(),
         wrong_pin_entries: 0,
         kiosk: "kiosk-1".to_owned(),
+        patient_name: None,
     }
 }
 

@@ -68,6 +68,23 @@ pub struct Console {
     _watch: ChangeWatch,
 }
 
+/// Names on handoffs nobody closed are erased once their visit day is over: at start, then
+/// hourly.
+async fn forget_stale_names(store: Store) {
+    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        let store = store.clone();
+        let now = OffsetDateTime::now_utc();
+        let today = now.to_offset(crate::rules::JST).date();
+        match tokio::task::spawn_blocking(move || store.forget_names_before(today, now)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "could not erase names of stale handoffs"),
+            Err(e) => tracing::warn!(error = %e, "name erasing task failed"),
+        }
+    }
+}
+
 impl Console {
     /// Binds `settings.bind` and serves on a thread of its own (tokio inside).
     pub fn start(
@@ -127,6 +144,7 @@ impl Console {
                             return;
                         }
                     };
+                    tokio::spawn(forget_stale_names(state.0.store.clone()));
                     let server = axum::serve(listener, router(state));
                     tokio::select! {
                         result = server => {

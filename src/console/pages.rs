@@ -8,7 +8,8 @@ use time::OffsetDateTime;
 
 use crate::desk::{DeskAction, FieldError, PaperSeen, actions_for};
 use crate::domain::{
-    ChecklistItem, ClosedAs, HandoffReason, StoredCheckIn, Validity, VerificationMethod,
+    ChecklistItem, ClosedAs, HandoffReason, PatientName, StoredCheckIn, Validity,
+    VerificationMethod,
 };
 use crate::report::MonthReport;
 use crate::rules::JST;
@@ -232,6 +233,7 @@ pub fn queue_fragment(handoffs: &[StoredCheckIn], now: OffsetDateTime) -> Markup
             table #queue-table {
                 thead { tr {
                     th { "受付番号" br; span.en { "No." } }
+                    th { "氏名" br; span.en { "Name" } }
                     th { "理由" br; span.en { "Reason" } }
                     th { "待ち時間" br; span.en { "Waiting" } }
                     th { "端末" br; span.en { "Kiosk" } }
@@ -243,6 +245,7 @@ pub fn queue_fragment(handoffs: &[StoredCheckIn], now: OffsetDateTime) -> Markup
                         @let (ja, en) = reason.map(reason_text).unwrap_or(("", ""));
                         tr data-check-in=(h.id) data-reason=(reason.map_or("", |r| r.as_str())) {
                             td.num { (h.reception_number.map_or_else(|| "-".to_owned(), |n| n.to_string())) }
+                            td { (patient_name(h.record.patient_name.as_ref())) }
                             td { (ja) br; span.en { (en) } }
                             td { (waiting(h.record.finished_at, now)) }
                             td { (h.record.kiosk) }
@@ -274,11 +277,31 @@ pub fn queue(
     )
 }
 
+/// A name exactly as the eligibility result spells it, "●" included; maud escapes it like
+/// every other value, so markup-like characters show as themselves.
+fn patient_name(name: Option<&PatientName>) -> Markup {
+    html! {
+        @match name {
+            Some(n) => {
+                span.patient-name lang="ja" { (n.name) }
+                @if let Some(kana) = &n.kana { br; small.kana lang="ja" { (kana) } }
+                @if n.has_black_circle() {
+                    br; small.black-circle { "●は表示できない文字です（そのまま扱う）" span.en { " ● = a character the national system cannot show; keep it as is" } }
+                }
+            }
+            None => span.en { "—" },
+        }
+    }
+}
+
 fn summary_rows(h: &StoredCheckIn) -> Markup {
     let r = &h.record;
     html! {
         table {
             tr { th { "受付番号 No." } td.num { (h.reception_number.map_or_else(|| "-".to_owned(), |n| n.to_string())) } }
+            @if r.patient_name.is_some() {
+                tr { th { "氏名 Name" } td { (patient_name(r.patient_name.as_ref())) } }
+            }
             tr { th { "受付 Checked in" } td { (jst(r.started_at)) " – " (jst(r.finished_at)) } }
             tr { th { "端末 Kiosk" } td { (r.kiosk) } }
             @if let Some(reason) = r.outcome.handoff_reason() {

@@ -1056,6 +1056,11 @@ impl CheckInFlow {
         checklist: Vec<ChecklistItem>,
     ) -> CheckInRecord {
         let visit_date = visit_date(session.started_at);
+        // Only a handoff keeps the name: staff call the patient by it until they close it.
+        let patient_name = match (&session.query, outcome) {
+            (QueryState::Answered(result), Outcome::HandedToStaff { .. }) => result.name.clone(),
+            _ => None,
+        };
         // An abandoned check-in keeps no insurance numbers: nobody will claim with them.
         let eligibility = match (session.query, outcome) {
             (QueryState::Answered(_), Outcome::Cancelled { .. } | Outcome::TimedOut { .. }) => None,
@@ -1078,6 +1083,7 @@ impl CheckInFlow {
             checklist,
             wrong_pin_entries: session.wrong_pin_entries,
             kiosk: self.facility.kiosk_name.clone(),
+            patient_name,
         }
     }
 

@@ -19,7 +19,7 @@ use time::Date;
 use time::macros::date;
 
 use crate::domain::{
-    BurdenRatio, CardProof, Certificate, Challenge, EligibilityResult, Validity,
+    BurdenRatio, CardProof, Certificate, Challenge, EligibilityResult, PatientName, Validity,
     name_contains_black_circle,
 };
 use crate::gateway::{Gateway, GatewayError};
@@ -38,7 +38,8 @@ pub enum Persona {
     Child,
     /// Eligibility invalid (資格無効).
     Invalid,
-    /// Invalid, but a newer eligibility exists.
+    /// Invalid, but a newer eligibility exists. The name carries "●" and markup-like
+    /// characters, as a check that every screen shows it exactly and escaped.
     NewerExists,
     /// No matching eligibility.
     NoEligibility,
@@ -160,7 +161,7 @@ impl Persona {
                 birth_date: Some(date!(1986 - 10 - 02)),
                 valid_from: Some(date!(2016 - 04 - 01)),
                 valid_until: Some(date!(2025 - 09 - 30)),
-                ..Fixture::valid("試験 夏美")
+                ..Fixture::valid("試験 <b>夏●美</b> & \"Co\"")
             },
             Self::NoEligibility => Fixture {
                 validity: Validity::NoEligibility,
@@ -208,8 +209,7 @@ impl FromStr for Persona {
     }
 }
 
-/// A persona's answer before it becomes an [`EligibilityResult`]. Carries a made-up name only
-/// so the "●" flag is computed the way a real adapter would; the name never leaves here.
+/// A persona's answer before it becomes an [`EligibilityResult`]. The names are made up.
 struct Fixture {
     validity: Validity,
     /// Insurer number, 記号, 番号, 枝番.
@@ -263,6 +263,10 @@ impl Fixture {
             valid_until: self.valid_until,
             name_contains_black_circle: name_contains_black_circle(self.name),
             reference_number: self.reference_number.map(str::to_owned),
+            name: (!self.name.is_empty()).then(|| PatientName {
+                name: self.name.to_owned(),
+                kana: None,
+            }),
         }
     }
 }
@@ -424,7 +428,12 @@ mod tests {
             assert_eq!(r.validity, expected_validity, "{persona}");
             assert_eq!(
                 r.name_contains_black_circle,
-                persona == Persona::BlackCircle,
+                matches!(persona, Persona::BlackCircle | Persona::NewerExists),
+                "{persona}"
+            );
+            assert_eq!(
+                r.name.as_ref().is_some_and(PatientName::has_black_circle),
+                r.name_contains_black_circle,
                 "{persona}"
             );
             if let Some(insurer) = &r.insurer_number {

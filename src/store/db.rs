@@ -18,7 +18,7 @@ use super::migrations::{self, SCHEMA_VERSION};
 use super::{AuditEntry, Committed, Durability, NewAuditEntry, OutboxEntry, StoreError};
 use crate::domain::{
     BurdenRatio, CheckInRecord, ChecklistItem, ClosedAs, ConsentAnswers, EligibilitySummary,
-    HandoffResolution, InsuranceNumbers, Outcome, ReceptionNumber, StoredCheckIn,
+    HandoffResolution, InsuranceNumbers, Outcome, PatientName, ReceptionNumber, StoredCheckIn,
 };
 
 /// How long a statement waits for another process's lock (a technician's `sqlite3` shell, a
@@ -96,6 +96,10 @@ impl Db {
             .map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", true)
             .map_err(open_err)?;
+        // What is erased (a patient's name once the handoff is closed) is overwritten with
+        // zeros in the file, not just unlinked.
+        conn.pragma_update(None, "secure_delete", true)
+            .map_err(open_err)?;
         migrations::migrate(&mut conn, path, SCHEMA_VERSION)?;
         // Enough for every distinct statement this module prepares.
         conn.set_prepared_statement_cache_capacity(32);
@@ -130,9 +134,20 @@ impl Db {
             insert_consent(&tx, check_in_id, &record.consent, path)?;
         }
         if let Some(reason) = record.outcome.handoff_reason() {
-            tx.prepare_cached("INSERT INTO handoffs (check_in_id, reason) VALUES (?1, ?2)")
-                .and_then(|mut s| s.execute((check_in_id, reason.as_str())))
-                .map_err(sql_err(path, "insert handoff"))?;
+            let name = record.patient_name.as_ref();
+            tx.prepare_cached(
+                "INSERT INTO handoffs (check_in_id, reason, patient_name, patient_name_kana) \
+                 VALUES (?1, ?2, ?3, ?4)",
+            )
+            .and_then(|mut s| {
+                s.execute((
+                    check_in_id,
+                    reason.as_str(),
+                    name.map(|n| n.name.as_str()),
+                    name.and_then(|n| n.kana.as_deref()),
+                ))
+            })
+            .map_err(sql_err(path, "insert handoff"))?;
         }
 
         let detail = format!(
@@ -312,7 +327,7 @@ impl Db {
              identity = :identity, note = :note, staff = :staff, resolved_at = :resolved_at, \
              insurer_number = :insurer_number, insured_symbol = :symbol, \
              insured_number = :number, insured_branch = :branch, burden_ratio = :ratio, \
-             valid_until = :valid_until \
+             valid_until = :valid_until, patient_name = NULL, patient_name_kana = NULL \
              WHERE check_in_id = :id AND resolved_at IS NULL",
         )
         .and_then(|mut s| {
@@ -384,7 +399,80 @@ impl Db {
         tx.commit()
             .map_err(sql_err(path, "commit handoff resolution"))?;
         tracing::info!(check_in_id, "handoff resolved");
+        self.scrub_wal();
         Ok(())
+    }
+
+    /// Erases the names still held by handoffs from visits before `visit_date` that nobody
+    /// closed (a patient who left): a name is kept for the day's calling, never longer.
+    /// Returns how many were erased; each erasure is audited.
+    pub fn forget_names_before(
+        &mut self,
+        visit_date: Date,
+        now: OffsetDateTime,
+    ) -> Result<usize, StoreError> {
+        let path = &self.path;
+        let day = codec::date("visit date", visit_date).map_err(unstorable(path))?;
+        let at = codec::instant("now", now).map_err(unstorable(path))?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql_err(path, "begin forgetting names"))?;
+        let ids: Vec<i64> = tx
+            .prepare_cached(
+                "SELECT h.check_in_id FROM handoffs h JOIN check_ins c ON c.id = h.check_in_id \
+                 WHERE h.patient_name IS NOT NULL AND c.visit_date < ?1",
+            )
+            .and_then(|mut s| {
+                s.query_map([&day], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()
+            })
+            .map_err(sql_err(path, "find names to forget"))?;
+        for id in &ids {
+            tx.prepare_cached(
+                "UPDATE handoffs SET patient_name = NULL, patient_name_kana = NULL \
+                 WHERE check_in_id = ?1",
+            )
+            .and_then(|mut s| s.execute([id]))
+            .map_err(sql_err(path, "forget a name"))?;
+            insert_audit(
+                &tx,
+                &at,
+                KIOSK,
+                "patient_name_forgotten",
+                Some(*id),
+                &format!("handoff still open after its visit day ({day})"),
+            )
+            .map_err(sql_err(path, "append audit entry"))?;
+        }
+        tx.commit()
+            .map_err(sql_err(path, "commit forgetting names"))?;
+        if !ids.is_empty() {
+            tracing::info!(count = ids.len(), "names of stale open handoffs forgotten");
+            self.scrub_wal();
+        }
+        Ok(ids.len())
+    }
+
+    /// Copies the WAL into the database file and truncates it, so an erased name's old page
+    /// images do not linger in the WAL. Best effort: with a reader in the way it stays until
+    /// the next checkpoint, which is logged.
+    fn scrub_wal(&self) {
+        let outcome = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                r.get::<_, i64>(0)
+            });
+        match outcome {
+            Ok(0) => {}
+            Ok(_) => tracing::warn!(
+                path = %self.path.display(),
+                "WAL checkpoint blocked by a reader: erased data stays in the WAL until the next one"
+            ),
+            Err(e) => {
+                tracing::warn!(path = %self.path.display(), error = %e, "WAL checkpoint failed")
+            }
+        }
     }
 
     /// The newest `limit` entries, newest first.
@@ -769,7 +857,9 @@ const SELECT_CHECK_IN: &str = "SELECT
     h.insured_number AS read_number,
     h.insured_branch AS read_branch,
     h.burden_ratio AS read_burden_ratio,
-    h.valid_until AS read_valid_until
+    h.valid_until AS read_valid_until,
+    h.patient_name AS patient_name,
+    h.patient_name_kana AS patient_name_kana
 FROM check_ins c
 LEFT JOIN consent_answers a ON a.check_in_id = c.id
 LEFT JOIN handoffs h ON h.check_in_id = c.id";
@@ -985,6 +1075,13 @@ fn decode_check_in(r: &Cells<'_, '_>) -> Result<StoredCheckIn, Decode> {
         .transpose()?;
     let wrong_pin_entries: i64 = r.get("wrong_pin_entries")?;
 
+    let patient_name = match text("patient_name")? {
+        Some(name) => Some(PatientName {
+            name,
+            kana: text("patient_name_kana")?,
+        }),
+        None => None,
+    };
     Ok(StoredCheckIn {
         id: r.get("id")?,
         reception_number,
@@ -1016,6 +1113,7 @@ fn decode_check_in(r: &Cells<'_, '_>) -> Result<StoredCheckIn, Decode> {
                 BadValue::new(CI, "wrong_pin_entries", &wrong_pin_entries.to_string())
             })?,
             kiosk: r.get("kiosk")?,
+            patient_name,
         },
         resolution,
     })

@@ -14,7 +14,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::StoreError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 struct Migration {
     /// The `user_version` after this step.
@@ -44,6 +44,11 @@ const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [
         version: 4,
         summary: "kiosk names, handoffs closed unresolved or cancelled with typed numbers, staff accounts and sign-ins",
         sql: V4,
+    },
+    Migration {
+        version: 5,
+        summary: "patient names on open handoffs only, staff PINs for the kiosk's staff mode",
+        sql: V5,
     },
 ];
 
@@ -242,6 +247,22 @@ CREATE TABLE staff_sessions (
 ) STRICT;
 ";
 
+/// v5: the name from the eligibility result, held on a handoff only while it is open (the
+/// CHECK makes a closed handoff with a name impossible); a kiosk PIN per staff account for the
+/// on-kiosk staff mode, hashed like passwords, with its own failure count and lock.
+const V5: &str = "
+ALTER TABLE handoffs ADD COLUMN patient_name TEXT
+    CHECK (patient_name IS NULL OR resolved_at IS NULL);
+ALTER TABLE handoffs ADD COLUMN patient_name_kana TEXT
+    CHECK (patient_name_kana IS NULL OR resolved_at IS NULL);
+
+ALTER TABLE staff_accounts ADD COLUMN kiosk_pin_hash TEXT
+    CHECK (kiosk_pin_hash IS NULL OR kiosk_pin_hash LIKE '$argon2id$%');
+ALTER TABLE staff_accounts ADD COLUMN kiosk_pin_failures INTEGER NOT NULL DEFAULT 0
+    CHECK (kiosk_pin_failures >= 0);
+ALTER TABLE staff_accounts ADD COLUMN kiosk_pin_locked_until TEXT;
+";
+
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<u32> {
     conn.pragma_query_value(None, "user_version", |row| row.get(0))
 }
@@ -369,7 +390,11 @@ mod tests {
         assert!(columns.contains(&("check_ins".to_owned(), "verification".to_owned())));
         for (table, column) in &columns {
             if table == "staff_accounts" {
-                // Staff's own sign-in names, not patients'.
+                // Staff's own sign-in names and PINs, not patients'.
+                continue;
+            }
+            if table == "handoffs" && column.starts_with("patient_name") {
+                // Held only while the handoff is open: see the next test.
                 continue;
             }
             let c = column.to_lowercase();
@@ -382,5 +407,23 @@ mod tests {
                 || c.ends_with("name");
             assert!(!secret, "{table}.{column}");
         }
+    }
+
+    #[test]
+    fn a_closed_handoff_cannot_hold_a_name() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn, Path::new(":memory:"), SCHEMA_VERSION).unwrap();
+        conn.execute_batch(
+            "PRAGMA foreign_keys = OFF;
+             INSERT INTO handoffs (check_in_id, reason, patient_name) VALUES (1, 'x', '山●');",
+        )
+        .unwrap();
+        let close = "UPDATE handoffs SET closed_as = 'cancelled', note = '', staff = 's', \
+                     resolved_at = 't' WHERE check_in_id = 1";
+        let err = conn.execute(close, []).unwrap_err();
+        assert!(err.to_string().contains("CHECK"), "{err}");
+        conn.execute("UPDATE handoffs SET patient_name = NULL", [])
+            .unwrap();
+        conn.execute(close, []).unwrap();
     }
 }

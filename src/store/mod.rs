@@ -325,6 +325,15 @@ impl Store {
         self.call(move |db| db.resolve_handoff(check_in_id, &resolution, counts_toward_usage_rate))
     }
 
+    /// Erases names held by open handoffs from visits before `visit_date`.
+    pub fn forget_names_before(
+        &self,
+        visit_date: time::Date,
+        now: OffsetDateTime,
+    ) -> Result<usize, StoreError> {
+        self.call(move |db| db.forget_names_before(visit_date, now))
+    }
+
     pub fn add_staff(&self, new: &NewStaffAccount) -> Result<StaffAccount, StoreError> {
         let new = new.clone();
         self.call(move |db| db.add_staff(&new))

@@ -9,8 +9,8 @@ use time::OffsetDateTime;
 use time::macros::datetime;
 use uketsuke::console::Console;
 use uketsuke::domain::{
-    CheckInRecord, ChecklistItem, ConsentAnswers, HandoffReason, Outcome, Presented, StoredCheckIn,
-    VerificationMethod,
+    CheckInRecord, ChecklistItem, ConsentAnswers, HandoffReason, Outcome, PatientName, Presented,
+    StoredCheckIn, VerificationMethod,
 };
 use uketsuke::rules::{ConsoleSettings, Rules};
 use uketsuke::staff::{NewStaffAccount, Role};
@@ -88,7 +88,29 @@ impl Desk {
         self.hand_over_at(reason, now)
     }
 
+    /// As [`Desk::hand_over`], with the name an eligibility result gave.
+    pub fn hand_over_named(&self, reason: HandoffReason, name: &str, kana: &str) -> StoredCheckIn {
+        let now = OffsetDateTime::now_utc().to_offset(uketsuke::rules::JST);
+        self.commit_handoff(
+            reason,
+            now,
+            Some(PatientName {
+                name: name.to_owned(),
+                kana: Some(kana.to_owned()),
+            }),
+        )
+    }
+
     pub fn hand_over_at(&self, reason: HandoffReason, at: OffsetDateTime) -> StoredCheckIn {
+        self.commit_handoff(reason, at, None)
+    }
+
+    fn commit_handoff(
+        &self,
+        reason: HandoffReason,
+        at: OffsetDateTime,
+        patient_name: Option<PatientName>,
+    ) -> StoredCheckIn {
         let (presented, verification, checklist) = match reason {
             HandoffReason::ConfirmPortalScreen => (
                 Some(Presented::UnreadableDevice),
@@ -128,6 +150,7 @@ impl Desk {
             checklist,
             wrong_pin_entries: 0,
             kiosk: "1F entrance".to_owned(),
+            patient_name,
         };
         let committed = self.store.commit_check_in(&record).unwrap();
         self.store.check_in(committed.check_in_id).unwrap().unwrap()
