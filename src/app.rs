@@ -493,7 +493,7 @@ fn demo_console(store: &Store, bind: &str) -> Option<Console> {
     };
     match store.staff_accounts() {
         Ok(accounts) if accounts.is_empty() => {
-            let added = crate::console::password::hash(DEMO_PASSWORD)
+            let added = crate::password::hash(DEMO_PASSWORD)
                 .map_err(anyhow::Error::from)
                 .and_then(|password_hash| {
                     Ok(store.add_staff(&NewStaffAccount {
@@ -624,7 +624,7 @@ pub fn staff_add(options: &StaffAddOptions) -> Result<()> {
     if let Some(problem) = crate::staff::password_problem(password) {
         bail!("password from standard input: {problem}");
     }
-    let password_hash = crate::console::password::hash(password)?;
+    let password_hash = crate::password::hash(password)?;
     if let Some(dir) = options.db.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the data folder {}", dir.display()))?;

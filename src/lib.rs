@@ -13,6 +13,8 @@
 //! - [`desk`]: what staff can do with a handoff, and what each action records.
 //! - [`report`]: the monthly usage-rate report.
 //! - [`staff`]: staff accounts, roles and the sign-in rules.
+//! - [`password`]: argon2id hashes of passwords and kiosk PINs, random tokens.
+//! - [`kiosk_staff`]: the on-kiosk staff mode's adapter (staff list, PIN check, visual checks).
 //! - [`console`]: the staff's web console (axum); the only module that knows HTTP.
 //! - [`app`]: the composition root: builds adapters from options, runs subcommands.
 #![forbid(unsafe_code)]
@@ -25,6 +27,8 @@ pub mod domain;
 pub mod flow;
 pub mod gateway;
 pub mod headless;
+pub mod kiosk_staff;
+pub mod password;
 pub mod pki;
 pub mod reader;
 pub mod report;

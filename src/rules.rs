@@ -289,6 +289,29 @@ pub struct FacilityConfig {
     pub kiosk_name: String,
     /// The staff console (web) served beside the kiosk.
     pub console: ConsoleSettings,
+    /// The hidden gesture that opens the staff panel on the kiosk.
+    pub staff_mode: StaffModeSettings,
+}
+
+/// The kiosk's staff mode: `taps` taps on the top bar's title within `tap_window_ms` open the
+/// staff sign-in; the panel closes itself after `idle_seconds` without a touch. Wrong PINs lock
+/// as `console.lockout_after_failures` and `console.lockout_minutes` say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StaffModeSettings {
+    pub taps: u32,
+    pub tap_window_ms: u32,
+    pub idle_seconds: u32,
+}
+
+impl Default for StaffModeSettings {
+    fn default() -> Self {
+        StaffModeSettings {
+            taps: 5,
+            tap_window_ms: 3000,
+            idle_seconds: 60,
+        }
+    }
 }
 
 /// Where and how the staff console is served. Every key optional.
@@ -334,6 +357,7 @@ impl Default for FacilityConfig {
             final_screen_seconds: 30,
             kiosk_name: "kiosk-1".to_owned(),
             console: ConsoleSettings::default(),
+            staff_mode: StaffModeSettings::default(),
         }
     }
 }
@@ -358,6 +382,21 @@ impl FacilityConfig {
             if value == 0 {
                 return Err(invalid(key, "must be at least 1 second"));
             }
+        }
+        if !(3..=10).contains(&config.staff_mode.taps) {
+            return Err(invalid("staff_mode.taps", "must be 3 to 10 taps"));
+        }
+        if !(500..=10_000).contains(&config.staff_mode.tap_window_ms) {
+            return Err(invalid(
+                "staff_mode.tap_window_ms",
+                "must be 500 to 10000 milliseconds",
+            ));
+        }
+        if !(10..=600).contains(&config.staff_mode.idle_seconds) {
+            return Err(invalid(
+                "staff_mode.idle_seconds",
+                "must be 10 to 600 seconds",
+            ));
         }
         if config.kiosk_name.trim().is_empty() {
             return Err(invalid("kiosk_name", "must not be empty"));

@@ -99,7 +99,16 @@ impl SignInPolicy {
     /// One more wrong password for `account` at `now`. The count starts again after a lock, so
     /// each further run of wrong passwords locks it again.
     pub fn after_failure(&self, account: &StaffAccount, now: OffsetDateTime) -> AfterFailure {
-        let failed_logins = account.failed_logins.saturating_add(1);
+        self.count_failure(account.failed_logins, account.locked_until, now)
+    }
+
+    fn count_failure(
+        &self,
+        failures_before: u32,
+        locked_until: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> AfterFailure {
+        let failed_logins = failures_before.saturating_add(1);
         if failed_logins >= self.lockout_after_failures {
             AfterFailure {
                 failed_logins: 0,
@@ -108,7 +117,7 @@ impl SignInPolicy {
         } else {
             AfterFailure {
                 failed_logins,
-                locked_until: account.locked_until,
+                locked_until,
             }
         }
     }
@@ -140,6 +149,70 @@ pub fn password_problem(password: &str) -> Option<String> {
         return Some("a password does not start or end with a space".to_owned());
     }
     None
+}
+
+/// A staff member's kiosk PIN as typed on the kiosk's staff pad: 6 to 8 digits. Never printed
+/// (Debug shows stars), wiped when dropped; only its argon2id hash is stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StaffPin(String);
+
+/// The fewest and most digits of a kiosk PIN.
+pub const KIOSK_PIN_DIGITS: std::ops::RangeInclusive<usize> = 6..=8;
+
+impl StaffPin {
+    /// Accepts 6 to 8 ASCII digits.
+    pub fn parse(digits: &str) -> Result<StaffPin, &'static str> {
+        if !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("a kiosk PIN has only digits");
+        }
+        if !KIOSK_PIN_DIGITS.contains(&digits.len()) {
+            return Err("a kiosk PIN has 6 to 8 digits");
+        }
+        Ok(StaffPin(digits.to_owned()))
+    }
+
+    pub fn digits(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Drop for StaffPin {
+    fn drop(&mut self) {
+        // Overwrite in place: the digits do not linger in freed memory.
+        let wiped = "0".repeat(self.0.len());
+        self.0.replace_range(.., &wiped);
+    }
+}
+
+impl std::fmt::Debug for StaffPin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StaffPin(******)")
+    }
+}
+
+/// Someone who can open the kiosk's staff mode: an account with a kiosk PIN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KioskStaff {
+    pub login: String,
+    pub display_name: String,
+}
+
+/// What the store holds about an account's kiosk PIN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KioskPin {
+    pub account_id: i64,
+    pub staff: KioskStaff,
+    pub pin_hash: String,
+    pub failures: u32,
+    pub locked_until: Option<OffsetDateTime>,
+}
+
+impl SignInPolicy {
+    /// What a wrong kiosk PIN does: counted, and at the limit the PIN is locked (the
+    /// console password is not: a stranger at the kiosk must not lock staff out of the desk).
+    pub fn after_pin_failure(&self, pin: &KioskPin, now: OffsetDateTime) -> AfterFailure {
+        self.count_failure(pin.failures, pin.locked_until, now)
+    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,6 @@
 //! appended to the audit log with who and when.
 
 mod pages;
-pub mod password;
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -33,6 +32,7 @@ use tokio::sync::{oneshot, watch};
 
 use crate::desk;
 use crate::domain::Outcome;
+use crate::password;
 use crate::report::MonthReport;
 use crate::rules::{ConsoleSettings, JST, Rules};
 use crate::staff::{self, NewStaffAccount, Role, SignInPolicy, StaffSession};

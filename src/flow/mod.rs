@@ -9,6 +9,7 @@
 mod machine;
 pub mod ports;
 pub mod screen;
+pub mod staff_mode;
 
 pub use machine::{CheckInFlow, visit_date};
 pub use ports::{

@@ -12,6 +12,7 @@
 
 mod codec;
 mod db;
+mod kiosk_pin;
 mod migrations;
 mod staff;
 mod watch;
@@ -389,6 +390,58 @@ impl Store {
     ) -> Result<(), StoreError> {
         let (token, login) = (token_sha256.to_owned(), login.to_owned());
         self.call(move |db| db.end_session(&token, &login, now))
+    }
+
+    pub fn set_kiosk_pin(
+        &self,
+        login: &str,
+        pin_hash: &str,
+        by: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let (login, hash, by) = (login.to_owned(), pin_hash.to_owned(), by.to_owned());
+        self.call(move |db| db.set_kiosk_pin(&login, &hash, &by, now))
+    }
+
+    pub fn kiosk_staff(&self) -> Result<Vec<crate::staff::KioskStaff>, StoreError> {
+        self.call(|db| db.kiosk_staff())
+    }
+
+    pub fn kiosk_pin(&self, login: &str) -> Result<Option<crate::staff::KioskPin>, StoreError> {
+        let login = login.to_owned();
+        self.call(move |db| db.kiosk_pin(&login))
+    }
+
+    pub fn record_kiosk_pin_failure(
+        &self,
+        login: &str,
+        kiosk: &str,
+        after: crate::staff::AfterFailure,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let (login, kiosk) = (login.to_owned(), kiosk.to_owned());
+        self.call(move |db| db.record_kiosk_pin_failure(&login, &kiosk, after, now))
+    }
+
+    pub fn record_staff_mode_opened(
+        &self,
+        login: &str,
+        kiosk: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let (login, kiosk) = (login.to_owned(), kiosk.to_owned());
+        self.call(move |db| db.record_staff_mode_opened(&login, &kiosk, now))
+    }
+
+    pub fn record_staff_mode_closed(
+        &self,
+        login: &str,
+        kiosk: &str,
+        why: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let (login, kiosk, why) = (login.to_owned(), kiosk.to_owned(), why.to_owned());
+        self.call(move |db| db.record_staff_mode_closed(&login, &kiosk, &why, now))
     }
 
     pub fn unlock_staff(

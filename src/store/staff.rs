@@ -302,7 +302,8 @@ impl Db {
             .map_err(sql_err(path, "begin unlock"))?;
         let changed = tx
             .execute(
-                "UPDATE staff_accounts SET failed_logins = 0, locked_until = NULL WHERE login = ?1",
+                "UPDATE staff_accounts SET failed_logins = 0, locked_until = NULL, \
+                 kiosk_pin_failures = 0, kiosk_pin_locked_until = NULL WHERE login = ?1",
                 [login],
             )
             .map_err(sql_err(path, "unlock staff account"))?;

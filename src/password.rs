@@ -1,4 +1,5 @@
-//! Passwords: argon2id hashes in PHC form, and the random tokens of sign-ins and forms.
+//! Passwords and kiosk PINs: argon2id hashes in PHC form, and the random tokens of sign-ins
+//! and forms.
 //!
 //! Owns: everything that knows `argon2`. The hashing parameters are argon2's defaults
 //! (argon2id v19, 19 MiB, 2 passes, 1 lane), as the PHC string records them.

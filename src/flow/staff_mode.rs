@@ -1,0 +1,625 @@
+//! The kiosk's staff mode: a hidden gesture, a staff PIN, and a panel where staff confirm a
+//! visual identity check for the patient in front of them, see the reader's state and return
+//! the kiosk to service.
+//!
+//! Pure like the check-in flow: `handle(now, StaffInput)`, `poll()` for what it wants done,
+//! `view()` for what the kiosk shows over the patient's screen, `next_deadline()` for when it
+//! wants a `Tick`. It never checks a PIN itself (the adapter hashes and compares, and counts
+//! failures in the store) and never decides what a visual check records (`desk::decide` does).
+
+use std::collections::VecDeque;
+
+use time::OffsetDateTime;
+
+use super::ports::Ticket;
+use crate::domain::{HandoffReason, PatientName, ReceptionNumber};
+use crate::rules::StaffModeSettings;
+use crate::staff::{KioskStaff, StaffPin};
+
+/// A handoff from this kiosk that a visual identity check can close.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingVisualCheck {
+    pub check_in_id: i64,
+    pub reception_number: Option<ReceptionNumber>,
+    pub reason: HandoffReason,
+    pub handed_over_at: OffsetDateTime,
+    pub name: Option<PatientName>,
+}
+
+/// Why a PIN did not open the panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinRefusal {
+    /// Wrong; this many more wrong PINs lock it.
+    Wrong { tries_before_lock: u32 },
+    /// Locked after too many wrong PINs (a technician can unlock it on the console).
+    Locked { until: OffsetDateTime },
+    /// The account has no kiosk PIN any more.
+    NoPin,
+}
+
+/// What staff mode wants done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StaffCommand {
+    /// Who can open the panel (accounts with a kiosk PIN).
+    LoadRoster(Ticket),
+    /// Check this PIN once.
+    CheckPin(Ticket, String, StaffPin),
+    /// The open handoffs from this kiosk that a visual check closes.
+    LoadChecks(Ticket),
+    /// Staff compared the card photo with the patient: close this handoff as a visual check.
+    ConfirmVisualCheck {
+        ticket: Ticket,
+        check_in_id: i64,
+        login: String,
+    },
+    /// The panel closed: audit who and why.
+    Closed { login: String, why: CloseReason },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    /// Staff pressed "return to service".
+    ReturnedToService,
+    /// Nobody touched the panel for the idle time.
+    LeftIdle,
+}
+
+impl CloseReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ReturnedToService => "returned_to_service",
+            Self::LeftIdle => "left_idle",
+        }
+    }
+}
+
+/// Everything that can happen to staff mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StaffInput {
+    /// A tap on the hidden spot (the top bar's title).
+    CornerTap,
+    /// Staff picked their name from the roster.
+    Choose(usize),
+    SubmitPin(StaffPin),
+    /// Back from the PIN pad to the roster, or out of the roster.
+    Back,
+    ConfirmVisualCheck(i64),
+    /// "Return the kiosk to service".
+    Close,
+    /// Any touch on the staff screens: keeps them open.
+    Touch,
+    Roster(Ticket, Result<Vec<KioskStaff>, String>),
+    PinChecked(Ticket, Result<KioskStaff, PinRefusal>),
+    Checks(Ticket, Result<Vec<PendingVisualCheck>, String>),
+    Confirmed(Ticket, Result<Option<ReceptionNumber>, String>),
+    Tick,
+}
+
+/// A result shown on the panel after an action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PanelNote {
+    VisualCheckRecorded(Option<ReceptionNumber>),
+    /// Technician detail (a store error).
+    Failed(String),
+}
+
+/// What the kiosk shows over the patient's screen while staff mode is open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StaffView {
+    /// "Who are you?": `None` while loading; a problem when it could not be read.
+    Roster {
+        staff: Option<Vec<KioskStaff>>,
+        problem: Option<String>,
+    },
+    Pin {
+        who: KioskStaff,
+        checking: bool,
+        refused: Option<PinRefusal>,
+    },
+    Panel {
+        who: KioskStaff,
+        /// `None` while loading.
+        checks: Option<Vec<PendingVisualCheck>>,
+        note: Option<PanelNote>,
+        busy: bool,
+    },
+}
+
+#[derive(Debug)]
+enum State {
+    Closed,
+    Roster {
+        ticket: Ticket,
+        staff: Option<Vec<KioskStaff>>,
+        problem: Option<String>,
+    },
+    Pin {
+        roster: Vec<KioskStaff>,
+        who: KioskStaff,
+        checking: Option<Ticket>,
+        refused: Option<PinRefusal>,
+    },
+    Panel {
+        who: KioskStaff,
+        loading: Option<Ticket>,
+        checks: Option<Vec<PendingVisualCheck>>,
+        confirming: Option<Ticket>,
+        note: Option<PanelNote>,
+    },
+}
+
+pub struct StaffMode {
+    settings: StaffModeSettings,
+    state: State,
+    /// Recent taps on the hidden spot, oldest first.
+    taps: VecDeque<OffsetDateTime>,
+    last_touch: OffsetDateTime,
+    next_ticket: u64,
+    out: VecDeque<StaffCommand>,
+}
+
+impl StaffMode {
+    pub fn new(settings: StaffModeSettings) -> StaffMode {
+        StaffMode {
+            settings,
+            state: State::Closed,
+            taps: VecDeque::new(),
+            last_touch: OffsetDateTime::UNIX_EPOCH,
+            next_ticket: 0,
+            out: VecDeque::new(),
+        }
+    }
+
+    pub fn is_open(&self) -> bool {
+        !matches!(self.state, State::Closed)
+    }
+
+    pub fn poll(&mut self) -> Option<StaffCommand> {
+        self.out.pop_front()
+    }
+
+    /// When the open panel closes itself if nobody touches it.
+    pub fn next_deadline(&self) -> Option<OffsetDateTime> {
+        self.is_open()
+            .then(|| self.last_touch + secs(self.settings.idle_seconds))
+    }
+
+    pub fn view(&self) -> Option<StaffView> {
+        Some(match &self.state {
+            State::Closed => return None,
+            State::Roster { staff, problem, .. } => StaffView::Roster {
+                staff: staff.clone(),
+                problem: problem.clone(),
+            },
+            State::Pin {
+                who,
+                checking,
+                refused,
+                ..
+            } => StaffView::Pin {
+                who: who.clone(),
+                checking: checking.is_some(),
+                refused: *refused,
+            },
+            State::Panel {
+                who,
+                checks,
+                note,
+                loading,
+                confirming,
+            } => StaffView::Panel {
+                who: who.clone(),
+                checks: checks.clone(),
+                note: note.clone(),
+                busy: loading.is_some() || confirming.is_some(),
+            },
+        })
+    }
+
+    /// `patient_busy`: a check-in is under way, so the gesture does nothing (staff do not take
+    /// the screen from a patient mid-way; "call staff" is there for that).
+    pub fn handle(&mut self, now: OffsetDateTime, input: StaffInput, patient_busy: bool) {
+        if let Some(deadline) = self.next_deadline()
+            && now >= deadline
+        {
+            self.close(CloseReason::LeftIdle);
+        }
+        let is_answer = matches!(
+            input,
+            StaffInput::Roster(..)
+                | StaffInput::PinChecked(..)
+                | StaffInput::Checks(..)
+                | StaffInput::Confirmed(..)
+                | StaffInput::Tick
+        );
+        if self.is_open() && !is_answer {
+            self.last_touch = now;
+        }
+        match input {
+            StaffInput::CornerTap => self.corner_tap(now, patient_busy),
+            StaffInput::Choose(index) => {
+                if let State::Roster {
+                    staff: Some(staff), ..
+                } = &self.state
+                    && let Some(who) = staff.get(index).cloned()
+                {
+                    let roster = staff.clone();
+                    self.state = State::Pin {
+                        roster,
+                        who,
+                        checking: None,
+                        refused: None,
+                    };
+                }
+            }
+            StaffInput::SubmitPin(pin) => {
+                if let State::Pin {
+                    who,
+                    checking: checking @ None,
+                    ..
+                } = &mut self.state
+                {
+                    self.next_ticket += 1;
+                    let ticket = Ticket(self.next_ticket);
+                    *checking = Some(ticket);
+                    self.out
+                        .push_back(StaffCommand::CheckPin(ticket, who.login.clone(), pin));
+                }
+            }
+            StaffInput::Back => match &mut self.state {
+                State::Pin {
+                    roster,
+                    checking: None,
+                    ..
+                } => {
+                    let staff = std::mem::take(roster);
+                    let ticket = self.ticket();
+                    self.state = State::Roster {
+                        ticket,
+                        staff: Some(staff),
+                        problem: None,
+                    };
+                }
+                State::Roster { .. } => self.state = State::Closed,
+                _ => {}
+            },
+            StaffInput::ConfirmVisualCheck(check_in_id) => {
+                let ticket = Ticket(self.next_ticket + 1);
+                if let State::Panel {
+                    who,
+                    checks: Some(checks),
+                    confirming: confirming @ None,
+                    ..
+                } = &mut self.state
+                    && checks.iter().any(|c| c.check_in_id == check_in_id)
+                {
+                    self.next_ticket += 1;
+                    *confirming = Some(ticket);
+                    self.out.push_back(StaffCommand::ConfirmVisualCheck {
+                        ticket,
+                        check_in_id,
+                        login: who.login.clone(),
+                    });
+                }
+            }
+            StaffInput::Close => self.close(CloseReason::ReturnedToService),
+            StaffInput::Touch | StaffInput::Tick => {}
+            StaffInput::Roster(ticket, answer) => {
+                if let State::Roster {
+                    ticket: waiting,
+                    staff,
+                    problem,
+                } = &mut self.state
+                    && *waiting == ticket
+                {
+                    match answer {
+                        Ok(list) => *staff = Some(list),
+                        Err(e) => {
+                            *staff = Some(Vec::new());
+                            *problem = Some(e);
+                        }
+                    }
+                }
+            }
+            StaffInput::PinChecked(ticket, answer) => {
+                if let State::Pin {
+                    checking, refused, ..
+                } = &mut self.state
+                    && *checking == Some(ticket)
+                {
+                    *checking = None;
+                    match answer {
+                        Ok(who) => self.open_panel(who),
+                        Err(why) => *refused = Some(why),
+                    }
+                }
+            }
+            StaffInput::Checks(ticket, answer) => {
+                if let State::Panel {
+                    loading,
+                    checks,
+                    note,
+                    ..
+                } = &mut self.state
+                    && *loading == Some(ticket)
+                {
+                    *loading = None;
+                    match answer {
+                        Ok(list) => *checks = Some(list),
+                        Err(e) => {
+                            *checks = Some(Vec::new());
+                            *note = Some(PanelNote::Failed(e));
+                        }
+                    }
+                }
+            }
+            StaffInput::Confirmed(ticket, answer) => {
+                if let State::Panel {
+                    confirming, note, ..
+                } = &mut self.state
+                    && *confirming == Some(ticket)
+                {
+                    *confirming = None;
+                    *note = Some(match answer {
+                        Ok(number) => PanelNote::VisualCheckRecorded(number),
+                        Err(e) => PanelNote::Failed(e),
+                    });
+                    self.reload_checks();
+                }
+            }
+        }
+    }
+
+    fn corner_tap(&mut self, now: OffsetDateTime, patient_busy: bool) {
+        if self.is_open() || patient_busy {
+            self.taps.clear();
+            return;
+        }
+        let window = time::Duration::milliseconds(i64::from(self.settings.tap_window_ms));
+        self.taps.push_back(now);
+        while self.taps.front().is_some_and(|t| now - *t > window) {
+            self.taps.pop_front();
+        }
+        if self.taps.len() >= self.settings.taps as usize {
+            self.taps.clear();
+            self.last_touch = now;
+            let ticket = self.ticket();
+            self.out.push_back(StaffCommand::LoadRoster(ticket));
+            self.state = State::Roster {
+                ticket,
+                staff: None,
+                problem: None,
+            };
+        }
+    }
+
+    fn open_panel(&mut self, who: KioskStaff) {
+        self.state = State::Panel {
+            who,
+            loading: None,
+            checks: None,
+            confirming: None,
+            note: None,
+        };
+        self.reload_checks();
+    }
+
+    fn reload_checks(&mut self) {
+        let ticket = Ticket(self.next_ticket + 1);
+        if let State::Panel { loading, .. } = &mut self.state {
+            self.next_ticket += 1;
+            *loading = Some(ticket);
+            self.out.push_back(StaffCommand::LoadChecks(ticket));
+        }
+    }
+
+    fn close(&mut self, why: CloseReason) {
+        let state = std::mem::replace(&mut self.state, State::Closed);
+        if let State::Panel { who, .. } = state {
+            self.out.push_back(StaffCommand::Closed {
+                login: who.login,
+                why,
+            });
+        }
+    }
+
+    fn ticket(&mut self) -> Ticket {
+        self.next_ticket += 1;
+        Ticket(self.next_ticket)
+    }
+}
+
+fn secs(n: u32) -> time::Duration {
+    time::Duration::seconds(i64::from(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    const T0: OffsetDateTime = datetime!(2026-11-22 09:00 +09:00);
+
+    fn ms(n: i64) -> time::Duration {
+        time::Duration::milliseconds(n)
+    }
+
+    fn sato() -> KioskStaff {
+        KioskStaff {
+            login: "sato".into(),
+            display_name: "佐藤".into(),
+        }
+    }
+
+    fn taps(mode: &mut StaffMode, n: usize, every_ms: i64, from: OffsetDateTime) {
+        for i in 0..n {
+            mode.handle(from + ms(every_ms * i as i64), StaffInput::CornerTap, false);
+        }
+    }
+
+    fn ticket_of(cmd: Option<StaffCommand>) -> Ticket {
+        match cmd {
+            Some(StaffCommand::LoadRoster(t) | StaffCommand::LoadChecks(t)) => t,
+            Some(StaffCommand::CheckPin(t, ..)) => t,
+            Some(StaffCommand::ConfirmVisualCheck { ticket, .. }) => ticket,
+            other => panic!("no ticketed command: {other:?}"),
+        }
+    }
+
+    /// Gesture, roster, PIN accepted: the panel loading its checks.
+    fn signed_in() -> StaffMode {
+        let mut mode = StaffMode::new(StaffModeSettings::default());
+        taps(&mut mode, 5, 200, T0);
+        let t = ticket_of(mode.poll());
+        mode.handle(
+            T0 + ms(1000),
+            StaffInput::Roster(t, Ok(vec![sato()])),
+            false,
+        );
+        mode.handle(T0 + ms(2000), StaffInput::Choose(0), false);
+        let pin = StaffPin::parse("246810").unwrap();
+        mode.handle(T0 + ms(3000), StaffInput::SubmitPin(pin), false);
+        let t = ticket_of(mode.poll());
+        mode.handle(T0 + ms(3100), StaffInput::PinChecked(t, Ok(sato())), false);
+        mode
+    }
+
+    #[test]
+    fn five_quick_taps_open_it_slow_ones_do_not() {
+        let mut slow = StaffMode::new(StaffModeSettings::default());
+        taps(&mut slow, 12, 800, T0);
+        assert!(!slow.is_open(), "taps spread over 9 s are not the gesture");
+        assert_eq!(slow.poll(), None);
+
+        let mut quick = StaffMode::new(StaffModeSettings::default());
+        taps(&mut quick, 4, 300, T0);
+        assert!(!quick.is_open());
+        quick.handle(T0 + ms(1200), StaffInput::CornerTap, false);
+        assert!(quick.is_open());
+        assert!(matches!(quick.poll(), Some(StaffCommand::LoadRoster(_))));
+        assert_eq!(
+            quick.view(),
+            Some(StaffView::Roster {
+                staff: None,
+                problem: None
+            })
+        );
+    }
+
+    #[test]
+    fn the_gesture_does_nothing_while_a_patient_is_checking_in() {
+        let mut mode = StaffMode::new(StaffModeSettings::default());
+        for i in 0..10 {
+            mode.handle(T0 + ms(100 * i), StaffInput::CornerTap, true);
+        }
+        assert!(!mode.is_open());
+    }
+
+    #[test]
+    fn a_wrong_pin_stays_on_the_pad_and_says_so() {
+        let mut mode = StaffMode::new(StaffModeSettings::default());
+        taps(&mut mode, 5, 100, T0);
+        let t = ticket_of(mode.poll());
+        mode.handle(T0, StaffInput::Roster(t, Ok(vec![sato()])), false);
+        mode.handle(T0, StaffInput::Choose(0), false);
+        mode.handle(
+            T0,
+            StaffInput::SubmitPin(StaffPin::parse("000000").unwrap()),
+            false,
+        );
+        let t = ticket_of(mode.poll());
+        // A second submit while the first is being checked sends nothing.
+        mode.handle(
+            T0,
+            StaffInput::SubmitPin(StaffPin::parse("111111").unwrap()),
+            false,
+        );
+        assert_eq!(mode.poll(), None);
+        let refusal = PinRefusal::Wrong {
+            tries_before_lock: 4,
+        };
+        mode.handle(T0, StaffInput::PinChecked(t, Err(refusal)), false);
+        assert_eq!(
+            mode.view(),
+            Some(StaffView::Pin {
+                who: sato(),
+                checking: false,
+                refused: Some(refusal)
+            })
+        );
+        // A late answer to an old ticket changes nothing.
+        mode.handle(T0, StaffInput::PinChecked(Ticket(999), Ok(sato())), false);
+        assert!(matches!(mode.view(), Some(StaffView::Pin { .. })));
+    }
+
+    #[test]
+    fn confirming_a_visual_check_asks_once_and_reloads() {
+        let mut mode = signed_in();
+        let t = ticket_of(mode.poll());
+        let check = PendingVisualCheck {
+            check_in_id: 7,
+            reception_number: Some(ReceptionNumber(12)),
+            reason: HandoffReason::StaffVisualCheck,
+            handed_over_at: T0,
+            name: None,
+        };
+        mode.handle(T0, StaffInput::Checks(t, Ok(vec![check])), false);
+        mode.handle(T0, StaffInput::ConfirmVisualCheck(99), false);
+        assert_eq!(mode.poll(), None, "not a check this kiosk offered");
+        mode.handle(T0, StaffInput::ConfirmVisualCheck(7), false);
+        mode.handle(T0, StaffInput::ConfirmVisualCheck(7), false);
+        let cmd = mode.poll();
+        assert!(
+            matches!(&cmd, Some(StaffCommand::ConfirmVisualCheck { check_in_id: 7, login, .. }) if login == "sato")
+        );
+        assert_eq!(mode.poll(), None, "a double tap confirms once");
+        let t = ticket_of(cmd);
+        mode.handle(
+            T0,
+            StaffInput::Confirmed(t, Ok(Some(ReceptionNumber(12)))),
+            false,
+        );
+        assert!(matches!(mode.poll(), Some(StaffCommand::LoadChecks(_))));
+        assert!(matches!(
+            mode.view(),
+            Some(StaffView::Panel {
+                note: Some(PanelNote::VisualCheckRecorded(Some(ReceptionNumber(12)))),
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn the_panel_closes_itself_when_left_alone_and_says_who_left_it() {
+        let mut mode = signed_in();
+        let _ = mode.poll();
+        let deadline = mode.next_deadline().unwrap();
+        assert_eq!(deadline, T0 + ms(3000) + time::Duration::seconds(60));
+        mode.handle(deadline, StaffInput::Tick, false);
+        assert!(!mode.is_open());
+        assert_eq!(
+            mode.poll(),
+            Some(StaffCommand::Closed {
+                login: "sato".into(),
+                why: CloseReason::LeftIdle
+            })
+        );
+    }
+
+    #[test]
+    fn return_to_service_closes_and_is_recorded() {
+        let mut mode = signed_in();
+        let _ = mode.poll();
+        mode.handle(T0 + ms(5000), StaffInput::Close, false);
+        assert!(!mode.is_open());
+        assert_eq!(mode.view(), None);
+        assert_eq!(
+            mode.poll(),
+            Some(StaffCommand::Closed {
+                login: "sato".into(),
+                why: CloseReason::ReturnedToService
+            })
+        );
+    }
+}

@@ -1,0 +1,179 @@
+//! The kiosk staff mode's adapter: carries `StaffCommand`s to the store and the password hasher
+//! and brings `StaffInput`s back. Runs on a worker thread (argon2 takes tens of milliseconds).
+//!
+//! Owns: how a kiosk PIN is checked (lock first, then the hash, then the count), which handoffs
+//! a visual check at this kiosk may close. Must not know: Slint, SQL.
+
+use std::collections::BTreeMap;
+
+use time::OffsetDateTime;
+
+use crate::desk::{self, DeskAction};
+use crate::flow::staff_mode::{PendingVisualCheck, PinRefusal, StaffCommand, StaffInput};
+use crate::password;
+use crate::rules::{FacilityConfig, Rules};
+use crate::staff::{KioskStaff, SignInPolicy, StaffPin};
+use crate::store::Store;
+
+pub struct KioskStaffDesk {
+    store: Store,
+    rules: Rules,
+    kiosk: String,
+    policy: SignInPolicy,
+}
+
+impl KioskStaffDesk {
+    pub fn new(store: Store, rules: Rules, facility: &FacilityConfig) -> KioskStaffDesk {
+        let console = &facility.console;
+        KioskStaffDesk {
+            store,
+            rules,
+            kiosk: facility.kiosk_name.clone(),
+            policy: SignInPolicy {
+                lockout_after_failures: console.lockout_after_failures,
+                lockout: time::Duration::minutes(i64::from(console.lockout_minutes)),
+                session: time::Duration::minutes(i64::from(console.session_minutes)),
+            },
+        }
+    }
+
+    /// Carries out one command; the answer goes back to staff mode.
+    pub fn answer(&self, command: StaffCommand, now: OffsetDateTime) -> Option<StaffInput> {
+        match command {
+            StaffCommand::LoadRoster(ticket) => Some(StaffInput::Roster(
+                ticket,
+                self.store.kiosk_staff().map_err(|e| e.to_string()),
+            )),
+            StaffCommand::CheckPin(ticket, login, pin) => Some(StaffInput::PinChecked(
+                ticket,
+                self.check_pin(&login, &pin, now),
+            )),
+            StaffCommand::LoadChecks(ticket) => {
+                Some(StaffInput::Checks(ticket, self.pending_visual_checks()))
+            }
+            StaffCommand::ConfirmVisualCheck {
+                ticket,
+                check_in_id,
+                login,
+            } => Some(StaffInput::Confirmed(
+                ticket,
+                self.confirm_visual_check(check_in_id, &login, now),
+            )),
+            StaffCommand::Closed { login, why } => {
+                if let Err(e) =
+                    self.store
+                        .record_staff_mode_closed(&login, &self.kiosk, why.as_str(), now)
+                {
+                    tracing::error!(error = %e, "cannot record that staff mode closed");
+                }
+                None
+            }
+        }
+    }
+
+    /// A locked PIN is refused without looking at the digits; a wrong one is counted (and
+    /// locks at the policy's limit); the right one resets the count. Every outcome is audited.
+    fn check_pin(
+        &self,
+        login: &str,
+        pin: &StaffPin,
+        now: OffsetDateTime,
+    ) -> Result<KioskStaff, PinRefusal> {
+        let record = match self.store.kiosk_pin(login) {
+            Ok(Some(record)) => record,
+            Ok(None) => return Err(PinRefusal::NoPin),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the kiosk PIN");
+                return Err(PinRefusal::NoPin);
+            }
+        };
+        if let Some(until) = record.locked_until
+            && until > now
+        {
+            return Err(PinRefusal::Locked { until });
+        }
+        if !password::verify(pin.digits(), &record.pin_hash) {
+            let after = self.policy.after_pin_failure(&record, now);
+            if let Err(e) = self
+                .store
+                .record_kiosk_pin_failure(login, &self.kiosk, after, now)
+            {
+                tracing::error!(error = %e, "cannot record a wrong kiosk PIN");
+            }
+            return Err(match after.locked_until {
+                Some(until) if until > now => PinRefusal::Locked { until },
+                _ => PinRefusal::Wrong {
+                    tries_before_lock: self
+                        .policy
+                        .lockout_after_failures
+                        .saturating_sub(after.failed_logins),
+                },
+            });
+        }
+        if let Err(e) = self.store.record_staff_mode_opened(login, &self.kiosk, now) {
+            tracing::error!(error = %e, "cannot record that staff mode opened");
+        }
+        Ok(record.staff)
+    }
+
+    /// Open handoffs from this kiosk whose first offered action is a visual check (PIN guard,
+    /// blocked card, reader out of service), newest first.
+    fn pending_visual_checks(&self) -> Result<Vec<PendingVisualCheck>, String> {
+        let open = self.store.open_handoffs().map_err(|e| e.to_string())?;
+        let mut checks: Vec<PendingVisualCheck> = open
+            .into_iter()
+            .filter(|h| h.record.kiosk == self.kiosk)
+            .filter_map(|h| {
+                let reason = h.record.outcome.handoff_reason()?;
+                (desk::actions_for(reason)[0] == DeskAction::VisualCheck).then(|| {
+                    PendingVisualCheck {
+                        check_in_id: h.id,
+                        reception_number: h.reception_number,
+                        reason,
+                        handed_over_at: h.record.finished_at,
+                        name: h.record.patient_name,
+                    }
+                })
+            })
+            .collect();
+        checks.sort_by(|a, b| b.handed_over_at.cmp(&a.handed_over_at));
+        Ok(checks)
+    }
+
+    /// Closes the handoff exactly as the console's "visual identity check done" does.
+    fn confirm_visual_check(
+        &self,
+        check_in_id: i64,
+        login: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<crate::domain::ReceptionNumber>, String> {
+        let check_in = self
+            .store
+            .check_in(check_in_id)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("no check-in {check_in_id}"))?;
+        let form = BTreeMap::from([
+            (
+                "action".to_owned(),
+                DeskAction::VisualCheck.as_str().to_owned(),
+            ),
+            ("note".to_owned(), format!("at the kiosk {}", self.kiosk)),
+        ]);
+        let decision =
+            desk::decide(&self.rules, &check_in, &form, login, now).map_err(|errors| {
+                errors
+                    .iter()
+                    .map(|e| e.english.clone())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })?;
+        self.store
+            .resolve_handoff(
+                check_in_id,
+                &decision.resolution,
+                decision.counts_toward_usage_rate,
+            )
+            .map_err(|e| e.to_string())?;
+        Ok(check_in.reception_number)
+    }
+}
