@@ -125,14 +125,15 @@ impl KioskStaffDesk {
             .filter(|h| h.record.kiosk == self.kiosk)
             .filter_map(|h| {
                 let reason = h.record.outcome.handoff_reason()?;
-                (desk::actions_for(reason)[0] == DeskAction::VisualCheck).then(|| {
-                    PendingVisualCheck {
-                        check_in_id: h.id,
-                        reception_number: h.reception_number,
-                        reason,
-                        handed_over_at: h.record.finished_at,
-                        name: h.record.patient_name,
-                    }
+                if desk::actions_for(reason)[0] != DeskAction::VisualCheck {
+                    return None;
+                }
+                Some(PendingVisualCheck {
+                    check_in_id: h.id,
+                    reception_number: h.reception_number,
+                    reason,
+                    handed_over_at: h.record.finished_at,
+                    name: h.record.patient_name,
                 })
             })
             .collect();
