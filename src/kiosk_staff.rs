@@ -137,7 +137,7 @@ impl KioskStaffDesk {
                 })
             })
             .collect();
-        checks.sort_by(|a, b| b.handed_over_at.cmp(&a.handed_over_at));
+        checks.sort_by_key(|c| std::cmp::Reverse(c.handed_over_at));
         Ok(checks)
     }
 
