@@ -58,7 +58,7 @@ impl Desk {
                 login: login.to_owned(),
                 display_name: name.to_owned(),
                 role,
-                password_hash: uketsuke::console::password::hash(PASSWORD).unwrap(),
+                password_hash: uketsuke::password::hash(PASSWORD).unwrap(),
                 created_at: OffsetDateTime::now_utc(),
                 created_by: "test".to_owned(),
             })
