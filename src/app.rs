@@ -504,6 +504,10 @@ fn demo_console(store: &Store, bind: &str) -> Option<Console> {
                         created_at: now(),
                         created_by: "demo".to_owned(),
                     })?)
+                })
+                .and_then(|_| {
+                    let pin_hash = crate::password::hash(DEMO_KIOSK_PIN)?;
+                    Ok(store.set_kiosk_pin("demo", &pin_hash, "demo", now())?)
                 });
             if let Err(e) = added {
                 eprintln!("uketsuke demo: cannot add the demo staff account: {e:#}");
@@ -515,7 +519,8 @@ fn demo_console(store: &Store, bind: &str) -> Option<Console> {
     match Console::start(store.clone(), Rules::embedded(), &settings) {
         Ok(console) => {
             eprintln!(
-                "uketsuke demo: staff console on http://{}/ (login demo, password {DEMO_PASSWORD})",
+                "uketsuke demo: staff console on http://{}/ (login demo, password {DEMO_PASSWORD}); \
+                 staff mode on the kiosk: tap the title 5 times quickly, kiosk PIN {DEMO_KIOSK_PIN}",
                 console.addr()
             );
             Some(console)
@@ -529,6 +534,7 @@ fn demo_console(store: &Store, bind: &str) -> Option<Console> {
 
 /// The demo account's password (the demo database is for trying things out only).
 const DEMO_PASSWORD: &str = "uketsuke-demo";
+const DEMO_KIOSK_PIN: &str = "246810";
 
 /// The options of `uketsuke console`.
 #[derive(Debug, clap::Args)]
@@ -644,6 +650,49 @@ pub fn staff_add(options: &StaffAddOptions) -> Result<()> {
         account.login,
         account.display_name
     );
+    Ok(())
+}
+
+/// The options of `uketsuke staff pin`.
+#[derive(Debug, clap::Args)]
+pub struct StaffPinOptions {
+    /// The SQLite database file the kiosk uses.
+    #[arg(long)]
+    pub db: PathBuf,
+    /// Whose kiosk PIN this is.
+    #[arg(long)]
+    pub login: String,
+}
+
+/// `uketsuke staff pin`: sets a kiosk PIN, read from standard input (one line).
+pub fn staff_pin(options: &StaffPinOptions) -> Result<()> {
+    use std::io::IsTerminal as _;
+    if !options.db.exists() {
+        bail!(
+            "--db {}: no such database; add the account first with uketsuke staff add",
+            options.db.display()
+        );
+    }
+    if std::io::stdin().is_terminal() {
+        eprint!("kiosk PIN for {} (6 to 8 digits): ", options.login);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("cannot read the PIN from standard input")?;
+    let pin = crate::staff::StaffPin::parse(line.trim_end_matches(['\r', '\n']))
+        .map_err(|problem| anyhow::anyhow!("PIN from standard input: {problem}"))?;
+    let pin_hash = crate::password::hash(pin.digits())?;
+    let store = Store::open(&options.db)?;
+    match store.set_kiosk_pin(&options.login, &pin_hash, "cli", now()) {
+        Err(crate::store::StoreError::NoSuchStaff { .. }) => bail!(
+            "--login {}: no such account in {}",
+            options.login,
+            options.db.display()
+        ),
+        other => other?,
+    }
+    println!("kiosk PIN set for {}", options.login);
     Ok(())
 }
 

@@ -38,27 +38,22 @@ impl KioskStaffDesk {
     }
 
     /// Carries out one command; the answer goes back to staff mode.
-    pub fn answer(&self, command: StaffCommand, now: OffsetDateTime) -> Option<StaffInput> {
+    pub fn answer(&self, command: StaffCommand, now: OffsetDateTime) -> StaffInput {
         match command {
-            StaffCommand::LoadRoster(ticket) => Some(StaffInput::Roster(
-                ticket,
-                self.store.kiosk_staff().map_err(|e| e.to_string()),
-            )),
-            StaffCommand::CheckPin(ticket, login, pin) => Some(StaffInput::PinChecked(
-                ticket,
-                self.check_pin(&login, &pin, now),
-            )),
+            StaffCommand::LoadRoster(ticket) => {
+                StaffInput::Roster(ticket, self.store.kiosk_staff().map_err(|e| e.to_string()))
+            }
+            StaffCommand::CheckPin(ticket, login, pin) => {
+                StaffInput::PinChecked(ticket, self.check_pin(&login, &pin, now))
+            }
             StaffCommand::LoadChecks(ticket) => {
-                Some(StaffInput::Checks(ticket, self.pending_visual_checks()))
+                StaffInput::Checks(ticket, self.pending_visual_checks())
             }
             StaffCommand::ConfirmVisualCheck {
                 ticket,
                 check_in_id,
                 login,
-            } => Some(StaffInput::Confirmed(
-                ticket,
-                self.confirm_visual_check(check_in_id, &login, now),
-            )),
+            } => StaffInput::Confirmed(ticket, self.confirm_visual_check(check_in_id, &login, now)),
             StaffCommand::Closed { login, why } => {
                 if let Err(e) =
                     self.store
@@ -66,7 +61,7 @@ impl KioskStaffDesk {
                 {
                     tracing::error!(error = %e, "cannot record that staff mode closed");
                 }
-                None
+                StaffInput::ClosingRecorded
             }
         }
     }

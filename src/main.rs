@@ -68,6 +68,9 @@ enum StaffCommand {
     /// Adds an account (the first one, a technician, is made this way); the password is read
     /// from standard input.
     Add(uketsuke::app::StaffAddOptions),
+    /// Sets an account's kiosk PIN (6 to 8 digits, read from standard input), which opens the
+    /// staff mode on the kiosk.
+    Pin(uketsuke::app::StaffPinOptions),
 }
 
 fn main() -> ExitCode {
@@ -95,6 +98,7 @@ fn main() -> ExitCode {
         Command::CheckIn(options) => uketsuke::app::check_in(&options),
         Command::Console(options) => uketsuke::app::console(&options),
         Command::Staff(StaffCommand::Add(options)) => uketsuke::app::staff_add(&options),
+        Command::Staff(StaffCommand::Pin(options)) => uketsuke::app::staff_pin(&options),
         Command::Report { month, db, format } => uketsuke::app::report(&month, &db, &format),
         Command::Doctor { reader } => {
             let (report, usable) = uketsuke::app::doctor(reader.as_deref());

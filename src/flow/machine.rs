@@ -170,6 +170,8 @@ pub struct CheckInFlow {
     field: Field,
     /// Why the reader cannot be used, while it cannot. Outlives check-ins.
     reader_trouble: Option<ReaderTrouble>,
+    /// The staff panel is open over the idle screen.
+    staff_at_kiosk: bool,
     state: State,
     session: Option<Session>,
     out: VecDeque<Command>,
@@ -183,6 +185,7 @@ impl CheckInFlow {
             next_ticket: 0,
             field: Field::Empty,
             reader_trouble: None,
+            staff_at_kiosk: false,
             state: State::Welcome,
             session: None,
             out: VecDeque::new(),
@@ -197,6 +200,19 @@ impl CheckInFlow {
     /// Whether a check-in is under way (a patient is at the kiosk).
     pub fn in_session(&self) -> bool {
         self.session.is_some() || matches!(self.state, State::Saving { .. })
+    }
+
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    pub fn facility(&self) -> &FacilityConfig {
+        &self.facility
+    }
+
+    /// Why the reader cannot be used now, if it cannot.
+    pub fn reader_trouble(&self) -> Option<ReaderTrouble> {
+        self.reader_trouble
     }
 
     /// What the patient sees now.
@@ -234,6 +250,7 @@ impl CheckInFlow {
             Input::Store(ticket, reply) => self.on_store(now, ticket, reply),
             Input::ReaderDown(trouble) => self.on_reader_down(now, trouble),
             Input::ReaderUp => self.on_reader_up(),
+            Input::StaffAtKiosk(present) => self.staff_at_kiosk = present,
         }
     }
 
@@ -288,6 +305,10 @@ impl CheckInFlow {
             return;
         }
         self.field = Field::Present;
+        if self.staff_at_kiosk && !self.in_session() {
+            debug!("card present under the staff panel: no check-in starts");
+            return;
+        }
         match self.state {
             State::Welcome | State::Final { .. } | State::SaveFailed { .. } => {
                 self.back_to_idle();

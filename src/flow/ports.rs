@@ -144,6 +144,9 @@ pub enum Input {
     ReaderDown(ReaderTrouble),
     /// The reader is usable again.
     ReaderUp,
+    /// Staff opened (true) or closed (false) the staff panel over the idle screen: while it is
+    /// open a card on the reader starts no check-in.
+    StaffAtKiosk(bool),
     /// Nothing happened; lets deadlines pass.
     Tick,
 }

@@ -92,6 +92,8 @@ pub enum StaffInput {
     PinChecked(Ticket, Result<KioskStaff, PinRefusal>),
     Checks(Ticket, Result<Vec<PendingVisualCheck>, String>),
     Confirmed(Ticket, Result<Option<ReceptionNumber>, String>),
+    /// The closing was recorded (nothing changes; it tells the runtime the work is done).
+    ClosingRecorded,
     Tick,
 }
 
@@ -230,6 +232,7 @@ impl StaffMode {
                 | StaffInput::PinChecked(..)
                 | StaffInput::Checks(..)
                 | StaffInput::Confirmed(..)
+                | StaffInput::ClosingRecorded
                 | StaffInput::Tick
         );
         if self.is_open() && !is_answer {
@@ -303,7 +306,7 @@ impl StaffMode {
                 }
             }
             StaffInput::Close => self.close(CloseReason::ReturnedToService),
-            StaffInput::Touch | StaffInput::Tick => {}
+            StaffInput::Touch | StaffInput::Tick | StaffInput::ClosingRecorded => {}
             StaffInput::Roster(ticket, answer) => {
                 if let State::Roster {
                     ticket: waiting,

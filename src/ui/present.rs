@@ -7,9 +7,13 @@ use slint::ComponentHandle as _;
 use time::OffsetDateTime;
 
 use crate::domain::{ConsentItem, DeclaredDocument, HandoffReason, ReceptionNumber, Tapped};
-use crate::flow::{Credential, Screen, View};
+use crate::flow::staff_mode::{PanelNote, PinRefusal, StaffView};
+use crate::flow::{Credential, ReaderTrouble, Screen, View};
 
-use super::{AppWindow, ConsentTopic, HandoffKind, Kiosk, PaperKind, ScreenKind, WrongKind};
+use super::{
+    AppWindow, ConsentTopic, HandoffKind, Kiosk, PaperKind, ReaderState, ScreenKind, StaffCheck,
+    StaffNote, StaffProblem, StaffScreen, WrongKind,
+};
 
 /// The countdown appears when a patient-input screen is this close to being cleared.
 pub const COUNTDOWN: Duration = Duration::from_secs(20);
@@ -160,4 +164,107 @@ pub fn present(window: &AppWindow, view: &View, now: OffsetDateTime, pin_digits:
     kiosk.set_countdown_seconds(countdown.unwrap_or(0) as i32);
     // Last, so the new screen appears with its properties already set.
     kiosk.set_screen(screen_kind(&view.screen));
+}
+
+/// Staff mode over the patient's screen: nothing when it is closed.
+pub fn present_staff(
+    window: &AppWindow,
+    view: Option<&StaffView>,
+    reader: Option<ReaderTrouble>,
+    now: OffsetDateTime,
+    digits_typed: usize,
+) {
+    let k = window.global::<Kiosk>();
+    k.set_staff_reader(match reader {
+        None => ReaderState::Ready,
+        Some(ReaderTrouble::ServiceNotRunning) => ReaderState::ServiceNotRunning,
+        Some(ReaderTrouble::NoReader) => ReaderState::NoReader,
+    });
+    let Some(view) = view else {
+        k.set_staff_screen(StaffScreen::None);
+        return;
+    };
+    let number = |n: Option<ReceptionNumber>| n.map_or_else(|| "-".to_owned(), |n| n.to_string());
+    let mut problem = StaffProblem::None;
+    let mut detail = String::new();
+    match view {
+        StaffView::Roster { staff, problem: p } => {
+            k.set_staff_screen(StaffScreen::Roster);
+            k.set_staff_loading(staff.is_none());
+            let names: Vec<slint::SharedString> = staff
+                .iter()
+                .flatten()
+                .map(|s| s.display_name.as_str().into())
+                .collect();
+            k.set_staff_names(std::rc::Rc::new(slint::VecModel::from(names)).into());
+            if let Some(p) = p {
+                problem = StaffProblem::Failed;
+                detail = p.clone();
+            }
+        }
+        StaffView::Pin {
+            who,
+            checking,
+            refused,
+        } => {
+            k.set_staff_screen(StaffScreen::Pin);
+            k.set_staff_who(who.display_name.as_str().into());
+            k.set_staff_loading(*checking);
+            k.set_staff_pin_digits(digits_typed as i32);
+            match refused {
+                None => {}
+                Some(PinRefusal::Wrong { tries_before_lock }) => {
+                    problem = StaffProblem::WrongPin;
+                    k.set_staff_tries_before_lock(*tries_before_lock as i32);
+                }
+                Some(PinRefusal::Locked { until }) => {
+                    problem = StaffProblem::Locked;
+                    let local = until.to_offset(crate::rules::JST);
+                    k.set_staff_locked_until(
+                        format!("{:02}:{:02}", local.hour(), local.minute()).into(),
+                    );
+                }
+                Some(PinRefusal::NoPin) => problem = StaffProblem::NoPin,
+            }
+        }
+        StaffView::Panel {
+            who,
+            checks,
+            note,
+            busy,
+        } => {
+            k.set_staff_screen(StaffScreen::Panel);
+            k.set_staff_who(who.display_name.as_str().into());
+            k.set_staff_loading(checks.is_none() || *busy);
+            let rows: Vec<StaffCheck> = checks
+                .iter()
+                .flatten()
+                .map(|c| StaffCheck {
+                    id: i32::try_from(c.check_in_id).unwrap_or(i32::MAX),
+                    number: number(c.reception_number).into(),
+                    reason: handoff_kind(c.reason),
+                    minutes: (now - c.handed_over_at).whole_minutes().max(0) as i32,
+                    name: c
+                        .name
+                        .as_ref()
+                        .map_or_else(String::new, |n| n.name.clone())
+                        .into(),
+                })
+                .collect();
+            k.set_staff_checks(std::rc::Rc::new(slint::VecModel::from(rows)).into());
+            match note {
+                None => k.set_staff_note(StaffNote::None),
+                Some(PanelNote::VisualCheckRecorded(n)) => {
+                    k.set_staff_note(StaffNote::Recorded);
+                    k.set_staff_note_number(number(*n).into());
+                }
+                Some(PanelNote::Failed(e)) => {
+                    k.set_staff_note(StaffNote::Failed);
+                    detail = e.clone();
+                }
+            }
+        }
+    }
+    k.set_staff_problem(problem);
+    k.set_staff_detail(detail.into());
 }

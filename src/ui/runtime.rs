@@ -17,16 +17,19 @@ use slint::ComponentHandle as _;
 use time::OffsetDateTime;
 
 use crate::domain::{CheckInRecord, DeclaredDocument, Pin, PrescriptionForm};
+use crate::flow::staff_mode::{StaffCommand, StaffInput, StaffMode, StaffView};
 use crate::flow::{
     CheckInFlow, GatewayOp, Input, PatientAction, ReaderOp, Screen, StoreReply, Ticket, View,
 };
 use crate::gateway::sim::{Persona, SimGateway};
 use crate::headless::StorePort;
+use crate::kiosk_staff::KioskStaffDesk;
 use crate::reader::KioskReader;
 use crate::reader::pcsc::{Nudger, PcscReader, ReaderEvent};
+use crate::staff::{KIOSK_PIN_DIGITS, StaffPin};
 use crate::store::Store;
 
-use super::present::{COUNTDOWN, present};
+use super::present::{COUNTDOWN, present, present_staff};
 use super::{AppWindow, Kiosk, Language, PaperKind, select_language};
 
 /// What the worker threads send to the UI thread.
@@ -36,6 +39,8 @@ pub enum Inbound {
     Flow(Input),
     /// What lies on a simulated reader now (the demo panel shows it).
     OnReader(String),
+    /// An answer for staff mode.
+    Staff(StaffInput),
 }
 
 /// Wakes the UI thread when something arrived in the inbox. Live: asks the Slint event loop to
@@ -227,6 +232,22 @@ pub fn spawn_store(
     Ok(jobs)
 }
 
+/// Starts the staff mode's thread: PIN checks (argon2) and store calls happen here.
+pub fn spawn_staff_desk(
+    desk: KioskStaffDesk,
+    outbox: Outbox,
+) -> std::io::Result<Sender<(StaffCommand, OffsetDateTime)>> {
+    let (jobs, inbox) = mpsc::channel::<(StaffCommand, OffsetDateTime)>();
+    thread::Builder::new()
+        .name("uketsuke-staff".into())
+        .spawn(move || {
+            for (command, now) in inbox {
+                outbox.send(Inbound::Staff(desk.answer(command, now)));
+            }
+        })?;
+    Ok(jobs)
+}
+
 /// The adapters a live kiosk runs with.
 pub struct Adapters {
     pub reader: KioskReader,
@@ -243,6 +264,12 @@ pub struct Runtime {
     reader: ReaderLine,
     gateway: Sender<GatewayJob>,
     store: Sender<(Ticket, Box<CheckInRecord>)>,
+    staff: StaffMode,
+    staff_desk: Sender<(StaffCommand, OffsetDateTime)>,
+    /// Whether the flow was last told staff are at the kiosk.
+    staff_told: bool,
+    /// Digits typed on the staff PIN pad, kept here until OK and never shown.
+    staff_typed: String,
     /// Commands sent to workers and not answered yet.
     outstanding: usize,
     /// Digits typed on the PIN pad, kept here until OK and never shown.
@@ -265,6 +292,15 @@ impl Runtime {
     ) -> std::io::Result<Rc<RefCell<Runtime>>> {
         let (sender, inbox) = mpsc::channel();
         let outbox = Outbox { sender, waker };
+        let staff_desk = spawn_staff_desk(
+            KioskStaffDesk::new(
+                adapters.store.clone(),
+                flow.rules().clone(),
+                flow.facility(),
+            ),
+            outbox.clone(),
+        )?;
+        let staff = StaffMode::new(flow.facility().staff_mode);
         let reader = spawn_reader(adapters.reader, outbox.clone())?;
         let gateway = spawn_gateway(adapters.gateway, outbox.clone())?;
         let store = spawn_store(adapters.store, outbox)?;
@@ -277,6 +313,10 @@ impl Runtime {
                 reader,
                 gateway,
                 store,
+                staff,
+                staff_desk,
+                staff_told: false,
+                staff_typed: String::new(),
                 outstanding: 0,
                 typed: String::new(),
                 language: Language::Japanese,
@@ -344,12 +384,67 @@ impl Runtime {
                     w.global::<Kiosk>().set_on_reader(what.into());
                 }
             }
+            Inbound::Staff(answer) => {
+                self.outstanding = self.outstanding.saturating_sub(1);
+                let now = self.now();
+                let busy = self.flow.in_session();
+                self.staff.handle(now, answer, busy);
+            }
         }
     }
 
     /// Lets time pass: deadlines fall due.
     pub fn tick(&mut self) {
+        let now = self.now();
+        let busy = self.flow.in_session();
+        self.staff.handle(now, StaffInput::Tick, busy);
         self.feed(Input::Tick);
+    }
+
+    /// What staff mode shows over the patient's screen, if it is open.
+    pub fn staff_view(&self) -> Option<StaffView> {
+        self.staff.view()
+    }
+
+    fn staff_input(&mut self, input: StaffInput) {
+        let now = self.now();
+        let busy = self.flow.in_session();
+        self.staff.handle(now, input, busy);
+        self.after_change();
+    }
+
+    fn staff_pin_digit(&mut self, digit: i32) {
+        if !matches!(
+            self.staff.view(),
+            Some(StaffView::Pin {
+                checking: false,
+                ..
+            })
+        ) {
+            return;
+        }
+        if self.staff_typed.len() < *KIOSK_PIN_DIGITS.end()
+            && let Some(c) = char::from_digit(digit as u32, 10)
+        {
+            self.staff_typed.push(c);
+        }
+        self.staff_input(StaffInput::Touch);
+    }
+
+    fn staff_pin_erase(&mut self) {
+        self.staff_typed.pop();
+        self.staff_input(StaffInput::Touch);
+    }
+
+    fn staff_pin_submit(&mut self) {
+        match StaffPin::parse(&self.staff_typed) {
+            Ok(pin) => {
+                self.staff_typed.clear();
+                self.staff_input(StaffInput::SubmitPin(pin));
+            }
+            // Too few digits: nothing is sent; the dots show how many there are.
+            Err(_) => self.staff_input(StaffInput::Touch),
+        }
     }
 
     /// Tests: waits (on this thread) until the workers have answered everything asked of them,
@@ -381,6 +476,27 @@ impl Runtime {
 
     /// Sends the flow's commands to the workers, shows the new view and sets the timer.
     fn after_change(&mut self) {
+        let staff_open = self.staff.is_open();
+        if staff_open != self.staff_told {
+            self.staff_told = staff_open;
+            let now = self.now();
+            self.flow.handle(now, Input::StaffAtKiosk(staff_open));
+        }
+        if !matches!(
+            self.staff.view(),
+            Some(StaffView::Pin {
+                checking: false,
+                ..
+            })
+        ) {
+            self.staff_typed.clear();
+        }
+        while let Some(command) = self.staff.poll() {
+            // Every staff command is answered, so tests can wait for it like any other.
+            if self.staff_desk.send((command, self.now())).is_ok() {
+                self.outstanding += 1;
+            }
+        }
         while let Some(command) = self.flow.poll() {
             self.outstanding += 1;
             let sent = match command {
@@ -412,6 +528,13 @@ impl Runtime {
         }
         if let Some(window) = self.window.upgrade() {
             present(&window, &view, self.now(), self.typed.len());
+            present_staff(
+                &window,
+                self.staff.view().as_ref(),
+                self.flow.reader_trouble(),
+                self.now(),
+                self.staff_typed.len(),
+            );
         }
         self.schedule(&view);
         self.shown = Some(view);
@@ -420,7 +543,10 @@ impl Runtime {
     /// One single-shot timer for the next deadline, or the next second of the countdown.
     fn schedule(&mut self, view: &View) {
         let now = self.now();
-        let mut wake = self.flow.next_deadline();
+        let mut wake = match (self.flow.next_deadline(), self.staff.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         if let Some(idle) = view.idle_deadline {
             let countdown_from = idle - COUNTDOWN;
             let next = if now < countdown_from {
@@ -572,6 +698,18 @@ fn wire_callbacks(window: &AppWindow, runtime: &Rc<RefCell<Runtime>>) {
     ));
     on!(on_it_is_my_phone, |rt| rt
         .patient(PatientAction::ItIsMyPhone));
+    on!(on_staff_corner, |rt| rt.staff_input(StaffInput::CornerTap));
+    on!(on_staff_choose, |rt, index: i32| rt
+        .staff_input(StaffInput::Choose(index.max(0) as usize)));
+    on!(on_staff_back, |rt| rt.staff_input(StaffInput::Back));
+    on!(on_staff_pin_digit, |rt, digit: i32| rt
+        .staff_pin_digit(digit));
+    on!(on_staff_pin_erase, |rt| rt.staff_pin_erase());
+    on!(on_staff_pin_submit, |rt| rt.staff_pin_submit());
+    on!(on_staff_confirm, |rt, id: i32| rt
+        .staff_input(StaffInput::ConfirmVisualCheck(i64::from(id))));
+    on!(on_staff_close, |rt| rt.staff_input(StaffInput::Close));
+    on!(on_staff_touch, |rt| rt.staff_input(StaffInput::Touch));
     on!(on_demo_tap, |rt, what: slint::SharedString| rt
         .demo_tap(&what));
     on!(on_demo_remove, |rt| rt.demo_remove());

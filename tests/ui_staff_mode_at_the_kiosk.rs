@@ -1,0 +1,262 @@
+//! Staff mode at the kiosk, through the real views with real pointer clicks: quick taps on the
+//! title open it, a staff member picks their name and types their kiosk PIN, confirms a visual
+//! identity check for the patient standing there (recorded exactly as the console would, and
+//! counted toward the usage rate), sees the card reader's state, and returns the kiosk to
+//! service. Wrong PINs lock the kiosk PIN (not the console password); a panel left alone
+//! closes itself; a card laid on the reader under the panel starts nothing.
+
+mod ui;
+
+use std::path::{Path, PathBuf};
+
+use i_slint_backend_testing::ElementHandle;
+use slint::ComponentHandle as _;
+use slint::platform::PointerEventButton;
+use time::OffsetDateTime;
+use ui::UiKiosk;
+use uketsuke::domain::{ClosedAs, HandoffReason, IdentityMethod, Outcome, VerificationMethod};
+use uketsuke::gateway::sim::Persona;
+use uketsuke::staff::{NewStaffAccount, Role};
+use uketsuke::ui::{Kiosk, ScreenKind, StaffScreen};
+
+const PIN: &str = "135790";
+
+fn add_staff(k: &UiKiosk, login: &str, name: &str, pin: &str) {
+    k.store
+        .add_staff(&NewStaffAccount {
+            login: login.to_owned(),
+            display_name: name.to_owned(),
+            role: Role::Staff,
+            password_hash: uketsuke::password::hash("correct horse battery").unwrap(),
+            created_at: OffsetDateTime::now_utc(),
+            created_by: "test".to_owned(),
+        })
+        .unwrap();
+    let hash = uketsuke::password::hash(pin).unwrap();
+    k.store
+        .set_kiosk_pin(login, &hash, "test", OffsetDateTime::now_utc())
+        .unwrap();
+}
+
+fn staff_screen(k: &UiKiosk) -> StaffScreen {
+    k.app.global::<Kiosk>().get_staff_screen()
+}
+
+/// Clicks the hidden spot on the title `n` times with real pointer events.
+fn tap_title(k: &UiKiosk, n: usize) {
+    let spot: Vec<ElementHandle> =
+        ElementHandle::find_by_element_id(&k.app, "KioskArea::staff-spot").collect();
+    assert_eq!(spot.len(), 1, "the hidden spot exists once");
+    for _ in 0..n {
+        spot[0].mock_single_click(PointerEventButton::Left);
+        k.rt.borrow_mut().drain();
+    }
+    k.settle();
+}
+
+fn labels_containing(k: &UiKiosk, part: &str) -> Vec<String> {
+    k.labels()
+        .into_iter()
+        .filter(|l| l.contains(part))
+        .collect()
+}
+
+fn screenshot(k: &UiKiosk, name: &str) {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("staff-mode-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let shot = k.app.window().take_snapshot().expect("a snapshot");
+    save_png(
+        &dir.join(name),
+        shot.width(),
+        shot.height(),
+        shot.as_bytes(),
+    );
+}
+
+fn save_png(path: &Path, width: u32, height: u32, rgba: &[u8]) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), width, height);
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().unwrap();
+    writer.write_image_data(rgba).unwrap();
+    writer.finish().unwrap();
+}
+
+/// A card with one PIN try left: the PIN guard hands over for a visual check; the final
+/// screen then returns to welcome.
+fn visual_check_handoff(k: &UiKiosk) -> i64 {
+    k.tap("card,tries=1");
+    assert_eq!(k.screen(), ScreenKind::Handoff);
+    let stored = k.store.open_handoffs().unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        stored[0].record.outcome,
+        Outcome::HandedToStaff {
+            reason: HandoffReason::StaffVisualCheck
+        }
+    );
+    k.remove();
+    k.advance(31);
+    assert_eq!(k.screen(), ScreenKind::Welcome);
+    stored[0].id
+}
+
+#[test]
+fn staff_confirm_a_visual_check_at_the_kiosk_and_return_it_to_service() {
+    let k = UiKiosk::new(Persona::Valid3);
+    add_staff(&k, "sato", "佐藤 Sato", PIN);
+    let handoff = visual_check_handoff(&k);
+
+    // Four taps are not the gesture; five quick ones are.
+    tap_title(&k, 4);
+    assert_eq!(staff_screen(&k), StaffScreen::None);
+    tap_title(&k, 1);
+    assert_eq!(staff_screen(&k), StaffScreen::Roster);
+    k.press("佐藤 Sato");
+    assert_eq!(staff_screen(&k), StaffScreen::Pin);
+
+    // A wrong PIN: counted, said, and the pad stays.
+    k.type_pin("000000", "OK");
+    assert_eq!(staff_screen(&k), StaffScreen::Pin);
+    assert!(
+        !labels_containing(&k, "あと4回間違えるとロック").is_empty(),
+        "{:?}",
+        k.labels()
+    );
+    k.type_pin(PIN, "OK");
+    assert_eq!(staff_screen(&k), StaffScreen::Panel, "{:?}", k.labels());
+    assert!(
+        k.shows("カードリーダー：使用できます。"),
+        "{:?}",
+        k.labels()
+    );
+    screenshot(&k, "staff-panel.png");
+
+    // The patient standing there: reception number 1.
+    k.press("顔写真と一致：1番を確認済みにする");
+    assert!(
+        !labels_containing(&k, "1番の目視確認を記録しました").is_empty(),
+        "{:?}",
+        k.labels()
+    );
+    assert!(k.shows("この受付機で目視確認を待っている受付はありません。"));
+    let closed = k.store.check_in(handoff).unwrap().unwrap();
+    let resolution = closed.resolution.expect("closed");
+    assert_eq!(resolution.staff, "sato");
+    assert_eq!(
+        resolution.closed_as,
+        ClosedAs::Verified {
+            verification: VerificationMethod::CardViaReader,
+            identity: Some(IdentityMethod::StaffVisualCheck),
+            read_off: None,
+        }
+    );
+    assert!(
+        closed.record.counts_toward_usage_rate,
+        "a card read by the kiosk with staff's visual check counts"
+    );
+
+    k.press("受付機を患者さん用に戻す");
+    assert_eq!(staff_screen(&k), StaffScreen::None);
+    assert_eq!(k.screen(), ScreenKind::Welcome);
+
+    let actions: Vec<(String, String)> = k
+        .store
+        .audit_log(20)
+        .unwrap()
+        .into_iter()
+        .rev()
+        .map(|e| (e.actor, e.action))
+        .filter(|(actor, _)| actor == "sato")
+        .collect();
+    let expected = [
+        "kiosk_pin_failed",
+        "kiosk_staff_mode_opened",
+        "handoff_resolved",
+        "kiosk_staff_mode_closed",
+    ];
+    assert_eq!(
+        actions.iter().map(|(_, a)| a.as_str()).collect::<Vec<_>>(),
+        expected
+    );
+}
+
+#[test]
+fn wrong_kiosk_pins_lock_the_pin_but_not_the_console_password() {
+    let k = UiKiosk::new(Persona::Valid3);
+    add_staff(&k, "sato", "佐藤 Sato", PIN);
+    tap_title(&k, 5);
+    k.press("佐藤 Sato");
+    for _ in 0..5 {
+        k.type_pin("999999", "OK");
+    }
+    assert!(
+        !labels_containing(&k, "までロックされています").is_empty(),
+        "{:?}",
+        k.labels()
+    );
+    // Locked: even the right PIN is refused, without being compared.
+    k.type_pin(PIN, "OK");
+    assert_eq!(staff_screen(&k), StaffScreen::Pin);
+    let pin = k.store.kiosk_pin("sato").unwrap().unwrap();
+    assert!(pin.locked_until.is_some());
+    let account = k.store.staff_by_login("sato").unwrap().unwrap();
+    assert_eq!(
+        account.locked_until, None,
+        "the console password still works"
+    );
+    assert_eq!(account.failed_logins, 0);
+    // A technician's unlock lifts the PIN lock too.
+    k.store
+        .unlock_staff("sato", "tech", OffsetDateTime::now_utc())
+        .unwrap();
+    k.type_pin(PIN, "OK");
+    assert_eq!(staff_screen(&k), StaffScreen::Panel);
+}
+
+#[test]
+fn a_panel_left_alone_closes_itself_and_a_card_under_it_starts_nothing() {
+    let k = UiKiosk::new(Persona::Valid3);
+    add_staff(&k, "sato", "佐藤 Sato", PIN);
+    tap_title(&k, 5);
+    k.press("佐藤 Sato");
+    k.type_pin(PIN, "OK");
+    assert_eq!(staff_screen(&k), StaffScreen::Panel);
+
+    // A patient lays a card on the reader while staff are at the panel.
+    k.tap("card");
+    assert_eq!(staff_screen(&k), StaffScreen::Panel);
+    assert_eq!(k.screen(), ScreenKind::Welcome, "no check-in started");
+
+    k.advance(59);
+    assert_eq!(staff_screen(&k), StaffScreen::Panel);
+    k.advance(2);
+    assert_eq!(
+        staff_screen(&k),
+        StaffScreen::None,
+        "closed after 60 s alone"
+    );
+    let last = k.store.audit_log(1).unwrap().remove(0);
+    assert_eq!(
+        (last.actor.as_str(), last.action.as_str()),
+        ("sato", "kiosk_staff_mode_closed")
+    );
+    assert!(last.detail.contains("left_idle"), "{}", last.detail);
+
+    // The card is still there: a new tap starts a check-in as usual.
+    k.remove();
+    k.tap("card");
+    assert_eq!(k.screen(), ScreenKind::PinEntry);
+}
+
+#[test]
+fn the_gesture_does_nothing_in_the_middle_of_a_check_in() {
+    let k = UiKiosk::new(Persona::Valid3);
+    add_staff(&k, "sato", "佐藤 Sato", PIN);
+    k.tap("card");
+    assert_eq!(k.screen(), ScreenKind::PinEntry);
+    tap_title(&k, 8);
+    assert_eq!(staff_screen(&k), StaffScreen::None);
+    assert_eq!(k.screen(), ScreenKind::PinEntry);
+}
