@@ -191,6 +191,16 @@ fn seed_v3(conn: &Connection) {
     .unwrap();
 }
 
+/// Writes a staff account at v4 with v4's SQL (v5 adds its kiosk-PIN columns).
+fn seed_v4(conn: &Connection) {
+    conn.execute_batch(
+        "INSERT INTO staff_accounts (login, display_name, role, password_hash, created_at)
+         VALUES ('tanaka', '田中', 'staff', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
+             '2026-03-05T09:00:00+09:00');",
+    )
+    .unwrap();
+}
+
 /// Builds a database at version `k` with representative rows for every version up to `k`.
 fn database_at(path: &Path, k: u32) {
     if k == 0 {
@@ -201,7 +211,7 @@ fn database_at(path: &Path, k: u32) {
     // Each version's rows are written by that version's schema, then the file moves on, as a
     // kiosk updated build by build would.
     type Seed = fn(&Connection);
-    let seeds: [(u32, Seed); 3] = [(1, seed_v1), (2, seed_v2), (3, seed_v3)];
+    let seeds: [(u32, Seed); 4] = [(1, seed_v1), (2, seed_v2), (3, seed_v3), (4, seed_v4)];
     for (version, seed) in seeds.into_iter().filter(|(v, _)| *v <= k) {
         migrate_to(path, version).unwrap();
         let conn = Connection::open(path).unwrap();
@@ -303,10 +313,19 @@ fn every_earlier_version_opens_keeps_its_rows_and_takes_new_check_ins() {
                 );
             }
         }
+        if k >= 4 {
+            let tanaka = store
+                .staff_by_login("tanaka")
+                .unwrap()
+                .expect("v4 account kept");
+            assert_eq!(tanaka.display_name, "田中");
+            assert_eq!(store.kiosk_pin("tanaka").unwrap(), None, "no kiosk PIN yet");
+            assert!(store.kiosk_staff().unwrap().is_empty());
+        }
         let old_audit = store.audit_log(100).unwrap().len();
         assert_eq!(
             old_audit,
-            [0, 3, 5, 5][k as usize],
+            [0, 3, 5, 5, 5][k as usize],
             "audit entries from v{k}"
         );
 
@@ -347,7 +366,7 @@ fn every_earlier_version_opens_keeps_its_rows_and_takes_new_check_ins() {
         );
         let back = store.check_in(committed.check_in_id).unwrap().unwrap();
         assert_eq!(back.record, new_check_in());
-        let newest_old_id = [0, 3, 4, 5][k as usize];
+        let newest_old_id = [0, 3, 4, 5, 5][k as usize];
         assert!(committed.check_in_id > newest_old_id, "ids are not reused");
         assert!(store.audit_log(100).unwrap().len() > old_audit);
         store.close();
