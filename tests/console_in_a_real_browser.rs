@@ -36,6 +36,32 @@ fn uketsuke() -> Command {
     Command::new(env!("CARGO_BIN_EXE_uketsuke"))
 }
 
+/// A separate `uketsuke check-in --headless` process on `db`, as a kiosk beside the console;
+/// it must succeed.
+fn headless_check_in(db: &Path, script: &Path, steps: &str, reader: &str, gateway: &str) {
+    std::fs::write(script, steps).unwrap();
+    let checked_in = uketsuke()
+        .args([
+            "check-in",
+            "--headless",
+            "--reader",
+            reader,
+            "--gateway",
+            gateway,
+        ])
+        .arg("--db")
+        .arg(db)
+        .arg("--patient")
+        .arg(script)
+        .output()
+        .unwrap();
+    assert!(
+        checked_in.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked_in.stderr)
+    );
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -299,27 +325,12 @@ fn staff_see_a_portal_handoff_arrive_live_resolve_it_and_find_it_in_the_report()
     browser.script("window.notReloaded = 'yes';");
 
     // A patient taps a phone the kiosk cannot read (a separate headless check-in process).
-    let script = data.path().join("phone.json");
-    std::fs::write(&script, r#"{"steps": ["tap", "ok"]}"#).unwrap();
-    let checked_in = uketsuke()
-        .args([
-            "check-in",
-            "--headless",
-            "--reader",
-            "sim:iphone",
-            "--gateway",
-            "sim",
-        ])
-        .arg("--db")
-        .arg(&db)
-        .arg("--patient")
-        .arg(&script)
-        .output()
-        .unwrap();
-    assert!(
-        checked_in.status.success(),
-        "{}",
-        String::from_utf8_lossy(&checked_in.stderr)
+    headless_check_in(
+        &db,
+        &data.path().join("phone.json"),
+        r#"{"steps": ["tap", "ok"]}"#,
+        "sim:iphone",
+        "sim",
     );
 
     let started = Instant::now();
@@ -359,31 +370,12 @@ fn staff_see_a_portal_handoff_arrive_live_resolve_it_and_find_it_in_the_report()
 
     // A card whose eligibility result is invalid, with a name holding "●" and markup-like
     // characters: the queue shows it exactly, as text.
-    let card_script = data.path().join("card.json");
-    std::fs::write(
-        &card_script,
+    headless_check_in(
+        &db,
+        &data.path().join("card.json"),
         r#"{"steps": ["tap", {"pin": "1234"}, {"consent": "all"}, {"high_cost_limit": true}, {"prescription": "electronic"}, "ok"]}"#,
-    )
-    .unwrap();
-    let checked_in = uketsuke()
-        .args([
-            "check-in",
-            "--headless",
-            "--reader",
-            "sim:card",
-            "--gateway",
-            "sim:newer-exists",
-        ])
-        .arg("--db")
-        .arg(&db)
-        .arg("--patient")
-        .arg(&card_script)
-        .output()
-        .unwrap();
-    assert!(
-        checked_in.status.success(),
-        "{}",
-        String::from_utf8_lossy(&checked_in.stderr)
+        "sim:card",
+        "sim:newer-exists",
     );
     browser.wait_for(
         "tr[data-reason=eligibility_invalid] .patient-name",
