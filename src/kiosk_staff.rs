@@ -24,16 +24,11 @@ pub struct KioskStaffDesk {
 
 impl KioskStaffDesk {
     pub fn new(store: Store, rules: Rules, facility: &FacilityConfig) -> KioskStaffDesk {
-        let console = &facility.console;
         KioskStaffDesk {
             store,
             rules,
             kiosk: facility.kiosk_name.clone(),
-            policy: SignInPolicy {
-                lockout_after_failures: console.lockout_after_failures,
-                lockout: time::Duration::minutes(i64::from(console.lockout_minutes)),
-                session: time::Duration::minutes(i64::from(console.session_minutes)),
-            },
+            policy: SignInPolicy::from_settings(&facility.console),
         }
     }
 

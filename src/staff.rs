@@ -96,10 +96,25 @@ pub struct AfterFailure {
 }
 
 impl SignInPolicy {
+    /// The policy the facility configured for the console (and the kiosk PIN).
+    pub fn from_settings(settings: &crate::rules::ConsoleSettings) -> SignInPolicy {
+        SignInPolicy {
+            lockout_after_failures: settings.lockout_after_failures,
+            lockout: Duration::minutes(i64::from(settings.lockout_minutes)),
+            session: Duration::minutes(i64::from(settings.session_minutes)),
+        }
+    }
+
     /// One more wrong password for `account` at `now`. The count starts again after a lock, so
     /// each further run of wrong passwords locks it again.
     pub fn after_failure(&self, account: &StaffAccount, now: OffsetDateTime) -> AfterFailure {
         self.count_failure(account.failed_logins, account.locked_until, now)
+    }
+
+    /// What a wrong kiosk PIN does: counted, and at the limit the PIN is locked (the
+    /// console password is not: a stranger at the kiosk must not lock staff out of the desk).
+    pub fn after_pin_failure(&self, pin: &KioskPin, now: OffsetDateTime) -> AfterFailure {
+        self.count_failure(pin.failures, pin.locked_until, now)
     }
 
     fn count_failure(
@@ -205,14 +220,6 @@ pub struct KioskPin {
     pub pin_hash: String,
     pub failures: u32,
     pub locked_until: Option<OffsetDateTime>,
-}
-
-impl SignInPolicy {
-    /// What a wrong kiosk PIN does: counted, and at the limit the PIN is locked (the
-    /// console password is not: a stranger at the kiosk must not lock staff out of the desk).
-    pub fn after_pin_failure(&self, pin: &KioskPin, now: OffsetDateTime) -> AfterFailure {
-        self.count_failure(pin.failures, pin.locked_until, now)
-    }
 }
 
 #[cfg(test)]

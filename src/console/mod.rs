@@ -110,11 +110,7 @@ impl Console {
             true
         })?;
 
-        let policy = SignInPolicy {
-            lockout_after_failures: settings.lockout_after_failures,
-            lockout: time::Duration::minutes(i64::from(settings.lockout_minutes)),
-            session: time::Duration::minutes(i64::from(settings.session_minutes)),
-        };
+        let policy = SignInPolicy::from_settings(settings);
         let dummy_hash =
             password::hash("no such account").map_err(|e| ConsoleError::Start(e.to_string()))?;
         let state = AppState(Arc::new(Shared {
