@@ -876,6 +876,10 @@ impl<'r, 's> Cells<'r, 's> {
         Self { path, row, what }
     }
 
+    pub(super) fn path(&self) -> &'r Path {
+        self.path
+    }
+
     pub(super) fn get<T: FromSql>(&self, column: &str) -> Result<T, StoreError> {
         self.row.get(column).map_err(sql_err(self.path, self.what))
     }

@@ -9,7 +9,8 @@ use time::OffsetDateTime;
 
 use super::StoreError;
 use super::codec;
-use super::db::{Cells, Db, corrupt, insert_audit, sql_err, unstorable};
+use super::db::{Cells, Db, insert_audit, sql_err, unstorable};
+use super::staff::failures_and_lock;
 use crate::staff::{AfterFailure, KioskPin, KioskStaff};
 
 impl Db {
@@ -101,10 +102,9 @@ impl Db {
         let Some(row) = rows.next().map_err(sql_err(path, "read kiosk PIN"))? else {
             return Ok(None);
         };
-        const T: &str = "staff_accounts";
         let r = Cells::new(path, row, "read kiosk PIN");
-        let failures: i64 = r.get("kiosk_pin_failures")?;
-        let locked_until: Option<String> = r.get("kiosk_pin_locked_until")?;
+        let (failures, locked_until) =
+            failures_and_lock(&r, "kiosk_pin_failures", "kiosk_pin_locked_until")?;
         Ok(Some(KioskPin {
             account_id: r.get("id")?,
             staff: KioskStaff {
@@ -112,17 +112,8 @@ impl Db {
                 display_name: r.get("display_name")?,
             },
             pin_hash: r.get("kiosk_pin_hash")?,
-            failures: u32::try_from(failures).map_err(|_| {
-                corrupt(path)(codec::BadValue::new(
-                    T,
-                    "kiosk_pin_failures",
-                    &failures.to_string(),
-                ))
-            })?,
-            locked_until: locked_until
-                .map(|t| codec::parse_instant(T, "kiosk_pin_locked_until", &t))
-                .transpose()
-                .map_err(corrupt(path))?,
+            failures,
+            locked_until,
         }))
     }
 

@@ -330,8 +330,7 @@ fn read_account(path: &std::path::Path, row: &Row<'_>) -> Result<StaffAccount, S
     const T: &str = "staff_accounts";
     let r = Cells::new(path, row, "read staff account");
     let role: String = r.get("role")?;
-    let failed: i64 = r.get("failed_logins")?;
-    let locked_until: Option<String> = r.get("locked_until")?;
+    let (failed_logins, locked_until) = failures_and_lock(&r, "failed_logins", "locked_until")?;
     let created_at: String = r.get("created_at")?;
     Ok(StaffAccount {
         id: r.get("id")?,
@@ -340,17 +339,27 @@ fn read_account(path: &std::path::Path, row: &Row<'_>) -> Result<StaffAccount, S
         role: Role::parse(&role)
             .ok_or_else(|| corrupt(path)(codec::BadValue::new(T, "role", &role)))?,
         password_hash: r.get("password_hash")?,
-        failed_logins: u32::try_from(failed).map_err(|_| {
-            corrupt(path)(codec::BadValue::new(
-                T,
-                "failed_logins",
-                &failed.to_string(),
-            ))
-        })?,
-        locked_until: locked_until
-            .map(|t| codec::parse_instant(T, "locked_until", &t))
-            .transpose()
-            .map_err(corrupt(path))?,
+        failed_logins,
+        locked_until,
         created_at: codec::parse_instant(T, "created_at", &created_at).map_err(corrupt(path))?,
     })
+}
+
+/// A failure count and the lock it may have led to, from an account row (sign-in or kiosk PIN).
+pub(super) fn failures_and_lock(
+    r: &Cells<'_, '_>,
+    count_column: &'static str,
+    lock_column: &'static str,
+) -> Result<(u32, Option<OffsetDateTime>), StoreError> {
+    const T: &str = "staff_accounts";
+    let count: i64 = r.get(count_column)?;
+    let locked_until: Option<String> = r.get(lock_column)?;
+    let count = u32::try_from(count).map_err(|_| {
+        corrupt(r.path())(codec::BadValue::new(T, count_column, &count.to_string()))
+    })?;
+    let locked_until = locked_until
+        .map(|t| codec::parse_instant(T, lock_column, &t))
+        .transpose()
+        .map_err(corrupt(r.path()))?;
+    Ok((count, locked_until))
 }
