@@ -21,7 +21,8 @@ use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -346,6 +347,18 @@ impl AppState {
     }
 }
 
+/// A signed-in staff member, taken from the session cookie; anyone else is sent to the sign-in
+/// page before the handler runs.
+struct SignedIn(StaffSession);
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        state.session(&parts.headers).await.map(SignedIn)
+    }
+}
+
 fn forged(session: Option<&StaffSession>) -> Response {
     problem(
         StatusCode::FORBIDDEN,
@@ -492,13 +505,9 @@ async fn logout(
 
 async fn queue(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn(session): SignedIn,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
-    let session = match state.session(&headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let closed: Option<i64> = query.get("closed").and_then(|c| c.parse().ok());
     let loaded = with_store(&state, move |store| {
         let open = store.open_handoffs()?;
@@ -523,11 +532,7 @@ async fn queue(
 }
 
 /// The queue, pushed again after every change to the database and every half minute.
-async fn events(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let session = match state.session(&headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+async fn events(State(state): State<AppState>, SignedIn(session): SignedIn) -> Response {
     let changes = state.0.changes.clone();
     let stream = futures_util::stream::unfold(
         (state, changes, session.expires_at, true),
@@ -558,13 +563,9 @@ async fn events(State(state): State<AppState>, headers: HeaderMap) -> Response {
 
 async fn handoff(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn(session): SignedIn,
     Path(id): Path<i64>,
 ) -> Response {
-    let session = match state.session(&headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     show_handoff(&state, &session, id, StatusCode::OK, &[], &BTreeMap::new()).await
 }
 
@@ -709,13 +710,9 @@ fn recent_months() -> Vec<String> {
 
 async fn report(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn(session): SignedIn,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
-    let session = match state.session(&headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     match load_report(&state, &query, &session).await {
         Ok(report) => page(
             StatusCode::OK,
@@ -727,13 +724,9 @@ async fn report(
 
 async fn report_csv(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn(session): SignedIn,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
-    let session = match state.session(&headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     match load_report(&state, &query, &session).await {
         Ok(report) => {
             let disposition = format!("attachment; filename=\"uketsuke-{}.csv\"", report.month);
@@ -757,11 +750,7 @@ async fn report_csv(
     }
 }
 
-async fn audit(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let session = match state.session(&headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+async fn audit(State(state): State<AppState>, SignedIn(session): SignedIn) -> Response {
     match with_store(&state, |store| store.audit_log(200)).await {
         Err(r) => r,
         Ok(entries) => page(StatusCode::OK, pages::audit(&session, &entries)),
@@ -779,11 +768,7 @@ fn technicians_only(session: &StaffSession) -> Option<Response> {
     })
 }
 
-async fn accounts(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let session = match state.session(&headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+async fn accounts(State(state): State<AppState>, SignedIn(session): SignedIn) -> Response {
     if let Some(refused) = technicians_only(&session) {
         return refused;
     }
