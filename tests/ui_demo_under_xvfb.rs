@@ -3,9 +3,13 @@
 //! check-in. Where to click comes from the same views laid out headlessly at the same size.
 //! With CI=true a missing Xvfb or xdotool fails the test; elsewhere it is skipped with a note.
 
+mod processes;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+
+use processes::{Killed, have};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -19,23 +23,6 @@ use uketsuke::ui::render::Headless;
 use uketsuke::ui::{Kiosk, Language};
 
 const KIOSK: (u32, u32) = (1280, 800);
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
 
 fn start_xvfb() -> (Killed, String) {
     let display = (90..140)
