@@ -1,6 +1,8 @@
 //! Patient screen benchmark: prints numbers, asserts nothing about time.
 //!
 //! - frame render time per screen at 1080x1920 with the software renderer (p50 / p99);
+//! - the frames drawn most often: a small change (the moving bar, a PIN digit, the countdown)
+//!   redrawn as the device does, only where the screen changed;
 //! - from the card-present event to the first frame of the next screens (reading, PIN pad);
 //! - cold start: a fresh `uketsuke screenshots` process to its first frame written;
 //! - peak RSS of this process after drawing every screen.
@@ -80,6 +82,71 @@ fn main() {
         ms(worst.1)
     );
 
+    // What the device draws most of the time: a small change on a screen already shown. Its KMS
+    // backend double-buffers and the renderer redraws only the regions that changed.
+    println!(
+        "== a frame after a change, redrawing only what changed (double-buffered, as on the device), {frames} frames"
+    );
+    println!(
+        "{:<44} {:>8} {:>8} {:>14}",
+        "change", "p50 ms", "p99 ms", "pixels drawn"
+    );
+    let samples = every_screen();
+    let sample = |name: &str| {
+        samples
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("no sample screen {name}"))
+    };
+    let views = h.app.clone_strong();
+    let kiosk = views.global::<Kiosk>();
+    type Change<'a> = (&'a str, &'a str, Box<dyn Fn(usize) + 'a>);
+    let changes: [Change; 3] = [
+        (
+            "reading: the moving bar, 60 frames a second",
+            "reading",
+            Box::new(|_| std::thread::sleep(Duration::from_millis(16))),
+        ),
+        (
+            "PIN pad: a digit typed",
+            "pin-card",
+            Box::new(|i| kiosk.set_pin_digits((i % 4 + 1) as i32)),
+        ),
+        (
+            "idle countdown: one second less",
+            "pin-countdown",
+            Box::new(|i| kiosk.set_countdown_seconds(20 - (i % 20) as i32)),
+        ),
+    ];
+    let screen_pixels = 1080.0 * 1920.0;
+    for (what, screen, change) in &changes {
+        h.show(sample(screen), Language::Japanese);
+        h.render();
+        for i in 0..2 {
+            change(i);
+            h.render_changes();
+        }
+        let mut times = Vec::new();
+        let mut drawn = Vec::new();
+        for i in 2..frames + 2 {
+            change(i);
+            let (t, pixels) = h.render_changes();
+            times.push(t);
+            drawn.push(pixels);
+        }
+        times.sort();
+        drawn.sort();
+        let median = drawn[drawn.len() / 2];
+        println!(
+            "{:<44} {:>8.3} {:>8.3} {:>8} ({:.1}%)",
+            what,
+            ms(percentile(&times, 0.5)),
+            ms(percentile(&times, 0.99)),
+            median,
+            median as f64 * 100.0 / screen_pixels
+        );
+    }
+
     // Tap to screen: the live runtime with its worker threads and the simulated card.
     println!("== card-present event to the first frame of the next screen (ms)");
     let dir = tempfile::tempdir().unwrap();
@@ -102,6 +169,7 @@ fn main() {
     .unwrap();
     let app = h.app.clone_strong();
     let kiosk = app.global::<Kiosk>();
+    h.render();
     let rounds = if quick { 10 } else { 50 };
     let (mut to_reading, mut to_pin) = (Vec::new(), Vec::new());
     for _ in 0..rounds {

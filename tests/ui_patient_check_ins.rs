@@ -183,6 +183,20 @@ fn idle_screen_counts_down_then_clears_for_privacy() {
         "{:?}",
         kiosk.labels()
     );
+    // The countdown replaces the screen: whoever walks up sees nothing of it. The top of the
+    // frame, where the bar and the PIN prompt were, is plain ink (#111111), not the screen
+    // dimmed. The dialog sits in the middle, lower than the top quarter.
+    let frame = kiosk.app.window().take_snapshot().unwrap();
+    let width = frame.width() as usize;
+    let top_quarter = &frame.as_slice()[..width * frame.height() as usize / 4];
+    let shows_through = top_quarter
+        .iter()
+        .filter(|p| (p.r, p.g, p.b) != (0x11, 0x11, 0x11))
+        .count();
+    assert_eq!(
+        shows_through, 0,
+        "pixels of the screen beneath the countdown"
+    );
     kiosk.press("I am still here");
     assert!(!kiosk.app.global::<Kiosk>().get_countdown_showing());
     // The digit typed before is still there: "still here" keeps the patient's work.

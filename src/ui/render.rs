@@ -65,6 +65,8 @@ pub struct Headless {
     width: u32,
     height: u32,
     buffer: SharedPixelBuffer<Rgb8Pixel>,
+    /// The other frame of a double-buffered display, made by the first `render_changes`.
+    back: Option<SharedPixelBuffer<Rgb8Pixel>>,
 }
 
 impl Headless {
@@ -76,7 +78,8 @@ impl Headless {
             app,
             width,
             height,
-            buffer: SharedPixelBuffer::new(width, height),
+            buffer: uketsuke_frame::blank_rgb8(width, height),
+            back: None,
         };
         headless.resize(width, height);
         headless.app.show().context("cannot show the views")?;
@@ -87,7 +90,8 @@ impl Headless {
         self.width = width;
         self.height = height;
         self.window.set_size(PhysicalSize::new(width, height));
-        self.buffer = SharedPixelBuffer::new(width, height);
+        self.buffer = uketsuke_frame::blank_rgb8(width, height);
+        self.back = None;
     }
 
     /// Shows `sample` in `language`.
@@ -111,12 +115,40 @@ impl Headless {
         slint::platform::update_timers_and_animations();
         self.window.request_redraw();
         let width = self.width as usize;
-        let buffer = &mut self.buffer;
+        let frame = self.buffer.make_mut_slice();
         let start = Instant::now();
-        self.window.draw_if_needed(|renderer| {
-            renderer.render(buffer.make_mut_slice(), width);
-        });
+        uketsuke_frame::draw_rgb8(&self.window, frame, width, RepaintBufferType::NewBuffer);
         start.elapsed()
+    }
+
+    /// Draws the next frame as a double-buffered display does (the device's KMS backend with
+    /// dumb buffers): into the frame shown before the last one, redrawing only what changed
+    /// since then. Returns how long the renderer took and how many pixels it drew. The first two
+    /// frames after `render` are whole.
+    pub fn render_changes(&mut self) -> (Duration, u64) {
+        slint::platform::update_timers_and_animations();
+        let (width, height) = (self.width, self.height);
+        let back = self
+            .back
+            .get_or_insert_with(|| uketsuke_frame::blank_rgb8(width, height));
+        std::mem::swap(&mut self.buffer, back);
+        let width = self.width as usize;
+        let frame = self.buffer.make_mut_slice();
+        let start = Instant::now();
+        let drawn = uketsuke_frame::draw_rgb8(
+            &self.window,
+            frame,
+            width,
+            RepaintBufferType::SwappedBuffers,
+        );
+        let elapsed = start.elapsed();
+        if drawn.is_none() {
+            // Nothing changed: a display would not flip either.
+            if let Some(back) = self.back.as_mut() {
+                std::mem::swap(&mut self.buffer, back);
+            }
+        }
+        (elapsed, drawn.unwrap_or(0))
     }
 
     /// The last frame drawn.
