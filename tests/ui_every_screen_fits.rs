@@ -19,6 +19,10 @@ fn label(e: &ElementHandle) -> String {
 fn every_screen_fits_in_both_languages_at_every_resolution() {
     let samples = every_screen();
     assert!(samples.len() >= 35, "{} screens", samples.len());
+    assert!(
+        samples.iter().filter(|s| s.staff.is_some()).count() >= 6,
+        "staff mode's screens are checked too"
+    );
     let (w0, h0) = RESOLUTIONS[0];
     let mut h = Headless::new(w0, h0).unwrap();
     let mut problems = Vec::new();
@@ -44,9 +48,20 @@ fn every_screen_fits_in_both_languages_at_every_resolution() {
                 if width == 1080 && body < 32.0 {
                     problems.push(format!("{name}: body text {body} px < 32 px"));
                 }
-                let everything = ElementQuery::from_root(&h.app)
-                    .match_descendants()
-                    .find_all();
+                // Under staff mode only its overlay is shown (the patient's screen beneath is
+                // hidden, but still in the element tree).
+                let everything = if sample.staff.is_some() {
+                    ElementHandle::find_by_element_type_name(&h.app, "StaffOverlay")
+                        .next()
+                        .expect("the staff overlay")
+                        .query_descendants()
+                        .match_descendants()
+                        .find_all()
+                } else {
+                    ElementQuery::from_root(&h.app)
+                        .match_descendants()
+                        .find_all()
+                };
                 // Nothing a patient reads or touches lies over anything else: a layout that
                 // ran out of room shows as overlapping boxes.
                 let labelled: Vec<_> = everything
@@ -120,6 +135,32 @@ fn every_screen_fits_in_both_languages_at_every_resolution() {
                         && e.accessible_label().is_none_or(|l| l.is_empty())
                     {
                         problems.push(format!("{name}: a button without an accessible label"));
+                    }
+                }
+                // The staff panel lists the newest three waiting checks and counts the rest.
+                if sample.name == "staff-panel" && language == Language::English {
+                    let labels: Vec<String> = everything.iter().map(label).collect();
+                    // A button's label is on several of its elements: count each once.
+                    let mut confirms: Vec<&String> = Vec::new();
+                    for l in labels
+                        .iter()
+                        .filter(|l| l.starts_with("Photo matches: confirm No."))
+                    {
+                        if !confirms.contains(&l) {
+                            confirms.push(l);
+                        }
+                    }
+                    if confirms
+                        != [
+                            "Photo matches: confirm No. 43",
+                            "Photo matches: confirm No. 41",
+                            "Photo matches: confirm No. 38",
+                        ]
+                        || !labels
+                            .iter()
+                            .any(|l| l == "2 more waiting, listed on the staff console.")
+                    {
+                        problems.push(format!("{name}: the panel's rows are {confirms:?}"));
                     }
                 }
                 ink_by_language.push(text_ink(h.pixels().as_bytes()));

@@ -6,7 +6,9 @@ use time::OffsetDateTime;
 use crate::domain::{
     BurdenRatio, ConsentItem, DeclaredDocument, HandoffReason, Presented, ReceptionNumber, Tapped,
 };
+use crate::flow::staff_mode::{PanelNote, PendingVisualCheck, PinRefusal, StaffView};
 use crate::flow::{Credential, ReaderTrouble, Screen, View};
+use crate::staff::KioskStaff;
 
 /// A screen as a sample: its file name, the flow's view, and what the out-of-service screen
 /// tells technicians.
@@ -20,6 +22,16 @@ pub struct Sample {
     pub technician_detail: String,
     /// Seconds before the screen is cleared, to show the countdown.
     pub countdown: Option<i64>,
+    /// Staff mode over the patient's screen.
+    pub staff: Option<StaffSample>,
+}
+
+/// What staff mode shows, with the reader's state and the staff PIN digits typed so far.
+#[derive(Debug, Clone)]
+pub struct StaffSample {
+    pub view: StaffView,
+    pub reader: Option<ReaderTrouble>,
+    pub digits_typed: usize,
 }
 
 /// The moment every sample is shown at.
@@ -37,6 +49,7 @@ fn sample(name: &str, screen: Screen) -> Sample {
         start_failure: false,
         technician_detail: String::new(),
         countdown: None,
+        staff: None,
     }
 }
 
@@ -176,10 +189,122 @@ pub fn every_screen() -> Vec<Sample> {
         sample("timed-out", Screen::TimedOut),
         sample("save-failed", Screen::SaveFailed),
     ]);
+    all.extend(staff_screens());
     for s in &mut all {
         if let Some(left) = s.countdown {
             s.view.idle_deadline = Some(sample_time() + time::Duration::seconds(left));
         }
     }
     all
+}
+
+/// Staff mode's screens, over the welcome screen: the roster, the kiosk-PIN pad (typing, wrong,
+/// locked) and the panel (checks waiting, none, the reader in trouble).
+fn staff_screens() -> Vec<Sample> {
+    let sato = KioskStaff {
+        login: "sato".into(),
+        display_name: "佐藤 花子".into(),
+    };
+    let staff =
+        |name: &str, view: StaffView, reader: Option<ReaderTrouble>, digits: usize| Sample {
+            staff: Some(StaffSample {
+                view,
+                reader,
+                digits_typed: digits,
+            }),
+            ..sample(name, Screen::Welcome)
+        };
+    let pin = |refused| StaffView::Pin {
+        who: sato.clone(),
+        checking: false,
+        refused,
+    };
+    let waiting =
+        |minutes: i64, number: u32, reason, name: Option<(&str, &str)>| PendingVisualCheck {
+            check_in_id: i64::from(number),
+            reception_number: Some(ReceptionNumber(number)),
+            reason,
+            handed_over_at: sample_time() - time::Duration::minutes(minutes),
+            name: name.map(|(name, kana)| crate::domain::PatientName {
+                name: name.into(),
+                kana: Some(kana.into()),
+            }),
+        };
+    let panel = |checks: Vec<PendingVisualCheck>, note| StaffView::Panel {
+        who: sato.clone(),
+        checks: Some(checks),
+        note,
+        busy: false,
+    };
+    let roster = vec![
+        sato.clone(),
+        KioskStaff {
+            login: "tanaka".into(),
+            display_name: "田中 一郎".into(),
+        },
+        KioskStaff {
+            login: "tech".into(),
+            display_name: "Technician (Kobayashi)".into(),
+        },
+    ];
+    vec![
+        staff(
+            "staff-roster",
+            StaffView::Roster {
+                staff: Some(roster),
+                problem: None,
+            },
+            None,
+            0,
+        ),
+        staff("staff-pin", pin(None), None, 4),
+        staff(
+            "staff-pin-wrong",
+            pin(Some(PinRefusal::Wrong {
+                tries_before_lock: 4,
+            })),
+            None,
+            0,
+        ),
+        staff(
+            "staff-pin-locked",
+            pin(Some(PinRefusal::Locked {
+                until: sample_time() + time::Duration::minutes(15),
+            })),
+            None,
+            0,
+        ),
+        staff(
+            "staff-panel",
+            panel(
+                vec![
+                    waiting(
+                        2,
+                        43,
+                        HandoffReason::StaffVisualCheck,
+                        Some(("山田 太郎", "ヤマダ タロウ")),
+                    ),
+                    waiting(9, 41, HandoffReason::CardBlocked, None),
+                    waiting(
+                        15,
+                        38,
+                        HandoffReason::ReaderOutOfService,
+                        Some(("試験 夏●美", "シケン ナツミ")),
+                    ),
+                    // Older ones beyond the panel's rows: "2 more, on the console".
+                    waiting(40, 31, HandoffReason::StaffVisualCheck, None),
+                    waiting(55, 27, HandoffReason::CardBlocked, None),
+                ],
+                Some(PanelNote::VisualCheckRecorded(Some(ReceptionNumber(40)))),
+            ),
+            None,
+            0,
+        ),
+        staff(
+            "staff-panel-reader-missing",
+            panel(Vec::new(), None),
+            Some(ReaderTrouble::NoReader),
+            0,
+        ),
+    ]
 }

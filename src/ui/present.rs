@@ -166,6 +166,10 @@ pub fn present(window: &AppWindow, view: &View, now: OffsetDateTime, pin_digits:
     kiosk.set_screen(screen_kind(&view.screen));
 }
 
+/// How many waiting visual checks the staff panel lists (the newest; they come newest first).
+/// The patient standing at the kiosk is almost always the newest; the console lists them all.
+const STAFF_CHECK_ROWS: usize = 3;
+
 /// Staff mode over the patient's screen: nothing when it is closed.
 pub fn present_staff(
     window: &AppWindow,
@@ -236,9 +240,11 @@ pub fn present_staff(
             k.set_staff_screen(StaffScreen::Panel);
             k.set_staff_who(who.display_name.as_str().into());
             k.set_staff_loading(checks.is_none() || *busy);
-            let rows: Vec<StaffCheck> = checks
+            let waiting = checks.as_deref().unwrap_or_default();
+            let shown = waiting.len().min(STAFF_CHECK_ROWS);
+            k.set_staff_more_checks((waiting.len() - shown) as i32);
+            let rows: Vec<StaffCheck> = waiting[..shown]
                 .iter()
-                .flatten()
                 .map(|c| StaffCheck {
                     id: i32::try_from(c.check_in_id).unwrap_or(i32::MAX),
                     number: number(c.reception_number).into(),

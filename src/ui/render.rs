@@ -103,6 +103,14 @@ impl Headless {
             sample_time(),
             if sample.name.starts_with("pin") { 2 } else { 0 },
         );
+        let staff = sample.staff.as_ref();
+        super::present::present_staff(
+            &self.app,
+            staff.map(|s| &s.view),
+            staff.and_then(|s| s.reader),
+            sample_time(),
+            staff.map_or(0, |s| s.digits_typed),
+        );
         if sample.start_failure {
             let kiosk = self.app.global::<super::Kiosk>();
             kiosk.set_technician_detail(sample.technician_detail.as_str().into());
