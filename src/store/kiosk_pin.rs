@@ -15,7 +15,7 @@ use crate::staff::{AfterFailure, KioskPin, KioskStaff};
 
 impl Db {
     /// Runs `change` and appends one audit entry in the same `BEGIN IMMEDIATE` transaction.
-    fn audited<T>(
+    pub(super) fn audited<T>(
         &mut self,
         what: &'static str,
         now: OffsetDateTime,
@@ -189,14 +189,14 @@ impl Db {
 }
 
 /// One audit entry's who, what and detail (the time is the transaction's).
-struct Audit {
+pub(super) struct Audit {
     actor: String,
     action: &'static str,
     detail: String,
 }
 
 impl Audit {
-    fn new(actor: &str, action: &'static str, detail: String) -> Audit {
+    pub(super) fn new(actor: &str, action: &'static str, detail: String) -> Audit {
         Audit {
             actor: actor.to_owned(),
             action,

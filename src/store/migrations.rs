@@ -14,7 +14,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::StoreError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 struct Migration {
     /// The `user_version` after this step.
@@ -49,6 +49,11 @@ const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [
         version: 5,
         summary: "patient names on open handoffs only, staff PINs for the kiosk's staff mode",
         sql: V5,
+    },
+    Migration {
+        version: 6,
+        summary: "kiosks closed by staff (a pause that survives a restart)",
+        sql: V6,
     },
 ];
 
@@ -261,6 +266,16 @@ ALTER TABLE staff_accounts ADD COLUMN kiosk_pin_hash TEXT
 ALTER TABLE staff_accounts ADD COLUMN kiosk_pin_failures INTEGER NOT NULL DEFAULT 0
     CHECK (kiosk_pin_failures >= 0);
 ALTER TABLE staff_accounts ADD COLUMN kiosk_pin_locked_until TEXT;
+";
+
+/// v6: a kiosk staff closed (for lunch, for cleaning) stays closed across a restart until staff
+/// reopen it; one row per closed kiosk, removed on reopening (the audit log keeps the history).
+const V6: &str = "
+CREATE TABLE kiosk_pauses (
+    kiosk      TEXT PRIMARY KEY CHECK (length(kiosk) >= 1),
+    paused_at  TEXT NOT NULL,
+    paused_by  TEXT NOT NULL
+) STRICT;
 ";
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<u32> {

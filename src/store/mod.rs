@@ -12,6 +12,7 @@
 
 mod codec;
 mod db;
+mod kiosk_pause;
 mod kiosk_pin;
 mod migrations;
 mod staff;
@@ -25,6 +26,7 @@ use std::thread::{self, JoinHandle};
 use serde::{Deserialize, Serialize};
 use time::{Date, Month, OffsetDateTime};
 
+pub use self::kiosk_pause::KioskPause;
 pub use self::migrations::{SCHEMA_VERSION, migrate_to};
 pub use self::staff::NewSession;
 pub use self::watch::{ChangeWatch, watch_changes};
@@ -442,6 +444,32 @@ impl Store {
     ) -> Result<(), StoreError> {
         let (login, kiosk, why) = (login.to_owned(), kiosk.to_owned(), why.to_owned());
         self.call(move |db| db.record_staff_mode_closed(&login, &kiosk, &why, now))
+    }
+
+    /// Closes `kiosk` to patients (staff mode's "close this kiosk"), audited as `login`.
+    pub fn pause_kiosk(
+        &self,
+        kiosk: &str,
+        login: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let (kiosk, login) = (kiosk.to_owned(), login.to_owned());
+        self.call(move |db| db.pause_kiosk(&kiosk, &login, now))
+    }
+
+    pub fn reopen_kiosk(
+        &self,
+        kiosk: &str,
+        login: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let (kiosk, login) = (kiosk.to_owned(), login.to_owned());
+        self.call(move |db| db.reopen_kiosk(&kiosk, &login, now))
+    }
+
+    pub fn kiosk_pause(&self, kiosk: &str) -> Result<Option<KioskPause>, StoreError> {
+        let kiosk = kiosk.to_owned();
+        self.call(move |db| db.kiosk_pause(&kiosk))
     }
 
     pub fn unlock_staff(

@@ -1,0 +1,129 @@
+//! The SQL behind a kiosk closed by staff: one row per closed kiosk, and the audit entries of
+//! closing and reopening it, each in the same transaction.
+//!
+//! Owns: the `kiosk_pauses` table. Must not know: who may close a kiosk (staff mode decides).
+
+use rusqlite::OptionalExtension;
+use time::OffsetDateTime;
+
+use super::StoreError;
+use super::codec;
+use super::db::{Db, corrupt, sql_err};
+use super::kiosk_pin::Audit;
+
+/// A kiosk staff closed: since when and by whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KioskPause {
+    pub paused_at: OffsetDateTime,
+    pub paused_by: String,
+}
+
+impl Db {
+    /// Closes `kiosk` to patients until `reopen_kiosk`; closing a closed kiosk keeps its first
+    /// closing time and is audited again.
+    pub fn pause_kiosk(
+        &mut self,
+        kiosk: &str,
+        login: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        self.audited("close the kiosk", now, |tx, at| {
+            tx.execute(
+                "INSERT INTO kiosk_pauses (kiosk, paused_at, paused_by) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (kiosk) DO NOTHING",
+                (kiosk, at, login),
+            )
+            .map_err(sql_err(&path, "close the kiosk"))?;
+            Ok((
+                (),
+                Audit::new(login, "kiosk_paused", format!("kiosk={kiosk}")),
+            ))
+        })
+    }
+
+    /// Opens `kiosk` to patients again.
+    pub fn reopen_kiosk(
+        &mut self,
+        kiosk: &str,
+        login: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        self.audited("reopen the kiosk", now, |tx, _| {
+            tx.execute("DELETE FROM kiosk_pauses WHERE kiosk = ?1", [kiosk])
+                .map_err(sql_err(&path, "reopen the kiosk"))?;
+            Ok((
+                (),
+                Audit::new(login, "kiosk_reopened", format!("kiosk={kiosk}")),
+            ))
+        })
+    }
+
+    /// Whether staff closed `kiosk`, and when and who.
+    pub fn kiosk_pause(&self, kiosk: &str) -> Result<Option<KioskPause>, StoreError> {
+        let path = &self.path;
+        let row: Option<(String, String)> = self
+            .conn
+            .query_row(
+                "SELECT paused_at, paused_by FROM kiosk_pauses WHERE kiosk = ?1",
+                [kiosk],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(sql_err(path, "read whether the kiosk is closed"))?;
+        row.map(|(at, by)| {
+            Ok(KioskPause {
+                paused_at: codec::parse_instant("kiosk_pauses", "paused_at", &at)
+                    .map_err(corrupt(path))?,
+                paused_by: by,
+            })
+        })
+        .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    #[test]
+    fn a_closed_kiosk_stays_closed_until_reopened_and_both_are_audited() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = Db::open(&dir.path().join("k.db")).unwrap();
+        let t0 = datetime!(2026-11-22 12:00 +09:00);
+        assert_eq!(db.kiosk_pause("entrance").unwrap(), None);
+        db.pause_kiosk("entrance", "sato", t0).unwrap();
+        // Closing again keeps the first closing.
+        db.pause_kiosk("entrance", "tanaka", t0 + time::Duration::minutes(5))
+            .unwrap();
+        assert_eq!(
+            db.kiosk_pause("entrance").unwrap(),
+            Some(KioskPause {
+                paused_at: t0,
+                paused_by: "sato".into()
+            })
+        );
+        assert_eq!(db.kiosk_pause("upstairs").unwrap(), None, "per kiosk");
+        db.reopen_kiosk("entrance", "sato", t0 + time::Duration::hours(1))
+            .unwrap();
+        assert_eq!(db.kiosk_pause("entrance").unwrap(), None);
+        let actions: Vec<String> = db
+            .audit_log(10)
+            .unwrap()
+            .into_iter()
+            .rev()
+            .map(|e| format!("{} {} {}", e.actor, e.action, e.detail))
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                "sato kiosk_paused kiosk=entrance",
+                "tanaka kiosk_paused kiosk=entrance",
+                "sato kiosk_reopened kiosk=entrance",
+            ]
+        );
+    }
+}
