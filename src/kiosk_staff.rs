@@ -49,6 +49,21 @@ impl KioskStaffDesk {
                 check_in_id,
                 login,
             } => StaffInput::Confirmed(ticket, self.confirm_visual_check(check_in_id, &login, now)),
+            StaffCommand::SetKioskPaused {
+                ticket,
+                login,
+                paused,
+            } => {
+                let recorded = if paused {
+                    self.store.pause_kiosk(&self.kiosk, &login, now)
+                } else {
+                    self.store.reopen_kiosk(&self.kiosk, &login, now)
+                };
+                StaffInput::KioskPausedSet(
+                    ticket,
+                    recorded.map(|()| paused).map_err(|e| e.to_string()),
+                )
+            }
             StaffCommand::Closed { login, why } => {
                 if let Err(e) =
                     self.store

@@ -172,6 +172,8 @@ pub struct CheckInFlow {
     reader_trouble: Option<ReaderTrouble>,
     /// The staff panel is open over the idle screen.
     staff_at_kiosk: bool,
+    /// Staff closed the kiosk to patients. Outlives check-ins.
+    paused: bool,
     state: State,
     session: Option<Session>,
     out: VecDeque<Command>,
@@ -186,6 +188,7 @@ impl CheckInFlow {
             field: Field::Empty,
             reader_trouble: None,
             staff_at_kiosk: false,
+            paused: false,
             state: State::Welcome,
             session: None,
             out: VecDeque::new(),
@@ -251,6 +254,10 @@ impl CheckInFlow {
             Input::ReaderDown(trouble) => self.on_reader_down(now, trouble),
             Input::ReaderUp => self.on_reader_up(),
             Input::StaffAtKiosk(present) => self.staff_at_kiosk = present,
+            Input::KioskPaused(paused) => {
+                info!(paused, "staff closed or reopened the kiosk");
+                self.paused = paused;
+            }
         }
     }
 
@@ -307,6 +314,10 @@ impl CheckInFlow {
         self.field = Field::Present;
         if self.staff_at_kiosk && !self.in_session() {
             debug!("card present under the staff panel: no check-in starts");
+            return;
+        }
+        if self.paused && !self.in_session() {
+            debug!("card present while the kiosk is closed: no check-in starts");
             return;
         }
         match self.state {
@@ -391,6 +402,11 @@ impl CheckInFlow {
 
     fn on_patient(&mut self, now: OffsetDateTime, action: PatientAction) {
         use PatientAction as A;
+        if self.paused && !self.in_session() && action != A::Acknowledge {
+            // The closed screen offers nothing: the desk is where the patient goes. (A final
+            // screen still takes its OK.)
+            return;
+        }
         match action {
             A::CallStaff => {
                 if matches!(
@@ -1157,6 +1173,7 @@ impl CheckInFlow {
     fn screen(&self) -> Screen {
         let session = self.session.as_ref();
         match &self.state {
+            State::Welcome if self.paused => Screen::Paused,
             State::Welcome => match self.reader_trouble {
                 Some(trouble) => Screen::OutOfService { trouble },
                 None => Screen::Welcome,

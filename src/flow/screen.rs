@@ -34,6 +34,10 @@ pub enum Screen {
     OutOfService {
         trouble: ReaderTrouble,
     },
+    /// Shown instead of the welcome screen while staff have closed the kiosk (for lunch, for
+    /// cleaning): please go to the reception desk. Nothing on it starts a check-in; not a
+    /// patient-input screen.
+    Paused,
     /// "Keep it still": the reader is working.
     Reading,
     /// A transit card, payment card or old resident card: say what it is and what to tap.

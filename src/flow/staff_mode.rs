@@ -52,6 +52,12 @@ pub enum StaffCommand {
         check_in_id: i64,
         login: String,
     },
+    /// Close the kiosk to patients (`true`) or reopen it (`false`), as `login`.
+    SetKioskPaused {
+        ticket: Ticket,
+        login: String,
+        paused: bool,
+    },
     /// The panel closed: audit who and why.
     Closed { login: String, why: CloseReason },
 }
@@ -62,6 +68,8 @@ pub enum CloseReason {
     ReturnedToService,
     /// Nobody touched the panel for the idle time.
     LeftIdle,
+    /// Staff closed the kiosk to patients and left.
+    KioskClosed,
 }
 
 impl CloseReason {
@@ -69,6 +77,7 @@ impl CloseReason {
         match self {
             Self::ReturnedToService => "returned_to_service",
             Self::LeftIdle => "left_idle",
+            Self::KioskClosed => "kiosk_closed",
         }
     }
 }
@@ -84,7 +93,9 @@ pub enum StaffInput {
     /// Back from the PIN pad to the roster, or out of the roster.
     Back,
     ConfirmVisualCheck(i64),
-    /// "Return the kiosk to service".
+    /// "Close this kiosk" (`true`) or "reopen it to patients" (`false`).
+    SetKioskPaused(bool),
+    /// "Return the kiosk to service" (or, while it is closed, "leave it closed").
     Close,
     /// Any touch on the staff screens: keeps them open.
     Touch,
@@ -92,6 +103,8 @@ pub enum StaffInput {
     PinChecked(Ticket, Result<KioskStaff, PinRefusal>),
     Checks(Ticket, Result<Vec<PendingVisualCheck>, String>),
     Confirmed(Ticket, Result<Option<ReceptionNumber>, String>),
+    /// Closing or reopening the kiosk was recorded: the kiosk is now closed (`true`) or open.
+    KioskPausedSet(Ticket, Result<bool, String>),
     /// The closing was recorded (nothing changes; it tells the runtime the work is done).
     ClosingRecorded,
     Tick,
@@ -124,6 +137,8 @@ pub enum StaffView {
         checks: Option<Vec<PendingVisualCheck>>,
         note: Option<PanelNote>,
         busy: bool,
+        /// Staff closed the kiosk to patients.
+        kiosk_paused: bool,
     },
 }
 
@@ -146,6 +161,8 @@ enum State {
         loading: Option<Ticket>,
         checks: Option<Vec<PendingVisualCheck>>,
         confirming: Option<Ticket>,
+        /// Closing or reopening the kiosk, on its way to the store.
+        switching: Option<Ticket>,
         note: Option<PanelNote>,
     },
 }
@@ -158,6 +175,8 @@ pub struct StaffMode {
     last_touch: OffsetDateTime,
     next_ticket: u64,
     out: VecDeque<StaffCommand>,
+    /// Whether staff closed the kiosk to patients (recorded in the store; outlives the panel).
+    kiosk_paused: bool,
 }
 
 impl StaffMode {
@@ -169,7 +188,18 @@ impl StaffMode {
             last_touch: OffsetDateTime::UNIX_EPOCH,
             next_ticket: 0,
             out: VecDeque::new(),
+            kiosk_paused: false,
         }
+    }
+
+    /// Whether staff closed the kiosk to patients.
+    pub fn kiosk_paused(&self) -> bool {
+        self.kiosk_paused
+    }
+
+    /// What the store says at start-up: a kiosk closed before a restart stays closed.
+    pub fn start_paused(&mut self, paused: bool) {
+        self.kiosk_paused = paused;
     }
 
     pub fn is_open(&self) -> bool {
@@ -209,11 +239,13 @@ impl StaffMode {
                 note,
                 loading,
                 confirming,
+                switching,
             } => StaffView::Panel {
                 who: who.clone(),
                 checks: checks.clone(),
                 note: note.clone(),
-                busy: loading.is_some() || confirming.is_some(),
+                busy: loading.is_some() || confirming.is_some() || switching.is_some(),
+                kiosk_paused: self.kiosk_paused,
             },
         })
     }
@@ -232,6 +264,7 @@ impl StaffMode {
                 | StaffInput::PinChecked(..)
                 | StaffInput::Checks(..)
                 | StaffInput::Confirmed(..)
+                | StaffInput::KioskPausedSet(..)
                 | StaffInput::ClosingRecorded
                 | StaffInput::Tick
         );
@@ -303,6 +336,45 @@ impl StaffMode {
                         check_in_id,
                         login: who.login.clone(),
                     });
+                }
+            }
+            StaffInput::SetKioskPaused(paused) => {
+                let ticket = Ticket(self.next_ticket + 1);
+                if let State::Panel {
+                    who,
+                    switching: switching @ None,
+                    ..
+                } = &mut self.state
+                    && paused != self.kiosk_paused
+                {
+                    self.next_ticket += 1;
+                    *switching = Some(ticket);
+                    self.out.push_back(StaffCommand::SetKioskPaused {
+                        ticket,
+                        login: who.login.clone(),
+                        paused,
+                    });
+                }
+            }
+            StaffInput::KioskPausedSet(ticket, answer) => {
+                if let State::Panel {
+                    switching, note, ..
+                } = &mut self.state
+                    && *switching == Some(ticket)
+                {
+                    *switching = None;
+                    match answer {
+                        // Closed: staff are done here. Reopened: back to patients at once.
+                        Ok(paused) => {
+                            self.kiosk_paused = paused;
+                            self.close(if paused {
+                                CloseReason::KioskClosed
+                            } else {
+                                CloseReason::ReturnedToService
+                            });
+                        }
+                        Err(e) => *note = Some(PanelNote::Failed(e)),
+                    }
                 }
             }
             StaffInput::Close => self.close(CloseReason::ReturnedToService),
@@ -402,6 +474,7 @@ impl StaffMode {
             loading: None,
             checks: None,
             confirming: None,
+            switching: None,
             note: None,
         };
         self.reload_checks();

@@ -70,6 +70,7 @@ pub fn every_screen() -> Vec<Sample> {
                 "cannot open database /var/lib/uketsuke/uketsuke.db: Permission denied".into(),
             ..sample("start-failure", Screen::Welcome)
         },
+        sample("paused", Screen::Paused),
         sample("reading", Screen::Reading),
         sample(
             "wrong-card-transit",
@@ -230,11 +231,12 @@ fn staff_screens() -> Vec<Sample> {
                 kana: Some(kana.into()),
             }),
         };
-    let panel = |checks: Vec<PendingVisualCheck>, note| StaffView::Panel {
+    let panel = |checks: Vec<PendingVisualCheck>, note, kiosk_paused| StaffView::Panel {
         who: sato.clone(),
         checks: Some(checks),
         note,
         busy: false,
+        kiosk_paused,
     };
     let roster = vec![
         sato.clone(),
@@ -296,14 +298,25 @@ fn staff_screens() -> Vec<Sample> {
                     waiting(55, 27, HandoffReason::CardBlocked, None),
                 ],
                 Some(PanelNote::VisualCheckRecorded(Some(ReceptionNumber(40)))),
+                false,
             ),
             None,
             0,
         ),
         staff(
             "staff-panel-reader-missing",
-            panel(Vec::new(), None),
+            panel(Vec::new(), None, false),
             Some(ReaderTrouble::NoReader),
+            0,
+        ),
+        staff(
+            "staff-panel-kiosk-closed",
+            panel(
+                vec![waiting(1, 44, HandoffReason::StaffVisualCheck, None)],
+                None,
+                true,
+            ),
+            None,
             0,
         ),
     ]

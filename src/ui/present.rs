@@ -23,6 +23,7 @@ pub fn screen_kind(screen: &Screen) -> ScreenKind {
     match screen {
         Screen::Welcome => ScreenKind::Welcome,
         Screen::OutOfService { .. } => ScreenKind::OutOfService,
+        Screen::Paused => ScreenKind::Paused,
         Screen::Reading => ScreenKind::Reading,
         Screen::WrongCard { kind } => match kind {
             // A mute or unknown thing never gets here (the flow asks for another tap), but
@@ -236,8 +237,10 @@ pub fn present_staff(
             checks,
             note,
             busy,
+            kiosk_paused,
         } => {
             k.set_staff_screen(StaffScreen::Panel);
+            k.set_staff_kiosk_paused(*kiosk_paused);
             k.set_staff_who(who.display_name.as_str().into());
             k.set_staff_loading(checks.is_none() || *busy);
             let waiting = checks.as_deref().unwrap_or_default();

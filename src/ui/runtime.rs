@@ -268,6 +268,8 @@ pub struct Runtime {
     staff_desk: Sender<(StaffCommand, OffsetDateTime)>,
     /// Whether the flow was last told staff are at the kiosk.
     staff_told: bool,
+    /// Whether the flow was last told the kiosk is closed.
+    paused_told: bool,
     /// Digits typed on the staff PIN pad, kept here until OK and never shown.
     staff_typed: String,
     /// Commands sent to workers and not answered yet.
@@ -300,7 +302,14 @@ impl Runtime {
             ),
             outbox.clone(),
         )?;
-        let staff = StaffMode::new(flow.facility().staff_mode);
+        let mut staff = StaffMode::new(flow.facility().staff_mode);
+        // A kiosk staff closed stays closed after a restart (read once, before the first frame).
+        match adapters.store.kiosk_pause(&flow.facility().kiosk_name) {
+            Ok(pause) => staff.start_paused(pause.is_some()),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read whether staff closed this kiosk; it opens")
+            }
+        }
         let reader = spawn_reader(adapters.reader, outbox.clone())?;
         let gateway = spawn_gateway(adapters.gateway, outbox.clone())?;
         let store = spawn_store(adapters.store, outbox)?;
@@ -316,6 +325,7 @@ impl Runtime {
                 staff,
                 staff_desk,
                 staff_told: false,
+                paused_told: false,
                 staff_typed: String::new(),
                 outstanding: 0,
                 typed: String::new(),
@@ -481,6 +491,12 @@ impl Runtime {
             self.staff_told = staff_open;
             let now = self.now();
             self.flow.handle(now, Input::StaffAtKiosk(staff_open));
+        }
+        let paused = self.staff.kiosk_paused();
+        if paused != self.paused_told {
+            self.paused_told = paused;
+            let now = self.now();
+            self.flow.handle(now, Input::KioskPaused(paused));
         }
         if !matches!(
             self.staff.view(),
@@ -649,7 +665,10 @@ impl Runtime {
 
 /// The screens shown while nobody is checking in.
 fn idle(screen: &Screen) -> bool {
-    matches!(screen, Screen::Welcome | Screen::OutOfService { .. })
+    matches!(
+        screen,
+        Screen::Welcome | Screen::OutOfService { .. } | Screen::Paused
+    )
 }
 
 /// Answers every callback of the views by calling the runtime.
@@ -709,6 +728,8 @@ fn wire_callbacks(window: &AppWindow, runtime: &Rc<RefCell<Runtime>>) {
     on!(on_staff_confirm, |rt, id: i32| rt
         .staff_input(StaffInput::ConfirmVisualCheck(i64::from(id))));
     on!(on_staff_close, |rt| rt.staff_input(StaffInput::Close));
+    on!(on_staff_set_kiosk_paused, |rt, paused: bool| rt
+        .staff_input(StaffInput::SetKioskPaused(paused)));
     on!(on_staff_touch, |rt| rt.staff_input(StaffInput::Touch));
     on!(on_demo_tap, |rt, what: slint::SharedString| rt
         .demo_tap(&what));
