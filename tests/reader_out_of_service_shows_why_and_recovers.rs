@@ -462,3 +462,51 @@ fn a_late_reader_answer_after_reader_down_is_ignored() {
     assert_eq!(flow.poll(), None);
     assert!(!flow.in_session());
 }
+
+/// Staff closing the kiosk (staff mode's "close this kiosk") is like a reader out of service
+/// that nobody can work around at the kiosk: the closed screen sends patients to the desk, and
+/// neither a card, "call staff" nor paper documents start anything there. A check-in under way
+/// when it closes carries on to its end, and the closed screen follows it.
+#[test]
+fn a_kiosk_closed_by_staff_starts_nothing_lets_a_check_in_finish_and_reopens() {
+    let mut kiosk = Kiosk::new("card", "valid-3", None);
+    kiosk.input(Input::KioskPaused(true));
+    assert_eq!(kiosk.screen(), Screen::Paused);
+    assert_eq!(screen_name(&kiosk.screen()), "paused");
+    assert_eq!(kiosk.driver.flow.view().idle_deadline, None);
+
+    kiosk.step_ok(r#""tap""#);
+    assert_eq!(kiosk.screen(), Screen::Paused);
+    assert_eq!(kiosk.card().apdu_count, 0, "the card is not even read");
+    kiosk.step_ok(r#""remove""#);
+    for action in [PatientAction::CallStaff, PatientAction::OpenDocumentMenu] {
+        kiosk.input(Input::Patient(action));
+        assert_eq!(kiosk.screen(), Screen::Paused);
+    }
+    kiosk.wait(3600);
+    assert_eq!(kiosk.committed_count(), 0, "a closed kiosk records nothing");
+
+    // The reader's trouble does not show through: patients need only "go to the desk".
+    kiosk.reader_down(ReaderTrouble::NoReader);
+    assert_eq!(kiosk.screen(), Screen::Paused);
+    kiosk.reader_up();
+
+    kiosk.input(Input::KioskPaused(false));
+    assert_eq!(kiosk.screen(), Screen::Welcome);
+
+    // Closed mid-way: the patient at the PIN pad finishes, then the kiosk shows it is closed.
+    kiosk.step_ok(r#""tap""#);
+    assert!(
+        matches!(kiosk.screen(), Screen::PinEntry { .. }),
+        "{:?}",
+        kiosk.screen()
+    );
+    kiosk.input(Input::KioskPaused(true));
+    assert!(matches!(kiosk.screen(), Screen::PinEntry { .. }));
+    let done = kiosk.run_ok(&script(
+        r#"[{"pin": "1234"}, {"consent": "all"}, {"high_cost_limit": true}, {"prescription": "electronic"}, {"wait_seconds": 60}]"#,
+    ));
+    assert_eq!(done.record.outcome, Outcome::Completed);
+    assert!(done.record.counts_toward_usage_rate);
+    assert_eq!(kiosk.screen(), Screen::Paused);
+}

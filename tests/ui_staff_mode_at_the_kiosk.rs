@@ -260,3 +260,88 @@ fn the_gesture_does_nothing_in_the_middle_of_a_check_in() {
     assert_eq!(staff_screen(&k), StaffScreen::None);
     assert_eq!(k.screen(), ScreenKind::PinEntry);
 }
+
+/// Signs `sato` in through the gesture and the PIN pad.
+fn sign_in(k: &UiKiosk) {
+    tap_title(k, 5);
+    k.press("佐藤 Sato");
+    k.type_pin(PIN, "OK");
+    assert_eq!(staff_screen(k), StaffScreen::Panel, "{:?}", k.labels());
+}
+
+#[test]
+fn staff_close_the_kiosk_for_lunch_it_stays_closed_after_a_restart_and_they_reopen_it() {
+    let k = UiKiosk::new(Persona::Valid3);
+    add_staff(&k, "sato", "佐藤 Sato", PIN);
+    sign_in(&k);
+    k.press("受付機を休止");
+    assert_eq!(
+        staff_screen(&k),
+        StaffScreen::None,
+        "closing ends staff mode"
+    );
+    assert_eq!(k.screen(), ScreenKind::Paused);
+    assert!(k.shows("この受付機は休止中です"), "{:?}", k.labels());
+    assert!(
+        k.find("スタッフを呼ぶ").is_empty(),
+        "nothing to press but the language"
+    );
+    let pause = k.store.kiosk_pause("kiosk-1").unwrap().expect("recorded");
+    assert_eq!(pause.paused_by, "sato");
+
+    // A card laid on the closed kiosk is not read and starts nothing.
+    k.tap("card");
+    assert_eq!(k.screen(), ScreenKind::Paused);
+    k.remove();
+    assert!(
+        k.store.check_ins_for_month(2026, 11).unwrap().is_empty(),
+        "nothing recorded"
+    );
+
+    // The power goes off over lunch: the kiosk comes back closed.
+    let k = k.restarted(Persona::Valid3);
+    assert_eq!(k.screen(), ScreenKind::Paused);
+    screenshot(&k, "kiosk-closed.png");
+
+    sign_in(&k);
+    assert!(
+        k.shows("! この受付機は休止中です。患者さんには受付窓口へ行くよう案内しています。"),
+        "{:?}",
+        k.labels()
+    );
+    // "Leave it closed" ends staff mode and keeps it closed.
+    k.press("休止したままにする");
+    assert_eq!(k.screen(), ScreenKind::Paused);
+    sign_in(&k);
+    k.press("休止を終える");
+    assert_eq!(staff_screen(&k), StaffScreen::None);
+    assert_eq!(k.screen(), ScreenKind::Welcome);
+    assert_eq!(k.store.kiosk_pause("kiosk-1").unwrap(), None);
+
+    // Patients check in again.
+    k.tap("card");
+    assert_eq!(k.screen(), ScreenKind::PinEntry, "{:?}", k.labels());
+
+    let actions: Vec<String> = k
+        .store
+        .audit_log(30)
+        .unwrap()
+        .into_iter()
+        .rev()
+        .filter(|e| e.actor == "sato")
+        .map(|e| format!("{} {}", e.action, e.detail))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "kiosk_staff_mode_opened kiosk=kiosk-1",
+            "kiosk_paused kiosk=kiosk-1",
+            "kiosk_staff_mode_closed kiosk=kiosk-1 why=kiosk_closed",
+            "kiosk_staff_mode_opened kiosk=kiosk-1",
+            "kiosk_staff_mode_closed kiosk=kiosk-1 why=returned_to_service",
+            "kiosk_staff_mode_opened kiosk=kiosk-1",
+            "kiosk_reopened kiosk=kiosk-1",
+            "kiosk_staff_mode_closed kiosk=kiosk-1 why=returned_to_service",
+        ]
+    );
+}

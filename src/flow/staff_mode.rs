@@ -698,4 +698,103 @@ mod tests {
             })
         );
     }
+
+    #[test]
+    fn closing_the_kiosk_is_recorded_first_then_ends_staff_mode_and_reopening_undoes_it() {
+        let mut mode = signed_in();
+        let _ = mode.poll(); // LoadChecks
+        assert!(!mode.kiosk_paused());
+        // Reopening an open kiosk asks for nothing.
+        mode.handle(T0 + ms(4000), StaffInput::SetKioskPaused(false), false);
+        assert_eq!(mode.poll(), None);
+
+        mode.handle(T0 + ms(5000), StaffInput::SetKioskPaused(true), false);
+        let Some(StaffCommand::SetKioskPaused {
+            ticket,
+            login,
+            paused: true,
+        }) = mode.poll()
+        else {
+            panic!("the closing goes to the store first");
+        };
+        assert_eq!(login, "sato");
+        // Pressed again while on its way: still one command.
+        mode.handle(T0 + ms(5100), StaffInput::SetKioskPaused(true), false);
+        assert_eq!(mode.poll(), None);
+        assert!(!mode.kiosk_paused(), "not closed until the store says so");
+        assert!(matches!(
+            mode.view(),
+            Some(StaffView::Panel { busy: true, .. })
+        ));
+
+        // A store failure keeps the kiosk open and says why on the panel.
+        mode.handle(
+            T0 + ms(5200),
+            StaffInput::KioskPausedSet(ticket, Err("disk full".into())),
+            false,
+        );
+        assert!(!mode.kiosk_paused());
+        assert!(matches!(
+            mode.view(),
+            Some(StaffView::Panel {
+                note: Some(PanelNote::Failed(_)),
+                kiosk_paused: false,
+                ..
+            })
+        ));
+
+        mode.handle(T0 + ms(6000), StaffInput::SetKioskPaused(true), false);
+        let Some(StaffCommand::SetKioskPaused { ticket, .. }) = mode.poll() else {
+            panic!("a second try");
+        };
+        mode.handle(
+            T0 + ms(6100),
+            StaffInput::KioskPausedSet(ticket, Ok(true)),
+            false,
+        );
+        assert!(mode.kiosk_paused());
+        assert!(!mode.is_open(), "staff are done here");
+        assert_eq!(
+            mode.poll(),
+            Some(StaffCommand::Closed {
+                login: "sato".into(),
+                why: CloseReason::KioskClosed
+            })
+        );
+
+        // Later: sign in again and reopen; the panel closes and the kiosk serves patients.
+        let mut later = signed_in();
+        later.start_paused(true);
+        let _ = later.poll();
+        assert!(matches!(
+            later.view(),
+            Some(StaffView::Panel {
+                kiosk_paused: true,
+                ..
+            })
+        ));
+        later.handle(T0 + ms(7000), StaffInput::SetKioskPaused(false), false);
+        let Some(StaffCommand::SetKioskPaused {
+            ticket,
+            paused: false,
+            ..
+        }) = later.poll()
+        else {
+            panic!("reopening goes to the store");
+        };
+        later.handle(
+            T0 + ms(7100),
+            StaffInput::KioskPausedSet(ticket, Ok(false)),
+            false,
+        );
+        assert!(!later.kiosk_paused());
+        assert!(!later.is_open());
+        assert_eq!(
+            later.poll(),
+            Some(StaffCommand::Closed {
+                login: "sato".into(),
+                why: CloseReason::ReturnedToService
+            })
+        );
+    }
 }

@@ -67,6 +67,36 @@ impl UiKiosk {
     pub fn with_reader(persona: Persona, reader: KioskReader, width: u32, height: u32) -> UiKiosk {
         init_platform();
         let dir = tempfile::tempdir().unwrap();
+        Self::start(dir, persona, reader, width, height)
+    }
+
+    /// The kiosk restarted: a new runtime and views on the same database file, at the same time.
+    #[allow(dead_code)]
+    pub fn restarted(self, persona: Persona) -> UiKiosk {
+        let (width, height) = {
+            let size = self.app.window().size();
+            (size.width, size.height)
+        };
+        let now = self.clock.get();
+        let UiKiosk { _dir: dir, .. } = self;
+        let k = Self::start(
+            dir,
+            persona,
+            KioskReader::Sim(SimReader::new()),
+            width,
+            height,
+        );
+        k.clock.set(now);
+        k
+    }
+
+    fn start(
+        dir: tempfile::TempDir,
+        persona: Persona,
+        reader: KioskReader,
+        width: u32,
+        height: u32,
+    ) -> UiKiosk {
         let db = dir.path().join("kiosk.db");
         let store = Store::open(&db).unwrap();
         let app = AppWindow::new().unwrap();
