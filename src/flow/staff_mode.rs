@@ -146,7 +146,9 @@ pub enum StaffView {
 enum State {
     Closed,
     Roster {
-        ticket: Ticket,
+        /// The roster on its way from the store; `None` once it is here (or when it was kept
+        /// from before the PIN pad).
+        loading: Option<Ticket>,
         staff: Option<Vec<KioskStaff>>,
         problem: Option<String>,
     },
@@ -309,9 +311,8 @@ impl StaffMode {
                     ..
                 } => {
                     let staff = std::mem::take(roster);
-                    let ticket = self.ticket();
                     self.state = State::Roster {
-                        ticket,
+                        loading: None,
                         staff: Some(staff),
                         problem: None,
                     };
@@ -381,12 +382,13 @@ impl StaffMode {
             StaffInput::Touch | StaffInput::Tick | StaffInput::ClosingRecorded => {}
             StaffInput::Roster(ticket, answer) => {
                 if let State::Roster {
-                    ticket: waiting,
+                    loading,
                     staff,
                     problem,
                 } = &mut self.state
-                    && *waiting == ticket
+                    && *loading == Some(ticket)
                 {
+                    *loading = None;
                     match answer {
                         Ok(list) => *staff = Some(list),
                         Err(e) => {
@@ -461,7 +463,7 @@ impl StaffMode {
             let ticket = self.ticket();
             self.out.push_back(StaffCommand::LoadRoster(ticket));
             self.state = State::Roster {
-                ticket,
+                loading: Some(ticket),
                 staff: None,
                 problem: None,
             };
