@@ -54,11 +54,9 @@ impl KioskStaffDesk {
                 login,
                 paused,
             } => {
-                let recorded = if paused {
-                    self.store.pause_kiosk(&self.kiosk, &login, now)
-                } else {
-                    self.store.reopen_kiosk(&self.kiosk, &login, now)
-                };
+                let recorded = self
+                    .store
+                    .set_kiosk_paused(&self.kiosk, &login, paused, now);
                 StaffInput::KioskPausedSet(
                     ticket,
                     recorded.map(|()| paused).map_err(|e| e.to_string()),

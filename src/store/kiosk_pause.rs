@@ -19,44 +19,34 @@ pub struct KioskPause {
 }
 
 impl Db {
-    /// Closes `kiosk` to patients until `reopen_kiosk`; closing a closed kiosk keeps its first
-    /// closing time and is audited again.
-    pub fn pause_kiosk(
+    /// Closes `kiosk` to patients (`paused`) or reopens it, audited as `login`
+    /// (`kiosk_paused`, `kiosk_reopened`). Closing a closed kiosk keeps its first closing time
+    /// and is audited again.
+    pub fn set_kiosk_paused(
         &mut self,
         kiosk: &str,
         login: &str,
+        paused: bool,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let path = self.path.clone();
-        self.audited("close the kiosk", now, |tx, at| {
-            tx.execute(
-                "INSERT INTO kiosk_pauses (kiosk, paused_at, paused_by) VALUES (?1, ?2, ?3) \
-                 ON CONFLICT (kiosk) DO NOTHING",
-                (kiosk, at, login),
-            )
-            .map_err(sql_err(&path, "close the kiosk"))?;
-            Ok((
-                (),
-                Audit::new(login, "kiosk_paused", format!("kiosk={kiosk}")),
-            ))
-        })
-    }
-
-    /// Opens `kiosk` to patients again.
-    pub fn reopen_kiosk(
-        &mut self,
-        kiosk: &str,
-        login: &str,
-        now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        let path = self.path.clone();
-        self.audited("reopen the kiosk", now, |tx, _| {
-            tx.execute("DELETE FROM kiosk_pauses WHERE kiosk = ?1", [kiosk])
-                .map_err(sql_err(&path, "reopen the kiosk"))?;
-            Ok((
-                (),
-                Audit::new(login, "kiosk_reopened", format!("kiosk={kiosk}")),
-            ))
+        let (what, action) = if paused {
+            ("close the kiosk", "kiosk_paused")
+        } else {
+            ("reopen the kiosk", "kiosk_reopened")
+        };
+        self.audited(what, now, |tx, at| {
+            if paused {
+                tx.execute(
+                    "INSERT INTO kiosk_pauses (kiosk, paused_at, paused_by) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT (kiosk) DO NOTHING",
+                    (kiosk, at, login),
+                )
+            } else {
+                tx.execute("DELETE FROM kiosk_pauses WHERE kiosk = ?1", [kiosk])
+            }
+            .map_err(sql_err(&path, what))?;
+            Ok(((), Audit::new(login, action, format!("kiosk={kiosk}"))))
         })
     }
 
@@ -95,9 +85,9 @@ mod tests {
         let mut db = Db::open(&dir.path().join("k.db")).unwrap();
         let t0 = datetime!(2026-11-22 12:00 +09:00);
         assert_eq!(db.kiosk_pause("entrance").unwrap(), None);
-        db.pause_kiosk("entrance", "sato", t0).unwrap();
+        db.set_kiosk_paused("entrance", "sato", true, t0).unwrap();
         // Closing again keeps the first closing.
-        db.pause_kiosk("entrance", "tanaka", t0 + time::Duration::minutes(5))
+        db.set_kiosk_paused("entrance", "tanaka", true, t0 + time::Duration::minutes(5))
             .unwrap();
         assert_eq!(
             db.kiosk_pause("entrance").unwrap(),
@@ -107,7 +97,7 @@ mod tests {
             })
         );
         assert_eq!(db.kiosk_pause("upstairs").unwrap(), None, "per kiosk");
-        db.reopen_kiosk("entrance", "sato", t0 + time::Duration::hours(1))
+        db.set_kiosk_paused("entrance", "sato", false, t0 + time::Duration::hours(1))
             .unwrap();
         assert_eq!(db.kiosk_pause("entrance").unwrap(), None);
         let actions: Vec<String> = db

@@ -446,25 +446,17 @@ impl Store {
         self.call(move |db| db.record_staff_mode_closed(&login, &kiosk, &why, now))
     }
 
-    /// Closes `kiosk` to patients (staff mode's "close this kiosk"), audited as `login`.
-    pub fn pause_kiosk(
+    /// Closes `kiosk` to patients (`paused`; staff mode's "close this kiosk") or reopens it,
+    /// audited as `login`.
+    pub fn set_kiosk_paused(
         &self,
         kiosk: &str,
         login: &str,
+        paused: bool,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let (kiosk, login) = (kiosk.to_owned(), login.to_owned());
-        self.call(move |db| db.pause_kiosk(&kiosk, &login, now))
-    }
-
-    pub fn reopen_kiosk(
-        &self,
-        kiosk: &str,
-        login: &str,
-        now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        let (kiosk, login) = (kiosk.to_owned(), login.to_owned());
-        self.call(move |db| db.reopen_kiosk(&kiosk, &login, now))
+        self.call(move |db| db.set_kiosk_paused(&kiosk, &login, paused, now))
     }
 
     pub fn kiosk_pause(&self, kiosk: &str) -> Result<Option<KioskPause>, StoreError> {
