@@ -327,3 +327,38 @@ fn the_report_counts_resolutions_and_downloads_as_csv() {
     let bad = staff.get("/report?month=March");
     assert_eq!(bad.status, 400);
 }
+
+/// A kiosk staff closed sends its patients to the desk, so the queue says which one, since
+/// when and by whom (the name escaped like every value), until staff reopen it.
+#[test]
+fn the_queue_says_which_kiosk_staff_closed_until_it_is_reopened() {
+    let desk = Desk::start();
+    let mut staff = desk.signed_in("sato");
+    assert!(!staff.get("/").body.contains("kiosk-closed"));
+    let lunch = time::macros::datetime!(2026-11-22 12:02 +09:00);
+    desk.store
+        .set_kiosk_paused("entrance <b>2F</b>", "sato", true, lunch)
+        .unwrap();
+    let body = staff.get("/").body;
+    assert!(
+        body.contains(
+            "受付機「entrance &lt;b&gt;2F&lt;/b&gt;」は休止中です（2026-11-22 12:02、sato）"
+        ),
+        "{body}"
+    );
+    assert!(
+        body.contains(
+            "Kiosk entrance &lt;b&gt;2F&lt;/b&gt; is closed (since 2026-11-22 12:02, by sato)"
+        ),
+        "{body}"
+    );
+    desk.store
+        .set_kiosk_paused(
+            "entrance <b>2F</b>",
+            "sato",
+            false,
+            lunch + time::Duration::hours(1),
+        )
+        .unwrap();
+    assert!(!staff.get("/").body.contains("kiosk-closed"));
+}

@@ -512,12 +512,12 @@ async fn queue(
     let loaded = with_store(&state, move |store| {
         let open = store.open_handoffs()?;
         let closed = closed.map(|id| store.check_in(id)).transpose()?.flatten();
-        Ok((open, closed))
+        Ok((open, store.kiosk_pauses()?, closed))
     })
     .await;
     match loaded {
         Err(r) => r,
-        Ok((open, closed)) => {
+        Ok((open, closed_kiosks, closed)) => {
             let flash = closed.and_then(|c| {
                 c.resolution
                     .as_ref()
@@ -525,7 +525,7 @@ async fn queue(
             });
             page(
                 StatusCode::OK,
-                pages::queue(&session, &open, now(), flash.as_deref()),
+                pages::queue(&session, &open, &closed_kiosks, now(), flash.as_deref()),
             )
         }
     }
@@ -547,8 +547,13 @@ async fn events(State(state): State<AppState>, SignedIn(session): SignedIn) -> R
                 return None;
             }
             let store = state.0.store.clone();
-            let open = blocking(move || store.open_handoffs()).await.ok()?.ok()?;
-            let html = pages::queue_fragment(&open, now()).into_string();
+            let (open, closed_kiosks) = blocking(move || {
+                Ok::<_, crate::store::StoreError>((store.open_handoffs()?, store.kiosk_pauses()?))
+            })
+            .await
+            .ok()?
+            .ok()?;
+            let html = pages::queue_fragment(&open, &closed_kiosks, now()).into_string();
             let event = Event::default().event("queue").data(html);
             Some((
                 Ok::<Event, Infallible>(event),

@@ -14,7 +14,7 @@ use crate::domain::{
 use crate::report::MonthReport;
 use crate::rules::JST;
 use crate::staff::{Role, StaffAccount, StaffSession};
-use crate::store::AuditEntry;
+use crate::store::{AuditEntry, KioskPause};
 
 const STYLE: &str = "
 body{font-family:'Noto Sans CJK JP','Noto Sans JP',sans-serif;margin:0;color:#111;background:#f6f6f4;font-size:17px}
@@ -224,8 +224,19 @@ fn waiting(since: OffsetDateTime, now: OffsetDateTime) -> String {
 }
 
 /// The open handoffs, newest first: the part of the queue page the server pushes again.
-pub fn queue_fragment(handoffs: &[StoredCheckIn], now: OffsetDateTime) -> Markup {
+pub fn queue_fragment(
+    handoffs: &[StoredCheckIn],
+    closed_kiosks: &[KioskPause],
+    now: OffsetDateTime,
+) -> Markup {
     html! {
+        // A kiosk staff closed sends patients to the desk: the desk should know.
+        @for p in closed_kiosks {
+            p.notice.kiosk-closed data-kiosk=(p.kiosk) {
+                "受付機「" (p.kiosk) "」は休止中です（" (jst(p.paused_at)) "、" (p.paused_by) "）。再開は受付機のスタッフモードで。 "
+                span.en { "Kiosk " (p.kiosk) " is closed (since " (jst(p.paused_at)) ", by " (p.paused_by) "); reopen it in staff mode at the kiosk." }
+            }
+        }
         p.en { "更新 Updated " (jst(now)) " · " (handoffs.len()) " 件 open" }
         @if handoffs.is_empty() {
             p.empty { "対応待ちの受付はありません。 " span.en { "No check-in is waiting for staff." } }
@@ -261,6 +272,7 @@ pub fn queue_fragment(handoffs: &[StoredCheckIn], now: OffsetDateTime) -> Markup
 pub fn queue(
     session: &StaffSession,
     handoffs: &[StoredCheckIn],
+    closed_kiosks: &[KioskPause],
     now: OffsetDateTime,
     flash: Option<&str>,
 ) -> Markup {
@@ -270,7 +282,7 @@ pub fn queue(
         html! {
             h1 { "スタッフ対応待ち " span.en { "Check-ins waiting for staff" } }
             @if let Some(flash) = flash { p.ok role="status" { (flash) } }
-            div #queue aria-live="polite" { (queue_fragment(handoffs, now)) }
+            div #queue aria-live="polite" { (queue_fragment(handoffs, closed_kiosks, now)) }
             noscript { p.notice { "JavaScript が無効なため自動更新されません。再読み込みしてください。 " span.en { "Without JavaScript the queue does not update itself: reload the page." } } }
             script { (PreEscaped("const q=document.getElementById('queue');const s=new EventSource('/events');s.addEventListener('queue',e=>{q.innerHTML=e.data;});")) }
         },

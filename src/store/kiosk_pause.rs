@@ -3,7 +3,6 @@
 //!
 //! Owns: the `kiosk_pauses` table. Must not know: who may close a kiosk (staff mode decides).
 
-use rusqlite::OptionalExtension;
 use time::OffsetDateTime;
 
 use super::StoreError;
@@ -14,6 +13,7 @@ use super::kiosk_pin::Audit;
 /// A kiosk staff closed: since when and by whom.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KioskPause {
+    pub kiosk: String,
     pub paused_at: OffsetDateTime,
     pub paused_by: String,
 }
@@ -52,24 +52,31 @@ impl Db {
 
     /// Whether staff closed `kiosk`, and when and who.
     pub fn kiosk_pause(&self, kiosk: &str) -> Result<Option<KioskPause>, StoreError> {
+        Ok(self.kiosk_pauses()?.into_iter().find(|p| p.kiosk == kiosk))
+    }
+
+    /// Every kiosk staff closed, by name (for the console).
+    pub fn kiosk_pauses(&self) -> Result<Vec<KioskPause>, StoreError> {
         let path = &self.path;
-        let row: Option<(String, String)> = self
+        let what = "read which kiosks are closed";
+        let mut stmt = self
             .conn
-            .query_row(
-                "SELECT paused_at, paused_by FROM kiosk_pauses WHERE kiosk = ?1",
-                [kiosk],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(sql_err(path, "read whether the kiosk is closed"))?;
-        row.map(|(at, by)| {
-            Ok(KioskPause {
-                paused_at: codec::parse_instant("kiosk_pauses", "paused_at", &at)
-                    .map_err(corrupt(path))?,
-                paused_by: by,
+            .prepare_cached("SELECT kiosk, paused_at, paused_by FROM kiosk_pauses ORDER BY kiosk")
+            .map_err(sql_err(path, what))?;
+        let rows: Vec<(String, String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(sql_err(path, what))?;
+        rows.into_iter()
+            .map(|(kiosk, at, by)| {
+                Ok(KioskPause {
+                    kiosk,
+                    paused_at: codec::parse_instant("kiosk_pauses", "paused_at", &at)
+                        .map_err(corrupt(path))?,
+                    paused_by: by,
+                })
             })
-        })
-        .transpose()
+            .collect()
     }
 }
 
@@ -92,6 +99,7 @@ mod tests {
         assert_eq!(
             db.kiosk_pause("entrance").unwrap(),
             Some(KioskPause {
+                kiosk: "entrance".into(),
                 paused_at: t0,
                 paused_by: "sato".into()
             })

@@ -464,6 +464,11 @@ impl Store {
         self.call(move |db| db.kiosk_pause(&kiosk))
     }
 
+    /// Every kiosk staff closed, by name.
+    pub fn kiosk_pauses(&self) -> Result<Vec<KioskPause>, StoreError> {
+        self.call(|db| db.kiosk_pauses())
+    }
+
     pub fn unlock_staff(
         &self,
         login: &str,
