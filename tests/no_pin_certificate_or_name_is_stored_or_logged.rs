@@ -497,6 +497,57 @@ fn a_handoff_keeps_the_name_only_until_staff_close_it_and_then_not_even_in_the_w
     );
 }
 
+/// Another program reading the database (a backup, the console in another process) can block
+/// the checkpoint that clears an erased name out of the WAL. The name then stays there only
+/// until the reader is done: the next check-in, or the hourly name erasure, tries again.
+#[test]
+fn an_erased_name_blocked_in_the_wal_by_a_reader_is_cleared_once_the_reader_is_done() {
+    let mut kiosk = Kiosk::new("card", "newer-exists", None);
+    let (handoff, _) = kiosk.run_until_recorded(HAPPY);
+    assert!(find(&database_bytes(&kiosk.db_path), ODD_NAME.as_bytes()).is_some());
+
+    // A reader holds a snapshot from before the erasure.
+    let reader = rusqlite::Connection::open(&kiosk.db_path).unwrap();
+    reader.execute_batch("BEGIN").unwrap();
+    let _: i64 = reader
+        .query_row("SELECT count(*) FROM handoffs", [], |r| r.get(0))
+        .unwrap();
+    kiosk
+        .store
+        .resolve_handoff(
+            handoff.id,
+            &HandoffResolution {
+                closed_as: ClosedAs::Unresolved,
+                note: "patient went home".to_owned(),
+                staff: "sato".to_owned(),
+                resolved_at: handoff.record.finished_at,
+            },
+            false,
+        )
+        .expect("closing works with a reader present");
+    assert!(
+        find(&database_bytes(&kiosk.db_path), ODD_NAME.as_bytes()).is_some(),
+        "the reader really blocked the checkpoint (else this test proves nothing)"
+    );
+
+    reader.execute_batch("COMMIT").unwrap();
+    drop(reader);
+    // The hourly erasure finds no stale name, but retries the checkpoint left pending.
+    let visit = handoff.record.visit_date;
+    assert_eq!(
+        kiosk
+            .store
+            .forget_names_before(visit, handoff.record.finished_at)
+            .unwrap(),
+        0
+    );
+    assert_absent(
+        "database and WAL once the reader is done",
+        &database_bytes(&kiosk.db_path),
+        &[("name".to_owned(), ODD_NAME.as_bytes().to_vec())],
+    );
+}
+
 #[test]
 fn the_cli_prints_and_stores_nothing_personal() {
     let dir = tempfile::tempdir().expect("a temporary folder");

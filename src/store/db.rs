@@ -31,6 +31,8 @@ const KIOSK: &str = "kiosk";
 pub(crate) struct Db {
     pub(super) conn: Connection,
     pub(super) path: PathBuf,
+    /// A name was erased but a reader blocked the WAL checkpoint: retry after later commits.
+    scrub_pending: bool,
 }
 
 pub(super) fn sql_err<'p>(
@@ -106,6 +108,7 @@ impl Db {
         Ok(Db {
             conn,
             path: path.to_owned(),
+            scrub_pending: false,
         })
     }
 
@@ -183,6 +186,9 @@ impl Db {
             outcome = record.outcome.as_str(),
             "check-in committed"
         );
+        if self.scrub_pending {
+            self.scrub_wal();
+        }
         Ok(Committed {
             check_in_id,
             reception_number,
@@ -449,25 +455,28 @@ impl Db {
             .map_err(sql_err(path, "commit forgetting names"))?;
         if !ids.is_empty() {
             tracing::info!(count = ids.len(), "names of stale open handoffs forgotten");
+        }
+        if !ids.is_empty() || self.scrub_pending {
             self.scrub_wal();
         }
         Ok(ids.len())
     }
 
     /// Copies the WAL into the database file and truncates it, so an erased name's old page
-    /// images do not linger in the WAL. Best effort: with a reader in the way it stays until
-    /// the next checkpoint, which is logged.
-    fn scrub_wal(&self) {
+    /// images do not linger in the WAL. With a reader in the way it cannot; that is logged and
+    /// retried after each later check-in and at the next hourly name erasure.
+    fn scrub_wal(&mut self) {
         let outcome = self
             .conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
                 r.get::<_, i64>(0)
             });
+        self.scrub_pending = outcome != Ok(0);
         match outcome {
             Ok(0) => {}
             Ok(_) => tracing::warn!(
                 path = %self.path.display(),
-                "WAL checkpoint blocked by a reader: erased data stays in the WAL until the next one"
+                "WAL checkpoint blocked by a reader: erased data stays in the WAL until a retry"
             ),
             Err(e) => {
                 tracing::warn!(path = %self.path.display(), error = %e, "WAL checkpoint failed")
