@@ -785,6 +785,45 @@ fn insert_consent(
     Ok(())
 }
 
+impl Db {
+    /// Runs `change` and appends one audit entry in the same `BEGIN IMMEDIATE` transaction.
+    pub(super) fn audited<T>(
+        &mut self,
+        what: &'static str,
+        now: OffsetDateTime,
+        change: impl FnOnce(&Transaction<'_>, &str) -> Result<(T, Audit), StoreError>,
+    ) -> Result<T, StoreError> {
+        let path = self.path.clone();
+        let at = codec::instant(what, now).map_err(unstorable(&path))?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql_err(&path, what))?;
+        let (value, audit) = change(&tx, &at)?;
+        insert_audit(&tx, &at, &audit.actor, audit.action, None, &audit.detail)
+            .map_err(sql_err(&path, "append audit entry"))?;
+        tx.commit().map_err(sql_err(&path, what))?;
+        Ok(value)
+    }
+}
+
+/// One audit entry's who, what and detail (the time is the transaction's).
+pub(super) struct Audit {
+    actor: String,
+    action: &'static str,
+    detail: String,
+}
+
+impl Audit {
+    pub(super) fn new(actor: &str, action: &'static str, detail: String) -> Audit {
+        Audit {
+            actor: actor.to_owned(),
+            action,
+            detail,
+        }
+    }
+}
+
 pub(super) fn insert_audit(
     conn: &Connection,
     at: &str,

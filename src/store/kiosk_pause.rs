@@ -7,8 +7,7 @@ use time::OffsetDateTime;
 
 use super::StoreError;
 use super::codec;
-use super::db::{Db, corrupt, sql_err};
-use super::kiosk_pin::Audit;
+use super::db::{Audit, Db, corrupt, sql_err};
 
 /// A kiosk staff closed: since when and by whom.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,36 +4,15 @@
 //! Owns: the `kiosk_pin_*` columns of `staff_accounts`. Must not know: hashing, the lockout
 //! rule (the caller decides; see `crate::staff::SignInPolicy::after_pin_failure`).
 
-use rusqlite::{Transaction, TransactionBehavior};
 use time::OffsetDateTime;
 
 use super::StoreError;
 use super::codec;
-use super::db::{Cells, Db, insert_audit, sql_err, unstorable};
+use super::db::{Audit, Cells, Db, sql_err, unstorable};
 use super::staff::failures_and_lock;
 use crate::staff::{AfterFailure, KioskPin, KioskStaff};
 
 impl Db {
-    /// Runs `change` and appends one audit entry in the same `BEGIN IMMEDIATE` transaction.
-    pub(super) fn audited<T>(
-        &mut self,
-        what: &'static str,
-        now: OffsetDateTime,
-        change: impl FnOnce(&Transaction<'_>, &str) -> Result<(T, Audit), StoreError>,
-    ) -> Result<T, StoreError> {
-        let path = self.path.clone();
-        let at = codec::instant(what, now).map_err(unstorable(&path))?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql_err(&path, what))?;
-        let (value, audit) = change(&tx, &at)?;
-        insert_audit(&tx, &at, &audit.actor, audit.action, None, &audit.detail)
-            .map_err(sql_err(&path, "append audit entry"))?;
-        tx.commit().map_err(sql_err(&path, what))?;
-        Ok(value)
-    }
-
     /// Sets (or replaces) the kiosk PIN of `login`, and lifts any PIN lock.
     pub fn set_kiosk_pin(
         &mut self,
@@ -185,22 +164,5 @@ impl Db {
                 ),
             ))
         })
-    }
-}
-
-/// One audit entry's who, what and detail (the time is the transaction's).
-pub(super) struct Audit {
-    actor: String,
-    action: &'static str,
-    detail: String,
-}
-
-impl Audit {
-    pub(super) fn new(actor: &str, action: &'static str, detail: String) -> Audit {
-        Audit {
-            actor: actor.to_owned(),
-            action,
-            detail,
-        }
     }
 }
