@@ -218,6 +218,16 @@ impl CheckInFlow {
         self.reader_trouble
     }
 
+    /// Whether the flow was told the staff panel is open over the idle screen.
+    pub fn staff_at_kiosk(&self) -> bool {
+        self.staff_at_kiosk
+    }
+
+    /// Whether the flow was told staff closed the kiosk.
+    pub fn kiosk_paused(&self) -> bool {
+        self.paused
+    }
+
     /// What the patient sees now.
     pub fn view(&self) -> View {
         View {
@@ -312,12 +322,12 @@ impl CheckInFlow {
             return;
         }
         self.field = Field::Present;
-        if self.staff_at_kiosk && !self.in_session() {
-            debug!("card present under the staff panel: no check-in starts");
-            return;
-        }
-        if self.paused && !self.in_session() {
-            debug!("card present while the kiosk is closed: no check-in starts");
+        if (self.staff_at_kiosk || self.paused) && !self.in_session() {
+            debug!(
+                staff_at_kiosk = self.staff_at_kiosk,
+                paused = self.paused,
+                "card present under the staff panel or on a closed kiosk: no check-in starts"
+            );
             return;
         }
         match self.state {

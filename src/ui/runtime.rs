@@ -266,10 +266,6 @@ pub struct Runtime {
     store: Sender<(Ticket, Box<CheckInRecord>)>,
     staff: StaffMode,
     staff_desk: Sender<(StaffCommand, OffsetDateTime)>,
-    /// Whether the flow was last told staff are at the kiosk.
-    staff_told: bool,
-    /// Whether the flow was last told the kiosk is closed.
-    paused_told: bool,
     /// Digits typed on the staff PIN pad, kept here until OK and never shown.
     staff_typed: String,
     /// Commands sent to workers and not answered yet.
@@ -324,8 +320,6 @@ impl Runtime {
                 store,
                 staff,
                 staff_desk,
-                staff_told: false,
-                paused_told: false,
                 staff_typed: String::new(),
                 outstanding: 0,
                 typed: String::new(),
@@ -486,15 +480,14 @@ impl Runtime {
 
     /// Sends the flow's commands to the workers, shows the new view and sets the timer.
     fn after_change(&mut self) {
+        // What staff mode says about the kiosk, told to the flow when it changes.
         let staff_open = self.staff.is_open();
-        if staff_open != self.staff_told {
-            self.staff_told = staff_open;
+        if staff_open != self.flow.staff_at_kiosk() {
             let now = self.now();
             self.flow.handle(now, Input::StaffAtKiosk(staff_open));
         }
         let paused = self.staff.kiosk_paused();
-        if paused != self.paused_told {
-            self.paused_told = paused;
+        if paused != self.flow.kiosk_paused() {
             let now = self.now();
             self.flow.handle(now, Input::KioskPaused(paused));
         }
