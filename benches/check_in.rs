@@ -13,7 +13,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use time::macros::datetime;
-use uketsuke::app::{build_gateway, build_reader};
+use uketsuke::cli::compose::{build_gateway, build_reader};
 use uketsuke::domain::CheckInRecord;
 use uketsuke::flow::{CheckInFlow, StoreReply};
 use uketsuke::headless::{Driver, PatientScript, StorePort};

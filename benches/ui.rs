@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use uketsuke::flow::CheckInFlow;
+use uketsuke::gateway::KioskGateway;
 use uketsuke::gateway::sim::{Persona, SimGateway};
 use uketsuke::reader::KioskReader;
 use uketsuke::reader::sim::SimReader;
@@ -160,7 +161,7 @@ fn main() {
         CheckInFlow::new(Rules::embedded(), FacilityConfig::default()),
         Adapters {
             reader: KioskReader::Sim(SimReader::new()),
-            gateway: SimGateway::new(Persona::Valid3),
+            gateway: KioskGateway::Sim(SimGateway::new(Persona::Valid3)),
             store,
         },
         Rc::new(move || read.get()),

@@ -5,9 +5,9 @@
 //! - [`rules`]: the national rules as dated data, and the facility's configuration.
 //! - [`flow`]: the check-in state machine. Pure: no I/O, no clock, no threads.
 //! - [`card`]: APDUs, status words and JPKI operations over a transport; the simulated card.
-//! - [`reader`]: runs the flow's reader operations against a card (simulated; PC/SC later).
-//! - [`pki`]: test certificates and keys for simulated cards; signature checks.
-//! - [`gateway`]: the eligibility source (simulator personas).
+//! - [`reader`]: runs the flow's reader operations against a card: PC/SC, or simulated (feature `sim`).
+//! - `pki` (feature `sim`): the test CA, certificates and keys for simulated cards; signature checks.
+//! - [`gateway`]: the eligibility source: none configured, or the simulator (feature `sim`).
 //! - [`store`]: the SQLite actor; the only module that knows SQL.
 //! - [`headless`]: one check-in driven by a patient script, on virtual time.
 //! - [`desk`]: what staff can do with a handoff, and what each action records.
@@ -15,12 +15,13 @@
 //! - [`staff`]: staff accounts, roles and the sign-in rules.
 //! - [`password`]: argon2id hashes of passwords and kiosk PINs, random tokens.
 //! - [`kiosk_staff`]: the on-kiosk staff mode's adapter (staff list, PIN check, visual checks).
+//! - [`service`]: the kiosk as a systemd service: readiness, watchdog on liveness, status, SIGTERM.
 //! - [`console`]: the staff's web console (axum); the only module that knows HTTP.
-//! - [`app`]: the composition root: builds adapters from options, runs subcommands.
+//! - [`cli`]: the command line, one file per subcommand, and the composition root (`cli::compose`).
 #![forbid(unsafe_code)]
 
-pub mod app;
 pub mod card;
+pub mod cli;
 pub mod console;
 pub mod desk;
 pub mod domain;
@@ -29,11 +30,14 @@ pub mod gateway;
 pub mod headless;
 pub mod kiosk_staff;
 pub mod password;
+#[cfg(feature = "sim")]
 pub mod pki;
 pub mod reader;
 pub mod report;
 pub mod rules;
+pub mod service;
 pub mod staff;
 pub mod store;
 pub mod ui;
+#[cfg(feature = "sim")]
 pub mod vpcd;

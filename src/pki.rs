@@ -53,20 +53,7 @@ pub fn test_ca_certificate() -> &'static Certificate {
     &TEST_PKI.ca().certificate
 }
 
-/// DER `DigestInfo ::= SEQUENCE { AlgorithmIdentifier sha256 NULL, OCTET STRING (32) }` up to
-/// the digest itself.
-const SHA256_DIGEST_INFO_PREFIX: [u8; 19] = [
-    0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05,
-    0x00, 0x04, 0x20,
-];
-
-/// DER DigestInfo for SHA-256 of `message`: what the kiosk sends to the card to sign.
-pub fn digest_info_sha256(message: &[u8]) -> Vec<u8> {
-    let mut digest_info = Vec::with_capacity(SHA256_DIGEST_INFO_PREFIX.len() + 32);
-    digest_info.extend_from_slice(&SHA256_DIGEST_INFO_PREFIX);
-    digest_info.extend_from_slice(&Sha256::digest(message));
-    digest_info
-}
+pub use crate::card::jpki::{SHA256_DIGEST_INFO_PREFIX, digest_info_sha256};
 
 /// PKCS#1 v1.5 type-1 padding needs at least 8 bytes of FF plus `00 01` and the `00` separator.
 const PKCS1_V15_OVERHEAD: usize = 11;

@@ -203,3 +203,12 @@ impl MonthReport {
         out
     }
 }
+
+/// Parses a report month, `YYYY-MM` (e.g. `2026-11`), into (year, month 1..=12); `None` for
+/// anything else.
+pub fn parse_month(month: &str) -> Option<(i32, u8)> {
+    let (y, m) = month.split_once('-')?;
+    let year: i32 = y.parse().ok()?;
+    let mon: u8 = m.parse().ok()?;
+    (y.len() == 4 && m.len() == 2 && (1..=12).contains(&mon)).then_some((year, mon))
+}

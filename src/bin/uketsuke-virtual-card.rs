@@ -30,7 +30,7 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
-    uketsuke::app::init_tracing();
+    uketsuke::cli::init_tracing();
     let cli = Cli::parse();
     let spec: SimSpec = match cli.what.parse() {
         Ok(spec) => spec,

@@ -311,7 +311,7 @@ impl<T: CardTransport> JpkiCard<T> {
         challenge: &Challenge,
     ) -> Result<(Certificate, Signature), CardError> {
         let certificate = self.read_auth_certificate()?;
-        let digest_info = crate::pki::digest_info_sha256(&challenge.0);
+        let digest_info = digest_info_sha256(&challenge.0);
         let signature = self.sign_digest_info(&digest_info)?;
         Ok((certificate, signature))
     }
@@ -434,6 +434,22 @@ fn select_jpki() -> Apdu {
     Apdu::new(CLA_ISO, apdu::INS_SELECT, 0x04, 0x0C)
         .with_data(JPKI_AID)
         .expect("invariant: a 10-byte AID fits a short APDU's data field")
+}
+
+/// DER `DigestInfo ::= SEQUENCE { AlgorithmIdentifier sha256 NULL, OCTET STRING (32) }` up to
+/// the digest itself.
+pub const SHA256_DIGEST_INFO_PREFIX: [u8; 19] = [
+    0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05,
+    0x00, 0x04, 0x20,
+];
+
+/// DER DigestInfo for SHA-256 of `message`: what the kiosk sends to the card to sign.
+/// (RFC 8017 section 9.2; JPKI signs a DigestInfo it is given.)
+pub fn digest_info_sha256(message: &[u8]) -> Vec<u8> {
+    let mut digest_info = Vec::with_capacity(SHA256_DIGEST_INFO_PREFIX.len() + 32);
+    digest_info.extend_from_slice(&SHA256_DIGEST_INFO_PREFIX);
+    digest_info.extend_from_slice(&<sha2::Sha256 as sha2::Digest>::digest(message));
+    digest_info
 }
 
 #[cfg(test)]

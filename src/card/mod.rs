@@ -8,13 +8,14 @@
 //! - [`status`]: status words as a typed enum.
 //! - [`der`]: the total length of a DER object from its header.
 //! - [`jpki`]: [`JpkiCard`], the operations the kiosk needs, and what was tapped.
-//! - [`sim`]: the simulated card and its transport.
+//! - `sim` (feature `sim`): the simulated card and its transport.
 
 use thiserror::Error;
 
 pub mod apdu;
 pub mod der;
 pub mod jpki;
+#[cfg(feature = "sim")]
 pub mod sim;
 pub mod status;
 

@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
@@ -66,7 +67,18 @@ pub struct Console {
     addr: SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
+    /// True while the server's thread runs.
+    alive: Arc<AtomicBool>,
     _watch: ChangeWatch,
+}
+
+/// Clears its flag when dropped: held by the server's thread for as long as it runs.
+struct RunningFlag(Arc<AtomicBool>);
+
+impl Drop for RunningFlag {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
 }
 
 /// Names on handoffs nobody closed are erased once their visit day is over: at start, then
@@ -130,9 +142,13 @@ impl Console {
             .build()
             .map_err(|e| ConsoleError::Start(e.to_string()))?;
         let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
+        let alive = Arc::new(AtomicBool::new(true));
+        let running = RunningFlag(alive.clone());
         let thread = thread::Builder::new()
             .name("console".to_owned())
             .spawn(move || {
+                // Cleared when this thread ends, however it ends (a panic unwinds through it).
+                let _running = running;
                 runtime.block_on(async move {
                     let listener = match tokio::net::TcpListener::from_std(listener) {
                         Ok(l) => l,
@@ -161,6 +177,7 @@ impl Console {
             addr,
             shutdown: Some(shutdown_tx),
             thread: Some(thread),
+            alive,
             _watch: watch,
         })
     }
@@ -168,6 +185,19 @@ impl Console {
     /// The address actually bound (a port of 0 in the configuration picks a free one).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// False once the server's thread has ended (it ends only when dropped, or by a fault): the
+    /// service's watchdog asks this before each ping.
+    pub fn running(&self) -> bool {
+        self.thread.as_ref().is_some_and(|t| !t.is_finished())
+    }
+
+    /// [`Console::running`] as a probe that outlives this borrow: it answers false once the
+    /// server's thread has ended.
+    pub fn running_probe(&self) -> impl Fn() -> bool + use<> {
+        let alive = self.alive.clone();
+        move || alive.load(Ordering::Acquire)
     }
 
     /// Blocks until the server stops (for `uketsuke console`, which serves until killed).
@@ -675,7 +705,7 @@ fn month_of(query: &BTreeMap<String, String>) -> Option<(i32, u8, String)> {
             Some((y, m, format!("{y:04}-{m:02}")))
         }
         Some(text) => {
-            let (y, m) = crate::app::parse_month(text).ok()?;
+            let (y, m) = crate::report::parse_month(text)?;
             Some((y, m, text.to_owned()))
         }
     }

@@ -1,8 +1,11 @@
-//! The eligibility source behind one trait: the simulator today, real-site adapters later.
+//! The eligibility source behind one trait: the simulator (feature `sim`, never on a kiosk
+//! image), or none yet on a real site, where the desk confirms eligibility; real-site adapters
+//! (the eligibility terminal's result files) come later.
 //!
 //! Owns: talking to whatever answers eligibility questions.
 //! Must not know: the flow's states, the screen, the database.
 
+#[cfg(feature = "sim")]
 pub mod sim;
 
 use std::time::Duration;
@@ -44,5 +47,48 @@ pub fn answer(gateway: &mut dyn Gateway, op: GatewayOp) -> GatewayReply {
             Ok(result) => GatewayReply::Answered(result),
             Err(e) => GatewayReply::Unavailable(e.to_string()),
         },
+    }
+}
+
+/// The kiosk's eligibility source, as the command line or the facility file chose it.
+pub enum KioskGateway {
+    /// The simulator with personas (demos and tests; feature `sim`).
+    #[cfg(feature = "sim")]
+    Sim(sim::SimGateway),
+    /// No eligibility source is configured: every query is unavailable, so each check-in that
+    /// gets that far is handed to the desk, which confirms eligibility itself.
+    Unconfigured,
+}
+
+/// What [`KioskGateway::Unconfigured`] answers, for technicians.
+pub const UNCONFIGURED: &str = "no eligibility source is configured on this kiosk (option --gateway, or key \"gateway\" \
+     in the provisioning file): the desk confirms eligibility";
+
+impl Gateway for KioskGateway {
+    fn challenge(&mut self) -> Result<Challenge, GatewayError> {
+        match self {
+            #[cfg(feature = "sim")]
+            KioskGateway::Sim(g) => g.challenge(),
+            KioskGateway::Unconfigured => Err(GatewayError::Unavailable(UNCONFIGURED.into())),
+        }
+    }
+
+    fn query(&mut self, proof: &CardProof) -> Result<EligibilityResult, GatewayError> {
+        match self {
+            #[cfg(feature = "sim")]
+            KioskGateway::Sim(g) => g.query(proof),
+            KioskGateway::Unconfigured => {
+                let _ = proof;
+                Err(GatewayError::Unavailable(UNCONFIGURED.into()))
+            }
+        }
+    }
+
+    fn simulated_latency(&self) -> Option<Duration> {
+        match self {
+            #[cfg(feature = "sim")]
+            KioskGateway::Sim(g) => g.simulated_latency(),
+            KioskGateway::Unconfigured => None,
+        }
     }
 }

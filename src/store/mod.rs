@@ -249,6 +249,12 @@ impl Store {
         &self.inner.path
     }
 
+    /// False once the store thread has ended (it ends only when every handle is gone, or by a
+    /// panic): the service's watchdog asks this before each ping.
+    pub fn running(&self) -> bool {
+        self.inner.thread.as_ref().is_some_and(|t| !t.is_finished())
+    }
+
     /// Runs `f` on the store thread and waits for its answer.
     fn call<T: Send + 'static>(
         &self,

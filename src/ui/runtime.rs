@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::thread;
+use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use slint::ComponentHandle as _;
@@ -21,7 +21,9 @@ use crate::flow::staff_mode::{StaffCommand, StaffInput, StaffMode, StaffView};
 use crate::flow::{
     CheckInFlow, GatewayOp, Input, PatientAction, ReaderOp, Screen, StoreReply, Ticket, View,
 };
-use crate::gateway::sim::{Persona, SimGateway};
+use crate::gateway::KioskGateway;
+#[cfg(feature = "sim")]
+use crate::gateway::sim::Persona;
 use crate::headless::StorePort;
 use crate::kiosk_staff::KioskStaffDesk;
 use crate::reader::KioskReader;
@@ -76,6 +78,7 @@ pub enum ReaderJob {
 pub enum GatewayJob {
     Op(Ticket, GatewayOp),
     /// Demo: answer as this persona from now on.
+    #[cfg(feature = "sim")]
     Persona(Persona),
 }
 
@@ -102,11 +105,15 @@ impl ReaderLine {
 
 /// Starts the reader's thread. A simulated reader waits for jobs; a PC/SC reader also turns
 /// pcscd's events into flow inputs.
-pub fn spawn_reader(reader: KioskReader, outbox: Outbox) -> std::io::Result<ReaderLine> {
+pub fn spawn_reader(
+    reader: KioskReader,
+    outbox: Outbox,
+) -> std::io::Result<(ReaderLine, JoinHandle<()>)> {
     let (jobs, inbox) = mpsc::channel::<ReaderJob>();
     match reader {
+        #[cfg(feature = "sim")]
         KioskReader::Sim(mut sim) => {
-            thread::Builder::new()
+            let thread = thread::Builder::new()
                 .name("uketsuke-reader".into())
                 .spawn(move || {
                     for job in inbox {
@@ -134,17 +141,18 @@ pub fn spawn_reader(reader: KioskReader, outbox: Outbox) -> std::io::Result<Read
                         }
                     }
                 })?;
-            Ok(ReaderLine { jobs, nudger: None })
+            Ok((ReaderLine { jobs, nudger: None }, thread))
         }
         KioskReader::Pcsc(mut pcsc) => {
             let nudger = pcsc.nudger();
-            thread::Builder::new()
+            let thread = thread::Builder::new()
                 .name("uketsuke-reader".into())
                 .spawn(move || pcsc_loop(&mut pcsc, &inbox, &outbox))?;
-            Ok(ReaderLine {
+            let line = ReaderLine {
                 jobs,
                 nudger: Some(nudger),
-            })
+            };
+            Ok((line, thread))
         }
     }
 }
@@ -190,17 +198,20 @@ fn pcsc_loop(reader: &mut PcscReader, jobs: &Receiver<ReaderJob>, outbox: &Outbo
 /// Starts the gateway's thread. A simulated gateway sleeps its persona's latency here, never on
 /// the UI thread.
 pub fn spawn_gateway(
-    mut gateway: SimGateway,
+    mut gateway: KioskGateway,
     outbox: Outbox,
-) -> std::io::Result<Sender<GatewayJob>> {
+) -> std::io::Result<(Sender<GatewayJob>, JoinHandle<()>)> {
     let (jobs, inbox) = mpsc::channel::<GatewayJob>();
-    thread::Builder::new()
+    let thread = thread::Builder::new()
         .name("uketsuke-gateway".into())
         .spawn(move || {
             for job in inbox {
                 let (ticket, op) = match job {
+                    #[cfg(feature = "sim")]
                     GatewayJob::Persona(p) => {
-                        gateway.set_persona(p);
+                        if let KioskGateway::Sim(sim) = &mut gateway {
+                            sim.set_persona(p);
+                        }
                         continue;
                     }
                     GatewayJob::Op(ticket, op) => (ticket, op),
@@ -209,16 +220,21 @@ pub fn spawn_gateway(
                 outbox.send(Inbound::Flow(Input::Gateway(ticket, reply)));
             }
         })?;
-    Ok(jobs)
+    Ok((jobs, thread))
 }
+
+/// The way to the store worker: each record with the ticket its answer carries.
+pub type StoreJobs = Sender<(Ticket, Box<CheckInRecord>)>;
+/// The way to the staff-mode worker: each command with the time it was given.
+pub type StaffJobs = Sender<(StaffCommand, OffsetDateTime)>;
 
 /// Starts the store's thread: each check-in is committed (fsync'd) before the flow hears so.
 pub fn spawn_store(
     mut store: impl StorePort + Send + 'static,
     outbox: Outbox,
-) -> std::io::Result<Sender<(Ticket, Box<CheckInRecord>)>> {
+) -> std::io::Result<(StoreJobs, JoinHandle<()>)> {
     let (jobs, inbox) = mpsc::channel::<(Ticket, Box<CheckInRecord>)>();
-    thread::Builder::new()
+    let thread = thread::Builder::new()
         .name("uketsuke-store".into())
         .spawn(move || {
             for (ticket, record) in inbox {
@@ -229,29 +245,29 @@ pub fn spawn_store(
                 outbox.send(Inbound::Flow(Input::Store(ticket, reply)));
             }
         })?;
-    Ok(jobs)
+    Ok((jobs, thread))
 }
 
 /// Starts the staff mode's thread: PIN checks (argon2) and store calls happen here.
 pub fn spawn_staff_desk(
     desk: KioskStaffDesk,
     outbox: Outbox,
-) -> std::io::Result<Sender<(StaffCommand, OffsetDateTime)>> {
+) -> std::io::Result<(StaffJobs, JoinHandle<()>)> {
     let (jobs, inbox) = mpsc::channel::<(StaffCommand, OffsetDateTime)>();
-    thread::Builder::new()
+    let thread = thread::Builder::new()
         .name("uketsuke-staff".into())
         .spawn(move || {
             for (command, now) in inbox {
                 outbox.send(Inbound::Staff(desk.answer(command, now)));
             }
         })?;
-    Ok(jobs)
+    Ok((jobs, thread))
 }
 
 /// The adapters a live kiosk runs with.
 pub struct Adapters {
     pub reader: KioskReader,
-    pub gateway: SimGateway,
+    pub gateway: KioskGateway,
     pub store: Store,
 }
 
@@ -275,6 +291,8 @@ pub struct Runtime {
     language: Language,
     shown: Option<View>,
     timer: slint::Timer,
+    /// The worker threads, by name (`uketsuke-reader`, …), for the watchdog and for shutdown.
+    workers: Vec<(&'static str, JoinHandle<()>)>,
     me: Weak<RefCell<Runtime>>,
 }
 
@@ -290,7 +308,7 @@ impl Runtime {
     ) -> std::io::Result<Rc<RefCell<Runtime>>> {
         let (sender, inbox) = mpsc::channel();
         let outbox = Outbox { sender, waker };
-        let staff_desk = spawn_staff_desk(
+        let (staff_desk, staff_thread) = spawn_staff_desk(
             KioskStaffDesk::new(
                 adapters.store.clone(),
                 flow.rules().clone(),
@@ -306,9 +324,15 @@ impl Runtime {
                 tracing::error!(error = %e, "cannot read whether staff closed this kiosk; it opens")
             }
         }
-        let reader = spawn_reader(adapters.reader, outbox.clone())?;
-        let gateway = spawn_gateway(adapters.gateway, outbox.clone())?;
-        let store = spawn_store(adapters.store, outbox)?;
+        let (reader, reader_thread) = spawn_reader(adapters.reader, outbox.clone())?;
+        let (gateway, gateway_thread) = spawn_gateway(adapters.gateway, outbox.clone())?;
+        let (store, store_thread) = spawn_store(adapters.store, outbox)?;
+        let workers = vec![
+            ("uketsuke-reader", reader_thread),
+            ("uketsuke-gateway", gateway_thread),
+            ("uketsuke-store", store_thread),
+            ("uketsuke-staff", staff_thread),
+        ];
         let runtime = Rc::new_cyclic(|me| {
             RefCell::new(Runtime {
                 flow,
@@ -326,6 +350,7 @@ impl Runtime {
                 language: Language::Japanese,
                 shown: None,
                 timer: slint::Timer::default(),
+                workers,
                 me: me.clone(),
             })
         });
@@ -337,6 +362,60 @@ impl Runtime {
 
     pub fn view(&self) -> View {
         self.flow.view()
+    }
+
+    /// The worker threads' names, for the service's liveness checks.
+    pub fn worker_names(&self) -> Vec<&'static str> {
+        self.workers.iter().map(|(name, _)| *name).collect()
+    }
+
+    /// Whether the worker of this name still runs. Workers end only at [`Runtime::shutdown`];
+    /// one that ended before (a panic) leaves every later check-in without its part.
+    pub fn worker_running(&self, name: &str) -> bool {
+        self.workers
+            .iter()
+            .any(|(n, thread)| *n == name && !thread.is_finished())
+    }
+
+    /// Stops answering: the inbox is no longer drained and no deadline fires, so nothing
+    /// changes the screen the caller shows next (the out-of-order screen after a part of the
+    /// kiosk stopped). The workers are left as they are; systemd's restart ends them.
+    pub fn halt(&mut self) {
+        LIVE.with(|live| live.borrow_mut().take());
+        self.timer.stop();
+    }
+
+    /// Stops the kiosk cleanly (SIGTERM): no new work is taken, each worker finishes what it is
+    /// doing (the store its transaction) and ends, and this waits for them. The reader thread
+    /// drops the PC/SC reader, which releases the card and the context.
+    pub fn shutdown(runtime: Rc<RefCell<Runtime>>) {
+        LIVE.with(|live| live.borrow_mut().take());
+        let mut rt = runtime.borrow_mut();
+        rt.timer.stop();
+        // Replacing each sender with one whose receiver is gone drops the worker's last sender,
+        // so its loop ends after the job in hand.
+        let old_reader = std::mem::replace(
+            &mut rt.reader,
+            ReaderLine {
+                jobs: mpsc::channel().0,
+                nudger: None,
+            },
+        );
+        let ReaderLine { jobs, nudger } = old_reader;
+        drop(jobs);
+        if let Some(nudger) = nudger {
+            nudger.nudge();
+        }
+        rt.gateway = mpsc::channel().0;
+        rt.store = mpsc::channel().0;
+        rt.staff_desk = mpsc::channel().0;
+        let workers = std::mem::take(&mut rt.workers);
+        drop(rt);
+        for (name, thread) in workers {
+            if thread.join().is_err() {
+                tracing::error!(worker = name, "worker thread had panicked");
+            }
+        }
     }
 
     pub fn language(&self) -> Language {
@@ -647,6 +726,7 @@ impl Runtime {
     }
 
     /// Demo panel: the simulated gateway answers as `persona` from now on.
+    #[cfg(feature = "sim")]
     pub fn demo_persona(&mut self, persona: Persona) {
         let _ = self.gateway.send(GatewayJob::Persona(persona));
         if let Some(window) = self.window.upgrade() {
@@ -727,6 +807,7 @@ fn wire_callbacks(window: &AppWindow, runtime: &Rc<RefCell<Runtime>>) {
     on!(on_demo_tap, |rt, what: slint::SharedString| rt
         .demo_tap(&what));
     on!(on_demo_remove, |rt| rt.demo_remove());
+    #[cfg(feature = "sim")]
     on!(on_demo_persona, |rt, index: i32| {
         if let Some(p) = Persona::ALL.get(index as usize) {
             rt.demo_persona(*p);

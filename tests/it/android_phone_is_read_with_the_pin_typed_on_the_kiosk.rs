@@ -1,7 +1,7 @@
 //! An Android phone carrying the smartphone certificate is read like a card: the patient types
 //! the phone's PIN on the kiosk, and the check-in counts as a smartphone read by the reader.
 
-mod common;
+use crate::common;
 
 use common::{CONSENT, HAPPY, Kiosk, check_in, script, script_at};
 use uketsuke::domain::{IdentityMethod, Outcome, Presented, VerificationMethod};

@@ -1,7 +1,7 @@
 //! A card whose PIN is already blocked is handed to staff with the municipal-office reset in the
 //! checklist, and the kiosk sends it no VERIFY at all.
 
-mod common;
+use crate::common;
 
 use common::{Kiosk, check_in, script};
 use uketsuke::domain::{ChecklistItem, HandoffReason, Outcome, Presented};

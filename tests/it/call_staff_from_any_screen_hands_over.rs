@@ -2,7 +2,7 @@
 //! with a reception number and a checklist that asks staff what the patient needs. On a final
 //! screen there is nothing left to hand over.
 
-mod common;
+use crate::common;
 
 use common::{HAPPY, Kiosk, script};
 use uketsuke::domain::{ChecklistItem, HandoffReason, IdentityMethod, Outcome, Presented};

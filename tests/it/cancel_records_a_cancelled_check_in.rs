@@ -1,7 +1,7 @@
 //! The patient presses "cancel": the check-in is recorded as cancelled at the step it was at,
 //! with no reception number (nobody waits to be called), and the kiosk returns to welcome.
 
-mod common;
+use crate::common;
 
 use common::{Kiosk, script};
 use uketsuke::domain::{Outcome, Step};

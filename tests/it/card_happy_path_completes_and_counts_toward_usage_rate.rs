@@ -2,7 +2,7 @@
 //! check-in completes, is verified by the card through the reader, counts toward the clinic's
 //! usage rate, shows 3割 derived from the age, and the card saw exactly one PIN.
 
-mod common;
+use crate::common;
 
 use common::{HAPPY, check_in, script};
 use time::macros::date;

@@ -1,7 +1,7 @@
 //! Whichever APDU the card leaves the reader at, the kiosk asks for another tap, keeps going
 //! after it, never sends one typed PIN twice and never locks the card.
 
-mod common;
+use crate::common;
 
 use common::{CONSENT, HAPPY, Kiosk, check_in, script};
 use uketsuke::domain::{IdentityMethod, Outcome, VerificationMethod};

@@ -2,7 +2,7 @@
 //! facility that shows only some items and does not ask the prescription form records only
 //! what it asked.
 
-mod common;
+use crate::common;
 
 use common::{check_in, script};
 use uketsuke::domain::{ConsentAnswers, ConsentItem, ConsentMode, Outcome, PrescriptionForm};

@@ -7,7 +7,7 @@
 //!
 //! With CI=true a missing chromium or chromedriver fails the test; elsewhere it is skipped.
 
-mod processes;
+use crate::processes;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};

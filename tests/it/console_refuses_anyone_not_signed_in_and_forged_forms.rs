@@ -2,7 +2,7 @@
 //! wrong passwords lock an account, only technicians manage accounts, and markup in anything
 //! shown is escaped.
 
-mod console;
+use crate::console;
 
 use console::{Desk, PASSWORD, hidden_csrf};
 use uketsuke::domain::HandoffReason;

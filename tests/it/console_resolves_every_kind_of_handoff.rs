@@ -2,7 +2,7 @@
 //! method and the usage-rate flag from the rules (never from the form), mistakes get a clear
 //! answer and change nothing, and every change is in the audit log under the staff member.
 
-mod console;
+use crate::console;
 
 use console::{Desk, MARCH_2026};
 use uketsuke::domain::{ClosedAs, HandoffReason, IdentityMethod, VerificationMethod};

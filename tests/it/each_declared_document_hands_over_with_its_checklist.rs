@@ -3,7 +3,7 @@
 //! (provisional handling for expired cards until 2026-03-31), and none of it counts toward the
 //! My Number usage rate.
 
-mod common;
+use crate::common;
 
 use common::{Kiosk, check_in, script_at};
 use uketsuke::domain::{

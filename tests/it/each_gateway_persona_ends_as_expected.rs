@@ -2,7 +2,7 @@
 //! simulated card's RSA signature over a single-use challenge), ends the check-in as a clinic
 //! expects: the burden ratio and where it came from, or the right handoff.
 
-mod common;
+use crate::common;
 
 use common::{HAPPY, Kiosk};
 use uketsuke::domain::{

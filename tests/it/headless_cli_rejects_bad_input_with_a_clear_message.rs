@@ -2,7 +2,7 @@
 //! message on stderr that names the problem (the file, the step, the screen, the option), and
 //! prints nothing on stdout; a good run prints the stored record as JSON.
 
-mod common;
+use crate::common;
 
 use common::{Cli, uketsuke, write_file};
 use tempfile::TempDir;

@@ -2,7 +2,7 @@
 //! is cleared, the check-in is recorded as timed out at that step, and nothing of the patient
 //! is left for the next person.
 
-mod common;
+use crate::common;
 
 use common::Kiosk;
 use uketsuke::domain::{ConsentItem, Outcome, Step, Tapped};

@@ -2,7 +2,7 @@
 //! file (main file and WAL), the printed record, or the logs at their most verbose; and the
 //! schema has no column that could hold one.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::io::Write;

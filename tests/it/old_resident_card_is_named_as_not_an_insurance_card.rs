@@ -2,7 +2,7 @@
 //! is not an insurance card: the kiosk names it, asks for the My Number card, and never sends
 //! it a PIN.
 
-mod common;
+use crate::common;
 
 use common::{CONSENT, Kiosk, script};
 use uketsuke::domain::{HandoffReason, Outcome, Presented, Step, Tapped};

@@ -1,7 +1,7 @@
 //! A contactless payment card is named as such; since a phone's wallet answers like a payment
 //! card, the patient can say "this is my phone", which leads to the portal-screen check.
 
-mod common;
+use crate::common;
 
 use common::{CONSENT, Kiosk, script};
 use uketsuke::domain::{

@@ -2,7 +2,7 @@
 //! not crash, asks for another tap, never sends one typed PIN twice, never locks the card, and
 //! completes the check-in after the re-tap.
 
-mod pcsc;
+use crate::pcsc;
 
 use pcsc::{AFTER_PIN, PcscKiosk, insert, rig, simulated, view};
 use uketsuke::domain::{IdentityMethod, Outcome, VerificationMethod};

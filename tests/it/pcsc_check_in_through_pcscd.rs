@@ -1,7 +1,7 @@
 //! Through a real pcscd: whole check-ins for a card and an Android phone, the PIN counter on
 //! the (virtual) card itself, and the guard that never sends a VERIFY at one try left.
 
-mod pcsc;
+use crate::pcsc;
 
 use pcsc::{AFTER_PIN, PcscKiosk, insert, rig, simulated, view};
 use uketsuke::domain::{HandoffReason, IdentityMethod, Outcome, VerificationMethod};

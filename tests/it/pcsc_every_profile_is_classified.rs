@@ -1,7 +1,7 @@
 //! Through a real pcscd: every kind of thing a patient may tap is recognised from what it
 //! answers (never from a list of ATRs), with the fewest APDUs.
 
-mod pcsc;
+use crate::pcsc;
 
 use pcsc::{insert, reader, rig, simulated, view};
 use uketsuke::domain::Tapped;

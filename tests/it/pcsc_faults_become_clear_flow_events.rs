@@ -1,7 +1,7 @@
 //! Through a real pcscd: a card reset by another program, a slow card, an unexpected status
 //! word and a garbled answer each become a clear screen, never a panic, never a PIN sent twice.
 
-mod pcsc;
+use crate::pcsc;
 
 use std::time::Duration;
 

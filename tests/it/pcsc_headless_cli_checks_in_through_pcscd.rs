@@ -2,7 +2,7 @@
 //! phone's check-in against virtual cards on a real pcscd; the second card is put there by the
 //! `uketsuke-virtual-card` tool, as a technician would.
 
-mod pcsc;
+use crate::pcsc;
 
 use std::process::{Command, Stdio};
 

@@ -2,7 +2,7 @@
 //! its return) and after the reader is unplugged and plugged back; with no pcscd or no reader
 //! the kiosk says which, and `uketsuke doctor` reports it.
 
-mod pcsc;
+use crate::pcsc;
 
 use std::process::Command;
 use std::time::{Duration, Instant};

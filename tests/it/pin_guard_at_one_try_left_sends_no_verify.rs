@@ -1,7 +1,7 @@
 //! The PIN guard: with one try left the kiosk never offers the PIN pad and never sends a
 //! VERIFY, so it can never lock a card; staff check the card photo by eye instead.
 
-mod common;
+use crate::common;
 
 use common::{Kiosk, check_in, script};
 use uketsuke::domain::{ChecklistItem, HandoffReason, Outcome, Presented};

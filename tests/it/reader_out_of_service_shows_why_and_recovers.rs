@@ -4,7 +4,7 @@
 //! still needed the reader is handed to staff; one past its card part carries on. Nothing is
 //! recorded while the kiosk merely stands out of service.
 
-mod common;
+use crate::common;
 
 use common::{CONSENT, HAPPY, Kiosk, screen_name, script};
 use time::macros::datetime;

@@ -5,7 +5,7 @@
 use std::process::Command;
 
 use time::macros::datetime;
-use uketsuke::app::{build_gateway, build_reader};
+use uketsuke::cli::compose::{build_gateway, build_reader};
 use uketsuke::domain::{ClosedAs, HandoffResolution, VerificationMethod};
 use uketsuke::flow::CheckInFlow;
 use uketsuke::headless::{Driver, PatientScript};

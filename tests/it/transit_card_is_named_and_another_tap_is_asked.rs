@@ -1,7 +1,7 @@
 //! A transit IC card (Suica, PASMO) tapped by mistake is named on the screen and another tap is
 //! asked for; the kiosk recognises it by its ATR alone and sends it no APDU at all.
 
-mod common;
+use crate::common;
 
 use common::{CONSENT, Kiosk, script};
 use uketsuke::domain::{IdentityMethod, Outcome, Presented, Step, Tapped, VerificationMethod};

@@ -3,7 +3,7 @@
 //! check-in. Where to click comes from the same views laid out headlessly at the same size.
 //! With CI=true a missing Xvfb or xdotool fails the test; elsewhere it is skipped with a note.
 
-mod processes;
+use crate::processes;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -181,7 +181,7 @@ fn demo_window_reaches_welcome_and_the_panel_completes_a_check_in() {
     .expect("the demo's window")
     .to_owned();
     let geometry = xdotool(&display, &["getwindowgeometry", &window]);
-    let width = KIOSK.0 + uketsuke::app::DEMO_PANEL_WIDTH;
+    let width = KIOSK.0 + uketsuke::cli::demo::DEMO_PANEL_WIDTH;
     assert!(
         geometry.contains(&format!("{width}x{}", KIOSK.1)),
         "window geometry: {geometry}"

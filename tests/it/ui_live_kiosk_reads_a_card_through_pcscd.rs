@@ -1,8 +1,8 @@
 //! The live kiosk on a real reader: the runtime's PC/SC thread turns pcscd's events into taps
 //! and runs the reader operations the screens ask for, through a real pcscd and a virtual card.
 
-mod pcsc;
-mod ui;
+use crate::pcsc;
+use crate::ui;
 
 use std::time::Instant;
 

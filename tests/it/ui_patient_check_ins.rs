@@ -1,7 +1,7 @@
 //! Whole check-ins through the real patient views, driven by accessible label with pointer
 //! clicks: what a patient sees and touches, down to the stored record.
 
-mod ui;
+use crate::ui;
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};

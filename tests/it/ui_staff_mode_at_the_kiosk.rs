@@ -5,7 +5,7 @@
 //! service. Wrong PINs lock the kiosk PIN (not the console password); a panel left alone
 //! closes itself; a card laid on the reader under the panel starts nothing.
 
-mod ui;
+use crate::ui;
 
 use std::path::{Path, PathBuf};
 

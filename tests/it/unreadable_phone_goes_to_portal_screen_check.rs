@@ -2,7 +2,7 @@
 //! where the facility does not read phones) is not turned away. Staff confirm Mynaportal's
 //! eligibility screen, and the check-in is recorded as not counting toward the usage rate.
 
-mod common;
+use crate::common;
 
 use common::{check_in, script};
 use uketsuke::domain::{

@@ -1,7 +1,7 @@
 //! A wrong PIN costs the card exactly one try, the PIN pad says so, and the right PIN then
 //! completes the check-in and restores the card's counter.
 
-mod common;
+use crate::common;
 
 use common::{CONSENT, Kiosk, script};
 use uketsuke::domain::{IdentityMethod, Outcome, VerificationMethod};

@@ -62,7 +62,7 @@ pub fn pcscd(action: &str) {
 /// Takes this test's turn and makes sure pcscd runs with the vpcd reader. `None` (after saying
 /// so on stderr) when pcscd cannot run here and this is not CI.
 pub fn rig() -> Option<Rig> {
-    uketsuke::app::init_tracing();
+    uketsuke::cli::init_tracing();
     let turn = TURN.lock().unwrap_or_else(PoisonError::into_inner);
     let process_turn = ReaderTurn::take().expect("the reader's turn lock");
     let start = Command::new("bash")

@@ -16,6 +16,7 @@ use slint::platform::PointerEventButton;
 use time::OffsetDateTime;
 
 use uketsuke::flow::CheckInFlow;
+use uketsuke::gateway::KioskGateway;
 use uketsuke::gateway::sim::{Persona, SimGateway};
 use uketsuke::reader::KioskReader;
 use uketsuke::reader::sim::SimReader;
@@ -112,7 +113,7 @@ impl UiKiosk {
             CheckInFlow::new(Rules::embedded(), FacilityConfig::default()),
             Adapters {
                 reader,
-                gateway: SimGateway::new(persona).with_real_latency(true),
+                gateway: KioskGateway::Sim(SimGateway::new(persona).with_real_latency(true)),
                 store: store.clone(),
             },
             Rc::new(move || read.get()),

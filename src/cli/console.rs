@@ -1,0 +1,59 @@
+//! `uketsuke console`: the staff console alone, on the database a kiosk writes.
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+
+use super::compose::{load_facility, load_rules};
+use crate::console::Console;
+use crate::store::Store;
+
+/// The options of `uketsuke console`.
+#[derive(Debug, clap::Args)]
+pub struct ConsoleOptions {
+    /// The SQLite database file the kiosk writes (created if missing).
+    #[arg(long)]
+    pub db: PathBuf,
+    /// National rules JSON (default: the rules built in).
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+    /// Facility configuration JSON; its `console` key sets the address and sign-in rules.
+    #[arg(long)]
+    pub facility: Option<PathBuf>,
+    /// Listen here instead of the facility configuration's `console.bind` (port 0: any free).
+    #[arg(long)]
+    pub bind: Option<String>,
+    /// Send the sign-in cookie over plain HTTP too (closed networks without TLS; not needed for
+    /// 127.0.0.1).
+    #[arg(long)]
+    pub insecure_cookies: bool,
+}
+
+/// `uketsuke console`: the staff console alone, until stopped. Prints its address on stdout.
+pub fn console(options: &ConsoleOptions) -> Result<()> {
+    let rules = load_rules(options.rules.as_deref())?;
+    let facility = load_facility(options.facility.as_deref())?;
+    let mut settings = facility.console;
+    if let Some(bind) = &options.bind {
+        if bind.parse::<std::net::SocketAddr>().is_err() {
+            bail!("--bind {bind}: use an address and port such as 127.0.0.1:8080");
+        }
+        settings.bind = bind.clone();
+    }
+    if options.insecure_cookies {
+        settings.secure_cookies = false;
+    }
+    let store = Store::open(&options.db)?;
+    let console = Console::start(store.clone(), rules, &settings)?;
+    if store.staff_accounts()?.is_empty() {
+        eprintln!(
+            "uketsuke: no staff account yet: add one with `uketsuke staff add --db {} --login NAME --name NAME --role technician`",
+            options.db.display()
+        );
+    }
+    println!("staff console: http://{}/", console.addr());
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    console.wait();
+    Ok(())
+}

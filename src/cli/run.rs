@@ -1,0 +1,246 @@
+//! `uketsuke run`: the kiosk full-screen on the device (DRM/KMS, feature `device`).
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+use super::compose::{build_kiosk_gateway, build_reader, load_facility, load_rules};
+use super::now;
+use crate::console::Console;
+use crate::flow::{CheckInFlow, Screen};
+use crate::reader::KioskReader;
+use crate::reader::pcsc::PcscReader;
+use crate::service::{Liveness, Notifier};
+use crate::store::Store;
+use crate::ui::AppWindow;
+use crate::ui::runtime::Runtime;
+use slint::ComponentHandle as _;
+
+/// The options of `uketsuke run`.
+#[derive(Debug, clap::Args)]
+pub struct RunOptions {
+    /// The SQLite database file (created if missing).
+    #[arg(long, default_value = "/var/lib/uketsuke/uketsuke.db")]
+    pub db: PathBuf,
+    /// The reader: `pcsc`, `pcsc:NAME`, or `sim:PROFILE` for a bench test.
+    #[arg(long, default_value = "pcsc")]
+    pub reader: String,
+    /// The eligibility gateway: `none` (the desk confirms eligibility), or `sim` / `sim:PERSONA`
+    /// in builds with the simulators (feature `sim`, never on a kiosk image).
+    #[arg(long, default_value = "none")]
+    pub gateway: String,
+    /// National rules JSON (default: the rules built in).
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+    /// Facility configuration JSON (default: all defaults).
+    #[arg(long)]
+    pub facility: Option<PathBuf>,
+}
+
+/// `uketsuke run`: the kiosk full-screen on the device, as systemd's `uketsuke.service`.
+///
+/// Boot order: the display first (so every later failure has a screen to say it on), then the
+/// kiosk's parts ([`start_kiosk`]), then the service's duties: `READY=1` once the first frame
+/// is on the display, a check every `WatchdogSec/2` that feeds the watchdog only while every
+/// registered part runs, `STATUS=` with what the kiosk is doing, and SIGTERM ending the event
+/// loop so that [`Kiosk::stop`] runs. A start-up failure after the display is up shows the
+/// out-of-order screen with the technician's reason, instead of a black screen.
+pub fn run(options: &RunOptions) -> Result<()> {
+    let notifier = Rc::new(Notifier::from_env());
+    notifier.status("starting");
+    let window = open_device_window()?;
+    let mut liveness = Liveness::new();
+    let kiosk = match start_kiosk(options, &window) {
+        Ok(kiosk) => {
+            kiosk.watch(&mut liveness);
+            Some(kiosk)
+        }
+        Err(e) => {
+            let detail = format!("{e:#}");
+            eprintln!("uketsuke: cannot start: {detail}");
+            notifier.status(&format!("out of order: {detail}"));
+            show_out_of_order(&window, &detail);
+            None
+        }
+    };
+    let runtime = kiosk.as_ref().map(|k| Rc::downgrade(&k.runtime));
+    // The backend draws after the timers of a loop round (calloop_backend.rs in Slint's
+    // linuxkms backend): a zero timer set from a zero timer fires after the first frame.
+    let ready = notifier.clone();
+    slint::Timer::single_shot(Duration::ZERO, move || {
+        slint::Timer::single_shot(Duration::ZERO, move || ready.ready());
+    });
+    let check = slint::Timer::default();
+    let watchdog = notifier.clone();
+    let display = window.as_weak();
+    let halted = std::cell::Cell::new(false);
+    check.start(
+        slint::TimerMode::Repeated,
+        notifier.check_every(),
+        move || {
+            if halted.get() {
+                // No more pings: systemd restarts the kiosk after WatchdogSec.
+                return;
+            }
+            if let Some(part) = liveness.first_stopped() {
+                halted.set(true);
+                let detail = format!("part of the kiosk stopped unexpectedly: {part}");
+                tracing::error!(
+                    part,
+                    "a part of the kiosk stopped; the watchdog will restart it"
+                );
+                watchdog.status(&format!("out of order: {detail}"));
+                if let Some(rt) = runtime.as_ref().and_then(std::rc::Weak::upgrade) {
+                    rt.borrow_mut().halt();
+                }
+                if let Some(window) = display.upgrade() {
+                    show_out_of_order(&window, &detail);
+                }
+                return;
+            }
+            if let Some(rt) = runtime.as_ref().and_then(std::rc::Weak::upgrade) {
+                watchdog.status(&status_line(&rt.borrow().view().screen));
+            }
+            watchdog.ping();
+        },
+    );
+    crate::service::on_terminate(|| {
+        let _ = slint::invoke_from_event_loop(|| {
+            let _ = slint::quit_event_loop();
+        });
+    })
+    .context("cannot handle SIGTERM")?;
+    window.run().context("the kiosk display failed")?;
+    notifier.stopping("stopping");
+    drop(check);
+    if let Some(kiosk) = kiosk {
+        kiosk.stop();
+    }
+    Ok(())
+}
+
+/// What `systemctl status uketsuke` says the kiosk is doing.
+fn status_line(screen: &Screen) -> String {
+    match screen {
+        Screen::Welcome => "ready".into(),
+        Screen::OutOfService { trouble } => {
+            format!("out of service: {}", crate::reader::trouble_text(*trouble))
+        }
+        Screen::Paused => "paused: closed by staff".into(),
+        _ => "in use: a check-in is under way".into(),
+    }
+}
+
+/// The out-of-order screen: please go to reception, with the reason for technicians.
+fn show_out_of_order(window: &AppWindow, detail: &str) {
+    use slint::ComponentHandle as _;
+    let kiosk = window.global::<crate::ui::Kiosk>();
+    crate::ui::select_language(window, crate::ui::Language::Japanese);
+    kiosk.set_technician_detail(detail.into());
+    kiosk.set_screen(crate::ui::ScreenKind::StartFailure);
+}
+
+/// The running kiosk. Its fields are in shutdown order: the patient side first (each worker
+/// finishes what it holds, the store worker its transaction; the reader thread releases the
+/// card and the PC/SC context), then the console, then the last handle to the store, whose
+/// thread closes the database.
+struct Kiosk {
+    runtime: Rc<RefCell<Runtime>>,
+    console: Console,
+    store: Store,
+}
+
+impl Kiosk {
+    /// Registers every long-lived part with the service's liveness checks.
+    fn watch(&self, liveness: &mut Liveness) {
+        for name in self.runtime.borrow().worker_names() {
+            let runtime = Rc::downgrade(&self.runtime);
+            liveness.watch(name, move || {
+                runtime
+                    .upgrade()
+                    .is_some_and(|rt| rt.borrow().worker_running(name))
+            });
+        }
+        let store = self.store.clone();
+        liveness.watch("store", move || store.running());
+        let console = self.console.running_probe();
+        liveness.watch("console", console);
+    }
+
+    fn stop(self) {
+        let Kiosk {
+            runtime,
+            console,
+            store,
+        } = self;
+        Runtime::shutdown(runtime);
+        drop(console);
+        store.close();
+    }
+}
+
+/// Builds the kiosk in dependency order: settings, the store, the adapters, the console, the
+/// flow and its runtime.
+fn start_kiosk(options: &RunOptions, window: &AppWindow) -> Result<Kiosk> {
+    // 1. Settings: the national rules and the facility's configuration.
+    let rules = load_rules(options.rules.as_deref())?;
+    let facility = load_facility(options.facility.as_deref())?;
+    // 2. The store: the database on the data partition.
+    if let Some(dir) = options.db.parent() {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the data folder {}", dir.display()))?;
+    }
+    let store = Store::open(&options.db)?;
+    // 3. The eligibility gateway and the reader. The reader may be missing at start: the kiosk
+    //    shows "out of service" and recovers when it appears, so only the spec is checked here.
+    let gateway = build_kiosk_gateway(&options.gateway, true)?;
+    let reader = match options.reader.split_once(':') {
+        None if options.reader == "pcsc" => KioskReader::Pcsc(Box::new(PcscReader::start(None)?)),
+        Some(("pcsc", name)) if !name.is_empty() => {
+            KioskReader::Pcsc(Box::new(PcscReader::start(Some(name))?))
+        }
+        _ => build_reader(&options.reader)?,
+    };
+    // 4. The staff console beside the kiosk.
+    let console = Console::start(store.clone(), rules.clone(), &facility.console)?;
+    eprintln!("uketsuke: staff console on http://{}/", console.addr());
+    // 5. The flow and the runtime that carries its commands to the adapters.
+    let flow = CheckInFlow::new(rules, facility);
+    let adapters = crate::ui::runtime::Adapters {
+        reader,
+        gateway,
+        store: store.clone(),
+    };
+    let runtime = crate::ui::runtime::start_live(window, flow, adapters, Rc::new(now))?;
+    Ok(Kiosk {
+        runtime,
+        console,
+        store,
+    })
+}
+
+/// The device's display: DRM/KMS with the software renderer (feature `device`).
+#[cfg(feature = "device")]
+fn open_device_window() -> Result<crate::ui::AppWindow> {
+    slint::BackendSelector::new()
+        .backend_name("linuxkms".into())
+        .renderer_name("software".into())
+        .select()
+        .context(
+            "cannot open the display through DRM/KMS: is there a /dev/dri/card* this user may \
+             open (group video) and /dev/input/event* (group input)?",
+        )?;
+    crate::ui::AppWindow::new().context("cannot build the kiosk screen")
+}
+
+#[cfg(not(feature = "device"))]
+fn open_device_window() -> Result<crate::ui::AppWindow> {
+    bail!(
+        "this build has no DRM/KMS display support: build with `cargo build --release \
+         --features device` (needs libudev-dev libinput-dev libxkbcommon-dev), or try the \
+         kiosk in a window with `uketsuke demo`"
+    )
+}

@@ -1,0 +1,139 @@
+//! `uketsuke staff add|pin`: staff accounts from the technician's shell; secrets from standard
+//! input only.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+
+use super::now;
+use crate::staff::{NewStaffAccount, Role};
+use crate::store::Store;
+
+/// `uketsuke staff …`.
+#[derive(Debug, clap::Subcommand)]
+pub enum StaffCommand {
+    /// Adds an account (the first one, a technician, is made this way); the password is read
+    /// from standard input.
+    Add(StaffAddOptions),
+    /// Sets an account's kiosk PIN (6 to 8 digits, read from standard input), which opens the
+    /// staff mode on the kiosk.
+    Pin(StaffPinOptions),
+}
+
+/// Runs one `staff` subcommand.
+pub fn command(command: &StaffCommand) -> Result<()> {
+    match command {
+        StaffCommand::Add(options) => staff_add(options),
+        StaffCommand::Pin(options) => staff_pin(options),
+    }
+}
+
+/// The options of `uketsuke staff add`.
+#[derive(Debug, clap::Args)]
+pub struct StaffAddOptions {
+    /// The SQLite database file (created if missing).
+    #[arg(long)]
+    pub db: PathBuf,
+    /// The login name (a-z, 0-9, '.', '_', '-').
+    #[arg(long)]
+    pub login: String,
+    /// The name the console shows.
+    #[arg(long)]
+    pub name: String,
+    /// `staff` or `technician`.
+    #[arg(long, default_value = "staff")]
+    pub role: String,
+}
+
+/// `uketsuke staff add`: the first account (and any other), its password read from standard
+/// input (one line), never from the command line where `ps` would show it.
+pub fn staff_add(options: &StaffAddOptions) -> Result<()> {
+    if let Some(problem) = crate::staff::login_problem(&options.login) {
+        bail!("--login {:?}: {problem}", options.login);
+    }
+    let role = Role::parse(&options.role)
+        .ok_or_else(|| anyhow::anyhow!("--role {}: use staff or technician", options.role))?;
+    let name = options.name.trim();
+    if name.is_empty() || name.chars().count() > 64 {
+        bail!("--name: a display name has 1 to 64 characters");
+    }
+    use std::io::IsTerminal as _;
+    if std::io::stdin().is_terminal() {
+        eprint!(
+            "password for {} (shown as you type; at least 10 characters): ",
+            options.login
+        );
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    if let Some(problem) = crate::staff::password_problem(password) {
+        bail!("password from standard input: {problem}");
+    }
+    let password_hash = crate::password::hash(password)?;
+    if let Some(dir) = options.db.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the data folder {}", dir.display()))?;
+    }
+    let store = Store::open(&options.db)?;
+    let account = store.add_staff(&NewStaffAccount {
+        login: options.login.clone(),
+        display_name: name.to_owned(),
+        role,
+        password_hash,
+        created_at: now(),
+        created_by: "cli".to_owned(),
+    })?;
+    println!(
+        "added {} account {} ({})",
+        account.role.as_str(),
+        account.login,
+        account.display_name
+    );
+    Ok(())
+}
+
+/// The options of `uketsuke staff pin`.
+#[derive(Debug, clap::Args)]
+pub struct StaffPinOptions {
+    /// The SQLite database file the kiosk uses.
+    #[arg(long)]
+    pub db: PathBuf,
+    /// Whose kiosk PIN this is.
+    #[arg(long)]
+    pub login: String,
+}
+
+/// `uketsuke staff pin`: sets a kiosk PIN, read from standard input (one line).
+pub fn staff_pin(options: &StaffPinOptions) -> Result<()> {
+    use std::io::IsTerminal as _;
+    if !options.db.exists() {
+        bail!(
+            "--db {}: no such database; add the account first with uketsuke staff add",
+            options.db.display()
+        );
+    }
+    if std::io::stdin().is_terminal() {
+        eprint!("kiosk PIN for {} (6 to 8 digits): ", options.login);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("cannot read the PIN from standard input")?;
+    let pin = crate::staff::StaffPin::parse(line.trim_end_matches(['\r', '\n']))
+        .map_err(|problem| anyhow::anyhow!("PIN from standard input: {problem}"))?;
+    let pin_hash = crate::password::hash(pin.digits())?;
+    let store = Store::open(&options.db)?;
+    match store.set_kiosk_pin(&options.login, &pin_hash, "cli", now()) {
+        Err(crate::store::StoreError::NoSuchStaff { .. }) => bail!(
+            "--login {}: no such account in {}",
+            options.login,
+            options.db.display()
+        ),
+        other => other?,
+    }
+    println!("kiosk PIN set for {}", options.login);
+    Ok(())
+}

@@ -1,0 +1,112 @@
+//! The names of simulated things shared with the command line (`card,tries=1`, `phone`,
+//! `transit`, ...). Feature `sim` only: a kiosk image cannot name a simulated device.
+
+use std::str::FromStr;
+
+use thiserror::Error;
+
+use crate::card::sim::{MAX_TRIES, SimOptions, SimProfile};
+use crate::domain::Pin;
+
+/// The command line's names for simulated things. The first name of a profile is canonical.
+pub const SIM_PROFILE_NAMES: [(&str, SimProfile); 8] = [
+    ("card", SimProfile::MyNumberCard),
+    ("phone", SimProfile::AndroidPhone),
+    // An iPhone: ISO-DEP without a JPKI AP a generic reader can select.
+    ("iphone", SimProfile::UnknownDevice),
+    ("transit", SimProfile::TransitCard),
+    ("resident-card", SimProfile::OldResidentCard),
+    ("payment", SimProfile::PaymentCard),
+    ("unknown-device", SimProfile::UnknownDevice),
+    ("mute", SimProfile::Mute),
+];
+
+/// The canonical command-line name of a profile.
+pub fn sim_profile_name(profile: SimProfile) -> &'static str {
+    SIM_PROFILE_NAMES
+        .iter()
+        .find(|(_, p)| *p == profile)
+        .map_or("unknown-device", |(name, _)| name)
+}
+
+/// A simulated thing as the command line describes it: a profile name, then comma-separated
+/// options `pin=NNNN`, `tries=N` (0..=3), `remove-after=N`. Example: `card,tries=1`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimSpec {
+    pub profile: SimProfile,
+    pub options: SimOptions,
+}
+
+/// A simulated-thing description that did not parse; `part` is the offending piece.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("simulated device `{part}`: {reason}")]
+pub struct SimSpecError {
+    pub part: String,
+    pub reason: String,
+}
+
+impl SimSpecError {
+    fn new(part: &str, reason: impl Into<String>) -> Self {
+        SimSpecError {
+            part: part.to_string(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl FromStr for SimSpec {
+    type Err = SimSpecError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut parts = s.split(',').map(str::trim);
+        let name = parts.next().unwrap_or_default();
+        let profile = SIM_PROFILE_NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, p)| *p)
+            .ok_or_else(|| {
+                let known: Vec<&str> = SIM_PROFILE_NAMES.iter().map(|(n, _)| *n).collect();
+                SimSpecError::new(name, format!("unknown; one of {}", known.join(", ")))
+            })?;
+        let mut options = SimOptions::default();
+        for part in parts {
+            let Some((key, value)) = part.split_once('=') else {
+                return Err(SimSpecError::new(part, "expected key=value"));
+            };
+            match key.trim() {
+                "pin" => {
+                    options.pin = Pin::parse(value.trim())
+                        .ok_or_else(|| SimSpecError::new(part, "the PIN is four digits"))?;
+                }
+                "tries" => {
+                    options.tries_left = value
+                        .trim()
+                        .parse::<u8>()
+                        .ok()
+                        .filter(|&t| t <= MAX_TRIES)
+                        .ok_or_else(|| {
+                            SimSpecError::new(part, format!("tries is 0 to {MAX_TRIES}"))
+                        })?;
+                }
+                "remove-after" => {
+                    let n = value.trim().parse::<usize>().map_err(|_| {
+                        SimSpecError::new(part, "remove-after is a number of APDUs")
+                    })?;
+                    options.remove_after = Some(n);
+                }
+                _ => {
+                    return Err(SimSpecError::new(
+                        part,
+                        "unknown option; one of pin=NNNN, tries=N, remove-after=N",
+                    ));
+                }
+            }
+        }
+        Ok(SimSpec { profile, options })
+    }
+}
+
+/// Parses a simulated-thing description (see [`SimSpec`]).
+pub fn parse_sim_spec(s: &str) -> Result<SimSpec, SimSpecError> {
+    s.parse()
+}
