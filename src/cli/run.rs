@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 use super::compose::{build_kiosk_gateway, build_reader, load_facility, load_rules};
 use super::now;
@@ -238,7 +238,7 @@ fn open_device_window() -> Result<crate::ui::AppWindow> {
 
 #[cfg(not(feature = "device"))]
 fn open_device_window() -> Result<crate::ui::AppWindow> {
-    bail!(
+    anyhow::bail!(
         "this build has no DRM/KMS display support: build with `cargo build --release \
          --features device` (needs libudev-dev libinput-dev libxkbcommon-dev), or try the \
          kiosk in a window with `uketsuke demo`"
