@@ -12,6 +12,8 @@
 //! - [`headless`]: one check-in driven by a patient script, on virtual time.
 //! - [`desk`]: what staff can do with a handoff, and what each action records.
 //! - [`report`]: the monthly usage-rate report.
+//! - [`provisioning`]: the provisioning file's keys and rules, merged into facility.json.
+//! - [`selftest`]: the technician's self-test as data: checks, thresholds, table and JSON.
 //! - [`staff`]: staff accounts, roles and the sign-in rules.
 //! - [`password`]: argon2id hashes of passwords and kiosk PINs, random tokens.
 //! - [`kiosk_staff`]: the on-kiosk staff mode's adapter (staff list, PIN check, visual checks).
@@ -32,9 +34,11 @@ pub mod kiosk_staff;
 pub mod password;
 #[cfg(feature = "sim")]
 pub mod pki;
+pub mod provisioning;
 pub mod reader;
 pub mod report;
 pub mod rules;
+pub mod selftest;
 pub mod service;
 pub mod staff;
 pub mod store;

@@ -37,6 +37,16 @@ pub enum RulesError {
     },
 }
 
+impl RulesError {
+    /// The key at fault (`(file)` when the file itself is not valid) and what is wrong with it.
+    pub fn key_and_detail(&self) -> (String, String) {
+        match self {
+            RulesError::Parse { detail, .. } => ("(file)".to_owned(), detail.clone()),
+            RulesError::Invalid { key, detail, .. } => (key.clone(), detail.clone()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UsageRateRule {
@@ -291,6 +301,78 @@ pub struct FacilityConfig {
     pub console: ConsoleSettings,
     /// The hidden gesture that opens the staff panel on the kiosk.
     pub staff_mode: StaffModeSettings,
+    /// Who runs this kiosk (written by `uketsuke provision`; empty until then).
+    pub facility: FacilityIdentity,
+    /// Part of the card reader's name to use, e.g. "ACS" (empty: the first reader pcscd lists).
+    pub reader_name: String,
+    /// The eligibility gateway: `sim` or `sim:PERSONA` (the only kind so far).
+    pub gateway: String,
+    /// The languages the patient screen offers, the first shown first: some of "ja", "en".
+    pub languages: Vec<String>,
+}
+
+/// The facility (保険医療機関) a kiosk belongs to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FacilityIdentity {
+    /// Its name as patients know it, e.g. "さくら内科クリニック".
+    pub name: String,
+    /// Its 10-digit 医療機関コード, e.g. "0110113719" (see [`medical_institution_code_problem`]).
+    pub code: String,
+}
+
+/// The languages the patient screen has.
+pub const SCREEN_LANGUAGES: [&str; 2] = ["ja", "en"];
+
+/// Why `code` is not a 医療機関コード (the 10-digit code of a medical institution or pharmacy),
+/// or `None`.
+///
+/// Shape: 2 digits prefecture (01 Hokkaido to 47 Okinawa), 1 digit score table (1 medical,
+/// 3 dental, 4 pharmacy), 7 digits: district (2), institution (4) and a check digit. The check
+/// digit makes the whole 10 digits pass the Luhn (modulus 10, weights 2 and 1) check: the
+/// digits are weighted 2, 1, 2, … from the one before the check digit leftwards, two-digit
+/// products add their digits, and the check digit brings the sum to a multiple of 10; the
+/// prefecture and score-table digits take part (Japanese Wikipedia, 「処方箋発行医療機関コード」,
+/// after 保医発0907第5号, 2010; its example 0110113719 passes). The same weights make the
+/// insurer number's check digit (保険者番号設定要領).
+pub fn medical_institution_code_problem(code: &str) -> Option<String> {
+    let digits: Vec<u32> = code.chars().filter_map(|c| c.to_digit(10)).collect();
+    if code.len() != 10 || digits.len() != 10 {
+        return Some(format!(
+            "{code:?} is not a 医療機関コード: it has 10 digits (prefecture, score table, 7-digit \
+             institution number)"
+        ));
+    }
+    let prefecture = digits[0] * 10 + digits[1];
+    if !(1..=47).contains(&prefecture) {
+        return Some(format!(
+            "{code:?}: its first two digits are the prefecture, 01 to 47, not {prefecture:02}"
+        ));
+    }
+    if ![1, 3, 4].contains(&digits[2]) {
+        return Some(format!(
+            "{code:?}: its third digit is the score table, 1 medical, 3 dental or 4 pharmacy, \
+             not {}",
+            digits[2]
+        ));
+    }
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| match (i % 2, d * 2) {
+            (1, doubled) if doubled > 9 => doubled - 9,
+            (1, doubled) => doubled,
+            _ => d,
+        })
+        .sum();
+    if !sum.is_multiple_of(10) {
+        return Some(format!(
+            "{code:?}: the check digit (the last) does not match the other nine; check for a \
+             mistyped digit"
+        ));
+    }
+    None
 }
 
 /// The kiosk's staff mode: `taps` taps on the top bar's title within `tap_window_ms` open the
@@ -330,6 +412,11 @@ pub struct ConsoleSettings {
     /// Mark the sign-in cookie `Secure` (browsers then send it only over HTTPS, or to
     /// localhost). Turn off only on a closed network without TLS.
     pub secure_cookies: bool,
+    /// The console's TLS certificate (PEM), e.g. "/var/lib/uketsuke/console.crt"; with
+    /// `tls_key`. Absent: no certificate of the facility's own.
+    pub tls_certificate: Option<std::path::PathBuf>,
+    /// The private key (PEM) of `tls_certificate`.
+    pub tls_key: Option<std::path::PathBuf>,
 }
 
 impl Default for ConsoleSettings {
@@ -340,6 +427,8 @@ impl Default for ConsoleSettings {
             lockout_after_failures: 5,
             lockout_minutes: 15,
             secure_cookies: true,
+            tls_certificate: None,
+            tls_key: None,
         }
     }
 }
@@ -358,21 +447,52 @@ impl Default for FacilityConfig {
             kiosk_name: "kiosk-1".to_owned(),
             console: ConsoleSettings::default(),
             staff_mode: StaffModeSettings::default(),
+            facility: FacilityIdentity::default(),
+            reader_name: String::new(),
+            gateway: "sim".to_owned(),
+            languages: SCREEN_LANGUAGES.iter().map(|l| (*l).to_owned()).collect(),
         }
     }
 }
 
 impl FacilityConfig {
+    /// Reads a facility file; the first bad key is the error (see [`FacilityConfig::check_json`]
+    /// for all of them).
     pub fn from_json(text: &str, source_name: &str) -> Result<FacilityConfig, RulesError> {
-        let config: FacilityConfig = serde_json::from_str(text).map_err(|e| RulesError::Parse {
-            source_name: source_name.to_owned(),
-            detail: e.to_string(),
+        Self::check_json(text, source_name).map_err(|mut errors| errors.remove(0))
+    }
+
+    /// Reads a facility file and checks every key, returning every problem (at least one on
+    /// `Err`): a file that is not JSON or has an unknown key gives one `Parse` error; otherwise
+    /// one `Invalid` error per bad key.
+    pub fn check_json(text: &str, source_name: &str) -> Result<FacilityConfig, Vec<RulesError>> {
+        let config: FacilityConfig = serde_json::from_str(text).map_err(|e| {
+            vec![RulesError::Parse {
+                source_name: source_name.to_owned(),
+                detail: e.to_string(),
+            }]
         })?;
-        let invalid = |key: &str, detail: &str| RulesError::Invalid {
-            source_name: source_name.to_owned(),
-            key: key.to_owned(),
-            detail: detail.to_owned(),
-        };
+        let problems: Vec<RulesError> = config
+            .problems()
+            .into_iter()
+            .map(|(key, detail)| RulesError::Invalid {
+                source_name: source_name.to_owned(),
+                key: key.to_owned(),
+                detail,
+            })
+            .collect();
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Every bad key with what is wrong, in key order.
+    fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut out: Vec<(&'static str, String)> = Vec::new();
+        let mut invalid = |key: &'static str, detail: &str| out.push((key, detail.to_owned()));
+        let config = self;
         for (key, value) in [
             ("idle_timeout_seconds", config.idle_timeout_seconds),
             ("gateway_timeout_seconds", config.gateway_timeout_seconds),
@@ -380,32 +500,29 @@ impl FacilityConfig {
             ("final_screen_seconds", config.final_screen_seconds),
         ] {
             if value == 0 {
-                return Err(invalid(key, "must be at least 1 second"));
+                invalid(key, "must be at least 1 second");
             }
         }
         if !(3..=10).contains(&config.staff_mode.taps) {
-            return Err(invalid("staff_mode.taps", "must be 3 to 10 taps"));
+            invalid("staff_mode.taps", "must be 3 to 10 taps");
         }
         if !(500..=10_000).contains(&config.staff_mode.tap_window_ms) {
-            return Err(invalid(
+            invalid(
                 "staff_mode.tap_window_ms",
                 "must be 500 to 10000 milliseconds",
-            ));
+            );
         }
         if !(10..=600).contains(&config.staff_mode.idle_seconds) {
-            return Err(invalid(
-                "staff_mode.idle_seconds",
-                "must be 10 to 600 seconds",
-            ));
+            invalid("staff_mode.idle_seconds", "must be 10 to 600 seconds");
         }
         if config.kiosk_name.trim().is_empty() {
-            return Err(invalid("kiosk_name", "must not be empty"));
+            invalid("kiosk_name", "must not be empty");
         }
         if config.console.bind.parse::<std::net::SocketAddr>().is_err() {
-            return Err(invalid(
+            invalid(
                 "console.bind",
                 "must be an address and port such as 127.0.0.1:8080 or 0.0.0.0:8080",
-            ));
+            );
         }
         for (key, value) in [
             ("console.session_minutes", config.console.session_minutes),
@@ -416,14 +533,51 @@ impl FacilityConfig {
             ("console.lockout_minutes", config.console.lockout_minutes),
         ] {
             if value == 0 {
-                return Err(invalid(key, "must be at least 1"));
+                invalid(key, "must be at least 1");
             }
+        }
+        match (&config.console.tls_certificate, &config.console.tls_key) {
+            (Some(_), None) => invalid(
+                "console.tls_key",
+                "must be given with console.tls_certificate",
+            ),
+            (None, Some(_)) => invalid(
+                "console.tls_certificate",
+                "must be given with console.tls_key",
+            ),
+            _ => {}
         }
         let unique: HashSet<_> = config.consent_items.iter().collect();
         if unique.len() != config.consent_items.len() {
-            return Err(invalid("consent_items", "an item is listed twice"));
+            invalid("consent_items", "an item is listed twice");
         }
-        Ok(config)
+        if !config.facility.code.is_empty()
+            && let Some(problem) = medical_institution_code_problem(&config.facility.code)
+        {
+            invalid("facility.code", &problem);
+        }
+        if config.gateway.trim().is_empty() {
+            invalid("gateway", "must name a gateway, e.g. \"sim\"");
+        }
+        let languages: HashSet<_> = config.languages.iter().collect();
+        if config.languages.is_empty() {
+            invalid("languages", "must list at least one language");
+        } else if languages.len() != config.languages.len() {
+            invalid("languages", "a language is listed twice");
+        } else if let Some(other) = config
+            .languages
+            .iter()
+            .find(|l| !SCREEN_LANGUAGES.contains(&l.as_str()))
+        {
+            invalid(
+                "languages",
+                &format!(
+                    "{other:?} is not a language of the kiosk (known: {})",
+                    SCREEN_LANGUAGES.join(", ")
+                ),
+            );
+        }
+        out
     }
 }
 
@@ -536,5 +690,68 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("reads_phones"), "{err}");
+    }
+
+    #[test]
+    fn facility_config_names_every_bad_key() {
+        let errors = FacilityConfig::check_json(
+            r#"{"idle_timeout_seconds": 0, "kiosk_name": " ", "languages": ["fr"],
+                "facility": {"code": "0110113718"}, "console": {"tls_key": "/k.pem"}}"#,
+            "f.json",
+        )
+        .unwrap_err();
+        let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        for key in [
+            "idle_timeout_seconds",
+            "kiosk_name",
+            "languages",
+            "facility.code",
+            "console.tls_certificate",
+        ] {
+            assert!(
+                text.iter().any(|t| t.contains(&format!("f.json: {key}: "))),
+                "{key}: {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn medical_institution_codes() {
+        // Japanese Wikipedia's example, and the same number made dental and pharmacy with
+        // their own check digits.
+        assert_eq!(medical_institution_code_problem("0110113719"), None);
+        assert_eq!(medical_institution_code_problem("0130113715"), None);
+        assert_eq!(medical_institution_code_problem("0140113713"), None);
+        assert_eq!(medical_institution_code_problem("4730000009"), None);
+        for (bad, says) in [
+            ("0110113718", "check digit"),
+            ("0110113710", "check digit"),
+            ("4810113719", "prefecture"),
+            ("0010113719", "prefecture"),
+            ("0120113719", "score table"),
+            ("011011371", "10 digits"),
+            ("01101137190", "10 digits"),
+            ("０110113719", "10 digits"),
+            ("01-0113719", "10 digits"),
+        ] {
+            let problem = medical_institution_code_problem(bad).unwrap_or_default();
+            assert!(problem.contains(says), "{bad}: {problem:?}");
+        }
+        // Every single mistyped digit is caught.
+        let good = b"0110113719";
+        for i in 0..10 {
+            for d in b'0'..=b'9' {
+                if d == good[i] {
+                    continue;
+                }
+                let mut typo = *good;
+                typo[i] = d;
+                let typo = String::from_utf8(typo.to_vec()).unwrap();
+                assert!(
+                    medical_institution_code_problem(&typo).is_some(),
+                    "{typo} passes"
+                );
+            }
+        }
     }
 }

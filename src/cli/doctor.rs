@@ -1,32 +1,354 @@
-//! `uketsuke doctor`: the technician's self-test.
+//! `uketsuke doctor`: the technician's self-test. Each probe here asks the machine one thing
+//! (a file, SQLite read-only, statvfs, `timedatectl`, pcscd, fontconfig, a socket,
+//! `systemctl`); what the answer means is [`crate::selftest`]'s.
 
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Result;
 
 use crate::flow::ReaderTrouble;
 use crate::reader::pcsc::survey;
 use crate::reader::trouble_text;
+use crate::rules::FacilityConfig;
+use crate::selftest::{self, Check, Report, State};
 
 /// The options of `uketsuke doctor`.
 #[derive(Debug, clap::Args)]
 pub struct DoctorOptions {
-    /// Part of the reader's name to use (default: the first reader).
+    /// Part of the reader's name to use (default: facility.json's `reader_name`, else the first
+    /// reader).
     #[arg(long)]
     pub reader: Option<String>,
+    /// Print one JSON object for scripts: {"ok": bool, "checks": [{"id", "state", "detail"}]}.
+    #[arg(long)]
+    pub json: bool,
+    /// The kiosk's data folder (facility.json, uketsuke.db, free space).
+    #[arg(long, default_value = "/var/lib/uketsuke")]
+    pub data_dir: PathBuf,
+    /// The database (default: DATA_DIR/uketsuke.db).
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+    /// The facility configuration (default: DATA_DIR/facility.json).
+    #[arg(long)]
+    pub facility: Option<PathBuf>,
+    /// The time zone link to read.
+    #[arg(long, default_value = "/etc/localtime")]
+    pub localtime: PathBuf,
+    /// Only these checks (comma-separated ids: config, database, disk, clock, time-zone,
+    /// reader, fonts, console, service).
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
 }
 
-/// Prints every check; fails when the kiosk could not read cards or show Japanese.
+/// Runs the self-test and prints it: for people, the reader's and fonts' own lines, then one
+/// table; with `--json`, one object. Exits 1 if any check failed (warnings and skips pass).
 pub fn command(options: &DoctorOptions) -> Result<ExitCode> {
-    let (report, usable) = doctor(options.reader.as_deref());
-    print!("{report}");
-    let (fonts, fonts_ok) = font_check();
-    print!("{fonts}");
-    Ok(if usable && fonts_ok {
+    for id in &options.only {
+        if !selftest::CHECK_IDS.contains(&id.as_str()) {
+            anyhow::bail!(
+                "--only {id}: no such check (checks: {})",
+                selftest::CHECK_IDS.join(", ")
+            );
+        }
+    }
+    let wanted = |id: &str| options.only.is_empty() || options.only.iter().any(|o| o == id);
+    let facility_path = options
+        .facility
+        .clone()
+        .unwrap_or_else(|| options.data_dir.join("facility.json"));
+    let db_path = options
+        .db
+        .clone()
+        .unwrap_or_else(|| options.data_dir.join("uketsuke.db"));
+    let (config_check, facility) = config(&facility_path);
+    let mut report = Report::default();
+    // What people read before the table: the reader's and the fonts' own lines, as before.
+    let mut preamble = String::new();
+    if wanted("config") {
+        report.checks.push(config_check);
+    }
+    if wanted("database") {
+        report.checks.push(database(&db_path));
+    }
+    if wanted("disk") {
+        report.checks.push(selftest::disk(
+            &options.data_dir,
+            free_bytes(&options.data_dir),
+        ));
+    }
+    if wanted("clock") {
+        report.checks.push(selftest::clock(ntp_synchronized()));
+    }
+    if wanted("time-zone") {
+        report.checks.push(time_zone(&options.localtime));
+    }
+    if wanted("reader") {
+        let hint = options.reader.clone().or_else(|| {
+            facility
+                .as_ref()
+                .map(|f| f.reader_name.clone())
+                .filter(|n| !n.is_empty())
+        });
+        let (text, usable) = doctor(hint.as_deref());
+        preamble.push_str(&text);
+        let last = text.lines().last().unwrap_or_default().trim().to_owned();
+        report.checks.push(Check::new(
+            "reader",
+            if usable { State::Ok } else { State::Fail },
+            if usable {
+                last
+            } else {
+                text.lines()
+                    .find(|l| l.contains("NOT RUNNING") || l.contains("NO READER"))
+                    .unwrap_or(&last)
+                    .trim()
+                    .to_owned()
+            },
+        ));
+    }
+    if wanted("fonts") {
+        let (text, ok) = font_check();
+        preamble.push_str(&text);
+        report.checks.push(Check::new(
+            "fonts",
+            if ok { State::Ok } else { State::Fail },
+            text.trim().trim_start_matches("fonts: "),
+        ));
+    }
+    if wanted("console") {
+        let settings = facility.map(|f| f.console).unwrap_or_default();
+        report.checks.push(console(&settings));
+    }
+    if wanted("service") {
+        report.checks.push(selftest::service(service_state()));
+    }
+    if options.json {
+        println!("{}", report.json());
+    } else {
+        print!("{preamble}");
+        if !preamble.is_empty() {
+            println!();
+        }
+        print!("{}", report.table());
+    }
+    Ok(if report.ok() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// `config`: facility.json parses and every key is valid (each bad key named). Also returns the
+/// configuration, for the checks that read it.
+fn config(path: &Path) -> (Check, Option<FacilityConfig>) {
+    let p = path.display();
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return (
+                Check::new(
+                    "config",
+                    State::Fail,
+                    format!("{p}: not found: this kiosk is not set up yet; run uketsuke provision"),
+                ),
+                None,
+            );
+        }
+        Err(e) => {
+            return (
+                Check::new("config", State::Fail, format!("{p}: cannot read: {e}")),
+                None,
+            );
+        }
+    };
+    match FacilityConfig::check_json(&text, &p.to_string()) {
+        Ok(f) => {
+            let detail = format!(
+                "{p}: valid (facility {:?}, code {}, kiosk {:?})",
+                f.facility.name,
+                if f.facility.code.is_empty() {
+                    "not set"
+                } else {
+                    f.facility.code.as_str()
+                },
+                f.kiosk_name
+            );
+            (Check::new("config", State::Ok, detail), Some(f))
+        }
+        Err(errors) => {
+            let all: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            (Check::new("config", State::Fail, all.join("; ")), None)
+        }
+    }
+}
+
+/// `database`: opened read-only (never created or migrated by `doctor`).
+fn database(path: &Path) -> Check {
+    if !path.exists() {
+        return selftest::database(
+            path,
+            Err("not found: run uketsuke provision (or start the kiosk once)".into()),
+        );
+    }
+    let found = crate::store::inspect(path)
+        .map(|i| selftest::DatabaseFound {
+            integrity: i.integrity,
+            schema_version: i.schema_version,
+            supported: crate::store::SCHEMA_VERSION,
+        })
+        .map_err(|e| e.to_string());
+    selftest::database(path, found)
+}
+
+/// Bytes available to an unprivileged writer on the file system holding `dir` (statvfs).
+fn free_bytes(dir: &Path) -> Result<u64, String> {
+    let s = rustix::fs::statvfs(dir).map_err(|e| e.to_string())?;
+    Ok(s.f_bavail.saturating_mul(s.f_frsize))
+}
+
+/// `timedatectl show -p NTPSynchronized --value`; `None` when timedatectl is not installed.
+fn ntp_synchronized() -> Option<Result<String, String>> {
+    run_tool("timedatectl", &["show", "-p", "NTPSynchronized", "--value"])
+}
+
+/// `systemctl show uketsuke.service …`; `None` when not on a machine that systemd booted.
+fn service_state() -> Option<Result<String, String>> {
+    if !Path::new("/run/systemd/system").is_dir() {
+        return None;
+    }
+    run_tool(
+        "systemctl",
+        &[
+            "show",
+            "uketsuke.service",
+            "-p",
+            "LoadState,ActiveState,SubState,NRestarts,WatchdogUSec,StatusText",
+        ],
+    )
+}
+
+/// Runs a tool; `None` if it is not installed, its first stderr line if it failed.
+fn run_tool(program: &str, args: &[&str]) -> Option<Result<String, String>> {
+    match std::process::Command::new(program).args(args).output() {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => Some(Err(e.to_string())),
+        Ok(out) if out.status.success() => {
+            Some(Ok(String::from_utf8_lossy(&out.stdout).into_owned()))
+        }
+        Ok(out) => Some(Err(String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .next()
+            .unwrap_or("failed")
+            .to_owned())),
+    }
+}
+
+/// `time-zone`: follows `link` (and the image's link into the data folder) to the zone file.
+fn time_zone(link: &Path) -> Check {
+    let mut at = link.to_path_buf();
+    let mut followed = false;
+    for _ in 0..8 {
+        match std::fs::read_link(&at) {
+            Ok(target) => {
+                followed = true;
+                at = if target.is_absolute() {
+                    target
+                } else {
+                    at.parent().unwrap_or(Path::new("/")).join(target)
+                };
+                if at.to_string_lossy().contains("zoneinfo/") {
+                    break;
+                }
+            }
+            Err(e) if !followed => {
+                let why = if e.kind() == std::io::ErrorKind::NotFound {
+                    "not found".to_owned()
+                } else if e.kind() == std::io::ErrorKind::InvalidInput {
+                    "not a link to a zone in /usr/share/zoneinfo: cannot tell the zone".to_owned()
+                } else {
+                    e.to_string()
+                };
+                return selftest::time_zone(link, Err(why), false);
+            }
+            Err(_) => break,
+        }
+    }
+    let exists = at.exists();
+    selftest::time_zone(link, Ok(at), exists)
+}
+
+/// How long `doctor` waits for the console to connect and answer.
+const CONSOLE_WAIT: Duration = Duration::from_secs(3);
+
+/// `console`: something accepts a connection at the configured address and answers HTTP.
+fn console(settings: &crate::rules::ConsoleSettings) -> Check {
+    let Ok(mut addr) = settings.bind.parse::<SocketAddr>() else {
+        return Check::new(
+            "console",
+            State::Fail,
+            format!("console.bind {:?} is not an address", settings.bind),
+        );
+    };
+    // A console bound to every interface answers on loopback.
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let mut stream = match TcpStream::connect_timeout(&addr, CONSOLE_WAIT) {
+        Ok(s) => s,
+        Err(e) => {
+            return Check::new(
+                "console",
+                State::Fail,
+                format!(
+                    "nothing answers on {addr} (console.bind {}): {e}; is uketsuke.service \
+                     running?",
+                    settings.bind
+                ),
+            );
+        }
+    };
+    if settings.tls_certificate.is_some() {
+        return Check::new(
+            "console",
+            State::Ok,
+            format!("{addr}: accepts connections (TLS configured; handshake not checked)"),
+        );
+    }
+    let _ = stream.set_read_timeout(Some(CONSOLE_WAIT));
+    let _ = stream.set_write_timeout(Some(CONSOLE_WAIT));
+    let request = format!("GET /login HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let mut head = [0u8; 64];
+    let answered = stream
+        .write_all(request.as_bytes())
+        .and_then(|()| stream.read(&mut head));
+    match answered {
+        Ok(n) if head[..n].starts_with(b"HTTP/1.") => {
+            let line = String::from_utf8_lossy(&head[..n]);
+            let status = line.lines().next().unwrap_or_default().to_owned();
+            Check::new(
+                "console",
+                State::Ok,
+                format!("http://{addr}/ answers ({status})"),
+            )
+        }
+        Ok(_) => Check::new(
+            "console",
+            State::Fail,
+            format!("{addr} accepts connections but does not answer HTTP: another program?"),
+        ),
+        Err(e) => Check::new(
+            "console",
+            State::Fail,
+            format!("{addr} accepts connections but does not answer: {e}"),
+        ),
+    }
 }
 
 /// `uketsuke doctor`: what a technician needs to know about the reader, in plain words.

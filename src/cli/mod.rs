@@ -5,7 +5,7 @@
 //! # Layout
 //! - [`compose`]: readers, gateways, rules and facility settings from the command line's words.
 //! - [`check_in`], [`report`], [`demo`], [`console`], [`staff`], [`run`], [`screenshots`],
-//!   [`doctor`]: one subcommand each, its options and its body.
+//!   [`doctor`], [`provision`]: one subcommand each, its options and its body.
 
 use std::process::ExitCode;
 
@@ -18,6 +18,7 @@ pub mod console;
 #[cfg(feature = "sim")]
 pub mod demo;
 pub mod doctor;
+pub mod provision;
 pub mod report;
 pub mod run;
 pub mod screenshots;
@@ -51,6 +52,9 @@ enum Command {
     /// one the kiosk uses) and the Japanese font. Exits non-zero when the kiosk could not read
     /// cards or show Japanese.
     Doctor(doctor::DoctorOptions),
+    /// Sets this kiosk up from a provisioning file (facility, kiosk, console, clock, first
+    /// technician; the password on stdin): checks every key, then writes the data folder.
+    Provision(provision::ProvisionOptions),
     /// The staff console (web) alone, on the database a kiosk writes; serves until stopped.
     Console(console::ConsoleOptions),
     /// Staff accounts.
@@ -76,6 +80,7 @@ pub fn main() -> ExitCode {
         Command::Staff(command) => ok(staff::command(&command)),
         Command::Report(options) => ok(report::command(&options)),
         Command::Doctor(options) => doctor::command(&options),
+        Command::Provision(options) => ok(provision::command(&options)),
     };
     match result {
         Ok(code) => code,

@@ -616,6 +616,45 @@ impl Db {
     }
 }
 
+/// What `doctor` reads from a database file, opened read-only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inspection {
+    /// `PRAGMA integrity_check`'s lines joined by newlines: "ok" when the file is sound.
+    pub integrity: String,
+    /// `PRAGMA user_version`: the schema version the file is at.
+    pub schema_version: u32,
+}
+
+/// Opens `path` read-only (never creating, migrating or switching its journal mode, so a
+/// damaged or newer file is reported as it is) and runs `PRAGMA integrity_check`. A file so
+/// damaged that SQLite refuses to read it is an `Err` naming the file.
+pub fn inspect(path: &Path) -> Result<Inspection, StoreError> {
+    use rusqlite::OpenFlags;
+    let open_err = |source| StoreError::Open {
+        path: path.to_owned(),
+        source,
+    };
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(open_err)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+    let schema_version =
+        migrations::user_version(&conn).map_err(sql_err(path, "read schema version"))?;
+    let mut stmt = conn
+        .prepare("PRAGMA integrity_check")
+        .map_err(sql_err(path, "integrity check"))?;
+    let lines = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+        .map_err(sql_err(path, "integrity check"))?;
+    Ok(Inspection {
+        integrity: lines.join("\n"),
+        schema_version,
+    })
+}
+
 /// The text forms of one record, computed before any SQL runs.
 struct EncodedCheckIn<'a> {
     record: &'a CheckInRecord,

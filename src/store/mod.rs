@@ -26,6 +26,7 @@ use std::thread::{self, JoinHandle};
 use serde::{Deserialize, Serialize};
 use time::{Date, Month, OffsetDateTime};
 
+pub use self::db::{Inspection, inspect};
 pub use self::kiosk_pause::KioskPause;
 pub use self::migrations::{SCHEMA_VERSION, migrate_to};
 pub use self::staff::NewSession;

@@ -19,6 +19,8 @@ pub struct Sample {
     /// The start-up failure screen is shown by the app, not the flow; `technician_detail` is
     /// its reason (the out-of-service screen's comes from the reader trouble in the view).
     pub start_failure: bool,
+    /// The "not set up yet" screen, shown by the app until the kiosk is provisioned.
+    pub not_set_up: bool,
     pub technician_detail: String,
     /// Seconds before the screen is cleared, to show the countdown.
     pub countdown: Option<i64>,
@@ -47,6 +49,7 @@ fn sample(name: &str, screen: Screen) -> Sample {
             idle_deadline: None,
         },
         start_failure: false,
+        not_set_up: false,
         technician_detail: String::new(),
         countdown: None,
         staff: None,
@@ -69,6 +72,13 @@ pub fn every_screen() -> Vec<Sample> {
             technician_detail:
                 "cannot open database /var/lib/uketsuke/uketsuke.db: Permission denied".into(),
             ..sample("start-failure", Screen::Welcome)
+        },
+        Sample {
+            not_set_up: true,
+            technician_detail: super::present::not_set_up_detail(std::path::Path::new(
+                "/var/lib/uketsuke/facility.json",
+            )),
+            ..sample("not-set-up", Screen::Welcome)
         },
         sample("paused", Screen::Paused),
         sample("reading", Screen::Reading),

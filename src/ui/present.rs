@@ -277,3 +277,32 @@ pub fn present_staff(
     k.set_staff_problem(problem);
     k.set_staff_detail(detail.into());
 }
+
+/// The technician's line of the "not set up yet" screen: what to run, and where the kiosk
+/// looked for its configuration.
+pub fn not_set_up_detail(facility_file: &std::path::Path) -> String {
+    format!(
+        "run uketsuke provision (there is no {} yet)",
+        facility_file.display()
+    )
+}
+
+/// The "not set up yet" screen, which `run` shows instead of the patient flow until the kiosk
+/// is provisioned (no facility.json in its data folder; `facility_file` is where it looked).
+/// Patients read "please go to the reception desk" in Japanese, and the language button
+/// switches to English and back; nothing else on it does anything.
+pub fn show_not_set_up(window: &AppWindow, facility_file: &std::path::Path) {
+    let kiosk = window.global::<Kiosk>();
+    super::select_language(window, super::Language::Japanese);
+    kiosk.set_technician_detail(not_set_up_detail(facility_file).into());
+    kiosk.set_countdown_showing(false);
+    kiosk.set_screen(ScreenKind::NotSetUp);
+    let weak = window.as_weak();
+    kiosk.on_switch_language(move || {
+        if let Some(window) = weak.upgrade() {
+            let showing = super::Language::parse(&window.global::<Kiosk>().get_language())
+                .unwrap_or_default();
+            super::select_language(&window, showing.other());
+        }
+    });
+}

@@ -116,6 +116,11 @@ impl Headless {
             kiosk.set_technician_detail(sample.technician_detail.as_str().into());
             kiosk.set_screen(ScreenKind::StartFailure);
         }
+        if sample.not_set_up {
+            let kiosk = self.app.global::<super::Kiosk>();
+            kiosk.set_technician_detail(sample.technician_detail.as_str().into());
+            kiosk.set_screen(ScreenKind::NotSetUp);
+        }
     }
 
     /// Draws a whole frame and returns how long the renderer took.
