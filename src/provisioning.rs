@@ -244,6 +244,22 @@ pub fn parse(text: &str, env: &Environment<'_>) -> Result<Provisioning, Vec<Prob
     }
 }
 
+/// The dotted keys a file gives (whatever their values), e.g. "facility.code", "technician";
+/// empty if it is not a JSON object.
+pub fn keys_in(text: &str) -> Vec<String> {
+    let Ok(Value::Object(root)) = serde_json::from_str::<Value>(text) else {
+        return Vec::new();
+    };
+    let mut keys = Vec::new();
+    for (key, value) in &root {
+        keys.push(key.clone());
+        if let Value::Object(inner) = value {
+            keys.extend(inner.keys().map(|k| format!("{key}.{k}")));
+        }
+    }
+    keys
+}
+
 fn unknown_key_detail() -> String {
     let known: Vec<&str> = KEYS.iter().map(|(k, _, _)| *k).collect();
     format!("unknown key (the keys are: {})", known.join(", "))

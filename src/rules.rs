@@ -305,7 +305,8 @@ pub struct FacilityConfig {
     pub facility: FacilityIdentity,
     /// Part of the card reader's name to use, e.g. "ACS" (empty: the first reader pcscd lists).
     pub reader_name: String,
-    /// The eligibility gateway: `sim` or `sim:PERSONA` (the only kind so far).
+    /// The eligibility gateway, as `run --gateway` takes it (e.g. `none`, or `sim:PERSONA` in
+    /// builds with the simulators). Empty: as the command line says.
     pub gateway: String,
     /// The languages the patient screen offers, the first shown first: some of "ja", "en".
     pub languages: Vec<String>,
@@ -449,7 +450,7 @@ impl Default for FacilityConfig {
             staff_mode: StaffModeSettings::default(),
             facility: FacilityIdentity::default(),
             reader_name: String::new(),
-            gateway: "sim".to_owned(),
+            gateway: String::new(),
             languages: SCREEN_LANGUAGES.iter().map(|l| (*l).to_owned()).collect(),
         }
     }
@@ -555,9 +556,6 @@ impl FacilityConfig {
             && let Some(problem) = medical_institution_code_problem(&config.facility.code)
         {
             invalid("facility.code", &problem);
-        }
-        if config.gateway.trim().is_empty() {
-            invalid("gateway", "must name a gateway, e.g. \"sim\"");
         }
         let languages: HashSet<_> = config.languages.iter().collect();
         if config.languages.is_empty() {
