@@ -1,7 +1,7 @@
 //! `uketsuke run`: the kiosk full-screen on the device (DRM/KMS, feature `device`).
 
 use std::cell::RefCell;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -25,19 +25,35 @@ pub struct RunOptions {
     /// The SQLite database file (created if missing).
     #[arg(long, default_value = "/var/lib/uketsuke/uketsuke.db")]
     pub db: PathBuf,
-    /// The reader: `pcsc`, `pcsc:NAME`, or `sim:PROFILE` for a bench test.
-    #[arg(long, default_value = "pcsc")]
-    pub reader: String,
+    /// The reader: `pcsc`, `pcsc:NAME`, or `sim:PROFILE` for a bench test (feature `sim`).
+    /// Default: `pcsc:` the facility file's `reader_name`, or the first reader.
+    #[arg(long)]
+    pub reader: Option<String>,
     /// The eligibility gateway: `none` (the desk confirms eligibility), or `sim` / `sim:PERSONA`
-    /// in builds with the simulators (feature `sim`, never on a kiosk image).
-    #[arg(long, default_value = "none")]
-    pub gateway: String,
+    /// in builds with the simulators (feature `sim`, never on a kiosk image). Default: the
+    /// facility file's `gateway`, or `none`.
+    #[arg(long)]
+    pub gateway: Option<String>,
     /// National rules JSON (default: the rules built in).
     #[arg(long)]
     pub rules: Option<PathBuf>,
-    /// Facility configuration JSON (default: all defaults).
+    /// The facility configuration `uketsuke provision` wrote (default: facility.json beside the
+    /// database). Until it exists the kiosk shows "not set up yet", and starts by itself once
+    /// it appears.
     #[arg(long)]
     pub facility: Option<PathBuf>,
+}
+
+impl RunOptions {
+    /// The facility file this kiosk runs with.
+    fn facility_file(&self) -> PathBuf {
+        self.facility.clone().unwrap_or_else(|| {
+            self.db
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join(super::provision::FACILITY_FILE)
+        })
+    }
 }
 
 /// `uketsuke run`: the kiosk full-screen on the device, as systemd's `uketsuke.service`.
@@ -53,12 +69,20 @@ pub fn run(options: &RunOptions) -> Result<()> {
     notifier.status("starting");
     let window = open_device_window()?;
     let mut liveness = Liveness::new();
-    let kiosk = match start_kiosk(options, &window) {
-        Ok(kiosk) => {
+    let facility_file = options.facility_file();
+    let set_up = facility_file.is_file();
+    let kiosk = match set_up.then(|| start_kiosk(options, &facility_file, &window)) {
+        None => {
+            tracing::warn!(file = %facility_file.display(), "not set up yet");
+            notifier.status("not set up: run uketsuke provision");
+            crate::ui::present::show_not_set_up(&window, &facility_file);
+            None
+        }
+        Some(Ok(kiosk)) => {
             kiosk.watch(&mut liveness);
             Some(kiosk)
         }
-        Err(e) => {
+        Some(Err(e)) => {
             let detail = format!("{e:#}");
             eprintln!("uketsuke: cannot start: {detail}");
             notifier.status(&format!("out of order: {detail}"));
@@ -77,10 +101,20 @@ pub fn run(options: &RunOptions) -> Result<()> {
     let watchdog = notifier.clone();
     let display = window.as_weak();
     let halted = std::cell::Cell::new(false);
+    let provisioned_since = Rc::new(std::cell::Cell::new(false));
+    let restart = provisioned_since.clone();
     check.start(
         slint::TimerMode::Repeated,
         notifier.check_every(),
         move || {
+            if !set_up && facility_file.is_file() {
+                // Provisioned while waiting: end, and systemd (Restart=always) starts the
+                // kiosk again with its configuration.
+                tracing::info!("provisioned: restarting to start the kiosk");
+                restart.set(true);
+                let _ = slint::quit_event_loop();
+                return;
+            }
             if halted.get() {
                 // No more pings: systemd restarts the kiosk after WatchdogSec.
                 return;
@@ -114,7 +148,11 @@ pub fn run(options: &RunOptions) -> Result<()> {
     })
     .context("cannot handle SIGTERM")?;
     window.run().context("the kiosk display failed")?;
-    notifier.stopping("stopping");
+    notifier.stopping(if provisioned_since.get() {
+        "restarting with the new configuration"
+    } else {
+        "stopping"
+    });
     drop(check);
     if let Some(kiosk) = kiosk {
         kiosk.stop();
@@ -184,10 +222,10 @@ impl Kiosk {
 
 /// Builds the kiosk in dependency order: settings, the store, the adapters, the console, the
 /// flow and its runtime.
-fn start_kiosk(options: &RunOptions, window: &AppWindow) -> Result<Kiosk> {
+fn start_kiosk(options: &RunOptions, facility_file: &Path, window: &AppWindow) -> Result<Kiosk> {
     // 1. Settings: the national rules and the facility's configuration.
     let rules = load_rules(options.rules.as_deref())?;
-    let facility = load_facility(options.facility.as_deref())?;
+    let facility = load_facility(Some(facility_file))?;
     // 2. The store: the database on the data partition.
     if let Some(dir) = options.db.parent() {
         std::fs::create_dir_all(dir)
@@ -196,13 +234,23 @@ fn start_kiosk(options: &RunOptions, window: &AppWindow) -> Result<Kiosk> {
     let store = Store::open(&options.db)?;
     // 3. The eligibility gateway and the reader. The reader may be missing at start: the kiosk
     //    shows "out of service" and recovers when it appears, so only the spec is checked here.
-    let gateway = build_kiosk_gateway(&options.gateway, true)?;
-    let reader = match options.reader.split_once(':') {
-        None if options.reader == "pcsc" => KioskReader::Pcsc(Box::new(PcscReader::start(None)?)),
+    let gateway_spec = match &options.gateway {
+        Some(spec) => spec.clone(),
+        None if !facility.gateway.is_empty() => facility.gateway.clone(),
+        None => "none".to_owned(),
+    };
+    let gateway = build_kiosk_gateway(&gateway_spec, true)?;
+    let reader_spec = match &options.reader {
+        Some(spec) => spec.clone(),
+        None if !facility.reader_name.is_empty() => format!("pcsc:{}", facility.reader_name),
+        None => "pcsc".to_owned(),
+    };
+    let reader = match reader_spec.split_once(':') {
+        None if reader_spec == "pcsc" => KioskReader::Pcsc(Box::new(PcscReader::start(None)?)),
         Some(("pcsc", name)) if !name.is_empty() => {
             KioskReader::Pcsc(Box::new(PcscReader::start(Some(name))?))
         }
-        _ => build_reader(&options.reader)?,
+        _ => build_reader(&reader_spec)?,
     };
     // 4. The staff console beside the kiosk.
     let console = Console::start(store.clone(), rules.clone(), &facility.console)?;
