@@ -9,12 +9,22 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use rand::RngCore as _;
 use sha2::{Digest as _, Sha256};
 
+/// The longest password (in bytes of UTF-8) hashed or verified: a longer one is refused
+/// before any work, so a stranger cannot make the console hash a megabyte.
+pub const MAX_PASSWORD_BYTES: usize = 256;
+
 #[derive(Debug, thiserror::Error)]
 #[error("cannot hash the password: {0}")]
 pub struct HashError(String);
 
-/// An argon2id hash of `password` with a fresh random salt.
+/// An argon2id hash of `password` with a fresh random salt. Errors: a password over
+/// [`MAX_PASSWORD_BYTES`].
 pub fn hash(password: &str) -> Result<String, HashError> {
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(HashError(format!(
+            "a password has at most {MAX_PASSWORD_BYTES} bytes"
+        )));
+    }
     let mut salt = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut salt);
     let salt = SaltString::encode_b64(&salt).map_err(|e| HashError(e.to_string()))?;
@@ -24,8 +34,12 @@ pub fn hash(password: &str) -> Result<String, HashError> {
         .map_err(|e| HashError(e.to_string()))
 }
 
-/// Whether `password` matches the stored hash. A hash that does not parse matches nothing.
+/// Whether `password` matches the stored hash. A hash that does not parse matches nothing, and
+/// a password over [`MAX_PASSWORD_BYTES`] is not hashed and matches nothing.
 pub fn verify(password: &str, stored: &str) -> bool {
+    if password.len() > MAX_PASSWORD_BYTES {
+        return false;
+    }
     match PasswordHash::new(stored) {
         Ok(parsed) => Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
@@ -71,6 +85,16 @@ mod tests {
         assert!(!verify("correct horse batterY", &h));
         assert!(!verify("anything", "not a hash"));
         assert_ne!(h, hash("correct horse battery").unwrap(), "salted");
+    }
+
+    #[test]
+    fn an_overlong_password_is_neither_hashed_nor_matched() {
+        let longest = "p".repeat(MAX_PASSWORD_BYTES);
+        let h = hash(&longest).unwrap();
+        assert!(verify(&longest, &h));
+        let over = "p".repeat(MAX_PASSWORD_BYTES + 1);
+        assert!(hash(&over).is_err());
+        assert!(!verify(&over, &h));
     }
 
     #[test]

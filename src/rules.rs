@@ -411,13 +411,23 @@ pub struct ConsoleSettings {
     /// Minutes a locked account stays locked (a technician can unlock it sooner).
     pub lockout_minutes: u32,
     /// Mark the sign-in cookie `Secure` (browsers then send it only over HTTPS, or to
-    /// localhost). Turn off only on a closed network without TLS.
+    /// localhost). Turn off only on a closed network without TLS. Under TLS always on.
     pub secure_cookies: bool,
     /// The console's TLS certificate (PEM), e.g. "/var/lib/uketsuke/console.crt"; with
     /// `tls_key`. Absent: no certificate of the facility's own.
     pub tls_certificate: Option<std::path::PathBuf>,
     /// The private key (PEM) of `tls_certificate`.
     pub tls_key: Option<std::path::PathBuf>,
+    /// The host names (and addresses) browsers may use to reach the console, e.g.
+    /// `["uketsuke-1f.local", "192.168.1.20"]`; a request naming any other host is refused
+    /// (DNS rebinding). Default: localhost, 127.0.0.1, ::1, the bound address and this
+    /// machine's host name, and any address typed as digits when bound to every address.
+    pub hosts: Option<Vec<String>>,
+    /// Where a self-signed certificate is kept (made on first start when the console is bound
+    /// beyond loopback without `tls_certificate`). Not a facility key: the caller sets it (the
+    /// kiosk: its data folder, e.g. /var/lib/uketsuke).
+    #[serde(skip)]
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ConsoleSettings {
@@ -430,6 +440,8 @@ impl Default for ConsoleSettings {
             secure_cookies: true,
             tls_certificate: None,
             tls_key: None,
+            hosts: None,
+            data_dir: None,
         }
     }
 }
@@ -524,6 +536,21 @@ impl FacilityConfig {
                 "console.bind",
                 "must be an address and port such as 127.0.0.1:8080 or 0.0.0.0:8080",
             );
+        }
+        if let Some(hosts) = &config.console.hosts {
+            let bad = |h: &String| {
+                h.is_empty()
+                    || h.len() > 253
+                    || !h
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+            };
+            if hosts.is_empty() || hosts.iter().any(bad) {
+                invalid(
+                    "console.hosts",
+                    "must list host names or addresses without port, e.g. [\"uketsuke-1f.local\", \"192.168.1.20\"]",
+                );
+            }
         }
         for (key, value) in [
             ("console.session_minutes", config.console.session_minutes),

@@ -21,6 +21,8 @@ pub struct ConsoleOptions {
     #[arg(long)]
     pub facility: Option<PathBuf>,
     /// Listen here instead of the facility configuration's `console.bind` (port 0: any free).
+    /// Beyond loopback the console serves HTTPS only: with `console.tls_certificate` and `console.tls_key` from the facility file,
+    /// or a self-signed certificate kept beside the database (made on first start).
     #[arg(long)]
     pub bind: Option<String>,
     /// Send the sign-in cookie over plain HTTP too (closed networks without TLS; not needed for
@@ -43,6 +45,15 @@ pub fn console(options: &ConsoleOptions) -> Result<()> {
     if options.insecure_cookies {
         settings.secure_cookies = false;
     }
+    // A self-signed certificate, when one is needed, is kept in the database's folder.
+    settings.data_dir = Some(
+        options
+            .db
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."))
+            .to_owned(),
+    );
     let store = Store::open(&options.db)?;
     let console = Console::start(store.clone(), rules, &settings)?;
     if store.staff_accounts()?.is_empty() {
@@ -51,7 +62,7 @@ pub fn console(options: &ConsoleOptions) -> Result<()> {
             options.db.display()
         );
     }
-    println!("staff console: http://{}/", console.addr());
+    println!("staff console: {}", console.announcement());
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
     console.wait();

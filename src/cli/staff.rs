@@ -1,4 +1,4 @@
-//! `uketsuke staff add|pin`: staff accounts from the technician's shell; secrets from standard
+//! `uketsuke staff add|pin|unlock`: staff accounts from the technician's shell; secrets from standard
 //! input only.
 
 use std::path::PathBuf;
@@ -18,6 +18,9 @@ pub enum StaffCommand {
     /// Sets an account's kiosk PIN (6 to 8 digits, read from standard input), which opens the
     /// staff mode on the kiosk.
     Pin(StaffPinOptions),
+    /// Lifts an account's lock (wrong passwords or kiosk PINs), for when no technician can sign
+    /// in to the console; audited.
+    Unlock(StaffUnlockOptions),
 }
 
 /// Runs one `staff` subcommand.
@@ -25,6 +28,7 @@ pub fn command(command: &StaffCommand) -> Result<()> {
     match command {
         StaffCommand::Add(options) => staff_add(options),
         StaffCommand::Pin(options) => staff_pin(options),
+        StaffCommand::Unlock(options) => staff_unlock(options),
     }
 }
 
@@ -135,5 +139,36 @@ pub fn staff_pin(options: &StaffPinOptions) -> Result<()> {
         other => other?,
     }
     println!("kiosk PIN set for {}", options.login);
+    Ok(())
+}
+
+/// The options of `uketsuke staff unlock`.
+#[derive(Debug, clap::Args)]
+pub struct StaffUnlockOptions {
+    /// The SQLite database file the kiosk uses.
+    #[arg(long)]
+    pub db: PathBuf,
+    /// Whose lock to lift.
+    #[arg(long)]
+    pub login: String,
+}
+
+/// `uketsuke staff unlock`: the machine's owner lifts an account's lock (console password and
+/// kiosk PIN alike) from the shell, for when no technician can sign in to the console. Audited
+/// as done by `cli`.
+pub fn staff_unlock(options: &StaffUnlockOptions) -> Result<()> {
+    if !options.db.exists() {
+        bail!("--db {}: no such database", options.db.display());
+    }
+    let store = Store::open(&options.db)?;
+    match store.unlock_staff(&options.login, "cli", now()) {
+        Err(crate::store::StoreError::NoSuchStaff { .. }) => bail!(
+            "--login {}: no such account in {}",
+            options.login,
+            options.db.display()
+        ),
+        other => other?,
+    }
+    println!("unlocked {}", options.login);
     Ok(())
 }

@@ -2,16 +2,26 @@
 //! (pushed with server-sent events), a form per way of closing one, the monthly report with a
 //! chart and CSV, the audit log, and staff accounts.
 //!
-//! Owns: everything that knows axum, tokio and argon2: routes, cookies, CSRF tokens, pages.
-//! Must not know: SQL (the store), the lockout rule (`staff`), what an action records (`desk`).
+//! Owns: everything that knows axum and tokio: routes, cookies, CSRF tokens, pages; `tls.rs`
+//! the only code that knows rustls and rcgen; `guard.rs` the counters that keep strangers on
+//! the LAN in check. Must not know: SQL (the store), the lockout rule (`staff`), what an action
+//! records (`desk`), how passwords are hashed (`password`).
 //!
-//! Security: every route but the sign-in page needs a signed-in session (a random 256-bit token
-//! in an `HttpOnly`, `SameSite=Strict` cookie; the database keeps only its SHA-256). Every form
-//! carries the session's CSRF token (the sign-in form: a token in its own cookie) and is refused
-//! without it. Wrong passwords lock an account as `staff::SignInPolicy` says. Every change is
-//! appended to the audit log with who and when.
+//! Security: served over HTTPS (rustls) whenever it listens beyond this machine; plain HTTP only
+//! on a loopback address. Every route but the sign-in page and the queue's script needs a
+//! signed-in session (a random 256-bit token in an `HttpOnly`, `SameSite=Strict` cookie,
+//! `Secure` under TLS; the database keeps only its SHA-256). Every form carries the session's
+//! CSRF token (the sign-in form: a token in its own cookie) and is refused without it. Only
+//! the configured host names are answered (DNS rebinding). Sign-in tries are throttled per
+//! client address before any password is hashed; only the first failure from each address
+//! counts toward locking an account; unknown logins get the same answer as real ones and leave
+//! only their length in the audit log. Bodies, form fields and passwords have size limits. A
+//! live queue re-checks its session (and the account's lock) on every push and every second,
+//! and ends when either is gone. Every change is appended to the audit log with who and when.
 
+mod guard;
 mod pages;
+pub mod tls;
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -19,12 +29,16 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{Form, FromRequestParts, Path, Query, State};
+use axum::extract::connect_info::Connected;
+use axum::extract::{
+    ConnectInfo, DefaultBodyLimit, Form, FromRequest, FromRequestParts, Path, Query, Request, State,
+};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -32,6 +46,7 @@ use maud::Markup;
 use time::{Month, OffsetDateTime};
 use tokio::sync::{oneshot, watch};
 
+use self::guard::{Hosts, Streams, Strikes, Throttle};
 use crate::desk;
 use crate::domain::Outcome;
 use crate::password;
@@ -46,6 +61,21 @@ const LOGIN_CSRF_COOKIE: &str = "uketsuke_login_csrf";
 const WATCH_EVERY: Duration = Duration::from_millis(200);
 /// The queue is sent again this often even without a change, so waiting times stay current.
 const QUEUE_REFRESH: Duration = Duration::from_secs(30);
+/// How often an open live queue asks whether its session still stands, between changes.
+const SESSION_RECHECK: Duration = Duration::from_secs(1);
+/// The largest request body (forms are far smaller; a bigger body is refused with 413).
+const BODY_LIMIT: usize = 64 * 1024;
+/// The most fields a form may have, and bytes in one field's name and value.
+const FORM_FIELDS: usize = 40;
+const FORM_FIELD_NAME_BYTES: usize = 64;
+const FORM_FIELD_BYTES: usize = 4096;
+/// The most bytes of a login name looked up (longer ones name no account).
+const LOGIN_BYTES: usize = 64;
+/// The script of the queue page: the only script, served as a file so the policy allows no
+/// inline script.
+const QUEUE_SCRIPT: &str = "const q=document.getElementById('queue');\
+const s=new EventSource('/events');\
+s.addEventListener('queue',e=>{q.innerHTML=e.data;});\n";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConsoleError {
@@ -56,6 +86,14 @@ pub enum ConsoleError {
         bind: String,
         source: std::io::Error,
     },
+    #[error(
+        "the staff console would carry passwords and patient names in plain HTTP on {addr}, which is not \
+         this machine only (key console.bind): give a certificate and key (keys console.tls_certificate \
+         and console.tls_key), let the kiosk make one in its data folder, or bind 127.0.0.1"
+    )]
+    PlainBeyondLoopback { addr: SocketAddr },
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
     #[error("cannot start the staff console: {0}")]
     Start(String),
     #[error(transparent)]
@@ -65,6 +103,8 @@ pub enum ConsoleError {
 /// The running console. Dropping it stops the server.
 pub struct Console {
     addr: SocketAddr,
+    /// SHA-256 of the certificate served, `AB:CD:…`; `None` for plain HTTP on loopback.
+    certificate_sha256: Option<String>,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
     /// True while the server's thread runs.
@@ -98,8 +138,88 @@ async fn forget_stale_names(store: Store) {
     }
 }
 
+/// This machine's host name (`/proc/sys/kernel/hostname`), if it can be read.
+fn machine_hostname() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_ascii_lowercase())
+        .filter(|h| !h.is_empty())
+}
+
+/// The host names the console answers to when `console.hosts` is not set: this machine's
+/// loopback names, the address it is bound to (unless every address) and its host name.
+pub fn default_hosts(bound: SocketAddr) -> Vec<String> {
+    let mut names = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ];
+    if !bound.ip().is_unspecified() {
+        names.push(bound.ip().to_string());
+    }
+    if let Some(host) = machine_hostname() {
+        names.push(host);
+    }
+    names.dedup();
+    names
+}
+
+/// How the console is served: plain HTTP (loopback only) or TLS with this configuration.
+enum Transport {
+    Plain,
+    Tls(Arc<rustls::ServerConfig>),
+}
+
+/// Where the certificate comes from: the facility file's, the self-signed one in the data
+/// folder (made now if missing and the console is bound beyond loopback), or none.
+fn choose_transport(
+    settings: &ConsoleSettings,
+    addr: SocketAddr,
+    hosts: &Hosts,
+) -> Result<(Transport, Option<String>), ConsoleError> {
+    if let (Some(certificate), Some(key)) = (&settings.tls_certificate, &settings.tls_key) {
+        let config = tls::server_config(certificate, key)?;
+        let sha256 = tls::certificate_fingerprint(certificate)?;
+        return Ok((Transport::Tls(config), Some(sha256)));
+    }
+    if addr.ip().is_loopback() {
+        return Ok((Transport::Plain, None));
+    }
+    let Some(dir) = &settings.data_dir else {
+        return Err(ConsoleError::PlainBeyondLoopback { addr });
+    };
+    let made = tls::ensure_self_signed(dir, hosts.names())?;
+    if made.generated {
+        tracing::info!(certificate = %made.certificate.display(), sha256 = %made.sha256,
+            "staff console: made a self-signed certificate");
+    }
+    let config = tls::server_config(&made.certificate, &made.key)?;
+    Ok((Transport::Tls(config), Some(made.sha256)))
+}
+
+/// The client's address as the connection gives it (for the sign-in throttle).
+#[derive(Debug, Clone, Copy)]
+struct ClientAddr(SocketAddr);
+
+impl Connected<axum::serve::IncomingStream<'_, tokio::net::TcpListener>> for ClientAddr {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, tokio::net::TcpListener>) -> Self {
+        ClientAddr(*stream.remote_addr())
+    }
+}
+
+impl Connected<axum::serve::IncomingStream<'_, tls::TlsListener>> for ClientAddr {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, tls::TlsListener>) -> Self {
+        ClientAddr(*stream.remote_addr())
+    }
+}
+
 impl Console {
-    /// Binds `settings.bind` and serves on a thread of its own (tokio inside).
+    /// Binds `settings.bind` and serves on a thread of its own (tokio inside): HTTPS with the
+    /// facility's certificate (`console.tls_certificate`, `console.tls_key`), or with a self-signed one kept in
+    /// `settings.data_dir` when bound beyond loopback, or plain HTTP on a loopback address.
+    ///
+    /// Errors: the address cannot be bound (`console.bind`); plain HTTP beyond loopback (no
+    /// `console.tls_certificate` and no data folder); a certificate or key that cannot be read or made.
     pub fn start(
         store: Store,
         rules: Rules,
@@ -117,6 +237,13 @@ impl Console {
         let addr = listener.local_addr().map_err(bind_err)?;
         listener.set_nonblocking(true).map_err(bind_err)?;
 
+        let hosts = match &settings.hosts {
+            Some(names) => Hosts::new(names, false),
+            None => Hosts::new(&default_hosts(addr), addr.ip().is_unspecified()),
+        };
+        let (transport, certificate_sha256) = choose_transport(settings, addr, &hosts)?;
+        let tls = matches!(transport, Transport::Tls(_));
+
         let (changes_tx, changes_rx) = watch::channel(0u64);
         let watch = watch_changes(store.path(), WATCH_EVERY, move || {
             changes_tx.send_modify(|n| *n += 1);
@@ -130,9 +257,13 @@ impl Console {
             store,
             rules,
             policy,
-            secure_cookies: settings.secure_cookies,
+            secure_cookies: tls || settings.secure_cookies,
             changes: changes_rx,
             dummy_hash,
+            hosts,
+            throttle: Arc::new(Throttle::default()),
+            strikes: Strikes::default(),
+            streams: Arc::new(Streams::default()),
         }));
 
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -158,23 +289,40 @@ impl Console {
                         }
                     };
                     tokio::spawn(forget_stale_names(state.0.store.clone()));
-                    let server = axum::serve(listener, router(state));
-                    tokio::select! {
-                        result = server => {
-                            if let Err(e) = result {
-                                tracing::error!(error = %e, "staff console stopped");
+                    let app = router(state).into_make_service_with_connect_info::<ClientAddr>();
+                    let served = match transport {
+                        Transport::Plain => {
+                            tokio::select! {
+                                result = axum::serve(listener, app) => result,
+                                _ = shutdown_rx => Ok(()),
                             }
                         }
-                        _ = shutdown_rx => {}
+                        Transport::Tls(config) => {
+                            let listener = match tls::TlsListener::new(listener, config) {
+                                Ok(l) => l,
+                                Err(e) => {
+                                    tracing::error!(error = %e, "staff console cannot listen");
+                                    return;
+                                }
+                            };
+                            tokio::select! {
+                                result = axum::serve(listener, app) => result,
+                                _ = shutdown_rx => Ok(()),
+                            }
+                        }
+                    };
+                    if let Err(e) = served {
+                        tracing::error!(error = %e, "staff console stopped");
                     }
                 });
                 // Open event streams end with the runtime.
                 runtime.shutdown_timeout(Duration::from_secs(1));
             })
             .map_err(|e| ConsoleError::Start(e.to_string()))?;
-        tracing::info!(%addr, "staff console listening");
+        tracing::info!(%addr, tls, "staff console listening");
         Ok(Console {
             addr,
+            certificate_sha256,
             shutdown: Some(shutdown_tx),
             thread: Some(thread),
             alive,
@@ -185,6 +333,29 @@ impl Console {
     /// The address actually bound (a port of 0 in the configuration picks a free one).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// `https://ADDR/` (or `http://ADDR/` on loopback without TLS).
+    pub fn url(&self) -> String {
+        let scheme = if self.certificate_sha256.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}/", self.addr)
+    }
+
+    /// The SHA-256 fingerprint of the certificate served (`AB:CD:…`), or `None` without TLS.
+    pub fn certificate_sha256(&self) -> Option<&str> {
+        self.certificate_sha256.as_deref()
+    }
+
+    /// What to print for staff: `https://ADDR/ (certificate SHA-256 AB:CD:…)`, or the plain URL.
+    pub fn announcement(&self) -> String {
+        match &self.certificate_sha256 {
+            Some(sha256) => format!("{} (certificate SHA-256 {sha256})", self.url()),
+            None => self.url(),
+        }
     }
 
     /// False once the server's thread has ended (it ends only when dropped, or by a fault): the
@@ -225,8 +396,13 @@ struct Shared {
     policy: SignInPolicy,
     secure_cookies: bool,
     changes: watch::Receiver<u64>,
-    /// Verified against when the login name is unknown, so both answers take as long.
+    /// Verified against when the login name is unknown or the account locked, so every
+    /// refusal takes as long.
     dummy_hash: String,
+    hosts: Hosts,
+    throttle: Arc<Throttle>,
+    strikes: Strikes,
+    streams: Arc<Streams>,
 }
 
 #[derive(Clone)]
@@ -235,6 +411,7 @@ struct AppState(Arc<Shared>);
 fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(queue))
+        .route("/queue.js", get(queue_script))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .route("/events", get(events))
@@ -245,8 +422,69 @@ fn router(state: AppState) -> Router {
         .route("/audit", get(audit))
         .route("/accounts", get(accounts).post(add_account))
         .route("/accounts/unlock", post(unlock_account))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(announced_body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            only_our_host_names,
+        ))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
+}
+
+/// Refuses a request for any host name but the console's own (421): a page elsewhere whose
+/// name was rebound to this machine's address must not reach the console.
+async fn only_our_host_names(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let host = request
+        .uri()
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .or_else(|| {
+            request
+                .headers()
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_owned)
+        })
+        .unwrap_or_default();
+    if state.0.hosts.allows(&host) {
+        return next.run(request).await;
+    }
+    tracing::warn!(host = %host.chars().take(80).collect::<String>(), "staff console: request for a foreign host name refused");
+    (
+        StatusCode::MISDIRECTED_REQUEST,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "このコンソールはこのホスト名では応答しません。 This console does not answer to this host name \
+         (key console.hosts in the facility configuration).\n",
+    )
+        .into_response()
+}
+
+/// Refuses a body announced larger than [`BODY_LIMIT`] (413) before reading any of it; a client
+/// that sent `Expect: 100-continue` then never sends it. (Bodies without a length are cut at
+/// the limit as they are read.)
+async fn announced_body_limit(request: Request, next: Next) -> Response {
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > BODY_LIMIT as u64) {
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            [
+                (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+                (header::CONNECTION, "close"),
+            ],
+            "送られたデータが大きすぎます。 The request is too large.\n",
+        )
+            .into_response();
+    }
+    next.run(request).await
 }
 
 async fn security_headers(mut response: Response) -> Response {
@@ -254,7 +492,7 @@ async fn security_headers(mut response: Response) -> Response {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; \
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
              frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
         ),
     );
@@ -268,6 +506,18 @@ async fn security_headers(mut response: Response) -> Response {
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+/// The queue page's script (no data in it, so no session needed).
+async fn queue_script() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/javascript; charset=utf-8"),
+        )],
+        QUEUE_SCRIPT,
+    )
+        .into_response()
 }
 
 fn now() -> OffsetDateTime {
@@ -353,11 +603,25 @@ impl AppState {
     async fn session(&self, headers: &HeaderMap) -> Result<StaffSession, Response> {
         let not_signed_in = || Redirect::to("/login").into_response();
         let token = cookie(headers, SESSION_COOKIE).ok_or_else(not_signed_in)?;
+        let at = now();
         with_store(self, move |store| {
-            store.session(&password::token_hash(&token), now())
+            store.session(&password::token_hash(&token), at)
         })
         .await?
+        .filter(|session| !session.account.is_locked(at))
         .ok_or_else(not_signed_in)
+    }
+
+    /// Whether the session with this token hash still stands at `now`: it exists, has not
+    /// expired, and its account is not locked. A store failure counts as no.
+    async fn still_signed_in(&self, token_sha256: &str) -> bool {
+        let store = self.0.store.clone();
+        let token = token_sha256.to_owned();
+        let at = now();
+        matches!(
+            blocking(move || store.session(&token, at)).await,
+            Ok(Ok(Some(session))) if !session.account.is_locked(at)
+        )
     }
 
     /// The session, if the form carries its CSRF token.
@@ -398,65 +662,163 @@ fn forged(session: Option<&StaffSession>) -> Response {
     )
 }
 
+/// A form whose size is bounded: at most [`FORM_FIELDS`] fields, names of at most
+/// [`FORM_FIELD_NAME_BYTES`] and values of at most [`FORM_FIELD_BYTES`] bytes (the body as a
+/// whole: [`BODY_LIMIT`]). Anything larger is refused (413) before a handler sees it, so no page
+/// echoes more than that back.
+struct BoundedForm(BTreeMap<String, String>);
+
+impl FromRequest<AppState> for BoundedForm {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let Form(fields) = Form::<Vec<(String, String)>>::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let too_big = fields.len() > FORM_FIELDS
+            || fields
+                .iter()
+                .any(|(k, v)| k.len() > FORM_FIELD_NAME_BYTES || v.len() > FORM_FIELD_BYTES);
+        if too_big {
+            return Err((
+                StatusCode::PAYLOAD_TOO_LARGE,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                format!(
+                    "フォームが大きすぎます。 The form is too large (at most {FORM_FIELDS} fields of \
+                     {FORM_FIELD_BYTES} bytes).\n"
+                ),
+            )
+                .into_response());
+        }
+        Ok(BoundedForm(fields.into_iter().collect()))
+    }
+}
+
 async fn login_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if state.session(&headers).await.is_ok() {
         return Redirect::to("/").into_response();
     }
-    login_form(&state, StatusCode::OK, None)
+    login_form(&state, StatusCode::OK, &password::token(), None)
 }
 
-fn login_form(state: &AppState, status: StatusCode, error: Option<&str>) -> Response {
-    let csrf = password::token();
-    let mut response = page(status, pages::login(&csrf, error));
+/// The sign-in page with the form token `csrf` (set again in its cookie). A refused sign-in
+/// keeps the token it came with, so refusals for any login are the same bytes.
+fn login_form(state: &AppState, status: StatusCode, csrf: &str, error: Option<&str>) -> Response {
+    let mut response = page(status, pages::login(csrf, error));
     response.headers_mut().append(
         header::SET_COOKIE,
-        state.set_cookie(LOGIN_CSRF_COOKIE, &csrf, 3600),
+        state.set_cookie(LOGIN_CSRF_COOKIE, csrf, 3600),
     );
     response
 }
 
+/// What a sign-in came to. Every refusal but the throttle's looks the same to the browser.
 enum SignIn {
     Ok(String),
-    Wrong,
-    Locked(OffsetDateTime),
+    Refused,
 }
+
+/// The one answer to a wrong password, an unknown login and a locked account alike.
+const REFUSED: &str = "ログイン名かパスワードが違うか、パスワードを続けて間違えたためアカウントがロックされています。\
+ロックは時間がたつと解けます。技術担当者も解除できます。 The login or password is wrong, or the account is locked \
+after repeated wrong passwords: the lock ends by itself, and a technician can lift it sooner.";
 
 async fn login(
     State(state): State<AppState>,
+    ConnectInfo(ClientAddr(client)): ConnectInfo<ClientAddr>,
     headers: HeaderMap,
-    Form(form): Form<BTreeMap<String, String>>,
+    BoundedForm(form): BoundedForm,
 ) -> Response {
     let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
     let sent = form.get("csrf").map(String::as_str).unwrap_or_default();
     if expected.is_empty() || !password::same_token(sent, &expected) {
         return forged(None);
     }
-    let login: String = form
-        .get("login")
-        .map(|l| l.trim().chars().take(64).collect())
-        .unwrap_or_default();
     let typed = form.get("password").cloned().unwrap_or_default();
+    if typed.len() > password::MAX_PASSWORD_BYTES {
+        let message = format!(
+            "パスワードは {max} バイトまでです。 A password has at most {max} bytes.",
+            max = password::MAX_PASSWORD_BYTES
+        );
+        return login_form(&state, StatusCode::BAD_REQUEST, &expected, Some(&message));
+    }
+    // Throttled by address before anything is looked up or hashed.
+    let attempt = match state.0.throttle.begin(client.ip(), Instant::now()) {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+            let message = format!(
+                "このコンピューターからのログインの失敗が続いたため、{seconds} 秒待ってからもう一度試してください。 \
+                 Too many failed sign-ins from this computer: wait {seconds} s, then try again."
+            );
+            let mut response = login_form(
+                &state,
+                StatusCode::TOO_MANY_REQUESTS,
+                &expected,
+                Some(&message),
+            );
+            if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return response;
+        }
+    };
+    let login = form
+        .get("login")
+        .map(|l| l.trim().to_owned())
+        .unwrap_or_default();
     let shared = Arc::clone(&state.0);
+    let from = client.ip().to_string();
     let outcome = blocking(move || -> Result<SignIn, StoreError> {
         let at = now();
         let store = &shared.store;
-        let Some(account) = store.staff_by_login(&login)? else {
-            let _ = password::verify(&typed, &shared.dummy_hash);
-            store.record_refused_sign_in(&login, "unknown login", at)?;
-            return Ok(SignIn::Wrong);
+        let account = if login.len() <= LOGIN_BYTES && staff::login_problem(&login).is_none() {
+            store.staff_by_login(&login)?
+        } else {
+            None
         };
+        let Some(account) = account else {
+            // Hashed all the same, so an unknown login takes as long as a real one; what was
+            // typed (perhaps a password in the wrong box) is not kept, only its length.
+            let _ = password::verify(&typed, &shared.dummy_hash);
+            store.record_refused_sign_in(
+                "(unknown login)",
+                &format!(
+                    "unknown login of {} characters from {from}",
+                    login.chars().count().min(999)
+                ),
+                at,
+            )?;
+            return Ok(SignIn::Refused);
+        };
+        let right = password::verify(&typed, &account.password_hash);
         if account.is_locked(at) {
-            store.record_refused_sign_in(&login, "account locked", at)?;
-            return Ok(SignIn::Locked(account.locked_until.unwrap_or(at)));
+            store.record_refused_sign_in(
+                &account.login,
+                &format!("account locked; from {from}"),
+                at,
+            )?;
+            return Ok(SignIn::Refused);
         }
-        if !password::verify(&typed, &account.password_hash) {
-            let after = shared.policy.after_failure(&account, at);
-            store.record_sign_in_failure(account.id, after, at)?;
-            return Ok(match after.locked_until {
-                Some(until) if until > at => SignIn::Locked(until),
-                _ => SignIn::Wrong,
-            });
+        if !right {
+            // Only the first failure from each address counts toward the lock.
+            let after = if shared.strikes.counts(account.id, client.ip()) {
+                shared.policy.after_failure(&account, at)
+            } else {
+                staff::AfterFailure {
+                    failed_logins: account.failed_logins,
+                    locked_until: account.locked_until,
+                }
+            };
+            let locks = after.locked_until.is_some_and(|until| until > at)
+                && after.locked_until != account.locked_until;
+            store.record_sign_in_failure(account.id, after, &from, at)?;
+            if locks {
+                shared.strikes.forget(account.id);
+            }
+            return Ok(SignIn::Refused);
         }
+        shared.strikes.forget(account.id);
         let token = password::token();
         store.start_session(
             account.id,
@@ -473,23 +835,12 @@ async fn login(
     match outcome {
         Err(response) => response,
         Ok(Err(e)) => store_failed(&e),
-        Ok(Ok(SignIn::Wrong)) => login_form(
-            &state,
-            StatusCode::UNAUTHORIZED,
-            Some("ログイン名かパスワードが違います。 The login or password is wrong."),
-        ),
-        Ok(Ok(SignIn::Locked(until))) => {
-            let until = until.to_offset(JST);
-            let message = format!(
-                "パスワードを続けて間違えたため、このアカウントは {:02}:{:02} までロックされています。技術担当者はロックを解除できます。 This account is locked until {:02}:{:02} after repeated wrong passwords; a technician can unlock it.",
-                until.hour(),
-                until.minute(),
-                until.hour(),
-                until.minute()
-            );
-            login_form(&state, StatusCode::FORBIDDEN, Some(&message))
+        Ok(Ok(SignIn::Refused)) => {
+            attempt.failed(Instant::now());
+            login_form(&state, StatusCode::UNAUTHORIZED, &expected, Some(REFUSED))
         }
         Ok(Ok(SignIn::Ok(token))) => {
+            attempt.succeeded();
             let mut response = Redirect::to("/").into_response();
             let seconds = state.0.policy.session.whole_seconds();
             let h = response.headers_mut();
@@ -509,7 +860,7 @@ async fn login(
 async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<BTreeMap<String, String>>,
+    BoundedForm(form): BoundedForm,
 ) -> Response {
     let session = match state.session_for_form(&headers, &form).await {
         Ok(s) => s,
@@ -561,36 +912,82 @@ async fn queue(
     }
 }
 
-/// The queue, pushed again after every change to the database and every half minute.
-async fn events(State(state): State<AppState>, SignedIn(session): SignedIn) -> Response {
-    let changes = state.0.changes.clone();
-    let stream = futures_util::stream::unfold(
-        (state, changes, session.expires_at, true),
-        |(state, mut changes, expires_at, first)| async move {
-            if !first {
+/// Where a live queue stands between two pushes.
+struct Live {
+    state: AppState,
+    changes: watch::Receiver<u64>,
+    /// The session's token hash, asked after again on every push and every second.
+    token_sha256: String,
+    next_refresh: tokio::time::Instant,
+    first: bool,
+    /// Its place among the open streams, freed when the stream ends.
+    _slot: guard::StreamSlot,
+}
+
+/// The queue, pushed again after every change to the database and every half minute, for as
+/// long as the session stands: before each push, and every second in between, the session is
+/// looked up again, and the stream ends once it is gone (signed out, expired, removed with a
+/// lock) or its account is locked. At most [`guard::STREAMS_PER_SESSION`] per session and
+/// [`guard::STREAMS_IN_ALL`] in all (429 beyond).
+async fn events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    SignedIn(session): SignedIn,
+) -> Response {
+    let token_sha256 = password::token_hash(&cookie(&headers, SESSION_COOKIE).unwrap_or_default());
+    let Some(slot) = state.0.streams.open(&token_sha256) else {
+        tracing::warn!(login = %session.account.login, "staff console: too many live queues open");
+        return problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(&session),
+            "開いている受付待ち画面が多すぎます。使っていないタブを閉じてください。",
+            "Too many live queues are open: close the tabs you do not use.",
+        );
+    };
+    let live = Live {
+        changes: state.0.changes.clone(),
+        state,
+        token_sha256,
+        next_refresh: tokio::time::Instant::now() + QUEUE_REFRESH,
+        first: true,
+        _slot: slot,
+    };
+    let stream = futures_util::stream::unfold(live, |mut live| async move {
+        if live.first {
+            live.first = false;
+        } else {
+            // Wait for a change or the refresh, asking after the session every second.
+            loop {
+                let recheck = tokio::time::sleep(SESSION_RECHECK);
                 tokio::select! {
-                    changed = changes.changed() => changed.ok()?,
-                    () = tokio::time::sleep(QUEUE_REFRESH) => {}
+                    changed = live.changes.changed() => {
+                        changed.ok()?;
+                        break;
+                    }
+                    () = tokio::time::sleep_until(live.next_refresh) => break,
+                    () = recheck => {
+                        if !live.state.still_signed_in(&live.token_sha256).await {
+                            return None;
+                        }
+                    }
                 }
             }
-            if now() >= expires_at {
-                return None;
-            }
-            let store = state.0.store.clone();
-            let (open, closed_kiosks) = blocking(move || {
-                Ok::<_, crate::store::StoreError>((store.open_handoffs()?, store.kiosk_pauses()?))
-            })
-            .await
-            .ok()?
-            .ok()?;
-            let html = pages::queue_fragment(&open, &closed_kiosks, now()).into_string();
-            let event = Event::default().event("queue").data(html);
-            Some((
-                Ok::<Event, Infallible>(event),
-                (state, changes, expires_at, false),
-            ))
-        },
-    );
+        }
+        if !live.state.still_signed_in(&live.token_sha256).await {
+            return None;
+        }
+        live.next_refresh = tokio::time::Instant::now() + QUEUE_REFRESH;
+        let store = live.state.0.store.clone();
+        let (open, closed_kiosks) = blocking(move || {
+            Ok::<_, crate::store::StoreError>((store.open_handoffs()?, store.kiosk_pauses()?))
+        })
+        .await
+        .ok()?
+        .ok()?;
+        let html = pages::queue_fragment(&open, &closed_kiosks, now()).into_string();
+        let event = Event::default().event("queue").data(html);
+        Some((Ok::<Event, Infallible>(event), live))
+    });
     Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response()
@@ -641,7 +1038,7 @@ async fn resolve(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(form): Form<BTreeMap<String, String>>,
+    BoundedForm(form): BoundedForm,
 ) -> Response {
     let session = match state.session_for_form(&headers, &form).await {
         Ok(s) => s,
@@ -829,7 +1226,7 @@ async fn accounts_page(
 async fn add_account(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<BTreeMap<String, String>>,
+    BoundedForm(form): BoundedForm,
 ) -> Response {
     let session = match state.session_for_form(&headers, &form).await {
         Ok(s) => s,
@@ -918,7 +1315,7 @@ async fn add_account(
 async fn unlock_account(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<BTreeMap<String, String>>,
+    BoundedForm(form): BoundedForm,
 ) -> Response {
     let session = match state.session_for_form(&headers, &form).await {
         Ok(s) => s,

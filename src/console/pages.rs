@@ -284,7 +284,7 @@ pub fn queue(
             @if let Some(flash) = flash { p.ok role="status" { (flash) } }
             div #queue aria-live="polite" { (queue_fragment(handoffs, closed_kiosks, now)) }
             noscript { p.notice { "JavaScript が無効なため自動更新されません。再読み込みしてください。 " span.en { "Without JavaScript the queue does not update itself: reload the page." } } }
-            script { (PreEscaped("const q=document.getElementById('queue');const s=new EventSource('/events');s.addEventListener('queue',e=>{q.innerHTML=e.data;});")) }
+            script src="/queue.js" defer {}
         },
     )
 }

@@ -358,23 +358,29 @@ impl Store {
         self.call(move |db| db.staff_by_login(&login))
     }
 
+    /// A wrong password from the client address `from`; a failure that locks the account
+    /// also ends its sessions (same transaction).
     pub fn record_sign_in_failure(
         &self,
         account_id: i64,
         after: AfterFailure,
+        from: &str,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        self.call(move |db| db.record_sign_in_failure(account_id, after, now))
+        let from = from.to_owned();
+        self.call(move |db| db.record_sign_in_failure(account_id, after, &from, now))
     }
 
+    /// A sign-in refused before a password was compared; `actor` is an account's login or a
+    /// placeholder, never text a stranger typed.
     pub fn record_refused_sign_in(
         &self,
-        login: &str,
+        actor: &str,
         why: &str,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        let (login, why) = (login.to_owned(), why.to_owned());
-        self.call(move |db| db.record_refused_sign_in(&login, &why, now))
+        let (actor, why) = (actor.to_owned(), why.to_owned());
+        self.call(move |db| db.record_refused_sign_in(&actor, &why, now))
     }
 
     pub fn start_session(&self, account_id: i64, session: &NewSession) -> Result<(), StoreError> {

@@ -112,11 +112,14 @@ impl Db {
         }
     }
 
-    /// Records a wrong password as the caller's policy decided it.
+    /// Records a wrong password (from the client address `from`) as the caller's policy decided
+    /// it. A failure that locks the account also ends every session of the account, in the
+    /// same transaction: a live queue open in a browser then ends too.
     pub fn record_sign_in_failure(
         &mut self,
         account_id: i64,
         after: AfterFailure,
+        from: &str,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let path = &self.path;
@@ -142,32 +145,50 @@ impl Db {
             (after.failed_logins, &locked_until, account_id),
         )
         .map_err(sql_err(path, "record failed sign-in"))?;
-        insert_audit(&tx, &at, &login, "sign_in_failed", None, "wrong password")
-            .map_err(sql_err(path, "append audit entry"))?;
+        insert_audit(
+            &tx,
+            &at,
+            &login,
+            "sign_in_failed",
+            None,
+            &format!("wrong password from {from}"),
+        )
+        .map_err(sql_err(path, "append audit entry"))?;
         if locked_until.is_some() && locked_until != was_locked_until {
+            let ended = tx
+                .execute(
+                    "DELETE FROM staff_sessions WHERE account_id = ?1",
+                    [account_id],
+                )
+                .map_err(sql_err(path, "end the locked account's sessions"))?;
             insert_audit(
                 &tx,
                 &at,
                 &login,
                 "account_locked",
                 None,
-                &format!("until={}", locked_until.as_deref().unwrap_or_default()),
+                &format!(
+                    "until={} sessions_ended={ended}",
+                    locked_until.as_deref().unwrap_or_default()
+                ),
             )
             .map_err(sql_err(path, "append audit entry"))?;
         }
         tx.commit().map_err(sql_err(path, "commit failed sign-in"))
     }
 
-    /// A sign-in that failed before any account was involved (unknown login, locked account).
+    /// A sign-in refused before any password was compared (unknown login, locked account).
+    /// `actor` is an account's login, or a placeholder such as `(unknown login)`: the caller
+    /// never passes text a stranger typed that names no account.
     pub fn record_refused_sign_in(
         &mut self,
-        login: &str,
+        actor: &str,
         why: &str,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let path = &self.path;
         let at = codec::instant("sign-in time", now).map_err(unstorable(path))?;
-        insert_audit(&self.conn, &at, login, "sign_in_refused", None, why)
+        insert_audit(&self.conn, &at, actor, "sign_in_refused", None, why)
             .map_err(sql_err(path, "append audit entry"))?;
         Ok(())
     }

@@ -5,6 +5,10 @@
 //! as "portal screen checked by staff", not counted toward the usage rate. Screenshots of the
 //! queue, the resolve form and the report are written to target/console-screenshots/.
 //!
+//! The console is served over HTTPS with a certificate given in the facility file (made by
+//! `console::tls::ensure_self_signed`, as provisioning makes it); the browser trusts exactly
+//! that certificate's public key (`--ignore-certificate-errors-spki-list`), nothing else.
+//!
 //! With CI=true a missing chromium or chromedriver fails the test; elsewhere it is skipped.
 
 use crate::processes;
@@ -68,7 +72,9 @@ struct Browser {
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 impl Browser {
-    fn start() -> Browser {
+    /// Chromium trusting, beyond the usual roots, only the key whose SPKI SHA-256 (base64) is
+    /// `pinned_spki`.
+    fn start(pinned_spki: &str) -> Browser {
         let port = free_port();
         let driver = Killed(
             Command::new("chromedriver")
@@ -106,7 +112,8 @@ impl Browser {
                 json!({"capabilities": {"alwaysMatch": {"goog:chromeOptions": {
                     "binary": binary,
                     "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
-                             "--disable-dev-shm-usage", "--window-size=1280,1000", "--lang=ja"]
+                             "--disable-dev-shm-usage", "--window-size=1280,1000", "--lang=ja",
+                             format!("--ignore-certificate-errors-spki-list={pinned_spki}")]
                 }}}}),
             )
             .expect("chromedriver starts chromium")
@@ -234,6 +241,23 @@ impl Drop for Browser {
     }
 }
 
+/// base64(SHA-256(SubjectPublicKeyInfo)) of the PEM certificate at `path`: what Chromium's
+/// `--ignore-certificate-errors-spki-list` pins.
+fn spki_sha256_base64(path: &Path) -> String {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject as _;
+    use sha2::Digest as _;
+    use x509_cert::der::{Decode as _, Encode as _};
+    let der = CertificateDer::from_pem_file(path).unwrap();
+    let cert = x509_cert::Certificate::from_der(der.as_ref()).unwrap();
+    let spki = cert
+        .tbs_certificate
+        .subject_public_key_info
+        .to_der()
+        .unwrap();
+    base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&spki))
+}
+
 fn screenshots_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/console-screenshots");
     std::fs::create_dir_all(&dir).unwrap();
@@ -276,10 +300,25 @@ fn staff_see_a_portal_handoff_arrive_live_resolve_it_and_find_it_in_the_report()
     assert!(added.status.success());
     assert!(String::from_utf8_lossy(&added.stdout).contains("added staff account sato"));
 
+    // The certificate and key a technician names in the facility file.
+    let made = uketsuke::console::tls::ensure_self_signed(
+        &data.path().join("tls"),
+        &["127.0.0.1".to_owned(), "localhost".to_owned()],
+    )
+    .unwrap();
+    let facility = data.path().join("facility.json");
+    std::fs::write(
+        &facility,
+        json!({"console": {"tls_certificate": made.certificate, "tls_key": made.key}}).to_string(),
+    )
+    .unwrap();
+
     let mut console = uketsuke()
-        .args(["console", "--bind", "127.0.0.1:0", "--insecure-cookies"])
+        .args(["console", "--bind", "127.0.0.1:0"])
         .arg("--db")
         .arg(&db)
+        .arg("--facility")
+        .arg(&facility)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -288,14 +327,16 @@ fn staff_see_a_portal_handoff_arrive_live_resolve_it_and_find_it_in_the_report()
         .read_line(&mut line)
         .unwrap();
     let _console = Killed(console);
-    let base = line
+    let (url, fingerprint) = line
         .trim()
         .strip_prefix("staff console: ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .trim_end_matches('/')
-        .to_owned();
+        .and_then(|rest| rest.split_once(" (certificate SHA-256 "))
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    assert!(url.starts_with("https://127.0.0.1:"), "{line}");
+    assert_eq!(fingerprint.trim_end_matches(')'), made.sha256, "{line}");
+    let base = url.trim_end_matches('/').to_owned();
 
-    let browser = Browser::start();
+    let browser = Browser::start(&spki_sha256_base64(&made.certificate));
     browser.go(&format!("{base}/"));
     assert!(browser.url().ends_with("/login"), "not signed in yet");
     browser.type_into("input[name=login]", "sato");

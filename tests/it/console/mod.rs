@@ -3,6 +3,12 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
+
+use socket2::{Domain, Socket, Type};
 
 use tempfile::TempDir;
 use time::OffsetDateTime;
@@ -174,7 +180,7 @@ pub struct Client {
 }
 
 impl Client {
-    fn cookie_header(&self) -> String {
+    pub fn cookie_header(&self) -> String {
         self.cookies
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
@@ -259,4 +265,325 @@ pub fn hidden_csrf(html: &str) -> String {
         .unwrap_or_else(|| panic!("no csrf field in {html}"));
     let rest = &html[at + r#"name="csrf" value=""#.len()..];
     rest[..rest.find('"').unwrap()].to_owned()
+}
+
+/// A raw HTTP/1.1 exchange from the client address `from` (any 127.x.y.z is this machine's
+/// loopback, so each stands for another computer on the LAN), as bytes: the console's answer
+/// exactly as it was sent.
+pub fn raw_exchange(from: IpAddr, to: SocketAddr, request: &[u8]) -> Vec<u8> {
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    socket
+        .bind(&SocketAddr::new(from, 0).into())
+        .unwrap_or_else(|e| panic!("bind the client to {from}: {e}"));
+    socket.connect(&to.into()).unwrap();
+    let mut stream: std::net::TcpStream = socket.into();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    stream.write_all(request).unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    answer
+}
+
+/// An answer read off the wire.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RawReply {
+    pub status: u16,
+    /// Header lines as sent (name lower-cased), in order, without `date`.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for RawReply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = self.text();
+        f.debug_struct("RawReply")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .field("body", &text.chars().take(2000).collect::<String>())
+            .finish()
+    }
+}
+
+impl RawReply {
+    pub fn parse(bytes: &[u8]) -> RawReply {
+        let end = bytes
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(bytes)));
+        let head = std::str::from_utf8(&bytes[..end]).unwrap();
+        let mut lines = head.split("\r\n");
+        let status_line = lines.next().unwrap();
+        let status = status_line.split(' ').nth(1).unwrap().parse().unwrap();
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .filter(|(k, _)| k != "date")
+            .collect();
+        RawReply {
+            status,
+            headers,
+            body: bytes[end + 4..].to_vec(),
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Someone at another computer: plain HTTP requests from their own address, with the sign-in
+/// form's token and cookie, and nothing else.
+pub struct Stranger {
+    pub from: IpAddr,
+    pub to: SocketAddr,
+    pub csrf: String,
+}
+
+impl Stranger {
+    /// Fetches the sign-in page from `from` for its form token.
+    pub fn at(desk: &Desk, from: &str) -> Stranger {
+        let from: IpAddr = from.parse().unwrap();
+        let to = desk.console.addr();
+        let page = RawReply::parse(&raw_exchange(
+            from,
+            to,
+            format!("GET /login HTTP/1.1\r\nHost: {to}\r\nConnection: close\r\n\r\n").as_bytes(),
+        ));
+        assert_eq!(page.status, 200);
+        let csrf = hidden_csrf(&page.text());
+        Stranger { from, to, csrf }
+    }
+
+    /// Posts the sign-in form with `login` and `password`.
+    pub fn sign_in(&self, login: &str, password: &str) -> RawReply {
+        let body = form_body(&[
+            ("csrf", &self.csrf),
+            ("login", login),
+            ("password", password),
+        ]);
+        self.post("/login", &body)
+    }
+
+    /// Posts a form body. A body over 64 KiB is announced with `Expect: 100-continue` and sent
+    /// only if the console asks for it, as HTTP clients do with large bodies.
+    pub fn post(&self, path: &str, body: &str) -> RawReply {
+        let large = body.len() > 64 * 1024;
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {to}\r\nConnection: close\r\n\
+             Cookie: uketsuke_login_csrf={csrf}\r\n{expect}\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len}\r\n\r\n",
+            to = self.to,
+            csrf = self.csrf,
+            expect = if large {
+                "Expect: 100-continue\r\n"
+            } else {
+                ""
+            },
+            len = body.len()
+        );
+        if large {
+            let answer = raw_exchange(self.from, self.to, head.as_bytes());
+            let reply = RawReply::parse(&answer);
+            assert_ne!(reply.status, 100, "the console asked for the large body");
+            return reply;
+        }
+        RawReply::parse(&raw_exchange(
+            self.from,
+            self.to,
+            format!("{head}{body}").as_bytes(),
+        ))
+    }
+}
+
+/// `application/x-www-form-urlencoded`.
+pub fn form_body(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            b' ' => "+".to_owned(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A live queue (`/events`) opened by `client`, read on a thread of its own: each event's data,
+/// and when the console ended the stream.
+pub struct LiveQueue {
+    pub events: mpsc::Receiver<Option<(Instant, String)>>,
+}
+
+impl LiveQueue {
+    pub fn open(client: &Client) -> LiveQueue {
+        let agent = ureq::AgentBuilder::new().redirects(0).build();
+        let response = agent
+            .get(&format!("{}/events", client.base))
+            .set("Cookie", &client.cookie_header())
+            .call()
+            .expect("the live queue opens");
+        assert_eq!(
+            response.header("content-type"),
+            Some("text/event-stream"),
+            "a live queue"
+        );
+        let (tx, events) = mpsc::channel();
+        std::thread::spawn(move || {
+            let reader = BufReader::new(response.into_reader());
+            for line in reader.lines() {
+                match line {
+                    Ok(line) => {
+                        if let Some(data) = line.strip_prefix("data:") {
+                            let _ = tx.send(Some((Instant::now(), data.trim().to_owned())));
+                        }
+                    }
+                    Err(_) => break,
+                }
+            }
+            // The console ended the stream.
+            let _ = tx.send(None);
+        });
+        LiveQueue { events }
+    }
+
+    /// The next event's data within `limit`, or `None` if the stream ended first.
+    pub fn next(&self, limit: Duration) -> Option<String> {
+        match self.events.recv_timeout(limit) {
+            Ok(Some((_, data))) => Some(data),
+            Ok(None) => None,
+            Err(e) => panic!("no event and no end within {limit:?}: {e}"),
+        }
+    }
+
+    /// The first event within `limit` whose data holds `text` (earlier pushes, e.g. for the
+    /// sign-in's own audit entry, are skipped).
+    pub fn wait_for(&self, text: &str, limit: Duration) -> String {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.events.recv_timeout(left) {
+                Ok(Some((_, data))) if data.contains(text) => return data,
+                Ok(Some(_)) => continue,
+                Ok(None) => panic!("the live queue ended before {text:?} arrived"),
+                Err(e) => panic!("no push with {text:?} within {limit:?}: {e}"),
+            }
+        }
+    }
+
+    /// Waits up to `limit` for the stream to end, skipping events; returns when it ended.
+    pub fn ended_within(&self, limit: Duration) -> Instant {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.events.recv_timeout(left) {
+                Ok(Some(_)) => continue,
+                Ok(None) | Err(mpsc::RecvTimeoutError::Disconnected) => return Instant::now(),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    panic!("the live queue was still open after {limit:?}")
+                }
+            }
+        }
+    }
+}
+
+/// A `ureq` agent for HTTPS that trusts exactly one certificate: the one whose SHA-256 is
+/// `sha256` (`AB:CD:…`), as staff who compared the fingerprint would.
+pub fn pinned_agent(sha256: &str) -> ureq::Agent {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(Pinned {
+            sha256: sha256.to_owned(),
+            provider,
+        }))
+        .with_no_client_auth();
+    ureq::AgentBuilder::new()
+        .redirects(0)
+        .tls_config(Arc::new(config))
+        .build()
+}
+
+#[derive(Debug)]
+struct Pinned {
+    sha256: String,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl rustls::client::danger::ServerCertVerifier for Pinned {
+    fn verify_server_cert(
+        &self,
+        end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        use sha2::Digest as _;
+        let seen = sha2::Sha256::digest(end_entity.as_ref())
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect::<Vec<_>>()
+            .join(":");
+        if seen == self.sha256 {
+            Ok(rustls::client::danger::ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General(format!(
+                "certificate {seen} is not the pinned {}",
+                self.sha256
+            )))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
 }
