@@ -120,7 +120,8 @@ pub fn command(options: &DoctorOptions) -> Result<ExitCode> {
         ));
     }
     if wanted("console") {
-        let settings = facility.map(|f| f.console).unwrap_or_default();
+        let mut settings = facility.map(|f| f.console).unwrap_or_default();
+        settings.data_dir = Some(options.data_dir.clone());
         report.checks.push(console(&settings));
     }
     if wanted("service") {
@@ -314,12 +315,36 @@ fn console(settings: &crate::rules::ConsoleSettings) -> Check {
             );
         }
     };
-    if settings.tls_certificate.is_some() {
-        return Check::new(
-            "console",
-            State::Ok,
-            format!("{addr}: accepts connections (TLS configured; handshake not checked)"),
-        );
+    // Beyond loopback the console speaks only HTTPS: the facility's certificate, or the
+    // self-signed one `provision` (or the first start) made in the data folder. Doctor reads
+    // it, never makes one; staff compare the fingerprint with what their browser shows.
+    let certificate = settings.tls_certificate.clone().or_else(|| {
+        let bound_beyond_loopback = settings
+            .bind
+            .parse::<SocketAddr>()
+            .is_ok_and(|a| !a.ip().is_loopback());
+        settings
+            .data_dir
+            .as_ref()
+            .map(|d| d.join(crate::console::tls::SELF_SIGNED_CERTIFICATE))
+            .filter(|c| bound_beyond_loopback && c.is_file())
+    });
+    if let Some(certificate) = certificate {
+        return match crate::console::tls::certificate_fingerprint(&certificate) {
+            Ok(sha256) => Check::new(
+                "console",
+                State::Ok,
+                format!(
+                    "https://{addr}/ accepts connections; certificate {} SHA-256 {sha256}",
+                    certificate.display()
+                ),
+            ),
+            Err(e) => Check::new(
+                "console",
+                State::Fail,
+                format!("{addr} accepts connections, but its certificate: {e}"),
+            ),
+        };
     }
     let _ = stream.set_read_timeout(Some(CONSOLE_WAIT));
     let _ = stream.set_write_timeout(Some(CONSOLE_WAIT));

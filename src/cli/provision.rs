@@ -301,6 +301,20 @@ fn provision(options: &ProvisionOptions, source: &str, text: &str) -> Result<()>
             changed.push("time_zone".into());
         }
     }
+    // The staff console's certificate when it serves the LAN: made now (kept if it exists),
+    // so its fingerprint can be written down before staff first sign in.
+    let mut console_settings = crate::rules::FacilityConfig::from_json(
+        &provisioning::facility_json(&merged),
+        &facility_path.display().to_string(),
+    )?
+    .console;
+    console_settings.data_dir = Some(dir.to_path_buf());
+    let certificate = crate::console::ensure_certificate(&console_settings).with_context(|| {
+        format!(
+            "key \"console\": cannot make the console's certificate in {}",
+            dir.display()
+        )
+    })?;
     let store = match store {
         Some(s) => s,
         None => Store::open(&db_path)?,
@@ -321,6 +335,13 @@ fn provision(options: &ProvisionOptions, source: &str, text: &str) -> Result<()>
             db_path.display()
         ));
         changed.push("technician".into());
+    }
+    if let Some((path, sha256)) = &certificate {
+        println!(
+            "staff console certificate: {} (SHA-256 {sha256}; compare it with what the \
+             reception PC's browser shows)",
+            path.display()
+        );
     }
     if changed.is_empty() {
         println!(

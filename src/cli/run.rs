@@ -253,8 +253,11 @@ fn start_kiosk(options: &RunOptions, facility_file: &Path, window: &AppWindow) -
         _ => build_reader(&reader_spec)?,
     };
     // 4. The staff console beside the kiosk.
-    let console = Console::start(store.clone(), rules.clone(), &facility.console)?;
-    eprintln!("uketsuke: staff console on http://{}/", console.addr());
+    let mut console_settings = facility.console.clone();
+    // A self-signed certificate, when the console serves the LAN, lives on the data partition.
+    console_settings.data_dir = options.db.parent().map(Path::to_path_buf);
+    let console = Console::start(store.clone(), rules.clone(), &console_settings)?;
+    eprintln!("uketsuke: {}", console.announcement());
     // 5. The flow and the runtime that carries its commands to the adapters.
     let flow = CheckInFlow::new(rules, facility);
     let adapters = crate::ui::runtime::Adapters {

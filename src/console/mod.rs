@@ -146,6 +146,38 @@ fn machine_hostname() -> Option<String> {
         .filter(|h| !h.is_empty())
 }
 
+/// The console's TLS certificate as `run` would serve it: the facility's own
+/// (`console.tls_certificate`), or, when bound beyond loopback, the self-signed one in
+/// `settings.data_dir` (made now if missing, as `provision` does). `None`: plain HTTP on
+/// loopback, or no data folder to keep a certificate in. Returns (path, SHA-256 fingerprint).
+///
+/// Errors: `console.bind` is not an address, or the certificate cannot be read or made.
+pub fn ensure_certificate(
+    settings: &ConsoleSettings,
+) -> Result<Option<(std::path::PathBuf, String)>, ConsoleError> {
+    if let Some(certificate) = &settings.tls_certificate {
+        let sha256 = tls::certificate_fingerprint(certificate)?;
+        return Ok(Some((certificate.clone(), sha256)));
+    }
+    let addr: SocketAddr = settings.bind.parse().map_err(|_| ConsoleError::Bind {
+        bind: settings.bind.clone(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "not an address"),
+    })?;
+    let Some(dir) = settings
+        .data_dir
+        .as_deref()
+        .filter(|_| !addr.ip().is_loopback())
+    else {
+        return Ok(None);
+    };
+    let names = settings
+        .hosts
+        .clone()
+        .unwrap_or_else(|| default_hosts(addr));
+    let made = tls::ensure_self_signed(dir, &names)?;
+    Ok(Some((made.certificate, made.sha256.to_string())))
+}
+
 /// The host names the console answers to when `console.hosts` is not set: this machine's
 /// loopback names, the address it is bound to (unless every address) and its host name.
 pub fn default_hosts(bound: SocketAddr) -> Vec<String> {
