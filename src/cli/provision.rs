@@ -59,7 +59,54 @@ pub fn is_provisioned(data_dir: &Path) -> bool {
 /// `uketsuke provision`.
 pub fn command(options: &ProvisionOptions) -> Result<()> {
     let (source, text) = read_source(options)?;
-    provision(options, &source, &text)
+    provision(options, &source, &text)?;
+    // The database (closed by now) and every file written belong to whoever owns the data
+    // folder: the kiosk's user on the device, where the technician provisions as root.
+    give_to_folder_owner(&options.data_dir)
+}
+
+/// What `provision` (and the store it opened) may have made in the data folder.
+const WRITTEN: [&str; 8] = [
+    FACILITY_FILE,
+    TIMESYNCD_FILE,
+    LOCALTIME_LINK,
+    "uketsuke.db",
+    "uketsuke.db-wal",
+    "uketsuke.db-shm",
+    crate::console::tls::SELF_SIGNED_CERTIFICATE,
+    crate::console::tls::SELF_SIGNED_KEY,
+];
+
+/// Hands each file in [`WRITTEN`] to the data folder's owner (user and group) where it is not
+/// theirs yet: a root-owned `uketsuke.db` would leave the kiosk (user `uketsuke`) unable to
+/// write a check-in. Only root can do this; for anyone else every file is already theirs.
+///
+/// Errors: a file's owner cannot be changed (names the file).
+fn give_to_folder_owner(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt as _;
+    let Ok(folder) = std::fs::metadata(dir) else {
+        return Ok(());
+    };
+    for name in WRITTEN {
+        let path = dir.join(name);
+        let Ok(file) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if file.uid() == folder.uid() && file.gid() == folder.gid() {
+            continue;
+        }
+        std::os::unix::fs::lchown(&path, Some(folder.uid()), Some(folder.gid())).with_context(
+            || {
+                format!(
+                    "cannot give {} to the data folder's owner (uid {}, gid {})",
+                    path.display(),
+                    folder.uid(),
+                    folder.gid()
+                )
+            },
+        )?;
+    }
+    Ok(())
 }
 
 /// The file's name as errors show it, and its text.

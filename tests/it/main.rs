@@ -47,6 +47,7 @@ mod pcsc_faults_become_clear_flow_events;
 mod pcsc_headless_cli_checks_in_through_pcscd;
 mod pcsc_reader_recovers_from_pcscd_restart_and_unplug;
 mod pin_guard_at_one_try_left_sends_no_verify;
+mod provision_as_root_leaves_the_kiosk_owning_its_files;
 mod provision_names_every_bad_key_at_once;
 mod provision_refuses_a_weak_technician_password;
 mod provision_with_a_changed_file_changes_only_its_keys;
