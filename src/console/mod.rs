@@ -390,14 +390,9 @@ impl Console {
         }
     }
 
-    /// False once the server's thread has ended (it ends only when dropped, or by a fault): the
-    /// service's watchdog asks this before each ping.
-    pub fn running(&self) -> bool {
-        self.thread.as_ref().is_some_and(|t| !t.is_finished())
-    }
-
-    /// [`Console::running`] as a probe that outlives this borrow: it answers false once the
-    /// server's thread has ended.
+    /// Whether the server's thread still runs, as a probe that outlives this borrow: it answers
+    /// false once the thread has ended (dropped, or a fault). The service's watchdog asks it
+    /// before each ping.
     pub fn running_probe(&self) -> impl Fn() -> bool + use<> {
         let alive = self.alive.clone();
         move || alive.load(Ordering::Acquire)

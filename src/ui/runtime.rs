@@ -389,9 +389,8 @@ impl Runtime {
     /// doing (the store its transaction) and ends, and this waits for them. The reader thread
     /// drops the PC/SC reader, which releases the card and the context.
     pub fn shutdown(runtime: Rc<RefCell<Runtime>>) {
-        LIVE.with(|live| live.borrow_mut().take());
         let mut rt = runtime.borrow_mut();
-        rt.timer.stop();
+        rt.halt();
         // Replacing each sender with one whose receiver is gone drops the worker's last sender,
         // so its loop ends after the job in hand.
         let old_reader = std::mem::replace(
