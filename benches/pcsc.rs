@@ -332,8 +332,9 @@ fn minimum(path: &PathSpec) -> (usize, String) {
         }
         Tapped::TransitCard => (0, "0: the FeliCa ATR decides, no APDU needed".into()),
         _ => (
-            2,
-            "SELECT JPKI AP + SELECT payment directory = 2: a payment card must be told apart"
+            3,
+            "SELECT JPKI AP + SELECT payment directory + the reader's GET DATA (UID) = 3: a \
+             payment card and a Type A card must be told from a phone"
                 .into(),
         ),
     }

@@ -27,6 +27,11 @@ pub enum Tapped {
     PaymentCard,
     /// Answers, but has no JPKI application: an iPhone or another phone or device we cannot read.
     UnreadableDevice,
+    /// A card that is not the My Number card (a driving licence, a residence card, a clinic's
+    /// card with a chip, an HPKI card): it has no JPKI application and is no phone.
+    OtherCard,
+    /// No JPKI application, and nothing it answered tells a card from a phone: ask the patient.
+    CardOrPhone,
     /// Nothing usable came back: ask for another tap.
     Mute,
 }
@@ -44,6 +49,8 @@ pub enum Presented {
     OldResidentCard,
     TransitCard,
     PaymentCard,
+    /// A card that is not the My Number card (driving licence, residence card, ...).
+    OtherCard,
     /// 資格確認書.
     EligibilityCertificate,
     /// 資格情報のお知らせ together with the My Number card.

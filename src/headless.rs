@@ -51,6 +51,8 @@ pub enum ScriptStep {
     PaperDocuments,
     Declare(DeclaredDocument),
     ThisIsMyPhone,
+    /// "It is a card" on the "card or phone?" question.
+    ThisIsACard,
     CallStaff,
     Cancel,
     Ok,
@@ -70,6 +72,7 @@ impl ScriptStep {
             ScriptStep::PaperDocuments => "paper_documents",
             ScriptStep::Declare(_) => "declare",
             ScriptStep::ThisIsMyPhone => "this_is_my_phone",
+            ScriptStep::ThisIsACard => "this_is_a_card",
             ScriptStep::CallStaff => "call_staff",
             ScriptStep::Cancel => "cancel",
             ScriptStep::Ok => "ok",
@@ -98,7 +101,7 @@ impl fmt::Display for ScriptError {
 impl std::error::Error for ScriptError {}
 
 const SIMPLE_STEPS: &str = "\"tap\", \"remove\", \"ask_staff_to_check\", \"paper_documents\", \
-\"this_is_my_phone\", \"call_staff\", \"cancel\", \"ok\"";
+\"this_is_my_phone\", \"this_is_a_card\", \"call_staff\", \"cancel\", \"ok\"";
 const OBJECT_STEPS: &str = "{\"tap\": PROFILE}, {\"pin\": \"1234\"}, {\"consent\": \"all\" or \
 {ITEM: true|false, ...}}, {\"high_cost_limit\": bool}, {\"prescription\": \"electronic\"|\"paper\"}, \
 {\"declare\": DOCUMENT}, {\"wait_seconds\": N}";
@@ -153,6 +156,7 @@ fn parse_step(value: &Value) -> Result<ScriptStep, String> {
             "ask_staff_to_check" => Ok(ScriptStep::AskStaffToCheck),
             "paper_documents" => Ok(ScriptStep::PaperDocuments),
             "this_is_my_phone" => Ok(ScriptStep::ThisIsMyPhone),
+            "this_is_a_card" => Ok(ScriptStep::ThisIsACard),
             "call_staff" => Ok(ScriptStep::CallStaff),
             "cancel" => Ok(ScriptStep::Cancel),
             "ok" => Ok(ScriptStep::Ok),
@@ -499,10 +503,16 @@ impl<R: ReaderPort, G: Gateway, S: StorePort> Driver<R, G, S> {
                 self.input(action(PatientAction::DeclareDocument(*document)));
             }
             ScriptStep::ThisIsMyPhone => {
-                let Screen::WrongCard { .. } = screen else {
-                    return refuse("not the wrong-card screen");
+                let (Screen::WrongCard { .. } | Screen::CardOrPhone) = screen else {
+                    return refuse("not the wrong-card screen or the card-or-phone question");
                 };
                 self.input(action(PatientAction::ItIsMyPhone));
+            }
+            ScriptStep::ThisIsACard => {
+                let Screen::CardOrPhone = screen else {
+                    return refuse("not the card-or-phone question");
+                };
+                self.input(action(PatientAction::ItIsACard));
             }
             ScriptStep::CallStaff => self.input(action(PatientAction::CallStaff)),
             ScriptStep::Cancel => self.input(action(PatientAction::Cancel)),

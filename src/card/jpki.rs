@@ -13,6 +13,7 @@ use thiserror::Error;
 use tracing::debug;
 
 use super::apdu::{self, Apdu, MAX_LE, MAX_READ_OFFSET, Response};
+use super::atr::{self, AtrKind, UidKind};
 use super::der;
 use super::status::StatusWord;
 use super::{CardTransport, TransportError};
@@ -54,6 +55,9 @@ const PCSC_RID: [u8; 5] = [0xA0, 0x00, 0x00, 0x03, 0x06];
 const CLA_ISO: u8 = 0x00;
 const CLA_PROPRIETARY: u8 = 0x80;
 const INS_COMPUTE_SIGNATURE: u8 = 0x2A;
+/// PC/SC part 3 pseudo-APDUs addressed to the reader itself.
+const CLA_PCSC_READER: u8 = 0xFF;
+const INS_GET_DATA: u8 = 0xCA;
 /// VERIFY P2: the PIN of the currently selected EF.
 const P2_SELECTED_PIN: u8 = 0x80;
 
@@ -142,6 +146,24 @@ pub fn storage_card(atr: &[u8]) -> Option<StorageCard> {
     })
 }
 
+/// Whether a status word is one ISO 7816-4 defines: SW1 `61`..=`6F` or `90`..=`9F`.
+pub fn is_iso_status(status: StatusWord) -> bool {
+    matches!(status.to_bytes()[0], 0x61..=0x6F | 0x90..=0x9F)
+}
+
+/// Rows 5 to 7 of [`JpkiCard::without_jpki`]'s table: a Type A thing without the JPKI AP and
+/// not a payment card, from its ATS historical bytes, its answer to the JPKI SELECT and the
+/// reader's UID (`None`: the reader did not give one).
+pub fn type_a_without_jpki(historical: &[u8], select: StatusWord, uid: Option<&[u8]>) -> Tapped {
+    match uid.map(atr::uid_kind) {
+        Some(UidKind::Fixed) => Tapped::OtherCard,
+        Some(UidKind::Random) if historical.is_empty() || select == StatusWord::Other(0x6F00) => {
+            Tapped::UnreadableDevice
+        }
+        _ => Tapped::CardOrPhone,
+    }
+}
+
 /// Classifies the token EF's content (trailing spaces and NULs trimmed: the real padding is
 /// not known for every card generation).
 pub fn classify_token(data: &[u8]) -> Tapped {
@@ -185,13 +207,24 @@ impl<T: CardTransport> JpkiCard<T> {
         self.transport
     }
 
-    /// What lies on the field. FeliCa is recognised from the ATR alone, without an APDU;
-    /// anything else by the JPKI token, or by the payment directory when there is no JPKI AP.
+    /// What lies on the field: the JPKI token decides (My Number card, Android phone, old
+    /// resident card); without a JPKI application, the ATR's shape and what the thing answers
+    /// do, by the table in [`without_jpki`](Self::without_jpki). FeliCa and other storage
+    /// cards are recognised from the ATR alone, without an APDU.
     pub fn identify(&mut self) -> Result<Tapped, CardError> {
-        let atr = self.transport.atr();
-        if storage_card(&atr).is_some_and(|s| s.standard == STANDARD_FELICA) {
-            debug!("FeliCa storage card ATR: transit card, no APDU sent");
-            return Ok(Tapped::TransitCard);
+        let kind = atr::contactless_kind(&self.transport.atr());
+        if let AtrKind::StorageCard(storage) = &kind {
+            if storage.standard == STANDARD_FELICA {
+                debug!("FeliCa storage card ATR: transit card, no APDU sent");
+                return Ok(Tapped::TransitCard);
+            }
+            // No ISO 14443-4, so no JPKI; but phones in P2P or MIFARE emulation show storage
+            // ATRs too (smartcard_list.txt: Sony Xperia Ion, HTC One X): ask.
+            debug!(
+                standard = storage.standard,
+                "storage card ATR: card or phone, no APDU sent"
+            );
+            return Ok(Tapped::CardOrPhone);
         }
         if self.selection == Selection::Unknown {
             let answer = self.transmit("SELECT JPKI AP", &select_jpki());
@@ -204,7 +237,7 @@ impl<T: CardTransport> JpkiCard<T> {
                 Err(other) => return Err(other),
             };
             if !response.is_ok() {
-                return self.probe_payment_directory();
+                return self.without_jpki(&kind, response.status());
             }
             self.selection = Selection::JpkiAp;
         }
@@ -215,6 +248,40 @@ impl<T: CardTransport> JpkiCard<T> {
             Err(CardError::Malformed(_)) => Ok(Tapped::Mute),
             Err(other) => Err(other),
         }
+    }
+
+    /// Tells a card from a phone when the SELECT of the JPKI AP failed with `select`. Rows are
+    /// tried in order; an APDU is sent only when a row needs its answer:
+    ///
+    /// | # | what is known | outcome | why |
+    /// |---|---|---|---|
+    /// | 1 | SELECT answered a non-ISO status word (SW1 not `61`..`6F`, not `90`..`9F`; e.g. `00 00`) | `UnreadableDevice` | a card OS answers ISO 7816-4 words; an app on a phone answers what its author chose (Google's HCE sample: `00 00`) |
+    /// | 2 | ATR is not contactless (`Contact`) | `OtherCard` | a contact card, SAM or security key is not a tap and never a phone |
+    /// | 3 | SELECT 2PAY.SYS.DDF01 answered `90 00`/`61 xx` | `PaymentCard` | a payment card, or a phone's wallet (the screen offers "this is my phone") |
+    /// | 4 | ATR is Type B | `OtherCard` | Japanese ID cards are Type B; Android and iPhone HCE for apps is Type A |
+    /// | 5 | Type A, the reader's UID (`FF CA 00 00 00`) is fixed (7/10 bytes, or 4 not starting `08`) | `OtherCard` | phones always show a random UID |
+    /// | 6 | Type A, random UID, and no ATS historical bytes or SELECT answered `6F 00` | `UnreadableDevice` | what Android HCE and iPhones show |
+    /// | 7 | Type A, anything else (random UID with historical bytes, RFU UID, no UID from the reader) | `CardOrPhone` | unsure: the patient is asked |
+    fn without_jpki(&mut self, kind: &AtrKind, select: StatusWord) -> Result<Tapped, CardError> {
+        if !is_iso_status(select) {
+            debug!(%select, "non-ISO status word: an app on a phone");
+            return Ok(Tapped::UnreadableDevice);
+        }
+        let historical = match kind {
+            AtrKind::Contact => return Ok(Tapped::OtherCard),
+            // Handled before any APDU; read as unsure if it ever gets here.
+            AtrKind::StorageCard(_) => return Ok(Tapped::CardOrPhone),
+            AtrKind::TypeB(_) => None,
+            AtrKind::TypeA { historical } => Some(historical.as_slice()),
+        };
+        if let Some(tapped) = self.probe_payment_directory()? {
+            return Ok(tapped);
+        }
+        let Some(historical) = historical else {
+            return Ok(Tapped::OtherCard);
+        };
+        let uid = self.reader_uid()?;
+        Ok(type_a_without_jpki(historical, select, uid.as_deref()))
     }
 
     /// The auth PIN's retry counter, by an empty VERIFY (spends no try).
@@ -316,7 +383,9 @@ impl<T: CardTransport> JpkiCard<T> {
         Ok((certificate, signature))
     }
 
-    fn probe_payment_directory(&mut self) -> Result<Tapped, CardError> {
+    /// SELECT of the EMV payment directory: `Some(PaymentCard)` if it answers, `Some(Mute)` for
+    /// garbage, `None` otherwise.
+    fn probe_payment_directory(&mut self) -> Result<Option<Tapped>, CardError> {
         let command = "SELECT 2PAY.SYS.DDF01";
         let select = Apdu::select_by_name_with_fci(PAYMENT_DIRECTORY)
             .map_err(|e| CardError::Malformed(format!("{command}: {e}")))?;
@@ -325,15 +394,30 @@ impl<T: CardTransport> JpkiCard<T> {
         self.selection = Selection::Unknown;
         let response = match answer {
             Ok(response) => response,
-            Err(CardError::Malformed(_)) => return Ok(Tapped::Mute),
+            Err(CardError::Malformed(_)) => return Ok(Some(Tapped::Mute)),
             Err(other) => return Err(other),
         };
         // An iPhone with a payment card in its wallet may answer here too; the flow's "payment
         // card" screen offers "this is my phone" for that reason.
         if response.is_ok() || response.status().is_more_data() {
-            Ok(Tapped::PaymentCard)
+            Ok(Some(Tapped::PaymentCard))
         } else {
-            Ok(Tapped::UnreadableDevice)
+            Ok(None)
+        }
+    }
+
+    /// The UID (Type A) or PUPI (Type B) by the reader's GET DATA pseudo-APDU `FF CA 00 00 00`
+    /// (PC/SC part 3, 3.2.2.1.3): the reader answers it, the card never sees it. `None` when
+    /// the reader does not support it (any answer but `90 00`, or a reader error).
+    fn reader_uid(&mut self) -> Result<Option<Vec<u8>>, CardError> {
+        let command = "GET DATA (UID)";
+        let get_uid = Apdu::new(CLA_PCSC_READER, INS_GET_DATA, 0x00, 0x00)
+            .with_le(MAX_LE)
+            .map_err(|e| CardError::Malformed(format!("{command}: {e}")))?;
+        match self.transmit(command, &get_uid) {
+            Ok(response) if response.is_ok() => Ok(Some(response.into_data())),
+            Ok(_) | Err(CardError::Reader(_) | CardError::Malformed(_)) => Ok(None),
+            Err(other) => Err(other),
         }
     }
 
@@ -496,14 +580,182 @@ mod tests {
             (SimProfile::OldResidentCard, Tapped::OldResidentCard, 3),
             (SimProfile::TransitCard, Tapped::TransitCard, 0),
             (SimProfile::PaymentCard, Tapped::PaymentCard, 2),
-            (SimProfile::UnknownDevice, Tapped::UnreadableDevice, 2),
+            (SimProfile::UnknownDevice, Tapped::UnreadableDevice, 3),
             (SimProfile::Mute, Tapped::Mute, 1),
+            (SimProfile::DrivingLicence, Tapped::OtherCard, 2),
+            (
+                SimProfile::HceApp { sw: 0x0000 },
+                Tapped::UnreadableDevice,
+                1,
+            ),
+            (
+                SimProfile::HceApp { sw: 0x6F00 },
+                Tapped::UnreadableDevice,
+                3,
+            ),
+            (SimProfile::PkiCard, Tapped::OtherCard, 3),
+            (SimProfile::Passport, Tapped::CardOrPhone, 3),
         ];
+        assert_eq!(table.len(), SimProfile::ALL.len());
         for (profile, expected, apdus) in table {
             let (shared, mut jpki) = sim(profile);
             assert_eq!(jpki.identify(), Ok(expected), "{profile:?}");
             assert_eq!(jpki.stats().apdus, apdus, "{profile:?}");
             assert_eq!(lock(&shared).apdu_count(), apdus, "{profile:?}");
+        }
+    }
+
+    /// A thing on the field that answers as scripted: the JPKI SELECT, (with a token) the
+    /// token EF, the payment directory, and the reader's GET DATA (UID).
+    struct Scripted {
+        atr: Vec<u8>,
+        select: u16,
+        token: Option<&'static [u8]>,
+        payment: u16,
+        uid: Option<Vec<u8>>,
+        sent: Vec<Vec<u8>>,
+    }
+
+    impl CardTransport for Scripted {
+        fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+            self.sent.push(command.to_vec());
+            let word = |w: u16| w.to_be_bytes().to_vec();
+            Ok(match command {
+                [0xFF, 0xCA, ..] => match &self.uid {
+                    Some(uid) => [uid.as_slice(), &[0x90, 0x00]].concat(),
+                    None => word(0x6A81),
+                },
+                [0x00, 0xA4, 0x04, _, _, rest @ ..] if rest.starts_with(&JPKI_AID) => {
+                    word(self.select)
+                }
+                [0x00, 0xA4, 0x04, ..] => word(self.payment),
+                [0x00, 0xA4, 0x02, ..] => word(0x9000),
+                [0x00, 0xB0, ..] => {
+                    let mut token = self.token.unwrap_or_default().to_vec();
+                    token.resize(32, b' ');
+                    token.extend_from_slice(&[0x90, 0x00]);
+                    token
+                }
+                _ => word(0x6D00),
+            })
+        }
+
+        fn atr(&self) -> Vec<u8> {
+            self.atr.clone()
+        }
+    }
+
+    fn hex_bytes(hex: &str) -> Vec<u8> {
+        hex.split_whitespace()
+            .map(|b| u8::from_str_radix(b, 16).expect("test hex is valid"))
+            .collect()
+    }
+
+    /// (what, ATR, SELECT JPKI answer, token, payment directory answer, UID, outcome, APDUs)
+    type Row = (
+        &'static str,
+        &'static str,
+        u16,
+        Option<&'static [u8]>,
+        u16,
+        Option<&'static str>,
+        Tapped,
+        usize,
+    );
+
+    /// Real ATRs (smartcard_list.txt from pcsc-tools, and the issue) × what the thing answers
+    /// → what the kiosk concludes, and the APDUs it spends. `uid` `None`: the reader does not
+    /// support `FF CA` (answers `6A 81`).
+    #[test]
+    fn classifies_real_atrs_by_what_answers() {
+        const NONE: u16 = 0x6A82;
+        const TOKEN2: Option<&[u8]> = Some(TOKEN_MY_NUMBER_CARD);
+        let random = Some("08 4F 2A 91");
+        let pupi = Some("5A 3C 91 07");
+        let fixed7 = Some("04 5A 2B 3C 4D 5E 80");
+        #[rustfmt::skip]
+        let table: [Row; 29] = [
+            // JPKI first: the token decides, whatever the ATR.
+            ("My Number card", "3B 88 80 01 00 00 05 E0 B3 81 A1 00 7F", 0x9000, TOKEN2, NONE, pupi, Tapped::MyNumberCard, 3),
+            ("My Number card", "3B 88 80 01 00 00 41 E0 B3 81 A1 00 3B", 0x9000, TOKEN2, NONE, pupi, Tapped::MyNumberCard, 3),
+            ("My Number card, FWI 13", "3B 88 80 01 00 4B 51 FF B3 81 D1 00 0F", 0x9000, TOKEN2, NONE, pupi, Tapped::MyNumberCard, 3),
+            ("My Number card, FWI 13", "3B 88 80 01 00 4B 51 FF 00 81 D1 00 BC", 0x9000, TOKEN2, NONE, pupi, Tapped::MyNumberCard, 3),
+            ("JUKI card with JPKI", "3B 88 80 01 00 00 14 E0 B3 81 91 00 5E", 0x9000, Some(TOKEN_OLD_RESIDENT_CARD), NONE, pupi, Tapped::OldResidentCard, 3),
+            ("Android phone, JPKI", "3B 80 80 01 01", 0x9000, Some(TOKEN_ANDROID_PHONE), NONE, random, Tapped::AndroidPhone, 3),
+            // Type B without JPKI: a card (after the payment probe).
+            ("JUKI card without JPKI", "3B 88 80 01 00 00 14 E0 B3 81 91 00 5E", NONE, None, NONE, pupi, Tapped::OtherCard, 2),
+            ("driving licence of Japan", "3B 88 80 01 00 00 00 00 91 81 C1 00 D8", NONE, None, NONE, pupi, Tapped::OtherCard, 2),
+            ("German residence permit", "3B 88 80 01 E1 F3 5E 11 77 83 00 00 A0", NONE, None, NONE, pupi, Tapped::OtherCard, 2),
+            ("PIVKey C980 (Type B)", "3B 88 80 01 00 00 00 11 77 81 83 00 6D", NONE, None, NONE, pupi, Tapped::OtherCard, 2),
+            ("Apple Pay over Type B", "3B 88 80 01 00 00 00 00 80 81 71 00 79", NONE, None, 0x9000, random, Tapped::PaymentCard, 2),
+            // Type A.
+            ("Visa", "3B 85 80 01 20 63 CB A0 00 2C", NONE, None, 0x9000, random, Tapped::PaymentCard, 2),
+            ("IDEMIA PIV card", "3B 86 80 01 80 31 C1 52 11 18 2C", NONE, None, NONE, fixed7, Tapped::OtherCard, 3),
+            ("NXP JCOP (8 historical bytes, Type A)", "3B 88 80 01 4A 43 4F 50 76 32 34 31 5E", NONE, None, NONE, Some("04 12 34 56"), Tapped::OtherCard, 3),
+            ("DESFire EV1", "3B 81 80 01 80 80", NONE, None, NONE, fixed7, Tapped::OtherCard, 3),
+            ("Android HCE, no app for the AID", "3B 80 80 01 01", NONE, None, NONE, random, Tapped::UnreadableDevice, 3),
+            ("Android HCE sample app (00 00)", "3B 80 80 01 01", 0x0000, None, 0x0000, random, Tapped::UnreadableDevice, 1),
+            ("Android HCE app (6F 00)", "3B 80 80 01 01", 0x6F00, None, 0x6F00, random, Tapped::UnreadableDevice, 3),
+            ("Android HCE app (6F 00), reader without FF CA", "3B 80 80 01 01", 0x6F00, None, 0x6F00, None, Tapped::CardOrPhone, 3),
+            ("Dutch passport (random UID)", "3B 85 80 01 80 73 84 21 40 12", NONE, None, NONE, random, Tapped::CardOrPhone, 3),
+            ("JCOP 31, random UID", "3B 88 80 01 00 73 C8 40 00 00 90 00 62", NONE, None, NONE, random, Tapped::CardOrPhone, 3),
+            ("Fidesmo card, reader without FF CA", "3B 88 80 01 46 49 44 45 53 4D 4F 31 67", NONE, None, NONE, None, Tapped::CardOrPhone, 3),
+            ("China resident ID (protocol type 0)", "3B 88 80 01 D1 03 86 05 00 80 80 00 58", NONE, None, NONE, Some("18 00 00 00"), Tapped::CardOrPhone, 3),
+            // Known limit: a Type B passport some readers show as 3B 80 80 01 01.
+            ("Spanish passport", "3B 80 80 01 01", NONE, None, NONE, random, Tapped::UnreadableDevice, 3),
+            // Storage cards: the ATR alone.
+            ("Suica (FeliCa)", "3B 8F 80 01 80 4F 0C A0 00 00 03 06 11 00 3B 00 00 00 00 42", NONE, None, NONE, None, Tapped::TransitCard, 0),
+            ("MIFARE Classic 1K", "3B 8F 80 01 80 4F 0C A0 00 00 03 06 03 00 01 00 00 00 00 6A", NONE, None, NONE, None, Tapped::CardOrPhone, 0),
+            ("HTC One X phone (MIFARE emulation)", "3B 8F 80 01 80 4F 0C A0 00 00 03 06 03 F0 11 00 00 00 00 8A", NONE, None, NONE, None, Tapped::CardOrPhone, 0),
+            // Not contactless.
+            ("ACR1252 SAM slot", "3B DF 18 FF 81 F1 FE 43 00 3F 03 83 4D 49 46 41 52 45 20 50 6C 75 73 20 53 41 4D 3B", NONE, None, NONE, None, Tapped::OtherCard, 1),
+            ("YubiKey", "3B FD 13 00 00 81 31 FE 15 80 73 C0 21 C0 57 59 75 62 69 4B 65 79 40", NONE, None, NONE, None, Tapped::OtherCard, 1),
+        ];
+        for (what, atr, select, token, payment, uid, expected, apdus) in table {
+            let mut jpki = JpkiCard::new(Scripted {
+                atr: hex_bytes(atr),
+                select,
+                token,
+                payment,
+                uid: uid.map(hex_bytes),
+                sent: Vec::new(),
+            });
+            assert_eq!(jpki.identify(), Ok(expected), "{what}: {atr}");
+            assert_eq!(jpki.stats().apdus, apdus, "{what}: APDUs");
+            let sent = &jpki.transport().sent;
+            assert!(
+                !sent.iter().any(|c| c.get(1) == Some(&apdu::INS_VERIFY)),
+                "{what}: no VERIFY while identifying"
+            );
+            if let Some(last) = sent.last().filter(|c| c[0] == 0xFF) {
+                assert_eq!(apdu::hex(last), "FF CA 00 00 00", "{what}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_bad_tck_on_a_type_b_shape_costs_a_question_at_most() {
+        // The licence's ATR with its TCK broken by the reader: read as Type A, so the UID
+        // decides (a fixed PUPI-like UID: a card), never a phone by the ATR.
+        let mut jpki = JpkiCard::new(Scripted {
+            atr: hex_bytes("3B 88 80 01 00 00 00 00 91 81 C1 00 D9"),
+            select: 0x6A82,
+            token: None,
+            payment: 0x6A82,
+            uid: Some(hex_bytes("5A 3C 91 07")),
+            sent: Vec::new(),
+        });
+        assert_eq!(jpki.identify(), Ok(Tapped::OtherCard));
+        assert_eq!(jpki.stats().apdus, 3);
+    }
+
+    #[test]
+    fn iso_status_words_are_told_from_an_apps_own() {
+        for sw in [0x9000, 0x6A82, 0x6F00, 0x6100, 0x63C3, 0x9F10] {
+            assert!(is_iso_status(StatusWord::from_u16(sw)), "{sw:04X}");
+        }
+        for sw in [0x0000, 0x0001, 0x6000, 0x5000, 0xA000, 0xFFFF] {
+            assert!(!is_iso_status(StatusWord::from_u16(sw)), "{sw:04X}");
         }
     }
 

@@ -6,6 +6,7 @@
 //!
 //! - [`apdu`]: command APDUs (short form) and response parsing.
 //! - [`status`]: status words as a typed enum.
+//! - [`atr`]: what a contactless reader's ATR and the reader's UID say (PC/SC part 3).
 //! - [`der`]: the total length of a DER object from its header.
 //! - [`jpki`]: [`JpkiCard`], the operations the kiosk needs, and what was tapped.
 //! - `sim` (feature `sim`): the simulated card and its transport.
@@ -13,6 +14,7 @@
 use thiserror::Error;
 
 pub mod apdu;
+pub mod atr;
 pub mod der;
 pub mod jpki;
 #[cfg(feature = "sim")]

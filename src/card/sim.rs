@@ -39,10 +39,21 @@ pub enum SimProfile {
     UnknownDevice,
     /// Answers nothing (empty responses).
     Mute,
+    /// A Japanese driving licence: Type B, no JPKI AP (`6A 82`), no payment directory.
+    DrivingLicence,
+    /// An Android phone whose HCE app is not JPKI: `3B 80 80 01 01`, a random UID, and every
+    /// command answered with `sw` (`00 00` as Google's HCE sample answers, or `6F 00`).
+    HceApp { sw: u16 },
+    /// A Type A PKI card (a PIV-like applet): ATS historical bytes, a fixed 7-byte UID, no JPKI
+    /// AP, no payment directory.
+    PkiCard,
+    /// An ePassport: Type A with ATS historical bytes and a random UID, `6A 82` to every
+    /// SELECT. Nothing it answers tells a card from a phone.
+    Passport,
 }
 
 impl SimProfile {
-    pub const ALL: [SimProfile; 7] = [
+    pub const ALL: [SimProfile; 12] = [
         Self::MyNumberCard,
         Self::AndroidPhone,
         Self::OldResidentCard,
@@ -50,6 +61,11 @@ impl SimProfile {
         Self::PaymentCard,
         Self::UnknownDevice,
         Self::Mute,
+        Self::DrivingLicence,
+        Self::HceApp { sw: 0x0000 },
+        Self::HceApp { sw: 0x6F00 },
+        Self::PkiCard,
+        Self::Passport,
     ];
 
     fn has_jpki(self) -> bool {
@@ -291,13 +307,20 @@ impl SimulatedCard {
         let Some(cmd) = parse_command(command) else {
             return sw(0x6700);
         };
+        if cmd.cla == 0xFF && cmd.ins == 0xCA {
+            return reader_get_data(self.profile, &cmd);
+        }
         match self.profile {
             SimProfile::MyNumberCard | SimProfile::AndroidPhone | SimProfile::OldResidentCard => {
                 self.respond_jpki(&cmd)
             }
             SimProfile::TransitCard => respond_transit(&cmd),
             SimProfile::PaymentCard => self.respond_payment(&cmd),
-            SimProfile::UnknownDevice => match (cmd.cla, cmd.ins) {
+            SimProfile::HceApp { sw: word } => sw(word),
+            SimProfile::UnknownDevice
+            | SimProfile::DrivingLicence
+            | SimProfile::PkiCard
+            | SimProfile::Passport => match (cmd.cla, cmd.ins) {
                 (_, INS_SELECT) => sw(0x6A82),
                 (0x00 | 0x80, _) => sw(0x6D00),
                 _ => sw(0x6E00),
@@ -476,11 +499,41 @@ impl SimulatedCard {
 }
 
 fn respond_transit(cmd: &Command<'_>) -> Vec<u8> {
-    match (cmd.cla, cmd.ins, cmd.p1) {
-        // The reader's GET DATA pseudo-APDU: the FeliCa IDm (made up).
-        (0xFF, 0xCA, 0x00) => data_sw(vec![0x01, 0x2E, 0x4C, 0x5A, 0x10, 0x22, 0x33, 0x44], 0x9000),
-        (_, INS_SELECT, _) => sw(0x6A81),
+    match (cmd.cla, cmd.ins) {
+        (_, INS_SELECT) => sw(0x6A81),
         _ => sw(0x6D00),
+    }
+}
+
+/// What the reader gives for its GET DATA pseudo-APDU: the UID of a Type A target, the PUPI
+/// of a Type B one, the IDm of a FeliCa card (all made up). Phones show a random single-size
+/// UID (`08` first); cards a fixed one or their PUPI.
+fn uid_of(profile: SimProfile) -> Vec<u8> {
+    match profile {
+        SimProfile::AndroidPhone
+        | SimProfile::UnknownDevice
+        | SimProfile::HceApp { .. }
+        | SimProfile::Passport
+        | SimProfile::Mute => vec![0x08, 0x4F, 0x2A, 0x91],
+        SimProfile::MyNumberCard => vec![0x5A, 0x3C, 0x91, 0x07],
+        SimProfile::OldResidentCard => vec![0x11, 0x52, 0x3E, 0x40],
+        SimProfile::DrivingLicence => vec![0x3D, 0x0B, 0x77, 0x12],
+        SimProfile::PaymentCard => vec![0x04, 0x31, 0xC1, 0x64, 0x08, 0x60, 0x80],
+        SimProfile::PkiCard => vec![0x04, 0x5A, 0x2B, 0x3C, 0x4D, 0x5E, 0x80],
+        SimProfile::TransitCard => vec![0x01, 0x2E, 0x4C, 0x5A, 0x10, 0x22, 0x33, 0x44],
+    }
+}
+
+/// The reader's answer to `FF CA P1 00 Le` (PC/SC part 3, 3.2.2.1.3): P1 `00` the UID; other
+/// P1 values are not supported here (`6A 81`). Le `00` takes all; a shorter Le gets `6C xx`.
+fn reader_get_data(profile: SimProfile, cmd: &Command<'_>) -> Vec<u8> {
+    if cmd.p1 != 0x00 || cmd.p2 != 0x00 || !cmd.data.is_empty() {
+        return sw(0x6A81);
+    }
+    let uid = uid_of(profile);
+    match cmd.le {
+        Some(le) if le < uid.len() => sw(0x6C00 | uid.len() as u16),
+        _ => data_sw(uid, 0x9000),
     }
 }
 
@@ -545,20 +598,28 @@ fn push_tck(mut atr: Vec<u8>) -> Vec<u8> {
     atr
 }
 
+/// Each profile's ATR as a PC/SC reader builds it; the cards' are real ones from
+/// smartcard_list.txt (pcsc-tools).
 fn atr_for(profile: SimProfile) -> Vec<u8> {
     match profile {
-        // Type B form: ATQB application data (made up), protocol info, MBLI.
-        SimProfile::MyNumberCard => iso14443_atr(&[0x00, 0x00, 0x2A, 0x71, 0x00, 0x81, 0x81, 0x00]),
+        // Type B: ATQB application data, protocol info (FWI 13), MBLI.
+        SimProfile::MyNumberCard => iso14443_atr(&[0x00, 0x4B, 0x51, 0xFF, 0xB3, 0x81, 0xD1, 0x00]),
         SimProfile::OldResidentCard => {
-            iso14443_atr(&[0x00, 0x00, 0x11, 0x52, 0x00, 0x81, 0x81, 0x00])
+            iso14443_atr(&[0x00, 0x00, 0x14, 0xE0, 0xB3, 0x81, 0x91, 0x00])
         }
-        // Type A with ATS historical bytes (made up).
-        SimProfile::AndroidPhone => {
-            iso14443_atr(&[0x80, 0x31, 0x80, 0x65, 0xB0, 0x83, 0x11, 0x00, 0x90, 0x00])
+        SimProfile::DrivingLicence => {
+            iso14443_atr(&[0x00, 0x00, 0x00, 0x00, 0x91, 0x81, 0xC1, 0x00])
         }
-        SimProfile::PaymentCard => iso14443_atr(&[0x00, 0x31, 0xC1, 0x64, 0x08, 0x60]),
+        // Type A: ATS historical bytes (a Visa card, an IDEMIA PIV card, a Dutch passport).
+        SimProfile::PaymentCard => iso14443_atr(&[0x20, 0x63, 0xCB, 0xA0, 0x00]),
+        SimProfile::PkiCard => iso14443_atr(&[0x80, 0x31, 0xC1, 0x52, 0x11, 0x18]),
+        SimProfile::Passport => iso14443_atr(&[0x80, 0x73, 0x84, 0x21, 0x40]),
         SimProfile::TransitCard => storage_card_atr(STANDARD_FELICA, [0x00, 0x3B]),
-        SimProfile::UnknownDevice | SimProfile::Mute => iso14443_atr(&[]),
+        // Phones (Android HCE, iPhone): an ATS without historical bytes.
+        SimProfile::AndroidPhone
+        | SimProfile::UnknownDevice
+        | SimProfile::HceApp { .. }
+        | SimProfile::Mute => iso14443_atr(&[]),
     }
 }
 
@@ -638,6 +699,19 @@ mod tests {
             "3B 8F 80 01 80 4F 0C A0 00 00 03 06 11 00 3B 00 00 00 00 42"
         );
         assert_eq!(hex(&iso14443_atr(&[])), "3B 80 80 01 01");
+        // The ATRs, byte for byte.
+        assert_eq!(
+            hex(&atr_for(SimProfile::MyNumberCard)),
+            "3B 88 80 01 00 4B 51 FF B3 81 D1 00 0F"
+        );
+        assert_eq!(
+            hex(&atr_for(SimProfile::DrivingLicence)),
+            "3B 88 80 01 00 00 00 00 91 81 C1 00 D8"
+        );
+        assert_eq!(
+            hex(&atr_for(SimProfile::HceApp { sw: 0 })),
+            "3B 80 80 01 01"
+        );
         for profile in SimProfile::ALL {
             let atr = atr_for(profile);
             assert_eq!(&atr[..1], [0x3B]);
@@ -842,6 +916,40 @@ mod tests {
         let mut mute = SimulatedCard::new(SimProfile::Mute, SimOptions::default());
         assert!(mute.respond(&bytes(SELECT_JPKI)).is_empty());
         assert_eq!(mute.apdu_count(), 1);
+    }
+
+    #[test]
+    fn the_reader_answers_get_data_with_the_uid() {
+        let table = [
+            (SimProfile::AndroidPhone, "08 4F 2A 91 90 00", "6C 04"),
+            (SimProfile::HceApp { sw: 0 }, "08 4F 2A 91 90 00", "6C 04"),
+            (SimProfile::PkiCard, "04 5A 2B 3C 4D 5E 80 90 00", "6C 07"),
+            (SimProfile::DrivingLicence, "3D 0B 77 12 90 00", "6C 04"),
+        ];
+        for (profile, answer, short_le) in table {
+            let mut card = SimulatedCard::new(profile, SimOptions::default());
+            assert_eq!(
+                hex(&card.respond(&bytes("FF CA 00 00 00"))),
+                answer,
+                "{profile:?}"
+            );
+            assert_eq!(
+                hex(&card.respond(&bytes("FF CA 00 00 02"))),
+                short_le,
+                "{profile:?}"
+            );
+            assert_eq!(
+                hex(&card.respond(&bytes("FF CA 01 00 00"))),
+                "6A 81",
+                "{profile:?}"
+            );
+        }
+        let mut hce = SimulatedCard::new(SimProfile::HceApp { sw: 0 }, SimOptions::default());
+        assert_eq!(hex(&hce.respond(&bytes(SELECT_JPKI))), "00 00");
+        let mut hce = SimulatedCard::new(SimProfile::HceApp { sw: 0x6F00 }, SimOptions::default());
+        assert_eq!(hex(&hce.respond(&bytes(SELECT_JPKI))), "6F 00");
+        let mut licence = SimulatedCard::new(SimProfile::DrivingLicence, SimOptions::default());
+        assert_eq!(status(&mut licence, SELECT_JPKI), StatusWord::FileNotFound);
     }
 
     #[test]

@@ -129,6 +129,8 @@ enum State {
         op: ReaderStep,
     },
     WrongCard(Tapped),
+    /// "Is this a card or a phone?": nothing it answered told which.
+    CardOrPhone,
     NotRead,
     TapAgain,
     PinEntry,
@@ -338,6 +340,7 @@ impl CheckInFlow {
             }
             // From the document menu: the patient found their card after all.
             State::WrongCard(_)
+            | State::CardOrPhone
             | State::NotRead
             | State::TapAgain
             | State::PinEntry
@@ -356,7 +359,7 @@ impl CheckInFlow {
             session.pin_status = None;
             if matches!(
                 self.state,
-                State::PinEntry | State::WrongCard(_) | State::NotRead
+                State::PinEntry | State::WrongCard(_) | State::CardOrPhone | State::NotRead
             ) {
                 session.last_activity = now;
             }
@@ -391,6 +394,7 @@ impl CheckInFlow {
         match self.state {
             State::Reader { .. }
             | State::WrongCard(_)
+            | State::CardOrPhone
             | State::NotRead
             | State::TapAgain
             | State::PinEntry
@@ -465,9 +469,13 @@ impl CheckInFlow {
                 self.touch(now);
                 self.declare(now, document);
             }
-            (State::WrongCard(Tapped::PaymentCard), A::ItIsMyPhone) => {
+            (State::WrongCard(Tapped::PaymentCard) | State::CardOrPhone, A::ItIsMyPhone) => {
                 self.touch(now);
                 self.portal_screen(now, Presented::UnreadableDevice);
+            }
+            (State::CardOrPhone, A::ItIsACard) => {
+                self.touch(now);
+                self.identified(now, Tapped::OtherCard);
             }
             (State::PinEntry, A::EnterPin(pin)) => {
                 self.touch(now);
@@ -695,11 +703,20 @@ impl CheckInFlow {
             Tapped::UnreadableDevice => {
                 return self.portal_screen(now, Presented::UnreadableDevice);
             }
-            Tapped::OldResidentCard | Tapped::TransitCard | Tapped::PaymentCard => {
+            Tapped::OldResidentCard
+            | Tapped::TransitCard
+            | Tapped::PaymentCard
+            | Tapped::OtherCard => {
+                // Nothing is recorded as a check: a re-tap with the right card carries on in
+                // this check-in.
                 if session.credential.is_none() {
                     session.presented = Some(presented_of(tapped));
                 }
                 self.state = State::WrongCard(tapped);
+                return;
+            }
+            Tapped::CardOrPhone => {
+                self.state = State::CardOrPhone;
                 return;
             }
             Tapped::Mute => {
@@ -1194,6 +1211,7 @@ impl CheckInFlow {
             } => Screen::Reading,
             State::Reader { .. } | State::WaitingForChallenge => Screen::Verifying,
             State::WrongCard(kind) => Screen::WrongCard { kind: *kind },
+            State::CardOrPhone => Screen::CardOrPhone,
             State::NotRead => Screen::NotRead,
             State::TapAgain => Screen::TapAgain {
                 pin_kept: session.is_some_and(|s| s.pending_pin.is_some()),
@@ -1260,7 +1278,11 @@ fn presented_of(tapped: Tapped) -> Presented {
         Tapped::OldResidentCard => Presented::OldResidentCard,
         Tapped::TransitCard => Presented::TransitCard,
         Tapped::PaymentCard => Presented::PaymentCard,
-        Tapped::UnreadableDevice | Tapped::Mute => Presented::UnreadableDevice,
+        Tapped::OtherCard => Presented::OtherCard,
+        // Never recorded as such: the patient's answer decides (a card, or a phone).
+        Tapped::UnreadableDevice | Tapped::CardOrPhone | Tapped::Mute => {
+            Presented::UnreadableDevice
+        }
     }
 }
 

@@ -97,6 +97,8 @@ pub enum PatientAction {
     /// On the "wrong card" screen for a payment card: "this is my phone" (a phone's wallet can
     /// answer like a payment card).
     ItIsMyPhone,
+    /// On the "card or phone?" question: "it is a card" (then: not the My Number card).
+    ItIsACard,
     /// "I have paper documents" on the welcome screen.
     OpenDocumentMenu,
     DeclareDocument(DeclaredDocument),

@@ -40,10 +40,13 @@ pub enum Screen {
     Paused,
     /// "Keep it still": the reader is working.
     Reading,
-    /// A transit card, payment card or old resident card: say what it is and what to tap.
+    /// A transit card, payment card, old resident card or another card that is not the My
+    /// Number card (`Tapped::OtherCard`): say what it is and what to tap.
     WrongCard {
         kind: Tapped,
     },
+    /// "Is this a card or a phone?": two buttons (`ItIsACard`, `ItIsMyPhone`).
+    CardOrPhone,
     /// Nothing could be read: tap again.
     NotRead,
     /// The card left the reader mid-way: tap again; what was confirmed is kept.
@@ -95,7 +98,7 @@ impl Screen {
     /// The step a patient-input screen belongs to; `None` for screens that wait on a machine.
     pub fn input_step(&self) -> Option<Step> {
         Some(match self {
-            Screen::WrongCard { .. } | Screen::NotRead => Step::WrongCard,
+            Screen::WrongCard { .. } | Screen::CardOrPhone | Screen::NotRead => Step::WrongCard,
             Screen::TapAgain { .. } => Step::TapAgain,
             Screen::PinEntry { .. } => Step::PinEntry,
             Screen::ConsentChoice { .. } => Step::ConsentChoice,

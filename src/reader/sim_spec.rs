@@ -9,7 +9,7 @@ use crate::card::sim::{MAX_TRIES, SimOptions, SimProfile};
 use crate::domain::Pin;
 
 /// The command line's names for simulated things. The first name of a profile is canonical.
-pub const SIM_PROFILE_NAMES: [(&str, SimProfile); 8] = [
+pub const SIM_PROFILE_NAMES: [(&str, SimProfile); 13] = [
     ("card", SimProfile::MyNumberCard),
     ("phone", SimProfile::AndroidPhone),
     // An iPhone: ISO-DEP without a JPKI AP a generic reader can select.
@@ -19,6 +19,14 @@ pub const SIM_PROFILE_NAMES: [(&str, SimProfile); 8] = [
     ("payment", SimProfile::PaymentCard),
     ("unknown-device", SimProfile::UnknownDevice),
     ("mute", SimProfile::Mute),
+    // A Japanese driving licence (Type B, no JPKI AP).
+    ("licence", SimProfile::DrivingLicence),
+    // Android phones whose HCE app is not JPKI, answering `00 00` or `6F 00`.
+    ("hce-app", SimProfile::HceApp { sw: 0x0000 }),
+    ("hce-app-6f00", SimProfile::HceApp { sw: 0x6F00 }),
+    ("pki-card", SimProfile::PkiCard),
+    // Type A, random UID, historical bytes: the kiosk asks "card or phone?".
+    ("passport", SimProfile::Passport),
 ];
 
 /// The canonical command-line name of a profile.

@@ -100,6 +100,13 @@ pub fn every_screen() -> Vec<Sample> {
                 kind: Tapped::OldResidentCard,
             },
         ),
+        sample(
+            "wrong-card-other",
+            Screen::WrongCard {
+                kind: Tapped::OtherCard,
+            },
+        ),
+        sample("card-or-phone", Screen::CardOrPhone),
         sample("not-read", Screen::NotRead),
         sample("tap-again", Screen::TapAgain { pin_kept: false }),
         sample("tap-again-pin-kept", Screen::TapAgain { pin_kept: true }),

@@ -28,11 +28,13 @@ pub fn screen_kind(screen: &Screen) -> ScreenKind {
         Screen::WrongCard { kind } => match kind {
             // A mute or unknown thing never gets here (the flow asks for another tap), but
             // if it did, "tap again" is the honest answer.
-            Tapped::TransitCard | Tapped::PaymentCard | Tapped::OldResidentCard => {
-                ScreenKind::WrongCard
-            }
+            Tapped::TransitCard
+            | Tapped::PaymentCard
+            | Tapped::OldResidentCard
+            | Tapped::OtherCard => ScreenKind::WrongCard,
             _ => ScreenKind::NotRead,
         },
+        Screen::CardOrPhone => ScreenKind::CardOrPhone,
         Screen::NotRead => ScreenKind::NotRead,
         Screen::TapAgain { .. } => ScreenKind::TapAgain,
         Screen::PinEntry { .. } => ScreenKind::PinEntry,
@@ -123,6 +125,7 @@ pub fn present(window: &AppWindow, view: &View, now: OffsetDateTime, pin_digits:
         Screen::WrongCard { kind } => kiosk.set_wrong_kind(match kind {
             Tapped::PaymentCard => WrongKind::PaymentCard,
             Tapped::OldResidentCard => WrongKind::OldResidentCard,
+            Tapped::OtherCard => WrongKind::OtherCard,
             _ => WrongKind::TransitCard,
         }),
         Screen::TapAgain { pin_kept } => kiosk.set_pin_kept(*pin_kept),

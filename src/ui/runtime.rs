@@ -789,6 +789,7 @@ fn wire_callbacks(window: &AppWindow, runtime: &Rc<RefCell<Runtime>>) {
     ));
     on!(on_it_is_my_phone, |rt| rt
         .patient(PatientAction::ItIsMyPhone));
+    on!(on_it_is_a_card, |rt| rt.patient(PatientAction::ItIsACard));
     on!(on_staff_corner, |rt| rt.staff_input(StaffInput::CornerTap));
     on!(on_staff_choose, |rt, index: i32| rt
         .staff_input(StaffInput::Choose(index.max(0) as usize)));

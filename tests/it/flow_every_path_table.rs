@@ -57,6 +57,8 @@ impl ReaderPort for FakeReader {
             Some("transit") => card.kind = Tapped::TransitCard,
             Some("card") => card.kind = Tapped::MyNumberCard,
             Some("payment") => card.kind = Tapped::PaymentCard,
+            Some("licence") => card.kind = Tapped::OtherCard,
+            Some("unsure") => card.kind = Tapped::CardOrPhone,
             Some(other) => return Err(format!("no fake {other}")),
         }
         card.verified = false;
@@ -325,6 +327,49 @@ fn cases() -> Vec<Case> {
             presented: Some(Presented::TransitCard),
             outcome: Outcome::TimedOut { at: Step::WrongCard },
             ..case("transit card then nothing", r#"[{"tap":"transit"}, {"wait_seconds": 91}]"#)
+                .unverified()
+                .no_identity(0)
+        },
+        case(
+            "another card (a driving licence), then the My Number card in the same check-in",
+            r#"[{"tap":"licence"}, "remove", {"tap":"card"}, {"pin":"1234"}, {"consent":"all"}, {"high_cost_limit":true}, {"prescription":"electronic"}]"#,
+        ),
+        Case {
+            presented: Some(Presented::OtherCard),
+            outcome: Outcome::TimedOut { at: Step::WrongCard },
+            ..case("another card then nothing", r#"[{"tap":"licence"}, {"wait_seconds": 91}]"#)
+                .unverified()
+                .no_identity(0)
+        },
+        Case {
+            presented: Some(Presented::EligibilityCertificate),
+            ..case("another card, then paper documents", r#"[{"tap":"licence"}, "paper_documents", {"declare":"eligibility_certificate"}]"#)
+                .handoff(H::PaperDocument)
+                .method(M::EligibilityCertificate, false)
+                .no_identity(0)
+        },
+        Case {
+            presented: Some(Presented::UnreadableDevice),
+            ..case("card or phone? a phone: the portal screen", r#"[{"tap":"unsure"}, "this_is_my_phone"]"#)
+                .handoff(H::ConfirmPortalScreen)
+                .method(M::PortalScreenCheckedByStaff, false)
+                .no_identity(0)
+        },
+        Case {
+            presented: Some(Presented::OtherCard),
+            outcome: Outcome::TimedOut { at: Step::WrongCard },
+            ..case("card or phone? a card: named, then nothing", r#"[{"tap":"unsure"}, "this_is_a_card", {"wait_seconds": 91}]"#)
+                .unverified()
+                .no_identity(0)
+        },
+        case(
+            "card or phone? a card, then the My Number card",
+            r#"[{"tap":"unsure"}, "this_is_a_card", "remove", {"tap":"card"}, {"pin":"1234"}, {"consent":"all"}, {"high_cost_limit":true}, {"prescription":"electronic"}]"#,
+        ),
+        Case {
+            presented: None,
+            outcome: Outcome::TimedOut { at: Step::WrongCard },
+            ..case("card or phone? no answer", r#"[{"tap":"unsure"}, {"wait_seconds": 91}]"#)
                 .unverified()
                 .no_identity(0)
         },
@@ -623,8 +668,10 @@ fn black_circle_in_the_name_completes_and_flags() {
 
 #[test]
 fn timeout_at_every_input_state_clears_and_records() {
-    let table: [(&str, Step); 8] = [
+    let table: [(&str, Step); 10] = [
         (r#"[{"tap":"transit"}]"#, Step::WrongCard),
+        (r#"[{"tap":"licence"}]"#, Step::WrongCard),
+        (r#"[{"tap":"unsure"}]"#, Step::WrongCard),
         (r#"["tap"]"#, Step::PinEntry),
         (r#"["tap", "remove", {"pin":"1234"}]"#, Step::TapAgain),
         (r#"["tap", {"pin":"1234"}]"#, Step::ConsentChoice),

@@ -21,6 +21,20 @@ fn table() -> Vec<(&'static str, &'static [&'static str], Screen, Step)> {
             Step::WrongCard,
         ),
         (
+            "not the My Number card",
+            &[r#"{"tap": "licence"}"#],
+            Screen::WrongCard {
+                kind: Tapped::OtherCard,
+            },
+            Step::WrongCard,
+        ),
+        (
+            "card or phone?",
+            &[r#"{"tap": "passport"}"#],
+            Screen::CardOrPhone,
+            Step::WrongCard,
+        ),
+        (
             "PIN pad",
             &[r#""tap""#],
             Screen::PinEntry {

@@ -44,7 +44,7 @@ fn assert_portal_screen_handoff(what: &str, stored: &StoredCheckIn, presented: P
 
 #[test]
 fn iphone_and_unknown_device_go_to_the_portal_screen_check() {
-    for profile in ["iphone", "unknown-device"] {
+    for profile in ["iphone", "unknown-device", "hce-app", "hce-app-6f00"] {
         let run = check_in(profile, "valid-3", None, &script(r#"["tap"]"#));
         assert_portal_screen_handoff(profile, &run.stored, Presented::UnreadableDevice);
         assert_eq!(
