@@ -46,6 +46,22 @@ pub struct Check {
     pub state: State,
     /// One line for a person, naming the file, key or device.
     pub detail: String,
+    /// The `reader` check only: every slot pcscd lists and what the kiosk makes of it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub readers: Vec<SlotLine>,
+}
+
+/// One reader slot as `doctor` shows it: `{"name", "role", "why", "card_atr"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SlotLine {
+    /// The reader's name as pcscd lists it.
+    pub name: String,
+    /// `chosen`, `candidate`, `other-name`, `ignored` or `unavailable`.
+    pub role: &'static str,
+    /// Why, in a technician's words.
+    pub why: &'static str,
+    /// The ATR of what is on it (hex, spaced), `null` when empty.
+    pub card_atr: Option<String>,
 }
 
 impl Check {
@@ -54,7 +70,14 @@ impl Check {
             id,
             state,
             detail: detail.into(),
+            readers: Vec::new(),
         }
+    }
+
+    /// The same check with its reader slots (the `reader` check).
+    pub fn with_readers(mut self, readers: Vec<SlotLine>) -> Check {
+        self.readers = readers;
+        self
     }
 }
 
@@ -83,7 +106,8 @@ impl Report {
         self.checks.iter().all(|c| c.state != State::Fail)
     }
 
-    /// `{"ok": bool, "checks": [{"id", "state", "detail"}]}`, for scripts.
+    /// `{"ok": bool, "checks": [{"id", "state", "detail"}]}`, for scripts; the `reader` check
+    /// adds `"readers": [{"name", "role", "why", "card_atr"}]` (see [`SlotLine`]).
     pub fn json(&self) -> serde_json::Value {
         serde_json::json!({ "ok": self.ok(), "checks": self.checks })
     }
@@ -108,6 +132,17 @@ impl Report {
                 c.state.as_str().to_uppercase(),
                 c.detail
             );
+            for slot in &c.readers {
+                let _ = writeln!(
+                    out,
+                    "{:width$}  {:5}    {}: {}: {}",
+                    "",
+                    "",
+                    slot.name,
+                    slot.role.to_uppercase(),
+                    slot.why
+                );
+            }
         }
         let count = |s: State| self.checks.iter().filter(|c| c.state == s).count();
         let (failed, warned) = (count(State::Fail), count(State::Warn));

@@ -14,7 +14,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -85,6 +85,9 @@ struct Shared {
     stream: Mutex<Option<TcpStream>>,
     /// Whether the card is connected to vpcd right now.
     connected: AtomicBool,
+    /// Power-ups and resets after the insertion's own power-up: what a client's connect to the
+    /// card (or its disconnect, which resets the card) looks like from the card.
+    power_events: AtomicUsize,
 }
 
 /// A simulated card placed on a vpcd reader, answering on its own thread until removed.
@@ -156,6 +159,14 @@ impl VirtualCard {
     /// Whether the card is connected to vpcd now.
     pub fn is_connected(&self) -> bool {
         self.shared.connected.load(Ordering::SeqCst)
+    }
+
+    /// Power-ups and resets vpcd passed on after the card was inserted: pcscd powers a card up
+    /// when a client connects to it (after powering an idle card down) and resets it when the
+    /// client disconnects, so 0 means no client ever connected. Power-downs are not counted
+    /// (pcscd powers idle cards down by itself).
+    pub fn power_events(&self) -> usize {
+        self.shared.power_events.load(Ordering::SeqCst)
     }
 
     /// When each APDU arrived and was answered, over every connection so far.
@@ -368,7 +379,12 @@ fn serve(
         };
         let received = Instant::now();
         let reply = match message.as_slice() {
-            [byte] => control(card, *byte),
+            [byte] => {
+                if matches!(*byte, CTRL_ON | CTRL_RESET) {
+                    shared.power_events.fetch_add(1, Ordering::SeqCst);
+                }
+                control(card, *byte)
+            }
             command => {
                 let mut card = lock(card);
                 if card.removal_due() {

@@ -227,6 +227,13 @@ impl SimulatedCard {
         self
     }
 
+    /// The same card answering with `atr` instead of its profile's: e.g. a card in a reader's
+    /// contact slot (a SAM, a security key), whose ATR no contactless reader would build.
+    pub fn with_atr(mut self, atr: Vec<u8>) -> SimulatedCard {
+        self.atr = atr;
+        self
+    }
+
     /// Wraps it for sharing between a transport and a test that inspects it afterwards.
     pub fn shared(self) -> Arc<Mutex<SimulatedCard>> {
         Arc::new(Mutex::new(self))

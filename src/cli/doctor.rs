@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::flow::ReaderTrouble;
-use crate::reader::pcsc::survey;
+use crate::reader::pcsc::{SlotRole, survey};
 use crate::reader::trouble_text;
 use crate::rules::FacilityConfig;
 use crate::selftest::{self, Check, Report, State};
@@ -19,11 +19,12 @@ use crate::selftest::{self, Check, Report, State};
 /// The options of `uketsuke doctor`.
 #[derive(Debug, clap::Args)]
 pub struct DoctorOptions {
-    /// Part of the reader's name to use (default: facility.json's `reader_name`, else the first
-    /// reader).
+    /// Part of the reader's name to use (default: facility.json's `reader_name`, else the
+    /// kiosk's own choice: the contactless slot, never one holding a SAM or a security key).
     #[arg(long)]
     pub reader: Option<String>,
-    /// Print one JSON object for scripts: {"ok": bool, "checks": [{"id", "state", "detail"}]}.
+    /// Print one JSON object for scripts: {"ok": bool, "checks": [{"id", "state", "detail"}]};
+    /// the reader check adds "readers": [{"name", "role", "why", "card_atr"}].
     #[arg(long)]
     pub json: bool,
     /// The kiosk's data folder (facility.json, uketsuke.db, free space).
@@ -93,22 +94,25 @@ pub fn command(options: &DoctorOptions) -> Result<ExitCode> {
                 .map(|f| f.reader_name.clone())
                 .filter(|n| !n.is_empty())
         });
-        let (text, usable) = doctor(hint.as_deref());
+        let (text, usable, slots) = reader_check(hint.as_deref());
         preamble.push_str(&text);
         let last = text.lines().last().unwrap_or_default().trim().to_owned();
-        report.checks.push(Check::new(
-            "reader",
-            if usable { State::Ok } else { State::Fail },
-            if usable {
-                last
-            } else {
-                text.lines()
-                    .find(|l| l.contains("NOT RUNNING") || l.contains("NO READER"))
-                    .unwrap_or(&last)
-                    .trim()
-                    .to_owned()
-            },
-        ));
+        report.checks.push(
+            Check::new(
+                "reader",
+                if usable { State::Ok } else { State::Fail },
+                if usable {
+                    last
+                } else {
+                    text.lines()
+                        .find(|l| l.contains("NOT RUNNING") || l.contains("NO READER"))
+                        .unwrap_or(&last)
+                        .trim()
+                        .to_owned()
+                },
+            )
+            .with_readers(slots),
+        );
     }
     if wanted("fonts") {
         let (text, ok) = font_check();
@@ -379,6 +383,13 @@ fn console(settings: &crate::rules::ConsoleSettings) -> Check {
 /// `uketsuke doctor`: what a technician needs to know about the reader, in plain words.
 /// Returns the report and whether the kiosk could read cards now.
 pub fn doctor(reader: Option<&str>) -> (String, bool) {
+    let (text, usable, _) = reader_check(reader);
+    (text, usable)
+}
+
+/// [`doctor`], and every slot pcscd lists with what the kiosk makes of it (for the `reader`
+/// check's table rows and JSON).
+fn reader_check(reader: Option<&str>) -> (String, bool, Vec<selftest::SlotLine>) {
     use std::fmt::Write as _;
     let mut out = String::new();
     let survey = survey(reader);
@@ -389,7 +400,7 @@ pub fn doctor(reader: Option<&str>) -> (String, bool) {
         Err(why) => {
             let _ = writeln!(out, "pcscd: NOT RUNNING: {why}");
             let _ = writeln!(out, "  {}", trouble_text(ReaderTrouble::ServiceNotRunning));
-            return (out, false);
+            return (out, false, Vec::new());
         }
         Ok(()) => {
             let _ = writeln!(
@@ -400,12 +411,9 @@ pub fn doctor(reader: Option<&str>) -> (String, bool) {
         }
     }
     let _ = writeln!(out, "readers: {}", survey.readers.len());
+    let mut slots = Vec::new();
     for r in &survey.readers {
-        let mark = if survey.chosen.as_deref() == Some(r.name.as_str()) {
-            "*"
-        } else {
-            " "
-        };
+        let mark = if r.role == SlotRole::Chosen { "*" } else { " " };
         let field = match &r.card_atr {
             None => "empty".to_string(),
             Some(atr) => format!(
@@ -414,20 +422,41 @@ pub fn doctor(reader: Option<&str>) -> (String, bool) {
                 describe_atr(atr)
             ),
         };
-        let _ = writeln!(out, "  {mark} {}: {field}", r.name);
+        let _ = writeln!(
+            out,
+            "  {mark} {}: {field}; {}: {}",
+            r.name,
+            r.role.as_str().to_uppercase(),
+            r.role.why()
+        );
+        slots.push(selftest::SlotLine {
+            name: r.name.clone(),
+            role: r.role.as_str(),
+            why: r.role.why(),
+            card_atr: r.card_atr.as_deref().map(crate::card::apdu::hex),
+        });
     }
+    let ignored = survey
+        .readers
+        .iter()
+        .filter(|r| r.role == SlotRole::Ignored)
+        .count();
+    let ignoring = match ignored {
+        0 => String::new(),
+        n => format!(" ({n} slot(s) ignored: a card that never leaves, a SAM or a security key)"),
+    };
     match &survey.chosen {
         Some(name) => {
-            let _ = writeln!(out, "the kiosk uses: {name}");
-            (out, true)
+            let _ = writeln!(out, "the kiosk uses: {name}{ignoring}");
+            (out, true, slots)
         }
         None => {
             let _ = writeln!(
                 out,
-                "the kiosk uses: NO READER{wanted}: {}",
+                "the kiosk uses: NO READER{wanted}: {}{ignoring}",
                 trouble_text(ReaderTrouble::NoReader)
             );
-            (out, false)
+            (out, false, slots)
         }
     }
 }

@@ -2,8 +2,10 @@
 //! crate.
 //!
 //! Owns: the PC/SC contexts (rebuilt after pcscd goes away: an old context looks valid but is
-//! dead for good), the choice of reader, the monitor thread that turns `SCardGetStatusChange`
-//! into card present/removed and reader up/down events (woken by `SCardCancel` to stop; no
+//! dead for good), the choice of reader (every slot is watched; a slot holding a SAM or a
+//! security key from the start is ignored and never talked to; the contactless slot is
+//! preferred), the monitor thread that turns `SCardGetStatusChange` into the chosen reader's
+//! card present/removed and reader up/down events (woken by `SCardCancel` to stop; no
 //! polling sleeps), and the one card handle kept from the first APDU of a tap to its signature
 //! (dropping a `Card` resets the card and loses the verified PIN).
 //! Must not know: APDU bytes (the `card` module), the flow's states, the screen.
@@ -73,7 +75,7 @@ impl Nudger {
 
 /// A PC/SC reader and the card on it.
 pub struct PcscReader {
-    /// A substring of the reader's name to use; the first reader pcscd lists otherwise.
+    /// A substring of the reader's name to use; any reader otherwise (see [`choose_slot`]).
     wanted: Option<String>,
     /// `None` is a nudge: someone wants the waiting thread back (see [`Nudger`]).
     events: Receiver<Option<ReaderEvent>>,
@@ -91,7 +93,8 @@ pub struct PcscReader {
 }
 
 impl PcscReader {
-    /// Starts watching pcscd for a reader whose name contains `wanted` (any reader if `None`).
+    /// Starts watching pcscd for a reader whose name contains `wanted` (any reader if `None`;
+    /// the choice among several: [`choose_slot`]).
     /// Never fails: if pcscd or the reader is missing, the first events say so, and the reader
     /// becomes usable as soon as they appear.
     pub fn start(wanted: Option<&str>) -> std::io::Result<PcscReader> {
@@ -588,26 +591,195 @@ impl<'a> Reporter<'a> {
     }
 }
 
-/// Watches one context: the PnP pseudo-reader for readers coming and going, and the chosen
-/// reader's field. Returns `Ok` when told to stop, `Err` when the context died.
+/// Flags of a reader pcscd lists but that cannot be used now (being removed, or in trouble).
+fn unusable(state: State) -> bool {
+    state.intersects(State::UNKNOWN | State::IGNORE | State::UNAVAILABLE)
+}
+
+/// Whether `atr` has the shape PC/SC part 3 (3.1.3.2.3) gives the ATR a contactless reader
+/// builds for what answered on its field: `3B 8n 80 01 …` (ISO 14443-4 cards and phones, and
+/// storage cards such as FeliCa alike). A card in a contact slot (a SAM, a security key) sends
+/// its own ATR, which has another shape. A minimal check for choosing slots only: what a tapped
+/// thing is, is the `card` module's to tell.
+pub fn reader_built_contactless(atr: &[u8]) -> bool {
+    matches!(atr, [0x3B, t0, 0x80, 0x01, ..] if t0 & 0xF0 == 0x80)
+}
+
+/// Whether a slot holding `card` when first seen is ignored for as long as that card stays:
+/// something is there, with an ATR no contactless reader builds. A mute thing (no ATR) is not a
+/// reason to give up a slot.
+fn ignored_at_first_sight(card: Option<&[u8]>) -> bool {
+    card.is_some_and(|atr| !atr.is_empty() && !reader_built_contactless(atr))
+}
+
+/// Whether a reader's name says it is the contactless slot of its device (ACS readers list a
+/// `PICC` and a `SAM` slot; others say "Contactless").
+fn named_contactless(name: &str) -> bool {
+    name.contains("PICC") || name.to_ascii_lowercase().contains("contactless")
+}
+
+/// The slot the kiosk reads cards on, as an index into `slots` (name, ignored), given in
+/// pcscd's order: among the slots not ignored whose name contains `wanted` (any if `None`), the
+/// first named as contactless, else the first. `None` if no slot qualifies.
+pub fn choose_slot(slots: &[(&str, bool)], wanted: Option<&str>) -> Option<usize> {
+    let candidates = || {
+        slots
+            .iter()
+            .enumerate()
+            .filter(|(_, (name, ignored))| !ignored && wanted.is_none_or(|w| name.contains(w)))
+    };
+    candidates()
+        .find(|(_, (name, _))| named_contactless(name))
+        .or_else(|| candidates().next())
+        .map(|(index, _)| index)
+}
+
+/// What the monitor knows of one slot pcscd lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum SlotSeen {
+    /// No status yet (just listed).
+    NotYet,
+    /// Listed, but pcscd says it cannot be used now.
+    Unusable,
+    /// Usable. `card`: the ATR of what is on it; `ignored`: the ATR of the card it held when
+    /// first seen, while that card stays (nothing is ever sent to it).
+    Usable {
+        card: Option<Vec<u8>>,
+        ignored: Option<Vec<u8>>,
+    },
+}
+
+impl SlotSeen {
+    /// The next state after pcscd reported `state` with `atr`.
+    fn next(&self, name: &str, state: State, atr: &[u8]) -> SlotSeen {
+        if unusable(state) {
+            return SlotSeen::Unusable;
+        }
+        let card = state.contains(State::PRESENT).then(|| atr.to_vec());
+        let ignored = match self {
+            // First sight (or back after being unusable: a reader plugged in again).
+            SlotSeen::NotYet | SlotSeen::Unusable => {
+                let ignored = ignored_at_first_sight(card.as_deref()).then(|| card.clone());
+                if let Some(Some(atr)) = &ignored {
+                    info!(
+                        reader = name,
+                        atr = %crate::card::apdu::hex(atr),
+                        "slot ignored: it holds a card that never leaves (a SAM or a security key)"
+                    );
+                }
+                ignored.flatten()
+            }
+            SlotSeen::Usable { ignored, .. } => match ignored {
+                Some(held) if card.as_ref() == Some(held) => Some(held.clone()),
+                Some(_) => {
+                    info!(
+                        reader = name,
+                        "the card that kept this slot ignored left it; it may be used now"
+                    );
+                    None
+                }
+                None => None,
+            },
+        };
+        SlotSeen::Usable { card, ignored }
+    }
+
+    fn is_ignored(&self) -> bool {
+        matches!(
+            self,
+            SlotSeen::Usable {
+                ignored: Some(_),
+                ..
+            }
+        )
+    }
+}
+
+/// One slot the monitor watches.
+struct Slot {
+    name: String,
+    seen: SlotSeen,
+}
+
+/// The readers pcscd lists, in its order; none is not an error.
+fn list_readers(context: &Context) -> Result<Vec<CString>, PcscError> {
+    match context.list_readers_owned() {
+        Ok(readers) => Ok(readers),
+        Err(PcscError::NoReadersAvailable) => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Rebuilds the watch list from pcscd's list `names`: slots still listed keep what is known of
+/// them (and their state, so no change is missed); new ones start unaware.
+fn relist(names: Vec<CString>, slots: &mut Vec<Slot>, states: &mut Vec<ReaderState>) {
+    let mut old_states = std::mem::take(states).into_iter();
+    let pnp = old_states
+        .next()
+        .unwrap_or_else(|| ReaderState::new(pcsc::PNP_NOTIFICATION(), State::UNAWARE));
+    let mut old: Vec<(Slot, ReaderState)> =
+        std::mem::take(slots).into_iter().zip(old_states).collect();
+    states.push(pnp);
+    for name in names {
+        let text = name.to_string_lossy().into_owned();
+        match old.iter().position(|(slot, _)| slot.name == text) {
+            Some(at) => {
+                let (slot, state) = old.swap_remove(at);
+                slots.push(slot);
+                states.push(state);
+            }
+            None => {
+                debug!(reader = text, "reader listed");
+                slots.push(Slot {
+                    name: text,
+                    seen: SlotSeen::NotYet,
+                });
+                states.push(ReaderState::new(name, State::UNAWARE));
+            }
+        }
+    }
+}
+
+/// Watches one context with one `SCardGetStatusChange` over the PnP pseudo-reader (readers
+/// coming and going) and every reader pcscd lists, so that each slot is judged by what it held
+/// when first seen (see [`choose_slot`]). Only the chosen reader's field becomes events; if it
+/// vanishes, another is chosen. Returns `Ok` when told to stop, `Err` when the context died.
 fn watch_context(
     context: &Context,
     wanted: Option<&str>,
     reporter: &mut Reporter<'_>,
     stopped: &Receiver<()>,
 ) -> Result<(), PcscError> {
+    // states[0] is the PnP pseudo-reader; states[i + 1] is slots[i].
     let mut states = vec![ReaderState::new(pcsc::PNP_NOTIFICATION(), State::UNAWARE)];
-    // A reader just chosen is announced once its first status (what lies on it) is known.
-    let mut unannounced = false;
+    let mut slots: Vec<Slot> = Vec::new();
+    let mut chosen: Option<String> = None;
+    let mut listed = false;
     loop {
-        if states.len() == 1 {
-            match choose_reader(context, wanted) {
-                Ok(Some(name)) => {
-                    states.push(ReaderState::new(name, State::UNAWARE));
-                    unannounced = true;
+        if !listed {
+            listed = true;
+            relist(list_readers(context)?, &mut slots, &mut states);
+        }
+        // Choose once every slot's first status is known: a slot is judged at first sight.
+        if chosen.is_none() && slots.iter().all(|s| s.seen != SlotSeen::NotYet) {
+            let judged: Vec<(&str, bool)> = slots
+                .iter()
+                .map(|s| {
+                    let usable = matches!(s.seen, SlotSeen::Usable { .. });
+                    (s.name.as_str(), !usable || s.seen.is_ignored())
+                })
+                .collect();
+            match choose_slot(&judged, wanted) {
+                Some(at) => {
+                    let slot = &slots[at];
+                    let card = match &slot.seen {
+                        SlotSeen::Usable { card, .. } => card.as_deref(),
+                        _ => None,
+                    };
+                    reporter.ready(&slot.name, card);
+                    chosen = Some(slot.name.clone());
                 }
-                Ok(None) => reporter.down(ReaderTrouble::NoReader),
-                Err(e) => return Err(e),
+                None => reporter.down(ReaderTrouble::NoReader),
             }
         }
         if stopping(stopped) {
@@ -617,10 +789,13 @@ fn watch_context(
             Ok(()) => {}
             Err(PcscError::Cancelled) if stopping(stopped) => return Ok(()),
             Err(PcscError::Cancelled | PcscError::Timeout) => continue,
-            // The chosen reader vanished between listing and waiting.
+            // A reader vanished between listing and waiting.
             Err(PcscError::UnknownReader) => {
-                states.truncate(1);
-                reporter.card_gone();
+                listed = false;
+                if let Some(name) = chosen.take() {
+                    info!(reader = name, "reader gone");
+                    reporter.card_gone();
+                }
                 continue;
             }
             Err(e) => return Err(e),
@@ -628,41 +803,86 @@ fn watch_context(
         if stopping(stopped) {
             return Ok(());
         }
-        if let Some(reader) = states.get(1) {
-            let event = reader.event_state();
-            let name = reader.name().to_string_lossy().into_owned();
-            let gone = event.intersects(State::UNKNOWN | State::IGNORE | State::UNAVAILABLE);
-            if unannounced && !gone {
-                unannounced = false;
-                let card = event.contains(State::PRESENT).then(|| reader.atr());
-                reporter.ready(&name, card);
+        if states[0].event_state().contains(State::CHANGED) {
+            // A reader came or went: list them again after this round.
+            listed = false;
+        }
+        for (slot, state) in slots.iter_mut().zip(&states[1..]) {
+            slot.seen = slot.seen.next(&slot.name, state.event_state(), state.atr());
+            if chosen.as_deref() != Some(slot.name.as_str()) {
+                continue;
             }
-            if gone {
-                info!(reader = name, "reader gone");
-                reporter.card_gone();
-                states.truncate(1);
-            } else if event.contains(State::PRESENT) {
-                reporter.card_present(&name, reader.atr());
-            } else if event.contains(State::EMPTY) {
-                reporter.card_gone();
+            match &slot.seen {
+                SlotSeen::Usable {
+                    card: Some(atr), ..
+                } => reporter.card_present(&slot.name, atr),
+                SlotSeen::Usable { card: None, .. } => reporter.card_gone(),
+                SlotSeen::NotYet | SlotSeen::Unusable => {
+                    info!(reader = slot.name, "reader gone");
+                    reporter.card_gone();
+                    chosen = None;
+                }
             }
         }
         for state in &mut states {
             state.sync_current_state();
         }
+        if !listed && let Some(name) = &chosen {
+            // Relisting drops a chosen reader that is no longer listed.
+            let names = list_readers(context)?;
+            if !names.iter().any(|n| n.to_string_lossy() == name.as_str()) {
+                info!(reader = name, "reader gone");
+                reporter.card_gone();
+                chosen = None;
+            }
+            relist(names, &mut slots, &mut states);
+            listed = true;
+        }
     }
 }
 
-/// The first reader whose name contains `wanted` (any reader if `None`).
-fn choose_reader(context: &Context, wanted: Option<&str>) -> Result<Option<CString>, PcscError> {
-    let readers = match context.list_readers_owned() {
-        Ok(readers) => readers,
-        Err(PcscError::NoReadersAvailable) => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    Ok(readers
-        .into_iter()
-        .find(|name| wanted.is_none_or(|w| name.to_string_lossy().contains(w))))
+/// What the kiosk makes of one slot pcscd lists (shown by `uketsuke doctor`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotRole {
+    /// The slot the kiosk reads cards on.
+    Chosen,
+    /// Could be used; another slot is preferred.
+    Candidate,
+    /// Its name does not contain the wanted name (`--reader pcsc:NAME`, facility.json's
+    /// `reader_name`).
+    OtherName,
+    /// Held a card no contactless reader builds an ATR for (a SAM, a security key) when first
+    /// seen: nothing is ever sent to it while that card stays.
+    Ignored,
+    /// Listed, but pcscd says it cannot be used now.
+    Unavailable,
+}
+
+impl SlotRole {
+    /// Stable, for scripts: `chosen`, `candidate`, `other-name`, `ignored`, `unavailable`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SlotRole::Chosen => "chosen",
+            SlotRole::Candidate => "candidate",
+            SlotRole::OtherName => "other-name",
+            SlotRole::Ignored => "ignored",
+            SlotRole::Unavailable => "unavailable",
+        }
+    }
+
+    /// Why, in a technician's words.
+    pub fn why(self) -> &'static str {
+        match self {
+            SlotRole::Chosen => "the kiosk reads cards here",
+            SlotRole::Candidate => "could read cards; the kiosk prefers another slot",
+            SlotRole::OtherName => "its name does not contain the reader name asked for",
+            SlotRole::Ignored => {
+                "holds a card that never leaves (a SAM or a security key); the kiosk never \
+                 talks to it"
+            }
+            SlotRole::Unavailable => "pcscd lists it but cannot use it now: re-plug the reader",
+        }
+    }
 }
 
 /// What `uketsuke doctor` reports about PC/SC.
@@ -670,6 +890,7 @@ fn choose_reader(context: &Context, wanted: Option<&str>) -> Result<Option<CStri
 pub struct Survey {
     /// `Err` says why pcscd could not be reached.
     pub service: Result<(), String>,
+    /// Every reader pcscd lists, in its order.
     pub readers: Vec<SurveyedReader>,
     /// The reader the kiosk would use.
     pub chosen: Option<String>,
@@ -680,9 +901,12 @@ pub struct SurveyedReader {
     pub name: String,
     /// `None`: empty field; `Some(atr)`: something is on it.
     pub card_atr: Option<Vec<u8>>,
+    /// What a kiosk starting now would make of it (the rules of [`choose_slot`]).
+    pub role: SlotRole,
 }
 
-/// Asks pcscd, once and without waiting, which readers there are and what is on them.
+/// Asks pcscd, once and without waiting, which readers there are, what is on them, and which
+/// one a kiosk starting now would use (the monitor's rules: see [`choose_slot`]).
 pub fn survey(wanted: Option<&str>) -> Survey {
     let context = match Context::establish(Scope::User) {
         Ok(context) => context,
@@ -694,9 +918,8 @@ pub fn survey(wanted: Option<&str>) -> Survey {
             };
         }
     };
-    let names = match context.list_readers_owned() {
+    let names = match list_readers(&context) {
         Ok(names) => names,
-        Err(PcscError::NoReadersAvailable) => Vec::new(),
         Err(e) => {
             return Survey {
                 service: Err(format!("pcscd at {PCSCD_SOCKET} cannot list readers: {e}")),
@@ -713,23 +936,144 @@ pub fn survey(wanted: Option<&str>) -> Survey {
         // With UNAWARE, pcscd answers at once with the current state.
         let _ = context.get_status_change(Duration::from_millis(500), &mut states);
     }
-    let readers = states
+    let seen: Vec<(String, SlotSeen)> = states
         .iter()
-        .map(|s| SurveyedReader {
-            name: s.name().to_string_lossy().into_owned(),
-            card_atr: s
-                .event_state()
-                .contains(State::PRESENT)
-                .then(|| s.atr().to_vec()),
+        .map(|s| {
+            let name = s.name().to_string_lossy().into_owned();
+            let seen = SlotSeen::NotYet.next(&name, s.event_state(), s.atr());
+            (name, seen)
+        })
+        .collect();
+    let judged: Vec<(&str, bool)> = seen
+        .iter()
+        .map(|(name, seen)| {
+            let usable = matches!(seen, SlotSeen::Usable { .. });
+            (name.as_str(), !usable || seen.is_ignored())
+        })
+        .collect();
+    let chosen = choose_slot(&judged, wanted);
+    let readers = seen
+        .iter()
+        .enumerate()
+        .map(|(at, (name, seen))| {
+            let role = match seen {
+                _ if chosen == Some(at) => SlotRole::Chosen,
+                SlotSeen::NotYet | SlotSeen::Unusable => SlotRole::Unavailable,
+                SlotSeen::Usable {
+                    ignored: Some(_), ..
+                } => SlotRole::Ignored,
+                SlotSeen::Usable { .. } if wanted.is_some_and(|w| !name.contains(w)) => {
+                    SlotRole::OtherName
+                }
+                SlotSeen::Usable { .. } => SlotRole::Candidate,
+            };
+            SurveyedReader {
+                name: name.clone(),
+                card_atr: match seen {
+                    SlotSeen::Usable { card, .. } => card.clone(),
+                    _ => None,
+                },
+                role,
+            }
         })
         .collect::<Vec<_>>();
-    let chosen = readers
-        .iter()
-        .find(|r| wanted.is_none_or(|w| r.name.contains(w)))
-        .map(|r| r.name.clone());
     Survey {
         service: Ok(()),
+        chosen: chosen.map(|at| readers[at].name.clone()),
         readers,
-        chosen,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAM: [u8; 28] = [
+        0x3B, 0xDF, 0x18, 0xFF, 0x81, 0xF1, 0xFE, 0x43, 0x00, 0x3F, 0x03, 0x83, 0x4D, 0x49, 0x46,
+        0x41, 0x52, 0x45, 0x20, 0x50, 0x6C, 0x75, 0x73, 0x20, 0x53, 0x41, 0x4D, 0x3B,
+    ];
+    const YUBIKEY: [u8; 23] = [
+        0x3B, 0xFD, 0x13, 0x00, 0x00, 0x81, 0x31, 0xFE, 0x15, 0x80, 0x73, 0xC0, 0x21, 0xC0, 0x57,
+        0x59, 0x75, 0x62, 0x69, 0x4B, 0x65, 0x79, 0x40,
+    ];
+    const MY_NUMBER: [u8; 13] = [
+        0x3B, 0x88, 0x80, 0x01, 0x00, 0x4B, 0x51, 0xFF, 0xB3, 0x81, 0xD1, 0x00, 0x0F,
+    ];
+    const FELICA: [u8; 20] = [
+        0x3B, 0x8F, 0x80, 0x01, 0x80, 0x4F, 0x0C, 0xA0, 0x00, 0x00, 0x03, 0x06, 0x11, 0x00, 0x3B,
+        0x00, 0x00, 0x00, 0x00, 0x42,
+    ];
+
+    #[test]
+    fn only_reader_built_contactless_atrs_keep_a_slot_at_first_sight() {
+        assert!(ignored_at_first_sight(Some(&SAM)));
+        assert!(ignored_at_first_sight(Some(&YUBIKEY)));
+        assert!(!ignored_at_first_sight(Some(&MY_NUMBER)));
+        assert!(!ignored_at_first_sight(Some(&FELICA)));
+        assert!(!ignored_at_first_sight(Some(&[
+            0x3B, 0x80, 0x80, 0x01, 0x01
+        ])));
+        assert!(!ignored_at_first_sight(Some(&[])), "mute: not a reason");
+        assert!(!ignored_at_first_sight(None));
+    }
+
+    #[test]
+    fn the_contactless_slot_is_preferred_and_ignored_slots_never_chosen() {
+        let acs = [
+            (
+                "ACS ACR1252 1S CL Reader [ACR1252 1S CL Reader SAM] 00 01",
+                false,
+            ),
+            (
+                "ACS ACR1252 1S CL Reader [ACR1252 1S CL Reader PICC] 00 00",
+                false,
+            ),
+        ];
+        assert_eq!(
+            choose_slot(&acs, None),
+            Some(1),
+            "PICC before pcscd's order"
+        );
+        let sam_first = [
+            ("Virtual JPKI Reader 00 00", true),
+            ("Virtual JPKI Reader 00 01", false),
+        ];
+        assert_eq!(choose_slot(&sam_first, None), Some(1));
+        assert_eq!(
+            choose_slot(&sam_first, Some("00 00")),
+            None,
+            "never the ignored one"
+        );
+        let plain = [("A 00 00", false), ("B Contactless 00 00", false)];
+        assert_eq!(choose_slot(&plain, None), Some(1));
+        assert_eq!(choose_slot(&plain, Some("A")), Some(0));
+        assert_eq!(choose_slot(&[("A", false), ("B", false)], None), Some(0));
+        assert_eq!(choose_slot(&[], None), None);
+    }
+
+    #[test]
+    fn an_ignored_slot_stays_ignored_until_its_card_leaves() {
+        let name = "SAM slot";
+        let present = State::PRESENT;
+        let first = SlotSeen::NotYet.next(name, present, &YUBIKEY);
+        assert!(first.is_ignored());
+        let again = first.next(name, present | State::INUSE, &YUBIKEY);
+        assert!(again.is_ignored(), "the same card, still there");
+        let emptied = again.next(name, State::EMPTY, &[]);
+        assert!(!emptied.is_ignored());
+        // A card put there later is a tap, not a SAM left from the start.
+        assert!(!emptied.next(name, present, &YUBIKEY).is_ignored());
+        // Another card in its place without an empty field seen in between.
+        assert!(!first.next(name, present, &SAM).is_ignored());
+        // A reader that goes away and comes back is seen anew.
+        let back = again
+            .next(name, State::UNAVAILABLE, &[])
+            .next(name, present, &YUBIKEY);
+        assert!(back.is_ignored());
+        assert!(
+            !SlotSeen::NotYet
+                .next(name, present, &MY_NUMBER)
+                .is_ignored()
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! The rig for tests through a real pcscd: the daemon (started by `scripts/pcscd`), its vpcd
-//! reader "Virtual JPKI Reader", virtual cards that connect to it, and a kiosk whose reader is
-//! the PC/SC adapter.
+//! reader "Virtual JPKI Reader" with two slots ([`READER`] on [`PORT`], [`SECOND_READER`] on
+//! [`SECOND_PORT`]), virtual cards that connect to them, and a kiosk whose reader is the PC/SC
+//! adapter. Each test starts with both slots empty.
 //!
 //! With `CI=true`, a missing pcscd or vpcd fails the test; elsewhere the test says loudly that
 //! it did not run.
@@ -9,17 +10,17 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 use time::OffsetDateTime;
-use uketsuke::card::sim::{SimulatedCard, lock};
+use uketsuke::card::sim::{SimOptions, SimProfile, SimulatedCard, lock};
 use uketsuke::domain::StoredCheckIn;
 use uketsuke::flow::{CheckInFlow, Screen};
 use uketsuke::gateway::sim::{Persona, SimGateway};
 use uketsuke::headless::{Committed, Driver, PatientScript, ScriptStep};
 use uketsuke::reader::SimSpec;
-use uketsuke::reader::pcsc::{PcscReader, survey};
+use uketsuke::reader::pcsc::{PcscReader, Survey, survey};
 use uketsuke::rules::{FacilityConfig, Rules};
 use uketsuke::store::Store;
 use uketsuke::vpcd::{DEFAULT_PORT, ReaderTurn, VirtualCard, WhenDropped, WireFaults};
@@ -27,6 +28,9 @@ use uketsuke::vpcd::{DEFAULT_PORT, ReaderTurn, VirtualCard, WhenDropped, WireFau
 /// Part of the vpcd reader's name; pcscd adds " 00 00" for the slot on port 35963.
 pub const READER: &str = "Virtual JPKI Reader 00 00";
 pub const PORT: u16 = DEFAULT_PORT;
+/// vpcd's second slot on the same reader.conf entry, listed after the first (port 35964).
+pub const SECOND_READER: &str = "Virtual JPKI Reader 00 01";
+pub const SECOND_PORT: u16 = DEFAULT_PORT + 1;
 /// How long a test waits for something pcscd reports (vpcd is polled every ~400 ms).
 pub const EVENT_WAIT: Duration = Duration::from_secs(10);
 
@@ -71,23 +75,24 @@ pub fn rig() -> Option<Rig> {
         .output();
     let why_not = match start {
         Ok(out) if out.status.success() => {
-            let survey = survey(Some(READER));
-            match (survey.service, survey.chosen) {
-                (Ok(()), Some(_)) => {
-                    // The previous test's card may still be leaving: pcscd polls vpcd.
-                    let mut watcher = PcscReader::start(Some(READER)).expect("a monitor thread");
-                    let empty =
-                        watcher.wait_until(EVENT_WAIT, |f| f.reader.is_some() && !f.present);
+            let survey = survey(None);
+            let listed = |name: &str| survey.readers.iter().any(|r| r.name == name);
+            match (&survey.service, listed(READER) && listed(SECOND_READER)) {
+                (Ok(()), true) => {
+                    // The previous test's cards may still be leaving: pcscd polls vpcd.
+                    let left = wait_for_survey(|s| s.readers.iter().all(|r| r.card_atr.is_none()));
                     // Not a missing rig: a test cannot run with a stranger's card on its reader.
                     assert!(
-                        empty,
-                        "something stays on {READER}: another virtual card (is an \
-                         uketsuke-virtual-card process still running?)"
+                        left.is_none(),
+                        "something stays on a vpcd slot: another virtual card (is an \
+                         uketsuke-virtual-card process still running?): {left:?}"
                     );
                     None
                 }
-                (Err(e), _) => Some(e),
-                (Ok(()), None) => Some(format!("pcscd lists no reader named {READER}")),
+                (Err(e), _) => Some(e.clone()),
+                (Ok(()), false) => Some(format!(
+                    "pcscd does not list both vpcd slots ({READER}, {SECOND_READER})"
+                )),
             }
         }
         Ok(out) => Some(format!(
@@ -121,6 +126,36 @@ impl Drop for Rig {
     }
 }
 
+/// Asks pcscd (a [`survey`] every 50 ms) until `done` holds, for at most [`EVENT_WAIT`]: `None`
+/// when it did, else the last survey. Only the rig and tests poll: the kiosk waits on pcscd.
+pub fn wait_for_survey(done: impl Fn(&Survey) -> bool) -> Option<Survey> {
+    let end = Instant::now() + EVENT_WAIT;
+    loop {
+        let now = survey(None);
+        if done(&now) {
+            return None;
+        }
+        if Instant::now() >= end {
+            return Some(now);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits until pcscd reports a card on `reader` (or, with `present` false, none).
+pub fn wait_for_card_on(reader: &str, present: bool) {
+    let left = wait_for_survey(|s| {
+        s.readers
+            .iter()
+            .any(|r| r.name == reader && r.card_atr.is_some() == present)
+    });
+    assert!(
+        left.is_none(),
+        "pcscd never reported {reader} {}: {left:?}",
+        if present { "holding a card" } else { "empty" }
+    );
+}
+
 /// A simulated thing as the command line describes it (`card,tries=1`).
 pub fn simulated(spec: &str) -> Arc<Mutex<SimulatedCard>> {
     let spec: SimSpec = spec.parse().unwrap_or_else(|e| panic!("{e}"));
@@ -137,14 +172,38 @@ pub fn insert_with(
     faults: WireFaults,
     when_dropped: WhenDropped,
 ) -> VirtualCard {
+    insert_on(PORT, card, faults, when_dropped)
+}
+
+/// Puts a simulated card on the vpcd slot listening on `port` ([`PORT`], [`SECOND_PORT`]).
+pub fn insert_on(
+    port: u16,
+    card: &Arc<Mutex<SimulatedCard>>,
+    faults: WireFaults,
+    when_dropped: WhenDropped,
+) -> VirtualCard {
     // The virtual card itself connects again if pcscd does not take it (see `uketsuke::vpcd`).
-    VirtualCard::insert_local(PORT, Arc::clone(card), faults, when_dropped)
-        .unwrap_or_else(|e| panic!("the virtual card cannot reach vpcd on port {PORT}: {e}"))
+    VirtualCard::insert_local(port, Arc::clone(card), faults, when_dropped)
+        .unwrap_or_else(|e| panic!("the virtual card cannot reach vpcd on port {port}: {e}"))
+}
+
+/// A card that lives in a contact slot and never leaves it (a SAM, a security key): answers
+/// `6A 82` to every SELECT, counts every APDU, and sends `atr`.
+pub fn contact_card(atr: &[u8]) -> Arc<Mutex<SimulatedCard>> {
+    SimulatedCard::new(SimProfile::UnknownDevice, SimOptions::default())
+        .with_atr(atr.to_vec())
+        .shared()
 }
 
 /// A PC/SC reader on the vpcd reader, ready (its reader seen).
 pub fn reader() -> PcscReader {
-    let mut reader = PcscReader::start(Some(READER)).expect("the monitor thread starts");
+    reader_named(Some(READER))
+}
+
+/// A PC/SC reader on a reader whose name contains `wanted` (the kiosk's own choice if `None`),
+/// ready (its reader seen).
+pub fn reader_named(wanted: Option<&str>) -> PcscReader {
+    let mut reader = PcscReader::start(wanted).expect("the monitor thread starts");
     assert!(
         reader.wait_until(EVENT_WAIT, |f| f.reader.is_some()),
         "the vpcd reader never showed up: {:?}",
@@ -185,6 +244,11 @@ impl PcscKiosk {
     }
 
     pub fn with_facility(persona: &str, facility: FacilityConfig) -> PcscKiosk {
+        PcscKiosk::on(reader(), persona, facility)
+    }
+
+    /// A kiosk on a PC/SC reader the test started itself.
+    pub fn on(reader: PcscReader, persona: &str, facility: FacilityConfig) -> PcscKiosk {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let store = Store::open(&dir.path().join("kiosk.db")).expect("a fresh store");
         let persona = Persona::parse(persona).unwrap_or_else(|e| panic!("{e}"));
@@ -193,7 +257,7 @@ impl PcscKiosk {
         let driver = Driver::new(
             CheckInFlow::new(Rules::embedded(), facility),
             visit,
-            reader(),
+            reader,
             SimGateway::new(persona),
             store.clone(),
         );
