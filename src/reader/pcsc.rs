@@ -599,8 +599,10 @@ fn unusable(state: State) -> bool {
 /// Whether `atr` has the shape PC/SC part 3 (3.1.3.2.3) gives the ATR a contactless reader
 /// builds for what answered on its field: `3B 8n 80 01 …` (ISO 14443-4 cards and phones, and
 /// storage cards such as FeliCa alike). A card in a contact slot (a SAM, a security key) sends
-/// its own ATR, which has another shape. A minimal check for choosing slots only: what a tapped
-/// thing is, is the `card` module's to tell.
+/// its own ATR, which has another shape. For choosing slots only, and looser on purpose than
+/// [`crate::card::atr::contactless_kind`] (which also checks the length and TCK): a slot is
+/// given up only for an ATR that is plainly not reader-built. What a tapped thing is, is the
+/// `card` module's to tell.
 pub fn reader_built_contactless(atr: &[u8]) -> bool {
     matches!(atr, [0x3B, t0, 0x80, 0x01, ..] if t0 & 0xF0 == 0x80)
 }
@@ -1015,6 +1017,14 @@ mod tests {
         ])));
         assert!(!ignored_at_first_sight(Some(&[])), "mute: not a reason");
         assert!(!ignored_at_first_sight(None));
+        // The card module's full reading agrees on each (it is stricter, never looser).
+        use crate::card::atr::{AtrKind, contactless_kind};
+        for atr in [&SAM[..], &YUBIKEY] {
+            assert_eq!(contactless_kind(atr), AtrKind::Contact);
+        }
+        for atr in [&MY_NUMBER[..], &FELICA] {
+            assert_ne!(contactless_kind(atr), AtrKind::Contact);
+        }
     }
 
     #[test]
