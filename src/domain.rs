@@ -431,6 +431,12 @@ pub enum ChecklistItem {
     NotCountedTowardUsageRate,
     /// Ask the patient what they need.
     AskWhatTheyNeed,
+    /// The card reader stopped answering with a card on it: unplug its USB cable and plug it
+    /// in again (the kiosk notices by itself once it answers).
+    RePlugCardReader,
+    /// Another program holds the card reader: close it (the kiosk notices by itself once the
+    /// reader is free).
+    CloseOtherReaderProgram,
 }
 
 /// How a check-in ended.

@@ -64,6 +64,15 @@ pub struct WireFaults {
     pub delay: Duration,
     /// Answer the APDU with this 0-based index with only its first byte (a garbled answer).
     pub truncate_at: Option<usize>,
+    /// Commands with this INS are answered this much later, on top of `delay`: a slow card's
+    /// signature (INS `2A`, PERFORM SECURITY OPERATION; up to 2.5 s on the newer My Number
+    /// cards, FWI 13), or a card that stalls past the kiosk's bound. The card has carried the
+    /// command out before the wait.
+    pub slow_ins: Option<(u8, Duration)>,
+    /// The APDU with this 0-based index is answered this much later, on top of the rest (a
+    /// card that stalls past the kiosk's bound; vpcd waits for it without a limit). The card
+    /// has carried the command out before the wait.
+    pub stall_at: Option<(usize, Duration)>,
 }
 
 /// When one APDU reached the card and when its answer left.
@@ -403,6 +412,16 @@ fn serve(
                 }
                 if !faults.delay.is_zero() {
                     std::thread::sleep(faults.delay);
+                }
+                if let Some((ins, extra)) = faults.slow_ins
+                    && command.get(1) == Some(&ins)
+                {
+                    std::thread::sleep(extra);
+                }
+                if let Some((at, extra)) = faults.stall_at
+                    && at == index
+                {
+                    std::thread::sleep(extra);
                 }
                 shared
                     .timings

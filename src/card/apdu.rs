@@ -30,6 +30,25 @@ pub enum ApduError {
     Le(u16),
     #[error("READ BINARY offset {0:#06x} exceeds 15 bits")]
     Offset(u16),
+    #[error("a command of {0} bytes is longer than a short APDU ({MAX_SHORT_APDU} bytes at most)")]
+    TooLong(usize),
+}
+
+/// The longest short command APDU (ISO/IEC 7816-4, 5.1): CLA INS P1 P2, Lc, 255 data bytes, Le.
+/// The kiosk sends nothing longer: some readers refuse extended APDUs with
+/// `SCARD_E_NOT_TRANSACTED`, which would look like a wedged reader.
+pub const MAX_SHORT_APDU: usize = 4 + 1 + MAX_DATA + 1;
+
+/// Checks that `command` fits a short APDU, before anything is sent.
+///
+/// Errors: [`ApduError::TooLong`] with the command's length. [`Apdu`] cannot build a longer
+/// one; this is the wire's own guard (every APDU to a real card passes it, in the PC/SC
+/// transport).
+pub fn check_short(command: &[u8]) -> Result<(), ApduError> {
+    if command.len() > MAX_SHORT_APDU {
+        return Err(ApduError::TooLong(command.len()));
+    }
+    Ok(())
 }
 
 /// One short command APDU. Built, then turned into bytes with [`Apdu::to_bytes`].
@@ -262,6 +281,54 @@ impl std::fmt::Debug for Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Whatever the builder accepts fits a short APDU, and the wire guard lets it pass.
+        #[test]
+        fn every_built_apdu_is_short(
+            header in proptest::array::uniform4(0u8..),
+            data in proptest::collection::vec(0u8.., 0..300),
+            le in proptest::option::of(0u16..300),
+        ) {
+            let [cla, ins, p1, p2] = header;
+            let mut apdu = Ok(Apdu::new(cla, ins, p1, p2));
+            if !data.is_empty() {
+                apdu = apdu.and_then(|a| a.with_data(data.clone()));
+            }
+            if let Some(le) = le {
+                apdu = apdu.and_then(|a| a.with_le(le));
+            }
+            if let Ok(apdu) = apdu {
+                let bytes = apdu.to_bytes();
+                proptest::prop_assert!(bytes.len() <= MAX_SHORT_APDU);
+                proptest::prop_assert_eq!(check_short(&bytes), Ok(()));
+            } else {
+                proptest::prop_assert!(data.len() > MAX_DATA || le.is_some_and(|l| l == 0 || l > MAX_LE));
+            }
+        }
+
+        /// Anything longer is refused, whatever it holds.
+        #[test]
+        fn longer_commands_are_refused(extra in 1usize..200, byte in 0u8..) {
+            let command = vec![byte; MAX_SHORT_APDU + extra];
+            proptest::prop_assert_eq!(
+                check_short(&command),
+                Err(ApduError::TooLong(MAX_SHORT_APDU + extra))
+            );
+        }
+    }
+
+    #[test]
+    fn the_longest_short_apdu_is_261_bytes() {
+        assert_eq!(MAX_SHORT_APDU, 261);
+        let longest = Apdu::new(0x00, 0x2A, 0x00, 0x80)
+            .with_data(vec![0xAB; 255])
+            .and_then(|a| a.with_le(256))
+            .expect("a full case 4 short APDU");
+        assert_eq!(longest.to_bytes().len(), 261);
+        assert_eq!(check_short(&longest.to_bytes()), Ok(()));
+        assert!(check_short(&[0; 262]).is_err());
+    }
 
     fn bytes(hex: &str) -> Vec<u8> {
         hex.split_whitespace()

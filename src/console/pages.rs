@@ -193,6 +193,14 @@ pub fn checklist_text(item: ChecklistItem) -> (&'static str, &'static str) {
             "Not counted toward the My Number usage rate",
         ),
         ChecklistItem::AskWhatTheyNeed => ("ご用件を伺う", "Ask what they need"),
+        ChecklistItem::RePlugCardReader => (
+            "カードリーダーのUSBケーブルを抜いて挿し直す（応答しなくなっています）",
+            "Re-plug the card reader: unplug its USB cable and plug it in again (it stopped answering)",
+        ),
+        ChecklistItem::CloseOtherReaderProgram => (
+            "カードリーダーを使っている別のプログラムを終了する",
+            "Close the other program that is using the card reader",
+        ),
     }
 }
 

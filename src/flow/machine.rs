@@ -1079,6 +1079,12 @@ impl CheckInFlow {
                     s.presented == Some(Presented::MyNumberCard) && s.identity.is_none()
                 });
                 let mut items = Vec::new();
+                // What brings the reader back, when staff can do it.
+                match self.reader_trouble {
+                    Some(ReaderTrouble::ReaderNotAnswering) => items.push(C::RePlugCardReader),
+                    Some(ReaderTrouble::ReaderInUse) => items.push(C::CloseOtherReaderProgram),
+                    Some(ReaderTrouble::ServiceNotRunning | ReaderTrouble::NoReader) | None => {}
+                }
                 if unchecked_card {
                     items.push(C::CompareCardPhoto);
                 }

@@ -118,6 +118,14 @@ pub enum ReaderTrouble {
     ServiceNotRunning,
     /// The service runs but no reader is plugged in.
     NoReader,
+    /// The reader failed two operations in a row with a card still on it
+    /// (`SCARD_E_NOT_TRANSACTED` and the like, or no answer within the adapter's bound): a
+    /// wedged reader (a USB hiccup) that needs re-plugging. Raised by the PC/SC adapter, which
+    /// lifts it once the reader answers again.
+    ReaderNotAnswering,
+    /// Another program holds the reader (connected `EXCLUSIVE`, or inside a transaction): the
+    /// kiosk cannot connect. Lifted once the kiosk can connect again.
+    ReaderInUse,
 }
 
 impl ReaderTrouble {
@@ -126,6 +134,8 @@ impl ReaderTrouble {
         match self {
             Self::ServiceNotRunning => "service_not_running",
             Self::NoReader => "no_reader",
+            Self::ReaderNotAnswering => "reader_not_answering",
+            Self::ReaderInUse => "reader_in_use",
         }
     }
 }
@@ -171,7 +181,12 @@ mod tests {
 
     #[test]
     fn reader_trouble_names_agree_with_serde() {
-        for t in [ReaderTrouble::ServiceNotRunning, ReaderTrouble::NoReader] {
+        for t in [
+            ReaderTrouble::ServiceNotRunning,
+            ReaderTrouble::NoReader,
+            ReaderTrouble::ReaderNotAnswering,
+            ReaderTrouble::ReaderInUse,
+        ] {
             assert_eq!(serde_json::to_value(t).unwrap(), t.as_str());
             let back: ReaderTrouble = serde_json::from_value(t.as_str().into()).unwrap();
             assert_eq!(back, t);

@@ -60,6 +60,14 @@ pub fn trouble_text(trouble: crate::flow::ReaderTrouble) -> &'static str {
              `systemctl start pcscd` (or scripts/pcscd start)"
         }
         ReaderTrouble::NoReader => "pcscd runs but lists no matching reader: is it plugged in?",
+        ReaderTrouble::ReaderNotAnswering => {
+            "the card reader stopped answering (SCARD_E_NOT_TRANSACTED, or no answer in time) \
+             with a card on it: re-plug its USB cable"
+        }
+        ReaderTrouble::ReaderInUse => {
+            "another program is using the card reader (connected exclusively, or inside a \
+             transaction; SCARD_E_SHARING_VIOLATION): close it"
+        }
     }
 }
 

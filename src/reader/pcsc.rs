@@ -8,6 +8,12 @@
 //! card present/removed and reader up/down events (woken by `SCardCancel` to stop; no
 //! polling sleeps), and the one card handle kept from the first APDU of a tap to its signature
 //! (dropping a `Card` resets the card and loses the verified PIN).
+//! Card I/O runs on a thread of its own per card handle ([`CardIo`]), waited on for a bounded
+//! time ([`APDU_BOUND`], [`CONNECT_BOUND`]): a call stuck inside libpcsclite (another program's
+//! transaction, a wedged reader) is reported as a fault and its handle abandoned, never waited on
+//! for ever and never re-sent. Reader faults with the card still on the field are counted across
+//! taps; [`FAULTS_BEFORE_OUT_OF_ORDER`] in a row, or another program holding the reader, take the
+//! reader out of service ([`ReaderEvent::Down`]) until it answers again.
 //! Must not know: APDU bytes (the `card` module), the flow's states, the screen.
 
 use std::ffi::CString;
@@ -16,10 +22,14 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use pcsc::{Context, Error as PcscError, Protocols, ReaderState, Scope, ShareMode, State};
+use pcsc::{
+    Context, Disposition, Error as PcscError, Protocols, ReaderState, Scope, ShareMode, State,
+    Status,
+};
 use tracing::{debug, info, warn};
 
-use super::run_op;
+use super::{run_op, trouble_text};
+use crate::card::apdu::check_short;
 use crate::card::jpki::{ApduStats, JpkiCard};
 use crate::card::{CardTransport, TransportError};
 use crate::domain::Tapped;
@@ -32,6 +42,43 @@ pub const SERVICE_RETRY: Duration = Duration::from_millis(200);
 /// The socket pcscd listens on (named in technicians' messages).
 pub const PCSCD_SOCKET: &str = "/run/pcscd/pcscd.comm";
 
+/// How long one APDU may take before the kiosk stops waiting for it. ISO/IEC 14443-4's frame
+/// waiting time is FWT = 256 × 16 / fc × 2^FWI (fc = 13.56 MHz): 2.47 s at FWI 13, which the
+/// newer My Number cards declare (`3B 88 80 01 00 4B 51 FF B3 81 D1 00 0F`: protocol info
+/// `B3 81 D1`, FWI = `D`), 4.95 s at FWI 14, the most a card may declare; 6 s leaves the reader
+/// room for one retransmission. A transmit not back by then is reported as a reader fault, its
+/// handle abandoned (the command is never sent again) and released when libpcsclite lets go.
+/// The flow's own per-operation deadline (`reader_timeout_seconds`, 10 s by default) covers a
+/// 2.5 s signature and the operation's other APDUs, which answer in milliseconds.
+pub const APDU_BOUND: Duration = Duration::from_secs(6);
+
+/// How long connecting to the card may take, retries included. pcsc-lite's `SCardConnect`
+/// blocks for as long as another program holds a transaction on the reader
+/// (`SCardBeginTransaction`), and answers `SCARD_E_SHARING_VIOLATION` at once while another
+/// program is connected `EXCLUSIVE`; past this bound the reader is in use by another program.
+pub const CONNECT_BOUND: Duration = Duration::from_secs(2);
+
+/// How often a connect refused with `SCARD_E_SHARING_VIOLATION` is tried again, within
+/// [`CONNECT_BOUND`].
+const CONNECT_RETRY_EVERY: Duration = Duration::from_millis(100);
+
+/// How long asking PC/SC whether the card is still there (`SCardStatus`, after a failed
+/// transmit) may take.
+const STATUS_BOUND: Duration = Duration::from_secs(2);
+
+/// While another program holds the reader, how often the adapter looks whether it let go
+/// (nothing in PC/SC reports the end of another program's transaction).
+pub const IN_USE_RECHECK: Duration = Duration::from_secs(1);
+
+/// Reader faults in a row (the card still on the field, no operation that worked in between,
+/// counted across taps) that take the reader out of service: one is a bad tap (the patient is
+/// asked to tap again), two are a reader that stopped answering.
+pub const FAULTS_BEFORE_OUT_OF_ORDER: u32 = 2;
+
+/// GET DATA for the UID (PC/SC part 3, 3.2.2.1.3): answered by the reader itself, seen by no
+/// card application. A reader that answers it (any status word) works again.
+pub const READER_PROBE: [u8; 5] = [0xFF, 0xCA, 0x00, 0x00, 0x00];
+
 /// Something the reader noticed on its own, in the order it happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReaderEvent {
@@ -41,7 +88,9 @@ pub enum ReaderEvent {
         reader: String,
         card: Option<Vec<u8>>,
     },
-    /// The kiosk cannot read cards: pcscd is not running, or no (matching) reader is attached.
+    /// The kiosk cannot read cards: pcscd is not running, or no (matching) reader is attached
+    /// (from the monitor); or the reader stopped answering, or another program holds it (from
+    /// the adapter itself, which sends `Ready` once the reader answers again).
     Down(ReaderTrouble),
     /// Something came onto the field.
     CardPresent { reader: String, atr: Vec<u8> },
@@ -73,6 +122,10 @@ impl Nudger {
     }
 }
 
+/// Opens a card I/O thread on the named reader (`direct`: without a card, to see whether the
+/// reader is free). [`CardIo::start`] in the kiosk; a scripted link in this module's tests.
+type Opener = Box<dyn FnMut(&CString, bool) -> std::io::Result<CardIo> + Send>;
+
 /// A PC/SC reader and the card on it.
 pub struct PcscReader {
     /// A substring of the reader's name to use; any reader otherwise (see [`choose_slot`]).
@@ -82,14 +135,25 @@ pub struct PcscReader {
     sender: Sender<Option<ReaderEvent>>,
     monitor: Monitor,
     field: Field,
-    /// Context for connecting to cards; rebuilt when pcscd went away.
-    context: Option<Context>,
+    open: Opener,
+    /// How long one APDU may take ([`APDU_BOUND`]; shorter in this module's tests).
+    apdu_bound: Duration,
     /// The card session of this tap: one `Card` handle from the first APDU to the signature.
     session: Option<JpkiCard<PcscTransport>>,
     /// The field generation the last tap used: a tap waits for a newer one.
     used_generation: u64,
-    /// Events the adapter raised itself (a reset card is still on the field).
+    /// Events the adapter raised itself (a reset card is still on the field; the reader out of
+    /// order and back).
     own_events: Vec<ReaderEvent>,
+    /// Reader faults with the card still on the field since the last operation that worked
+    /// (see [`FAULTS_BEFORE_OUT_OF_ORDER`]).
+    faults_in_a_row: u32,
+    /// Why the adapter itself took the reader out of service, while it is out.
+    out_of_order: Option<ReaderTrouble>,
+    /// While another program holds the reader: the one connect still waiting inside
+    /// libpcsclite for it to let go (never more than one), and when the reader was last looked at.
+    pending_connect: Option<CardIo>,
+    last_recheck: Option<Instant>,
 }
 
 impl PcscReader {
@@ -106,10 +170,15 @@ impl PcscReader {
             sender,
             monitor,
             field: Field::default(),
-            context: None,
+            open: Box::new(|reader, direct| CardIo::start(reader.clone(), direct)),
+            apdu_bound: APDU_BOUND,
             session: None,
             used_generation: 0,
             own_events: Vec::new(),
+            faults_in_a_row: 0,
+            out_of_order: None,
+            pending_connect: None,
+            last_recheck: None,
         })
     }
 
@@ -132,17 +201,33 @@ impl PcscReader {
     /// The next event, waiting up to `timeout` (`None`: do not wait). Keeps [`PcscReader::field`]
     /// current, and closes the card session when its card leaves. `None` when the time is up or
     /// a [`Nudger`] woke the wait.
+    ///
+    /// While the adapter holds the reader out of service it looks again on each change the
+    /// monitor reports (a card placed: [`READER_PROBE`]), and every [`IN_USE_RECHECK`] while
+    /// another program holds it; once the reader answers, the event is `Ready`.
     pub fn next_event(&mut self, timeout: Option<Duration>) -> Option<ReaderEvent> {
-        let event = if !self.own_events.is_empty() {
-            Some(self.own_events.remove(0))
-        } else {
-            match timeout {
-                None => self.events.try_recv().ok().flatten(),
-                Some(timeout) => self.events.recv_timeout(timeout).ok().flatten(),
+        if !self.own_events.is_empty() {
+            let event = self.own_events.remove(0);
+            self.apply(&event);
+            return Some(event);
+        }
+        let in_use = self.out_of_order == Some(ReaderTrouble::ReaderInUse);
+        let wait = match timeout {
+            Some(timeout) if in_use => Some(timeout.min(IN_USE_RECHECK)),
+            other => other,
+        };
+        let received = match wait {
+            None => self.events.try_recv().ok().flatten(),
+            Some(wait) => self.events.recv_timeout(wait).ok().flatten(),
+        };
+        match received {
+            Some(event) => {
+                self.apply(&event);
+                self.recheck(Some(event))
             }
-        }?;
-        self.apply(&event);
-        Some(event)
+            None if in_use => self.recheck(None),
+            None => None,
+        }
     }
 
     fn apply(&mut self, event: &ReaderEvent) {
@@ -156,13 +241,18 @@ impl PcscReader {
                     self.field.generation += 1;
                 }
             }
+            ReaderEvent::Down(
+                trouble @ (ReaderTrouble::ReaderNotAnswering | ReaderTrouble::ReaderInUse),
+            ) => {
+                // The adapter's own finding: the reader is still there, with what lies on it.
+                self.field.trouble = Some(*trouble);
+                self.session = None;
+            }
             ReaderEvent::Down(trouble) => {
                 self.field.trouble = Some(*trouble);
                 self.field.reader = None;
                 self.field.present = false;
                 self.session = None;
-                // A context from before pcscd went away is dead for good.
-                self.context = None;
             }
             ReaderEvent::CardPresent { atr, .. } => {
                 self.field.present = true;
@@ -175,6 +265,129 @@ impl PcscReader {
                 self.session = None;
             }
         }
+    }
+
+    /// While the adapter holds the reader out of service: looks whether it works again after
+    /// `seen` (a monitor event, already applied; `None` when a wait ran out). Answers `seen`,
+    /// or `Ready` with what lies on the field once the reader answers.
+    fn recheck(&mut self, seen: Option<ReaderEvent>) -> Option<ReaderEvent> {
+        let Some(trouble) = self.out_of_order else {
+            return seen;
+        };
+        let back = match (&seen, trouble) {
+            // The reader vanished or came back (re-plugged, pcscd restarted): the monitor's word
+            // stands, and the count starts again.
+            (Some(ReaderEvent::Ready { .. } | ReaderEvent::Down(_)), _) => {
+                info!(was = trouble.as_str(), "the reader went and came back");
+                self.back_in_service();
+                return seen;
+            }
+            (Some(ReaderEvent::CardPresent { .. }), ReaderTrouble::ReaderNotAnswering) => {
+                self.reader_answers_probe()
+            }
+            (_, ReaderTrouble::ReaderInUse)
+                if self
+                    .last_recheck
+                    .is_none_or(|at| at.elapsed() >= IN_USE_RECHECK) =>
+            {
+                self.reader_is_free()
+            }
+            _ => false,
+        };
+        if !back {
+            return seen;
+        }
+        info!(
+            was = trouble.as_str(),
+            reader = self.field.reader.as_deref().unwrap_or_default(),
+            "the card reader answers again"
+        );
+        self.back_in_service();
+        let ready = ReaderEvent::Ready {
+            reader: self.field.reader.clone().unwrap_or_default(),
+            card: self.field.present.then(|| self.field.atr.clone()),
+        };
+        self.apply(&ready);
+        Some(ready)
+    }
+
+    fn back_in_service(&mut self) {
+        self.out_of_order = None;
+        self.faults_in_a_row = 0;
+        self.pending_connect = None;
+        self.last_recheck = None;
+    }
+
+    /// Takes the reader out of service for `trouble`, once; `detail` names the reader and the
+    /// PC/SC error for the log.
+    fn out_of_service(&mut self, trouble: ReaderTrouble, detail: &str) {
+        self.session = None;
+        if self.out_of_order.is_some() {
+            return;
+        }
+        warn!(
+            trouble = trouble.as_str(),
+            reader = self.field.reader.as_deref().unwrap_or_default(),
+            detail,
+            "{}",
+            trouble_text(trouble)
+        );
+        self.out_of_order = Some(trouble);
+        self.last_recheck = Some(Instant::now());
+        self.own_events.push(ReaderEvent::Down(trouble));
+    }
+
+    /// A card is on the field: connects and sends [`READER_PROBE`]. True if the reader answered
+    /// it with a status word.
+    fn reader_answers_probe(&mut self) -> bool {
+        let Some(name) = self.reader_name() else {
+            return false;
+        };
+        let Ok(io) = (self.open)(&name, false) else {
+            return false;
+        };
+        if !matches!(io.connected(CONNECT_BOUND), Some(Ok(_))) {
+            return false;
+        }
+        let answer = io.call(IoJob::Transmit(READER_PROBE.to_vec()), self.apdu_bound);
+        debug!(?answer, "reader probe");
+        matches!(answer, Some(IoAnswer::Transmitted(Ok(ref r))) if r.len() >= 2)
+    }
+
+    /// Whether another program let go of the reader: a direct connect (which needs no card)
+    /// succeeds. Keeps one connect waiting while a transaction holds the reader.
+    fn reader_is_free(&mut self) -> bool {
+        self.last_recheck = Some(Instant::now());
+        let io = match self.pending_connect.take() {
+            Some(io) => io,
+            None => {
+                let Some(name) = self.reader_name() else {
+                    return false;
+                };
+                match (self.open)(&name, true) {
+                    Ok(io) => io,
+                    Err(_) => return false,
+                }
+            }
+        };
+        match io.connected(Duration::from_millis(200)) {
+            // Still inside libpcsclite: the other program holds a transaction.
+            None => {
+                self.pending_connect = Some(io);
+                false
+            }
+            Some(Err(PcscError::SharingViolation)) => false,
+            Some(Ok(_)) => true,
+            // The reader vanished or pcscd stopped: the monitor reports that.
+            Some(Err(e)) => {
+                debug!(error = %e, "in-use recheck");
+                true
+            }
+        }
+    }
+
+    fn reader_name(&self) -> Option<CString> {
+        CString::new(self.field.reader.clone()?).ok()
     }
 
     /// Applies every event already waiting.
@@ -225,9 +438,16 @@ impl PcscReader {
     }
 
     /// Runs one operation on the card on the field, over the tap's one card handle. Never
-    /// retried: a failed operation is answered, not repeated.
+    /// retried: a failed operation is answered, not repeated. While the reader is out of
+    /// service nothing is sent (a fault is answered).
     pub fn execute(&mut self, op: ReaderOp) -> ReaderReply {
         self.drain_events();
+        if let Some(trouble) = self.out_of_order {
+            return ReaderReply::Fault(format!(
+                "{} (nothing sent while it is out of service)",
+                trouble_text(trouble)
+            ));
+        }
         let identifying = matches!(op, ReaderOp::Identify);
         if self.session.is_none() {
             match self.open_session() {
@@ -238,6 +458,10 @@ impl PcscReader {
                     return ReaderReply::Identified(Tapped::Mute);
                 }
                 Err(Unopened::Unresponsive) => return ReaderReply::CardGone,
+                Err(Unopened::InUse(detail)) => {
+                    self.out_of_service(ReaderTrouble::ReaderInUse, &detail);
+                    return ReaderReply::Fault(detail);
+                }
                 Err(Unopened::Reader(detail)) => return ReaderReply::Fault(detail),
             }
         }
@@ -245,9 +469,9 @@ impl PcscReader {
             return ReaderReply::CardGone;
         };
         let reply = run_op(session, op);
-        let lost = session.transport().lost;
+        let lost = session.transport().lost.clone();
         match lost {
-            None => {}
+            None => self.faults_in_a_row = 0,
             Some(Lost::Reset) => {
                 // Another program reset the card; it is still on the field but has forgotten
                 // its selection and PIN. Start over with it as if tapped again.
@@ -261,10 +485,30 @@ impl PcscReader {
             Some(Lost::Removed) => {
                 self.session = None;
             }
+            Some(Lost::ReaderFault(detail)) => {
+                self.session = None;
+                self.faults_in_a_row += 1;
+                warn!(
+                    reader = self.field.reader.as_deref().unwrap_or_default(),
+                    faults_in_a_row = self.faults_in_a_row,
+                    detail,
+                    "card reader fault with the card on it"
+                );
+                if self.faults_in_a_row >= FAULTS_BEFORE_OUT_OF_ORDER {
+                    self.out_of_service(ReaderTrouble::ReaderNotAnswering, &detail);
+                }
+            }
+            Some(Lost::InUse(detail)) => {
+                self.out_of_service(ReaderTrouble::ReaderInUse, &detail);
+            }
         }
         reply
     }
 
+    /// Connects to the card on the field on a card I/O thread of its own, within
+    /// [`CONNECT_BOUND`]: a connect refused because another program holds the reader
+    /// exclusively is tried again meanwhile; one that does not return (another program's
+    /// transaction) is left waiting and the reader reported in use.
     fn open_session(&mut self) -> Result<JpkiCard<PcscTransport>, Unopened> {
         let Some(reader) = self.field.reader.clone() else {
             return Err(Unopened::NoCard);
@@ -274,54 +518,65 @@ impl PcscReader {
         }
         let name = CString::new(reader.clone())
             .map_err(|_| Unopened::Reader(format!("reader name {reader:?} holds a NUL")))?;
-        let mut last = None;
-        // One retry only when the context itself turned out dead (pcscd restarted): no APDU has
-        // been sent yet, so nothing can be sent twice.
-        for _ in 0..2 {
-            let context = match self.context.clone() {
-                Some(context) => context,
+        let start = Instant::now();
+        loop {
+            let io = (self.open)(&name, false).map_err(|e| {
+                Unopened::Reader(format!("cannot start a card I/O thread for {reader}: {e}"))
+            })?;
+            let left = CONNECT_BOUND.saturating_sub(start.elapsed());
+            match io.connected(left.max(CONNECT_RETRY_EVERY)) {
                 None => {
-                    let context = Context::establish(Scope::User)
-                        .map_err(|e| Unopened::Reader(format!("pcscd ({PCSCD_SOCKET}): {e}")))?;
-                    self.context = Some(context.clone());
-                    context
+                    self.pending_connect = Some(io);
+                    return Err(Unopened::InUse(format!(
+                        "connecting to the card reader {reader} did not return within {} s: \
+                         another program holds a transaction on it (SCardBeginTransaction)",
+                        CONNECT_BOUND.as_secs()
+                    )));
                 }
-            };
-            match context.connect(&name, ShareMode::Shared, Protocols::ANY) {
-                Ok(card) => {
-                    let atr = card
-                        .status2_owned()
-                        .map(|s| s.atr().to_vec())
-                        .unwrap_or_else(|_| self.field.atr.clone());
+                Some(Ok(atr)) => {
+                    let atr = if atr.is_empty() {
+                        self.field.atr.clone()
+                    } else {
+                        atr
+                    };
                     debug!(reader, atr = %crate::card::apdu::hex(&atr), "connected");
-                    return Ok(JpkiCard::new(PcscTransport::new(card, atr)));
+                    let transport = PcscTransport::new(io, atr, reader, self.apdu_bound);
+                    return Ok(JpkiCard::new(transport));
                 }
-                Err(e) if context_is_dead(e) => {
-                    self.context = None;
-                    last = Some(e);
+                Some(Err(PcscError::SharingViolation)) if start.elapsed() < CONNECT_BOUND => {
+                    std::thread::sleep(CONNECT_RETRY_EVERY);
                 }
-                Err(
+                Some(Err(PcscError::SharingViolation)) => {
+                    return Err(Unopened::InUse(format!(
+                        "another program is using the card reader {reader}: connected \
+                         exclusively for {} s (SCARD_E_SHARING_VIOLATION)",
+                        CONNECT_BOUND.as_secs()
+                    )));
+                }
+                Some(Err(
                     PcscError::NoSmartcard
                     | PcscError::RemovedCard
                     | PcscError::UnknownReader
                     | PcscError::ReaderUnavailable,
-                ) => return Err(Unopened::NoCard),
-                Err(
+                )) => return Err(Unopened::NoCard),
+                Some(Err(
                     PcscError::UnresponsiveCard
                     | PcscError::UnpoweredCard
                     | PcscError::UnsupportedCard,
-                ) => {
+                )) => {
                     return Err(Unopened::Unresponsive);
                 }
-                Err(e) => return Err(Unopened::Reader(format!("connect to {reader}: {e}"))),
+                Some(Err(e)) if context_is_dead(e) => {
+                    return Err(Unopened::Reader(format!("pcscd ({PCSCD_SOCKET}): {e}")));
+                }
+                Some(Err(e)) => return Err(Unopened::Reader(format!("connect to {reader}: {e}"))),
             }
         }
-        Err(Unopened::Reader(format!(
-            "pcscd ({PCSCD_SOCKET}): {}",
-            last.map_or_else(|| "unreachable".to_string(), |e| e.to_string())
-        )))
     }
 }
+
+#[cfg(test)]
+mod fault_tests;
 
 impl Drop for PcscReader {
     fn drop(&mut self) {
@@ -335,14 +590,21 @@ impl Drop for PcscReader {
 enum Unopened {
     NoCard,
     Unresponsive,
+    /// Another program holds the reader; technician detail.
+    InUse(String),
     Reader(String),
 }
 
-/// How the card was lost during an operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How the card (or the reader) was lost during an operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Lost {
     Removed,
     Reset,
+    /// The reader failed a transmit with the card still on it, or gave no answer within
+    /// [`APDU_BOUND`]; technician detail.
+    ReaderFault(String),
+    /// Another program took the reader (`SCARD_E_SHARING_VIOLATION` on transmit).
+    InUse(String),
 }
 
 /// Errors after which a context is dead and must be established again.
@@ -356,56 +618,291 @@ fn context_is_dead(error: PcscError) -> bool {
     )
 }
 
-/// One card handle as a [`CardTransport`]: each command is transmitted exactly once.
+/// What the session needs of one connected card handle: `pcsc::Card` in the kiosk, a scripted
+/// link in this module's tests (vpcd cannot make pcscd fail a transmit with the card still
+/// present: it ejects the virtual card on every transmit error).
+trait CardLink: Send + 'static {
+    /// Transmits `command` once; the answer is data followed by SW1 SW2.
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, PcscError>;
+    /// Whether PC/SC says a card is on the reader (`SCardStatus`).
+    fn card_present(&mut self) -> Result<bool, PcscError>;
+    /// Lets go of the handle: resets the card if anything was sent over it (its security state
+    /// must not outlive the session), leaves it as it is otherwise.
+    fn release(self, reset: bool);
+}
+
+impl CardLink for pcsc::Card {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, PcscError> {
+        // A short APDU's answer is at most 256 data bytes and SW1 SW2; extended room costs
+        // nothing and turns an over-long answer into data rather than an error after the
+        // command already ran.
+        let mut buffer = vec![0; pcsc::MAX_BUFFER_SIZE_EXTENDED];
+        pcsc::Card::transmit(self, command, &mut buffer).map(<[u8]>::to_vec)
+    }
+
+    fn card_present(&mut self) -> Result<bool, PcscError> {
+        self.status2_owned()
+            .map(|status| status.status().contains(Status::PRESENT))
+    }
+
+    fn release(self, reset: bool) {
+        let disposition = if reset {
+            Disposition::ResetCard
+        } else {
+            Disposition::LeaveCard
+        };
+        let _ = self.disconnect(disposition);
+    }
+}
+
+/// Work for a card I/O thread.
+#[derive(Debug)]
+enum IoJob {
+    Transmit(Vec<u8>),
+    CardPresent,
+}
+
+/// What a card I/O thread answers, in order: `Connected` first, then one answer per job.
+#[derive(Debug)]
+enum IoAnswer {
+    /// The ATR of the card (empty on a direct connection).
+    Connected(Result<Vec<u8>, PcscError>),
+    Transmitted(Result<Vec<u8>, PcscError>),
+    CardPresent(Result<bool, PcscError>),
+}
+
+/// One card handle on a thread of its own, with a PC/SC context of its own: pcsc-lite blocks a
+/// connect while another program holds a transaction, a transmit can block inside libpcsclite,
+/// and a context serialises its calls (one stuck call blocks every other on that context). The
+/// owner waits for each answer a bounded time; dropping a `CardIo` abandons the handle, which
+/// the thread releases once libpcsclite returns.
+pub struct CardIo {
+    /// `None` once dropping: the thread's loop ends and it releases the handle.
+    jobs: Option<Sender<IoJob>>,
+    answers: Receiver<IoAnswer>,
+}
+
+/// How long dropping a [`CardIo`] waits for its thread to let go of the handle, so that its
+/// reset cannot land on the next session's handle. A thread stuck inside libpcsclite is not
+/// waited for beyond this.
+const RELEASE_BOUND: Duration = Duration::from_millis(500);
+
+impl Drop for CardIo {
+    fn drop(&mut self) {
+        self.jobs = None;
+        let end = Instant::now() + RELEASE_BOUND;
+        // The thread ends (dropping its sender) once the handle is released.
+        while let Ok(_late) = self
+            .answers
+            .recv_timeout(end.saturating_duration_since(Instant::now()))
+        {}
+    }
+}
+
+impl CardIo {
+    /// Connects to `reader` (shared, or `direct` without a card) on a new thread.
+    fn start(reader: CString, direct: bool) -> std::io::Result<CardIo> {
+        CardIo::start_with(move || {
+            let context = Context::establish(Scope::User)?;
+            let (mode, protocols) = if direct {
+                (ShareMode::Direct, Protocols::UNDEFINED)
+            } else {
+                (ShareMode::Shared, Protocols::ANY)
+            };
+            let card = context.connect(&reader, mode, protocols)?;
+            let atr = card
+                .status2_owned()
+                .map(|s| s.atr().to_vec())
+                .unwrap_or_default();
+            Ok((card, atr))
+        })
+    }
+
+    fn start_with<L: CardLink>(
+        connect: impl FnOnce() -> Result<(L, Vec<u8>), PcscError> + Send + 'static,
+    ) -> std::io::Result<CardIo> {
+        let (jobs, inbox) = mpsc::channel::<IoJob>();
+        let (outbox, answers) = mpsc::channel::<IoAnswer>();
+        std::thread::Builder::new()
+            .name("uketsuke-pcsc-card".into())
+            .spawn(move || {
+                let connected = match connect() {
+                    Ok((link, atr)) => link_if_wanted(link, atr, &outbox),
+                    Err(e) => {
+                        let _ = outbox.send(IoAnswer::Connected(Err(e)));
+                        None
+                    }
+                };
+                let Some(mut link) = connected else { return };
+                let mut used = false;
+                for job in inbox {
+                    let answer = match job {
+                        IoJob::Transmit(command) => {
+                            used = true;
+                            IoAnswer::Transmitted(link.transmit(&command))
+                        }
+                        IoJob::CardPresent => IoAnswer::CardPresent(link.card_present()),
+                    };
+                    if outbox.send(answer).is_err() {
+                        break;
+                    }
+                }
+                link.release(used);
+            })?;
+        Ok(CardIo {
+            jobs: Some(jobs),
+            answers,
+        })
+    }
+
+    /// The connect's outcome, waiting at most `bound`; `None` if it has not returned.
+    fn connected(&self, bound: Duration) -> Option<Result<Vec<u8>, PcscError>> {
+        match self.answers.recv_timeout(bound) {
+            Ok(IoAnswer::Connected(result)) => Some(result),
+            Ok(other) => Some(Err(unexpected(&other))),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => Some(Err(PcscError::InternalError)),
+        }
+    }
+
+    /// Hands `job` to the thread and waits at most `bound` for its answer; `None` if none came.
+    fn call(&self, job: IoJob, bound: Duration) -> Option<IoAnswer> {
+        self.jobs.as_ref()?.send(job).ok()?;
+        self.answers.recv_timeout(bound).ok()
+    }
+}
+
+/// Announces a connected link; `None` (the link released untouched) if nobody waits any more.
+fn link_if_wanted<L: CardLink>(link: L, atr: Vec<u8>, outbox: &Sender<IoAnswer>) -> Option<L> {
+    if outbox.send(IoAnswer::Connected(Ok(atr))).is_err() {
+        link.release(false);
+        return None;
+    }
+    Some(link)
+}
+
+fn unexpected(answer: &IoAnswer) -> PcscError {
+    debug!(?answer, "card I/O answered out of turn");
+    PcscError::InternalError
+}
+
+/// One card handle as a [`CardTransport`]: each command is transmitted exactly once, and
+/// waited for at most [`APDU_BOUND`].
 pub struct PcscTransport {
-    card: pcsc::Card,
+    io: CardIo,
     atr: Vec<u8>,
-    buffer: Vec<u8>,
-    /// Set once the card is known lost; later transmits fail without touching PC/SC.
+    /// The reader's name, for technicians' messages.
+    reader: String,
+    /// How long one APDU may take ([`APDU_BOUND`]).
+    bound: Duration,
+    /// Set once the card (or the reader) is known lost; later transmits fail without touching
+    /// PC/SC.
     lost: Option<Lost>,
 }
 
 impl PcscTransport {
-    fn new(card: pcsc::Card, atr: Vec<u8>) -> PcscTransport {
+    fn new(io: CardIo, atr: Vec<u8>, reader: String, bound: Duration) -> PcscTransport {
         PcscTransport {
-            card,
+            io,
             atr,
-            // A short APDU's answer is at most 256 data bytes and SW1 SW2; extended room costs
-            // nothing and turns an over-long answer into data rather than an error after the
-            // command already ran.
-            buffer: vec![0; pcsc::MAX_BUFFER_SIZE_EXTENDED],
+            reader,
+            bound,
             lost: None,
+        }
+    }
+
+    fn lose(&mut self, lost: Lost) -> TransportError {
+        let error = match &lost {
+            Lost::Removed => TransportError::CardRemoved,
+            Lost::Reset => TransportError::CardReset,
+            Lost::ReaderFault(detail) | Lost::InUse(detail) => {
+                TransportError::Reader(detail.clone())
+            }
+        };
+        self.lost = Some(lost);
+        error
+    }
+
+    /// After a failed transmit: is the card still on the reader? Gone (or PC/SC says it
+    /// cannot tell) is a card that left; still there is the reader's fault.
+    fn card_still_present(&self) -> Option<bool> {
+        match self.io.call(IoJob::CardPresent, STATUS_BOUND) {
+            Some(IoAnswer::CardPresent(Ok(present))) => Some(present),
+            Some(_) => Some(false),
+            None => None,
         }
     }
 }
 
 impl CardTransport for PcscTransport {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
-        match self.lost {
-            Some(Lost::Removed) => return Err(TransportError::CardRemoved),
-            Some(Lost::Reset) => return Err(TransportError::CardReset),
-            None => {}
+        if let Some(lost) = self.lost.clone() {
+            return Err(self.lose(lost));
         }
-        match self.card.transmit(command, &mut self.buffer) {
+        // Short APDUs only: refused here, before anything is sent.
+        if let Err(e) = check_short(command) {
+            return Err(TransportError::Reader(format!(
+                "refused, nothing sent: {e}"
+            )));
+        }
+        let outcome = match self.io.call(IoJob::Transmit(command.to_vec()), self.bound) {
+            Some(IoAnswer::Transmitted(outcome)) => outcome,
+            Some(other) => Err(unexpected(&other)),
+            None => {
+                let detail = format!(
+                    "the card reader {} did not answer within {:.1} s (the command is not sent \
+                     again)",
+                    self.reader,
+                    self.bound.as_secs_f64()
+                );
+                debug!("{detail}");
+                return Err(self.lose(Lost::ReaderFault(detail)));
+            }
+        };
+        match outcome {
             // Nothing at all came back, not even a status word: the card stopped answering
             // (vpcd reports a card that hung up this way; a reader whose card left the field
             // mid-command may too).
-            Ok([]) => {
+            Ok(response) if response.is_empty() => {
                 debug!("transmit: no answer at all; the card is gone");
-                self.lost = Some(Lost::Removed);
-                Err(TransportError::CardRemoved)
+                Err(self.lose(Lost::Removed))
             }
-            Ok(response) => Ok(response.to_vec()),
-            Err(PcscError::ResetCard) => {
-                self.lost = Some(Lost::Reset);
-                Err(TransportError::CardReset)
+            Ok(response) => Ok(response),
+            Err(PcscError::ResetCard) => Err(self.lose(Lost::Reset)),
+            Err(PcscError::SharingViolation) => {
+                let detail = format!(
+                    "another program is using the card reader {} (SCARD_E_SHARING_VIOLATION on \
+                     transmit)",
+                    self.reader
+                );
+                Err(self.lose(Lost::InUse(detail)))
             }
+            // The reader failed the command: ask whether the card is still on it.
+            Err(
+                e @ (PcscError::NotTransacted
+                | PcscError::UnpoweredCard
+                | PcscError::UnresponsiveCard),
+            ) => match self.card_still_present() {
+                Some(false) => {
+                    debug!(error = %e, "transmit failed and the card is gone");
+                    Err(self.lose(Lost::Removed))
+                }
+                present => {
+                    let detail = format!(
+                        "the card reader {} stopped answering ({e}) with a card on it{}",
+                        self.reader,
+                        if present.is_none() {
+                            " (its status did not come back either)"
+                        } else {
+                            ""
+                        }
+                    );
+                    Err(self.lose(Lost::ReaderFault(detail)))
+                }
+            },
             Err(
                 e @ (PcscError::RemovedCard
                 | PcscError::NoSmartcard
-                | PcscError::NotTransacted
-                | PcscError::UnpoweredCard
-                | PcscError::UnresponsiveCard
                 | PcscError::CommError
                 | PcscError::NoService
                 | PcscError::ServiceStopped
@@ -413,9 +910,9 @@ impl CardTransport for PcscTransport {
                 | PcscError::ReaderUnavailable
                 | PcscError::UnknownReader),
             ) => {
+                // The card left, or the reader or pcscd went (the monitor reports those).
                 debug!(error = %e, "transmit: the card is gone");
-                self.lost = Some(Lost::Removed);
-                Err(TransportError::CardRemoved)
+                Err(self.lose(Lost::Removed))
             }
             // The command may have run; the caller decides, and never resends.
             Err(e) => Err(TransportError::Reader(format!("transmit: {e}"))),

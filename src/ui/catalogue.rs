@@ -327,6 +327,18 @@ fn staff_screens() -> Vec<Sample> {
             0,
         ),
         staff(
+            "staff-panel-reader-not-answering",
+            panel(Vec::new(), None, false),
+            Some(ReaderTrouble::ReaderNotAnswering),
+            0,
+        ),
+        staff(
+            "staff-panel-reader-in-use",
+            panel(Vec::new(), None, false),
+            Some(ReaderTrouble::ReaderInUse),
+            0,
+        ),
+        staff(
             "staff-panel-kiosk-closed",
             panel(
                 vec![waiting(1, 44, HandoffReason::StaffVisualCheck, None)],

@@ -187,6 +187,8 @@ pub fn present_staff(
         None => ReaderState::Ready,
         Some(ReaderTrouble::ServiceNotRunning) => ReaderState::ServiceNotRunning,
         Some(ReaderTrouble::NoReader) => ReaderState::NoReader,
+        Some(ReaderTrouble::ReaderNotAnswering) => ReaderState::NotAnswering,
+        Some(ReaderTrouble::ReaderInUse) => ReaderState::InUse,
     });
     let Some(view) = view else {
         k.set_staff_screen(StaffScreen::None);
