@@ -284,29 +284,30 @@ impl<T: CardTransport> JpkiCard<T> {
         Ok(type_a_without_jpki(historical, select, uid.as_deref()))
     }
 
-    /// The auth PIN's retry counter, by an empty VERIFY (spends no try).
+    /// The auth PIN's retry counter, by the empty VERIFY ([`tries_probe`]; spends no try).
+    /// `63 Cx` gives the tries, `69 84` a blocked PIN. `90 00` is [`PinStatus::TriesUnknown`]:
+    /// never taken as a verified PIN (real JPKI cards answer `63 Cx` even right after a good
+    /// VERIFY; a card that says `90 00` has told nothing about its counter).
     pub fn pin_tries_left(&mut self) -> Result<PinStatus, CardError> {
         self.select_ef(EF_AUTH_PIN, "SELECT EF 0018 (auth PIN)")?;
         let command = "VERIFY (tries left)";
-        let response = self.transmit(
-            command,
-            &Apdu::new(CLA_ISO, apdu::INS_VERIFY, 0x00, P2_SELECTED_PIN),
-        )?;
+        let response = self.transmit(command, &tries_probe())?;
         match response.status() {
             StatusWord::WrongPin { tries_left } => Ok(PinStatus::TriesLeft(tries_left)),
             StatusWord::PinBlocked => Ok(PinStatus::Blocked),
-            StatusWord::Ok => Ok(PinStatus::AlreadyVerified),
+            StatusWord::Ok => Ok(PinStatus::TriesUnknown),
             status => Err(CardError::Unexpected { command, status }),
         }
     }
 
     /// Sends the auth PIN exactly once. Never retried, whatever happens: a retry could cost a try.
+    /// Data that is not exactly four ASCII digits is refused before anything is sent (see
+    /// [`verify_command`]).
     pub fn verify_pin(&mut self, pin: &Pin) -> Result<(), CardError> {
-        self.select_ef(EF_AUTH_PIN, "SELECT EF 0018 (auth PIN)")?;
         let command = "VERIFY";
-        let mut verify = Apdu::new(CLA_ISO, apdu::INS_VERIFY, 0x00, P2_SELECTED_PIN)
-            .with_data(pin.ascii().to_vec())
-            .map_err(|e| CardError::Malformed(format!("{command}: {e}")))?;
+        // Checked before the SELECT: a refused PIN sends nothing at all.
+        let mut verify = verify_command(pin.ascii())?;
+        self.select_ef(EF_AUTH_PIN, "SELECT EF 0018 (auth PIN)")?;
         let answer = self.transmit(command, &verify);
         verify.wipe_data();
         match answer?.status() {
@@ -514,6 +515,28 @@ impl<T: CardTransport> JpkiCard<T> {
     }
 }
 
+/// The tries probe: VERIFY with no data field and no Le, an ISO 7816-3 case 1 command,
+/// exactly `00 20 00 80`. Never with `Lc = 00`: some cards take an empty data field for a login
+/// (CVE-2023-40660 in OpenSC).
+pub fn tries_probe() -> Apdu {
+    Apdu::new(CLA_ISO, apdu::INS_VERIFY, 0x00, P2_SELECTED_PIN)
+}
+
+/// The auth PIN's VERIFY, `00 20 00 80 04` and the four ASCII digits. Anything else (empty,
+/// another length, a non-ASCII-digit byte) is refused with [`CardError::Malformed`] and no
+/// command is built: only a four-digit PIN ever reaches a card (the JPKI auth PIN is 4 digits).
+pub fn verify_command(digits: &[u8]) -> Result<Apdu, CardError> {
+    if digits.len() != 4 || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(CardError::Malformed(format!(
+            "VERIFY refused, nothing sent: the PIN must be 4 ASCII digits, got {} bytes",
+            digits.len()
+        )));
+    }
+    Apdu::new(CLA_ISO, apdu::INS_VERIFY, 0x00, P2_SELECTED_PIN)
+        .with_data(digits.to_vec())
+        .map_err(|e| CardError::Malformed(format!("VERIFY: {e}")))
+}
+
 fn select_jpki() -> Apdu {
     Apdu::new(CLA_ISO, apdu::INS_SELECT, 0x04, 0x0C)
         .with_data(JPKI_AID)
@@ -541,7 +564,7 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
-    use crate::card::sim::{SimOptions, SimProfile, SimTransport, SimulatedCard};
+    use crate::card::sim::{ProbeAnswer, SimOptions, SimProfile, SimTransport, SimulatedCard};
 
     fn card(
         profile: SimProfile,
@@ -879,9 +902,72 @@ mod tests {
         }
         assert_eq!(jpki.pin_tries_left(), Ok(PinStatus::TriesLeft(2)));
         assert_eq!(jpki.verify_pin(&pin("1234")), Ok(()));
-        assert_eq!(jpki.pin_tries_left(), Ok(PinStatus::AlreadyVerified));
+        // As on a real card, the probe after a good VERIFY still tells the tries.
+        assert_eq!(jpki.pin_tries_left(), Ok(PinStatus::TriesLeft(3)));
         assert_eq!(lock(&shared).tries_left(), 3);
         assert_eq!(lock(&shared).verify_count(), 2);
+    }
+
+    #[test]
+    fn the_probe_is_exactly_the_case_1_empty_verify() {
+        let probe = tries_probe();
+        assert_eq!(probe.to_bytes(), [0x00, 0x20, 0x00, 0x80]);
+        assert_eq!(probe.case(), 1);
+        assert_eq!(probe.le(), None);
+        assert!(probe.data().is_empty());
+        // And that is what goes on the wire.
+        let (shared, mut jpki) = sim(SimProfile::MyNumberCard);
+        assert_eq!(jpki.pin_tries_left(), Ok(PinStatus::TriesLeft(3)));
+        let card = lock(&shared);
+        assert_eq!(
+            card.log().last().map(Vec::as_slice),
+            Some(&[0x00, 0x20, 0x00, 0x80][..])
+        );
+        assert_eq!(card.probe_count(), 1);
+        assert_eq!(card.verify_count(), 0);
+    }
+
+    #[test]
+    fn a_probe_answered_90_00_is_tries_unknown_never_verified() {
+        for probe in [ProbeAnswer::OkWhenVerified, ProbeAnswer::AlwaysOk] {
+            let (_, mut jpki) = card(
+                SimProfile::MyNumberCard,
+                SimOptions {
+                    probe,
+                    ..SimOptions::default()
+                },
+            );
+            assert_eq!(jpki.verify_pin(&pin("1234")), Ok(()));
+            assert_eq!(
+                jpki.pin_tries_left(),
+                Ok(PinStatus::TriesUnknown),
+                "{probe:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn verify_data_other_than_four_ascii_digits_is_refused() {
+        assert_eq!(
+            verify_command(b"1234").map(|a| a.to_bytes()),
+            Ok(vec![0x00, 0x20, 0x00, 0x80, 0x04, b'1', b'2', b'3', b'4'])
+        );
+        let refused: [&[u8]; 8] = [
+            b"",
+            b"123",
+            b"12345",
+            b"12a4",
+            b"\0\0\0\0",
+            b"    ",
+            "１２３".as_bytes(),
+            b"123\n",
+        ];
+        for bad in refused {
+            assert!(
+                matches!(verify_command(bad), Err(CardError::Malformed(_))),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -97,6 +97,23 @@ pub struct SimOptions {
     pub remove_after: Option<usize>,
     /// Answer the APDU with this 0-based index with this status word instead of processing it.
     pub status_override: Option<(usize, [u8; 2])>,
+    /// How the empty VERIFY (`00 20 00 80`, the tries probe) is answered. Default: as real JPKI
+    /// cards do, `63 Cx` whatever the security state.
+    pub probe: ProbeAnswer,
+}
+
+/// How a simulated card answers the empty VERIFY (`00 20 00 80`, no data).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum ProbeAnswer {
+    /// `63 Cx` with the tries left, even right after a good VERIFY: what real My Number cards
+    /// answer (issue 13 report 2). Sim-spec word `probe=tries`.
+    #[default]
+    TriesLeft,
+    /// `90 00` while the PIN is verified in this card session, `63 Cx` otherwise (ISO 7816-4
+    /// allows it; some cards of other schemes do it). Sim-spec word `probe=ok`.
+    OkWhenVerified,
+    /// `90 00` always: a card that never tells its tries. Sim-spec word `probe=always-ok`.
+    AlwaysOk,
 }
 
 impl Default for SimOptions {
@@ -106,6 +123,7 @@ impl Default for SimOptions {
             tries_left: MAX_TRIES,
             remove_after: None,
             status_override: None,
+            probe: ProbeAnswer::TriesLeft,
         }
     }
 }
@@ -157,6 +175,9 @@ fn parse_command(bytes: &[u8]) -> Option<Command<'_>> {
     })
 }
 
+/// The empty VERIFY: the tries probe.
+const PROBE: [u8; 4] = [0x00, INS_VERIFY, 0x00, 0x80];
+
 fn sw(word: u16) -> Vec<u8> {
     word.to_be_bytes().to_vec()
 }
@@ -184,6 +205,9 @@ pub struct SimulatedCard {
     cert_ef: Option<Vec<u8>>,
     log: Vec<Vec<u8>>,
     verify_count: usize,
+    probe: ProbeAnswer,
+    /// Power-ups and resets seen (a re-tap, vpcd's power and reset controls).
+    reset_count: usize,
 }
 
 impl std::fmt::Debug for SimulatedCard {
@@ -195,6 +219,7 @@ impl std::fmt::Debug for SimulatedCard {
             .field("verified", &self.verified)
             .field("apdu_count", &self.log.len())
             .field("verify_count", &self.verify_count)
+            .field("reset_count", &self.reset_count)
             .finish_non_exhaustive()
     }
 }
@@ -216,6 +241,8 @@ impl SimulatedCard {
             cert_ef: None,
             log: Vec::new(),
             verify_count: 0,
+            probe: options.probe,
+            reset_count: 0,
         }
     }
 
@@ -257,6 +284,16 @@ impl SimulatedCard {
         self.verify_count
     }
 
+    /// Empty VERIFYs received (`00 20 00 80`, the tries probe): they cost no try.
+    pub fn probe_count(&self) -> usize {
+        self.log.iter().filter(|c| c.as_slice() == PROBE).count()
+    }
+
+    /// Power-ups and resets seen so far ([`SimulatedCard::reset`] calls).
+    pub fn reset_count(&self) -> usize {
+        self.reset_count
+    }
+
     /// APDUs answered (including overridden ones; excluding those met by a removal).
     pub fn apdu_count(&self) -> usize {
         self.log.len()
@@ -274,6 +311,7 @@ impl SimulatedCard {
     /// Power cycle (a re-tap): clears the security state and the selection, and brings a card
     /// removed by `remove_after` back. The PIN counter survives, as on a real card.
     pub fn reset(&mut self) {
+        self.reset_count += 1;
         self.verified = false;
         self.df = Df::None;
         self.ef = None;
@@ -427,8 +465,14 @@ impl SimulatedCard {
             return sw(0x6984);
         }
         if cmd.data.is_empty() {
-            // Asks the counter only.
-            return if self.verified {
+            // Asks the counter only. A fifth byte `00` (no data) is answered the same way:
+            // never as a login (CVE-2023-40660 was a card that took it for one).
+            let ok = match self.probe {
+                ProbeAnswer::TriesLeft => false,
+                ProbeAnswer::OkWhenVerified => self.verified,
+                ProbeAnswer::AlwaysOk => true,
+            };
+            return if ok {
                 sw(0x9000)
             } else {
                 sw(0x63C0 | u16::from(self.tries_left))
@@ -746,7 +790,11 @@ mod tests {
         assert_eq!(status(&mut card, &verify("1234")), StatusWord::Ok);
         assert_eq!(card.tries_left(), 3);
         assert!(card.is_verified());
-        assert_eq!(status(&mut card, EMPTY_VERIFY), StatusWord::Ok);
+        // As a real JPKI card: the probe tells the tries, never "verified".
+        assert_eq!(
+            status(&mut card, EMPTY_VERIFY),
+            StatusWord::WrongPin { tries_left: 3 }
+        );
         for left in [2, 1, 0] {
             assert_eq!(
                 status(&mut card, &verify("0000")),
@@ -758,6 +806,45 @@ mod tests {
         assert_eq!(status(&mut card, &verify("1234")), StatusWord::PinBlocked);
         assert_eq!(card.verify_count(), 6);
         assert_eq!(card.tries_left(), 0);
+    }
+
+    #[test]
+    fn the_probe_answers_as_chosen() {
+        for (probe, before, after) in [
+            (
+                ProbeAnswer::TriesLeft,
+                StatusWord::WrongPin { tries_left: 3 },
+                StatusWord::WrongPin { tries_left: 3 },
+            ),
+            (
+                ProbeAnswer::OkWhenVerified,
+                StatusWord::WrongPin { tries_left: 3 },
+                StatusWord::Ok,
+            ),
+            (ProbeAnswer::AlwaysOk, StatusWord::Ok, StatusWord::Ok),
+        ] {
+            let options = SimOptions {
+                probe,
+                ..SimOptions::default()
+            };
+            let mut card = card_at_pin_ef(SimProfile::MyNumberCard, options);
+            assert_eq!(status(&mut card, EMPTY_VERIFY), before, "{probe:?}");
+            assert_eq!(status(&mut card, &verify("1234")), StatusWord::Ok);
+            assert_eq!(status(&mut card, EMPTY_VERIFY), after, "{probe:?}");
+            // A fifth byte 00 and no data is the probe too, never a login.
+            assert_eq!(status(&mut card, "00 20 00 80 00"), after, "{probe:?}");
+            assert_eq!(card.verify_count(), 1, "only the VERIFY with data");
+            assert_eq!(card.probe_count(), 2, "the case 1 probes only");
+            card.reset();
+            assert_eq!(status(&mut card, SELECT_JPKI), StatusWord::Ok);
+            assert_eq!(status(&mut card, SELECT_PIN), StatusWord::Ok);
+            assert_eq!(
+                status(&mut card, EMPTY_VERIFY),
+                before,
+                "{probe:?} after a reset"
+            );
+            assert_eq!(card.reset_count(), 1);
+        }
     }
 
     #[test]

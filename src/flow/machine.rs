@@ -68,6 +68,8 @@ struct Session {
     verification: Option<VerificationMethod>,
     wrong_pin_entries: u8,
     last_attempt_wrong: bool,
+    /// Taps whose tries probe answered `90 00` (tries unknown): the second goes to staff.
+    tries_unknown_taps: u8,
     challenge: ChallengeState,
     query: QueryState,
     consent: ConsentAnswers,
@@ -87,6 +89,7 @@ impl Session {
             verification: None,
             wrong_pin_entries: 0,
             last_attempt_wrong: false,
+            tries_unknown_taps: 0,
             challenge: ChallengeState::NotRequested,
             query: QueryState::NotStarted,
             consent: ConsentAnswers::default(),
@@ -760,11 +763,22 @@ impl CheckInFlow {
             PinStatus::TriesLeft(_) | PinStatus::Blocked => {
                 self.hand_over(now, HandoffReason::CardBlocked)
             }
-            PinStatus::AlreadyVerified => {
-                // Cannot happen on a fresh tap; we do not know the tries, so we send nothing.
-                info!("card reports the PIN already verified on a fresh tap; asking for a re-tap");
+            PinStatus::TriesUnknown => {
+                // The probe answered 90 00: the tries are unknown, so no VERIFY may be sent
+                // (the PIN guard needs a known count). A typed PIN is dropped, never sent. One
+                // fresh tap (a power-up) is asked for; a card that answers so again goes to
+                // staff, who check the photo by eye as at one try left: no endless loop.
                 session.pending_pin = None;
-                self.state = State::NotRead;
+                session.tries_unknown_taps = session.tries_unknown_taps.saturating_add(1);
+                if session.tries_unknown_taps >= 2 {
+                    info!("card again gave no PIN tries after a fresh tap; staff check by eye");
+                    self.hand_over(now, HandoffReason::StaffVisualCheck);
+                } else {
+                    info!(
+                        "card gave no PIN tries (empty VERIFY answered 90 00); asking for a re-tap"
+                    );
+                    self.state = State::NotRead;
+                }
             }
         }
     }

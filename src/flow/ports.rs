@@ -34,9 +34,10 @@ pub enum ReaderOp {
 pub enum PinStatus {
     TriesLeft(u8),
     Blocked,
-    /// The card says the PIN is already verified in this card session (an empty VERIFY
-    /// answered `90 00`): the number of tries is unknown.
-    AlreadyVerified,
+    /// The empty VERIFY was answered `90 00`: the card told nothing about its counter. Never
+    /// proof of a verified PIN (real JPKI cards answer `63 Cx` even right after a good VERIFY),
+    /// and never grounds for a VERIFY: the flow asks for one fresh tap, then hands over to staff.
+    TriesUnknown,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

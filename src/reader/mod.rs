@@ -82,7 +82,7 @@ pub enum KioskReader {
 mod tests {
     use super::*;
     use crate::card::StatusWord;
-    use crate::card::sim::SimProfile;
+    use crate::card::sim::{ProbeAnswer, SimProfile};
     use crate::domain::Pin;
 
     #[test]
@@ -97,6 +97,16 @@ mod tests {
         assert_eq!(spec.options.pin, Pin::parse("0000").expect("four digits"));
         assert_eq!(spec.options.remove_after, Some(4));
         assert_eq!(spec.options.tries_left, 3);
+        assert_eq!(spec.options.probe, ProbeAnswer::TriesLeft, "as real cards");
+
+        for (word, probe) in [
+            ("tries", ProbeAnswer::TriesLeft),
+            ("ok", ProbeAnswer::OkWhenVerified),
+            ("always-ok", ProbeAnswer::AlwaysOk),
+        ] {
+            let spec = parse_sim_spec(&format!("card,probe={word}")).expect("valid");
+            assert_eq!(spec.options.probe, probe, "{word}");
+        }
 
         for (name, profile) in SIM_PROFILE_NAMES {
             assert_eq!(parse_sim_spec(name).map(|s| s.profile), Ok(profile));
@@ -121,6 +131,7 @@ mod tests {
             ("card,pin=12345", "pin=12345"),
             ("card,remove-after=-1", "remove-after=-1"),
             ("card,colour=red", "colour=red"),
+            ("card,probe=yes", "probe=yes"),
             ("card,tries", "tries"),
             ("card,,tries=1", ""),
         ];

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use thiserror::Error;
 
-use crate::card::sim::{MAX_TRIES, SimOptions, SimProfile};
+use crate::card::sim::{MAX_TRIES, ProbeAnswer, SimOptions, SimProfile};
 use crate::domain::Pin;
 
 /// The command line's names for simulated things. The first name of a profile is canonical.
@@ -38,7 +38,9 @@ pub fn sim_profile_name(profile: SimProfile) -> &'static str {
 }
 
 /// A simulated thing as the command line describes it: a profile name, then comma-separated
-/// options `pin=NNNN`, `tries=N` (0..=3), `remove-after=N`. Example: `card,tries=1`.
+/// options `pin=NNNN`, `tries=N` (0..=3), `remove-after=N`, `probe=tries|ok|always-ok` (how the
+/// empty VERIFY is answered, see [`ProbeAnswer`]; default `tries`, as real cards). Example:
+/// `card,tries=1`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimSpec {
     pub profile: SimProfile,
@@ -102,10 +104,21 @@ impl FromStr for SimSpec {
                     })?;
                     options.remove_after = Some(n);
                 }
+                "probe" => {
+                    options.probe = match value.trim() {
+                        "tries" => ProbeAnswer::TriesLeft,
+                        "ok" => ProbeAnswer::OkWhenVerified,
+                        "always-ok" => ProbeAnswer::AlwaysOk,
+                        _ => {
+                            return Err(SimSpecError::new(part, "probe is tries, ok or always-ok"));
+                        }
+                    };
+                }
                 _ => {
                     return Err(SimSpecError::new(
                         part,
-                        "unknown option; one of pin=NNNN, tries=N, remove-after=N",
+                        "unknown option; one of pin=NNNN, tries=N, remove-after=N, \
+                         probe=tries|ok|always-ok",
                     ));
                 }
             }
