@@ -351,6 +351,10 @@ pub enum HandoffReason {
     SeveralMatches,
     /// The eligibility gateway failed or did not answer in time.
     GatewayUnavailable,
+    /// The gateway refused the card's proof: its certificate was not accepted (revoked,
+    /// expired, not from a known CA) or its signature did not verify. Not an outage; the
+    /// certified readers' equivalent is "the certificate is revoked or expired".
+    CertificateNotAccepted,
     /// The patient pressed "call staff".
     PatientCalledStaff,
     /// The card reader went out of service (PC/SC service stopped, no reader) before the card
@@ -369,12 +373,13 @@ impl HandoffReason {
             Self::NoEligibility => "no_eligibility",
             Self::SeveralMatches => "several_matches",
             Self::GatewayUnavailable => "gateway_unavailable",
+            Self::CertificateNotAccepted => "certificate_not_accepted",
             Self::PatientCalledStaff => "patient_called_staff",
             Self::ReaderOutOfService => "reader_out_of_service",
         }
     }
 
-    pub const ALL: [HandoffReason; 10] = [
+    pub const ALL: [HandoffReason; 11] = [
         Self::ConfirmPortalScreen,
         Self::StaffVisualCheck,
         Self::CardBlocked,
@@ -383,6 +388,7 @@ impl HandoffReason {
         Self::NoEligibility,
         Self::SeveralMatches,
         Self::GatewayUnavailable,
+        Self::CertificateNotAccepted,
         Self::PatientCalledStaff,
         Self::ReaderOutOfService,
     ];
@@ -423,6 +429,9 @@ pub enum ChecklistItem {
     AskForCardNextTime,
     /// The PIN is locked: reset at the municipal office.
     PinResetAtMunicipalOffice,
+    /// The card's certificate was not accepted: the patient renews it at the municipal office
+    /// (電子証明書の更新).
+    RenewCertificateAtMunicipalOffice,
     /// Several eligibility records matched: choose the right one with the patient.
     ChooseAmongMatches,
     /// Eligibility came back invalid: ask for the 資格確認書 or the notice.

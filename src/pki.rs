@@ -81,7 +81,41 @@ pub fn verify_card_proof(proof: &CardProof, ca: &Certificate) -> Result<(), Stri
         .map_err(|e| format!("trusted CA certificate does not parse: {e}"))?;
     let card_cert = x509_cert::Certificate::from_der(&proof.certificate.0)
         .map_err(|e| format!("card certificate does not parse: {e}"))?;
+    verify_issued_by(&card_cert, &ca_cert, &proof.certificate.0)?;
+    verify_possession(&card_cert, proof)
+}
 
+/// Proof of possession only: the certificate parses, is an end entity allowed to sign, holds an
+/// RSA key of 2048 to 4096 bits, and that key signed DigestInfo(SHA-256(challenge)) with
+/// PKCS#1 v1.5. Says nothing about who issued the certificate (see [`verify_card_proof`]).
+pub fn verify_proof_of_possession(proof: &CardProof) -> Result<(), String> {
+    let card_cert = x509_cert::Certificate::from_der(&proof.certificate.0)
+        .map_err(|e| format!("card certificate does not parse: {e}"))?;
+    verify_possession(&card_cert, proof)
+}
+
+/// Whether `certificate` was issued (name and signature) by `ca`. Errors say why not.
+pub fn issued_by(certificate: &Certificate, ca: &Certificate) -> Result<(), String> {
+    let ca_cert = x509_cert::Certificate::from_der(&ca.0)
+        .map_err(|e| format!("trusted CA certificate does not parse: {e}"))?;
+    let card_cert = x509_cert::Certificate::from_der(&certificate.0)
+        .map_err(|e| format!("card certificate does not parse: {e}"))?;
+    verify_issued_by(&card_cert, &ca_cert, &certificate.0)
+}
+
+/// The issuer's distinguished name as text (`CN=...`), for technicians' logs: a CA's name, never
+/// the holder's.
+pub fn issuer_name(certificate: &Certificate) -> Result<String, String> {
+    let cert = x509_cert::Certificate::from_der(&certificate.0)
+        .map_err(|e| format!("certificate does not parse: {e}"))?;
+    Ok(cert.tbs_certificate.issuer.to_string())
+}
+
+fn verify_issued_by(
+    card_cert: &x509_cert::Certificate,
+    ca_cert: &x509_cert::Certificate,
+    card_der: &[u8],
+) -> Result<(), String> {
     // Issued by the CA: names match and the CA's key signed the exact TBS bytes received.
     if card_cert.tbs_certificate.issuer != ca_cert.tbs_certificate.subject {
         return Err("card certificate was not issued by the trusted CA (issuer differs)".into());
@@ -93,8 +127,7 @@ pub fn verify_card_proof(proof: &CardProof, ca: &Certificate) -> Result<(), Stri
     }
     let ca_key = rsa_public_key(&ca_cert.tbs_certificate.subject_public_key_info)
         .map_err(|e| format!("trusted CA key: {e}"))?;
-    let tbs = tbs_bytes(&proof.certificate.0)
-        .map_err(|e| format!("card certificate TBS not found: {e}"))?;
+    let tbs = tbs_bytes(card_der).map_err(|e| format!("card certificate TBS not found: {e}"))?;
     let cert_signature = card_cert
         .signature
         .as_bytes()
@@ -105,8 +138,10 @@ pub fn verify_card_proof(proof: &CardProof, ca: &Certificate) -> Result<(), Stri
             &Sha256::digest(tbs),
             cert_signature,
         )
-        .map_err(|_| "card certificate was not signed by the trusted CA".to_string())?;
+        .map_err(|_| "card certificate was not signed by the trusted CA".to_string())
+}
 
+fn verify_possession(card_cert: &x509_cert::Certificate, proof: &CardProof) -> Result<(), String> {
     check_end_entity_for_signing(&card_cert.tbs_certificate)?;
 
     // The card's own key signed DigestInfo(SHA-256(challenge)).
@@ -396,6 +431,17 @@ fn issue_identity(ca: &TestCa, seed_domain: &str, label: &str) -> TestIdentity {
         certificate,
         private_key,
     }
+}
+
+/// A holder identity from a CA other than the test CA, generated afresh (not cached) from
+/// seeds derived from `ca_common_name` and `label`: a stand-in for a real card's certificate in
+/// tests of the demo gateway ("a card whose certificate comes from another CA"). Returns the
+/// other CA's certificate too.
+pub fn identity_from_another_ca(ca_common_name: &str, label: &str) -> (Certificate, TestIdentity) {
+    let seed_domain = format!("uketsuke-other-ca/{ca_common_name}");
+    let ca = generate_ca(ca_common_name, &seed_domain);
+    let identity = issue_identity(&ca, &seed_domain, label);
+    (ca.certificate, identity)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -201,6 +201,8 @@ pub struct SimulatedCard {
     status_override: Option<(usize, [u8; 2])>,
     /// Replaces the test identity's certificate (tests of the read logic).
     certificate_override: Option<Certificate>,
+    /// Replaces the test identity's signing key (a card from another CA).
+    key_override: Option<rsa::RsaPrivateKey>,
     /// The certificate EF, built on first read (the test identity's key is generated lazily).
     cert_ef: Option<Vec<u8>>,
     log: Vec<Vec<u8>>,
@@ -238,6 +240,7 @@ impl SimulatedCard {
             removed: false,
             status_override: options.status_override,
             certificate_override: None,
+            key_override: None,
             cert_ef: None,
             log: Vec::new(),
             verify_count: 0,
@@ -258,6 +261,16 @@ impl SimulatedCard {
     /// contact slot (a SAM, a security key), whose ATR no contactless reader would build.
     pub fn with_atr(mut self, atr: Vec<u8>) -> SimulatedCard {
         self.atr = atr;
+        self
+    }
+
+    /// Serves `identity`'s certificate and signs with its key: a card whose certificate comes
+    /// from another CA than the test CA (see `crate::pki::identity_from_another_ca`). Only for
+    /// profiles that have an auth key (card, phone).
+    pub fn with_auth_identity(mut self, identity: &crate::pki::TestIdentity) -> SimulatedCard {
+        self.certificate_override = Some(identity.certificate.clone());
+        self.key_override = Some(identity.private_key.clone());
+        self.cert_ef = None;
         self
     }
 
@@ -508,8 +521,11 @@ impl SimulatedCard {
         let Some(label) = self.profile.identity_label() else {
             return sw(0x6A82);
         };
-        let identity = crate::pki::test_identity(label);
-        match crate::pki::sign_digest_info(&identity.private_key, cmd.data) {
+        let key = match &self.key_override {
+            Some(key) => key,
+            None => &crate::pki::test_identity(label).private_key,
+        };
+        match crate::pki::sign_digest_info(key, cmd.data) {
             Ok(signature) => data_sw(signature, 0x9000),
             Err(_) => sw(0x6A80),
         }

@@ -121,6 +121,10 @@ pub fn reason_text(reason: HandoffReason) -> (&'static str, &'static str) {
             "資格確認システムに接続できない",
             "Eligibility system unavailable",
         ),
+        HandoffReason::CertificateNotAccepted => (
+            "電子証明書が受け付けられない（失効・期限切れなど）",
+            "Card certificate not accepted (revoked or expired)",
+        ),
         HandoffReason::PatientCalledStaff => ("患者さんがスタッフを呼んだ", "Patient called staff"),
         HandoffReason::ReaderOutOfService => ("カードリーダー停止中", "Card reader out of service"),
     }
@@ -179,6 +183,10 @@ pub fn checklist_text(item: ChecklistItem) -> (&'static str, &'static str) {
         ChecklistItem::PinResetAtMunicipalOffice => (
             "暗証番号の再設定は市区町村の窓口で",
             "The PIN is reset at the municipal office",
+        ),
+        ChecklistItem::RenewCertificateAtMunicipalOffice => (
+            "電子証明書の更新は市区町村の窓口で（本人に案内する）",
+            "Tell the patient to renew the card's certificate at the municipal office",
         ),
         ChecklistItem::ChooseAmongMatches => (
             "該当する資格を患者さんと一緒に選ぶ",

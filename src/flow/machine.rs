@@ -598,7 +598,9 @@ impl CheckInFlow {
                     self.authenticate(now);
                 }
             }
-            GatewayReply::Unavailable(detail) if is_challenge => {
+            GatewayReply::Unavailable(detail) | GatewayReply::ProofRefused(detail)
+                if is_challenge =>
+            {
                 info!(%detail, "gateway gave no challenge");
                 session.challenge = ChallengeState::Failed;
                 // Stop before the patient types a PIN for nothing; never interrupt a card
@@ -608,6 +610,11 @@ impl CheckInFlow {
                 }
             }
             GatewayReply::Answered(result) if is_query => self.answered(now, result),
+            GatewayReply::ProofRefused(detail) if is_query => {
+                // The card's proof, not the connection: its own reason, never an outage.
+                info!(%detail, "the gateway refused the card's proof");
+                self.hand_over(now, HandoffReason::CertificateNotAccepted);
+            }
             GatewayReply::Unavailable(detail) if is_query => {
                 info!(%detail, "eligibility query failed");
                 self.hand_over(now, HandoffReason::GatewayUnavailable);
@@ -1085,6 +1092,17 @@ impl CheckInFlow {
                 C::PastRecordOralCheck,
                 C::SelfDeclarationForm,
                 C::ChargeNormalShare,
+            ],
+            // Identity was proven by the PIN; the certificate is what failed. Eligibility is
+            // confirmed another way, and the patient renews the certificate.
+            HandoffReason::CertificateNotAccepted => vec![
+                C::RenewCertificateAtMunicipalOffice,
+                C::AskForNewerDocument,
+                C::CheckPortalEligibilityScreen,
+                C::PastRecordOralCheck,
+                C::SelfDeclarationForm,
+                C::ChargeNormalShare,
+                C::NotCountedTowardUsageRate,
             ],
             HandoffReason::PatientCalledStaff => vec![C::AskWhatTheyNeed],
             HandoffReason::ReaderOutOfService => {

@@ -69,7 +69,11 @@ pub enum GatewayOp {
 pub enum GatewayReply {
     Challenge(Challenge),
     Answered(EligibilityResult),
-    /// Outage, refusal or bad answer. Technician detail, never personal data.
+    /// The gateway refused the card's proof (certificate not accepted: revoked, expired, from
+    /// an unknown CA; bad signature; challenge not issued or reused). Not an outage: the card
+    /// itself is the trouble. Technician detail, never personal data or the certificate.
+    ProofRefused(String),
+    /// Outage or bad answer. Technician detail, never personal data.
     Unavailable(String),
 }
 

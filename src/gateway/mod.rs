@@ -35,8 +35,9 @@ pub trait Gateway: Send {
     }
 }
 
-/// Carries out one of the flow's gateway operations and words the answer for the flow. Every
-/// failure becomes `Unavailable` with the technician's detail.
+/// Carries out one of the flow's gateway operations and words the answer for the flow. A
+/// refused proof becomes `ProofRefused`, every other failure `Unavailable`, each with the
+/// technician's detail.
 pub fn answer(gateway: &mut dyn Gateway, op: GatewayOp) -> GatewayReply {
     match op {
         GatewayOp::RequestChallenge => match gateway.challenge() {
@@ -45,7 +46,8 @@ pub fn answer(gateway: &mut dyn Gateway, op: GatewayOp) -> GatewayReply {
         },
         GatewayOp::Query(proof) => match gateway.query(&proof) {
             Ok(result) => GatewayReply::Answered(result),
-            Err(e) => GatewayReply::Unavailable(e.to_string()),
+            Err(e @ GatewayError::ProofRejected(_)) => GatewayReply::ProofRefused(e.to_string()),
+            Err(e @ GatewayError::Unavailable(_)) => GatewayReply::Unavailable(e.to_string()),
         },
     }
 }

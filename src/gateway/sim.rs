@@ -1,7 +1,10 @@
 //! The embedded default eligibility gateway: answers as one of a fixed set of personas.
 //!
 //! Owns: the personas and their fake eligibility results, single-use challenges, and the check
-//! that a card proof was signed by a card of the test CA for one of this gateway's challenges.
+//! of a card proof for one of this gateway's challenges: proof of possession always (the
+//! certificate's own key signed the challenge); issued by the test CA only with
+//! [`CertificateTrust::TestCaOnly`]. By default a certificate from any CA (a real My Number card
+//! or phone in a demo) is accepted on proof of possession, logged and counted as such.
 //! Must not know: the flow's states, the screen, the database, burden-ratio rules (a persona
 //! only carries a ratio where a real result would), real people (every name and number here
 //! is made up).
@@ -277,12 +280,26 @@ const MAX_OUTSTANDING_CHALLENGES: usize = 16;
 
 const CHALLENGE_LEN: usize = 32;
 
-/// The simulated eligibility gateway. Trusts only the test CA.
+/// Which card certificates the simulator accepts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CertificateTrust {
+    /// Any CA, on proof of possession (the demo with a real card or phone). A certificate not
+    /// from the test CA is logged (its issuer's name only) and counted
+    /// ([`SimGateway::foreign_certificates_accepted`]).
+    #[default]
+    AnyCaWithProofOfPossession,
+    /// Only certificates issued by the run-time test CA (tests that assert refusal).
+    TestCaOnly,
+}
+
+/// The simulated eligibility gateway.
 pub struct SimGateway {
     persona: Persona,
     trusted_ca: &'static Certificate,
+    trust: CertificateTrust,
     outstanding: VecDeque<Vec<u8>>,
     real_latency: bool,
+    foreign_accepted: usize,
 }
 
 impl SimGateway {
@@ -290,9 +307,27 @@ impl SimGateway {
         Self {
             persona,
             trusted_ca: pki::test_ca_certificate(),
+            trust: CertificateTrust::default(),
             outstanding: VecDeque::new(),
             real_latency: false,
+            foreign_accepted: 0,
         }
+    }
+
+    /// Which certificates are accepted (default: any CA with proof of possession).
+    pub fn with_trust(mut self, trust: CertificateTrust) -> Self {
+        self.trust = trust;
+        self
+    }
+
+    pub fn trust(&self) -> CertificateTrust {
+        self.trust
+    }
+
+    /// How many proofs were accepted whose certificate was not from the test CA (a real card or
+    /// phone in a demo). For technicians and tests; no certificate is kept.
+    pub fn foreign_certificates_accepted(&self) -> usize {
+        self.foreign_accepted
     }
 
     /// With `true`, `query` sleeps the persona's latency before answering (windowed demo).
@@ -348,7 +383,28 @@ impl Gateway for SimGateway {
             ));
         };
         self.outstanding.remove(position);
-        pki::verify_card_proof(proof, self.trusted_ca).map_err(GatewayError::ProofRejected)?;
+        match self.trust {
+            CertificateTrust::TestCaOnly => {
+                pki::verify_card_proof(proof, self.trusted_ca)
+                    .map_err(GatewayError::ProofRejected)?;
+            }
+            CertificateTrust::AnyCaWithProofOfPossession => {
+                pki::verify_proof_of_possession(proof).map_err(GatewayError::ProofRejected)?;
+                if pki::issued_by(&proof.certificate, self.trusted_ca).is_err() {
+                    self.foreign_accepted += 1;
+                    let issuer = pki::issuer_name(&proof.certificate)
+                        .unwrap_or_else(|_| "(unreadable)".into());
+                    // The issuer is a CA's name; the certificate body and holder are never logged.
+                    tracing::warn!(
+                        %issuer,
+                        persona = self.persona.name(),
+                        "simulated gateway: a certificate not from the test CA was accepted on \
+                         proof of possession (a real card or phone in a demo); answering as the \
+                         persona"
+                    );
+                }
+            }
+        }
         if self.real_latency {
             std::thread::sleep(self.persona.latency());
         }
@@ -559,12 +615,85 @@ mod tests {
     }
 
     #[test]
-    fn certificate_from_another_ca_is_rejected() {
+    fn test_ca_card_is_accepted_and_not_flagged() {
         let mut gateway = SimGateway::new(Persona::Valid3);
+        let challenge = gateway.challenge().unwrap();
+        let proof = prove(pki::test_identity("card"), &challenge);
+        assert_eq!(
+            gateway.query(&proof),
+            Ok(Persona::Valid3.eligibility().unwrap())
+        );
+        assert_eq!(gateway.foreign_certificates_accepted(), 0);
+    }
+
+    #[test]
+    fn foreign_ca_card_with_a_good_signature_is_accepted_and_flagged() {
+        let mut gateway = SimGateway::new(Persona::Elderly75);
+        let challenge = gateway.challenge().unwrap();
+        let proof = prove(pki::foreign_test_identity("card"), &challenge);
+        assert_eq!(
+            gateway.query(&proof),
+            Ok(Persona::Elderly75.eligibility().unwrap())
+        );
+        assert_eq!(gateway.foreign_certificates_accepted(), 1);
+    }
+
+    #[test]
+    fn foreign_ca_card_with_a_bad_signature_is_refused() {
+        let mut gateway = SimGateway::new(Persona::Valid3);
+        let challenge = gateway.challenge().unwrap();
+        let mut proof = prove(pki::foreign_test_identity("card"), &challenge);
+        proof.signature.0[7] ^= 1;
+        let err = gateway.query(&proof).unwrap_err();
+        assert!(matches!(err, GatewayError::ProofRejected(_)), "{err}");
+        assert_eq!(gateway.foreign_certificates_accepted(), 0);
+        // Another key's signature under the certificate is refused too.
+        let challenge = gateway.challenge().unwrap();
+        let mut proof = prove(pki::test_identity("card"), &challenge);
+        proof.certificate = pki::foreign_test_identity("card").certificate.clone();
+        assert!(matches!(
+            gateway.query(&proof),
+            Err(GatewayError::ProofRejected(_))
+        ));
+    }
+
+    #[test]
+    fn foreign_ca_card_with_a_reused_challenge_is_refused() {
+        let mut gateway = SimGateway::new(Persona::Valid3);
+        let challenge = gateway.challenge().unwrap();
+        let proof = prove(pki::foreign_test_identity("card"), &challenge);
+        gateway.query(&proof).unwrap();
+        let err = gateway.query(&proof).unwrap_err();
+        assert!(matches!(err, GatewayError::ProofRejected(_)), "{err}");
+        assert_eq!(gateway.foreign_certificates_accepted(), 1);
+    }
+
+    #[test]
+    fn an_unparsable_certificate_is_refused() {
+        let mut gateway = SimGateway::new(Persona::Valid3);
+        let challenge = gateway.challenge().unwrap();
+        let mut proof = prove(pki::test_identity("card"), &challenge);
+        proof.certificate = Certificate(vec![0x30, 0x03, 0x02, 0x01, 0x05]);
+        assert!(matches!(
+            gateway.query(&proof),
+            Err(GatewayError::ProofRejected(_))
+        ));
+    }
+
+    #[test]
+    fn demanding_the_test_ca_refuses_a_foreign_certificate() {
+        let mut gateway = SimGateway::new(Persona::Valid3).with_trust(CertificateTrust::TestCaOnly);
         let challenge = gateway.challenge().unwrap();
         let proof = prove(pki::foreign_test_identity("card"), &challenge);
         let err = gateway.query(&proof).unwrap_err();
         assert!(matches!(err, GatewayError::ProofRejected(_)), "{err}");
+        // ... and the flow hears a refused proof, not an outage.
+        let challenge = gateway.challenge().unwrap();
+        let proof = prove(pki::foreign_test_identity("card"), &challenge);
+        assert!(matches!(
+            crate::gateway::answer(&mut gateway, crate::flow::GatewayOp::Query(proof)),
+            crate::flow::GatewayReply::ProofRefused(_)
+        ));
     }
 
     #[test]

@@ -67,6 +67,7 @@ pub fn handoff_kind(reason: HandoffReason) -> HandoffKind {
         HandoffReason::NoEligibility => HandoffKind::NoEligibility,
         HandoffReason::SeveralMatches => HandoffKind::SeveralMatches,
         HandoffReason::GatewayUnavailable => HandoffKind::GatewayUnavailable,
+        HandoffReason::CertificateNotAccepted => HandoffKind::CertificateNotAccepted,
         HandoffReason::PatientCalledStaff => HandoffKind::PatientCalledStaff,
         HandoffReason::ReaderOutOfService => HandoffKind::ReaderOutOfService,
         #[allow(unreachable_patterns)]

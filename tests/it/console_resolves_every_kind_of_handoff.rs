@@ -283,6 +283,50 @@ fn cancel_closes_it_and_a_second_resolution_is_refused() {
 }
 
 #[test]
+fn a_refused_certificate_shows_its_checklist_and_closes_without_counting() {
+    let desk = Desk::start();
+    let handoff = desk.hand_over(HandoffReason::CertificateNotAccepted);
+    let mut staff = desk.signed_in("sato");
+    let queue = staff.get("/");
+    assert!(
+        queue.body.contains("電子証明書が受け付けられない"),
+        "the queue names the reason: {}",
+        queue.body
+    );
+    let page = staff.get(&format!("/handoffs/{}", handoff.id));
+    assert_eq!(page.status, 200);
+    for text in [
+        "電子証明書が受け付けられない",
+        "電子証明書の更新は市区町村の窓口で",
+        "資格確認書か資格情報のお知らせを確認する",
+        "マイナ保険証の利用率には数えない",
+    ] {
+        assert!(page.body.contains(text), "{text}: {}", page.body);
+    }
+    // Paper first: eligibility is confirmed another way than the card's certificate.
+    let paper = page.body.find("value=\"paper_document\"");
+    let visual = page.body.find("value=\"visual_check\"");
+    assert!(
+        paper.is_some() && paper < visual,
+        "paper document offered first"
+    );
+    let reply = staff.resolve(
+        handoff.id,
+        &[
+            ("action", "paper_document"),
+            ("document", "eligibility_certificate"),
+        ],
+    );
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let stored = desk.store.check_in(handoff.id).unwrap().unwrap();
+    assert_eq!(
+        stored.record.verification,
+        Some(VerificationMethod::EligibilityCertificate)
+    );
+    assert!(!stored.record.counts_toward_usage_rate);
+}
+
+#[test]
 fn unknown_check_ins_and_actions_get_a_clear_answer() {
     let desk = Desk::start();
     let mut staff = desk.signed_in("sato");

@@ -137,7 +137,13 @@ impl Gateway for FakeGateway {
             proof.signature.0, proof.challenge.0,
             "proof signs the challenge"
         );
-        self.result.clone().map_err(GatewayError::Unavailable)
+        // "refused: ..." is a refused proof; any other error an outage.
+        self.result
+            .clone()
+            .map_err(|e| match e.strip_prefix("refused: ") {
+                Some(why) => GatewayError::ProofRejected(why.to_owned()),
+                None => GatewayError::Unavailable(e),
+            })
     }
 
     fn simulated_latency(&self) -> Option<Duration> {
@@ -408,6 +414,12 @@ fn cases() -> Vec<Case> {
         Case {
             gateway: Err("down".into()),
             ..case("gateway outage on the query", HAPPY).handoff(H::GatewayUnavailable).unverified()
+        },
+        Case {
+            gateway: Err("refused: certificate revoked".into()),
+            ..case("gateway refuses the card's proof", HAPPY)
+                .handoff(H::CertificateNotAccepted)
+                .unverified()
         },
         Case {
             challenge_fails: true,

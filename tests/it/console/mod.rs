@@ -140,6 +140,19 @@ impl Desk {
                     ChecklistItem::QueryOnlineByNumbers,
                 ],
             ),
+            HandoffReason::CertificateNotAccepted => (
+                Some(Presented::MyNumberCard),
+                None,
+                vec![
+                    ChecklistItem::RenewCertificateAtMunicipalOffice,
+                    ChecklistItem::AskForNewerDocument,
+                    ChecklistItem::CheckPortalEligibilityScreen,
+                    ChecklistItem::PastRecordOralCheck,
+                    ChecklistItem::SelfDeclarationForm,
+                    ChecklistItem::ChargeNormalShare,
+                    ChecklistItem::NotCountedTowardUsageRate,
+                ],
+            ),
             _ => (None, None, vec![ChecklistItem::AskWhatTheyNeed]),
         };
         let record = CheckInRecord {

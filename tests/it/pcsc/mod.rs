@@ -249,16 +249,29 @@ impl PcscKiosk {
 
     /// A kiosk on a PC/SC reader the test started itself.
     pub fn on(reader: PcscReader, persona: &str, facility: FacilityConfig) -> PcscKiosk {
+        let persona = Persona::parse(persona).unwrap_or_else(|e| panic!("{e}"));
+        PcscKiosk::on_with_gateway(reader, SimGateway::new(persona), facility)
+    }
+
+    /// A kiosk whose gateway is this simulator (e.g. one that demands the test CA).
+    pub fn with_gateway(gateway: SimGateway, facility: FacilityConfig) -> PcscKiosk {
+        PcscKiosk::on_with_gateway(reader(), gateway, facility)
+    }
+
+    fn on_with_gateway(
+        reader: PcscReader,
+        gateway: SimGateway,
+        facility: FacilityConfig,
+    ) -> PcscKiosk {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let store = Store::open(&dir.path().join("kiosk.db")).expect("a fresh store");
-        let persona = Persona::parse(persona).unwrap_or_else(|e| panic!("{e}"));
         let visit = OffsetDateTime::parse(VISIT, &time::format_description::well_known::Rfc3339)
             .expect("an RFC 3339 time");
         let driver = Driver::new(
             CheckInFlow::new(Rules::embedded(), facility),
             visit,
             reader,
-            SimGateway::new(persona),
+            gateway,
             store.clone(),
         );
         PcscKiosk {
