@@ -448,7 +448,12 @@ fn reader_check(reader: Option<&str>) -> (String, bool, Vec<selftest::SlotLine>)
     match &survey.chosen {
         Some(name) => {
             let _ = writeln!(out, "the kiosk uses: {name}{ignoring}");
-            (out, true, slots)
+            let card_on_it = survey
+                .readers
+                .iter()
+                .any(|r| &r.name == name && r.card_atr.is_some());
+            let usable = !card_on_it || reader_answers(&mut out, name);
+            (out, usable, slots)
         }
         None => {
             let _ = writeln!(
@@ -457,6 +462,39 @@ fn reader_check(reader: Option<&str>) -> (String, bool, Vec<selftest::SlotLine>)
                 trouble_text(ReaderTrouble::NoReader)
             );
             (out, false, slots)
+        }
+    }
+}
+
+/// With a card on the chosen reader: whether the reader answers its own GET DATA
+/// (`FF CA 00 00 00`; the card is left as it is). False, saying what to do, if it is wedged or
+/// another program holds it.
+fn reader_answers(out: &mut String, reader: &str) -> bool {
+    use crate::reader::pcsc::{Probe, probe_reader};
+    use std::fmt::Write as _;
+    match probe_reader(reader) {
+        Probe::Answered(sw) => {
+            let _ = writeln!(
+                out,
+                "  the reader answers (its own GET DATA: {:02X}{:02X})",
+                sw[0], sw[1]
+            );
+            true
+        }
+        Probe::NoCard => true,
+        Probe::NotAnswering(detail) => {
+            let _ = writeln!(out, "  the reader is NOT ANSWERING: {detail}");
+            let _ = writeln!(out, "  {}", trouble_text(ReaderTrouble::ReaderNotAnswering));
+            false
+        }
+        Probe::InUse(detail) => {
+            let _ = writeln!(out, "  the reader is IN USE: {detail}");
+            let _ = writeln!(out, "  {}", trouble_text(ReaderTrouble::ReaderInUse));
+            false
+        }
+        Probe::Failed(detail) => {
+            let _ = writeln!(out, "  the reader probe failed: {detail}");
+            true
         }
     }
 }

@@ -349,7 +349,7 @@ impl PcscReader {
         if !matches!(io.connected(CONNECT_BOUND), Some(Ok(_))) {
             return false;
         }
-        let answer = io.call(IoJob::Transmit(READER_PROBE.to_vec()), self.apdu_bound);
+        let answer = io.call(IoJob::Probe(READER_PROBE.to_vec()), self.apdu_bound);
         debug!(?answer, "reader probe");
         matches!(answer, Some(IoAnswer::Transmitted(Ok(ref r))) if r.len() >= 2)
     }
@@ -659,6 +659,9 @@ impl CardLink for pcsc::Card {
 #[derive(Debug)]
 enum IoJob {
     Transmit(Vec<u8>),
+    /// A command the reader answers itself ([`READER_PROBE`]): the card is left as it is when
+    /// the handle is released.
+    Probe(Vec<u8>),
     CardPresent,
 }
 
@@ -741,6 +744,7 @@ impl CardIo {
                             used = true;
                             IoAnswer::Transmitted(link.transmit(&command))
                         }
+                        IoJob::Probe(command) => IoAnswer::Transmitted(link.transmit(&command)),
                         IoJob::CardPresent => IoAnswer::CardPresent(link.card_present()),
                     };
                     if outbox.send(answer).is_err() {
@@ -1381,6 +1385,71 @@ impl SlotRole {
             }
             SlotRole::Unavailable => "pcscd lists it but cannot use it now: re-plug the reader",
         }
+    }
+}
+
+/// What [`probe_reader`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Probe {
+    /// The reader answered its own GET DATA ([`READER_PROBE`]) with this status word.
+    Answered([u8; 2]),
+    /// Nothing on the field to connect to: the probe needs a card (or phone) on the reader.
+    NoCard,
+    /// The reader failed the probe with the card still on it, or did not answer within
+    /// [`APDU_BOUND`]: it needs re-plugging. Technician detail.
+    NotAnswering(String),
+    /// Another program holds the reader. Technician detail.
+    InUse(String),
+    /// Something else went wrong. Technician detail.
+    Failed(String),
+}
+
+/// For `uketsuke doctor`: connects to the card on `reader` and sends [`READER_PROBE`], which
+/// the reader answers itself (no card application sees it; the card is left as it is), each
+/// step within its bound ([`CONNECT_BOUND`], [`APDU_BOUND`]).
+pub fn probe_reader(reader: &str) -> Probe {
+    let Ok(name) = CString::new(reader) else {
+        return Probe::Failed(format!("reader name {reader:?} holds a NUL"));
+    };
+    let io = match CardIo::start(name, false) {
+        Ok(io) => io,
+        Err(e) => return Probe::Failed(format!("cannot start a card I/O thread: {e}")),
+    };
+    match io.connected(CONNECT_BOUND) {
+        Some(Ok(_)) => {}
+        None => {
+            return Probe::InUse(format!(
+                "connecting to {reader} did not return within {} s: another program holds a \
+                 transaction on it",
+                CONNECT_BOUND.as_secs()
+            ));
+        }
+        Some(Err(PcscError::SharingViolation)) => {
+            return Probe::InUse(format!(
+                "another program is connected to {reader} exclusively \
+                 (SCARD_E_SHARING_VIOLATION)"
+            ));
+        }
+        Some(Err(PcscError::NoSmartcard | PcscError::RemovedCard)) => return Probe::NoCard,
+        Some(Err(e)) => return Probe::Failed(format!("connect to {reader}: {e}")),
+    }
+    match io.call(IoJob::Probe(READER_PROBE.to_vec()), APDU_BOUND) {
+        Some(IoAnswer::Transmitted(Ok(answer))) if answer.len() >= 2 => {
+            let n = answer.len();
+            Probe::Answered([answer[n - 2], answer[n - 1]])
+        }
+        Some(IoAnswer::Transmitted(Ok(_))) => Probe::NoCard,
+        Some(IoAnswer::Transmitted(Err(e))) => match io.call(IoJob::CardPresent, STATUS_BOUND) {
+            Some(IoAnswer::CardPresent(Ok(false))) => Probe::NoCard,
+            _ => Probe::NotAnswering(format!(
+                "{reader} failed its own GET DATA ({e}) with a card on it"
+            )),
+        },
+        Some(other) => Probe::Failed(format!("{reader}: {other:?}")),
+        None => Probe::NotAnswering(format!(
+            "{reader} did not answer its own GET DATA within {} s",
+            APDU_BOUND.as_secs()
+        )),
     }
 }
 

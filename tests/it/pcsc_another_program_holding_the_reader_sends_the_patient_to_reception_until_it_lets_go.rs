@@ -88,6 +88,25 @@ fn sent_to_reception(kiosk: &UiKiosk, card: &pcsc::CardView, held_since: Instant
     wait_for(kiosk, ScreenKind::OutOfService, CAP);
 }
 
+/// `uketsuke doctor`'s reader lines (its probe: the reader's own GET DATA on the card).
+fn doctor() -> String {
+    let doctor = std::process::Command::new(pcsc::binary())
+        .args(["doctor", "--reader", pcsc::READER])
+        .output()
+        .expect("uketsuke doctor runs");
+    String::from_utf8_lossy(&doctor.stdout).into_owned()
+}
+
+/// While the reader is held, doctor says so and what to do (within its connect bound).
+fn doctor_says_in_use() {
+    let out = doctor();
+    assert!(out.contains("the reader is IN USE"), "{out}");
+    assert!(
+        out.contains("another program is using the card reader"),
+        "{out}"
+    );
+}
+
 /// Once the other program let go: the card on the reader starts a check-in that completes with
 /// one VERIFY.
 fn checks_in_after_release(
@@ -139,8 +158,17 @@ fn a_program_connected_exclusively_sends_the_patient_to_reception_until_it_disco
         "the connect was tried for its bound"
     );
     assert_eq!(pcsc::view(&card).apdu_count, 0, "nothing reached the card");
+    doctor_says_in_use();
     drop(exclusive);
     checks_in_after_release(&kiosk, &card);
+    let apdus = pcsc::view(&card).apdu_count;
+    let out = doctor();
+    assert!(out.contains("the reader answers"), "{out}");
+    assert_eq!(
+        pcsc::view(&card).apdu_count,
+        apdus + 1,
+        "doctor's probe is one GET DATA (vpcd hands it to the card)"
+    );
 }
 
 #[test]
@@ -166,6 +194,7 @@ fn a_program_holding_a_transaction_sends_the_patient_to_reception_until_it_ends_
         let kiosk = kiosk();
         sent_to_reception(&kiosk, &pcsc::view(&card), held);
         assert_eq!(pcsc::view(&card).apdu_count, 0, "nothing reached the card");
+        doctor_says_in_use();
         // The UI thread was never blocked: it went on drawing and answering throughout.
         drop(transaction);
         checks_in_after_release(&kiosk, &card);
