@@ -291,7 +291,10 @@ pub struct FacilityConfig {
     pub idle_timeout_seconds: u32,
     /// Seconds to wait for the eligibility gateway before handing over to staff.
     pub gateway_timeout_seconds: u32,
-    /// Seconds to wait for the card to answer one reader operation.
+    /// Seconds to wait for the card to answer one reader operation (up to a dozen APDUs: the
+    /// signature alone takes up to 2.5 s on the newer My Number cards, FWI 13). Keep it above
+    /// the PC/SC adapter's own per-APDU bound (`reader::pcsc::APDU_BOUND`, 6 s), so that a
+    /// stuck reader is reported by the adapter, which counts it, rather than by this deadline.
     pub reader_timeout_seconds: u32,
     /// Seconds a final screen (done, handoff) stays before the welcome screen returns.
     pub final_screen_seconds: u32,
