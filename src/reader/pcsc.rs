@@ -75,6 +75,11 @@ pub const IN_USE_RECHECK: Duration = Duration::from_secs(1);
 /// asked to tap again), two are a reader that stopped answering.
 pub const FAULTS_BEFORE_OUT_OF_ORDER: u32 = 2;
 
+/// After a reader fault with the card "still present", how long the adapter waits for the
+/// monitor to report the card leaving anyway (a card pulled away mid-command can fail the
+/// transmit before the reader notices it is gone) before counting the fault.
+const REMOVAL_GRACE: Duration = Duration::from_millis(600);
+
 /// GET DATA for the UID (PC/SC part 3, 3.2.2.1.3): answered by the reader itself, seen by no
 /// card application. A reader that answers it (any status word) works again.
 pub const READER_PROBE: [u8; 5] = [0xFF, 0xCA, 0x00, 0x00, 0x00];
@@ -483,6 +488,11 @@ impl PcscReader {
                 });
             }
             Some(Lost::Removed) => {
+                self.session = None;
+            }
+            Some(Lost::ReaderFault(_)) if self.wait_until(REMOVAL_GRACE, |f| !f.present) => {
+                // PC/SC still said "present" while the card was leaving: a removal after all.
+                debug!("the card left just after the reader failed: not a reader fault");
                 self.session = None;
             }
             Some(Lost::ReaderFault(detail)) => {

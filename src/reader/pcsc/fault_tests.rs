@@ -248,6 +248,35 @@ fn a_failed_transmit_after_the_card_left_is_a_removal_never_a_reader_fault() {
 }
 
 #[test]
+fn a_card_pulled_away_as_the_reader_failed_is_a_removal_not_a_reader_fault() {
+    let wire = Wire::new();
+    let (mut reader, monitor) = scripted(&wire);
+    wire.script().wedged = true;
+    for _ in 0..3 {
+        // A card is placed; the transmit fails while SCardStatus still says "present", and the
+        // monitor reports the card gone a moment later (a real reader's slower notice).
+        reader.field.present = true;
+        let late = std::thread::spawn({
+            let monitor = monitor.clone();
+            move || {
+                std::thread::sleep(Duration::from_millis(100));
+                monitor
+                    .send(Some(ReaderEvent::CardRemoved {
+                        reader: READER.into(),
+                    }))
+                    .unwrap();
+            }
+        });
+        let reply = reader.execute(ReaderOp::Identify);
+        late.join().unwrap();
+        assert_eq!(reply, ReaderReply::Identified(Tapped::Mute));
+    }
+    assert_eq!(reader.faults_in_a_row, 0);
+    assert_eq!(reader.next_event(None), None, "never out of service");
+    assert_eq!(wire.sent().len(), 3);
+}
+
+#[test]
 fn an_operation_that_works_between_two_faults_starts_the_count_again() {
     let wire = Wire::new();
     let (mut reader, _monitor) = scripted(&wire);
