@@ -16,6 +16,7 @@ use crate::reader::pcsc::PcscReader;
 use crate::service::{Liveness, Notifier};
 use crate::store::Store;
 use crate::ui::AppWindow;
+use crate::ui::present::{OutOfOrder, show_out_of_order};
 use crate::ui::runtime::Runtime;
 use slint::ComponentHandle as _;
 
@@ -63,7 +64,8 @@ impl RunOptions {
 /// is on the display, a check every `WatchdogSec/2` that feeds the watchdog only while every
 /// registered part runs, `STATUS=` with what the kiosk is doing, and SIGTERM ending the event
 /// loop so that [`Kiosk::stop`] runs. A start-up failure after the display is up shows the
-/// out-of-order screen with the technician's reason, instead of a black screen.
+/// out-of-order screen with a short code (the reason goes to the journal and `STATUS=`),
+/// instead of a black screen.
 pub fn run(options: &RunOptions) -> Result<()> {
     let notifier = Rc::new(Notifier::from_env());
     notifier.status("starting");
@@ -74,8 +76,8 @@ pub fn run(options: &RunOptions) -> Result<()> {
     let kiosk = match set_up.then(|| start_kiosk(options, &facility_file, &window)) {
         None => {
             tracing::warn!(file = %facility_file.display(), "not set up yet");
-            notifier.status("not set up: run uketsuke provision");
-            crate::ui::present::show_not_set_up(&window, &facility_file);
+            notifier.status("not set up (S1): run uketsuke provision");
+            crate::ui::present::show_not_set_up(&window);
             None
         }
         Some(Ok(kiosk)) => {
@@ -84,9 +86,9 @@ pub fn run(options: &RunOptions) -> Result<()> {
         }
         Some(Err(e)) => {
             let detail = format!("{e:#}");
-            eprintln!("uketsuke: cannot start: {detail}");
-            notifier.status(&format!("out of order: {detail}"));
-            show_out_of_order(&window, &detail);
+            eprintln!("uketsuke: cannot start (S2 on the screen): {detail}");
+            notifier.status(&format!("out of order (S2): {detail}"));
+            show_out_of_order(&window, OutOfOrder::CannotStart);
             None
         }
     };
@@ -126,12 +128,12 @@ pub fn run(options: &RunOptions) -> Result<()> {
                     part,
                     "a part of the kiosk stopped; the watchdog will restart it"
                 );
-                watchdog.status(&format!("out of order: {detail}"));
+                watchdog.status(&format!("out of order (S3): {detail}"));
                 if let Some(rt) = runtime.as_ref().and_then(std::rc::Weak::upgrade) {
                     rt.borrow_mut().halt();
                 }
                 if let Some(window) = display.upgrade() {
-                    show_out_of_order(&window, &detail);
+                    show_out_of_order(&window, OutOfOrder::PartStopped);
                 }
                 return;
             }
@@ -165,20 +167,15 @@ fn status_line(screen: &Screen) -> String {
     match screen {
         Screen::Welcome => "ready".into(),
         Screen::OutOfService { trouble } => {
-            format!("out of service: {}", crate::reader::trouble_text(*trouble))
+            format!(
+                "out of service ({}): {}",
+                crate::reader::trouble_code(*trouble),
+                crate::reader::trouble_text(*trouble)
+            )
         }
         Screen::Paused => "paused: closed by staff".into(),
         _ => "in use: a check-in is under way".into(),
     }
-}
-
-/// The out-of-order screen: please go to reception, with the reason for technicians.
-fn show_out_of_order(window: &AppWindow, detail: &str) {
-    use slint::ComponentHandle as _;
-    let kiosk = window.global::<crate::ui::Kiosk>();
-    crate::ui::select_language(window, crate::ui::Language::Japanese);
-    kiosk.set_technician_detail(detail.into());
-    kiosk.set_screen(crate::ui::ScreenKind::StartFailure);
 }
 
 /// The running kiosk. Its fields are in shutdown order: the patient side first (each worker

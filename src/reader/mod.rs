@@ -50,8 +50,22 @@ pub fn reply_for_error(error: CardError) -> ReaderReply {
     }
 }
 
-/// What a reader trouble means, for technicians (on `doctor`, in errors, and on the
-/// out-of-service screen).
+/// The short code the out-of-service screen shows for a reader trouble, which the patient tells
+/// staff (`R1`..`R4`; the kiosk's own codes `S1`.. are [`crate::ui::present::OutOfOrder`]'s).
+/// Stable: staff and technicians look codes up in README's table; a new trouble takes the next
+/// number, never a used one.
+pub fn trouble_code(trouble: crate::flow::ReaderTrouble) -> &'static str {
+    use crate::flow::ReaderTrouble;
+    match trouble {
+        ReaderTrouble::ServiceNotRunning => "R1",
+        ReaderTrouble::NoReader => "R2",
+        ReaderTrouble::ReaderNotAnswering => "R3",
+        ReaderTrouble::ReaderInUse => "R4",
+    }
+}
+
+/// What a reader trouble means, for technicians (on `doctor`, in the journal, `systemctl
+/// status` and errors; never on a patient screen, which shows [`trouble_code`]).
 pub fn trouble_text(trouble: crate::flow::ReaderTrouble) -> &'static str {
     use crate::flow::ReaderTrouble;
     match trouble {

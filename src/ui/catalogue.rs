@@ -10,18 +10,17 @@ use crate::flow::staff_mode::{PanelNote, PendingVisualCheck, PinRefusal, StaffVi
 use crate::flow::{Credential, ReaderTrouble, Screen, View};
 use crate::staff::KioskStaff;
 
-/// A screen as a sample: its file name, the flow's view, and what the out-of-service screen
-/// tells technicians.
+use super::present::OutOfOrder;
+
+/// A screen as a sample: its file name, the flow's view, or the screen `run` shows instead of
+/// the flow.
 #[derive(Debug, Clone)]
 pub struct Sample {
     pub name: String,
     pub view: View,
-    /// The start-up failure screen is shown by the app, not the flow; `technician_detail` is
-    /// its reason (the out-of-service screen's comes from the reader trouble in the view).
-    pub start_failure: bool,
-    /// The "not set up yet" screen, shown by the app until the kiosk is provisioned.
-    pub not_set_up: bool,
-    pub technician_detail: String,
+    /// The out-of-order and "not set up yet" screens are shown by `run`, not the flow: it
+    /// passes only why (the technician's detail goes to the journal, never to the screen).
+    pub out_of_order: Option<OutOfOrder>,
     /// Seconds before the screen is cleared, to show the countdown.
     pub countdown: Option<i64>,
     /// Staff mode over the patient's screen.
@@ -48,9 +47,7 @@ fn sample(name: &str, screen: Screen) -> Sample {
             screen,
             idle_deadline: None,
         },
-        start_failure: false,
-        not_set_up: false,
-        technician_detail: String::new(),
+        out_of_order: None,
         countdown: None,
         staff: None,
     }
@@ -68,16 +65,11 @@ pub fn every_screen() -> Vec<Sample> {
             },
         ),
         Sample {
-            start_failure: true,
-            technician_detail:
-                "cannot open database /var/lib/uketsuke/uketsuke.db: Permission denied".into(),
+            out_of_order: Some(OutOfOrder::CannotStart),
             ..sample("start-failure", Screen::Welcome)
         },
         Sample {
-            not_set_up: true,
-            technician_detail: super::present::not_set_up_detail(std::path::Path::new(
-                "/var/lib/uketsuke/facility.json",
-            )),
+            out_of_order: Some(OutOfOrder::NotSetUp),
             ..sample("not-set-up", Screen::Welcome)
         },
         sample("paused", Screen::Paused),

@@ -121,7 +121,7 @@ pub fn present(window: &AppWindow, view: &View, now: OffsetDateTime, pin_digits:
     kiosk.set_pin_digits(pin_digits as i32);
     match &view.screen {
         Screen::OutOfService { trouble } => {
-            kiosk.set_technician_detail(crate::reader::trouble_text(*trouble).into());
+            kiosk.set_trouble_code(crate::reader::trouble_code(*trouble).into());
         }
         Screen::WrongCard { kind } => kiosk.set_wrong_kind(match kind {
             Tapped::PaymentCard => WrongKind::PaymentCard,
@@ -284,25 +284,57 @@ pub fn present_staff(
     k.set_staff_detail(detail.into());
 }
 
-/// The technician's line of the "not set up yet" screen: what to run, and where the kiosk
-/// looked for its configuration.
-pub fn not_set_up_detail(facility_file: &std::path::Path) -> String {
-    format!(
-        "run uketsuke provision (there is no {} yet)",
-        facility_file.display()
-    )
+/// Why the kiosk shows a screen of its own instead of the patient flow (`run` decides), with
+/// the short code the patient tells staff. The reader's codes (`R1`..) are
+/// [`crate::reader::trouble_code`]'s. What went wrong in detail goes to the journal, `systemctl
+/// status` and `uketsuke doctor`, never to the screen: patients read plain words and the code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutOfOrder {
+    /// No facility.json yet: `uketsuke provision` has not run (`S1`; the "not set up" screen).
+    NotSetUp,
+    /// The kiosk could not start (settings, database, reader spec or console; `S2`).
+    CannotStart,
+    /// A part of the kiosk stopped after starting; the watchdog restarts it (`S3`).
+    PartStopped,
+}
+
+impl OutOfOrder {
+    /// The code on the screen. Stable: a new case takes the next number, never a used one.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::NotSetUp => "S1",
+            Self::CannotStart => "S2",
+            Self::PartStopped => "S3",
+        }
+    }
+}
+
+/// Shows `why`'s screen in the language showing now (the catalogue renders it in each).
+pub fn present_out_of_order(window: &AppWindow, why: OutOfOrder) {
+    let kiosk = window.global::<Kiosk>();
+    kiosk.set_trouble_code(why.code().into());
+    kiosk.set_countdown_showing(false);
+    kiosk.set_screen(match why {
+        OutOfOrder::NotSetUp => ScreenKind::NotSetUp,
+        OutOfOrder::CannotStart | OutOfOrder::PartStopped => ScreenKind::StartFailure,
+    });
+}
+
+/// The out-of-order screen, which `run` shows when the kiosk cannot start or a part of it
+/// stopped: "please go to the reception desk" in Japanese, and the code.
+pub fn show_out_of_order(window: &AppWindow, why: OutOfOrder) {
+    super::select_language(window, super::Language::Japanese);
+    present_out_of_order(window, why);
 }
 
 /// The "not set up yet" screen, which `run` shows instead of the patient flow until the kiosk
-/// is provisioned (no facility.json in its data folder; `facility_file` is where it looked).
+/// is provisioned (no facility.json in its data folder; `run` logs where it looked).
 /// Patients read "please go to the reception desk" in Japanese, and the language button
 /// switches to English and back; nothing else on it does anything.
-pub fn show_not_set_up(window: &AppWindow, facility_file: &std::path::Path) {
+pub fn show_not_set_up(window: &AppWindow) {
     let kiosk = window.global::<Kiosk>();
     super::select_language(window, super::Language::Japanese);
-    kiosk.set_technician_detail(not_set_up_detail(facility_file).into());
-    kiosk.set_countdown_showing(false);
-    kiosk.set_screen(ScreenKind::NotSetUp);
+    present_out_of_order(window, OutOfOrder::NotSetUp);
     let weak = window.as_weak();
     kiosk.on_switch_language(move || {
         if let Some(window) = weak.upgrade() {

@@ -13,7 +13,7 @@ use slint::{ComponentHandle, PhysicalSize, Rgb8Pixel, SharedPixelBuffer};
 
 use super::catalogue::{Sample, sample_time};
 use super::present::present;
-use super::{AppWindow, Language, ScreenKind, select_language};
+use super::{AppWindow, Language, select_language};
 
 /// How much body text an RGB8 frame shows: pixels dark enough to be the text colour (#111).
 /// Coloured fills and buttons do not count, so a screen whose Japanese glyphs came out blank
@@ -111,15 +111,8 @@ impl Headless {
             sample_time(),
             staff.map_or(0, |s| s.digits_typed),
         );
-        if sample.start_failure {
-            let kiosk = self.app.global::<super::Kiosk>();
-            kiosk.set_technician_detail(sample.technician_detail.as_str().into());
-            kiosk.set_screen(ScreenKind::StartFailure);
-        }
-        if sample.not_set_up {
-            let kiosk = self.app.global::<super::Kiosk>();
-            kiosk.set_technician_detail(sample.technician_detail.as_str().into());
-            kiosk.set_screen(ScreenKind::NotSetUp);
+        if let Some(why) = sample.out_of_order {
+            super::present::present_out_of_order(&self.app, why);
         }
     }
 

@@ -310,23 +310,28 @@ fn paper_documents_and_wrong_cards_have_their_own_guidance() {
 }
 
 #[test]
-fn out_of_service_tells_patients_where_to_go_and_technicians_what_is_wrong() {
+fn out_of_service_tells_patients_where_to_go_and_a_code_for_staff() {
     use uketsuke::flow::{Input, ReaderTrouble};
     let _one = one_at_a_time();
     let kiosk = UiKiosk::new(Persona::Valid3);
     kiosk.to_english();
-    for (trouble, detail) in [
-        (ReaderTrouble::ServiceNotRunning, "pcscd is not running"),
-        (ReaderTrouble::NoReader, "lists no matching reader"),
+    for (trouble, code, detail) in [
+        (ReaderTrouble::ServiceNotRunning, "R1", "pcscd"),
+        (ReaderTrouble::NoReader, "R2", "lists no matching reader"),
+        (ReaderTrouble::ReaderNotAnswering, "R3", "SCARD_"),
+        (ReaderTrouble::ReaderInUse, "R4", "SCARD_"),
     ] {
         kiosk.rt.borrow_mut().feed(Input::ReaderDown(trouble));
         assert_eq!(kiosk.screen(), ScreenKind::OutOfService);
         assert!(kiosk.shows("Cards cannot be read at this kiosk right now"));
         assert!(
-            kiosk
-                .labels()
-                .iter()
-                .any(|l| l.starts_with("For technicians: ") && l.contains(detail)),
+            kiosk.shows(&format!("Please tell staff this code: {code}")),
+            "{:?}",
+            kiosk.labels()
+        );
+        // The technician's words stay in the journal and doctor.
+        assert!(
+            kiosk.labels().iter().all(|l| !l.contains(detail)),
             "{:?}",
             kiosk.labels()
         );

@@ -4,6 +4,8 @@
 //! moved clock, so timeouts take no waiting.
 #![allow(dead_code)]
 
+pub mod labels;
+
 use std::cell::{Cell, RefCell};
 use std::path::PathBuf;
 use std::rc::Rc;
