@@ -399,7 +399,7 @@ fn reader_check(reader: Option<&str>) -> (String, bool, Vec<selftest::SlotLine>)
     match &survey.service {
         Err(why) => {
             let _ = writeln!(out, "pcscd: NOT RUNNING: {why}");
-            let _ = writeln!(out, "  {}", trouble_text(ReaderTrouble::ServiceNotRunning));
+            let _ = writeln!(out, "  {}", trouble_line(ReaderTrouble::ServiceNotRunning));
             return (out, false, Vec::new());
         }
         Ok(()) => {
@@ -459,11 +459,21 @@ fn reader_check(reader: Option<&str>) -> (String, bool, Vec<selftest::SlotLine>)
             let _ = writeln!(
                 out,
                 "the kiosk uses: NO READER{wanted}: {}{ignoring}",
-                trouble_text(ReaderTrouble::NoReader)
+                trouble_line(ReaderTrouble::NoReader)
             );
             (out, false, slots)
         }
     }
+}
+
+/// A reader trouble for technicians, with the code the kiosk's screen shows for it (what the
+/// patient or staff will have read out).
+fn trouble_line(trouble: ReaderTrouble) -> String {
+    format!(
+        "{} (the kiosk's screen shows {})",
+        trouble_text(trouble),
+        crate::reader::trouble_code(trouble)
+    )
 }
 
 /// With a card on the chosen reader: whether the reader answers its own GET DATA
@@ -484,12 +494,12 @@ fn reader_answers(out: &mut String, reader: &str) -> bool {
         Probe::NoCard => true,
         Probe::NotAnswering(detail) => {
             let _ = writeln!(out, "  the reader is NOT ANSWERING: {detail}");
-            let _ = writeln!(out, "  {}", trouble_text(ReaderTrouble::ReaderNotAnswering));
+            let _ = writeln!(out, "  {}", trouble_line(ReaderTrouble::ReaderNotAnswering));
             false
         }
         Probe::InUse(detail) => {
             let _ = writeln!(out, "  the reader is IN USE: {detail}");
-            let _ = writeln!(out, "  {}", trouble_text(ReaderTrouble::ReaderInUse));
+            let _ = writeln!(out, "  {}", trouble_line(ReaderTrouble::ReaderInUse));
             false
         }
         Probe::Failed(detail) => {

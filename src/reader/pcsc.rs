@@ -332,6 +332,7 @@ impl PcscReader {
         }
         warn!(
             trouble = trouble.as_str(),
+            code = super::trouble_code(trouble),
             reader = self.field.reader.as_deref().unwrap_or_default(),
             detail,
             "{}",
@@ -1064,7 +1065,11 @@ impl<'a> Reporter<'a> {
         self.card_gone();
         self.ready = None;
         if self.trouble != Some(trouble) {
-            warn!(trouble = trouble.as_str(), "the kiosk cannot read cards");
+            warn!(
+                trouble = trouble.as_str(),
+                code = super::trouble_code(trouble),
+                "the kiosk cannot read cards"
+            );
             self.trouble = Some(trouble);
             self.send(ReaderEvent::Down(trouble));
         }

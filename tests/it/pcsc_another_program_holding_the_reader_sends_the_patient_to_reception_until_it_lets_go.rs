@@ -101,6 +101,7 @@ fn doctor() -> String {
 fn doctor_says_in_use() {
     let out = doctor();
     assert!(out.contains("the reader is IN USE"), "{out}");
+    assert!(out.contains("the kiosk's screen shows R4"), "{out}");
     assert!(
         out.contains("another program is using the card reader"),
         "{out}"

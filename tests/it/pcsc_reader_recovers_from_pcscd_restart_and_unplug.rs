@@ -109,6 +109,8 @@ fn with_no_reader_at_start_the_kiosk_and_doctor_say_why() {
     assert!(!doctor.status.success(), "{out}");
     assert!(out.contains("pcscd: running"), "{out}");
     assert!(out.contains("NO READER"), "{out}");
+    // The code the patient reads out from the screen is on doctor's line too.
+    assert!(out.contains("the kiosk's screen shows R2"), "{out}");
     assert!(out.contains("plugged in"), "{out}");
     let dir = tempfile::tempdir().expect("a temporary folder");
     let script = dir.path().join("tap.json");
@@ -137,6 +139,7 @@ fn with_no_reader_at_start_the_kiosk_and_doctor_say_why() {
     let out = String::from_utf8_lossy(&doctor.stdout);
     assert!(!doctor.status.success(), "{out}");
     assert!(out.contains("NOT RUNNING"), "{out}");
+    assert!(out.contains("the kiosk's screen shows R1"), "{out}");
     assert!(out.contains("/run/pcscd/pcscd.comm"), "{out}");
     // The rig plugs the reader back and starts pcscd for the next test.
 }
