@@ -137,6 +137,14 @@ pub fn every_screen() -> Vec<Sample> {
                 },
             )
         },
+        sample(
+            "pin-wrong-phone",
+            Screen::PinEntry {
+                credential: Credential::Phone,
+                tries_left: 2,
+                last_attempt_wrong: true,
+            },
+        ),
         sample("verifying", Screen::Verifying),
         sample(
             "consent-choice",
@@ -191,6 +199,22 @@ pub fn every_screen() -> Vec<Sample> {
                 reception_number: number,
                 presented,
                 declared,
+            },
+        ));
+    }
+    // The handoffs whose words name the credential, after an Android phone was read.
+    for reason in [
+        HandoffReason::StaffVisualCheck,
+        HandoffReason::CardBlocked,
+        HandoffReason::CertificateNotAccepted,
+    ] {
+        all.push(sample(
+            &format!("handoff-{}-phone", reason.as_str().replace('_', "-")),
+            Screen::Handoff {
+                reason,
+                reception_number: number,
+                presented: Some(Presented::AndroidPhone),
+                declared: None,
             },
         ));
     }

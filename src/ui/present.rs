@@ -6,7 +6,9 @@ use std::time::Duration;
 use slint::ComponentHandle as _;
 use time::OffsetDateTime;
 
-use crate::domain::{ConsentItem, DeclaredDocument, HandoffReason, ReceptionNumber, Tapped};
+use crate::domain::{
+    ConsentItem, DeclaredDocument, HandoffReason, Presented, ReceptionNumber, Tapped,
+};
 use crate::flow::staff_mode::{PanelNote, PinRefusal, StaffView};
 use crate::flow::{Credential, ReaderTrouble, Screen, View};
 
@@ -114,11 +116,27 @@ pub fn countdown(view: &View, now: OffsetDateTime) -> Option<u64> {
     Some(millis.div_ceil(1000).max(1))
 }
 
+/// Whether the screen's wording is for a phone: the PIN pad for a phone's certificate, or a
+/// handoff after an Android phone or a phone the kiosk cannot read was presented. The words
+/// for a lock, a renewal and the visual check differ (a phone's certificate is set up again
+/// in the Mynaportal app; a card's PIN is reset at the municipal office, domain.md §3).
+pub fn phone_presented(screen: &Screen) -> bool {
+    match screen {
+        Screen::PinEntry { credential, .. } => *credential == Credential::Phone,
+        Screen::Handoff { presented, .. } => matches!(
+            presented,
+            Some(Presented::AndroidPhone | Presented::UnreadableDevice)
+        ),
+        _ => false,
+    }
+}
+
 /// Sets every property the current screen reads. `pin_digits` is how many digits the patient
 /// has typed on the PIN pad (the digits themselves never reach the views).
 pub fn present(window: &AppWindow, view: &View, now: OffsetDateTime, pin_digits: usize) {
     let kiosk = window.global::<Kiosk>();
     kiosk.set_pin_digits(pin_digits as i32);
+    kiosk.set_phone_presented(phone_presented(&view.screen));
     match &view.screen {
         Screen::OutOfService { trouble } => {
             kiosk.set_trouble_code(crate::reader::trouble_code(*trouble).into());

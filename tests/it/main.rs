@@ -75,6 +75,7 @@ mod ui_blank_japanese_is_caught;
 mod ui_demo_under_xvfb;
 mod ui_every_factual_claim_has_a_source;
 mod ui_every_screen_fits;
+mod ui_every_screen_words_the_credential_presented;
 mod ui_every_string_is_translated;
 mod ui_live_kiosk_reads_a_card_through_pcscd;
 mod ui_no_patient_screen_shows_technician_text;

@@ -121,7 +121,7 @@ fn wrong_pin_shows_tries_left_and_one_try_left_hands_over() {
     kiosk.type_pin("9999", "OK");
     assert_eq!(kiosk.screen(), ScreenKind::PinEntry);
     assert!(
-        kiosk.shows("! That PIN was not correct. Tries left before the PIN locks: 2"),
+        kiosk.shows("! That PIN was not correct. 2 more wrong PINs will lock the card, and only your municipal office can unlock it."),
         "{:?}",
         kiosk.labels()
     );
