@@ -19,7 +19,7 @@
 //! What it cannot catch: whether a claim is *true* (people check that against the source); a
 //! fact worded without any marker; facts carried by data rather than wording (the burden
 //! ratio's value comes from the eligibility result); screen variants the catalogue has no
-//! sample for (e.g. a phone on the card-blocked screen); staff mode's screens, which are left
+//! sample for (e.g. a phone on the tap-again screen); staff mode's screens, which are left
 //! out.
 
 use std::collections::{BTreeMap, BTreeSet};
