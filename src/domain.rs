@@ -176,6 +176,9 @@ pub enum PrescriptionForm {
 pub enum ConsentMode {
     All,
     ItemByItem,
+    /// "Do not agree" on the first consent screen: every item is recorded as refused (`false`).
+    /// Care is the same without consent (review 2026-11 row 8).
+    Refused,
 }
 
 /// The patient's consent answers. `None` means the question was not asked (facility setting,

@@ -44,6 +44,10 @@ pub enum ScriptStep {
     Pin(String),
     AskStaffToCheck,
     ConsentAll,
+    /// "Do not agree" on the first consent screen.
+    ConsentNone,
+    /// "Back" on the document menu or a consent, limit or prescription screen.
+    Back,
     /// Item by item: the answer for each item the kiosk asks.
     ConsentItems(Vec<(ConsentItem, bool)>),
     HighCostLimit(bool),
@@ -66,7 +70,10 @@ impl ScriptStep {
             ScriptStep::Remove => "remove",
             ScriptStep::Pin(_) => "pin",
             ScriptStep::AskStaffToCheck => "ask_staff_to_check",
-            ScriptStep::ConsentAll | ScriptStep::ConsentItems(_) => "consent",
+            ScriptStep::ConsentAll | ScriptStep::ConsentNone | ScriptStep::ConsentItems(_) => {
+                "consent"
+            }
+            ScriptStep::Back => "back",
             ScriptStep::HighCostLimit(_) => "high_cost_limit",
             ScriptStep::Prescription(_) => "prescription",
             ScriptStep::PaperDocuments => "paper_documents",
@@ -101,8 +108,8 @@ impl fmt::Display for ScriptError {
 impl std::error::Error for ScriptError {}
 
 const SIMPLE_STEPS: &str = "\"tap\", \"remove\", \"ask_staff_to_check\", \"paper_documents\", \
-\"this_is_my_phone\", \"this_is_a_card\", \"call_staff\", \"cancel\", \"ok\"";
-const OBJECT_STEPS: &str = "{\"tap\": PROFILE}, {\"pin\": \"1234\"}, {\"consent\": \"all\" or \
+\"this_is_my_phone\", \"this_is_a_card\", \"back\", \"call_staff\", \"cancel\", \"ok\"";
+const OBJECT_STEPS: &str = "{\"tap\": PROFILE}, {\"pin\": \"1234\"}, {\"consent\": \"all\", \"none\" or \
 {ITEM: true|false, ...}}, {\"high_cost_limit\": bool}, {\"prescription\": \"electronic\"|\"paper\"}, \
 {\"declare\": DOCUMENT}, {\"wait_seconds\": N}";
 
@@ -157,6 +164,7 @@ fn parse_step(value: &Value) -> Result<ScriptStep, String> {
             "paper_documents" => Ok(ScriptStep::PaperDocuments),
             "this_is_my_phone" => Ok(ScriptStep::ThisIsMyPhone),
             "this_is_a_card" => Ok(ScriptStep::ThisIsACard),
+            "back" => Ok(ScriptStep::Back),
             "call_staff" => Ok(ScriptStep::CallStaff),
             "cancel" => Ok(ScriptStep::Cancel),
             "ok" => Ok(ScriptStep::Ok),
@@ -195,6 +203,7 @@ fn parse_object_step(key: &str, arg: &Value) -> Result<ScriptStep, String> {
         }
         "consent" => match arg {
             Value::String(s) if s == "all" => Ok(ScriptStep::ConsentAll),
+            Value::String(s) if s == "none" => Ok(ScriptStep::ConsentNone),
             Value::Object(items) => {
                 let mut answers = Vec::new();
                 for (name, answer) in items {
@@ -212,7 +221,7 @@ fn parse_object_step(key: &str, arg: &Value) -> Result<ScriptStep, String> {
                 Ok(ScriptStep::ConsentItems(answers))
             }
             other => Err(format!(
-                "\"consent\" takes \"all\" or an object of item answers, not {other}"
+                "\"consent\" takes \"all\", \"none\" or an object of item answers, not {other}"
             )),
         },
         "high_cost_limit" => Ok(ScriptStep::HighCostLimit(as_bool("high_cost_limit")?)),
@@ -414,6 +423,16 @@ impl<R: ReaderPort, G: Gateway, S: StorePort> Driver<R, G, S> {
         }
     }
 
+    /// A patient reads a consent or prescription question before answering: lets virtual time
+    /// pass to the end of the screen's dead time (`consent_dead_time_ms`), if it is not over.
+    fn read_question(&mut self) {
+        if let Some(from) = self.flow.answers_taken_from()
+            && from > self.now
+        {
+            self.wait((from - self.now).unsigned_abs());
+        }
+    }
+
     /// Performs one script step, or says why the kiosk cannot take it now.
     pub fn step(&mut self, step: &ScriptStep) -> Result<(), ScriptError> {
         // Anything still on its way arrives before the patient's next move, as in real life
@@ -455,13 +474,35 @@ impl<R: ReaderPort, G: Gateway, S: StorePort> Driver<R, G, S> {
                 let Screen::ConsentChoice { .. } = screen else {
                     return refuse("not the consent screen");
                 };
+                self.read_question();
                 self.input(action(PatientAction::ConsentAll));
             }
-            ScriptStep::ConsentItems(answers) => {
+            ScriptStep::ConsentNone => {
                 let Screen::ConsentChoice { .. } = screen else {
                     return refuse("not the consent screen");
                 };
-                self.input(action(PatientAction::ConsentItemByItem));
+                self.read_question();
+                self.input(action(PatientAction::DoNotConsent));
+            }
+            ScriptStep::Back => {
+                let view = self.flow.view();
+                if !view.can_go_back {
+                    return refuse("no screen with a \"back\" button");
+                }
+                self.read_question();
+                self.input(action(PatientAction::Back));
+            }
+            ScriptStep::ConsentItems(answers) => {
+                // From the first consent screen ("choose item by item"), or from an item screen
+                // (after "back") for the items still asked.
+                match screen {
+                    Screen::ConsentChoice { .. } => {
+                        self.read_question();
+                        self.input(action(PatientAction::ConsentItemByItem));
+                    }
+                    Screen::ConsentItem { .. } => {}
+                    _ => return refuse("not the consent screen"),
+                }
                 while let Screen::ConsentItem { item, .. } = self.screen() {
                     let Some((_, answer)) = answers.iter().find(|(i, _)| *i == item) else {
                         return Err(ScriptError(format!(
@@ -472,6 +513,7 @@ impl<R: ReaderPort, G: Gateway, S: StorePort> Driver<R, G, S> {
                                 .unwrap_or_default()
                         )));
                     };
+                    self.read_question();
                     self.input(action(PatientAction::AnswerConsentItem(item, *answer)));
                 }
             }
@@ -479,12 +521,14 @@ impl<R: ReaderPort, G: Gateway, S: StorePort> Driver<R, G, S> {
                 let Screen::HighCostLimit = screen else {
                     return refuse("not the high-cost limit question");
                 };
+                self.read_question();
                 self.input(action(PatientAction::AnswerHighCostLimit(*answer)));
             }
             ScriptStep::Prescription(form) => {
                 let Screen::Prescription = screen else {
                     return refuse("not the prescription question");
                 };
+                self.read_question();
                 self.input(action(PatientAction::ChoosePrescription(*form)));
             }
             ScriptStep::PaperDocuments => {

@@ -298,6 +298,10 @@ pub struct FacilityConfig {
     pub reader_timeout_seconds: u32,
     /// Seconds a final screen (done, handoff) stays before the welcome screen returns.
     pub final_screen_seconds: u32,
+    /// Milliseconds after the consent, high-cost limit or prescription screen appears during
+    /// which the flow ignores its answers and "back", so a double tap on the previous screen
+    /// cannot answer the next question (review 2026-11 rows 8, 9). 0 to 3000; default 600.
+    pub consent_dead_time_ms: u32,
     /// This kiosk's name, shown to staff beside each handoff (e.g. "1F entrance").
     pub kiosk_name: String,
     /// The staff console (web) served beside the kiosk.
@@ -460,6 +464,7 @@ impl Default for FacilityConfig {
             gateway_timeout_seconds: 15,
             reader_timeout_seconds: 10,
             final_screen_seconds: 30,
+            consent_dead_time_ms: 600,
             kiosk_name: "kiosk-1".to_owned(),
             console: ConsoleSettings::default(),
             staff_mode: StaffModeSettings::default(),
@@ -518,6 +523,9 @@ impl FacilityConfig {
             if value == 0 {
                 invalid(key, "must be at least 1 second");
             }
+        }
+        if config.consent_dead_time_ms > 3000 {
+            invalid("consent_dead_time_ms", "must be 0 to 3000 milliseconds");
         }
         if !(3..=10).contains(&config.staff_mode.taps) {
             invalid("staff_mode.taps", "must be 3 to 10 taps");

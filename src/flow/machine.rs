@@ -73,6 +73,31 @@ struct Session {
     challenge: ChallengeState,
     query: QueryState,
     consent: ConsentAnswers,
+    /// The consent-step answers in the order given, so "back" can undo the last one.
+    answered: Vec<Answered>,
+    /// Where the document menu's "back" returns to, while the menu is open.
+    menu_from: Option<MenuFrom>,
+}
+
+/// One answer on the consent steps, as "back" undoes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answered {
+    /// The first consent screen (all, item by item, or none): undoing it clears the mode and
+    /// every item.
+    Choice,
+    Item(ConsentItem),
+    HighCostLimit,
+    Prescription,
+}
+
+/// The screen the document menu was opened from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MenuFrom {
+    /// The welcome screen: "back" ends the session unrecorded (nothing happened yet).
+    Welcome,
+    WrongCard(Tapped),
+    NotRead,
+    TapAgain,
 }
 
 impl Session {
@@ -93,7 +118,31 @@ impl Session {
             challenge: ChallengeState::NotRequested,
             query: QueryState::NotStarted,
             consent: ConsentAnswers::default(),
+            answered: Vec::new(),
+            menu_from: None,
         }
+    }
+
+    /// Undoes the last consent-step answer, if any; `false` when there was none.
+    fn undo_last_answer(&mut self) -> bool {
+        let Some(last) = self.answered.pop() else {
+            return false;
+        };
+        let consent = &mut self.consent;
+        match last {
+            Answered::Choice => {
+                consent.mode = None;
+                consent.medical_and_drug_info = None;
+                consent.surgery_info = None;
+                consent.health_check_info = None;
+            }
+            Answered::Item(ConsentItem::MedicalAndDrugInfo) => consent.medical_and_drug_info = None,
+            Answered::Item(ConsentItem::SurgeryInfo) => consent.surgery_info = None,
+            Answered::Item(ConsentItem::HealthCheckInfo) => consent.health_check_info = None,
+            Answered::HighCostLimit => consent.high_cost_limit_info = None,
+            Answered::Prescription => consent.prescription_form = None,
+        }
+        true
     }
 
     /// When the eligibility answer is due, while one is awaited.
@@ -182,6 +231,10 @@ pub struct CheckInFlow {
     state: State,
     session: Option<Session>,
     out: VecDeque<Command>,
+    /// The screen shown after the last input, and since when: answers on the consent and
+    /// prescription screens within `consent_dead_time_ms` of it are ignored.
+    last_screen: Screen,
+    screen_since: OffsetDateTime,
 }
 
 impl CheckInFlow {
@@ -197,6 +250,8 @@ impl CheckInFlow {
             state: State::Welcome,
             session: None,
             out: VecDeque::new(),
+            last_screen: Screen::Welcome,
+            screen_since: OffsetDateTime::UNIX_EPOCH,
         }
     }
 
@@ -238,6 +293,7 @@ impl CheckInFlow {
         View {
             screen: self.screen(),
             idle_deadline: self.idle_deadline(),
+            can_go_back: self.can_go_back(),
         }
     }
 
@@ -274,6 +330,44 @@ impl CheckInFlow {
                 self.paused = paused;
             }
         }
+        let screen = self.screen();
+        if screen != self.last_screen {
+            self.last_screen = screen;
+            self.screen_since = now;
+        }
+    }
+
+    /// On a consent, high-cost limit or prescription screen: the first instant its answers are
+    /// taken (the end of the facility's `consent_dead_time_ms` after it appeared). `None` on
+    /// other screens. Drivers on virtual time wait until then, as a patient reads first.
+    pub fn answers_taken_from(&self) -> Option<OffsetDateTime> {
+        let answers = matches!(
+            self.state,
+            State::ConsentChoice
+                | State::ConsentItem(_)
+                | State::HighCostLimit
+                | State::Prescription
+        );
+        let dead = Duration::from_millis(u64::from(self.facility.consent_dead_time_ms));
+        answers.then(|| self.screen_since + dead)
+    }
+
+    /// Whether "back" does something on the screen shown now.
+    fn can_go_back(&self) -> bool {
+        match &self.state {
+            State::DocumentMenu => true,
+            State::ConsentItem(_) | State::HighCostLimit | State::Prescription => self
+                .session
+                .as_ref()
+                .is_some_and(|s| !s.answered.is_empty()),
+            _ => false,
+        }
+    }
+
+    /// Within the dead time after a consent, high-cost limit or prescription screen appeared
+    /// (a double tap on the screen before must not answer it).
+    fn in_dead_time(&self, now: OffsetDateTime) -> bool {
+        self.answers_taken_from().is_some_and(|from| now < from)
     }
 
     // ----- time -----
@@ -459,14 +553,48 @@ impl CheckInFlow {
             }
             _ => {}
         }
+        if self.in_dead_time(now) {
+            info!(
+                ?action,
+                ms = (now - self.screen_since).whole_milliseconds(),
+                "answer ignored: it came within the dead time after the screen changed"
+            );
+            return;
+        }
         match (&self.state, action) {
             (State::Welcome, A::OpenDocumentMenu) => {
-                self.session = Some(Session::new(now));
+                let mut session = Session::new(now);
+                session.menu_from = Some(MenuFrom::Welcome);
+                self.session = Some(session);
                 self.state = State::DocumentMenu;
             }
             (State::WrongCard(_) | State::NotRead | State::TapAgain, A::OpenDocumentMenu) => {
                 self.touch(now);
+                let from = match self.state {
+                    State::WrongCard(kind) => MenuFrom::WrongCard(kind),
+                    State::NotRead => MenuFrom::NotRead,
+                    _ => MenuFrom::TapAgain,
+                };
+                if let Some(session) = self.session.as_mut() {
+                    session.menu_from = Some(from);
+                }
                 self.state = State::DocumentMenu;
+            }
+            (State::DocumentMenu, A::Back) => {
+                self.touch(now);
+                let from = self.session.as_mut().and_then(|s| s.menu_from.take());
+                self.state = match from {
+                    Some(MenuFrom::WrongCard(kind)) => State::WrongCard(kind),
+                    Some(MenuFrom::NotRead) => State::NotRead,
+                    Some(MenuFrom::TapAgain) => State::TapAgain,
+                    Some(MenuFrom::Welcome) | None => return self.back_to_idle(),
+                };
+            }
+            (State::ConsentItem(_) | State::HighCostLimit | State::Prescription, A::Back) => {
+                self.touch(now);
+                if self.session.as_mut().is_some_and(Session::undo_last_answer) {
+                    self.next_consent_step(now);
+                }
             }
             (State::DocumentMenu, A::DeclareDocument(document)) => {
                 self.touch(now);
@@ -496,6 +624,7 @@ impl CheckInFlow {
                     for item in items {
                         session.consent.set_item(item, true);
                     }
+                    session.answered.push(Answered::Choice);
                 }
                 self.next_consent_step(now);
             }
@@ -503,6 +632,19 @@ impl CheckInFlow {
                 self.touch(now);
                 if let Some(session) = self.session.as_mut() {
                     session.consent.mode = Some(ConsentMode::ItemByItem);
+                    session.answered.push(Answered::Choice);
+                }
+                self.next_consent_step(now);
+            }
+            (State::ConsentChoice, A::DoNotConsent) => {
+                self.touch(now);
+                let items = self.facility.consent_items.clone();
+                if let Some(session) = self.session.as_mut() {
+                    session.consent.mode = Some(ConsentMode::Refused);
+                    for item in items {
+                        session.consent.set_item(item, false);
+                    }
+                    session.answered.push(Answered::Choice);
                 }
                 self.next_consent_step(now);
             }
@@ -510,6 +652,7 @@ impl CheckInFlow {
                 self.touch(now);
                 if let Some(session) = self.session.as_mut() {
                     session.consent.set_item(item, answer);
+                    session.answered.push(Answered::Item(item));
                 }
                 self.next_consent_step(now);
             }
@@ -517,6 +660,7 @@ impl CheckInFlow {
                 self.touch(now);
                 if let Some(session) = self.session.as_mut() {
                     session.consent.high_cost_limit_info = Some(answer);
+                    session.answered.push(Answered::HighCostLimit);
                 }
                 self.next_consent_step(now);
             }
@@ -524,6 +668,7 @@ impl CheckInFlow {
                 self.touch(now);
                 if let Some(session) = self.session.as_mut() {
                     session.consent.prescription_form = Some(form);
+                    session.answered.push(Answered::Prescription);
                 }
                 self.next_consent_step(now);
             }

@@ -95,6 +95,11 @@ pub enum PatientAction {
     AskStaffToCheck,
     ConsentAll,
     ConsentItemByItem,
+    /// "Do not agree" on the first consent screen: every item is refused, the patient goes on.
+    DoNotConsent,
+    /// "Back" on the document menu (to the screen it was opened from) and on a consent item,
+    /// the high-cost limit and prescription screens (undoes the last answer and asks it again).
+    Back,
     /// Answer for the item currently shown.
     AnswerConsentItem(ConsentItem, bool),
     AnswerHighCostLimit(bool),

@@ -119,4 +119,7 @@ pub struct View {
     pub screen: Screen,
     #[serde(with = "time::serde::rfc3339::option")]
     pub idle_deadline: Option<OffsetDateTime>,
+    /// The screen shows a "back" button (`PatientAction::Back`): the document menu, and a
+    /// consent item, high-cost limit or prescription screen with an earlier answer to undo.
+    pub can_go_back: bool,
 }

@@ -44,6 +44,14 @@ fn sample(name: &str, screen: Screen) -> Sample {
     Sample {
         name: name.to_owned(),
         view: View {
+            // Every screen that can show "back" shows it in its sample, so the fit test sees it.
+            can_go_back: matches!(
+                screen,
+                Screen::DocumentMenu
+                    | Screen::ConsentItem { .. }
+                    | Screen::HighCostLimit
+                    | Screen::Prescription
+            ),
             screen,
             idle_deadline: None,
         },

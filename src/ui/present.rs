@@ -137,6 +137,7 @@ pub fn present(window: &AppWindow, view: &View, now: OffsetDateTime, pin_digits:
     let kiosk = window.global::<Kiosk>();
     kiosk.set_pin_digits(pin_digits as i32);
     kiosk.set_phone_presented(phone_presented(&view.screen));
+    kiosk.set_can_go_back(view.can_go_back);
     match &view.screen {
         Screen::OutOfService { trouble } => {
             kiosk.set_trouble_code(crate::reader::trouble_code(*trouble).into());

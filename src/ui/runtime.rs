@@ -777,6 +777,9 @@ fn wire_callbacks(window: &AppWindow, runtime: &Rc<RefCell<Runtime>>) {
     on!(on_consent_all, |rt| rt.patient(PatientAction::ConsentAll));
     on!(on_consent_item_by_item, |rt| rt
         .patient(PatientAction::ConsentItemByItem));
+    on!(on_do_not_consent, |rt| rt
+        .patient(PatientAction::DoNotConsent));
+    on!(on_back, |rt| rt.patient(PatientAction::Back));
     on!(on_answer_consent, |rt, yes: bool| rt.answer_consent(yes));
     on!(on_answer_high_cost_limit, |rt, yes: bool| rt
         .patient(PatientAction::AnswerHighCostLimit(yes)));

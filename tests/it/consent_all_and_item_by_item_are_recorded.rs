@@ -43,6 +43,36 @@ fn consent_to_all_is_recorded_for_every_item() {
 }
 
 #[test]
+fn do_not_consent_is_recorded_as_refused_for_every_item() {
+    let run = check_in(
+        "card",
+        "valid-3",
+        None,
+        &script(
+            r#"["tap", {"pin": "1234"}, {"consent": "none"}, {"high_cost_limit": false}, {"prescription": "paper"}]"#,
+        ),
+    );
+    assert_eq!(run.stored.record.outcome, Outcome::Completed);
+    assert_eq!(
+        run.stored.record.consent,
+        ConsentAnswers {
+            mode: Some(ConsentMode::Refused),
+            medical_and_drug_info: Some(false),
+            surgery_info: Some(false),
+            health_check_info: Some(false),
+            high_cost_limit_info: Some(false),
+            prescription_form: Some(PrescriptionForm::Paper),
+        }
+    );
+    assert!(
+        !run.screens
+            .iter()
+            .any(|s| matches!(s, Screen::ConsentItem { .. })),
+        "no item screens after \"do not agree\""
+    );
+}
+
+#[test]
 fn consent_item_by_item_is_recorded_item_by_item() {
     let run = check_in(
         "card",

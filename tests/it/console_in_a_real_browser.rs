@@ -401,7 +401,9 @@ fn staff_see_a_portal_handoff_arrive_live_resolve_it_and_find_it_in_the_report()
     headless_check_in(
         &db,
         &data.path().join("card.json"),
-        r#"{"steps": ["tap", {"pin": "1234"}, {"consent": "all"}, {"high_cost_limit": true}, {"prescription": "electronic"}, "ok"]}"#,
+        // The answer (1 s) hands over while the patient reads the limit question (each consent
+        // answer waits out the screen's 600 ms dead time): no prescription step.
+        r#"{"steps": ["tap", {"pin": "1234"}, {"consent": "all"}, {"high_cost_limit": true}, "ok"]}"#,
         "sim:card",
         "sim:newer-exists",
     );

@@ -46,6 +46,9 @@ fn handed(persona: &'static str, reason: HandoffReason, validity: Option<Validit
         ratio: None,
         validity,
         verification: None,
+        // The answer (1 s) arrives while the patient reads the limit question: each answer
+        // waits out the screen's 600 ms dead time, so step 5 is never taken.
+        steps: 4,
         ..completed(persona, 0, RatioSource::Result)
     }
 }
@@ -101,6 +104,7 @@ fn table() -> Vec<Expected> {
         },
         completed("slow", 30, DerivedFromAge),
         Expected {
+            steps: 5,
             checklist_has: Some(ChecklistItem::PastRecordOralCheck),
             ..handed("timeout", H::GatewayUnavailable, None)
         },

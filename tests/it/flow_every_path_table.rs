@@ -221,7 +221,9 @@ fn case(name: &'static str, script: &'static str) -> Case {
         visit: VISIT,
         challenge_fails: false,
         gateway: Ok(result(Validity::Valid)),
-        latency: Duration::from_millis(300),
+        // Longer than the consent steps take on virtual time (each answer waits out the
+        // screen's dead time, 600 ms), so the answer arrives at "querying", as before.
+        latency: Duration::from_secs(3),
         script,
         reader_down_after: None,
         outcome: Outcome::Completed,
@@ -479,6 +481,36 @@ fn cases() -> Vec<Case> {
             reader_down_after: Some(5),
             ..case("reader out of service while querying: the check-in carries on", HAPPY)
         },
+        case(
+            "do not consent: every item refused, the check-in goes on",
+            r#"["tap", {"pin":"1234"}, {"consent":"none"}, {"high_cost_limit":false}, {"prescription":"paper"}]"#,
+        ),
+        case(
+            "back at a consent item: the last item is asked again",
+            r#"["tap", {"pin":"1234"}, {"consent":{"medical_and_drug_info":true,"surgery_info":true,"health_check_info":true}}, "back", {"consent":{"health_check_info":false}}, {"high_cost_limit":false}, {"prescription":"paper"}]"#,
+        ),
+        case(
+            "back at the high-cost limit: the consent choice again, then no consent",
+            r#"["tap", {"pin":"1234"}, {"consent":"all"}, "back", {"consent":"none"}, {"high_cost_limit":false}, {"prescription":"paper"}]"#,
+        ),
+        case(
+            "back at the prescription: the limit question again",
+            r#"["tap", {"pin":"1234"}, {"consent":"all"}, {"high_cost_limit":true}, "back", {"high_cost_limit":false}, {"prescription":"paper"}]"#,
+        ),
+        case(
+            "back on the document menu opened from welcome, then the card",
+            r#"["paper_documents", "back", "tap", {"pin":"1234"}, {"consent":"all"}, {"high_cost_limit":true}, {"prescription":"electronic"}]"#,
+        ),
+        Case {
+            presented: Some(Presented::EligibilityCertificate),
+            ..case(
+                "another card, the document menu, back, then the menu again",
+                r#"[{"tap":"licence"}, "paper_documents", "back", "paper_documents", {"declare":"eligibility_certificate"}]"#,
+            )
+            .handoff(H::PaperDocument)
+            .method(M::EligibilityCertificate, false)
+            .no_identity(0)
+        },
         Case {
             reader_down_after: Some(0),
             presented: Some(Presented::Nothing),
@@ -645,6 +677,44 @@ fn consent_item_by_item_records_each_answer() {
     assert_eq!(record.consent.surgery_info, Some(false));
     assert_eq!(record.consent.health_check_info, Some(true));
     assert_eq!(record.consent.high_cost_limit_info, Some(false));
+}
+
+#[test]
+fn no_consent_and_back_record_the_answers_finally_given() {
+    let consent = |script: &'static str| run(&case("consent", script)).0.consent;
+    let none = consent(
+        r#"["tap", {"pin":"1234"}, {"consent":"none"}, {"high_cost_limit":true}, {"prescription":"paper"}]"#,
+    );
+    assert_eq!(none.mode, Some(ConsentMode::Refused));
+    assert_eq!(none.medical_and_drug_info, Some(false));
+    assert_eq!(none.surgery_info, Some(false));
+    assert_eq!(none.health_check_info, Some(false));
+    assert_eq!(none.high_cost_limit_info, Some(true), "asked on its own");
+    let item_back = consent(
+        r#"["tap", {"pin":"1234"}, {"consent":{"medical_and_drug_info":true,"surgery_info":true,"health_check_info":true}}, "back", {"consent":{"health_check_info":false}}, {"high_cost_limit":false}, {"prescription":"paper"}]"#,
+    );
+    assert_eq!(item_back.mode, Some(ConsentMode::ItemByItem));
+    assert_eq!(item_back.medical_and_drug_info, Some(true));
+    assert_eq!(item_back.surgery_info, Some(true));
+    assert_eq!(
+        item_back.health_check_info,
+        Some(false),
+        "the answer after back"
+    );
+    let choice_back = consent(
+        r#"["tap", {"pin":"1234"}, {"consent":"all"}, "back", {"consent":"none"}, {"high_cost_limit":false}, {"prescription":"paper"}]"#,
+    );
+    assert_eq!(choice_back.mode, Some(ConsentMode::Refused));
+    assert_eq!(choice_back.medical_and_drug_info, Some(false));
+    let limit_back = consent(
+        r#"["tap", {"pin":"1234"}, {"consent":"all"}, {"high_cost_limit":true}, "back", {"high_cost_limit":false}, {"prescription":"paper"}]"#,
+    );
+    assert_eq!(
+        limit_back.high_cost_limit_info,
+        Some(false),
+        "the answer after back"
+    );
+    assert_eq!(limit_back.mode, Some(ConsentMode::All), "not undone twice");
 }
 
 #[test]

@@ -150,7 +150,7 @@ fn idle_timeout_at_each_input_state_clears_the_screen_and_records() {
         );
         assert_eq!(
             serde_json::to_value(&view).expect("a view serialises"),
-            serde_json::json!({"screen": "timed_out", "idle_deadline": null}),
+            serde_json::json!({"screen": "timed_out", "idle_deadline": null, "can_go_back": false}),
             "{name}"
         );
 

@@ -71,7 +71,9 @@ fn a_refused_proof_ends_in_its_own_handoff_with_its_checklist() {
     );
     kiosk.step_ok(r#""tap""#);
     kiosk.step_ok(r#"{"pin": "1234"}"#);
-    let stored = kiosk.finish(AFTER_PIN);
+    // The refusal (1 s) arrives while the patient reads the limit question (each consent
+    // answer waits out the screen's 600 ms dead time): no prescription step.
+    let stored = kiosk.finish(r#"[{"consent": "all"}, {"high_cost_limit": true}]"#);
     let record = &stored.record;
     assert_eq!(
         record.outcome,

@@ -259,7 +259,9 @@ fn reader_down_before_the_card_part_is_done_hands_over_to_staff() {
 
 #[test]
 fn reader_down_while_querying_the_gateway_still_completes_then_out_of_service() {
-    let mut kiosk = Kiosk::new("card", "valid-3", None);
+    // The slow gateway (8 s): the consent steps (each waits out the 600 ms dead time) end
+    // before it answers.
+    let mut kiosk = Kiosk::new("card", "slow", None);
     for step in [
         r#""tap""#,
         r#"{"pin": "1234"}"#,
@@ -272,14 +274,14 @@ fn reader_down_while_querying_the_gateway_still_completes_then_out_of_service() 
     assert_eq!(
         kiosk.screen(),
         Screen::Querying,
-        "the answer takes a second"
+        "the answer takes eight seconds"
     );
 
     kiosk.reader_down(ReaderTrouble::ServiceNotRunning);
     assert_eq!(kiosk.screen(), Screen::Querying, "the card part is done");
     assert_eq!(kiosk.committed_count(), 0);
 
-    kiosk.wait(2);
+    kiosk.wait(8);
     let stored = kiosk.last_stored();
     assert_eq!(stored.record.outcome, Outcome::Completed);
     assert_eq!(

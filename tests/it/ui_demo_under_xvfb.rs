@@ -204,18 +204,24 @@ fn demo_window_reaches_welcome_and_the_panel_completes_a_check_in() {
         click(&display, &window, centre(&mut twin, "pin-card", key));
     }
     screens.wait_for("consent_choice");
+    // A person reads the question first (the flow ignores taps for 600 ms after a change).
+    std::thread::sleep(Duration::from_secs(1));
     click(
         &display,
         &window,
         centre(&mut twin, "consent-choice", "すべてに同意する"),
     );
     screens.wait_for("high_cost_limit");
+    // A person reads the question first (the flow ignores taps for 600 ms after a change).
+    std::thread::sleep(Duration::from_secs(1));
     click(
         &display,
         &window,
         centre(&mut twin, "high-cost-limit", "同意する"),
     );
     screens.wait_for("prescription");
+    // A person reads the question first (the flow ignores taps for 600 ms after a change).
+    std::thread::sleep(Duration::from_secs(1));
     click(
         &display,
         &window,

@@ -143,13 +143,13 @@ fn consent_item_by_item_records_each_answer() {
     kiosk.type_pin("1234", "OK");
     kiosk.press("Choose item by item");
     assert!(kiosk.shows("Question 1 of 3"), "{:?}", kiosk.labels());
-    assert!(kiosk.shows("Medicines and treatment you received elsewhere"));
+    assert!(kiosk.shows("May the doctor see the medicines and treatment you received elsewhere?"));
     kiosk.press("Yes, I agree");
     assert!(kiosk.shows("Question 2 of 3"));
-    assert!(kiosk.shows("Operations you have had"));
+    assert!(kiosk.shows("May the doctor see the operations you have had?"));
     kiosk.press("No, I do not agree");
     assert!(kiosk.shows("Question 3 of 3"));
-    assert!(kiosk.shows("Results of your health checks"));
+    assert!(kiosk.shows("May the doctor see the results of your health checks?"));
     kiosk.press("Yes, I agree");
     kiosk.settle();
     kiosk.press("No, I do not agree");

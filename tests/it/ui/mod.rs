@@ -168,6 +168,18 @@ impl UiKiosk {
     /// Clicks the one element labelled `label` with a real pointer press and release, and
     /// takes in only what has already arrived: never waits.
     pub fn touch(&self, label: &str) {
+        // A patient reads a consent or prescription question before answering it: the clock
+        // moves past the flow's dead time after the screen changed (consent_dead_time_ms).
+        if matches!(
+            self.screen(),
+            ScreenKind::ConsentChoice
+                | ScreenKind::ConsentItem
+                | ScreenKind::HighCostLimit
+                | ScreenKind::Prescription
+        ) {
+            self.clock
+                .set(self.clock.get() + time::Duration::milliseconds(1_000));
+        }
         let found = self.find(label);
         assert_eq!(
             found.len(),
