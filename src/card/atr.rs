@@ -64,6 +64,17 @@ pub fn tck_ok(atr: &[u8]) -> bool {
     atr.len() > 1 && atr.iter().skip(1).fold(0, |acc, b| acc ^ b) == 0
 }
 
+/// The number of historical bytes an ATR declares when it starts the way a contactless reader
+/// builds one (PC/SC part 3, 3.1.3.2.3: `3B 8n 80 01`, n historical bytes follow, then the TCK);
+/// `None` for any other start (a contact card, a SAM, a security key). Only the first four
+/// bytes are read: whether the rest is all there is for the caller to check.
+pub fn reader_built_len(atr: &[u8]) -> Option<usize> {
+    match atr {
+        [0x3B, t0, 0x80, 0x01, ..] if t0 & 0xF0 == 0x80 => Some(usize::from(t0 & 0x0F)),
+        _ => None,
+    }
+}
+
 /// Reads an ATR's shape (PC/SC part 3, 3.1.3.2.3). Never fails: anything that is not a
 /// reader-built contactless ATR is [`AtrKind::Contact`].
 ///
@@ -76,13 +87,10 @@ pub fn contactless_kind(atr: &[u8]) -> AtrKind {
     if let Some(storage) = storage_card(atr) {
         return AtrKind::StorageCard(storage);
     }
-    let [0x3B, t0, 0x80, 0x01, rest @ ..] = atr else {
+    let Some(n) = reader_built_len(atr) else {
         return AtrKind::Contact;
     };
-    if t0 & 0xF0 != 0x80 {
-        return AtrKind::Contact;
-    }
-    let n = usize::from(t0 & 0x0F);
+    let rest = &atr[4..];
     // The historical bytes and exactly one TCK.
     if rest.len() != n + 1 {
         return AtrKind::Contact;

@@ -123,13 +123,8 @@ pub struct StorageCard {
 /// `4F len` (application identifier) holding the PC/SC RID `A0 00 00 03 06`, `SS`, `NN NN`.
 /// This reads the standard's encoding; it never matches particular cards' ATRs.
 pub fn storage_card(atr: &[u8]) -> Option<StorageCard> {
-    let [0x3B, t0, 0x80, 0x01, rest @ ..] = atr else {
-        return None;
-    };
-    if t0 & 0xF0 != 0x80 {
-        return None;
-    }
-    let historical = rest.get(..usize::from(t0 & 0x0F))?;
+    let n = atr::reader_built_len(atr)?;
+    let historical = atr[4..].get(..n)?;
     let [0x80, 0x4F, len, aid @ ..] = historical else {
         return None;
     };

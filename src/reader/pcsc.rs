@@ -1120,7 +1120,7 @@ fn unusable(state: State) -> bool {
 /// given up only for an ATR that is plainly not reader-built. What a tapped thing is, is the
 /// `card` module's to tell.
 pub fn reader_built_contactless(atr: &[u8]) -> bool {
-    matches!(atr, [0x3B, t0, 0x80, 0x01, ..] if t0 & 0xF0 == 0x80)
+    crate::card::atr::reader_built_len(atr).is_some()
 }
 
 /// Whether a slot holding `card` when first seen is ignored for as long as that card stays:
