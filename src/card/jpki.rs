@@ -407,10 +407,7 @@ impl<T: CardTransport> JpkiCard<T> {
     /// the reader does not support it (any answer but `90 00`, or a reader error).
     fn reader_uid(&mut self) -> Result<Option<Vec<u8>>, CardError> {
         let command = "GET DATA (UID)";
-        let get_uid = Apdu::new(CLA_PCSC_READER, INS_GET_DATA, 0x00, 0x00)
-            .with_le(MAX_LE)
-            .map_err(|e| CardError::Malformed(format!("{command}: {e}")))?;
-        match self.transmit(command, &get_uid) {
+        match self.transmit(command, &reader_get_uid()) {
             Ok(response) if response.is_ok() => Ok(Some(response.into_data())),
             Ok(_) | Err(CardError::Reader(_) | CardError::Malformed(_)) => Ok(None),
             Err(other) => Err(other),
@@ -530,6 +527,14 @@ pub fn verify_command(digits: &[u8]) -> Result<Apdu, CardError> {
     Apdu::new(CLA_ISO, apdu::INS_VERIFY, 0x00, P2_SELECTED_PIN)
         .with_data(digits.to_vec())
         .map_err(|e| CardError::Malformed(format!("VERIFY: {e}")))
+}
+
+/// The reader's GET DATA for the UID (Type A) or PUPI (Type B), `FF CA 00 00 00` (PC/SC part 3,
+/// 3.2.2.1.3): a pseudo-APDU the reader answers itself; no card application sees it.
+pub fn reader_get_uid() -> Apdu {
+    Apdu::new(CLA_PCSC_READER, INS_GET_DATA, 0x00, 0x00)
+        .with_le(MAX_LE)
+        .expect("invariant: Le 256 is a short APDU's largest")
 }
 
 fn select_jpki() -> Apdu {

@@ -80,9 +80,12 @@ pub const FAULTS_BEFORE_OUT_OF_ORDER: u32 = 2;
 /// transmit before the reader notices it is gone) before counting the fault.
 const REMOVAL_GRACE: Duration = Duration::from_millis(600);
 
-/// GET DATA for the UID (PC/SC part 3, 3.2.2.1.3): answered by the reader itself, seen by no
-/// card application. A reader that answers it (any status word) works again.
-pub const READER_PROBE: [u8; 5] = [0xFF, 0xCA, 0x00, 0x00, 0x00];
+/// The probe of a reader: the card module's GET DATA for the UID
+/// ([`crate::card::jpki::reader_get_uid`], `FF CA 00 00 00`), answered by the reader itself and
+/// seen by no card application. A reader that answers it (any status word) works again.
+pub fn reader_probe() -> Vec<u8> {
+    crate::card::jpki::reader_get_uid().to_bytes()
+}
 
 /// Something the reader noticed on its own, in the order it happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -208,7 +211,7 @@ impl PcscReader {
     /// a [`Nudger`] woke the wait.
     ///
     /// While the adapter holds the reader out of service it looks again on each change the
-    /// monitor reports (a card placed: [`READER_PROBE`]), and every [`IN_USE_RECHECK`] while
+    /// monitor reports (a card placed: [`reader_probe`]), and every [`IN_USE_RECHECK`] while
     /// another program holds it; once the reader answers, the event is `Ready`.
     pub fn next_event(&mut self, timeout: Option<Duration>) -> Option<ReaderEvent> {
         if !self.own_events.is_empty() {
@@ -343,7 +346,7 @@ impl PcscReader {
         self.own_events.push(ReaderEvent::Down(trouble));
     }
 
-    /// A card is on the field: connects and sends [`READER_PROBE`]. True if the reader answered
+    /// A card is on the field: connects and sends [`reader_probe`]. True if the reader answered
     /// it with a status word.
     fn reader_answers_probe(&mut self) -> bool {
         let Some(name) = self.reader_name() else {
@@ -355,7 +358,7 @@ impl PcscReader {
         if !matches!(io.connected(CONNECT_BOUND), Some(Ok(_))) {
             return false;
         }
-        let answer = io.call(IoJob::Probe(READER_PROBE.to_vec()), self.apdu_bound);
+        let answer = io.call(IoJob::Probe(reader_probe()), self.apdu_bound);
         debug!(?answer, "reader probe");
         matches!(answer, Some(IoAnswer::Transmitted(Ok(ref r))) if r.len() >= 2)
     }
@@ -670,7 +673,7 @@ impl CardLink for pcsc::Card {
 #[derive(Debug)]
 enum IoJob {
     Transmit(Vec<u8>),
-    /// A command the reader answers itself ([`READER_PROBE`]): the card is left as it is when
+    /// A command the reader answers itself ([`reader_probe`]): the card is left as it is when
     /// the handle is released.
     Probe(Vec<u8>),
     CardPresent,
@@ -1406,7 +1409,7 @@ impl SlotRole {
 /// What [`probe_reader`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Probe {
-    /// The reader answered its own GET DATA ([`READER_PROBE`]) with this status word.
+    /// The reader answered its own GET DATA ([`reader_probe`]) with this status word.
     Answered([u8; 2]),
     /// Nothing on the field to connect to: the probe needs a card (or phone) on the reader.
     NoCard,
@@ -1419,7 +1422,7 @@ pub enum Probe {
     Failed(String),
 }
 
-/// For `uketsuke doctor`: connects to the card on `reader` and sends [`READER_PROBE`], which
+/// For `uketsuke doctor`: connects to the card on `reader` and sends [`reader_probe`], which
 /// the reader answers itself (no card application sees it; the card is left as it is), each
 /// step within its bound ([`CONNECT_BOUND`], [`APDU_BOUND`]).
 pub fn probe_reader(reader: &str) -> Probe {
@@ -1448,7 +1451,7 @@ pub fn probe_reader(reader: &str) -> Probe {
         Some(Err(PcscError::NoSmartcard | PcscError::RemovedCard)) => return Probe::NoCard,
         Some(Err(e)) => return Probe::Failed(format!("connect to {reader}: {e}")),
     }
-    match io.call(IoJob::Probe(READER_PROBE.to_vec()), APDU_BOUND) {
+    match io.call(IoJob::Probe(reader_probe()), APDU_BOUND) {
         Some(IoAnswer::Transmitted(Ok(answer))) if answer.len() >= 2 => {
             let n = answer.len();
             Probe::Answered([answer[n - 2], answer[n - 1]])
