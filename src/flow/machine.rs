@@ -1398,6 +1398,9 @@ impl CheckInFlow {
             State::NotRead => Screen::NotRead,
             State::TapAgain => Screen::TapAgain {
                 pin_kept: session.is_some_and(|s| s.pending_pin.is_some()),
+                credential: session
+                    .and_then(|s| s.credential)
+                    .unwrap_or(Credential::Card),
             },
             State::PinEntry => Screen::PinEntry {
                 credential: session

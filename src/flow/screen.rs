@@ -49,9 +49,11 @@ pub enum Screen {
     CardOrPhone,
     /// Nothing could be read: tap again.
     NotRead,
-    /// The card left the reader mid-way: tap again; what was confirmed is kept.
+    /// The card left the reader mid-way: tap again; what was confirmed is kept. `credential`
+    /// is what was presented (a card until a phone is known), so the words name it.
     TapAgain {
         pin_kept: bool,
+        credential: Credential,
     },
     PinEntry {
         credential: Credential,

@@ -108,8 +108,27 @@ pub fn every_screen() -> Vec<Sample> {
         ),
         sample("card-or-phone", Screen::CardOrPhone),
         sample("not-read", Screen::NotRead),
-        sample("tap-again", Screen::TapAgain { pin_kept: false }),
-        sample("tap-again-pin-kept", Screen::TapAgain { pin_kept: true }),
+        sample(
+            "tap-again",
+            Screen::TapAgain {
+                pin_kept: false,
+                credential: Credential::Card,
+            },
+        ),
+        sample(
+            "tap-again-pin-kept",
+            Screen::TapAgain {
+                pin_kept: true,
+                credential: Credential::Card,
+            },
+        ),
+        sample(
+            "tap-again-phone",
+            Screen::TapAgain {
+                pin_kept: true,
+                credential: Credential::Phone,
+            },
+        ),
         sample(
             "pin-card",
             Screen::PinEntry {

@@ -122,7 +122,9 @@ pub fn countdown(view: &View, now: OffsetDateTime) -> Option<u64> {
 /// in the Mynaportal app; a card's PIN is reset at the municipal office, domain.md §3).
 pub fn phone_presented(screen: &Screen) -> bool {
     match screen {
-        Screen::PinEntry { credential, .. } => *credential == Credential::Phone,
+        Screen::PinEntry { credential, .. } | Screen::TapAgain { credential, .. } => {
+            *credential == Credential::Phone
+        }
         Screen::Handoff { presented, .. } => matches!(
             presented,
             Some(Presented::AndroidPhone | Presented::UnreadableDevice)
@@ -148,7 +150,7 @@ pub fn present(window: &AppWindow, view: &View, now: OffsetDateTime, pin_digits:
             Tapped::OtherCard => WrongKind::OtherCard,
             _ => WrongKind::TransitCard,
         }),
-        Screen::TapAgain { pin_kept } => kiosk.set_pin_kept(*pin_kept),
+        Screen::TapAgain { pin_kept, .. } => kiosk.set_pin_kept(*pin_kept),
         Screen::PinEntry {
             credential,
             tries_left,

@@ -41,7 +41,13 @@ fn tap_remove_type_the_pin_tap_again_sends_the_pin_exactly_once() {
         kiosk.screen()
     );
     kiosk.step_ok(r#"{"pin": "1234"}"#);
-    assert_eq!(kiosk.screen(), Screen::TapAgain { pin_kept: true });
+    assert_eq!(
+        kiosk.screen(),
+        Screen::TapAgain {
+            pin_kept: true,
+            credential: Credential::Phone
+        }
+    );
     assert_eq!(
         kiosk.card().verify_count,
         0,

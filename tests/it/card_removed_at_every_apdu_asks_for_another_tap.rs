@@ -5,7 +5,7 @@ use crate::common;
 
 use common::{CONSENT, HAPPY, Kiosk, check_in, script};
 use uketsuke::domain::{IdentityMethod, Outcome, VerificationMethod};
-use uketsuke::flow::Screen;
+use uketsuke::flow::{Credential, Screen};
 
 /// APDUs the card receives on a clean card check-in, and how many of them come with the tap
 /// and the PIN (all of them: the rest of the check-in does not touch the card).
@@ -84,8 +84,21 @@ fn removed_at_every_apdu(profile: &str, identity: IdentityMethod, method: Verifi
                 // card, and the screen asks for another tap too.
                 Screen::NotRead
             } else {
-                // A PIN that may have reached the card is never kept for a resend.
-                Screen::TapAgain { pin_kept: false }
+                // A PIN that may have reached the card is never kept for a resend. The words
+                // name a phone once the phone was told from a card (past Reading).
+                let phone_known = profile == "phone"
+                    && kiosk
+                        .screens()
+                        .iter()
+                        .any(|s| matches!(s, Screen::PinEntry { .. } | Screen::Verifying));
+                Screen::TapAgain {
+                    pin_kept: false,
+                    credential: if phone_known {
+                        Credential::Phone
+                    } else {
+                        Credential::Card
+                    },
+                }
             };
             assert_eq!(screen, expected, "{spec}: screens {:?}", kiosk.screens());
             assert_eq!(
@@ -144,7 +157,13 @@ fn a_pin_typed_while_the_card_is_away_is_sent_once_on_the_re_tap() {
     kiosk.step_ok(r#""tap""#);
     kiosk.step_ok(r#""remove""#);
     kiosk.step_ok(r#"{"pin": "1234"}"#);
-    assert_eq!(kiosk.screen(), Screen::TapAgain { pin_kept: true });
+    assert_eq!(
+        kiosk.screen(),
+        Screen::TapAgain {
+            pin_kept: true,
+            credential: Credential::Card
+        }
+    );
     assert_eq!(kiosk.card().verify_count, 0);
     kiosk.step_ok(r#""tap""#);
     assert_eq!(kiosk.card().verify_count, 1);

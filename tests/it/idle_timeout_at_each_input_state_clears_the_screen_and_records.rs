@@ -47,7 +47,10 @@ fn table() -> Vec<(&'static str, &'static [&'static str], Screen, Step)> {
         (
             "tap again",
             &[r#""tap""#, r#""remove""#, r#"{"pin": "1234"}"#],
-            Screen::TapAgain { pin_kept: true },
+            Screen::TapAgain {
+                pin_kept: true,
+                credential: Credential::Card,
+            },
             Step::TapAgain,
         ),
         (

@@ -81,6 +81,7 @@ mod ui_every_string_is_translated;
 mod ui_live_kiosk_reads_a_card_through_pcscd;
 mod ui_no_patient_screen_shows_technician_text;
 mod ui_patient_check_ins;
+mod ui_patient_words_follow_the_term_list;
 mod ui_screenshots_command;
 mod ui_staff_mode_at_the_kiosk;
 mod unreadable_phone_goes_to_portal_screen_check;

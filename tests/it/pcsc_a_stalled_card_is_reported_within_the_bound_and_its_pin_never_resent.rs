@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use pcsc::{AFTER_PIN, PcscKiosk, insert, insert_with, rig, simulated, view};
 use uketsuke::domain::Outcome;
-use uketsuke::flow::Screen;
+use uketsuke::flow::{Credential, Screen};
 use uketsuke::reader::pcsc::APDU_BOUND;
 use uketsuke::vpcd::{WhenDropped, WireFaults};
 
@@ -42,7 +42,13 @@ fn a_verify_stalled_past_the_bound_is_reported_and_never_resent() {
         "reported before the card answered: {waited:?}"
     );
     // The card did get the PIN; the kiosk cannot know, so it forgets it and asks for a tap.
-    assert_eq!(kiosk.screen(), Screen::TapAgain { pin_kept: false });
+    assert_eq!(
+        kiosk.screen(),
+        Screen::TapAgain {
+            pin_kept: false,
+            credential: Credential::Card
+        }
+    );
     assert_eq!(view(&card).verify_count, 1);
 
     // The patient lifts the card and taps again; the card answers at once now.

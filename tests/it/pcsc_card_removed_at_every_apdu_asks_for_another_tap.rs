@@ -6,7 +6,7 @@ use crate::pcsc;
 
 use pcsc::{AFTER_PIN, PcscKiosk, insert, rig, simulated, view};
 use uketsuke::domain::{IdentityMethod, Outcome, VerificationMethod};
-use uketsuke::flow::Screen;
+use uketsuke::flow::{Credential, Screen};
 use uketsuke::vpcd::VirtualCard;
 
 /// A clean check-in's APDU count for this profile, through pcscd.
@@ -93,7 +93,21 @@ fn removed_at_every_apdu(profile: &str, identity: IdentityMethod, method: Verifi
             let expected = if n == 0 {
                 Screen::NotRead
             } else {
-                Screen::TapAgain { pin_kept: false }
+                // The words name a phone once the phone was told from a card (past Reading).
+                let phone_known = profile == "phone"
+                    && kiosk
+                        .driver
+                        .screens
+                        .iter()
+                        .any(|s| matches!(s, Screen::PinEntry { .. } | Screen::Verifying));
+                Screen::TapAgain {
+                    pin_kept: false,
+                    credential: if phone_known {
+                        Credential::Phone
+                    } else {
+                        Credential::Card
+                    },
+                }
             };
             assert_eq!(
                 screen, expected,

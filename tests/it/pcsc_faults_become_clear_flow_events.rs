@@ -9,7 +9,7 @@ use ::pcsc::{Context, Disposition, Protocols, Scope, ShareMode};
 use pcsc::{AFTER_PIN, PcscKiosk, READER, insert, insert_with, rig, simulated, view};
 use uketsuke::card::sim::{SimOptions, SimProfile, SimulatedCard, lock};
 use uketsuke::domain::Outcome;
-use uketsuke::flow::Screen;
+use uketsuke::flow::{Credential, Screen};
 use uketsuke::vpcd::{WhenDropped, WireFaults};
 
 #[test]
@@ -36,7 +36,13 @@ fn a_card_reset_by_another_program_is_tapped_again_and_the_pin_never_sent_twice(
     kiosk.step_ok(r#"{"pin": "1234"}"#);
     // PC/SC refused the VERIFY on the reset handle; the kiosk cannot know that, so it asks for
     // the PIN again rather than resend it.
-    assert_eq!(kiosk.screen(), Screen::TapAgain { pin_kept: false });
+    assert_eq!(
+        kiosk.screen(),
+        Screen::TapAgain {
+            pin_kept: false,
+            credential: Credential::Card
+        }
+    );
     assert_eq!(view(&card).verify_count, 0, "the reset handle sent nothing");
     // The card never left: the kiosk starts over with it at once.
     kiosk.step_ok(r#""tap""#);
@@ -76,7 +82,13 @@ fn an_unexpected_status_word_asks_for_another_tap() {
     let on_reader = insert(&card);
     let mut kiosk = PcscKiosk::new("valid-3");
     kiosk.step_ok(r#""tap""#);
-    assert_eq!(kiosk.screen(), Screen::TapAgain { pin_kept: false });
+    assert_eq!(
+        kiosk.screen(),
+        Screen::TapAgain {
+            pin_kept: false,
+            credential: Credential::Card
+        }
+    );
     assert_eq!(view(&card).verify_count, 0);
     // The patient lifts the card (pcscd sees it go) and taps again.
     on_reader.remove();
@@ -102,7 +114,13 @@ fn a_garbled_answer_to_the_pin_is_never_answered_by_resending_it() {
     let mut kiosk = PcscKiosk::new("valid-3");
     kiosk.step_ok(r#""tap""#);
     kiosk.step_ok(r#"{"pin": "1234"}"#);
-    assert_eq!(kiosk.screen(), Screen::TapAgain { pin_kept: false });
+    assert_eq!(
+        kiosk.screen(),
+        Screen::TapAgain {
+            pin_kept: false,
+            credential: Credential::Card
+        }
+    );
     assert_eq!(view(&card).verify_count, 1, "sent once, not resent");
     // The patient lifts the card (pcscd sees it go) and taps again.
     on_reader.remove();
