@@ -4,7 +4,7 @@
 //!
 //! Each pair of catalogue samples (the same screen after a My Number card and after an Android
 //! phone: the PIN pad, the wrong-PIN pad, the visual-check, card-blocked and
-//! certificate-not-accepted handoffs) is rendered in Japanese and English. The phone's screen
+//! certificate-not-accepted handoffs, and tap-again) is rendered in Japanese and English. The phone's screen
 //! must name the phone (「スマートフォン」/「スマホ」, "phone") and never send the patient to the
 //! municipal office for a lock (a phone's certificate is set up again in the Mynaportal app);
 //! the card's screen must never name a phone. The safety sentence ("never tell anyone your PIN,
@@ -22,7 +22,7 @@ use uketsuke::ui::render::Headless;
 use crate::ui::labels;
 
 /// (card sample, phone sample) of each screen whose wording names the credential.
-const PAIRS: [(&str, &str); 5] = [
+const PAIRS: [(&str, &str); 6] = [
     ("pin-card", "pin-phone"),
     ("pin-wrong", "pin-wrong-phone"),
     (
@@ -34,6 +34,8 @@ const PAIRS: [(&str, &str); 5] = [
         "handoff-certificate-not-accepted",
         "handoff-certificate-not-accepted-phone",
     ),
+    // The phone or card left the reader part-way (review 2026-11 row 30).
+    ("tap-again-pin-kept", "tap-again-phone"),
 ];
 
 /// The screens that must say the PIN is never told to staff.
