@@ -105,13 +105,22 @@ fn japanese(po: &Path) -> BTreeMap<String, String> {
 }
 
 /// Whether `text` uses `rule.word`: anywhere for Japanese (phrase-break marks ignored), at the
-/// start of a word for English, case-insensitive; never inside one of its allowed words.
+/// start of a word for English, case-insensitive unless the word has a capital letter; never
+/// inside one of its allowed words.
 fn uses(text: &str, rule: &Forbidden) -> bool {
-    let mut text = text.replace(['\u{200B}', '\u{00AD}'], "").to_lowercase();
+    let exact = rule.word.chars().any(char::is_uppercase);
+    let fold = |s: &str| {
+        if exact {
+            s.to_string()
+        } else {
+            s.to_lowercase()
+        }
+    };
+    let mut text = fold(&text.replace(['\u{200B}', '\u{00AD}'], ""));
     for allowed in &rule.allowed_inside {
-        text = text.replace(&allowed.to_lowercase(), " ");
+        text = text.replace(&fold(allowed), " ");
     }
-    let word = rule.word.to_lowercase();
+    let word = fold(&rule.word);
     if rule.japanese {
         return text.contains(&word);
     }
@@ -188,6 +197,7 @@ fn the_rule_catches_the_old_wording_and_spares_allowed_words() {
         "Please put the same card or phone back on the reader and keep it still.",
         "Nothing was touched for a while. Please start again by tapping your card or phone.",
         "Your reception number",
+        "Staff will check the photo on your My Number card instead.",
         "カードかスマートフォンをかざして、もう一度始めてください。",
         "いま資格確認ができません",
         "保険の資格を確認しています",
