@@ -26,6 +26,107 @@ pub struct PendingVisualCheck {
     pub name: Option<PatientName>,
 }
 
+/// A patient's name as the staff panel shows it to the waiting room: the family name and one
+/// Latin initial of the given name, e.g. 「山田 太郎」 read ヤマダ タロウ -> 「山田 T.」, "Yamada
+/// Taro" -> "Yamada T.". The full name is shown only while a staff finger holds the card, and
+/// on the question that asks staff to confirm that patient.
+///
+/// The rule, which never gives the full name back:
+/// - the family name is the part before the first space (ASCII " " or full-width 「　」, any
+///   Unicode white space); the given name is the rest;
+/// - the initial is one Latin capital and a dot: the Hepburn initial of the given name's
+///   reading (the カナ氏名, in katakana, hiragana or half-width katakana) when the reading is
+///   split by a space too; else the given name's first letter when the given name is Latin
+///   and longer than one letter; else none: 「山田 …」 (a kanji given name's first character
+///   may be all of it);
+/// - a name without a space cannot be split: its first character and 「…」 (「山…」), and only
+///   「…」 for a one-character name; an empty name gives "".
+pub fn short_name(name: &PatientName) -> String {
+    let full = name.name.trim();
+    let Some((family, given)) = full.split_once(char::is_whitespace) else {
+        let mut chars = full.chars();
+        return match (chars.next(), chars.next()) {
+            (None, _) => String::new(),
+            (Some(_), None) => "…".to_owned(),
+            (Some(first), Some(_)) => format!("{first}…"),
+        };
+    };
+    let given = given.trim();
+    let from_reading = name
+        .kana
+        .as_deref()
+        .and_then(|kana| kana.trim().split_once(char::is_whitespace))
+        .and_then(|(_, given_kana)| kana_initial(given_kana.trim()));
+    let from_latin = || {
+        let mut letters = given.chars();
+        match (letters.next(), letters.next()) {
+            (Some(c), Some(_)) if c.is_ascii_alphabetic() => Some(c.to_ascii_uppercase()),
+            _ => None,
+        }
+    };
+    match from_reading.or_else(from_latin) {
+        Some(initial) => format!("{family} {initial}."),
+        None => format!("{family} …"),
+    }
+}
+
+/// The Hepburn initial of a reading in katakana, hiragana or half-width katakana (シ -> S,
+/// チ -> C, ツ -> T, フ -> F, ジ -> J), or `None` when it starts with anything else.
+fn kana_initial(reading: &str) -> Option<char> {
+    const HALF: &str = "ｦｧｨｩｪｫｬｭｮｯｰｱｲｳｴｵｶｷｸｹｺｻｼｽｾｿﾀﾁﾂﾃﾄﾅﾆﾇﾈﾉﾊﾋﾌﾍﾎﾏﾐﾑﾒﾓﾔﾕﾖﾗﾘﾙﾚﾛﾜﾝ";
+    const FULL: &str = "ヲァィゥェォャュョッーアイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワン";
+    const ROWS: [(&str, char); 23] = [
+        ("アァ", 'A'),
+        ("イィ", 'I'),
+        ("ウゥ", 'U'),
+        ("エェ", 'E'),
+        ("オォ", 'O'),
+        ("カキクケコヵヶ", 'K'),
+        ("ガギグゲゴ", 'G'),
+        ("サシスセソ", 'S'),
+        ("ザズゼゾ", 'Z'),
+        ("ジヂ", 'J'),
+        ("タテトツッ", 'T'),
+        ("チ", 'C'),
+        ("ダヅデド", 'D'),
+        ("ナニヌネノン", 'N'),
+        ("ハヒヘホ", 'H'),
+        ("フ", 'F'),
+        ("バビブベボ", 'B'),
+        ("パピプペポ", 'P'),
+        ("マミムメモ", 'M'),
+        ("ヤャユュヨョ", 'Y'),
+        ("ラリルレロ", 'R'),
+        ("ワヮヰヱヲ", 'W'),
+        ("ヴ", 'V'),
+    ];
+    let mut chars = reading.chars();
+    let first = chars.next()?;
+    let mark = chars.next();
+    let kata = match first {
+        // Hiragana sit 0x60 below their katakana.
+        'ぁ'..='ゖ' => char::from_u32(u32::from(first) + 0x60)?,
+        _ => match HALF.chars().position(|h| h == first) {
+            // A half-width voicing mark is a character of its own.
+            Some(i) => {
+                let base = FULL.chars().nth(i)?;
+                match (base, mark) {
+                    ('ウ', Some('ﾞ')) => 'ヴ',
+                    (_, Some('ﾞ')) => char::from_u32(u32::from(base) + 1).unwrap_or(base),
+                    ('ハ' | 'ヒ' | 'フ' | 'ヘ' | 'ホ', Some('ﾟ')) => {
+                        char::from_u32(u32::from(base) + 2).unwrap_or(base)
+                    }
+                    _ => base,
+                }
+            }
+            None => first,
+        },
+    };
+    ROWS.iter()
+        .find(|(row, _)| row.contains(kata))
+        .map(|&(_, letter)| letter)
+}
+
 /// Why a PIN did not open the panel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PinRefusal {
@@ -90,9 +191,13 @@ pub enum StaffInput {
     /// Staff picked their name from the roster.
     Choose(usize),
     SubmitPin(StaffPin),
-    /// Back from the PIN pad to the roster, or out of the roster.
+    /// Back from the PIN pad to the roster, out of the roster, or from the question that names
+    /// a patient back to the panel (nothing recorded).
     Back,
+    /// A card's "photo matches" button: asks staff to confirm this patient by name first.
     ConfirmVisualCheck(i64),
+    /// "Mark as checked" on the question that names the patient: records the visual check.
+    ConfirmAsked,
     /// "Close this kiosk" (`true`) or "reopen it to patients" (`false`).
     SetKioskPaused(bool),
     /// "Return the kiosk to service" (or, while it is closed, "leave it closed").
@@ -139,6 +244,9 @@ pub enum StaffView {
         busy: bool,
         /// Staff closed the kiosk to patients.
         kiosk_paused: bool,
+        /// A card's button was pressed: "mark Yamada Taro (No. 43) as checked?" waits for a
+        /// yes before anything is recorded.
+        asking: Option<PendingVisualCheck>,
     },
 }
 
@@ -166,8 +274,14 @@ enum State {
         /// Closing or reopening the kiosk, on its way to the store.
         switching: Option<Ticket>,
         note: Option<PanelNote>,
+        /// The check staff were asked to confirm by name, and when the question appeared.
+        asking: Option<(i64, OffsetDateTime)>,
     },
 }
+
+/// How long the question that names a patient ignores its "mark as checked" after it
+/// appears: a double tap on a card's button must not answer it (ms).
+pub const CONFIRM_DEAD_TIME_MS: i64 = 600;
 
 pub struct StaffMode {
     settings: StaffModeSettings,
@@ -242,12 +356,20 @@ impl StaffMode {
                 loading,
                 confirming,
                 switching,
+                asking,
             } => StaffView::Panel {
                 who: who.clone(),
                 checks: checks.clone(),
                 note: note.clone(),
                 busy: loading.is_some() || confirming.is_some() || switching.is_some(),
                 kiosk_paused: self.kiosk_paused,
+                asking: asking.and_then(|(id, _)| {
+                    checks
+                        .iter()
+                        .flatten()
+                        .find(|c| c.check_in_id == id)
+                        .cloned()
+                }),
             },
         })
     }
@@ -318,19 +440,36 @@ impl StaffMode {
                     };
                 }
                 State::Roster { .. } => self.state = State::Closed,
+                State::Panel { asking, .. } => *asking = None,
                 _ => {}
             },
             StaffInput::ConfirmVisualCheck(check_in_id) => {
+                if let State::Panel {
+                    checks: Some(checks),
+                    confirming: None,
+                    asking: asking @ None,
+                    ..
+                } = &mut self.state
+                    && checks.iter().any(|c| c.check_in_id == check_in_id)
+                {
+                    *asking = Some((check_in_id, now));
+                }
+            }
+            StaffInput::ConfirmAsked => {
                 let ticket = Ticket(self.next_ticket + 1);
                 if let State::Panel {
                     who,
                     checks: Some(checks),
                     confirming: confirming @ None,
+                    asking: asking @ Some(_),
                     ..
                 } = &mut self.state
+                    && let Some((check_in_id, asked_at)) = *asking
+                    && now - asked_at >= time::Duration::milliseconds(CONFIRM_DEAD_TIME_MS)
                     && checks.iter().any(|c| c.check_in_id == check_in_id)
                 {
                     self.next_ticket += 1;
+                    *asking = None;
                     *confirming = Some(ticket);
                     self.out.push_back(StaffCommand::ConfirmVisualCheck {
                         ticket,
@@ -416,11 +555,18 @@ impl StaffMode {
                     loading,
                     checks,
                     note,
+                    asking,
                     ..
                 } = &mut self.state
                     && *loading == Some(ticket)
                 {
                     *loading = None;
+                    // Closed meanwhile (on the console): nothing left to ask about.
+                    if let (Some((id, _)), Ok(list)) = (*asking, &answer)
+                        && !list.iter().any(|c| c.check_in_id == id)
+                    {
+                        *asking = None;
+                    }
                     match answer {
                         Ok(list) => *checks = Some(list),
                         Err(e) => {
@@ -478,6 +624,7 @@ impl StaffMode {
             confirming: None,
             switching: None,
             note: None,
+            asking: None,
         };
         self.reload_checks();
     }
@@ -642,11 +789,22 @@ mod tests {
             handed_over_at: T0,
             name: None,
         };
-        mode.handle(T0, StaffInput::Checks(t, Ok(vec![check])), false);
+        mode.handle(T0, StaffInput::Checks(t, Ok(vec![check.clone()])), false);
         mode.handle(T0, StaffInput::ConfirmVisualCheck(99), false);
         assert_eq!(mode.poll(), None, "not a check this kiosk offered");
+        assert!(matches!(
+            mode.view(),
+            Some(StaffView::Panel { asking: None, .. })
+        ));
         mode.handle(T0, StaffInput::ConfirmVisualCheck(7), false);
         mode.handle(T0, StaffInput::ConfirmVisualCheck(7), false);
+        assert_eq!(mode.poll(), None, "the card's button only asks");
+        assert!(matches!(
+            mode.view(),
+            Some(StaffView::Panel { asking: Some(c), .. }) if c == check
+        ));
+        mode.handle(T0 + ms(1000), StaffInput::ConfirmAsked, false);
+        mode.handle(T0 + ms(1000), StaffInput::ConfirmAsked, false);
         let cmd = mode.poll();
         assert!(
             matches!(&cmd, Some(StaffCommand::ConfirmVisualCheck { check_in_id: 7, login, .. }) if login == "sato")
@@ -666,6 +824,153 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    fn with_checks(checks: Vec<PendingVisualCheck>) -> StaffMode {
+        let mut mode = signed_in();
+        let t = ticket_of(mode.poll());
+        mode.handle(T0, StaffInput::Checks(t, Ok(checks)), false);
+        mode
+    }
+
+    fn check(id: i64) -> PendingVisualCheck {
+        PendingVisualCheck {
+            check_in_id: id,
+            reception_number: Some(ReceptionNumber(40 + id as u32)),
+            reason: HandoffReason::StaffVisualCheck,
+            handed_over_at: T0,
+            name: Some(PatientName {
+                name: "山田 太郎".into(),
+                kana: Some("ヤマダ タロウ".into()),
+            }),
+        }
+    }
+
+    #[test]
+    fn nothing_is_recorded_until_staff_answer_the_question_that_names_the_patient() {
+        let mut mode = with_checks(vec![check(3), check(4)]);
+        // The first press asks; a yes within the dead time (a double tap) is ignored.
+        mode.handle(T0 + ms(10_000), StaffInput::ConfirmVisualCheck(3), false);
+        mode.handle(T0 + ms(10_100), StaffInput::ConfirmAsked, false);
+        mode.handle(
+            T0 + ms(10_000 + CONFIRM_DEAD_TIME_MS - 1),
+            StaffInput::ConfirmAsked,
+            false,
+        );
+        assert_eq!(mode.poll(), None, "a double tap answers nothing");
+        // Another card's button while asking changes nothing.
+        mode.handle(T0 + ms(10_700), StaffInput::ConfirmVisualCheck(4), false);
+        assert!(matches!(
+            mode.view(),
+            Some(StaffView::Panel { asking: Some(c), .. }) if c.check_in_id == 3
+        ));
+        // Back: nothing recorded, the panel again.
+        mode.handle(T0 + ms(11_000), StaffInput::Back, false);
+        assert_eq!(mode.poll(), None);
+        assert!(mode.is_open(), "back leaves the panel open");
+        assert!(matches!(
+            mode.view(),
+            Some(StaffView::Panel { asking: None, .. })
+        ));
+        mode.handle(T0 + ms(12_000), StaffInput::ConfirmAsked, false);
+        assert_eq!(mode.poll(), None, "no question, no record");
+
+        // Asked again, answered after the dead time: recorded once.
+        mode.handle(T0 + ms(13_000), StaffInput::ConfirmVisualCheck(4), false);
+        mode.handle(T0 + ms(14_000), StaffInput::ConfirmAsked, false);
+        assert!(matches!(
+            mode.poll(),
+            Some(StaffCommand::ConfirmVisualCheck { check_in_id: 4, .. })
+        ));
+        assert!(matches!(
+            mode.view(),
+            Some(StaffView::Panel { asking: None, .. })
+        ));
+    }
+
+    #[test]
+    fn a_question_about_a_check_closed_elsewhere_goes_away() {
+        let mut mode = with_checks(vec![check(3)]);
+        mode.handle(T0 + ms(5_000), StaffInput::ConfirmVisualCheck(3), false);
+        // A reload (after another confirmation) without it.
+        mode.reload_checks();
+        let t = ticket_of(mode.poll());
+        mode.handle(T0 + ms(5_100), StaffInput::Checks(t, Ok(vec![])), false);
+        assert!(matches!(
+            mode.view(),
+            Some(StaffView::Panel { asking: None, .. })
+        ));
+        mode.handle(T0 + ms(6_000), StaffInput::ConfirmAsked, false);
+        assert_eq!(mode.poll(), None);
+    }
+
+    fn short(name: &str, kana: Option<&str>) -> String {
+        short_name(&PatientName {
+            name: name.into(),
+            kana: kana.map(Into::into),
+        })
+    }
+
+    #[test]
+    fn the_short_name_is_the_family_name_and_an_initial() {
+        let cases = [
+            ("山田 太郎", Some("ヤマダ タロウ"), "山田 T."),
+            ("山田　太郎", Some("ヤマダ　タロウ"), "山田 T."),
+            ("試験 夏●美", Some("シケン ナツミ"), "試験 N."),
+            ("佐藤 静香", Some("さとう しずか"), "佐藤 S."),
+            ("千葉 千尋", Some("チバ チヒロ"), "千葉 C."),
+            ("藤井 文", Some("フジイ フミ"), "藤井 F."),
+            ("伊藤 次郎", Some("ｲﾄｳ ｼﾞﾛｳ"), "伊藤 J."),
+            ("加藤 弁", Some("ｶﾄｳ ﾍﾞﾝ"), "加藤 B."),
+            ("松本 ぱる", Some("ﾏﾂﾓﾄ ﾊﾟﾙ"), "松本 P."),
+            ("Yamada Taro", None, "Yamada T."),
+            ("GARCIA LOPEZ MARIA", None, "GARCIA L."),
+            ("NGUYEN VAN AN", Some("グエン ヴァン アン"), "NGUYEN V."),
+            // No reading, kanji given name: no initial (its first character may be all of it).
+            ("森 茂", None, "森 …"),
+            ("Lee J", None, "Lee …"),
+            // A reading without a space gives no initial.
+            ("山田 太郎", Some("ヤマダタロウ"), "山田 …"),
+            // No space: the family name cannot be told apart.
+            ("山田太郎", Some("ヤマダ タロウ"), "山…"),
+            ("林", None, "…"),
+            ("  ", None, ""),
+        ];
+        for (name, kana, want) in cases {
+            let got = short(name, kana);
+            assert_eq!(got, want, "{name} / {kana:?}");
+        }
+    }
+
+    #[test]
+    fn the_short_name_never_holds_the_whole_name() {
+        let names = [
+            "山田 太郎",
+            "山田　太郎",
+            "森 茂",
+            "林",
+            "李 明",
+            "山田太郎",
+            "Yamada Taro",
+            "Lee J",
+            "A B",
+            "試験 夏●美",
+            "NGUYEN VAN AN",
+        ];
+        for name in names {
+            for kana in [None, Some("ヤマダ タロウ"), Some("ﾔﾏﾀﾞ ﾀﾛｳ"), Some("やまだ")]
+            {
+                let got = short(name, kana);
+                let given = name
+                    .trim()
+                    .split_once(char::is_whitespace)
+                    .map_or(name, |(_, g)| g.trim());
+                assert!(
+                    !got.contains(name) && !got.contains(given),
+                    "{name} / {kana:?} -> {got}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -297,6 +297,7 @@ fn staff_screens() -> Vec<Sample> {
         note,
         busy: false,
         kiosk_paused,
+        asking: None,
     };
     let roster = vec![
         sato.clone(),
@@ -360,6 +361,29 @@ fn staff_screens() -> Vec<Sample> {
                 Some(PanelNote::VisualCheckRecorded(Some(ReceptionNumber(40)))),
                 false,
             ),
+            None,
+            0,
+        ),
+        // A card's button pressed: the question that names the patient, before anything is
+        // recorded.
+        staff(
+            "staff-panel-confirm",
+            {
+                let yamada = waiting(
+                    2,
+                    43,
+                    HandoffReason::StaffVisualCheck,
+                    Some(("山田 太郎", "ヤマダ タロウ")),
+                );
+                StaffView::Panel {
+                    who: sato.clone(),
+                    checks: Some(vec![yamada.clone()]),
+                    note: None,
+                    busy: false,
+                    kiosk_paused: false,
+                    asking: Some(yamada),
+                }
+            },
             None,
             0,
         ),

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use crate::domain::{
     ConsentItem, DeclaredDocument, HandoffReason, Presented, ReceptionNumber, Tapped,
 };
-use crate::flow::staff_mode::{PanelNote, PinRefusal, StaffView};
+use crate::flow::staff_mode::{PanelNote, PinRefusal, StaffView, short_name};
 use crate::flow::{Credential, ReaderTrouble, Screen, View};
 
 use super::{
@@ -265,6 +265,7 @@ pub fn present_staff(
             note,
             busy,
             kiosk_paused,
+            asking,
         } => {
             k.set_staff_screen(StaffScreen::Panel);
             k.set_staff_kiosk_paused(*kiosk_paused);
@@ -285,9 +286,20 @@ pub fn present_staff(
                         .as_ref()
                         .map_or_else(String::new, |n| n.name.clone())
                         .into(),
+                    short_name: c.name.as_ref().map_or_else(String::new, short_name).into(),
                 })
                 .collect();
             k.set_staff_checks(std::rc::Rc::new(slint::VecModel::from(rows)).into());
+            k.set_staff_asking(asking.is_some());
+            if let Some(c) = asking {
+                k.set_staff_asking_number(number(c.reception_number).into());
+                k.set_staff_asking_name(
+                    c.name
+                        .as_ref()
+                        .map_or_else(String::new, |n| n.name.clone())
+                        .into(),
+                );
+            }
             match note {
                 None => k.set_staff_note(StaffNote::None),
                 Some(PanelNote::VisualCheckRecorded(n)) => {

@@ -803,6 +803,8 @@ fn wire_callbacks(window: &AppWindow, runtime: &Rc<RefCell<Runtime>>) {
     on!(on_staff_pin_submit, |rt| rt.staff_pin_submit());
     on!(on_staff_confirm, |rt, id: i32| rt
         .staff_input(StaffInput::ConfirmVisualCheck(i64::from(id))));
+    on!(on_staff_confirm_yes, |rt| rt
+        .staff_input(StaffInput::ConfirmAsked));
     on!(on_staff_close, |rt| rt.staff_input(StaffInput::Close));
     on!(on_staff_set_kiosk_paused, |rt, paused: bool| rt
         .staff_input(StaffInput::SetKioskPaused(paused)));

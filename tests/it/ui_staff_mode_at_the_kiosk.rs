@@ -133,8 +133,47 @@ fn staff_confirm_a_visual_check_at_the_kiosk_and_return_it_to_service() {
     );
     screenshot(&k, "staff-panel.png");
 
-    // The patient standing there: reception number 1.
+    // The waiting room never reads the patient's full name on the panel.
+    let stored = k.store.open_handoffs().unwrap();
+    if let Some(name) = &stored[0].record.patient_name {
+        assert!(
+            labels_containing(&k, &name.name).is_empty(),
+            "full name on the panel: {:?}",
+            k.labels()
+        );
+    }
+
+    // The patient standing there: reception number 1. The card's button only asks, naming
+    // the patient; "back" records nothing.
     k.press("顔写真と一致：1番を確認済みにする");
+    let mut question: Vec<String> = labels_containing(&k, "を確認済みにしますか？");
+    question.sort();
+    question.dedup();
+    assert_eq!(question.len(), 1, "{:?}", k.labels());
+    assert!(question[0].contains("1番"), "{question:?}");
+    k.press("戻る");
+    assert!(
+        k.store
+            .check_in(handoff)
+            .unwrap()
+            .unwrap()
+            .resolution
+            .is_none()
+    );
+    assert!(labels_containing(&k, "を確認済みにしますか？").is_empty());
+    k.press("顔写真と一致：1番を確認済みにする");
+    // A double tap lands on the question's button at once: ignored for a moment.
+    k.press("確認済みにする");
+    assert!(
+        k.store
+            .check_in(handoff)
+            .unwrap()
+            .unwrap()
+            .resolution
+            .is_none()
+    );
+    k.advance(1);
+    k.press("確認済みにする");
     assert!(
         !labels_containing(&k, "1番の目視確認を記録しました").is_empty(),
         "{:?}",
@@ -157,7 +196,7 @@ fn staff_confirm_a_visual_check_at_the_kiosk_and_return_it_to_service() {
         "a card read by the kiosk with staff's visual check counts"
     );
 
-    k.press("受付機を患者さん用に戻す");
+    k.press("スタッフモードを終える");
     assert_eq!(staff_screen(&k), StaffScreen::None);
     assert_eq!(k.screen(), ScreenKind::Welcome);
 
@@ -274,7 +313,7 @@ fn staff_close_the_kiosk_for_lunch_it_stays_closed_after_a_restart_and_they_reop
     let k = UiKiosk::new(Persona::Valid3);
     add_staff(&k, "sato", "佐藤 Sato", PIN);
     sign_in(&k);
-    k.press("受付機を休止");
+    k.press("受付機を休止する");
     assert_eq!(
         staff_screen(&k),
         StaffScreen::None,
@@ -309,11 +348,19 @@ fn staff_close_the_kiosk_for_lunch_it_stays_closed_after_a_restart_and_they_reop
         "{:?}",
         k.labels()
     );
-    // "Leave it closed" ends staff mode and keeps it closed.
-    k.press("休止したままにする");
+    // The buttons keep their order: the toggle, then "end staff mode", which leaves it closed.
+    let toggle = k.find("休止を解除する");
+    let end = k.find("スタッフモードを終える");
+    assert_eq!((toggle.len(), end.len()), (1, 1), "{:?}", k.labels());
+    let (t, e) = (toggle[0].absolute_position(), end[0].absolute_position());
+    assert!(
+        (t.y, t.x) < (e.y, e.x),
+        "the toggle before the end button: {t:?} {e:?}"
+    );
+    k.press("スタッフモードを終える");
     assert_eq!(k.screen(), ScreenKind::Paused);
     sign_in(&k);
-    k.press("休止を終える");
+    k.press("休止を解除する");
     assert_eq!(staff_screen(&k), StaffScreen::None);
     assert_eq!(k.screen(), ScreenKind::Welcome);
     assert_eq!(k.store.kiosk_pause("kiosk-1").unwrap(), None);
@@ -344,4 +391,86 @@ fn staff_close_the_kiosk_for_lunch_it_stays_closed_after_a_restart_and_they_reop
             "kiosk_staff_mode_closed kiosk=kiosk-1 why=returned_to_service",
         ]
     );
+}
+
+/// The panel faces the waiting room: every waiting patient shows as family name and initial
+/// (made in Rust, `staff_mode::short_name`) until a staff finger holds that card, then the full
+/// name while it is held, and the short form again once it is released. Rendered with the real
+/// software renderer, every label collected, portrait and landscape, both languages.
+#[test]
+fn the_staff_panel_never_renders_a_full_name_unheld() {
+    use slint::platform::WindowEvent;
+    use uketsuke::ui::Language;
+    use uketsuke::ui::catalogue::every_screen;
+    use uketsuke::ui::render::Headless;
+
+    let panel = every_screen()
+        .into_iter()
+        .find(|s| s.name == "staff-panel")
+        .expect("the staff-panel sample");
+    // The sample's two named patients, and what the room may see of them.
+    let full = ["山田 太郎", "試験 夏●美"];
+    let given = ["太郎", "夏●美"];
+    let short = ["山田 T.", "試験 N."];
+    let unheld = |labels: &[String], when: &str| {
+        for part in full.iter().chain(&given) {
+            assert!(
+                !labels.iter().any(|l| l.contains(part)),
+                "{when}: \"{part}\" on the panel: {labels:?}"
+            );
+        }
+        for s in short {
+            assert!(
+                labels.iter().any(|l| l == s),
+                "{when}: no \"{s}\": {labels:?}"
+            );
+        }
+    };
+    let mut h = Headless::new(1080, 1920).unwrap();
+    for (width, height) in [(1080, 1920), (1280, 800)] {
+        h.resize(width, height);
+        for language in [Language::Japanese, Language::English] {
+            let labels = ui::labels::on_screen(&mut h, &panel, language);
+            unheld(&labels, &format!("{width}x{height} {language:?}"));
+        }
+    }
+
+    // A staff finger holds the first card: its full name, and only its.
+    h.resize(1080, 1920);
+    ui::labels::on_screen(&mut h, &panel, Language::Japanese);
+    let row = ElementHandle::find_by_accessible_label(&h.app, short[0])
+        .next()
+        .expect("the short name");
+    let at = row.absolute_position();
+    let size = row.size();
+    let position = slint::LogicalPosition::new(at.x + size.width / 2.0, at.y + size.height / 2.0);
+    h.app.window().dispatch_event(WindowEvent::PointerPressed {
+        position,
+        button: PointerEventButton::Left,
+    });
+    let held = labels_now(&mut h);
+    assert!(held.iter().any(|l| l == full[0]), "held: {held:?}");
+    assert!(!held.iter().any(|l| l == short[0]), "held: {held:?}");
+    assert!(
+        !held.iter().any(|l| l.contains(full[1])),
+        "only the held card: {held:?}"
+    );
+
+    h.app.window().dispatch_event(WindowEvent::PointerReleased {
+        position,
+        button: PointerEventButton::Left,
+    });
+    unheld(&labels_now(&mut h), "released");
+}
+
+/// The labels of what is drawn now, without showing the sample again.
+fn labels_now(h: &mut uketsuke::ui::render::Headless) -> Vec<String> {
+    h.render();
+    i_slint_backend_testing::ElementQuery::from_root(&h.app)
+        .match_descendants()
+        .find_all()
+        .into_iter()
+        .filter(|e| e.size().width > 0.0 && e.size().height > 0.0)
+        .filter_map(|e| e.accessible_label().map(|l| l.to_string()))
+        .collect()
 }
