@@ -547,8 +547,12 @@ impl<R: ReaderPort, G: Gateway, S: StorePort> Driver<R, G, S> {
                 self.input(action(PatientAction::DeclareDocument(*document)));
             }
             ScriptStep::ThisIsMyPhone => {
-                let (Screen::WrongCard { .. } | Screen::CardOrPhone) = screen else {
-                    return refuse("not the wrong-card screen or the card-or-phone question");
+                let (Screen::WrongCard { .. } | Screen::CardOrPhone | Screen::DocumentMenu) =
+                    screen
+                else {
+                    return refuse(
+                        "not the wrong-card screen, the card-or-phone question or the document menu",
+                    );
                 };
                 self.input(action(PatientAction::ItIsMyPhone));
             }

@@ -600,7 +600,12 @@ impl CheckInFlow {
                 self.touch(now);
                 self.declare(now, document);
             }
-            (State::WrongCard(Tapped::PaymentCard) | State::CardOrPhone, A::ItIsMyPhone) => {
+            // "It is my phone" on the payment-card screen or the card-or-phone question, or "my
+            // phone's Mynaportal screen" on the document menu: the portal-screen check.
+            (
+                State::WrongCard(Tapped::PaymentCard) | State::CardOrPhone | State::DocumentMenu,
+                A::ItIsMyPhone,
+            ) => {
                 self.touch(now);
                 self.portal_screen(now, Presented::UnreadableDevice);
             }

@@ -383,6 +383,13 @@ fn cases() -> Vec<Case> {
         },
         Case {
             presented: Some(Presented::UnreadableDevice),
+            ..case("document menu: only the phone's Mynaportal screen", r#"["paper_documents", "this_is_my_phone"]"#)
+                .handoff(H::ConfirmPortalScreen)
+                .method(M::PortalScreenCheckedByStaff, false)
+                .no_identity(0)
+        },
+        Case {
+            presented: Some(Presented::UnreadableDevice),
             ..case("payment card that is really a phone", r#"[{"tap":"payment"}, "this_is_my_phone"]"#)
                 .handoff(H::ConfirmPortalScreen)
                 .method(M::PortalScreenCheckedByStaff, false)
