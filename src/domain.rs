@@ -366,6 +366,27 @@ pub enum HandoffReason {
 }
 
 impl HandoffReason {
+    /// Whether the handoff screen asks the patient to do something before staff can help
+    /// (open Mynaportal and log in, take out a document, a card or a phone and show it), so
+    /// it stays for `action_screen_seconds`: the portal screen, a paper document, the visual
+    /// check, a locked card, invalid or missing eligibility, a certificate not accepted. The
+    /// rest only send the patient to the desk or ask them to wait (issue 14 Build item 3).
+    pub fn patient_must_act(self) -> bool {
+        match self {
+            Self::ConfirmPortalScreen
+            | Self::PaperDocument
+            | Self::StaffVisualCheck
+            | Self::CardBlocked
+            | Self::EligibilityInvalid
+            | Self::NoEligibility
+            | Self::CertificateNotAccepted => true,
+            Self::SeveralMatches
+            | Self::GatewayUnavailable
+            | Self::PatientCalledStaff
+            | Self::ReaderOutOfService => false,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ConfirmPortalScreen => "confirm_portal_screen",

@@ -23,7 +23,9 @@
 //!   "gateway": "sim",
 //!   "languages": ["ja", "en"],
 //!   "idle_timeout_seconds": 90, "gateway_timeout_seconds": 15,
-//!   "reader_timeout_seconds": 10, "final_screen_seconds": 30,
+//!   "reader_timeout_seconds": 10, "final_screen_seconds": 60,
+//!   "action_screen_seconds": 90, "ended_screen_seconds": 20,
+//!   "show_burden_ratio": false, "waiting_place": "at_kiosk",
 //!   "time_zone": "Asia/Tokyo",
 //!   "ntp": ["ntp.nict.jp"],
 //!   "technician": { "login": "tech", "name": "技術担当" }
@@ -125,8 +127,16 @@ const KEYS: &[(&str, Target, Rule)] = &[
         seconds(v, 1, 60)
     }),
     ("final_screen_seconds", Target::Facility, |v, _| {
-        seconds(v, 5, 300)
+        seconds_in(v, crate::rules::FINAL_SCREEN_SECONDS)
     }),
+    ("action_screen_seconds", Target::Facility, |v, _| {
+        seconds_in(v, crate::rules::ACTION_SCREEN_SECONDS)
+    }),
+    ("ended_screen_seconds", Target::Facility, |v, _| {
+        seconds_in(v, crate::rules::ENDED_SCREEN_SECONDS)
+    }),
+    ("show_burden_ratio", Target::Facility, |v, _| flag(v)),
+    ("waiting_place", Target::Facility, |v, _| waiting_place(v)),
     ("time_zone", Target::TimeZone, time_zone),
     ("ntp", Target::Ntp, |v, _| ntp_servers(v)),
     ("technician.login", Target::TechnicianLogin, |v, _| login(v)),
@@ -360,6 +370,32 @@ fn seconds(v: &Value, min: u64, max: u64) -> Result<Value, String> {
         Some(n) if (min..=max).contains(&n) => Ok(v.clone()),
         _ => Err(format!(
             "must be a whole number of seconds from {min} to {max}"
+        )),
+    }
+}
+
+/// Seconds within the facility file's own range for the key (one range, in `rules`).
+fn seconds_in(v: &Value, range: std::ops::RangeInclusive<u32>) -> Result<Value, String> {
+    seconds(v, u64::from(*range.start()), u64::from(*range.end()))
+}
+
+fn flag(v: &Value) -> Result<Value, String> {
+    match v {
+        Value::Bool(_) => Ok(v.clone()),
+        _ => Err("must be true or false".into()),
+    }
+}
+
+fn waiting_place(v: &Value) -> Result<Value, String> {
+    let known = [
+        crate::rules::WaitingPlace::AtKiosk,
+        crate::rules::WaitingPlace::AtReceptionDesk,
+    ];
+    match v.as_str() {
+        Some(s) if known.iter().any(|p| p.as_str() == s) => Ok(v.clone()),
+        _ => Err(format!(
+            "must be one of {}",
+            known.map(|p| format!("\"{}\"", p.as_str())).join(", ")
         )),
     }
 }

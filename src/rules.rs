@@ -14,7 +14,7 @@ use serde::Deserialize;
 use thiserror::Error;
 use time::{Date, Month, UtcOffset};
 
-use crate::domain::{BurdenRatio, ConsentItem, VerificationMethod};
+use crate::domain::{BurdenRatio, ConsentItem, Outcome, VerificationMethod};
 
 /// Japan Standard Time. Japan has no daylight saving time.
 pub const JST: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
@@ -296,8 +296,33 @@ pub struct FacilityConfig {
     /// the PC/SC adapter's own per-APDU bound (`reader::pcsc::APDU_BOUND`, 6 s), so that a
     /// stuck reader is reported by the adapter, which counts it, rather than by this deadline.
     pub reader_timeout_seconds: u32,
-    /// Seconds a final screen (done, handoff) stays before the welcome screen returns.
+    /// Seconds the done screen, and a handoff that asks the patient only to go to the desk or
+    /// wait (call staff, several matches, gateway or reader out of service), stays before the
+    /// welcome screen returns. 15 to 600; default 60 (review 2026-11 rows 2, 12: the number
+    /// must outlast reading it; a card on the reader starts the next check-in at once, so a
+    /// long final screen never holds up the next patient).
     pub final_screen_seconds: u32,
+    /// Seconds a screen stays that the patient must act on before reaching the desk: the
+    /// portal-screen handoff (open Mynaportal, log in with the PIN, find 資格情報), the
+    /// paper-document handoff, the visual check, a locked card, invalid or missing
+    /// eligibility, a certificate not accepted (each: take out a card, phone or document and
+    /// show it with the number), and save-failed (tell the desk what the screen shows). 60 to
+    /// 600; default 90 (review 2026-11 row 2, cross-screen 5; issue 14 Build item 3). See
+    /// [`FacilityConfig::final_screen_seconds_for`].
+    pub action_screen_seconds: u32,
+    /// Seconds the cancelled and timed-out screens stay: they tell the patient that nothing
+    /// was saved and to take the card, so they are read, not glanced at. 15 to 120; default 20
+    /// (review 2026-11 rows 24, 25: 5 s was too short to read).
+    pub ended_screen_seconds: u32,
+    /// Whether the done screen shows the patient's share of the costs (1割/2割/3割). Default
+    /// off: the kiosk faces the waiting room, and the share gives away the patient's age band
+    /// (under 6, 70-74, 75 and over) and income bracket to whoever stands behind them
+    /// (review 2026-11 row 35). Staff see the share on the console and tell it at payment;
+    /// a clinic whose kiosk stands out of view can turn it on.
+    pub show_burden_ratio: bool,
+    /// Where the called-staff screen asks the patient to wait: one place, so the clerk knows
+    /// where to go (review 2026-11 row 13). Default `at_kiosk`.
+    pub waiting_place: WaitingPlace,
     /// Milliseconds after the consent, high-cost limit or prescription screen appears during
     /// which the flow ignores its answers and "back", so a double tap on the previous screen
     /// cannot answer the next question (review 2026-11 rows 8, 9). 0 to 3000; default 600.
@@ -317,6 +342,28 @@ pub struct FacilityConfig {
     pub gateway: String,
     /// The languages the patient screen offers, the first shown first: some of "ja", "en".
     pub languages: Vec<String>,
+}
+
+/// Where a patient who called staff waits (`waiting_place` in facility.json). Words on the
+/// screen come from the views' translations, never from free text in the file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitingPlace {
+    /// 「この受付機の前でお待ちください。スタッフが参ります」: staff come to the kiosk.
+    #[default]
+    AtKiosk,
+    /// 「受付窓口でお待ちください」: the patient goes to the reception desk.
+    AtReceptionDesk,
+}
+
+impl WaitingPlace {
+    /// The value as written in facility.json.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AtKiosk => "at_kiosk",
+            Self::AtReceptionDesk => "at_reception_desk",
+        }
+    }
 }
 
 /// The facility (保険医療機関) a kiosk belongs to.
@@ -463,7 +510,11 @@ impl Default for FacilityConfig {
             idle_timeout_seconds: 90,
             gateway_timeout_seconds: 15,
             reader_timeout_seconds: 10,
-            final_screen_seconds: 30,
+            final_screen_seconds: 60,
+            action_screen_seconds: 90,
+            ended_screen_seconds: 20,
+            show_burden_ratio: false,
+            waiting_place: WaitingPlace::AtKiosk,
             consent_dead_time_ms: 600,
             kiosk_name: "kiosk-1".to_owned(),
             console: ConsoleSettings::default(),
@@ -476,7 +527,31 @@ impl Default for FacilityConfig {
     }
 }
 
+/// Allowed `final_screen_seconds` (the done screen and the handoffs that only send the patient
+/// to the desk): long enough to read a number twice.
+pub const FINAL_SCREEN_SECONDS: std::ops::RangeInclusive<u32> = 15..=600;
+/// Allowed `action_screen_seconds`: nothing the patient must act on lasts under a minute.
+pub const ACTION_SCREEN_SECONDS: std::ops::RangeInclusive<u32> = 60..=600;
+/// Allowed `ended_screen_seconds` (cancelled, timed out).
+pub const ENDED_SCREEN_SECONDS: std::ops::RangeInclusive<u32> = 15..=120;
+
 impl FacilityConfig {
+    /// Seconds the final screen of a check-in that ended with `outcome` stays (`None`: the
+    /// save-failed screen, which the patient acts on). Handoffs the patient acts on
+    /// ([`crate::domain::HandoffReason::patient_must_act`]) and save-failed: `action_screen_seconds`;
+    /// cancelled and timed out: `ended_screen_seconds`; done and the other handoffs:
+    /// `final_screen_seconds`.
+    pub fn final_screen_seconds_for(&self, outcome: Option<Outcome>) -> u32 {
+        match outcome {
+            None => self.action_screen_seconds,
+            Some(Outcome::HandedToStaff { reason }) if reason.patient_must_act() => {
+                self.action_screen_seconds
+            }
+            Some(Outcome::Cancelled { .. } | Outcome::TimedOut { .. }) => self.ended_screen_seconds,
+            Some(Outcome::Completed | Outcome::HandedToStaff { .. }) => self.final_screen_seconds,
+        }
+    }
+
     /// Reads a facility file; the first bad key is the error (see [`FacilityConfig::check_json`]
     /// for all of them).
     pub fn from_json(text: &str, source_name: &str) -> Result<FacilityConfig, RulesError> {
@@ -518,10 +593,33 @@ impl FacilityConfig {
             ("idle_timeout_seconds", config.idle_timeout_seconds),
             ("gateway_timeout_seconds", config.gateway_timeout_seconds),
             ("reader_timeout_seconds", config.reader_timeout_seconds),
-            ("final_screen_seconds", config.final_screen_seconds),
         ] {
             if value == 0 {
                 invalid(key, "must be at least 1 second");
+            }
+        }
+        for (key, value, range) in [
+            (
+                "final_screen_seconds",
+                config.final_screen_seconds,
+                FINAL_SCREEN_SECONDS,
+            ),
+            (
+                "action_screen_seconds",
+                config.action_screen_seconds,
+                ACTION_SCREEN_SECONDS,
+            ),
+            (
+                "ended_screen_seconds",
+                config.ended_screen_seconds,
+                ENDED_SCREEN_SECONDS,
+            ),
+        ] {
+            if !range.contains(&value) {
+                invalid(
+                    key,
+                    &format!("must be {} to {} seconds", range.start(), range.end()),
+                );
             }
         }
         if config.consent_dead_time_ms > 3000 {
@@ -789,5 +887,86 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn final_screen_settings_have_their_defaults_and_ranges_named_by_key() {
+        let f = FacilityConfig::default();
+        assert_eq!(
+            (
+                f.final_screen_seconds,
+                f.action_screen_seconds,
+                f.ended_screen_seconds
+            ),
+            (60, 90, 20)
+        );
+        assert!(!f.show_burden_ratio);
+        assert_eq!(f.waiting_place, WaitingPlace::AtKiosk);
+        for (json, key) in [
+            (r#"{"final_screen_seconds": 14}"#, "final_screen_seconds"),
+            (r#"{"final_screen_seconds": 601}"#, "final_screen_seconds"),
+            (r#"{"action_screen_seconds": 59}"#, "action_screen_seconds"),
+            (r#"{"action_screen_seconds": 601}"#, "action_screen_seconds"),
+            (r#"{"ended_screen_seconds": 5}"#, "ended_screen_seconds"),
+            (r#"{"ended_screen_seconds": 121}"#, "ended_screen_seconds"),
+        ] {
+            let err = FacilityConfig::from_json(json, "f.json")
+                .expect_err(json)
+                .to_string();
+            assert!(err.contains("f.json") && err.contains(key), "{json}: {err}");
+        }
+        for (json, key) in [
+            (r#"{"waiting_place": "by_the_door"}"#, "waiting_place"),
+            (r#"{"show_burden_ratio": "yes"}"#, "show_burden_ratio"),
+        ] {
+            let err = FacilityConfig::from_json(json, "f.json")
+                .expect_err(json)
+                .to_string();
+            assert!(err.contains(key) || err.contains("f.json"), "{json}: {err}");
+        }
+        let ok = FacilityConfig::from_json(
+            r#"{"final_screen_seconds": 15, "action_screen_seconds": 600,
+                "ended_screen_seconds": 15, "show_burden_ratio": true,
+                "waiting_place": "at_reception_desk"}"#,
+            "f.json",
+        )
+        .expect("the edges are allowed");
+        assert!(ok.show_burden_ratio);
+        assert_eq!(ok.waiting_place, WaitingPlace::AtReceptionDesk);
+    }
+
+    #[test]
+    fn each_final_screen_takes_the_setting_for_what_it_asks() {
+        let f = FacilityConfig {
+            final_screen_seconds: 61,
+            action_screen_seconds: 91,
+            ended_screen_seconds: 21,
+            ..FacilityConfig::default()
+        };
+        use crate::domain::HandoffReason;
+        let handed = |reason| Some(Outcome::HandedToStaff { reason });
+        assert_eq!(
+            f.final_screen_seconds_for(handed(HandoffReason::ConfirmPortalScreen)),
+            91
+        );
+        assert_eq!(
+            f.final_screen_seconds_for(handed(HandoffReason::PaperDocument)),
+            91
+        );
+        assert_eq!(f.final_screen_seconds_for(None), 91, "save-failed");
+        assert_eq!(
+            f.final_screen_seconds_for(handed(HandoffReason::PatientCalledStaff)),
+            61
+        );
+        assert_eq!(f.final_screen_seconds_for(Some(Outcome::Completed)), 61);
+        let at = crate::domain::Step::Welcome;
+        assert_eq!(
+            f.final_screen_seconds_for(Some(Outcome::Cancelled { at })),
+            21
+        );
+        assert_eq!(
+            f.final_screen_seconds_for(Some(Outcome::TimedOut { at })),
+            21
+        );
     }
 }

@@ -205,6 +205,9 @@ enum State {
     },
     SaveFailed {
         until: OffsetDateTime,
+        /// When the save failed: shown with the kiosk's name for the clerk to match.
+        at: OffsetDateTime,
+        presented: Option<Presented>,
     },
 }
 
@@ -294,6 +297,7 @@ impl CheckInFlow {
             screen: self.screen(),
             idle_deadline: self.idle_deadline(),
             can_go_back: self.can_go_back(),
+            waiting_place: self.facility.waiting_place,
         }
     }
 
@@ -301,7 +305,7 @@ impl CheckInFlow {
     pub fn next_deadline(&self) -> Option<OffsetDateTime> {
         let state_deadline = match &self.state {
             State::Reader { deadline, .. } => Some(*deadline),
-            State::Final { until, .. } | State::SaveFailed { until } => Some(*until),
+            State::Final { until, .. } | State::SaveFailed { until, .. } => Some(*until),
             _ => self.idle_deadline(),
         };
         let query_deadline = self.session.as_ref().and_then(Session::query_deadline);
@@ -397,7 +401,7 @@ impl CheckInFlow {
                 info!("reader operation timed out");
                 self.card_lost(now);
             }
-            State::Final { until, .. } | State::SaveFailed { until } if now >= *until => {
+            State::Final { until, .. } | State::SaveFailed { until, .. } if now >= *until => {
                 self.back_to_idle();
             }
             _ => {
@@ -789,7 +793,6 @@ impl CheckInFlow {
         else {
             unreachable!("matched Saving just above");
         };
-        let until = now + secs(self.facility.final_screen_seconds);
         match reply {
             StoreReply::Committed {
                 check_in_id,
@@ -800,23 +803,28 @@ impl CheckInFlow {
                     outcome = record.outcome.as_str(),
                     "check-in recorded"
                 );
-                self.state = match record.outcome {
-                    Outcome::TimedOut { .. } | Outcome::Cancelled { .. } => State::Final {
-                        record,
-                        reception_number,
-                        // Nothing personal is shown; go back to welcome soon.
-                        until: now + secs(self.facility.final_screen_seconds.min(5)),
-                    },
-                    _ => State::Final {
-                        record,
-                        reception_number,
-                        until,
-                    },
+                // How long depends on what the screen asks of the patient (issue 14 item 3).
+                let seconds = self.facility.final_screen_seconds_for(Some(record.outcome));
+                self.state = State::Final {
+                    record,
+                    reception_number,
+                    until: now + secs(seconds),
                 };
             }
             StoreReply::Failed(detail) => {
-                tracing::error!(%detail, "check-in could not be recorded");
-                self.state = State::SaveFailed { until };
+                // The kiosk's name and the time are what the clerk matches this patient by:
+                // no number was stored. The same words go to the journal.
+                tracing::error!(
+                    %detail,
+                    kiosk = %self.facility.kiosk_name,
+                    at = %now,
+                    "check-in could not be recorded"
+                );
+                self.state = State::SaveFailed {
+                    until: now + secs(self.facility.final_screen_seconds_for(None)),
+                    at: now,
+                    presented: record.presented,
+                };
             }
         }
     }
@@ -1436,7 +1444,12 @@ impl CheckInFlow {
                 ..
             } => match record.outcome {
                 Outcome::Completed => Screen::Done {
-                    burden_ratio: record.eligibility.as_ref().and_then(|e| e.burden_ratio),
+                    // Shown only where the facility allows it (review 2026-11 row 35).
+                    burden_ratio: record
+                        .eligibility
+                        .as_ref()
+                        .and_then(|e| e.burden_ratio)
+                        .filter(|_| self.facility.show_burden_ratio),
                     reception_number: *reception_number,
                 },
                 Outcome::HandedToStaff { reason } => Screen::Handoff {
@@ -1448,7 +1461,11 @@ impl CheckInFlow {
                 Outcome::Cancelled { .. } => Screen::Cancelled,
                 Outcome::TimedOut { .. } => Screen::TimedOut,
             },
-            State::SaveFailed { .. } => Screen::SaveFailed,
+            State::SaveFailed { at, presented, .. } => Screen::SaveFailed {
+                kiosk: self.facility.kiosk_name.clone(),
+                at: *at,
+                presented: *presented,
+            },
         }
     }
 }

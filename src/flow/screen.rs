@@ -10,6 +10,7 @@ use crate::domain::{
 };
 
 use super::ports::ReaderTrouble;
+use crate::rules::WaitingPlace;
 
 /// Which credential's PIN is being asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -92,8 +93,15 @@ pub enum Screen {
     Cancelled,
     /// The screen was cleared for privacy after nobody touched it.
     TimedOut,
-    /// The check-in could not be recorded: go to reception.
-    SaveFailed,
+    /// The check-in could not be recorded: go to reception. No number was stored, so the
+    /// screen shows what the clerk can match the patient by: this kiosk's name and the time
+    /// (review 2026-11 row 14); `presented` words it for a card or a phone.
+    SaveFailed {
+        kiosk: String,
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+        presented: Option<Presented>,
+    },
 }
 
 impl Screen {
@@ -124,4 +132,8 @@ pub struct View {
     /// The screen shows a "back" button (`PatientAction::Back`): the document menu, and a
     /// consent item, high-cost limit or prescription screen with an earlier answer to undo.
     pub can_go_back: bool,
+    /// Where the called-staff handoff asks the patient to wait (the facility's
+    /// `waiting_place`). Not in the JSON view: a setting, not what the flow decided.
+    #[serde(skip)]
+    pub waiting_place: WaitingPlace,
 }

@@ -8,6 +8,7 @@ use crate::domain::{
 };
 use crate::flow::staff_mode::{PanelNote, PendingVisualCheck, PinRefusal, StaffView};
 use crate::flow::{Credential, ReaderTrouble, Screen, View};
+use crate::rules::WaitingPlace;
 use crate::staff::KioskStaff;
 
 use super::present::OutOfOrder;
@@ -54,6 +55,7 @@ fn sample(name: &str, screen: Screen) -> Sample {
             ),
             screen,
             idle_deadline: None,
+            waiting_place: WaitingPlace::AtKiosk,
         },
         out_of_order: None,
         countdown: None,
@@ -203,10 +205,18 @@ pub fn every_screen() -> Vec<Sample> {
         sample("querying", Screen::Querying),
         sample("document-menu", Screen::DocumentMenu),
         sample("saving", Screen::Saving),
+        // With the share shown (facility `show_burden_ratio` on), and as by default.
         sample(
             "done",
             Screen::Done {
                 burden_ratio: Some(BurdenRatio(30)),
+                reception_number: number,
+            },
+        ),
+        sample(
+            "done-without-share",
+            Screen::Done {
+                burden_ratio: None,
                 reception_number: number,
             },
         ),
@@ -245,10 +255,28 @@ pub fn every_screen() -> Vec<Sample> {
             },
         ));
     }
+    // The called-staff screen with the facility's other waiting place.
+    let mut at_desk = sample(
+        "handoff-patient-called-staff-at-desk",
+        Screen::Handoff {
+            reason: HandoffReason::PatientCalledStaff,
+            reception_number: number,
+            presented: Some(Presented::MyNumberCard),
+            declared: None,
+        },
+    );
+    at_desk.view.waiting_place = WaitingPlace::AtReceptionDesk;
+    let save_failed = |presented| Screen::SaveFailed {
+        kiosk: "1F entrance".to_owned(),
+        at: sample_time(),
+        presented: Some(presented),
+    };
     all.extend([
+        at_desk,
         sample("cancelled", Screen::Cancelled),
         sample("timed-out", Screen::TimedOut),
-        sample("save-failed", Screen::SaveFailed),
+        sample("save-failed", save_failed(Presented::MyNumberCard)),
+        sample("save-failed-phone", save_failed(Presented::AndroidPhone)),
     ]);
     all.extend(staff_screens());
     for s in &mut all {

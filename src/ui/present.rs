@@ -11,6 +11,7 @@ use crate::domain::{
 };
 use crate::flow::staff_mode::{PanelNote, PinRefusal, StaffView, short_name};
 use crate::flow::{Credential, ReaderTrouble, Screen, View};
+use crate::rules::WaitingPlace;
 
 use super::{
     AppWindow, ConsentTopic, HandoffKind, Kiosk, PaperKind, ReaderState, ScreenKind, StaffCheck,
@@ -52,7 +53,7 @@ pub fn screen_kind(screen: &Screen) -> ScreenKind {
         Screen::Handoff { .. } => ScreenKind::Handoff,
         Screen::Cancelled => ScreenKind::Cancelled,
         Screen::TimedOut => ScreenKind::TimedOut,
-        Screen::SaveFailed => ScreenKind::SaveFailed,
+        Screen::SaveFailed { .. } => ScreenKind::SaveFailed,
         // A screen added to the flow later shows as a staff handoff until it has a view.
         #[allow(unreachable_patterns)]
         _ => ScreenKind::Handoff,
@@ -125,7 +126,7 @@ pub fn phone_presented(screen: &Screen) -> bool {
         Screen::PinEntry { credential, .. } | Screen::TapAgain { credential, .. } => {
             *credential == Credential::Phone
         }
-        Screen::Handoff { presented, .. } => matches!(
+        Screen::Handoff { presented, .. } | Screen::SaveFailed { presented, .. } => matches!(
             presented,
             Some(Presented::AndroidPhone | Presented::UnreadableDevice)
         ),
@@ -140,6 +141,7 @@ pub fn present(window: &AppWindow, view: &View, now: OffsetDateTime, pin_digits:
     kiosk.set_pin_digits(pin_digits as i32);
     kiosk.set_phone_presented(phone_presented(&view.screen));
     kiosk.set_can_go_back(view.can_go_back);
+    kiosk.set_wait_at_desk(view.waiting_place == WaitingPlace::AtReceptionDesk);
     match &view.screen {
         Screen::OutOfService { trouble } => {
             kiosk.set_trouble_code(crate::reader::trouble_code(*trouble).into());
@@ -182,6 +184,13 @@ pub fn present(window: &AppWindow, view: &View, now: OffsetDateTime, pin_digits:
             kiosk.set_handoff_kind(handoff_kind(*reason));
             kiosk.set_paper_kind(paper_kind(*declared));
             kiosk.set_reception_number(number_text(*reception_number));
+        }
+        Screen::SaveFailed {
+            kiosk: name, at, ..
+        } => {
+            kiosk.set_kiosk_name(name.as_str().into());
+            let local = at.to_offset(crate::rules::JST);
+            kiosk.set_ended_at(format!("{:02}:{:02}", local.hour(), local.minute()).into());
         }
         _ => {}
     }

@@ -12,10 +12,16 @@ use uketsuke::domain::{
 };
 use uketsuke::flow::{Credential, Screen};
 use uketsuke::report::MonthReport;
+use uketsuke::rules::FacilityConfig;
 
 #[test]
 fn card_happy_path_completes_and_counts_toward_usage_rate() {
-    let run = check_in("card", "valid-3", None, &script(HAPPY));
+    // A facility that shows the share on the done screen (off by default: review row 35).
+    let facility = FacilityConfig {
+        show_burden_ratio: true,
+        ..FacilityConfig::default()
+    };
+    let run = check_in("card", "valid-3", Some(facility), &script(HAPPY));
     let record = &run.stored.record;
 
     assert_eq!(record.outcome, Outcome::Completed);

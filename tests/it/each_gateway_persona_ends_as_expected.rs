@@ -3,6 +3,7 @@
 //! expects: the burden ratio and where it came from, or the right handoff.
 
 use crate::common;
+use uketsuke::rules::FacilityConfig;
 
 use common::{HAPPY, Kiosk};
 use uketsuke::domain::{
@@ -127,7 +128,12 @@ fn the_table_covers_every_persona() {
 fn each_gateway_persona_ends_as_expected() {
     for e in table() {
         let p = e.persona;
-        let mut kiosk = Kiosk::new("card", p, None);
+        // The share shows on the done screen where the facility allows it (off by default).
+        let facility = FacilityConfig {
+            show_burden_ratio: true,
+            ..FacilityConfig::default()
+        };
+        let mut kiosk = Kiosk::new("card", p, Some(facility));
         let (stored, steps) = kiosk.run_until_recorded(HAPPY);
         let record = &stored.record;
         assert_eq!(record.outcome, e.outcome, "{p}: outcome");

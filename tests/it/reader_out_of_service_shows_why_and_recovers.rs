@@ -140,7 +140,10 @@ fn paper_documents_and_call_staff_work_while_out_of_service_and_return_to_it() {
             at: Step::DocumentMenu
         }
     );
-    kiosk.wait(10);
+    // The timed-out screen stays for `ended_screen_seconds`, then out of service again.
+    kiosk.wait(u64::from(
+        uketsuke::rules::FacilityConfig::default().ended_screen_seconds,
+    ));
     assert_eq!(kiosk.screen(), down);
 
     // Cancelling from the document menu, too.

@@ -60,8 +60,10 @@ fn card_with_pin_to_done_in_english() {
 
     assert_eq!(kiosk.screen(), ScreenKind::Done, "{:?}", kiosk.labels());
     assert!(kiosk.shows("Your check-in is complete"));
-    assert!(kiosk.shows("Your share of the medical costs: 30% (3割)"));
+    // The number, and to remember it; no share by default (review 2026-11 rows 12, 35).
+    assert!(!kiosk.shows("Your share of the medical costs: 30% (3割)"));
     assert!(kiosk.shows("Your number 1"), "{:?}", kiosk.labels());
+    assert!(kiosk.shows("We will call you by this number. Please remember it."));
     // Shown only after the store committed it.
     let stored = last_check_in(&kiosk);
     assert_eq!(stored.record.outcome, Outcome::Completed);
@@ -71,7 +73,7 @@ fn card_with_pin_to_done_in_english() {
     );
     assert!(stored.record.counts_toward_usage_rate);
 
-    kiosk.press("OK");
+    kiosk.press("Finish");
     assert_eq!(kiosk.screen(), ScreenKind::Welcome);
     // Back to Japanese for the next patient.
     assert_eq!(kiosk.app.global::<Kiosk>().get_language(), "ja");
@@ -96,7 +98,11 @@ fn unreadable_phone_gets_the_portal_screen_steps_and_a_number_in_japanese() {
     ] {
         assert!(kiosk.shows(step), "missing {step}: {:?}", kiosk.labels());
     }
-    assert!(kiosk.shows("受付番号 1"), "{:?}", kiosk.labels());
+    assert!(
+        kiosk.shows("この番号を覚えるか、メモしてください。 1"),
+        "{:?}",
+        kiosk.labels()
+    );
     let stored = last_check_in(&kiosk);
     assert_eq!(
         stored.record.outcome,
