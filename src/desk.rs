@@ -65,6 +65,7 @@ pub fn actions_for(reason: HandoffReason) -> [DeskAction; 5] {
             [PortalScreen, PaperDocument, VisualCheck, Unresolved, Cancel]
         }
         HandoffReason::StaffVisualCheck
+        | HandoffReason::PatientAskedStaffToCheck
         | HandoffReason::CardBlocked
         | HandoffReason::ReaderOutOfService => {
             [VisualCheck, PortalScreen, PaperDocument, Unresolved, Cancel]

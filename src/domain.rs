@@ -343,8 +343,14 @@ pub struct EligibilitySummary {
 pub enum HandoffReason {
     /// A phone the kiosk cannot read: the patient shows Mynaportal's 資格情報画面.
     ConfirmPortalScreen,
-    /// PIN guard (one try left) or the patient asked: staff compare the card photo by eye.
+    /// The PIN guard stopped PIN entry: one try left (a wrong PIN would lock the card), or a
+    /// card that twice hid its tries count. Staff compare the card photo by eye.
     StaffVisualCheck,
+    /// The patient asked on the PIN pad ("I don't know my PIN, or my card has no PIN": a
+    /// PIN-less face-authentication card issued since 2023-12, a forgotten PIN). Staff compare
+    /// the card photo by eye, as for `StaffVisualCheck`; kept apart so the staff panel and the
+    /// console can say why.
+    PatientAskedStaffToCheck,
     /// The card's PIN is blocked.
     CardBlocked,
     /// The patient declared a paper document (or nothing).
@@ -391,6 +397,7 @@ impl HandoffReason {
         match self {
             Self::ConfirmPortalScreen => "confirm_portal_screen",
             Self::StaffVisualCheck => "staff_visual_check",
+            Self::PatientAskedStaffToCheck => "patient_asked_staff_to_check",
             Self::CardBlocked => "card_blocked",
             Self::PaperDocument => "paper_document",
             Self::EligibilityInvalid => "eligibility_invalid",
@@ -403,9 +410,10 @@ impl HandoffReason {
         }
     }
 
-    pub const ALL: [HandoffReason; 11] = [
+    pub const ALL: [HandoffReason; 12] = [
         Self::ConfirmPortalScreen,
         Self::StaffVisualCheck,
+        Self::PatientAskedStaffToCheck,
         Self::CardBlocked,
         Self::PaperDocument,
         Self::EligibilityInvalid,

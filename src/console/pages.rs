@@ -112,6 +112,10 @@ pub fn reason_text(reason: HandoffReason) -> (&'static str, &'static str) {
         HandoffReason::StaffVisualCheck => {
             ("本人確認（目視）", "Visual identity check with the card")
         }
+        HandoffReason::PatientAskedStaffToCheck => (
+            "本人確認（目視）・患者さんの希望",
+            "Visual identity check with the card (the patient asked)",
+        ),
         HandoffReason::CardBlocked => ("暗証番号ロック", "PIN locked"),
         HandoffReason::PaperDocument => ("書類の確認", "Paper document to check"),
         HandoffReason::EligibilityInvalid => ("資格無効", "Eligibility invalid"),

@@ -623,7 +623,8 @@ impl CheckInFlow {
             }
             (State::PinEntry, A::AskStaffToCheck) => {
                 self.touch(now);
-                self.hand_over(now, HandoffReason::StaffVisualCheck);
+                // The patient's own choice, not the PIN guard: recorded as such.
+                self.hand_over(now, HandoffReason::PatientAskedStaffToCheck);
             }
             (State::ConsentChoice, A::ConsentAll) => {
                 self.touch(now);
@@ -1199,7 +1200,9 @@ impl CheckInFlow {
                 C::NotCountedTowardUsageRate,
                 C::AskForCardNextTime,
             ],
-            HandoffReason::StaffVisualCheck => vec![C::CompareCardPhoto],
+            HandoffReason::StaffVisualCheck | HandoffReason::PatientAskedStaffToCheck => {
+                vec![C::CompareCardPhoto]
+            }
             HandoffReason::CardBlocked => vec![C::CompareCardPhoto, C::PinResetAtMunicipalOffice],
             HandoffReason::PaperDocument => match declared {
                 Some(DeclaredDocument::EligibilityCertificate) => {

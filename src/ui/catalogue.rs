@@ -222,6 +222,11 @@ pub fn every_screen() -> Vec<Sample> {
         ),
     ]);
     for reason in HandoffReason::ALL {
+        // The patient who asked for the photo check sees the PIN guard's screen
+        // (present::handoff_kind): one sample holds both.
+        if reason == HandoffReason::PatientAskedStaffToCheck {
+            continue;
+        }
         let presented = match reason {
             HandoffReason::ConfirmPortalScreen => Some(Presented::UnreadableDevice),
             HandoffReason::PaperDocument => Some(Presented::EligibilityCertificate),
@@ -436,7 +441,12 @@ fn staff_screens() -> Vec<Sample> {
         staff(
             "staff-panel-kiosk-closed",
             panel(
-                vec![waiting(1, 44, HandoffReason::StaffVisualCheck, None)],
+                vec![waiting(
+                    1,
+                    44,
+                    HandoffReason::PatientAskedStaffToCheck,
+                    None,
+                )],
                 None,
                 true,
             ),

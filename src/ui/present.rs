@@ -63,7 +63,10 @@ pub fn screen_kind(screen: &Screen) -> ScreenKind {
 pub fn handoff_kind(reason: HandoffReason) -> HandoffKind {
     match reason {
         HandoffReason::ConfirmPortalScreen => HandoffKind::ConfirmPortalScreen,
-        HandoffReason::StaffVisualCheck => HandoffKind::StaffVisualCheck,
+        // The patient who asked sees the same screen as the PIN guard's (the photo check).
+        HandoffReason::StaffVisualCheck | HandoffReason::PatientAskedStaffToCheck => {
+            HandoffKind::StaffVisualCheck
+        }
         HandoffReason::CardBlocked => HandoffKind::CardBlocked,
         HandoffReason::PaperDocument => HandoffKind::PaperDocument,
         HandoffReason::EligibilityInvalid => HandoffKind::EligibilityInvalid,
@@ -289,6 +292,7 @@ pub fn present_staff(
                     id: i32::try_from(c.check_in_id).unwrap_or(i32::MAX),
                     number: number(c.reception_number).into(),
                     reason: handoff_kind(c.reason),
+                    patient_asked: c.reason == HandoffReason::PatientAskedStaffToCheck,
                     minutes: (now - c.handed_over_at).whole_minutes().max(0) as i32,
                     name: c
                         .name

@@ -459,8 +459,9 @@ fn cases() -> Vec<Case> {
         case("call staff mid-consent", r#"["tap", {"pin":"1234"}, "call_staff"]"#)
             .handoff(H::PatientCalledStaff)
             .unverified(),
+        // The patient's choice is recorded apart from the PIN guard's (rows above).
         case("ask staff to check instead of a PIN", r#"["tap", "ask_staff_to_check"]"#)
-            .handoff(H::StaffVisualCheck)
+            .handoff(H::PatientAskedStaffToCheck)
             .unverified()
             .no_identity(0),
         Case {

@@ -61,6 +61,48 @@ fn labels_containing(k: &UiKiosk, part: &str) -> Vec<String> {
         .collect()
 }
 
+/// The staff-only banner, on every staff screen (roster, PIN pad, panel, question, note).
+const STAFF_ONLY: &str = "スタッフ専用 — 患者さんは操作しないでください";
+
+fn assert_staff_only_banner(k: &UiKiosk, on: &str) {
+    assert!(
+        k.shows(STAFF_ONLY),
+        "no staff-only banner on {on}: {:?}",
+        k.labels()
+    );
+}
+
+/// The success note labelled `part` carries its drawn tick (a `Path` inside the note, with a
+/// size): success is not told by colour alone.
+fn assert_note_has_its_tick(k: &UiKiosk, part: &'static str) {
+    let notes = i_slint_backend_testing::ElementQuery::from_root(&k.app)
+        .match_descendants()
+        .match_predicate(move |e| {
+            e.accessible_label().is_some_and(|l| l.contains(part))
+                && e.size().width > 0.0
+                && e.size().height > 0.0
+        })
+        .find_all();
+    assert!(!notes.is_empty(), "no note \"{part}\": {:?}", k.labels());
+    let ticks: Vec<ElementHandle> = notes
+        .iter()
+        .flat_map(|n| n.query_descendants().match_inherits("Path").find_all())
+        .filter(|t| t.size().width > 0.0 && t.size().height > 0.0)
+        .collect();
+    assert!(!ticks.is_empty(), "the note \"{part}\" has no tick drawn");
+}
+
+/// Until the handoff screen has gone back to welcome (its own time, whatever it is set to).
+fn back_to_welcome(k: &UiKiosk) {
+    for _ in 0..60 {
+        if k.screen() == ScreenKind::Welcome {
+            return;
+        }
+        k.advance(5);
+    }
+    panic!("the handoff screen never went back to welcome");
+}
+
 fn screenshot(k: &UiKiosk, name: &str) {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("staff-mode-screenshots");
     std::fs::create_dir_all(&dir).unwrap();
@@ -113,8 +155,10 @@ fn staff_confirm_a_visual_check_at_the_kiosk_and_return_it_to_service() {
     assert_eq!(staff_screen(&k), StaffScreen::None);
     tap_title(&k, 1);
     assert_eq!(staff_screen(&k), StaffScreen::Roster);
+    assert_staff_only_banner(&k, "the roster");
     k.press("佐藤 Sato");
     assert_eq!(staff_screen(&k), StaffScreen::Pin);
+    assert_staff_only_banner(&k, "the PIN pad");
 
     // A wrong PIN: counted, said, and the pad stays.
     k.type_pin("000000", "OK");
@@ -131,6 +175,7 @@ fn staff_confirm_a_visual_check_at_the_kiosk_and_return_it_to_service() {
         "{:?}",
         k.labels()
     );
+    assert_staff_only_banner(&k, "the panel");
     screenshot(&k, "staff-panel.png");
 
     // The waiting room never reads the patient's full name on the panel.
@@ -151,6 +196,7 @@ fn staff_confirm_a_visual_check_at_the_kiosk_and_return_it_to_service() {
     question.dedup();
     assert_eq!(question.len(), 1, "{:?}", k.labels());
     assert!(question[0].contains("1番"), "{question:?}");
+    assert_staff_only_banner(&k, "the question");
     k.press("戻る");
     assert!(
         k.store
@@ -179,6 +225,8 @@ fn staff_confirm_a_visual_check_at_the_kiosk_and_return_it_to_service() {
         "{:?}",
         k.labels()
     );
+    assert_note_has_its_tick(&k, "1番の目視確認を記録しました");
+    assert_staff_only_banner(&k, "the panel with its note");
     assert!(k.shows("この受付機で目視確認を待っている受付はありません。"));
     let closed = k.store.check_in(handoff).unwrap().unwrap();
     let resolution = closed.resolution.expect("closed");
@@ -300,12 +348,98 @@ fn the_gesture_does_nothing_in_the_middle_of_a_check_in() {
     assert_eq!(k.screen(), ScreenKind::PinEntry);
 }
 
+/// Two patients wait for the same photo check for different reasons, and the panel says
+/// which: No. 1's card had one PIN try left (the kiosk stopped PIN entry), No. 2 asked on the
+/// PIN pad. The store keeps the two reasons apart; each card shows its own, never the old
+/// merged 「…、または患者さんの希望」.
+#[test]
+fn the_panel_says_whether_one_pin_try_was_left_or_the_patient_asked() {
+    let k = UiKiosk::new(Persona::Valid3);
+    add_staff(&k, "sato", "佐藤 Sato", PIN);
+    let guard = visual_check_handoff(&k);
+
+    k.tap("card");
+    assert_eq!(k.screen(), ScreenKind::PinEntry);
+    k.press("暗証番号がわからない・設定していない");
+    assert_eq!(k.screen(), ScreenKind::Handoff);
+    k.remove();
+    back_to_welcome(&k);
+
+    let reason_of = |id: i64| {
+        k.store
+            .check_in(id)
+            .unwrap()
+            .unwrap()
+            .record
+            .outcome
+            .handoff_reason()
+    };
+    let asked = k
+        .store
+        .open_handoffs()
+        .unwrap()
+        .into_iter()
+        .map(|h| h.id)
+        .find(|id| *id != guard)
+        .expect("the second handoff");
+    assert_eq!(reason_of(guard), Some(HandoffReason::StaffVisualCheck));
+    assert_eq!(
+        reason_of(asked),
+        Some(HandoffReason::PatientAskedStaffToCheck)
+    );
+
+    sign_in(&k);
+    assert!(
+        labels_containing(&k, "または").is_empty(),
+        "a merged reason: {:?}",
+        k.labels()
+    );
+    // Each reason line sits in its own patient's card: nearest (by height) to its number.
+    let centre_y = |e: &ElementHandle| e.absolute_position().y + e.size().height / 2.0;
+    let numbers: Vec<(String, f32)> = ["1番", "2番"]
+        .into_iter()
+        .map(|n| {
+            let found = k.find(n);
+            assert_eq!(found.len(), 1, "{n}: {:?}", k.labels());
+            (n.to_owned(), centre_y(&found[0]))
+        })
+        .collect();
+    for (reason, number) in [
+        ("暗証番号の残り回数が1回 · ", "1番"),
+        ("患者さんの希望 · ", "2番"),
+    ] {
+        let lines: Vec<ElementHandle> = i_slint_backend_testing::ElementQuery::from_root(&k.app)
+            .match_descendants()
+            .match_predicate(move |e| {
+                e.accessible_label().is_some_and(|l| l.starts_with(reason))
+                    && e.size().width > 0.0
+                    && e.size().height > 0.0
+            })
+            .find_all();
+        // The line's text and the widget around it both carry the label: all at one card.
+        assert!(!lines.is_empty(), "no \"{reason}\": {:?}", k.labels());
+        for line in &lines {
+            let y = centre_y(line);
+            let nearest = numbers
+                .iter()
+                .min_by(|a, b| (a.1 - y).abs().total_cmp(&(b.1 - y).abs()))
+                .map(|(n, _)| n.as_str());
+            assert_eq!(
+                nearest,
+                Some(number),
+                "\"{reason}\" is not on {number}'s card"
+            );
+        }
+    }
+}
+
 /// Signs `sato` in through the gesture and the PIN pad.
 fn sign_in(k: &UiKiosk) {
     tap_title(k, 5);
     k.press("佐藤 Sato");
     k.type_pin(PIN, "OK");
     assert_eq!(staff_screen(k), StaffScreen::Panel, "{:?}", k.labels());
+    assert_staff_only_banner(k, "the panel");
 }
 
 #[test]

@@ -127,7 +127,7 @@ impl Desk {
                     ChecklistItem::NotCountedTowardUsageRate,
                 ],
             ),
-            HandoffReason::StaffVisualCheck => (
+            HandoffReason::StaffVisualCheck | HandoffReason::PatientAskedStaffToCheck => (
                 Some(Presented::MyNumberCard),
                 None,
                 vec![ChecklistItem::CompareCardPhoto],
