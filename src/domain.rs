@@ -382,6 +382,7 @@ impl HandoffReason {
             Self::ConfirmPortalScreen
             | Self::PaperDocument
             | Self::StaffVisualCheck
+            | Self::PatientAskedStaffToCheck
             | Self::CardBlocked
             | Self::EligibilityInvalid
             | Self::NoEligibility
