@@ -1,13 +1,124 @@
 //! Every screen, in Japanese and English, at every supported resolution, drawn by the software
 //! renderer: nothing is squeezed or cut off, every text lies inside the screen, every button
 //! is at least 15 mm, and Japanese glyphs really are drawn (a missing CJK font leaves them
-//! blank without any error).
+//! blank without any error). A short label (a key's 「消す」 or "Erase") stays on one line,
+//! and the words of a button or notice never run into its border (cut off, as "Erase" was).
 
 use i_slint_backend_testing::{ElementHandle, ElementQuery};
 use slint::ComponentHandle;
 use uketsuke::ui::catalogue::every_screen;
 use uketsuke::ui::render::{Headless, RESOLUTIONS, text_ink};
 use uketsuke::ui::{Language, Theme};
+
+/// Labels this short (in characters, spaces not counted) must stay on one line.
+const SHORT_LABEL: usize = 6;
+
+/// How a text was drawn, read from the frame inside its element's box: the lines (bands of rows
+/// holding ink, i.e. pixels far from the box's most common colour) and, for a button's or a
+/// notice's words, whether its ink runs into the border of the element around it (cut off, as
+/// "Erase" was on its key).
+struct Drawn {
+    lines: usize,
+    touches_edge: bool,
+}
+
+fn drawn(
+    rgb: &[u8],
+    frame_width: usize,
+    pos: slint::LogicalPosition,
+    size: slint::LogicalSize,
+    one_line: f32,
+    count_lines: bool,
+    border: Option<(f32, f32)>,
+) -> Drawn {
+    let frame_height = rgb.len() / 3 / frame_width;
+    let x0 = (pos.x.ceil().max(0.0) as usize).min(frame_width);
+    let x1 = ((pos.x + size.width).floor().max(0.0) as usize).min(frame_width);
+    let y0 = (pos.y.ceil().max(0.0) as usize).min(frame_height);
+    let y1 = ((pos.y + size.height).floor().max(0.0) as usize).min(frame_height);
+    if x1 <= x0 + 2 || y1 <= y0 + 2 {
+        return Drawn {
+            lines: 0,
+            touches_edge: false,
+        };
+    }
+    let px = |x: usize, y: usize| {
+        let i = (y * frame_width + x) * 3;
+        [rgb[i], rgb[i + 1], rgb[i + 2]]
+    };
+    // The box's top and bottom rows lie above and below the glyphs: their commonest colour is
+    // the background.
+    let mut edge: Vec<[u8; 3]> = (x0..x1).flat_map(|x| [px(x, y0), px(x, y1 - 1)]).collect();
+    edge.sort_unstable();
+    let background = edge
+        .chunk_by(|a, b| a == b)
+        .max_by_key(|run| run.len())
+        .map(|run| run[0])
+        .unwrap_or_default();
+    let ink = |x: usize, y: usize| {
+        let p = px(x, y);
+        (0..3)
+            .map(|i| p[i].abs_diff(background[i]))
+            .max()
+            .unwrap_or(0)
+            > 96
+    };
+    let touches_edge = match border {
+        // Ink just inside the surrounding element's border, on a row of this text.
+        Some((left, right)) => {
+            let (l, r) = (
+                left.ceil().max(0.0) as usize,
+                right.floor().max(0.0) as usize,
+            );
+            (y0..y1).any(|y| {
+                (l < frame_width && ink(l, y)) || (r > 0 && r <= frame_width && ink(r - 1, y))
+            })
+        }
+        None => false,
+    };
+    // A box lower than two of the smallest lines holds one line at most: no need to look.
+    if !count_lines || (y1 - y0) as f32 <= 2.0 * one_line {
+        return Drawn {
+            lines: 1,
+            touches_edge,
+        };
+    }
+    let rows: Vec<bool> = (y0..y1).map(|y| (x0..x1).any(|x| ink(x, y))).collect();
+    let mut bands: Vec<(usize, usize)> = Vec::new();
+    for (i, &inked) in rows.iter().enumerate() {
+        if !inked {
+            continue;
+        }
+        match bands.last_mut() {
+            Some(b) if b.1 + 1 == i => b.1 = i,
+            _ => bands.push((i, i)),
+        }
+    }
+    // A blank row or two inside one line (between the strokes of 「二」) is not a line break.
+    let tallest = bands.iter().map(|b| b.1 - b.0 + 1).max().unwrap_or(0);
+    let mut lines = 0;
+    let mut last_end: Option<usize> = None;
+    for (start, end) in bands {
+        if last_end.is_none_or(|e| start - e > (tallest / 12).max(2)) {
+            lines += 1;
+        }
+        last_end = Some(end);
+    }
+    Drawn {
+        lines,
+        touches_edge,
+    }
+}
+
+/// Whether a label is part of the idle countdown, which covers the screen on purpose: the
+/// notice, the seconds in large digits, the button.
+fn countdown_part(l: &str) -> bool {
+    l.starts_with("! ")
+        || l == "Continue"
+        || l == "操作を続ける"
+        || l.ends_with(" seconds left")
+        || (l.starts_with("あと") && l.ends_with('秒'))
+}
 
 fn label(e: &ElementHandle) -> String {
     e.accessible_label()
@@ -79,18 +190,94 @@ fn every_screen_fits_in_both_languages_at_every_resolution() {
                     }
                 }
                 let labelled = unique;
+                // Line breaks: each text element, with the words it shows (its own label, or
+                // the label of the smallest labelled element around it: a button's or a
+                // notice's words), as drawn in this frame.
+                let frame_width = h.pixels().width() as usize;
+                // The smallest text is Theme.small; a line is at least 1.2 times its size.
+                let one_line = 1.2 * h.app.global::<Theme>().get_small();
+                let line = h.app.global::<Theme>().get_line();
+                // The query can visit an element more than once.
+                let mut seen = std::collections::HashSet::new();
+                for t in &everything {
+                    let is_text = t.type_name().is_some_and(|n| n == "Text")
+                        || t.bases().is_some_and(|mut b| b.any(|n| n == "Text"));
+                    let (pos, size) = (t.absolute_position(), t.size());
+                    if !is_text || size.width <= 0.0 || size.height <= 0.0 {
+                        continue;
+                    }
+                    // The box just inside the border of the element whose words these are.
+                    let mut border = None;
+                    let shown = match t.accessible_label().filter(|l| !l.is_empty()) {
+                        Some(l) => l.to_string(),
+                        None => match labelled
+                            .iter()
+                            .filter(|(_, p, s)| {
+                                p.x <= pos.x + 0.5
+                                    && p.y <= pos.y + 0.5
+                                    && p.x + s.width + 0.5 >= pos.x + size.width
+                                    && p.y + s.height + 0.5 >= pos.y + size.height
+                            })
+                            .min_by(|a, b| {
+                                (a.2.width * a.2.height).total_cmp(&(b.2.width * b.2.height))
+                            }) {
+                            Some((l, p, s)) => {
+                                border = Some((p.x + line + 1.0, p.x + s.width - line - 1.0));
+                                l.clone()
+                            }
+                            None => continue,
+                        },
+                    };
+                    if !seen.insert((
+                        shown.clone(),
+                        pos.x as i32,
+                        pos.y as i32,
+                        size.width as i32,
+                        size.height as i32,
+                    )) {
+                        continue;
+                    }
+                    let shown = shown.strip_prefix("! ").unwrap_or(&shown).to_owned();
+                    if sample.countdown.is_some()
+                        && !countdown_part(&shown)
+                        && !labelled
+                            .iter()
+                            .any(|(l, _, _)| l.strip_prefix("! ") == Some(&shown))
+                    {
+                        continue;
+                    }
+                    let plain = shown.replace('\n', " / ");
+                    let visible = shown.chars().filter(|c| !c.is_whitespace()).count();
+                    let short = visible <= SHORT_LABEL;
+                    // Lines are counted (the slow part) only where a wrap would be wrong.
+                    let d = drawn(
+                        h.pixels().as_bytes(),
+                        frame_width,
+                        pos,
+                        size,
+                        one_line,
+                        short,
+                        border,
+                    );
+                    if d.touches_edge {
+                        problems.push(format!(
+                            "{name}: \"{plain}\" runs into the border of its {:.0} px box: cut off, or a word too wide for it",
+                            size.width
+                        ));
+                    }
+                    if short && d.lines > 1 {
+                        problems.push(format!(
+                            "{name}: the short label \"{plain}\" wraps onto {} lines",
+                            d.lines
+                        ));
+                    }
+                }
                 // The idle countdown covers the screen on purpose; only its own parts count (the
                 // notice, the seconds in large digits, the button).
                 let labelled: Vec<_> = if sample.countdown.is_some() {
                     labelled
                         .into_iter()
-                        .filter(|(l, _, _)| {
-                            l.starts_with("! ")
-                                || l == "Continue"
-                                || l == "操作を続ける"
-                                || l.ends_with(" seconds left")
-                                || (l.starts_with("あと") && l.ends_with('秒'))
-                        })
+                        .filter(|(l, _, _)| countdown_part(l))
                         .collect()
                 } else {
                     labelled
