@@ -19,10 +19,13 @@ use crate::rules::Rules;
 /// What staff did about a handoff.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DeskAction {
+    /// Several eligibility records matched a patient the kiosk already verified by card (or
+    /// phone) and PIN: staff chose the right record (保険者番号・記号・番号) with the patient.
+    ChooseAmongMatches,
     /// Looked at Mynaportal's eligibility screen (資格情報画面) on the patient's phone.
     PortalScreen,
-    /// Compared the card's photo with the patient, then confirmed eligibility with the card at
-    /// the reception reader.
+    /// Compared the card's photo with the patient (目視確認), then saw the eligibility result
+    /// of the card at the desk's certified reader.
     VisualCheck,
     /// Saw a paper document (or used the past record / a self-declaration).
     PaperDocument,
@@ -33,7 +36,8 @@ pub enum DeskAction {
 }
 
 impl DeskAction {
-    pub const ALL: [DeskAction; 5] = [
+    pub const ALL: [DeskAction; 6] = [
+        Self::ChooseAmongMatches,
         Self::PortalScreen,
         Self::VisualCheck,
         Self::PaperDocument,
@@ -43,6 +47,7 @@ impl DeskAction {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::ChooseAmongMatches => "choose_among_matches",
             Self::PortalScreen => "portal_screen",
             Self::VisualCheck => "visual_check",
             Self::PaperDocument => "paper_document",
@@ -54,24 +59,148 @@ impl DeskAction {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|a| a.as_str() == s)
     }
+
+    /// The action's name as reception staff say it.
+    pub fn japanese(self) -> &'static str {
+        match self {
+            Self::ChooseAmongMatches => "資格を選んで確定した（カードと暗証番号で本人確認済み）",
+            Self::PortalScreen => "資格情報画面を確認した",
+            Self::VisualCheck => "目視確認をして、受付のカードリーダーで資格確認した",
+            Self::PaperDocument => "書類で確認した",
+            Self::Unresolved => "確認できなかった",
+            Self::Cancel => "取り消す（誤操作・お帰りになった）",
+        }
+    }
 }
 
-/// The actions offered for a reason, the one that usually fits first. Every action stays
-/// available: a patient handed over for one reason may end up showing something else.
-pub fn actions_for(reason: HandoffReason) -> [DeskAction; 5] {
+/// The verification method an action records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Records {
+    /// Always this method (and, for a visual check, the identity `StaffVisualCheck`).
+    Method(VerificationMethod),
+    /// The card or phone the kiosk read, with the identity the kiosk checked (PIN): unchanged.
+    AsTheKioskRead,
+    /// The method of the document staff choose ([`PaperSeen::verification`]).
+    ChosenDocument,
+    /// No method: the check-in is closed unverified.
+    Nothing,
+}
+
+/// Whether an action fits a handoff reason, what it records and what staff must do first.
+/// Whether it counts is never here: [`Rules::counts_toward_usage_rate`] decides from the method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Offer {
+    /// Offered on the resolve page and accepted by [`decide`].
+    pub allowed: bool,
+    /// Why not, in Japanese, when `allowed` is false (shown when a forged form is refused).
+    pub why_not: &'static str,
+    pub records: Records,
+    /// Staff tick 「顔写真と本人を見比べた」 and 「受付のカードリーダーで資格確認の結果が表示された」.
+    pub needs_what_was_seen: bool,
+    /// Staff confirm a second time (a page that names the result) before it is stored.
+    pub needs_confirmation: bool,
+}
+
+/// The reason × action table. A visual check records a card check that counts, so it is offered
+/// only where the desk's reader can really show a result for the card in front of staff.
+pub fn offer(reason: HandoffReason, action: DeskAction) -> Offer {
+    use HandoffReason as R;
+    let records = match action {
+        DeskAction::ChooseAmongMatches => Records::AsTheKioskRead,
+        DeskAction::PortalScreen => Records::Method(VerificationMethod::PortalScreenCheckedByStaff),
+        DeskAction::VisualCheck => Records::Method(VerificationMethod::CardViaReader),
+        DeskAction::PaperDocument => Records::ChosenDocument,
+        DeskAction::Unresolved | DeskAction::Cancel => Records::Nothing,
+    };
+    let why_not: &'static str = match action {
+        DeskAction::ChooseAmongMatches => match reason {
+            R::SeveralMatches => "",
+            _ => "資格が複数該当した受付だけで選べます。",
+        },
+        DeskAction::VisualCheck => match reason {
+            R::StaffVisualCheck
+            | R::CardBlocked
+            | R::PatientCalledStaff
+            | R::ReaderOutOfService => "",
+            R::GatewayUnavailable => {
+                "オンライン資格確認に接続できなかった受付です。受付のカードリーダーでも資格確認の結果は出ません。"
+            }
+            R::ConfirmPortalScreen => {
+                "受付機で読めないスマートフォンの受付です。カードが出されていないので、受付のカードリーダーでの資格確認はできません。"
+            }
+            R::PaperDocument => {
+                "書類を申告した受付です。カードをお持ちなら、受付機に置いてもらってください（暗証番号で確認し、利用率に数えます）。"
+            }
+            R::EligibilityInvalid | R::NoEligibility => {
+                "カードでの資格確認はすでに結果（無効・該当なし）が出ています。同じカードで確認しても変わりません。"
+            }
+            R::SeveralMatches => {
+                "カードと暗証番号で本人確認済みです。目視確認ではなく、資格を選んで確定してください。"
+            }
+            R::CertificateNotAccepted => {
+                "カードの電子証明書が受け付けられなかった受付です。受付のカードリーダーでも同じ証明書を使うので確認できません。"
+            }
+        },
+        _ => "",
+    };
+    let allowed = why_not.is_empty();
+    Offer {
+        allowed,
+        why_not,
+        records,
+        needs_what_was_seen: action == DeskAction::VisualCheck,
+        needs_confirmation: matches!(
+            action,
+            DeskAction::VisualCheck | DeskAction::ChooseAmongMatches
+        ),
+    }
+}
+
+/// The actions offered for a reason, the one that usually fits first. Every allowed action
+/// stays available: a patient handed over for one reason may end up showing something else.
+pub fn actions_for(reason: HandoffReason) -> Vec<DeskAction> {
     use DeskAction::*;
-    match reason {
-        HandoffReason::ConfirmPortalScreen => {
-            [PortalScreen, PaperDocument, VisualCheck, Unresolved, Cancel]
-        }
+    let order = match reason {
+        HandoffReason::SeveralMatches => [
+            ChooseAmongMatches,
+            PaperDocument,
+            PortalScreen,
+            VisualCheck,
+            Unresolved,
+            Cancel,
+        ],
+        HandoffReason::ConfirmPortalScreen => [
+            PortalScreen,
+            PaperDocument,
+            VisualCheck,
+            ChooseAmongMatches,
+            Unresolved,
+            Cancel,
+        ],
         HandoffReason::StaffVisualCheck
         | HandoffReason::PatientAskedStaffToCheck
         | HandoffReason::CardBlocked
-        | HandoffReason::ReaderOutOfService => {
-            [VisualCheck, PortalScreen, PaperDocument, Unresolved, Cancel]
-        }
-        _ => [PaperDocument, VisualCheck, PortalScreen, Unresolved, Cancel],
-    }
+        | HandoffReason::ReaderOutOfService => [
+            VisualCheck,
+            PortalScreen,
+            PaperDocument,
+            ChooseAmongMatches,
+            Unresolved,
+            Cancel,
+        ],
+        _ => [
+            PaperDocument,
+            VisualCheck,
+            PortalScreen,
+            ChooseAmongMatches,
+            Unresolved,
+            Cancel,
+        ],
+    };
+    order
+        .into_iter()
+        .filter(|a| offer(reason, *a).allowed)
+        .collect()
 }
 
 /// The paper documents (and fallbacks) staff can record.
@@ -160,7 +289,39 @@ pub fn decide(
         ));
     }
     let visit_date = check_in.record.visit_date;
-    let closed_as = match DeskAction::parse(field("action")) {
+    let reason = check_in.record.outcome.handoff_reason();
+    let action = DeskAction::parse(field("action"));
+    if let (Some(reason), Some(action)) = (reason, action) {
+        let offer = offer(reason, action);
+        if !offer.allowed {
+            return Err(vec![FieldError {
+                field: "action",
+                japanese: format!("「{}」は選べません。{}", action.japanese(), offer.why_not),
+                english: format!(
+                    "'{}' is not offered for a {} handoff.",
+                    action.as_str(),
+                    reason.as_str()
+                ),
+            }]);
+        }
+        if offer.needs_what_was_seen {
+            if field("seen_photo") != "yes" {
+                errors.push(error(
+                    "seen_photo",
+                    "「顔写真と本人を見比べた」にチェックしてください。見比べていなければ、この対応では記録できません。",
+                    "Tick 'compared the photo with the patient'; without it this cannot be recorded.",
+                ));
+            }
+            if field("seen_result") != "yes" {
+                errors.push(error(
+                    "seen_result",
+                    "「受付のカードリーダーで資格確認の結果が表示された」にチェックしてください。結果が出ていなければ、書類などほかの対応を選んでください。",
+                    "Tick 'the desk's card reader showed the eligibility result'; if it did not, choose another action.",
+                ));
+            }
+        }
+    }
+    let closed_as = match action {
         None => {
             errors.push(error(
                 "action",
@@ -175,6 +336,31 @@ pub fn decide(
                 identity: None,
                 read_off: Some(numbers),
             })
+        }
+        Some(DeskAction::ChooseAmongMatches) => {
+            let read = check_in.record.verification.filter(|m| {
+                matches!(
+                    m,
+                    VerificationMethod::CardViaReader | VerificationMethod::SmartphoneViaReader
+                )
+            });
+            match read {
+                None => {
+                    errors.push(error(
+                        "action",
+                        "受付機がカードもスマートフォンも読んでいない受付です。書類など、ほかの対応を選んでください。",
+                        "The kiosk read no card or phone for this check-in; choose another action.",
+                    ));
+                    None
+                }
+                Some(verification) => {
+                    read_numbers(form, visit_date, &mut errors).map(|numbers| ClosedAs::Verified {
+                        verification,
+                        identity: check_in.record.identity,
+                        read_off: Some(numbers),
+                    })
+                }
+            }
         }
         Some(DeskAction::VisualCheck) => Some(ClosedAs::Verified {
             verification: VerificationMethod::CardViaReader,
@@ -223,6 +409,16 @@ pub fn decide(
         }
         Some(DeskAction::Cancel) => Some(ClosedAs::Cancelled),
     };
+    let needs_confirmation = reason
+        .zip(action)
+        .is_some_and(|(r, a)| offer(r, a).needs_confirmation);
+    if needs_confirmation && errors.is_empty() && field("confirm") != "yes" {
+        errors.push(error(
+            "confirm",
+            "まだ記録していません。内容を確かめて、もう一度ボタンを押してください（利用率に数える記録です）。",
+            "Not recorded yet: check and press the button again (this record counts toward the usage rate).",
+        ));
+    }
     match closed_as {
         Some(closed_as) if errors.is_empty() => {
             let counts_toward_usage_rate = match &closed_as {
@@ -385,6 +581,237 @@ fn check_digit(body: &[u32]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One cell of the reason × action table: "-" not offered; otherwise the method recorded
+    /// (`card`, `card-or-phone as read`, `portal`, `document`, `none`), `+1` when it counts
+    /// toward the usage rate under the embedded rules on 2026-11-30 (`+0` when not), and
+    /// ` seen+confirm` / ` confirm` when staff tick what they saw and confirm a second time.
+    fn cell(rules: &Rules, reason: HandoffReason, action: DeskAction) -> String {
+        let day = time::macros::date!(2026 - 11 - 30);
+        let o = offer(reason, action);
+        if !o.allowed {
+            assert!(!o.why_not.is_empty(), "{reason:?} {action:?} says why not");
+            return "-".to_owned();
+        }
+        let counts = |m| u8::from(rules.counts_toward_usage_rate(m, day));
+        let (method, counts) = match o.records {
+            Records::Method(VerificationMethod::CardViaReader) => {
+                ("card", counts(VerificationMethod::CardViaReader))
+            }
+            Records::Method(VerificationMethod::PortalScreenCheckedByStaff) => (
+                "portal",
+                counts(VerificationMethod::PortalScreenCheckedByStaff),
+            ),
+            Records::Method(other) => panic!("{other:?}"),
+            Records::AsTheKioskRead => {
+                let card = counts(VerificationMethod::CardViaReader);
+                assert_eq!(card, counts(VerificationMethod::SmartphoneViaReader));
+                ("as-read", card)
+            }
+            Records::ChosenDocument => {
+                let any = PaperSeen::ALL
+                    .into_iter()
+                    .map(|p| counts(p.verification()))
+                    .max()
+                    .unwrap();
+                ("document", any)
+            }
+            Records::Nothing => ("none", 0),
+        };
+        let extra = match (o.needs_what_was_seen, o.needs_confirmation) {
+            (true, true) => " seen+confirm",
+            (false, true) => " confirm",
+            (false, false) => "",
+            (true, false) => panic!("what was seen is always confirmed"),
+        };
+        format!("{method}+{counts}{extra}")
+    }
+
+    #[test]
+    fn every_reason_offers_only_the_actions_that_can_be_true() {
+        use HandoffReason as R;
+        let rules = Rules::embedded();
+        // Columns: ChooseAmongMatches, PortalScreen, VisualCheck, PaperDocument, Unresolved,
+        // Cancel.
+        let visual = "card+1 seen+confirm";
+        let (portal, paper, none) = ("portal+0", "document+0", "none+0");
+        let table: [(R, [&str; 6]); 11] = [
+            (
+                R::ConfirmPortalScreen,
+                ["-", portal, "-", paper, none, none],
+            ),
+            (
+                R::StaffVisualCheck,
+                ["-", portal, visual, paper, none, none],
+            ),
+            (R::CardBlocked, ["-", portal, visual, paper, none, none]),
+            (R::PaperDocument, ["-", portal, "-", paper, none, none]),
+            (R::EligibilityInvalid, ["-", portal, "-", paper, none, none]),
+            (R::NoEligibility, ["-", portal, "-", paper, none, none]),
+            (
+                R::SeveralMatches,
+                ["as-read+1 confirm", portal, "-", paper, none, none],
+            ),
+            (R::GatewayUnavailable, ["-", portal, "-", paper, none, none]),
+            (
+                R::CertificateNotAccepted,
+                ["-", portal, "-", paper, none, none],
+            ),
+            (
+                R::PatientCalledStaff,
+                ["-", portal, visual, paper, none, none],
+            ),
+            (
+                R::ReaderOutOfService,
+                ["-", portal, visual, paper, none, none],
+            ),
+        ];
+        assert_eq!(
+            table.map(|(r, _)| r),
+            HandoffReason::ALL,
+            "every reason, in order"
+        );
+        for (reason, expected) in table {
+            for (action, want) in DeskAction::ALL.into_iter().zip(expected) {
+                assert_eq!(
+                    cell(&rules, reason, action),
+                    want,
+                    "{reason:?} × {action:?}"
+                );
+            }
+            let offered = actions_for(reason);
+            let allowed: Vec<DeskAction> = DeskAction::ALL
+                .into_iter()
+                .filter(|a| offer(reason, *a).allowed)
+                .collect();
+            assert_eq!(offered.len(), allowed.len(), "{reason:?}");
+            assert!(allowed.iter().all(|a| offered.contains(a)), "{reason:?}");
+        }
+        assert_eq!(
+            actions_for(R::SeveralMatches)[0],
+            DeskAction::ChooseAmongMatches,
+            "several matches: choosing the record comes first"
+        );
+    }
+
+    fn handed_over(reason: HandoffReason) -> StoredCheckIn {
+        let at = time::macros::datetime!(2026-11-30 10:00 +09:00);
+        let several = reason == HandoffReason::SeveralMatches;
+        StoredCheckIn {
+            id: 1,
+            reception_number: None,
+            record: crate::domain::CheckInRecord {
+                started_at: at,
+                finished_at: at,
+                visit_date: at.date(),
+                presented: Some(crate::domain::Presented::MyNumberCard),
+                identity: several.then_some(IdentityMethod::PinOnCard),
+                verification: several.then_some(VerificationMethod::CardViaReader),
+                counts_toward_usage_rate: several,
+                consent: Default::default(),
+                eligibility: None,
+                outcome: crate::domain::Outcome::HandedToStaff { reason },
+                checklist: vec![],
+                wrong_pin_entries: 0,
+                kiosk: "1F".to_owned(),
+                patient_name: None,
+            },
+            resolution: None,
+        }
+    }
+
+    fn form(fields: &[(&str, &str)]) -> BTreeMap<String, String> {
+        fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_counting_action_is_recorded_only_with_both_ticks_and_a_confirmation() {
+        let rules = Rules::embedded();
+        let now = time::macros::datetime!(2026-11-30 10:05 +09:00);
+        let h = handed_over(HandoffReason::StaffVisualCheck);
+        let fields = |ticks: &[(&'static str, &'static str)]| {
+            let mut f = vec![("action", "visual_check")];
+            f.extend_from_slice(ticks);
+            form(&f)
+        };
+        let refused = |f| decide(&rules, &h, &f, "sato", now).unwrap_err();
+        let none = refused(fields(&[("confirm", "yes")]));
+        let named: Vec<&str> = none.iter().map(|e| e.field).collect();
+        assert_eq!(named, ["seen_photo", "seen_result"]);
+        assert!(none[0].japanese.contains("顔写真と本人を見比べた"));
+        let one = refused(fields(&[("seen_photo", "yes"), ("confirm", "yes")]));
+        assert_eq!(
+            one.iter().map(|e| e.field).collect::<Vec<_>>(),
+            ["seen_result"]
+        );
+        let unconfirmed = refused(fields(&[("seen_photo", "yes"), ("seen_result", "yes")]));
+        assert_eq!(unconfirmed[0].field, "confirm");
+        let done = decide(
+            &rules,
+            &h,
+            &fields(&[
+                ("seen_photo", "yes"),
+                ("seen_result", "yes"),
+                ("confirm", "yes"),
+            ]),
+            "sato",
+            now,
+        )
+        .unwrap();
+        assert!(done.counts_toward_usage_rate);
+
+        let outage = handed_over(HandoffReason::GatewayUnavailable);
+        let forged = fields(&[
+            ("seen_photo", "yes"),
+            ("seen_result", "yes"),
+            ("confirm", "yes"),
+        ]);
+        let errors = decide(&rules, &outage, &forged, "sato", now).unwrap_err();
+        assert_eq!(errors[0].field, "action");
+        assert!(
+            errors[0]
+                .japanese
+                .contains("オンライン資格確認に接続できなかった")
+        );
+    }
+
+    #[test]
+    fn choosing_among_matches_keeps_the_card_and_pin_and_the_count() {
+        let rules = Rules::embedded();
+        let now = time::macros::datetime!(2026-11-30 10:05 +09:00);
+        let h = handed_over(HandoffReason::SeveralMatches);
+        let done = decide(
+            &rules,
+            &h,
+            &form(&[
+                ("action", "choose_among_matches"),
+                ("insurer_number", "01130012"),
+                ("symbol", "12"),
+                ("number", "345"),
+                ("burden_ratio", "30"),
+                ("confirm", "yes"),
+            ]),
+            "sato",
+            now,
+        )
+        .unwrap();
+        assert!(done.counts_toward_usage_rate);
+        match done.resolution.closed_as {
+            ClosedAs::Verified {
+                verification,
+                identity,
+                read_off,
+            } => {
+                assert_eq!(verification, VerificationMethod::CardViaReader);
+                assert_eq!(identity, Some(IdentityMethod::PinOnCard));
+                assert_eq!(read_off.unwrap().insurer_number, "01130012");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn insurer_check_digits() {

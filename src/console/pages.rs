@@ -410,7 +410,10 @@ pub fn handoff(
         @if h.resolution.is_none() {
             @if let Some(actions) = actions {
                 @for action in actions {
-                    (action_form(session, h.id, action, &value, provisional_applies))
+                    @let confirming = !errors.is_empty()
+                        && errors.iter().all(|e| e.field == "confirm")
+                        && value("action") == action.as_str();
+                    (action_form(session, h.id, action, &value, provisional_applies, confirming))
                 }
             }
         }
@@ -423,11 +426,16 @@ fn action_form(
     action: DeskAction,
     value: &dyn Fn(&str) -> String,
     provisional_applies: bool,
+    confirming: bool,
 ) -> Markup {
     let (title_ja, title_en) = match action {
+        DeskAction::ChooseAmongMatches => (
+            action.japanese(),
+            "Eligibility record chosen (identity already checked by card and PIN)",
+        ),
         DeskAction::PortalScreen => ("資格情報画面を確認した", "Portal screen confirmed"),
         DeskAction::VisualCheck => (
-            "本人確認（目視）をして、受付のカードリーダーで資格確認した",
+            "目視確認（顔写真と本人を見比べる）をして、受付のカードリーダーで資格確認した",
             "Visual identity check done, eligibility confirmed with the card at the desk",
         ),
         DeskAction::PaperDocument => ("書類で確認した", "Paper document seen"),
@@ -442,22 +450,22 @@ fn action_form(
             h2 { (title_ja) " " span.en { (title_en) } }
             input type="hidden" name="csrf" value=(session.csrf_token);
             input type="hidden" name="action" value=(action.as_str());
+            @if confirming { input type="hidden" name="confirm" value="yes"; }
             @match action {
+                DeskAction::ChooseAmongMatches => {
+                    p { "受付機でカードと暗証番号による本人確認は済んでいます。患者さんと一緒に正しい資格を選び、その保険者番号・記号・番号を入力してください。 " span.en { "The kiosk already verified the patient by card and PIN: choose the right record with the patient and type its numbers." } }
+                    (number_fields(value))
+                    p.notice { "この受付はマイナ保険証（カードと暗証番号）としてマイナ保険証の利用率に数えます。 " span.en { "This check-in counts toward the My Number usage rate (card and PIN)." } }
+                }
+                DeskAction::VisualCheck => {
+                    p { "見たことにチェックしてください（両方とも必要です）。 " span.en { "Tick what you saw (both are required)." } }
+                    label { input type="checkbox" name="seen_photo" value="yes" required checked[value("seen_photo") == "yes"]; " 顔写真と本人を見比べた" }
+                    label { input type="checkbox" name="seen_result" value="yes" required checked[value("seen_result") == "yes"]; " 受付のカードリーダーで資格確認の結果が表示された" }
+                    p.notice { "この受付はマイナ保険証（目視確認）としてマイナ保険証の利用率に数えます。 " span.en { "This check-in counts toward the My Number usage rate." } }
+                }
                 DeskAction::PortalScreen => {
                     p { "患者さんのスマホに表示された内容をそのまま入力してください。 " span.en { "Type what the patient's screen shows." } }
-                    label { "保険者番号 " span.en { "Insurer number (6 or 8 digits)" } br; input name="insurer_number" inputmode="numeric" value=(value("insurer_number")) required; }
-                    label { "記号 " span.en { "Symbol" } br; input name="symbol" value=(value("symbol")); }
-                    label { "番号 " span.en { "Number" } br; input name="number" value=(value("number")) required; }
-                    label { "枝番 " span.en { "Branch (2 digits)" } br; input name="branch" inputmode="numeric" value=(value("branch")); }
-                    label { "負担割合 " span.en { "Burden ratio" } br;
-                        select name="burden_ratio" required {
-                            option value="" { "選択 choose" }
-                            @for (v, text) in [("10", "1割 (10%)"), ("20", "2割 (20%)"), ("30", "3割 (30%)")] {
-                                option value=(v) selected[value("burden_ratio") == v] { (text) }
-                            }
-                        }
-                    }
-                    label { "有効期限（表示があれば） " span.en { "Valid until, if shown (YYYY-MM-DD)" } br; input name="valid_until" placeholder="2027-03-31" value=(value("valid_until")); }
+                    (number_fields(value))
                     p.notice { "この受付はマイナ保険証の利用率に数えません。 " span.en { "This check-in does not count toward the My Number usage rate." } }
                 }
                 DeskAction::PaperDocument => {
@@ -476,8 +484,37 @@ fn action_form(
             label { "メモ " span.en { "Note" @if action == DeskAction::Unresolved { " (required)" } } br;
                 textarea name="note" rows="2" cols="50" required[action == DeskAction::Unresolved] { (value("note")) }
             }
-            button type="submit" { "記録する Record" }
+            @match action {
+                DeskAction::VisualCheck => {
+                    @if confirming { p.notice role="alert" { "まだ記録していません。チェックした内容でよければ、もう一度押してください。" } }
+                    button type="submit" { @if confirming { "はい、" } "マイナ保険証（目視確認）として記録" }
+                }
+                DeskAction::ChooseAmongMatches => {
+                    @if confirming { p.notice role="alert" { "まだ記録していません。入力した資格でよければ、もう一度押してください。" } }
+                    button type="submit" { @if confirming { "はい、" } "選んだ資格で記録（マイナ保険証・暗証番号）" }
+                }
+                _ => { button type="submit" { "記録する Record" } }
+            }
         }
+    }
+}
+
+/// The numbers read off an eligibility screen or chosen among several matches.
+fn number_fields(value: &dyn Fn(&str) -> String) -> Markup {
+    html! {
+                    label { "保険者番号 " span.en { "Insurer number (6 or 8 digits)" } br; input name="insurer_number" inputmode="numeric" value=(value("insurer_number")) required; }
+                    label { "記号 " span.en { "Symbol" } br; input name="symbol" value=(value("symbol")); }
+                    label { "番号 " span.en { "Number" } br; input name="number" value=(value("number")) required; }
+                    label { "枝番 " span.en { "Branch (2 digits)" } br; input name="branch" inputmode="numeric" value=(value("branch")); }
+                    label { "負担割合 " span.en { "Burden ratio" } br;
+                        select name="burden_ratio" required {
+                            option value="" { "選択 choose" }
+                            @for (v, text) in [("10", "1割 (10%)"), ("20", "2割 (20%)"), ("30", "3割 (30%)")] {
+                                option value=(v) selected[value("burden_ratio") == v] { (text) }
+                            }
+                        }
+                    }
+                    label { "有効期限（表示があれば） " span.en { "Valid until, if shown (YYYY-MM-DD)" } br; input name="valid_until" placeholder="2027-03-31" value=(value("valid_until")); }
     }
 }
 

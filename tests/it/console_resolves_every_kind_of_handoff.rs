@@ -132,10 +132,56 @@ fn visual_check_counts_as_a_card_check_in() {
     let desk = Desk::start();
     let handoff = desk.hand_over(HandoffReason::StaffVisualCheck);
     let mut staff = desk.signed_in("sato");
-    let reply = staff.resolve(
+    let page = staff.get(&format!("/handoffs/{}", handoff.id));
+    for text in [
+        "顔写真と本人を見比べた",
+        "受付のカードリーダーで資格確認の結果が表示された",
+        "マイナ保険証（目視確認）として記録",
+    ] {
+        assert!(page.body.contains(text), "{text}: {}", page.body);
+    }
+    let seen = [
+        ("action", "visual_check"),
+        ("note", "photo matches"),
+        ("seen_photo", "yes"),
+        ("seen_result", "yes"),
+    ];
+    // Without the ticks (a form the browser did not check): refused, in Japanese, per tick.
+    let bare = staff.resolve(
         handoff.id,
-        &[("action", "visual_check"), ("note", "photo matches")],
+        &[("action", "visual_check"), ("confirm", "yes")],
     );
+    assert_eq!(bare.status, 422, "{}", bare.body);
+    for text in [
+        "「顔写真と本人を見比べた」にチェックしてください",
+        "「受付のカードリーダーで資格確認の結果が表示された」にチェックしてください",
+    ] {
+        assert!(bare.body.contains(text), "{text}: {}", bare.body);
+    }
+    // With the ticks: asked once more, and the confirming button names the result.
+    let asked = staff.resolve(handoff.id, &seen);
+    assert_eq!(asked.status, 422, "{}", asked.body);
+    assert!(
+        asked.body.contains("まだ記録していません"),
+        "{}",
+        asked.body
+    );
+    assert!(
+        asked.body.contains("name=\"confirm\" value=\"yes\""),
+        "{}",
+        asked.body
+    );
+    assert!(
+        asked
+            .body
+            .contains("はい、マイナ保険証（目視確認）として記録")
+    );
+    let stored = desk.store.check_in(handoff.id).unwrap().unwrap();
+    assert!(stored.resolution.is_none() && !stored.record.counts_toward_usage_rate);
+
+    let mut confirmed = seen.to_vec();
+    confirmed.push(("confirm", "yes"));
+    let reply = staff.resolve(handoff.id, &confirmed);
     assert_eq!(reply.status, 303, "{}", reply.body);
     let stored = desk.store.check_in(handoff.id).unwrap().unwrap();
     assert_eq!(
@@ -303,13 +349,15 @@ fn a_refused_certificate_shows_its_checklist_and_closes_without_counting() {
     ] {
         assert!(page.body.contains(text), "{text}: {}", page.body);
     }
-    // Paper first: eligibility is confirmed another way than the card's certificate.
+    // Paper first: eligibility is confirmed another way than the card's certificate, and a
+    // visual check (which would send the same certificate) is not offered.
     let paper = page.body.find("value=\"paper_document\"");
-    let visual = page.body.find("value=\"visual_check\"");
+    let portal = page.body.find("value=\"portal_screen\"");
     assert!(
-        paper.is_some() && paper < visual,
+        paper.is_some() && paper < portal,
         "paper document offered first"
     );
+    assert!(!page.body.contains("value=\"visual_check\""));
     let reply = staff.resolve(
         handoff.id,
         &[
@@ -324,6 +372,92 @@ fn a_refused_certificate_shows_its_checklist_and_closes_without_counting() {
         Some(VerificationMethod::EligibilityCertificate)
     );
     assert!(!stored.record.counts_toward_usage_rate);
+}
+
+/// Review row 1: the eligibility system was down, so no desk reader showed a result; a forged
+/// form with both ticks and the confirmation is refused and nothing changes.
+#[test]
+fn an_outage_is_never_recorded_as_a_card_check_even_by_a_forged_form() {
+    let desk = Desk::start();
+    let handoff = desk.hand_over(HandoffReason::GatewayUnavailable);
+    let mut staff = desk.signed_in("sato");
+    let page = staff.get(&format!("/handoffs/{}", handoff.id));
+    assert_eq!(page.status, 200);
+    assert!(
+        !page.body.contains("value=\"visual_check\""),
+        "not offered: {}",
+        page.body
+    );
+    assert!(!page.body.contains("マイナ保険証（目視確認）として記録"));
+    let forged = staff.resolve(
+        handoff.id,
+        &[
+            ("action", "visual_check"),
+            ("seen_photo", "yes"),
+            ("seen_result", "yes"),
+            ("confirm", "yes"),
+        ],
+    );
+    assert_eq!(forged.status, 422, "{}", forged.body);
+    assert!(
+        forged
+            .body
+            .contains("オンライン資格確認に接続できなかった受付です"),
+        "{}",
+        forged.body
+    );
+    let stored = desk.store.check_in(handoff.id).unwrap().unwrap();
+    assert!(stored.resolution.is_none());
+    assert!(!stored.record.counts_toward_usage_rate);
+    assert_eq!(stored.record.verification, None);
+    assert!(
+        desk.store
+            .audit_log(50)
+            .unwrap()
+            .iter()
+            .all(|e| e.action != "handoff_resolved")
+    );
+}
+
+/// Review row 2: the kiosk verified the patient by card and PIN; staff choose the right record,
+/// and the method, the identity and the count stay.
+#[test]
+fn several_matches_are_closed_by_choosing_the_record_and_still_count() {
+    let desk = Desk::start();
+    let handoff = desk.hand_over(HandoffReason::SeveralMatches);
+    let mut staff = desk.signed_in("sato");
+    let page = staff.get(&format!("/handoffs/{}", handoff.id));
+    let choose = page.body.find("value=\"choose_among_matches\"");
+    let paper = page.body.find("value=\"paper_document\"");
+    assert!(choose.is_some() && choose < paper, "offered first");
+    assert!(!page.body.contains("value=\"visual_check\""));
+    let reply = staff.resolve(
+        handoff.id,
+        &[
+            ("action", "choose_among_matches"),
+            ("insurer_number", "01130012"),
+            ("symbol", "12"),
+            ("number", "345"),
+            ("burden_ratio", "30"),
+            ("confirm", "yes"),
+        ],
+    );
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let stored = desk.store.check_in(handoff.id).unwrap().unwrap();
+    assert_eq!(
+        stored.record.verification,
+        Some(VerificationMethod::CardViaReader)
+    );
+    assert!(stored.record.counts_toward_usage_rate);
+    match stored.resolution.unwrap().closed_as {
+        ClosedAs::Verified {
+            identity, read_off, ..
+        } => {
+            assert_eq!(identity, Some(IdentityMethod::PinOnCard));
+            assert_eq!(read_off.unwrap().insurer_number, "01130012");
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
@@ -352,7 +486,16 @@ fn the_report_counts_resolutions_and_downloads_as_csv() {
             ("burden_ratio", "30"),
         ],
     );
-    staff.resolve(visual.id, &[("action", "visual_check")]);
+    let reply = staff.resolve(
+        visual.id,
+        &[
+            ("action", "visual_check"),
+            ("seen_photo", "yes"),
+            ("seen_result", "yes"),
+            ("confirm", "yes"),
+        ],
+    );
+    assert_eq!(reply.status, 303, "{}", reply.body);
 
     let page = staff.get("/report?month=2026-03");
     assert_eq!(page.status, 200);

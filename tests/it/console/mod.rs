@@ -15,8 +15,8 @@ use time::OffsetDateTime;
 use time::macros::datetime;
 use uketsuke::console::Console;
 use uketsuke::domain::{
-    CheckInRecord, ChecklistItem, ConsentAnswers, HandoffReason, Outcome, PatientName, Presented,
-    StoredCheckIn, VerificationMethod,
+    CheckInRecord, ChecklistItem, ConsentAnswers, HandoffReason, IdentityMethod, Outcome,
+    PatientName, Presented, StoredCheckIn, VerificationMethod,
 };
 use uketsuke::rules::{ConsoleSettings, Rules};
 use uketsuke::staff::{NewStaffAccount, Role};
@@ -153,16 +153,23 @@ impl Desk {
                     ChecklistItem::NotCountedTowardUsageRate,
                 ],
             ),
+            HandoffReason::SeveralMatches => (
+                Some(Presented::MyNumberCard),
+                Some(VerificationMethod::CardViaReader),
+                vec![ChecklistItem::ChooseAmongMatches],
+            ),
             _ => (None, None, vec![ChecklistItem::AskWhatTheyNeed]),
         };
+        let several = reason == HandoffReason::SeveralMatches;
         let record = CheckInRecord {
             started_at: at - time::Duration::minutes(1),
             finished_at: at,
             visit_date: at.to_offset(uketsuke::rules::JST).date(),
             presented,
-            identity: None,
+            // Several matches: the kiosk read the card and checked the PIN before the query.
+            identity: several.then_some(IdentityMethod::PinOnCard),
             verification,
-            counts_toward_usage_rate: false,
+            counts_toward_usage_rate: several,
             consent: ConsentAnswers::default(),
             eligibility: None,
             outcome: Outcome::HandedToStaff { reason },
