@@ -119,6 +119,7 @@ pub fn offer(reason: HandoffReason, action: DeskAction) -> Offer {
         },
         DeskAction::VisualCheck => match reason {
             R::StaffVisualCheck
+            | R::PatientAskedStaffToCheck
             | R::CardBlocked
             | R::PatientCalledStaff
             | R::ReaderOutOfService => "",
@@ -635,13 +636,17 @@ mod tests {
         // Cancel.
         let visual = "card+1 seen+confirm";
         let (portal, paper, none) = ("portal+0", "document+0", "none+0");
-        let table: [(R, [&str; 6]); 11] = [
+        let table: [(R, [&str; 6]); 12] = [
             (
                 R::ConfirmPortalScreen,
                 ["-", portal, "-", paper, none, none],
             ),
             (
                 R::StaffVisualCheck,
+                ["-", portal, visual, paper, none, none],
+            ),
+            (
+                R::PatientAskedStaffToCheck,
                 ["-", portal, visual, paper, none, none],
             ),
             (R::CardBlocked, ["-", portal, visual, paper, none, none]),
