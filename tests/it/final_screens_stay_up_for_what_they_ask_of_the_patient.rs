@@ -60,14 +60,14 @@ fn rows() -> Vec<Row> {
             setting: |f| f.action_screen_seconds,
         },
         Row {
-            name: "visual-check handoff",
+            name: "visual-check handoff (the patient asked)",
             steps: &[r#""tap""#, r#""ask_staff_to_check""#],
             then_wait: |_| 0,
             is_screen: |s| {
                 matches!(
                     s,
                     Screen::Handoff {
-                        reason: HandoffReason::StaffVisualCheck,
+                        reason: HandoffReason::PatientAskedStaffToCheck,
                         ..
                     }
                 )

@@ -126,7 +126,7 @@ fn save_png(path: &Path, width: u32, height: u32, rgba: &[u8]) {
 }
 
 /// A card with one PIN try left: the PIN guard hands over for a visual check; the final
-/// screen then returns to welcome.
+/// screen then returns to welcome (after `action_screen_seconds`).
 fn visual_check_handoff(k: &UiKiosk) -> i64 {
     k.tap("card,tries=1");
     assert_eq!(k.screen(), ScreenKind::Handoff);
@@ -139,8 +139,7 @@ fn visual_check_handoff(k: &UiKiosk) -> i64 {
         }
     );
     k.remove();
-    k.advance(31);
-    assert_eq!(k.screen(), ScreenKind::Welcome);
+    back_to_welcome(&k);
     stored[0].id
 }
 
