@@ -139,7 +139,7 @@ fn visual_check_handoff(k: &UiKiosk) -> i64 {
         }
     );
     k.remove();
-    back_to_welcome(&k);
+    back_to_welcome(k);
     stored[0].id
 }
 
