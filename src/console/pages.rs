@@ -401,7 +401,10 @@ pub fn handoff(
                 br; span.en { "Already closed by " (resolution.staff) "." }
             }
         }
-        @if !errors.is_empty() {
+        @let only_confirm = !errors.is_empty() && errors.iter().all(|e| e.field == "confirm");
+        @if only_confirm {
+            p.notice.confirm-step role="alert" { @for e in errors { (e.japanese) " " span.en { (e.english) } } }
+        } @else if !errors.is_empty() {
             div.errors role="alert" {
                 p { "入力を確認してください。 " span.en { "Please correct the following." } }
                 ul { @for e in errors { li data-field=(e.field) { (e.japanese) " " span.en { (e.english) } } } }

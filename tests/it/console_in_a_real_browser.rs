@@ -425,6 +425,57 @@ fn staff_see_a_portal_handoff_arrive_live_resolve_it_and_find_it_in_the_report()
     );
     browser.screenshot(&shots.join("queue-name.png"));
 
+    // A card with one PIN try left: the kiosk hands over for a visual check. Recording it as a
+    // card check that counts needs both ticks (the browser will not send the form without
+    // them) and a second press on a button that names the result (issue 15, review row 1).
+    headless_check_in(
+        &db,
+        &data.path().join("tries.json"),
+        r#"{"steps": ["tap", "ok"]}"#,
+        "sim:card,tries=1",
+        "sim",
+    );
+    browser.wait_for(
+        "tr[data-reason=staff_visual_check]",
+        Duration::from_secs(10),
+    );
+    browser.click("tr[data-reason=staff_visual_check] a");
+    browser.wait_for("#form-visual_check", Duration::from_secs(10));
+    assert!(
+        browser
+            .text("#form-visual_check button[type=submit]")
+            .contains("マイナ保険証（目視確認）として記録")
+    );
+    browser.screenshot(&shots.join("resolve-visual-check.png"));
+    browser.click("#form-visual_check button[type=submit]");
+    assert!(
+        browser
+            .find("#form-visual_check input[name=confirm]")
+            .is_none(),
+        "the browser does not send the form without the ticks"
+    );
+    browser.click("#form-visual_check input[name=seen_photo]");
+    browser.click("#form-visual_check input[name=seen_result]");
+    browser.click("#form-visual_check button[type=submit]");
+    browser.wait_for(
+        "#form-visual_check input[name=confirm]",
+        Duration::from_secs(10),
+    );
+    assert!(
+        browser
+            .text("p.confirm-step")
+            .contains("まだ記録していません")
+    );
+    assert!(
+        browser
+            .text("#form-visual_check button[type=submit]")
+            .contains("はい、マイナ保険証（目視確認）として記録")
+    );
+    browser.screenshot(&shots.join("resolve-visual-check-confirm.png"));
+    browser.click("#form-visual_check button[type=submit]");
+    browser.wait_for("p.ok", Duration::from_secs(10));
+    assert!(browser.find("tr[data-reason=staff_visual_check]").is_none());
+
     browser.click("header a[href='/report']");
     browser.wait_for("#report-table", Duration::from_secs(10));
     let portal = browser.text("tr[data-method=portal_screen_checked_by_staff]");
@@ -435,6 +486,10 @@ fn staff_see_a_portal_handoff_arrive_live_resolve_it_and_find_it_in_the_report()
         ["1", "0"],
         "1 check-in, 0 counted: {portal}"
     );
-    assert!(browser.text("#usage-rate").contains("0 / 1"));
+    assert!(
+        browser.text("#usage-rate").contains("1 / 2"),
+        "the portal screen and the confirmed visual check: {}",
+        browser.text("#usage-rate")
+    );
     browser.screenshot(&shots.join("report.png"));
 }
