@@ -562,8 +562,20 @@ impl<R: ReaderPort, G: Gateway, S: StorePort> Driver<R, G, S> {
                 };
                 self.input(action(PatientAction::ItIsACard));
             }
-            ScriptStep::CallStaff => self.input(action(PatientAction::CallStaff)),
-            ScriptStep::Cancel => self.input(action(PatientAction::Cancel)),
+            ScriptStep::CallStaff | ScriptStep::Cancel => {
+                let end = if *step == ScriptStep::CallStaff {
+                    PatientAction::CallStaff
+                } else {
+                    PatientAction::Cancel
+                };
+                self.input(action(end));
+                // During a check-in the kiosk asks first; a script's "call_staff" or "cancel"
+                // answers yes once the question's dead time is over, as a patient reads first.
+                if let Screen::ConfirmEnd { .. } = self.screen() {
+                    self.read_question();
+                    self.input(action(PatientAction::ConfirmEnd));
+                }
+            }
             ScriptStep::Ok => self.input(action(PatientAction::Acknowledge)),
             ScriptStep::Wait(duration) => self.wait(*duration),
         }

@@ -15,7 +15,7 @@ use super::ports::{
     Command, GatewayOp, GatewayReply, Input, PatientAction, PinStatus, ReaderOp, ReaderReply,
     ReaderTrouble, StoreReply, Ticket,
 };
-use super::screen::{Credential, Screen, View};
+use super::screen::{Credential, Ending, Screen, View};
 use crate::domain::{
     CardProof, Challenge, CheckInRecord, ChecklistItem, ConsentAnswers, ConsentItem, ConsentMode,
     DeclaredDocument, EligibilityResult, EligibilitySummary, HandoffReason, IdentityMethod,
@@ -238,6 +238,10 @@ pub struct CheckInFlow {
     /// prescription screens within `consent_dead_time_ms` of it are ignored.
     last_screen: Screen,
     screen_since: OffsetDateTime,
+    /// "Call staff?" / "Stop this check-in?" asked over the check-in under way (an overlay, not
+    /// a state: reader and gateway answers carry on underneath, and "back" finds the screen
+    /// underneath as it was). Cleared when the check-in ends by any road.
+    confirm_end: Option<Ending>,
 }
 
 impl CheckInFlow {
@@ -255,6 +259,7 @@ impl CheckInFlow {
             out: VecDeque::new(),
             last_screen: Screen::Welcome,
             screen_since: OffsetDateTime::UNIX_EPOCH,
+            confirm_end: None,
         }
     }
 
@@ -334,6 +339,10 @@ impl CheckInFlow {
                 self.paused = paused;
             }
         }
+        if self.confirm_end.is_some() && !self.can_end() {
+            // The check-in ended underneath (a handoff, a save, a timeout): nothing to ask.
+            self.confirm_end = None;
+        }
         let screen = self.screen();
         if screen != self.last_screen {
             self.last_screen = screen;
@@ -341,23 +350,28 @@ impl CheckInFlow {
         }
     }
 
-    /// On a consent, high-cost limit or prescription screen: the first instant its answers are
-    /// taken (the end of the facility's `consent_dead_time_ms` after it appeared). `None` on
-    /// other screens. Drivers on virtual time wait until then, as a patient reads first.
+    /// On a consent, high-cost limit or prescription screen, or the "call staff?" / "stop this
+    /// check-in?" question: the first instant its answers are taken (the end of the facility's
+    /// `consent_dead_time_ms` after it appeared). `None` on other screens. Drivers on virtual
+    /// time wait until then, as a patient reads first.
     pub fn answers_taken_from(&self) -> Option<OffsetDateTime> {
-        let answers = matches!(
-            self.state,
-            State::ConsentChoice
-                | State::ConsentItem(_)
-                | State::HighCostLimit
-                | State::Prescription
-        );
+        let answers = self.confirm_end.is_some()
+            || matches!(
+                self.state,
+                State::ConsentChoice
+                    | State::ConsentItem(_)
+                    | State::HighCostLimit
+                    | State::Prescription
+            );
         let dead = Duration::from_millis(u64::from(self.facility.consent_dead_time_ms));
         answers.then(|| self.screen_since + dead)
     }
 
     /// Whether "back" does something on the screen shown now.
     fn can_go_back(&self) -> bool {
+        if self.confirm_end.is_some() {
+            return true;
+        }
         match &self.state {
             State::DocumentMenu => true,
             State::ConsentItem(_) | State::HighCostLimit | State::Prescription => self
@@ -374,6 +388,40 @@ impl CheckInFlow {
         self.answers_taken_from().is_some_and(|from| now < from)
     }
 
+    /// A patient action while "call staff?" / "stop this check-in?" is asked: only its two
+    /// answers (and the countdown's "still here") count; the screen underneath is covered.
+    fn on_confirm_end(&mut self, now: OffsetDateTime, end: Ending, action: PatientAction) {
+        use PatientAction as A;
+        match action {
+            A::ConfirmEnd if self.in_dead_time(now) => info!(
+                ms = (now - self.screen_since).whole_milliseconds(),
+                "end not confirmed: the tap came within the dead time after the question appeared"
+            ),
+            A::ConfirmEnd => {
+                self.confirm_end = None;
+                match end {
+                    Ending::CallStaff => self.hand_over(now, HandoffReason::PatientCalledStaff),
+                    Ending::Cancel => {
+                        let step = self.current_step();
+                        self.finish(now, Outcome::Cancelled { at: step }, Vec::new());
+                    }
+                }
+            }
+            A::Back => {
+                self.touch(now);
+                self.confirm_end = None;
+            }
+            A::StillHere => self.touch(now),
+            // The top bar's other ending: the question changes to it (it is no confirmation).
+            A::CallStaff => self.confirm_end = Some(Ending::CallStaff),
+            A::Cancel => self.confirm_end = Some(Ending::Cancel),
+            other => debug!(
+                ?other,
+                "ignored: the call-staff or cancel question is showing"
+            ),
+        }
+    }
+
     // ----- time -----
 
     fn idle_deadline(&self) -> Option<OffsetDateTime> {
@@ -384,8 +432,23 @@ impl CheckInFlow {
         Some(session.last_activity + secs(self.facility.idle_timeout_seconds))
     }
 
+    /// A screen waiting for the patient: it has an idle deadline. The "call staff?" question
+    /// is one whatever lies underneath (a patient who walked away must not hold the kiosk).
     fn is_input_state(&self) -> bool {
-        self.screen().input_step().is_some()
+        self.confirm_end.is_some() || self.screen_underneath().input_step().is_some()
+    }
+
+    /// Whether a check-in is under way that "call staff" or "cancel" would end: the
+    /// confirmation is asked only then.
+    fn can_end(&self) -> bool {
+        self.session.is_some()
+            && !matches!(
+                self.state,
+                State::Welcome
+                    | State::Saving { .. }
+                    | State::Final { .. }
+                    | State::SaveFailed { .. }
+            )
     }
 
     fn expire(&mut self, now: OffsetDateTime) {
@@ -408,7 +471,8 @@ impl CheckInFlow {
                 if let Some(deadline) = self.idle_deadline()
                     && now >= deadline
                 {
-                    let step = self.screen().input_step().unwrap_or(Step::Welcome);
+                    // Under the "call staff?" question: the step the patient left.
+                    let step = self.current_step();
                     info!(step = step.as_str(), "idle timeout: clearing the screen");
                     self.finish(now, Outcome::TimedOut { at: step }, Vec::new());
                 }
@@ -522,8 +586,22 @@ impl CheckInFlow {
             // screen still takes its OK.)
             return;
         }
+        if let Some(end) = self.confirm_end {
+            return self.on_confirm_end(now, end, action);
+        }
         match action {
+            A::CallStaff if self.can_end() => {
+                self.touch(now);
+                self.confirm_end = Some(Ending::CallStaff);
+                return;
+            }
+            A::Cancel if self.can_end() => {
+                self.touch(now);
+                self.confirm_end = Some(Ending::Cancel);
+                return;
+            }
             A::CallStaff => {
+                // No check-in under way (welcome, out of service): nothing to lose, no question.
                 if matches!(
                     self.state,
                     State::Saving { .. } | State::Final { .. } | State::SaveFailed { .. }
@@ -547,6 +625,7 @@ impl CheckInFlow {
                 }
                 return;
             }
+            A::ConfirmEnd => return,
             A::StillHere => {
                 // The countdown's "I'm still here": only a screen waiting for the patient has
                 // an idle deadline to push back.
@@ -1381,8 +1460,9 @@ impl CheckInFlow {
         self.state = State::Welcome;
     }
 
+    /// The step the check-in is at (under the "call staff?" question: the screen underneath).
     fn current_step(&self) -> Step {
-        if let Some(step) = self.screen().input_step() {
+        if let Some(step) = self.screen_underneath().input_step() {
             return step;
         }
         match &self.state {
@@ -1396,7 +1476,16 @@ impl CheckInFlow {
         }
     }
 
+    /// What the patient sees: the "call staff?" question over the check-in, or its screen.
     fn screen(&self) -> Screen {
+        match self.confirm_end {
+            Some(end) => Screen::ConfirmEnd { end },
+            None => self.screen_underneath(),
+        }
+    }
+
+    /// The check-in's own screen, under the "call staff?" question if it is asked.
+    fn screen_underneath(&self) -> Screen {
         let session = self.session.as_ref();
         match &self.state {
             State::Welcome if self.paused => Screen::Paused,

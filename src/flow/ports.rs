@@ -98,7 +98,8 @@ pub enum PatientAction {
     /// "Do not agree" on the first consent screen: every item is refused, the patient goes on.
     DoNotConsent,
     /// "Back" on the document menu (to the screen it was opened from) and on a consent item,
-    /// the high-cost limit and prescription screens (undoes the last answer and asks it again).
+    /// the high-cost limit and prescription screens (undoes the last answer and asks it again);
+    /// on the `Screen::ConfirmEnd` question, back to the screen underneath, nothing lost.
     Back,
     /// Answer for the item currently shown.
     AnswerConsentItem(ConsentItem, bool),
@@ -112,8 +113,14 @@ pub enum PatientAction {
     /// "I have paper documents" on the welcome screen.
     OpenDocumentMenu,
     DeclareDocument(DeclaredDocument),
+    /// "Call staff": at once from the idle screens; during a check-in it asks first
+    /// (`Screen::ConfirmEnd`).
     CallStaff,
+    /// "Cancel": during a check-in it asks first (`Screen::ConfirmEnd`).
     Cancel,
+    /// "Call staff" or "stop" on the `Screen::ConfirmEnd` question: ends the check-in as
+    /// asked. Ignored within `consent_dead_time_ms` of the question appearing.
+    ConfirmEnd,
     /// "OK" on a final screen.
     Acknowledge,
     /// "I'm still here" on the idle countdown: the screen is not cleared yet.

@@ -22,6 +22,17 @@ pub enum Credential {
     Phone,
 }
 
+/// How the patient asked to end a check-in under way, while the kiosk asks "are you sure?"
+/// (review 2026-11 row 13, cross-screen 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ending {
+    /// "Call staff" (top bar, or the not-read screen's body): hands the check-in to staff.
+    CallStaff,
+    /// "Cancel" (top bar): records the check-in as cancelled.
+    Cancel,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "screen")]
 #[non_exhaustive]
@@ -89,6 +100,14 @@ pub enum Screen {
         reception_number: Option<ReceptionNumber>,
         presented: Option<Presented>,
         declared: Option<DeclaredDocument>,
+    },
+    /// "Call staff?" or "Stop this check-in?", over the screen the patient was on: nothing
+    /// has ended yet. `PatientAction::ConfirmEnd` ends it (not within `consent_dead_time_ms`
+    /// of this screen appearing: a double tap must not confirm); `PatientAction::Back`
+    /// returns to the screen underneath as it was. Reader and gateway answers carry on
+    /// underneath.
+    ConfirmEnd {
+        end: Ending,
     },
     Cancelled,
     /// The screen was cleared for privacy after nobody touched it.

@@ -7,7 +7,7 @@ use crate::domain::{
     BurdenRatio, ConsentItem, DeclaredDocument, HandoffReason, Presented, ReceptionNumber, Tapped,
 };
 use crate::flow::staff_mode::{PanelNote, PendingVisualCheck, PinRefusal, StaffView};
-use crate::flow::{Credential, ReaderTrouble, Screen, View};
+use crate::flow::{Credential, Ending, ReaderTrouble, Screen, View};
 use crate::rules::WaitingPlace;
 use crate::staff::KioskStaff;
 
@@ -49,6 +49,7 @@ fn sample(name: &str, screen: Screen) -> Sample {
             can_go_back: matches!(
                 screen,
                 Screen::DocumentMenu
+                    | Screen::ConfirmEnd { .. }
                     | Screen::ConsentItem { .. }
                     | Screen::HighCostLimit
                     | Screen::Prescription
@@ -278,6 +279,18 @@ pub fn every_screen() -> Vec<Sample> {
     };
     all.extend([
         at_desk,
+        sample(
+            "confirm-call-staff",
+            Screen::ConfirmEnd {
+                end: Ending::CallStaff,
+            },
+        ),
+        sample(
+            "confirm-cancel",
+            Screen::ConfirmEnd {
+                end: Ending::Cancel,
+            },
+        ),
         sample("cancelled", Screen::Cancelled),
         sample("timed-out", Screen::TimedOut),
         sample("save-failed", save_failed(Presented::MyNumberCard)),

@@ -10,7 +10,7 @@ use crate::domain::{
     ConsentItem, DeclaredDocument, HandoffReason, Presented, ReceptionNumber, Tapped,
 };
 use crate::flow::staff_mode::{PanelNote, PinRefusal, StaffView, short_name};
-use crate::flow::{Credential, ReaderTrouble, Screen, View};
+use crate::flow::{Credential, Ending, ReaderTrouble, Screen, View};
 use crate::rules::WaitingPlace;
 
 use super::{
@@ -51,6 +51,7 @@ pub fn screen_kind(screen: &Screen) -> ScreenKind {
         Screen::Saving => ScreenKind::Saving,
         Screen::Done { .. } => ScreenKind::Done,
         Screen::Handoff { .. } => ScreenKind::Handoff,
+        Screen::ConfirmEnd { .. } => ScreenKind::ConfirmEnd,
         Screen::Cancelled => ScreenKind::Cancelled,
         Screen::TimedOut => ScreenKind::TimedOut,
         Screen::SaveFailed { .. } => ScreenKind::SaveFailed,
@@ -156,6 +157,7 @@ pub fn present(window: &AppWindow, view: &View, now: OffsetDateTime, pin_digits:
             _ => WrongKind::TransitCard,
         }),
         Screen::TapAgain { pin_kept, .. } => kiosk.set_pin_kept(*pin_kept),
+        Screen::ConfirmEnd { end } => kiosk.set_confirm_call_staff(*end == Ending::CallStaff),
         Screen::PinEntry {
             credential,
             tries_left,

@@ -764,6 +764,7 @@ fn wire_callbacks(window: &AppWindow, runtime: &Rc<RefCell<Runtime>>) {
     });
     on!(on_call_staff, |rt| rt.patient(PatientAction::CallStaff));
     on!(on_cancel, |rt| rt.patient(PatientAction::Cancel));
+    on!(on_confirm_end, |rt| rt.patient(PatientAction::ConfirmEnd));
     on!(on_still_here, |rt| rt.patient(PatientAction::StillHere));
     on!(on_acknowledge, |rt| rt.patient(PatientAction::Acknowledge));
     on!(on_paper_documents, |rt| rt

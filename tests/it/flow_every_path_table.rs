@@ -13,7 +13,8 @@ use uketsuke::domain::{
     Presented, ReceptionNumber, Signature, Step, Tapped, Validity, VerificationMethod,
 };
 use uketsuke::flow::{
-    CheckInFlow, Input, PinStatus, ReaderOp, ReaderReply, ReaderTrouble, StoreReply,
+    CheckInFlow, Ending, Input, PatientAction, PinStatus, ReaderOp, ReaderReply, ReaderTrouble,
+    Screen, StoreReply,
 };
 use uketsuke::gateway::{Gateway, GatewayError};
 use uketsuke::headless::{Committed, Driver, PatientScript, ReaderPort, ScriptError, StorePort};
@@ -570,7 +571,7 @@ fn run_with_reader_down<R: ReaderPort, G: Gateway, S: StorePort>(
         .ok_or_else(|| ScriptError(format!("nothing recorded; {:?}", driver.screen())))
 }
 
-fn run(c: &Case) -> (CheckInRecord, FakeReader, FakeGateway) {
+fn driver(c: &Case) -> Driver<FakeReader, FakeGateway, MemoryStore> {
     let facility = FacilityConfig {
         reads_smartphones: c.reads_phones,
         ..FacilityConfig::default()
@@ -589,7 +590,11 @@ fn run(c: &Case) -> (CheckInRecord, FakeReader, FakeGateway) {
         latency: c.latency,
         queries: 0,
     };
-    let mut driver = Driver::new(flow, c.visit, reader, gateway, MemoryStore::default());
+    Driver::new(flow, c.visit, reader, gateway, MemoryStore::default())
+}
+
+fn run(c: &Case) -> (CheckInRecord, FakeReader, FakeGateway) {
+    let mut driver = driver(c);
     let script = PatientScript::parse(&format!(r#"{{"steps": {}}}"#, c.script)).unwrap();
     let committed = match c.reader_down_after {
         None => driver.run(&script),
@@ -933,4 +938,146 @@ fn no_pin_or_certificate_reaches_the_record() {
     assert!(!json.contains("1234"), "{json}");
     assert!(!json.contains("fake cert"), "{json}");
     let _ = PinStatus::Blocked; // the flow's vocabulary, not the record's
+}
+
+/// "Call staff" and "cancel" during a check-in ask first (review 2026-11 row 13, cross-screen
+/// 4). Each row: the script up to a screen, what the patient presses there (each after the
+/// milliseconds given since the one before, on the virtual clock), then either what is recorded
+/// or, for "back", the script that finishes from the very screen left and what it records.
+#[test]
+fn call_staff_and_cancel_end_the_check_in_only_once_confirmed() {
+    use PatientAction as A;
+    let dead = u64::from(FacilityConfig::default().consent_dead_time_ms);
+    let idle = u64::from(FacilityConfig::default().idle_timeout_seconds) * 1000;
+    enum Then {
+        /// Recorded at once, with this outcome.
+        Recorded(Outcome),
+        /// Nothing recorded: this screen shows.
+        Shows(Screen),
+        /// The screen before the presses is back, exactly; this script then finishes and records
+        /// a completed check-in with these wrong PINs and this consent mode.
+        Back(&'static str, u8, ConsentMode),
+    }
+    let handed = Outcome::HandedToStaff {
+        reason: HandoffReason::PatientCalledStaff,
+    };
+    /// A row's name, the script before, the presses (ms after the one before, what) and after.
+    type Row = (&'static str, &'static str, Vec<(u64, PatientAction)>, Then);
+    let rows: Vec<Row> = vec![
+        (
+            "call staff at the PIN pad, confirmed: handed over",
+            r#"["tap"]"#,
+            vec![(0, A::CallStaff), (dead, A::ConfirmEnd)],
+            Then::Recorded(handed),
+        ),
+        (
+            "call staff mid-consent, confirmed: handed over",
+            r#"["tap", {"pin":"1234"}]"#,
+            vec![(0, A::CallStaff), (dead, A::ConfirmEnd)],
+            Then::Recorded(handed),
+        ),
+        (
+            "call staff, then back: the PIN pad with its wrong try kept",
+            r#"["tap", {"pin":"0000"}]"#,
+            vec![(0, A::CallStaff), (100, A::Back)],
+            Then::Back(
+                r#"[{"pin":"1234"}, {"consent":"all"}, {"high_cost_limit":true}, {"prescription":"paper"}]"#,
+                1,
+                ConsentMode::All,
+            ),
+        ),
+        (
+            "cancel, then back: the consents given are kept",
+            r#"["tap", {"pin":"1234"}, {"consent":"none"}]"#,
+            vec![(0, A::Cancel), (dead, A::Back)],
+            Then::Back(
+                r#"[{"high_cost_limit":true}, {"prescription":"paper"}]"#,
+                0,
+                ConsentMode::Refused,
+            ),
+        ),
+        (
+            "cancel at the PIN pad, confirmed: cancelled at the PIN pad",
+            r#"["tap"]"#,
+            vec![(0, A::Cancel), (dead, A::ConfirmEnd)],
+            Then::Recorded(Outcome::Cancelled { at: Step::PinEntry }),
+        ),
+        (
+            "cancel on the consent screen, confirmed: cancelled there",
+            r#"["tap", {"pin":"1234"}]"#,
+            vec![(0, A::Cancel), (dead, A::ConfirmEnd)],
+            Then::Recorded(Outcome::Cancelled {
+                at: Step::ConsentChoice,
+            }),
+        ),
+        (
+            "a double tap on call staff: the second tap within the dead time is ignored",
+            r#"["tap"]"#,
+            vec![(0, A::CallStaff), (dead / 4, A::ConfirmEnd)],
+            Then::Shows(Screen::ConfirmEnd {
+                end: Ending::CallStaff,
+            }),
+        ),
+        (
+            "cancel, then the top bar's call staff: the question changes, nothing ends",
+            r#"["tap"]"#,
+            vec![(0, A::Cancel), (dead, A::CallStaff)],
+            Then::Shows(Screen::ConfirmEnd {
+                end: Ending::CallStaff,
+            }),
+        ),
+        (
+            "nobody answers the question: timed out at the step underneath",
+            r#"["tap"]"#,
+            vec![(0, A::CallStaff), (idle, A::StillHere)],
+            Then::Recorded(Outcome::TimedOut { at: Step::PinEntry }),
+        ),
+        (
+            "nobody answers the cancel question mid-consent: timed out there",
+            r#"["tap", {"pin":"1234"}, {"consent":"all"}]"#,
+            vec![(0, A::Cancel), (idle, A::StillHere)],
+            Then::Recorded(Outcome::TimedOut {
+                at: Step::HighCostLimit,
+            }),
+        ),
+    ];
+    let script = |text: &str| PatientScript::parse(&format!(r#"{{"steps": {text}}}"#)).unwrap();
+    for (name, before, presses, then) in rows {
+        let mut driver = driver(&case(name, before));
+        for step in &script(before).steps {
+            driver.step(step).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+        driver.wait_for_machines();
+        let underneath = driver.screen();
+        for (after_ms, action) in presses {
+            driver.wait(Duration::from_millis(after_ms));
+            let now = driver.now;
+            driver.flow.handle(now, Input::Patient(action));
+            driver.wait(Duration::ZERO);
+        }
+        let records = driver.store.records.len();
+        match then {
+            Then::Recorded(outcome) => {
+                assert_eq!(records, 1, "{name}: one record");
+                assert_eq!(driver.store.records[0].outcome, outcome, "{name}");
+            }
+            Then::Shows(screen) => {
+                assert_eq!(records, 0, "{name}: nothing ended");
+                assert_eq!(driver.screen(), screen, "{name}");
+            }
+            Then::Back(rest, wrong_pins, mode) => {
+                assert_eq!(records, 0, "{name}: nothing ended");
+                assert_eq!(driver.screen(), underneath, "{name}: the same screen");
+                let record = driver
+                    .run(&script(rest))
+                    .unwrap_or_else(|e| panic!("{name}: {e}"))
+                    .record;
+                assert_eq!(record.outcome, Outcome::Completed, "{name}");
+                assert_eq!(record.wrong_pin_entries, wrong_pins, "{name}: wrong PINs");
+                assert_eq!(record.consent.mode, Some(mode), "{name}: consent");
+                assert_eq!(driver.store.records.len(), 1, "{name}: one record");
+            }
+        }
+        println!("{name}: ok (dead time {dead} ms)");
+    }
 }

@@ -140,6 +140,62 @@ fn wrong_pin_shows_tries_left_and_one_try_left_hands_over() {
     assert_eq!(last_check_in(&kiosk).record.wrong_pin_entries, 2);
 }
 
+/// "Call staff" and "cancel" mid-PIN ask first (review 2026-11 row 13, cross-screen 4): the
+/// question replaces the top bar's endings, "back" returns to the PIN pad as it was (its wrong
+/// try still shown), and only the question's own "call staff" hands over.
+#[test]
+fn call_staff_mid_pin_asks_first_and_back_returns_to_the_pin_pad() {
+    let _one = one_at_a_time();
+    let kiosk = UiKiosk::new(Persona::Valid3);
+    kiosk.to_english();
+    kiosk.tap("card");
+    kiosk.type_pin("9999", "OK");
+    let wrong = "! That PIN was not correct. 2 more wrong PINs will lock the card, and only your municipal office can unlock it.";
+    assert!(kiosk.shows(wrong), "{:?}", kiosk.labels());
+
+    kiosk.press("Call staff");
+    assert_eq!(
+        kiosk.screen(),
+        ScreenKind::ConfirmEnd,
+        "{:?}",
+        kiosk.labels()
+    );
+    assert!(kiosk.shows("Call staff?"), "{:?}", kiosk.labels());
+    assert!(kiosk.shows("This check-in stops here."));
+    assert!(
+        !kiosk.shows("Cancel"),
+        "no other ending beside the question"
+    );
+    kiosk.press("Back");
+    assert_eq!(kiosk.screen(), ScreenKind::PinEntry, "{:?}", kiosk.labels());
+    assert!(
+        kiosk.shows(wrong),
+        "the PIN pad as it was: {:?}",
+        kiosk.labels()
+    );
+
+    kiosk.press("Cancel");
+    assert_eq!(kiosk.screen(), ScreenKind::ConfirmEnd);
+    assert!(kiosk.shows("Stop this check-in?"), "{:?}", kiosk.labels());
+    assert!(kiosk.shows("Nothing you entered is saved."));
+    kiosk.press("Back");
+    assert_eq!(kiosk.screen(), ScreenKind::PinEntry);
+    let month = kiosk.store.check_ins_for_month(2026, 11).unwrap();
+    assert!(month.is_empty(), "nothing recorded yet");
+
+    kiosk.press("Call staff");
+    kiosk.press("Call staff");
+    assert_eq!(kiosk.screen(), ScreenKind::Handoff, "{:?}", kiosk.labels());
+    let stored = last_check_in(&kiosk);
+    assert_eq!(
+        stored.record.outcome,
+        Outcome::HandedToStaff {
+            reason: HandoffReason::PatientCalledStaff
+        }
+    );
+    assert_eq!(stored.record.wrong_pin_entries, 1);
+}
+
 #[test]
 fn consent_item_by_item_records_each_answer() {
     let _one = one_at_a_time();
@@ -252,6 +308,9 @@ fn language_switches_both_ways_at_any_screen() {
     assert!(kiosk.shows("残りの回数: 3回"));
     kiosk.press("English");
     assert!(kiosk.shows("Tries left: 3"));
+    // Mid-check-in the kiosk asks first; its own "call staff" confirms.
+    kiosk.press("Call staff");
+    assert!(kiosk.shows("Call staff?"), "{:?}", kiosk.labels());
     kiosk.press("Call staff");
     assert_eq!(kiosk.screen(), ScreenKind::Handoff);
     assert!(kiosk.shows("A staff member will help you"));

@@ -168,7 +168,8 @@ impl UiKiosk {
     /// Clicks the one element labelled `label` with a real pointer press and release, and
     /// takes in only what has already arrived: never waits.
     pub fn touch(&self, label: &str) {
-        // A patient reads a consent or prescription question before answering it: the clock
+        // A patient reads a consent or prescription question (or "call staff?") before answering
+        // it: the clock
         // moves past the flow's dead time after the screen changed (consent_dead_time_ms).
         if matches!(
             self.screen(),
@@ -176,6 +177,7 @@ impl UiKiosk {
                 | ScreenKind::ConsentItem
                 | ScreenKind::HighCostLimit
                 | ScreenKind::Prescription
+                | ScreenKind::ConfirmEnd
         ) {
             self.clock
                 .set(self.clock.get() + time::Duration::milliseconds(1_000));
