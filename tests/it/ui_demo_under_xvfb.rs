@@ -240,7 +240,7 @@ fn demo_window_reaches_welcome_and_the_panel_completes_a_check_in() {
         check_ins[0].record.verification,
         Some(VerificationMethod::CardViaReader)
     );
-    click(&display, &window, centre(&mut twin, "done", "OK"));
+    click(&display, &window, centre(&mut twin, "done", "終わる"));
     screens.wait_for("welcome");
     println!("screens: {:?}", screens.seen);
 }
