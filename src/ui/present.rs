@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use slint::ComponentHandle as _;
 use time::OffsetDateTime;
+use uketsuke_views::phrases::keep_together;
 
 use crate::domain::{
     ConsentItem, DeclaredDocument, HandoffReason, Presented, ReceptionNumber, Tapped,
@@ -177,7 +178,9 @@ pub fn present(window: &AppWindow, view: &View, now: OffsetDateTime, pin_digits:
             reception_number,
         } => {
             kiosk.set_burden_percent(burden_ratio.map_or(-1, |r| i32::from(r.0)));
-            kiosk.set_burden_wari(burden_ratio.map(|r| r.wari()).unwrap_or_default().into());
+            kiosk.set_burden_wari(
+                keep_together(&burden_ratio.map(|r| r.wari()).unwrap_or_default()).into(),
+            );
             kiosk.set_reception_number(number_text(*reception_number));
         }
         Screen::Handoff {
@@ -240,7 +243,7 @@ pub fn present_staff(
             let names: Vec<slint::SharedString> = staff
                 .iter()
                 .flatten()
-                .map(|s| s.display_name.as_str().into())
+                .map(|s| keep_together(&s.display_name).into())
                 .collect();
             k.set_staff_names(std::rc::Rc::new(slint::VecModel::from(names)).into());
             if let Some(p) = p {
@@ -254,7 +257,7 @@ pub fn present_staff(
             refused,
         } => {
             k.set_staff_screen(StaffScreen::Pin);
-            k.set_staff_who(who.display_name.as_str().into());
+            k.set_staff_who(keep_together(&who.display_name).into());
             k.set_staff_loading(*checking);
             k.set_staff_pin_digits(digits_typed as i32);
             match refused {
@@ -283,7 +286,7 @@ pub fn present_staff(
         } => {
             k.set_staff_screen(StaffScreen::Panel);
             k.set_staff_kiosk_paused(*kiosk_paused);
-            k.set_staff_who(who.display_name.as_str().into());
+            k.set_staff_who(keep_together(&who.display_name).into());
             k.set_staff_loading(checks.is_none() || *busy);
             let waiting = checks.as_deref().unwrap_or_default();
             let shown = waiting.len().min(STAFF_CHECK_ROWS);
@@ -299,9 +302,12 @@ pub fn present_staff(
                     name: c
                         .name
                         .as_ref()
-                        .map_or_else(String::new, |n| n.name.clone())
+                        .map_or_else(String::new, |n| keep_together(&n.name))
                         .into(),
-                    short_name: c.name.as_ref().map_or_else(String::new, short_name).into(),
+                    short_name: keep_together(
+                        &c.name.as_ref().map_or_else(String::new, short_name),
+                    )
+                    .into(),
                 })
                 .collect();
             k.set_staff_checks(std::rc::Rc::new(slint::VecModel::from(rows)).into());
@@ -311,7 +317,7 @@ pub fn present_staff(
                 k.set_staff_asking_name(
                     c.name
                         .as_ref()
-                        .map_or_else(String::new, |n| n.name.clone())
+                        .map_or_else(String::new, |n| keep_together(&n.name))
                         .into(),
                 );
             }

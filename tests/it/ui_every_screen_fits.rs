@@ -3,15 +3,20 @@
 //! is at least 15 mm, and Japanese glyphs really are drawn (a missing CJK font leaves them
 //! blank without any error). A short label (a key's 「消す」 or "Erase") stays on one line,
 //! and the words of a button or notice never run into its border (cut off, as "Erase" was).
+//! A text that wraps lets the renderer break only between Japanese phrases (BudouX, through
+//! `ui/phrase_breaks.rs`, the same phrases `ui/build.rs` joins) or English words, never inside
+//! a person's name; and the word joiner that holds a phrase together is drawn as nothing.
 
 use i_slint_backend_testing::{ElementHandle, ElementQuery};
 use slint::ComponentHandle;
 use uketsuke::ui::catalogue::every_screen;
 use uketsuke::ui::render::{Headless, RESOLUTIONS, text_ink};
 use uketsuke::ui::{Language, Theme};
+use uketsuke_views::phrases::unjoined;
 
-/// Labels this short (in characters, spaces not counted) must stay on one line.
-const SHORT_LABEL: usize = 6;
+#[path = "../../ui/phrase_breaks.rs"]
+mod phrase_breaks;
+use phrase_breaks::{SHORT_LABEL, WORD_JOINER, phrases};
 
 /// How a text was drawn, read from the frame inside its element's box: the lines (bands of rows
 /// holding ink, i.e. pixels far from the box's most common colour) and, for a button's or a
@@ -112,12 +117,130 @@ fn drawn(
 
 /// Whether a label is part of the idle countdown, which covers the screen on purpose: the
 /// notice, the seconds in large digits, the button.
-fn countdown_part(l: &str) -> bool {
+fn countdown_part(label: &str) -> bool {
+    let l = unjoined(label);
     l.starts_with("! ")
         || l == "Continue"
         || l == "操作を続ける"
         || l.ends_with(" seconds left")
         || (l.starts_with("あと") && l.ends_with('秒'))
+}
+
+/// The names a sample shows (staff and patients), from its staff view's `display_name` and
+/// `name` fields: a name never breaks across lines.
+fn names(sample: &uketsuke::ui::catalogue::Sample) -> Vec<String> {
+    let debug = format!("{:?}", sample.staff);
+    let mut out = Vec::new();
+    for field in ["display_name: \"", " name: \""] {
+        let mut rest = debug.as_str();
+        while let Some(at) = rest.find(field) {
+            rest = &rest[at + field.len()..];
+            if let Some(end) = rest.find('"') {
+                out.push(rest[..end].to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// Where the renderer may break `shown` (UAX #14 as icu_segmenter reads it, parley's own
+/// rules) that a reader does not expect, as (before, after) pairs. Positions count characters
+/// of the text without word joiners. Expected: after white space; in Japanese between BudouX
+/// phrases; in English anywhere but inside a word; never inside a name.
+fn unexpected_breaks(shown: &str, language: Language, names: &[String]) -> Vec<(String, String)> {
+    let plain: Vec<char> = unjoined(shown).chars().collect();
+    let mut expected = vec![false; plain.len() + 1];
+    for (i, c) in plain.iter().enumerate() {
+        if c.is_whitespace() {
+            expected[i + 1] = true;
+        }
+    }
+    match language {
+        Language::Japanese => {
+            let mut at = 0;
+            for phrase in phrases(shown) {
+                at += phrase.chars().count();
+                expected[at.min(plain.len())] = true;
+            }
+        }
+        Language::English => {
+            for i in 1..plain.len() {
+                let word = |c: char| c.is_ascii_alphanumeric() || c == '\'';
+                if !(word(plain[i - 1]) && word(plain[i])) {
+                    expected[i] = true;
+                }
+            }
+        }
+    }
+    for name in names {
+        let name: Vec<char> = name.chars().collect();
+        if name.len() < 2 || name.len() > plain.len() {
+            continue;
+        }
+        for start in 0..=plain.len() - name.len() {
+            if plain[start..start + name.len()] == name[..] {
+                for e in &mut expected[start + 1..start + name.len()] {
+                    *e = false;
+                }
+            }
+        }
+    }
+    let segmenter = icu_segmenter::LineSegmenter::new_for_non_complex_scripts(Default::default());
+    let mut out = Vec::new();
+    for offset in segmenter.segment_str(shown) {
+        if offset == 0 || offset >= shown.len() {
+            continue;
+        }
+        let at = shown[..offset]
+            .chars()
+            .filter(|&c| c != WORD_JOINER)
+            .count();
+        if at > 0 && at < plain.len() && !expected[at] {
+            out.push((
+                plain[at.saturating_sub(4)..at].iter().collect(),
+                plain[at..(at + 4).min(plain.len())].iter().collect(),
+            ));
+        }
+    }
+    out
+}
+
+/// The word joiner that holds a phrase or a name together draws nothing: the staff PIN screen
+/// with its staff member's name joined (as shown) and unjoined gives the same pixels (a
+/// missing glyph would draw a box).
+#[test]
+fn a_word_joiner_is_drawn_as_nothing() {
+    let sample = every_screen()
+        .into_iter()
+        .find(|s| s.name == "staff-pin")
+        .expect("the staff-pin sample");
+    let mut h = Headless::new(1280, 800).unwrap();
+    h.show(&sample, Language::Japanese);
+    h.render();
+    let joined = h
+        .app
+        .global::<uketsuke::ui::Kiosk>()
+        .get_staff_who()
+        .to_string();
+    assert!(
+        joined.contains(WORD_JOINER),
+        "the name is joined: {joined:?}"
+    );
+    let with = h.pixels().as_bytes().to_vec();
+    h.app
+        .global::<uketsuke::ui::Kiosk>()
+        .set_staff_who(unjoined(&joined).into());
+    h.render();
+    let without = h.pixels().as_bytes().to_vec();
+    // The name is drawn at all: another name changes the pixels.
+    h.app
+        .global::<uketsuke::ui::Kiosk>()
+        .set_staff_who("山田 一郎".into());
+    h.render();
+    assert_ne!(h.pixels().as_bytes(), &with[..], "the name is on screen");
+    let differ = with.iter().zip(&without).filter(|(a, b)| a != b).count();
+    println!("{differ} bytes differ between {joined:?} and its unjoined text");
+    assert_eq!(differ, 0, "a word joiner drew something");
 }
 
 fn label(e: &ElementHandle) -> String {
@@ -194,6 +317,7 @@ fn every_screen_fits_in_both_languages_at_every_resolution() {
                 // the label of the smallest labelled element around it: a button's or a
                 // notice's words), as drawn in this frame.
                 let frame_width = h.pixels().width() as usize;
+                let names = names(sample);
                 // The smallest text is Theme.small; a line is at least 1.2 times its size.
                 let one_line = 1.2 * h.app.global::<Theme>().get_small();
                 let line = h.app.global::<Theme>().get_line();
@@ -246,9 +370,13 @@ fn every_screen_fits_in_both_languages_at_every_resolution() {
                     {
                         continue;
                     }
-                    let plain = shown.replace('\n', " / ");
-                    let visible = shown.chars().filter(|c| !c.is_whitespace()).count();
+                    let plain = unjoined(&shown).replace('\n', " / ");
+                    let visible = unjoined(&shown)
+                        .chars()
+                        .filter(|c| !c.is_whitespace())
+                        .count();
                     let short = visible <= SHORT_LABEL;
+                    let breaks = unexpected_breaks(&shown, language, &names);
                     // Lines are counted (the slow part) only where a wrap would be wrong.
                     let d = drawn(
                         h.pixels().as_bytes(),
@@ -256,7 +384,7 @@ fn every_screen_fits_in_both_languages_at_every_resolution() {
                         pos,
                         size,
                         one_line,
-                        short,
+                        short || !breaks.is_empty(),
                         border,
                     );
                     if d.touches_edge {
@@ -269,6 +397,22 @@ fn every_screen_fits_in_both_languages_at_every_resolution() {
                         problems.push(format!(
                             "{name}: the short label \"{plain}\" wraps onto {} lines",
                             d.lines
+                        ));
+                    }
+                    if d.lines > 1 && !breaks.is_empty() {
+                        problems.push(format!(
+                            "{name}: \"{plain}\" wraps onto {} lines and may break inside a {}: {}",
+                            d.lines,
+                            if language == Language::Japanese {
+                                "phrase or name"
+                            } else {
+                                "word or name"
+                            },
+                            breaks
+                                .iter()
+                                .map(|(a, b)| format!("{a}/{b}"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ));
                     }
                 }

@@ -23,6 +23,7 @@ pub fn on_screen(h: &mut Headless, sample: &Sample, language: Language) -> Vec<S
         let Some(label) = e.accessible_label() else {
             continue;
         };
+        let label = uketsuke_views::phrases::unjoined(&label);
         let label = label.strip_prefix("! ").unwrap_or(&label).trim().to_owned();
         if !label.is_empty() && !out.contains(&label) {
             out.push(label);

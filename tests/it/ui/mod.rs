@@ -26,6 +26,7 @@ use uketsuke::rules::{FacilityConfig, Rules};
 use uketsuke::store::Store;
 use uketsuke::ui::runtime::{Adapters, Runtime};
 use uketsuke::ui::{AppWindow, Kiosk, ScreenKind};
+use uketsuke_views::phrases::unjoined;
 
 /// How long a test waits for the worker threads (the reader signs with RSA; the slow gateway
 /// takes 8 s).
@@ -136,9 +137,17 @@ impl UiKiosk {
         self.app.global::<Kiosk>().get_screen()
     }
 
-    /// The elements labelled exactly `label` that are on screen now.
+    /// The elements labelled exactly `label` that are on screen now (Japanese labels carry
+    /// word joiners between a phrase's characters: they are compared without them).
     pub fn find(&self, label: &str) -> Vec<ElementHandle> {
-        ElementHandle::find_by_accessible_label(&self.app, label)
+        i_slint_backend_testing::ElementRoot::root_element(&self.app)
+            .query_descendants()
+            .match_predicate({
+                let label = label.to_owned();
+                move |e| e.accessible_label().is_some_and(|l| unjoined(&l) == label)
+            })
+            .find_all()
+            .into_iter()
             .filter(|e| e.is_valid() && e.size().width > 0.0 && e.size().height > 0.0)
             .collect()
     }
@@ -153,7 +162,7 @@ impl UiKiosk {
             .match_descendants()
             .find_all()
             .into_iter()
-            .filter_map(|e| e.accessible_label().map(|l| l.to_string()))
+            .filter_map(|e| e.accessible_label().map(|l| unjoined(&l)))
             .filter(|l| !l.is_empty())
             .collect()
     }
