@@ -187,7 +187,10 @@ fn main() {
         }
         h.render();
         to_pin.push(start.elapsed());
+        // Cancel asks first; its "stop" counts only after the question's dead time.
         kiosk.invoke_cancel();
+        clock.set(clock.get() + time::Duration::seconds(1));
+        kiosk.invoke_confirm_end();
         kiosk.invoke_acknowledge();
         rt.borrow_mut().demo_remove();
         rt.borrow_mut().wait_for_message(Duration::from_secs(5));
