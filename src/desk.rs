@@ -292,8 +292,9 @@ pub fn decide(
     let visit_date = check_in.record.visit_date;
     let reason = check_in.record.outcome.handoff_reason();
     let action = DeskAction::parse(field("action"));
-    if let (Some(reason), Some(action)) = (reason, action) {
-        let offer = offer(reason, action);
+    // What the table says of this action for this handoff (looked up once).
+    let offered = reason.zip(action).map(|(r, a)| offer(r, a));
+    if let (Some(reason), Some(action), Some(offer)) = (reason, action, offered) {
         if !offer.allowed {
             return Err(vec![FieldError {
                 field: "action",
@@ -410,9 +411,7 @@ pub fn decide(
         }
         Some(DeskAction::Cancel) => Some(ClosedAs::Cancelled),
     };
-    let needs_confirmation = reason
-        .zip(action)
-        .is_some_and(|(r, a)| offer(r, a).needs_confirmation);
+    let needs_confirmation = offered.is_some_and(|o| o.needs_confirmation);
     if needs_confirmation && errors.is_empty() && field("confirm") != "yes" {
         errors.push(error(
             "confirm",
