@@ -13,7 +13,6 @@ use processes::{Killed, have};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use i_slint_backend_testing::ElementHandle;
 use slint::ComponentHandle;
 use uketsuke::domain::{Outcome, VerificationMethod};
 use uketsuke::gateway::sim::Persona;
@@ -21,7 +20,6 @@ use uketsuke::store::Store;
 use uketsuke::ui::catalogue::every_screen;
 use uketsuke::ui::render::Headless;
 use uketsuke::ui::{Kiosk, Language};
-use uketsuke_views::phrases::unjoined;
 
 const KIOSK: (u32, u32) = (1280, 800);
 
@@ -63,17 +61,10 @@ fn centre(twin: &mut Headless, sample: &str, label: &str) -> (i32, i32) {
         .unwrap_or_else(|| panic!("no sample {sample}"));
     twin.show(&sample, Language::Japanese);
     twin.render();
-    // Japanese labels carry word joiners between a phrase's characters: compared without them.
-    let found: Vec<ElementHandle> = i_slint_backend_testing::ElementRoot::root_element(&twin.app)
-        .query_descendants()
-        .match_predicate({
-            let label = label.to_owned();
-            move |e| e.accessible_label().is_some_and(|l| unjoined(&l) == label)
-        })
-        .find_all()
-        .into_iter()
-        .filter(|e| e.size().width > 0.0)
-        .collect();
+    let found = {
+        let label = label.to_owned();
+        crate::ui::labelled(&twin.app, move |l| l == label)
+    };
     assert_eq!(found.len(), 1, "one \"{label}\" on {}", sample.name);
     let (p, s) = (found[0].absolute_position(), found[0].size());
     ((p.x + s.width / 2.0) as i32, (p.y + s.height / 2.0) as i32)

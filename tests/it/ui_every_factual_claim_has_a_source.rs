@@ -29,7 +29,7 @@ use uketsuke::ui::Language;
 use uketsuke::ui::catalogue::every_screen;
 use uketsuke::ui::render::Headless;
 
-use crate::ui::labels;
+use crate::ui::{labels, po};
 
 /// Words that mark a factual statement in English (matched lowercased in the msgid).
 pub const EN_MARKERS: [&str; 25] = [
@@ -102,28 +102,6 @@ struct Claim {
     source: String,
 }
 
-fn unescape(s: &str) -> String {
-    s.replace("\\\"", "\"").replace("\\\\", "\\")
-}
-
-/// msgid -> Japanese, from the views' catalogue.
-fn japanese() -> BTreeMap<String, String> {
-    let text = std::fs::read_to_string("ui/lang/ja/LC_MESSAGES/uketsuke-views.po").unwrap();
-    let mut entries = BTreeMap::new();
-    let mut id: Option<String> = None;
-    for line in text.lines() {
-        if let Some(rest) = line.strip_prefix("msgid \"") {
-            id = Some(unescape(rest.trim_end_matches('"')));
-        } else if let Some(rest) = line.strip_prefix("msgstr \"")
-            && let Some(id) = id.take()
-            && !id.is_empty()
-        {
-            entries.insert(id, unescape(rest.trim_end_matches('"')));
-        }
-    }
-    entries
-}
-
 /// A step's label without its number ("3. Open…" is step 3's "Open…").
 fn unnumbered(label: &str) -> &str {
     match label.split_once(". ") {
@@ -194,7 +172,7 @@ fn every_factual_string_on_a_patient_screen_is_listed_with_its_source() {
     let file: ClaimsFile =
         serde_json::from_str(&std::fs::read_to_string("tests/data/screen-claims.json").unwrap())
             .expect("tests/data/screen-claims.json");
-    let ja = japanese();
+    let ja: BTreeMap<String, String> = po::japanese().into_iter().collect();
     let mut problems = Vec::new();
     for (msgid, claim) in &file.claims {
         if claim.claim.trim().is_empty() || claim.source.trim().is_empty() {

@@ -9,7 +9,9 @@
 //! nothing is rendered.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use crate::ui::po;
 
 /// Views that patients never see: staff mode and the demo's side panel.
 const NOT_PATIENT: [&str; 2] = ["staff.slint", "demo-panel.slint"];
@@ -53,55 +55,15 @@ fn forbidden_words(terms: &str) -> Vec<Forbidden> {
     rows
 }
 
-fn unescape(s: &str) -> String {
-    s.replace("\\\"", "\"").replace("\\\\", "\\")
-}
-
 /// The `@tr` msgids of the patient views, each with the file it is in.
 fn patient_strings() -> BTreeMap<String, PathBuf> {
-    let mut found = BTreeMap::new();
-    let mut stack = vec![PathBuf::from("ui")];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            let name = path.file_name().unwrap().to_string_lossy().to_string();
-            if !name.ends_with(".slint") || NOT_PATIENT.contains(&name.as_str()) {
-                continue;
-            }
-            let text = std::fs::read_to_string(&path).unwrap();
-            for (i, _) in text.match_indices("@tr(\"") {
-                let rest = &text[i + 5..];
-                let bytes = rest.as_bytes();
-                let mut end = 0;
-                while bytes[end] != b'"' || (end > 0 && bytes[end - 1] == b'\\') {
-                    end += 1;
-                }
-                found.insert(unescape(&rest[..end]), path.clone());
-            }
-        }
-    }
-    found
-}
-
-/// msgid -> msgstr of the Japanese catalogue.
-fn japanese(po: &Path) -> BTreeMap<String, String> {
-    let text = std::fs::read_to_string(po).unwrap();
-    let mut entries = BTreeMap::new();
-    let mut id: Option<String> = None;
-    for line in text.lines() {
-        if let Some(rest) = line.strip_prefix("msgid \"") {
-            id = Some(unescape(rest.trim_end_matches('"')));
-        } else if let Some(rest) = line.strip_prefix("msgstr \"")
-            && let Some(id) = id.take()
-        {
-            entries.insert(id, unescape(rest.trim_end_matches('"')));
-        }
-    }
-    entries
+    po::tr_strings()
+        .into_iter()
+        .filter(|(_, path)| {
+            let name = path.file_name().unwrap().to_string_lossy();
+            !NOT_PATIENT.contains(&name.as_ref())
+        })
+        .collect()
 }
 
 /// Whether `text` uses `rule.word`: anywhere for Japanese (phrase-break marks ignored), at the
@@ -140,8 +102,7 @@ fn no_patient_string_uses_a_word_the_term_list_rules_out() {
         rules.len() >= 8 && rules.iter().any(|r| r.japanese) && rules.iter().any(|r| !r.japanese),
         "docs/terms.md's table was not read: {rules:?}"
     );
-    let po = Path::new("ui/lang/ja/LC_MESSAGES/uketsuke-views.po");
-    let header = std::fs::read_to_string(po).unwrap();
+    let header = std::fs::read_to_string(po::JAPANESE_PO).unwrap();
     assert!(
         header
             .lines()
@@ -149,7 +110,7 @@ fn no_patient_string_uses_a_word_the_term_list_rules_out() {
             .any(|l| l.contains("docs/terms.md")),
         "the .po header points translators to docs/terms.md"
     );
-    let ja = japanese(po);
+    let ja: BTreeMap<String, String> = po::japanese().into_iter().collect();
     let strings = patient_strings();
     assert!(
         strings.len() > 100,

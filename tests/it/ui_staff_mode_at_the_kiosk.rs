@@ -76,15 +76,7 @@ fn assert_staff_only_banner(k: &UiKiosk, on: &str) {
 /// The success note labelled `part` carries its drawn tick (a `Path` inside the note, with a
 /// size): success is not told by colour alone.
 fn assert_note_has_its_tick(k: &UiKiosk, part: &'static str) {
-    let notes = i_slint_backend_testing::ElementQuery::from_root(&k.app)
-        .match_descendants()
-        .match_predicate(move |e| {
-            e.accessible_label()
-                .is_some_and(|l| unjoined(&l).contains(part))
-                && e.size().width > 0.0
-                && e.size().height > 0.0
-        })
-        .find_all();
+    let notes = ui::labelled(&k.app, move |l| l.contains(part));
     assert!(!notes.is_empty(), "no note \"{part}\": {:?}", k.labels());
     let ticks: Vec<ElementHandle> = notes
         .iter()
@@ -409,15 +401,7 @@ fn the_panel_says_whether_one_pin_try_was_left_or_the_patient_asked() {
         ("暗証番号の残り回数が1回 · ", "1番"),
         ("患者さんの希望 · ", "2番"),
     ] {
-        let lines: Vec<ElementHandle> = i_slint_backend_testing::ElementQuery::from_root(&k.app)
-            .match_descendants()
-            .match_predicate(move |e| {
-                e.accessible_label()
-                    .is_some_and(|l| unjoined(&l).starts_with(reason))
-                    && e.size().width > 0.0
-                    && e.size().height > 0.0
-            })
-            .find_all();
+        let lines = ui::labelled(&k.app, move |l| l.starts_with(reason));
         // The line's text and the widget around it both carry the label: all at one card.
         assert!(!lines.is_empty(), "no \"{reason}\": {:?}", k.labels());
         for line in &lines {
@@ -575,14 +559,13 @@ fn the_staff_panel_never_renders_a_full_name_unheld() {
     h.resize(1080, 1920);
     ui::labels::on_screen(&mut h, &panel, Language::Japanese);
     // Names carry word joiners (they never wrap): compared without them.
-    let row = i_slint_backend_testing::ElementRoot::root_element(&h.app)
-        .query_descendants()
-        .match_predicate({
-            let short = short[0].to_owned();
-            move |e| e.accessible_label().is_some_and(|l| unjoined(&l) == short)
-        })
-        .find_first()
-        .expect("the short name");
+    let row = {
+        let short = short[0].to_owned();
+        ui::labelled(&h.app, move |l| l == short)
+            .into_iter()
+            .next()
+            .expect("the short name")
+    };
     let at = row.absolute_position();
     let size = row.size();
     let position = slint::LogicalPosition::new(at.x + size.width / 2.0, at.y + size.height / 2.0);

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod labels;
+pub mod po;
 
 use std::cell::{Cell, RefCell};
 use std::path::PathBuf;
@@ -48,6 +49,19 @@ fn init_platform() {
             done.set(true);
         }
     });
+}
+
+/// The elements of `app` laid out with a size whose label satisfies `wanted`, in tree order.
+/// Japanese labels carry word joiners between a phrase's characters: `wanted` sees the label
+/// without them.
+pub fn labelled(app: &AppWindow, wanted: impl Fn(&str) -> bool + 'static) -> Vec<ElementHandle> {
+    i_slint_backend_testing::ElementRoot::root_element(app)
+        .query_descendants()
+        .match_predicate(move |e| e.accessible_label().is_some_and(|l| wanted(&unjoined(&l))))
+        .find_all()
+        .into_iter()
+        .filter(|e| e.is_valid() && e.size().width > 0.0 && e.size().height > 0.0)
+        .collect()
 }
 
 pub struct UiKiosk {
@@ -137,19 +151,10 @@ impl UiKiosk {
         self.app.global::<Kiosk>().get_screen()
     }
 
-    /// The elements labelled exactly `label` that are on screen now (Japanese labels carry
-    /// word joiners between a phrase's characters: they are compared without them).
+    /// The elements labelled exactly `label` that are on screen now (see [`labelled`]).
     pub fn find(&self, label: &str) -> Vec<ElementHandle> {
-        i_slint_backend_testing::ElementRoot::root_element(&self.app)
-            .query_descendants()
-            .match_predicate({
-                let label = label.to_owned();
-                move |e| e.accessible_label().is_some_and(|l| unjoined(&l) == label)
-            })
-            .find_all()
-            .into_iter()
-            .filter(|e| e.is_valid() && e.size().width > 0.0 && e.size().height > 0.0)
-            .collect()
+        let label = label.to_owned();
+        labelled(&self.app, move |l| l == label)
     }
 
     pub fn shows(&self, label: &str) -> bool {
