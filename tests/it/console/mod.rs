@@ -2,6 +2,8 @@
 //! client that keeps cookies like a browser (but follows no redirect, so tests see them).
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{IpAddr, SocketAddr};
