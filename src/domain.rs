@@ -664,6 +664,32 @@ pub struct StoredCheckIn {
     pub resolution: Option<HandoffResolution>,
 }
 
+impl StoredCheckIn {
+    /// How eligibility was confirmed, once that is known, or `None`.
+    ///
+    /// A check-in the kiosk completed: the kiosk's method. A handoff: the method staff chose
+    /// when they closed it, and nothing while it is open, whatever route the kiosk expected
+    /// staff to take (an open portal-screen, notice-with-card or certificate handoff is not a
+    /// confirmed eligibility: review 2026-11 row 3). Cancelled, timed out, and handoffs staff
+    /// closed as unresolved or cancelled: `None`. The report's denominator and the check-in
+    /// list read this, never `record.verification` alone.
+    pub fn confirmed_verification(&self) -> Option<VerificationMethod> {
+        match self.record.outcome {
+            Outcome::Completed => self.record.verification,
+            Outcome::HandedToStaff { .. } => self
+                .resolution
+                .as_ref()
+                .and_then(HandoffResolution::verification),
+            Outcome::Cancelled { .. } | Outcome::TimedOut { .. } => None,
+        }
+    }
+
+    /// Whether this is a handoff nobody has closed yet (it is in the queue).
+    pub fn is_open_handoff(&self) -> bool {
+        matches!(self.record.outcome, Outcome::HandedToStaff { .. }) && self.resolution.is_none()
+    }
+}
+
 /// A 4-digit PIN typed on the kiosk. Never printed, never stored; wiped when dropped.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Pin([u8; 4]);

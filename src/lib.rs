@@ -12,6 +12,7 @@
 //! - [`headless`]: one check-in driven by a patient script, on virtual time.
 //! - [`desk`]: what staff can do with a handoff, and what each action records.
 //! - [`report`]: the monthly usage-rate report.
+//! - [`check_in_list`]: 「本日の受付一覧」's query, each check-in's status, the slip's next-time line.
 //! - [`provisioning`]: the provisioning file's keys and rules, merged into facility.json.
 //! - [`selftest`]: the technician's self-test as data: checks, thresholds, table and JSON.
 //! - [`staff`]: staff accounts, roles and the sign-in rules.
@@ -23,6 +24,7 @@
 #![forbid(unsafe_code)]
 
 pub mod card;
+pub mod check_in_list;
 pub mod cli;
 pub mod console;
 pub mod desk;

@@ -1,16 +1,25 @@
 //! The monthly report: check-ins by verification method and the My Number usage-rate share.
 //!
-//! Owns: counting and formatting (a table for people, CSV for spreadsheets).
-//! Must not know: SQL (it is given stored check-ins), the rules (each check-in carries whether
-//! it counted, decided with the rules in force on its visit date).
+//! Owns: counting and formatting (a table for people, CSV for spreadsheets, the one-line answer
+//! the console's report page gives the manager). Must not know: SQL (it is given stored
+//! check-ins), the rules (each check-in carries whether it counted, decided with the rules in
+//! force on its visit date; a target, when the rules have one, is handed in).
 //!
-//! The share is counted check-ins over check-ins whose eligibility was confirmed some way.
-//! Check-ins still waiting for staff to decide, cancelled ones and timed-out ones are listed
-//! but are not in the denominator: they are not visits with a confirmed eligibility yet.
+//! The share is counted check-ins over check-ins whose eligibility was confirmed some way
+//! ([`StoredCheckIn::confirmed_verification`]): completed at the kiosk, or closed by staff with
+//! a method. Handoffs still open are 「未対応」 whatever route the kiosk expected staff to take
+//! (review 2026-11 row 3: an open portal-screen, notice-with-card or certificate handoff is not
+//! a confirmed eligibility), so the waiting count is the queue's for that month. They, cancelled
+//! ones, timed-out ones and those staff could not confirm are listed but are not in the
+//! denominator.
+//!
+//! This is the kiosk's per-visit count, a reference figure: the add-on is judged on the rate
+//! per receipt that 支払基金 notifies ([`RECEIPT_BASIS_NOTE`]).
 
 use std::fmt::Write as _;
 
 use crate::domain::{ClosedAs, Outcome, StoredCheckIn, VerificationMethod};
+use crate::rules::UsageRateTarget;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MethodRow {
@@ -26,7 +35,7 @@ pub struct MonthReport {
     pub month: String,
     /// One row per verification method, in a fixed order, zero rows included.
     pub methods: Vec<MethodRow>,
-    /// Handed to staff, with no verification method decided yet.
+    /// Handoffs of this month still open (「未対応」): in the queue, not in the share.
     pub pending_staff: usize,
     /// Handed to staff, who could not confirm eligibility.
     pub unresolved: usize,
@@ -53,36 +62,30 @@ impl MonthReport {
             timed_out: 0,
         };
         for stored in check_ins {
-            let record = &stored.record;
-            match record.outcome {
-                Outcome::Cancelled { .. } => report.cancelled += 1,
-                Outcome::TimedOut { .. } => report.timed_out += 1,
-                Outcome::Completed | Outcome::HandedToStaff { .. } => {
-                    // Staff's resolution is the final word on how eligibility was confirmed.
-                    let method = match &stored.resolution {
-                        Some(resolution) => match resolution.closed_as {
-                            ClosedAs::Verified { verification, .. } => Some(verification),
-                            ClosedAs::Unresolved => {
-                                report.unresolved += 1;
-                                continue;
-                            }
-                            ClosedAs::Cancelled => {
-                                report.cancelled += 1;
-                                continue;
-                            }
-                        },
-                        None => record.verification,
-                    };
-                    match method.and_then(|m| methods.iter_mut().find(|row| row.method == m)) {
-                        Some(row) => {
-                            row.check_ins += 1;
-                            if record.counts_toward_usage_rate {
-                                row.counted += 1;
-                            }
+            if stored.is_open_handoff() {
+                report.pending_staff += 1;
+                continue;
+            }
+            match stored.confirmed_verification() {
+                Some(method) => {
+                    if let Some(row) = methods.iter_mut().find(|row| row.method == method) {
+                        row.check_ins += 1;
+                        if stored.record.counts_toward_usage_rate {
+                            row.counted += 1;
                         }
-                        None => report.pending_staff += 1,
                     }
                 }
+                None => match (
+                    &stored.record.outcome,
+                    stored.resolution.as_ref().map(|r| &r.closed_as),
+                ) {
+                    (Outcome::TimedOut { .. }, _) => report.timed_out += 1,
+                    (Outcome::Cancelled { .. }, _) | (_, Some(ClosedAs::Cancelled)) => {
+                        report.cancelled += 1;
+                    }
+                    // Closed unresolved (or, never seen, completed without a method).
+                    _ => report.unresolved += 1,
+                },
             }
         }
         report.methods = methods;
@@ -160,11 +163,15 @@ impl MonthReport {
         out
     }
 
-    /// CSV for spreadsheets. Method rows carry their share of verified check-ins; the last
+    /// CSV for spreadsheets, UTF-8 without a byte-order mark (see [`MonthReport::csv_for_excel`]).
+    /// Each row: the month, the category's code, its name in Japanese (「確認方法」), the
+    /// check-ins, how many count toward the usage rate, and the share of confirmed check-ins.
+    /// Method rows first, then the open, unresolved, cancelled and timed-out rows; the last
     /// row, `usage_rate`, carries the denominator, the numerator and the share.
     pub fn csv(&self) -> String {
-        let mut out =
-            String::from("month,category,check_ins,counted_toward_usage_rate,share_percent\n");
+        let mut out = String::from(
+            "month,category,確認方法,check_ins,counted_toward_usage_rate,share_percent\n",
+        );
         let verified = self.verified();
         let percent = |part: usize| {
             if verified > 0 {
@@ -176,32 +183,151 @@ impl MonthReport {
         for row in &self.methods {
             let _ = writeln!(
                 out,
-                "{},{},{},{},{}",
+                "{},{},{},{},{},{}",
                 self.month,
                 row.method.as_str(),
+                method_japanese(row.method),
                 row.check_ins,
                 row.counted,
                 percent(row.check_ins)
             );
         }
-        for (category, n) in [
-            ("pending_staff_decision", self.pending_staff),
-            ("unresolved_by_staff", self.unresolved),
-            ("cancelled", self.cancelled),
-            ("timed_out", self.timed_out),
+        for (category, japanese, n) in [
+            (
+                "pending_staff_decision",
+                PENDING_JAPANESE,
+                self.pending_staff,
+            ),
+            ("unresolved_by_staff", "確認できず", self.unresolved),
+            ("cancelled", "取消", self.cancelled),
+            ("timed_out", "時間切れ", self.timed_out),
         ] {
-            let _ = writeln!(out, "{},{category},{n},0,", self.month);
+            let _ = writeln!(out, "{},{category},{japanese},{n},0,", self.month);
         }
         let _ = writeln!(
             out,
-            "{},usage_rate,{},{},{}",
+            "{},usage_rate,{},{},{},{}",
             self.month,
+            RATE_JAPANESE,
             verified,
             self.counted(),
             percent(self.counted())
         );
         out
     }
+
+    /// [`MonthReport::csv`] with a UTF-8 byte-order mark first, so Excel on Japanese Windows
+    /// reads it as UTF-8 rather than Shift_JIS (review 2026-11 row 18).
+    pub fn csv_for_excel(&self) -> String {
+        format!("\u{feff}{}", self.csv())
+    }
+
+    /// Every check-in of the month, whatever became of it.
+    pub fn total(&self) -> usize {
+        self.verified() + self.pending_staff + self.unresolved + self.cancelled + self.timed_out
+    }
+
+    /// The share as staff read it, e.g. `53.8%`; `None` when nothing was confirmed.
+    pub fn rate_japanese(&self) -> Option<String> {
+        self.usage_rate_percent().map(|p| format!("{p:.1}%"))
+    }
+
+    /// The manager's one-line answer (review 2026-11 row 17), e.g.
+    /// 「今月のマイナ保険証利用率（受付機の記録）53.8%」; `this_month` says 「今月」, otherwise
+    /// the month is named (「2026年10月の…」). A month without check-ins, or without a
+    /// confirmed one, says so in a sentence instead of a number.
+    pub fn headline(&self, this_month: bool) -> String {
+        let when = if this_month {
+            "今月".to_owned()
+        } else {
+            month_japanese(&self.month)
+        };
+        match self.rate_japanese() {
+            Some(rate) => format!("{when}の{RATE_JAPANESE}{rate}"),
+            None if self.total() == 0 => format!("{when}の受付機の記録はまだありません。"),
+            None => {
+                format!("{when}はまだ確認の済んだ受付がないため、{RATE_JAPANESE}は出せません。")
+            }
+        }
+    }
+
+    /// The month before beside the answer: 「先月 41.2%」 (「前月」 when the month shown is not
+    /// this one), or 「先月 記録なし」 when that month had no confirmed check-in.
+    pub fn comparison(&self, previous: &MonthReport, this_month: bool) -> String {
+        let label = if this_month { "先月" } else { "前月" };
+        match previous.rate_japanese() {
+            Some(rate) => format!("{label} {rate}"),
+            None => format!("{label} 記録なし"),
+        }
+    }
+
+    /// 「目標 30%：達成」 or 「目標 30%：未達」 against a target from the rules data; `None`
+    /// when nothing was confirmed this month.
+    pub fn target_line(&self, target: &UsageRateTarget) -> Option<String> {
+        let rate = self.usage_rate_percent()?;
+        let met = rate >= f64::from(target.percent);
+        Some(format!(
+            "目標 {}%：{}",
+            target.percent,
+            if met { "達成" } else { "未達" }
+        ))
+    }
+
+    /// 「未対応 13件（利用率の計算に含めない）」: the month's open handoffs.
+    pub fn waiting_line(&self) -> String {
+        format!("未対応 {}件（利用率の計算に含めない）", self.pending_staff)
+    }
+}
+
+/// What the kiosk's share is not: the add-on is judged on the receipt-based rate.
+pub const RECEIPT_BASIS_NOTE: &str =
+    "加算の判定には支払基金から届くレセプト件数ベースの利用率を使います（この数字は参考値）";
+
+/// The name of the kiosk's share, in staff words.
+pub const RATE_JAPANESE: &str = "マイナ保険証利用率（受付機の記録）";
+
+/// The open handoffs' row.
+pub const PENDING_JAPANESE: &str = "未対応（利用率の計算に含めない）";
+
+/// A verification method as reception staff name it, for the report and the CSV.
+pub fn method_japanese(method: VerificationMethod) -> &'static str {
+    match method {
+        VerificationMethod::CardViaReader => "マイナ保険証（カード）",
+        VerificationMethod::SmartphoneViaReader => "マイナ保険証（スマホ）",
+        VerificationMethod::PortalScreenCheckedByStaff => "資格情報画面（スタッフが確認）",
+        VerificationMethod::NoticeWithCardCheckedByStaff => {
+            "カードと資格情報のお知らせ（スタッフが確認）"
+        }
+        VerificationMethod::EligibilityCertificate => "資格確認書",
+        VerificationMethod::ExpiredCardProvisional => "期限切れ保険証（暫定的な取扱い）",
+        VerificationMethod::SelfDeclarationForm => "被保険者資格申立書",
+        VerificationMethod::PastRecord => "受付歴と口頭確認",
+    }
+}
+
+/// `2026-11` → 「2026年11月」 (anything else as given).
+pub fn month_japanese(month: &str) -> String {
+    match parse_month(month) {
+        Some((y, m)) => format!("{y}年{m}月"),
+        None => month.to_owned(),
+    }
+}
+
+/// The month before `YYYY-MM`, as `YYYY-MM`; `None` for anything else.
+pub fn previous_month(month: &str) -> Option<String> {
+    let (y, m) = parse_month(month)?;
+    Some(if m == 1 {
+        format!("{:04}-12", y - 1)
+    } else {
+        format!("{y:04}-{:02}", m - 1)
+    })
+}
+
+/// The last day of `YYYY-MM`, the day a dated target is read at; `None` for anything else.
+pub fn last_day(month: &str) -> Option<time::Date> {
+    let (y, m) = parse_month(month)?;
+    let month = time::Month::try_from(m).ok()?;
+    time::Date::from_calendar_date(y, month, month.length(y)).ok()
 }
 
 /// Parses a report month, `YYYY-MM` (e.g. `2026-11`), into (year, month 1..=12); `None` for
@@ -211,4 +337,253 @@ pub fn parse_month(month: &str) -> Option<(i32, u8)> {
     let year: i32 = y.parse().ok()?;
     let mon: u8 = m.parse().ok()?;
     (y.len() == 4 && m.len() == 2 && (1..=12).contains(&mon)).then_some((year, mon))
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::domain::{CheckInRecord, HandoffReason, HandoffResolution, Step};
+
+    fn check_in(
+        outcome: Outcome,
+        verification: Option<VerificationMethod>,
+        counts: bool,
+    ) -> StoredCheckIn {
+        let at = datetime!(2026-11-30 05:10 +09:00);
+        StoredCheckIn {
+            id: 1,
+            reception_number: None,
+            record: CheckInRecord {
+                started_at: at,
+                finished_at: at,
+                visit_date: at.date(),
+                presented: None,
+                identity: None,
+                verification,
+                counts_toward_usage_rate: counts,
+                consent: Default::default(),
+                eligibility: None,
+                outcome,
+                checklist: vec![],
+                wrong_pin_entries: 0,
+                kiosk: "受付機1".to_owned(),
+                patient_name: None,
+            },
+            resolution: None,
+        }
+    }
+
+    fn card() -> StoredCheckIn {
+        check_in(
+            Outcome::Completed,
+            Some(VerificationMethod::CardViaReader),
+            true,
+        )
+    }
+
+    /// An open handoff as the kiosk commits it, with the route it expects staff to take.
+    fn open(reason: HandoffReason, expected: Option<VerificationMethod>) -> StoredCheckIn {
+        check_in(Outcome::HandedToStaff { reason }, expected, false)
+    }
+
+    fn closed(reason: HandoffReason, closed_as: ClosedAs) -> StoredCheckIn {
+        let mut c = open(reason, None);
+        c.record.verification = match &closed_as {
+            ClosedAs::Verified { verification, .. } => Some(*verification),
+            _ => None,
+        };
+        c.resolution = Some(HandoffResolution {
+            closed_as,
+            note: String::new(),
+            staff: "sato".to_owned(),
+            resolved_at: datetime!(2026-11-30 05:30 +09:00),
+        });
+        c
+    }
+
+    fn certificate_seen() -> ClosedAs {
+        ClosedAs::Verified {
+            verification: VerificationMethod::EligibilityCertificate,
+            identity: None,
+            read_off: None,
+        }
+    }
+
+    /// The review's month (row 3): 8 card check-ins, 2 handoffs closed by staff with a
+    /// certificate, 6 open handoffs the kiosk pre-labelled (資格情報画面, カード＋お知らせ,
+    /// 資格確認書) and 7 other open ones. The page said 8 / 16 = 50.0% and 7 waiting (counting the
+    /// kiosk's expected route as confirmed); the queue held 13.
+    fn review_month() -> Vec<StoredCheckIn> {
+        use HandoffReason as R;
+        use VerificationMethod as M;
+        let mut all: Vec<StoredCheckIn> = (0..8).map(|_| card()).collect();
+        for _ in 0..2 {
+            all.push(closed(R::PaperDocument, certificate_seen()));
+            all.push(open(
+                R::ConfirmPortalScreen,
+                Some(M::PortalScreenCheckedByStaff),
+            ));
+            all.push(open(
+                R::PaperDocument,
+                Some(M::NoticeWithCardCheckedByStaff),
+            ));
+            all.push(open(R::PaperDocument, Some(M::EligibilityCertificate)));
+        }
+        for reason in [
+            R::StaffVisualCheck,
+            R::PatientAskedStaffToCheck,
+            R::GatewayUnavailable,
+            R::EligibilityInvalid,
+            R::PaperDocument,
+            R::PatientCalledStaff,
+            R::NoEligibility,
+        ] {
+            all.push(open(reason, None));
+        }
+        all
+    }
+
+    #[test]
+    fn an_open_handoff_is_waiting_never_confirmed_whatever_the_kiosk_expected() {
+        let report = MonthReport::from_check_ins("2026-11", &review_month());
+        assert_eq!(report.verified(), 10, "8 by card, 2 closed by staff");
+        assert_eq!(report.counted(), 8);
+        assert_eq!(report.rate_japanese().as_deref(), Some("80.0%"));
+        assert_eq!(report.pending_staff, 13, "the queue's 13 open handoffs");
+        assert_eq!(
+            report.waiting_line(),
+            "未対応 13件（利用率の計算に含めない）"
+        );
+        let row = |m: VerificationMethod| {
+            report
+                .methods
+                .iter()
+                .find(|r| r.method == m)
+                .unwrap()
+                .check_ins
+        };
+        assert_eq!(row(VerificationMethod::PortalScreenCheckedByStaff), 0);
+        assert_eq!(row(VerificationMethod::NoticeWithCardCheckedByStaff), 0);
+        assert_eq!(row(VerificationMethod::EligibilityCertificate), 2);
+    }
+
+    #[test]
+    fn closed_unresolved_or_cancelled_handoffs_never_become_confirmed() {
+        let month = [
+            closed(HandoffReason::ConfirmPortalScreen, ClosedAs::Unresolved),
+            closed(HandoffReason::ConfirmPortalScreen, ClosedAs::Cancelled),
+            check_in(Outcome::Cancelled { at: Step::Welcome }, None, false),
+            check_in(Outcome::TimedOut { at: Step::Welcome }, None, false),
+            // Several matches: the kiosk verified card and PIN, but staff have not chosen the
+            // record yet: waiting, neither confirmed nor counted.
+            check_in(
+                Outcome::HandedToStaff {
+                    reason: HandoffReason::SeveralMatches,
+                },
+                Some(VerificationMethod::CardViaReader),
+                true,
+            ),
+        ];
+        let report = MonthReport::from_check_ins("2026-11", &month);
+        assert_eq!(
+            (
+                report.verified(),
+                report.unresolved,
+                report.cancelled,
+                report.timed_out,
+                report.pending_staff
+            ),
+            (0, 1, 2, 1, 1)
+        );
+        assert_eq!((report.counted(), report.total()), (0, 5));
+    }
+
+    #[test]
+    fn the_manager_gets_one_line_with_last_month_beside_it() {
+        let this = MonthReport::from_check_ins(
+            "2026-11",
+            &[
+                card(),
+                card(),
+                closed(HandoffReason::PaperDocument, certificate_seen()),
+            ],
+        );
+        let last = MonthReport::from_check_ins(
+            "2026-10",
+            &[
+                card(),
+                closed(HandoffReason::PaperDocument, certificate_seen()),
+            ],
+        );
+        assert_eq!(
+            this.headline(true),
+            "今月のマイナ保険証利用率（受付機の記録）66.7%"
+        );
+        assert_eq!(
+            this.headline(false),
+            "2026年11月のマイナ保険証利用率（受付機の記録）66.7%"
+        );
+        assert_eq!(this.comparison(&last, true), "先月 50.0%");
+        assert_eq!(this.comparison(&last, false), "前月 50.0%");
+        let empty = MonthReport::from_check_ins("2026-09", &[]);
+        assert_eq!(this.comparison(&empty, true), "先月 記録なし");
+        assert_eq!(previous_month("2026-11").as_deref(), Some("2026-10"));
+        assert_eq!(previous_month("2026-01").as_deref(), Some("2025-12"));
+    }
+
+    #[test]
+    fn an_empty_month_says_so_in_a_sentence() {
+        let empty = MonthReport::from_check_ins("2026-12", &[]);
+        assert_eq!(empty.rate_japanese(), None);
+        assert_eq!(empty.headline(true), "今月の受付機の記録はまだありません。");
+        let only_waiting = MonthReport::from_check_ins(
+            "2026-12",
+            &[open(HandoffReason::ConfirmPortalScreen, None)],
+        );
+        assert_eq!(
+            only_waiting.headline(false),
+            "2026年12月はまだ確認の済んだ受付がないため、マイナ保険証利用率（受付機の記録）は出せません。"
+        );
+    }
+
+    #[test]
+    fn the_target_line_comes_only_from_a_dated_target() {
+        let report = MonthReport::from_check_ins("2026-11", &review_month());
+        let rules = crate::rules::tests::rules_with_target("2026-06-01", 30);
+        let day = last_day("2026-11").unwrap();
+        let target = rules.usage_rate_target(day).unwrap();
+        assert_eq!(
+            report.target_line(&target).as_deref(),
+            Some("目標 30%：達成")
+        );
+        let high = crate::rules::tests::rules_with_target("2026-06-01", 90)
+            .usage_rate_target(day)
+            .unwrap();
+        assert_eq!(report.target_line(&high).as_deref(), Some("目標 90%：未達"));
+        assert_eq!(crate::rules::Rules::embedded().usage_rate_target(day), None);
+    }
+
+    #[test]
+    fn the_csv_names_each_category_in_japanese_and_carries_a_bom_for_excel() {
+        let report = MonthReport::from_check_ins("2026-11", &review_month());
+        let csv = report.csv_for_excel();
+        assert!(csv.starts_with('\u{feff}'));
+        let mut lines = csv.trim_start_matches('\u{feff}').lines();
+        assert_eq!(
+            lines.next(),
+            Some("month,category,確認方法,check_ins,counted_toward_usage_rate,share_percent")
+        );
+        assert!(csv.contains("\n2026-11,card_via_reader,マイナ保険証（カード）,8,8,80.0\n"));
+        assert!(
+            csv.contains(
+                "\n2026-11,pending_staff_decision,未対応（利用率の計算に含めない）,13,0,\n"
+            )
+        );
+        assert!(
+            csv.ends_with("\n2026-11,usage_rate,マイナ保険証利用率（受付機の記録）,10,8,80.0\n")
+        );
+        assert!(!report.csv().starts_with('\u{feff}'));
+    }
 }

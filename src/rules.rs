@@ -106,6 +106,42 @@ struct RulesFile {
     provisional_handling: ProvisionalHandling,
     elderly_eligibility_certificate: ElderlyCertificate,
     burden_ratio: Vec<RatioTable>,
+    /// Dated usage-rate targets (e.g. an add-on's threshold), each with its source. Empty until
+    /// sourced values are added (issue 16 owns them); the report shows a target line only when
+    /// one is in force.
+    #[serde(default)]
+    usage_rate_targets: Vec<UsageRateTargetRule>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UsageRateTargetRule {
+    /// First day the target applies.
+    from: Date,
+    /// Last day it applies; absent: open-ended.
+    #[serde(default)]
+    until: Option<Date>,
+    /// The threshold in percent of the usage rate, 0 to 100.
+    percent: u8,
+    /// What the target is for, in staff words, e.g. 「電子的診療情報連携体制整備加算」.
+    name: String,
+    /// Where the value comes from (a notice, a page); required so no unsourced number is shown.
+    source: String,
+    #[serde(default, rename = "note")]
+    _note: Option<String>,
+}
+
+/// A usage-rate target in force on a day (see [`Rules::usage_rate_target`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageRateTarget {
+    /// The threshold in percent, 0 to 100.
+    pub percent: u8,
+    /// What it is for, e.g. 「電子的診療情報連携体制整備加算」.
+    pub name: String,
+    /// First day it applies.
+    pub from: Date,
+    /// Its source, as the rules file gives it.
+    pub source: String,
 }
 
 /// The national rules, validated.
@@ -151,6 +187,24 @@ impl Rules {
                     format!("usage_rate[{i}]"),
                     format!("\"from\" {from} is after \"until\" {until}"),
                 ));
+            }
+        }
+        for (i, target) in file.usage_rate_targets.iter().enumerate() {
+            let key = format!("usage_rate_targets[{i}]");
+            if target.percent > 100 {
+                return Err(invalid(
+                    format!("{key}.percent"),
+                    format!("{} is not a percentage between 0 and 100", target.percent),
+                ));
+            }
+            if target.until.is_some_and(|until| until < target.from) {
+                return Err(invalid(
+                    key,
+                    format!("\"from\" {} is after \"until\"", target.from),
+                ));
+            }
+            if target.name.trim().is_empty() || target.source.trim().is_empty() {
+                return Err(invalid(key, "needs a \"name\" and a \"source\"".into()));
             }
         }
         if file.burden_ratio.is_empty() {
@@ -208,6 +262,23 @@ impl Rules {
                     && r.until.is_none_or(|until| visit_date <= until)
             })
             .is_some_and(|r| r.counts)
+    }
+
+    /// The usage-rate target in force on `on` (the report reads it at the month's last day):
+    /// the first entry of `usage_rate_targets` whose dates cover it, or `None` when the rules
+    /// give none. No threshold is built in: without a sourced, dated value the report shows no
+    /// target line.
+    pub fn usage_rate_target(&self, on: Date) -> Option<UsageRateTarget> {
+        self.file
+            .usage_rate_targets
+            .iter()
+            .find(|t| t.from <= on && t.until.is_none_or(|until| on <= until))
+            .map(|t| UsageRateTarget {
+                percent: t.percent,
+                name: t.name.clone(),
+                from: t.from,
+                source: t.source.clone(),
+            })
     }
 
     /// Whether expired insurance cards and the notice alone are still accepted provisionally.
@@ -482,6 +553,11 @@ pub struct ConsoleSettings {
     /// kiosk: its data folder, e.g. /var/lib/uketsuke).
     #[serde(skip)]
     pub data_dir: Option<std::path::PathBuf>,
+    /// The facility's name (`facility.name`), printed on the patient's slip and the
+    /// self-declaration form. Not a console key: the caller copies it from the facility file;
+    /// empty leaves a blank to write in.
+    #[serde(skip)]
+    pub facility_name: String,
 }
 
 impl Default for ConsoleSettings {
@@ -496,6 +572,7 @@ impl Default for ConsoleSettings {
             tls_key: None,
             hosts: None,
             data_dir: None,
+            facility_name: String::new(),
         }
     }
 }
@@ -716,7 +793,7 @@ impl FacilityConfig {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use time::macros::date;
 
     use super::*;
@@ -747,6 +824,38 @@ mod tests {
                 "{method:?}"
             );
         }
+    }
+
+    /// Rules with one made-up target (the value is a test's, not a sourced one).
+    pub(crate) fn rules_with_target(from: &str, percent: u8) -> Rules {
+        let mut json: serde_json::Value = serde_json::from_str(DEFAULT_RULES_JSON).unwrap();
+        json["usage_rate_targets"] = serde_json::json!([
+            { "from": from, "percent": percent, "name": "テスト用の目標", "source": "a test" }
+        ]);
+        Rules::from_json(&json.to_string(), "test").unwrap()
+    }
+
+    #[test]
+    fn a_usage_rate_target_is_read_only_from_dated_rules_data() {
+        // The embedded rules carry no target until a sourced value is added.
+        assert_eq!(
+            Rules::embedded().usage_rate_target(date!(2026 - 11 - 30)),
+            None
+        );
+        let rules = rules_with_target("2026-06-01", 30);
+        assert_eq!(rules.usage_rate_target(date!(2026 - 05 - 31)), None);
+        let target = rules.usage_rate_target(date!(2026 - 06 - 01)).unwrap();
+        assert_eq!(target.percent, 30);
+        assert_eq!(target.from, date!(2026 - 06 - 01));
+
+        let mut json: serde_json::Value = serde_json::from_str(DEFAULT_RULES_JSON).unwrap();
+        json["usage_rate_targets"] = serde_json::json!([{ "from": "2026-06-01", "percent": 130, "name": "x", "source": "y" }]);
+        let err = Rules::from_json(&json.to_string(), "t")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("usage_rate_targets[0].percent"), "{err}");
+        json["usage_rate_targets"] = serde_json::json!([{ "from": "2026-06-01", "percent": 30, "name": "x", "source": " " }]);
+        assert!(Rules::from_json(&json.to_string(), "t").is_err());
     }
 
     #[test]

@@ -19,8 +19,10 @@
 //! live queue re-checks its session (and the account's lock) on every push and every second,
 //! and ends when either is gone. Every change is appended to the audit log with who and when.
 
+mod check_ins;
 mod guard;
 mod pages;
+mod report_page;
 pub mod tls;
 
 use std::collections::BTreeMap;
@@ -296,6 +298,7 @@ impl Console {
             throttle: Arc::new(Throttle::default()),
             strikes: Strikes::default(),
             streams: Arc::new(Streams::default()),
+            facility_name: settings.facility_name.clone(),
         }));
 
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -430,6 +433,8 @@ struct Shared {
     throttle: Arc<Throttle>,
     strikes: Strikes,
     streams: Arc<Streams>,
+    /// The facility's name for the printouts (empty: a blank to write in).
+    facility_name: String,
 }
 
 #[derive(Clone)]
@@ -449,6 +454,7 @@ fn router(state: AppState) -> Router {
         .route("/audit", get(audit))
         .route("/accounts", get(accounts).post(add_account))
         .route("/accounts/unlock", post(unlock_account))
+        .merge(check_ins::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(announced_body_limit))
         .layer(axum::middleware::from_fn_with_state(
@@ -1135,11 +1141,12 @@ fn month_of(query: &BTreeMap<String, String>) -> Option<(i32, u8, String)> {
     }
 }
 
+/// The month asked for (this month by default) and the month before it.
 async fn load_report(
     state: &AppState,
     query: &BTreeMap<String, String>,
     session: &StaffSession,
-) -> Result<MonthReport, Response> {
+) -> Result<(MonthReport, MonthReport), Response> {
     let Some((year, month, label)) = month_of(query) else {
         return Err(problem(
             StatusCode::BAD_REQUEST,
@@ -1148,8 +1155,19 @@ async fn load_report(
             "Give the month as YYYY-MM, e.g. 2026-11.",
         ));
     };
-    let check_ins = with_store(state, move |store| store.check_ins_for_month(year, month)).await?;
-    Ok(MonthReport::from_check_ins(&label, &check_ins))
+    let previous = crate::report::previous_month(&label).unwrap_or_default();
+    let (py, pm) = crate::report::parse_month(&previous).unwrap_or((year, month));
+    let (this, before) = with_store(state, move |store| {
+        Ok((
+            store.check_ins_for_month(year, month)?,
+            store.check_ins_for_month(py, pm)?,
+        ))
+    })
+    .await?;
+    Ok((
+        MonthReport::from_check_ins(&label, &this),
+        MonthReport::from_check_ins(&previous, &before),
+    ))
 }
 
 /// This month and the five before it, newest first.
@@ -1173,21 +1191,37 @@ async fn report(
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
     match load_report(&state, &query, &session).await {
-        Ok(report) => page(
-            StatusCode::OK,
-            pages::report(&session, &report, &recent_months()),
-        ),
+        Ok((report, previous)) => {
+            // The target is rules data (dated); none in force leaves the line out.
+            let target = crate::report::last_day(&report.month)
+                .and_then(|day| state.0.rules.usage_rate_target(day));
+            let months = recent_months();
+            let this_month = months.first() == Some(&report.month);
+            page(
+                StatusCode::OK,
+                report_page::report(
+                    &session,
+                    &report,
+                    &previous,
+                    target.as_ref(),
+                    this_month,
+                    &months,
+                ),
+            )
+        }
         Err(r) => r,
     }
 }
 
+/// The month's CSV for Excel on Japanese Windows: UTF-8 with a byte-order mark, a Japanese
+/// 「確認方法」 column beside the code column.
 async fn report_csv(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
     match load_report(&state, &query, &session).await {
-        Ok(report) => {
+        Ok((report, _)) => {
             let disposition = format!("attachment; filename=\"uketsuke-{}.csv\"", report.month);
             (
                 [
@@ -1201,7 +1235,7 @@ async fn report_csv(
                             .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
                     ),
                 ],
-                report.csv(),
+                report.csv_for_excel(),
             )
                 .into_response()
         }

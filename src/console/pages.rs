@@ -11,7 +11,6 @@ use crate::domain::{
     ChecklistItem, ClosedAs, HandoffReason, PatientName, StoredCheckIn, Validity,
     VerificationMethod,
 };
-use crate::report::MonthReport;
 use crate::rules::JST;
 use crate::staff::{Role, StaffAccount, StaffSession};
 use crate::store::{AuditEntry, KioskPause};
@@ -34,6 +33,9 @@ label{display:block;margin:.4em 0}
 input,select,textarea,button{font-size:1em}
 button{padding:.4em 1em}
 .empty{color:#555}
+.headline{font-size:1.6em;margin:.3em 0}
+.small{font-size:.85em}
+@media print{header,nav,form,button,.no-print{display:none!important}body{background:#fff;font-size:11pt}main{padding:0;max-width:none}a{color:#000;text-decoration:none}}
 ";
 
 fn jst(t: OffsetDateTime) -> String {
@@ -64,6 +66,7 @@ pub fn layout(title: &str, session: Option<&StaffSession>, body: Markup) -> Mark
                     strong { "uketsuke 受付" }
                     @if let Some(session) = session {
                         a href="/" { "受付待ち " span.en { "Queue" } }
+                        a href="/check-ins" { "本日の受付一覧" }
                         a href="/report" { "月次レポート " span.en { "Report" } }
                         a href="/audit" { "監査ログ " span.en { "Audit log" } }
                         @if session.account.role.manages_accounts() {
@@ -518,80 +521,6 @@ fn number_fields(value: &dyn Fn(&str) -> String) -> Markup {
                         }
                     }
                     label { "有効期限（表示があれば） " span.en { "Valid until, if shown (YYYY-MM-DD)" } br; input name="valid_until" placeholder="2027-03-31" value=(value("valid_until")); }
-    }
-}
-
-pub fn report(session: &StaffSession, report: &MonthReport, months: &[String]) -> Markup {
-    let verified = report.verified();
-    let rate = report
-        .usage_rate_percent()
-        .map_or_else(|| "—".to_owned(), |p| format!("{p:.1}%"));
-    let body = html! {
-        h1 { (report.month) " の受付 " span.en { "Check-ins in " (report.month) } }
-        form method="get" action="/report" {
-            label { "月 Month " input name="month" value=(report.month) pattern="[0-9]{4}-[0-9]{2}"; }
-            button type="submit" { "表示 Show" }
-            " "
-            @for m in months { a href={"/report?month=" (m)} { (m) } " " }
-        }
-        p #usage-rate { "マイナ保険証利用率の対象: " strong { (report.counted()) " / " (verified) " = " (rate) } br;
-            span.en { "Counted toward the My Number usage rate: " (report.counted()) " of " (verified) " verified check-ins." } }
-        (chart(report))
-        table #report-table {
-            thead { tr { th { "確認方法 Method" } th { "件数 Check-ins" } th { "利用率に数える Counted" } } }
-            tbody {
-                @for row in &report.methods {
-                    @let (ja, en) = method_text(row.method);
-                    tr data-method=(row.method.as_str()) {
-                        td { (ja) br; span.en { (en) } }
-                        td.count { (row.check_ins) }
-                        td.counted { (row.counted) }
-                    }
-                }
-                tr { td { "スタッフ対応待ち " span.en { "Waiting for staff" } } td { (report.pending_staff) } td { "" } }
-                tr { td { "確認できず " span.en { "Staff could not confirm" } } td { (report.unresolved) } td { "" } }
-                tr { td { "取消 " span.en { "Cancelled" } } td { (report.cancelled) } td { "" } }
-                tr { td { "時間切れ " span.en { "Timed out" } } td { (report.timed_out) } td { "" } }
-            }
-        }
-        p { a href={"/report.csv?month=" (report.month)} download { "CSV をダウンロード " span.en { "Download CSV" } } }
-    };
-    layout("月次レポート Report", Some(session), body)
-}
-
-/// A horizontal bar per verification method: the part counted toward the usage rate in dark
-/// green, the rest in grey. Drawn on the server as SVG, so it needs no script.
-fn chart(report: &MonthReport) -> Markup {
-    const ROW: u32 = 34;
-    const LABEL: u32 = 330;
-    const BAR: u32 = 420;
-    let max = report
-        .methods
-        .iter()
-        .map(|r| r.check_ins)
-        .max()
-        .unwrap_or(0)
-        .max(1);
-    let height = ROW * report.methods.len() as u32 + 30;
-    let width = LABEL + BAR + 60;
-    let scale = |n: usize| (n as u64 * u64::from(BAR) / max as u64) as u32;
-    html! {
-        svg #report-chart xmlns="http://www.w3.org/2000/svg" role="img" width=(width) height=(height) viewBox={"0 0 " (width) " " (height)}
-            aria-label="確認方法ごとの件数 Check-ins by verification method" {
-            @for (i, row) in report.methods.iter().enumerate() {
-                @let y = i as u32 * ROW + 4;
-                @let (ja, _) = method_text(row.method);
-                text x=(LABEL - 8) y=(y + 20) text-anchor="end" font-size="15" { (ja) }
-                rect x=(LABEL) y=(y) width=(scale(row.check_ins)) height="24" fill="#bbb" {}
-                rect x=(LABEL) y=(y) width=(scale(row.counted)) height="24" fill="#1a6b3a" {}
-                text x=(LABEL + scale(row.check_ins) + 6) y=(y + 19) font-size="15" { (row.check_ins) }
-            }
-            @let legend = ROW * report.methods.len() as u32 + 20;
-            rect x=(LABEL) y=(legend - 11) width="14" height="14" fill="#1a6b3a" {}
-            text x=(LABEL + 20) y=(legend) font-size="14" { "利用率に数える counted" }
-            rect x=(LABEL + 200) y=(legend - 11) width="14" height="14" fill="#bbb" {}
-            text x=(LABEL + 220) y=(legend) font-size="14" { "数えない not counted" }
-        }
     }
 }
 

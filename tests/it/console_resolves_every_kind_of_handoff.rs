@@ -500,16 +500,23 @@ fn the_report_counts_resolutions_and_downloads_as_csv() {
     let page = staff.get("/report?month=2026-03");
     assert_eq!(page.status, 200);
     assert!(page.body.contains("<svg"), "a chart drawn on the server");
-    assert!(page.body.contains("1 / 2 = 50.0%"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("2026年3月のマイナ保険証利用率（受付機の記録）50.0%"),
+        "{}",
+        page.body
+    );
 
     let csv = staff.get("/report.csv?month=2026-03");
     assert_eq!(csv.status, 200);
     assert!(csv.content_type.unwrap().starts_with("text/csv"));
+    assert!(csv.body.contains(
+        "2026-03,portal_screen_checked_by_staff,資格情報画面（スタッフが確認）,1,0,50.0"
+    ));
     assert!(
         csv.body
-            .contains("2026-03,portal_screen_checked_by_staff,1,0,50.0")
+            .contains("2026-03,card_via_reader,マイナ保険証（カード）,1,1,50.0")
     );
-    assert!(csv.body.contains("2026-03,card_via_reader,1,1,50.0"));
 
     let bad = staff.get("/report?month=March");
     assert_eq!(bad.status, 400);

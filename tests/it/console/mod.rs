@@ -39,12 +39,18 @@ impl Desk {
     }
 
     pub fn start_with(rules: Rules) -> Desk {
+        Self::start_named(rules, "")
+    }
+
+    /// As [`Desk::start_with`], for a facility of this name (printed on the slip and forms).
+    pub fn start_named(rules: Rules, facility_name: &str) -> Desk {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("uketsuke.db")).unwrap();
         let settings = ConsoleSettings {
             bind: "127.0.0.1:0".to_owned(),
             lockout_after_failures: 3,
             secure_cookies: false,
+            facility_name: facility_name.to_owned(),
             ..ConsoleSettings::default()
         };
         let console = Console::start(store.clone(), rules, &settings).unwrap();

@@ -1,0 +1,107 @@
+//! The month's report page: the manager's question answered in one line (the kiosk's usage
+//! rate, last month beside it, the target when the rules data has one), the note that the
+//! add-on is judged on the receipt-based rate, the chart, the table, the CSV and a print button.
+//!
+//! Owns: markup only; every figure and sentence comes from [`MonthReport`]. Japanese only.
+
+use maud::{Markup, html};
+
+use super::check_ins::print_button;
+use super::pages;
+use crate::report::{MonthReport, PENDING_JAPANESE, RECEIPT_BASIS_NOTE, method_japanese};
+use crate::rules::UsageRateTarget;
+use crate::staff::StaffSession;
+
+/// The page for `report`, with `previous` (the month before) beside it. `this_month`: the
+/// month shown is the current one (「今月」「先月」). `target`: the rules data's target in
+/// force at the month's end, if any (the line is left out without one).
+pub fn report(
+    session: &StaffSession,
+    report: &MonthReport,
+    previous: &MonthReport,
+    target: Option<&UsageRateTarget>,
+    this_month: bool,
+    months: &[String],
+) -> Markup {
+    let body = html! {
+        div #answer {
+            p #headline .headline { strong { (report.headline(this_month)) } }
+            p #last-month { (report.comparison(previous, this_month)) }
+            @if let Some(line) = target.and_then(|t| report.target_line(t)) {
+                @let t = target.map(|t| t.name.as_str()).unwrap_or_default();
+                p #target { (line) span.small { "（" (t) "）" } }
+            }
+            p #waiting { (report.waiting_line()) }
+            p #receipt-note .notice { (RECEIPT_BASIS_NOTE) }
+        }
+        h1 { (crate::report::month_japanese(&report.month)) "の受付" }
+        form method="get" action="/report" {
+            label { "月 " input name="month" value=(report.month) pattern="[0-9]{4}-[0-9]{2}"; }
+            button type="submit" { "表示する" }
+            " "
+            @for m in months { a href={"/report?month=" (m)} { (crate::report::month_japanese(m)) } " " }
+        }
+        p #usage-rate {
+            "マイナ保険証で確認した受付 " strong { (report.counted()) "件" }
+            " ÷ 資格を確認した受付 " strong { (report.verified()) "件" }
+        }
+        (chart(report))
+        table #report-table {
+            thead { tr { th { "確認方法" } th { "件数" } th { "利用率に数える" } } }
+            tbody {
+                @for row in &report.methods {
+                    tr data-method=(row.method.as_str()) {
+                        td { (method_japanese(row.method)) }
+                        td.count { (row.check_ins) }
+                        td.counted { (row.counted) }
+                    }
+                }
+                tr data-category="pending_staff_decision" { td { (PENDING_JAPANESE) } td { (report.pending_staff) } td { "" } }
+                tr { td { "確認できず" } td { (report.unresolved) } td { "" } }
+                tr { td { "取消" } td { (report.cancelled) } td { "" } }
+                tr { td { "時間切れ" } td { (report.timed_out) } td { "" } }
+            }
+        }
+        p {
+            a href={"/report.csv?month=" (report.month)} download { "CSV（Excel用）をダウンロード" }
+            " "
+            (print_button())
+        }
+    };
+    pages::layout("月次レポート", Some(session), body)
+}
+
+/// A horizontal bar per verification method: the part counted toward the usage rate in dark
+/// green, the rest in grey. Drawn on the server as SVG, so it needs no script.
+fn chart(report: &MonthReport) -> Markup {
+    const ROW: u32 = 34;
+    const LABEL: u32 = 360;
+    const BAR: u32 = 420;
+    let max = report
+        .methods
+        .iter()
+        .map(|r| r.check_ins)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let height = ROW * report.methods.len() as u32 + 30;
+    let width = LABEL + BAR + 60;
+    let scale = |n: usize| (n as u64 * u64::from(BAR) / max as u64) as u32;
+    html! {
+        svg #report-chart xmlns="http://www.w3.org/2000/svg" role="img" width=(width) height=(height) viewBox={"0 0 " (width) " " (height)}
+            aria-label="確認方法ごとの件数" {
+            @for (i, row) in report.methods.iter().enumerate() {
+                @let y = i as u32 * ROW + 4;
+                text x=(LABEL - 8) y=(y + 20) text-anchor="end" font-size="15" { (method_japanese(row.method)) }
+                rect x=(LABEL) y=(y) width=(scale(row.check_ins)) height="24" fill="#bbb" {}
+                rect x=(LABEL) y=(y) width=(scale(row.counted)) height="24" fill="#1a6b3a" {}
+                text x=(LABEL + scale(row.check_ins) + 6) y=(y + 19) font-size="15" { (row.check_ins) }
+            }
+            @let legend = ROW * report.methods.len() as u32 + 20;
+            rect x=(LABEL) y=(legend - 11) width="14" height="14" fill="#1a6b3a" {}
+            text x=(LABEL + 20) y=(legend) font-size="14" { "利用率に数える" }
+            rect x=(LABEL + 200) y=(legend - 11) width="14" height="14" fill="#bbb" {}
+            text x=(LABEL + 220) y=(legend) font-size="14" { "数えない" }
+        }
+    }
+}
