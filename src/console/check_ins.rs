@@ -34,7 +34,7 @@ main{padding:1.5em;max-width:48em}
 .bar button{font-size:1em;padding:.4em 1.2em}
 h1{font-size:1.5em;margin:.2em 0 .6em}
 .slip{border:2px solid #000;padding:1em 1.5em;max-width:26em}
-.slip .number{font-size:4em;font-weight:bold;line-height:1.1}
+.slip .number{font-size:4em;font-weight:bold;line-height:1.1;margin:.1em 0 .3em}
 .slip .facility{font-size:1.2em;font-weight:bold}
 table{border-collapse:collapse;width:100%}th,td{border:1px solid #000;padding:.5em .6em;text-align:left;vertical-align:top}
 th{width:12em;background:#f4f4f4;font-weight:normal}
@@ -142,7 +142,7 @@ fn list_body(
     html! {
         h1 { (day_text) "の受付一覧" }
         @if let Some(error) = error { p.errors role="alert" { (error) } }
-        form #check-in-search method="get" action="/check-ins" {
+        form #check-in-search .filters method="get" action="/check-ins" {
             label { "受付番号・氏名で探す" br;
                 input type="search" name="q" value=(typed("q")) autofocus placeholder="例：12 または 山田";
             }

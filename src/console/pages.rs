@@ -35,6 +35,7 @@ button{padding:.4em 1em}
 .empty{color:#555}
 .headline{font-size:1.6em;margin:.3em 0}
 .small{font-size:.85em}
+.filters label{display:inline-block;margin:0 1em .4em 0;vertical-align:bottom}
 @media print{header,nav,form,button,.no-print{display:none!important}body{background:#fff;font-size:11pt}main{padding:0;max-width:none}a{color:#000;text-decoration:none}}
 ";
 

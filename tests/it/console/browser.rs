@@ -256,6 +256,9 @@ pub fn spki_sha256_base64(path: &Path) -> String {
     base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&spki))
 }
 
+/// The facility's name in the facility file `BrowserDesk` writes (printed on slips and forms).
+pub const FACILITY_NAME: &str = "さくら内科クリニック";
+
 pub fn screenshots_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/console-screenshots");
     std::fs::create_dir_all(&dir).unwrap();
@@ -307,8 +310,11 @@ impl BrowserDesk {
         let facility = data.path().join("facility.json");
         std::fs::write(
             &facility,
-            json!({"console": {"tls_certificate": made.certificate, "tls_key": made.key}})
-                .to_string(),
+            json!({
+                "console": {"tls_certificate": made.certificate, "tls_key": made.key},
+                "facility": {"name": FACILITY_NAME},
+            })
+            .to_string(),
         )
         .unwrap();
 
