@@ -15,6 +15,7 @@ use crate::domain::{
     StoredCheckIn, VerificationMethod,
 };
 use crate::rules::Rules;
+use crate::staff::Role;
 
 /// What staff did about a handoff.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -99,6 +100,9 @@ pub struct Offer {
     pub needs_what_was_seen: bool,
     /// Staff confirm a second time (a page that names the result) before it is stored.
     pub needs_confirmation: bool,
+    /// The button's words: the outcome it records (「資格情報画面の内容で記録」), so the page
+    /// and this table agree.
+    pub button: &'static str,
 }
 
 /// The reason × action table. A visual check records a card check that counts, so it is offered
@@ -152,8 +156,46 @@ pub fn offer(reason: HandoffReason, action: DeskAction) -> Offer {
         needs_what_was_seen: action == DeskAction::VisualCheck,
         needs_confirmation: matches!(
             action,
-            DeskAction::VisualCheck | DeskAction::ChooseAmongMatches
+            DeskAction::VisualCheck
+                | DeskAction::ChooseAmongMatches
+                | DeskAction::Unresolved
+                | DeskAction::Cancel
         ),
+        button: button(action),
+    }
+}
+
+/// What an action's button says: the outcome it records.
+fn button(action: DeskAction) -> &'static str {
+    match action {
+        DeskAction::ChooseAmongMatches => "選んだ資格で記録（マイナ保険証・暗証番号）",
+        DeskAction::PortalScreen => "資格情報画面の内容で記録",
+        DeskAction::VisualCheck => "マイナ保険証（目視確認）として記録",
+        DeskAction::PaperDocument => "確認した書類で記録",
+        DeskAction::Unresolved => "確認できなかったとして記録",
+        DeskAction::Cancel => "取り消す（お帰りになった）",
+    }
+}
+
+/// What the confirmation step says before the second press: nothing is stored yet, and what
+/// the second press will store.
+pub fn confirmation_prompt(action: DeskAction) -> &'static str {
+    match action {
+        DeskAction::VisualCheck => {
+            "まだ記録していません。チェックした内容でよければ、もう一度押してください（利用率に数える記録です）。"
+        }
+        DeskAction::ChooseAmongMatches => {
+            "まだ記録していません。入力した資格でよければ、もう一度押してください（利用率に数える記録です）。"
+        }
+        DeskAction::Unresolved => {
+            "まだ記録していません。資格を確認できなかったとして記録します。メモの理由でよければ、もう一度押してください。"
+        }
+        DeskAction::Cancel => {
+            "まだ取り消していません。この受付を取り消します（利用率にも件数にも数えません）。メモの理由でよければ、もう一度押してください。"
+        }
+        DeskAction::PortalScreen | DeskAction::PaperDocument => {
+            "まだ記録していません。内容を確かめて、もう一度押してください。"
+        }
     }
 }
 
@@ -409,14 +451,26 @@ pub fn decide(
             }
             Some(ClosedAs::Unresolved)
         }
-        Some(DeskAction::Cancel) => Some(ClosedAs::Cancelled),
+        Some(DeskAction::Cancel) => {
+            if note.is_empty() {
+                errors.push(error(
+                    "note",
+                    "取り消す理由をメモに書いてください（例：お帰りになった、誤って呼んだ）。",
+                    "Write in the note why the check-in is cancelled.",
+                ));
+            }
+            Some(ClosedAs::Cancelled)
+        }
     };
-    let needs_confirmation = offered.is_some_and(|o| o.needs_confirmation);
-    if needs_confirmation && errors.is_empty() && field("confirm") != "yes" {
+    if let (Some(action), Some(offer)) = (action, offered)
+        && offer.needs_confirmation
+        && errors.is_empty()
+        && field("confirm") != "yes"
+    {
         errors.push(error(
             "confirm",
-            "まだ記録していません。内容を確かめて、もう一度ボタンを押してください（利用率に数える記録です）。",
-            "Not recorded yet: check and press the button again (this record counts toward the usage rate).",
+            confirmation_prompt(action),
+            "Not recorded yet: check and press the button again.",
         ));
     }
     match closed_as {
@@ -438,6 +492,115 @@ pub fn decide(
             })
         }
         _ => Err(errors),
+    }
+}
+
+/// A same-day correction of a closed handoff (「記録を訂正する」): the resolution to store in
+/// place of `before`, counted again by the rules, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Correction {
+    /// The new resolution (by the person correcting, at `now`) and its usage-rate flag, both
+    /// decided by [`decide`] as for a first resolution.
+    pub decision: Decision,
+    /// What was stored before (the store refuses the correction if it changed meanwhile).
+    pub before: HandoffResolution,
+    /// Whether the check-in counted before.
+    pub counted_before: bool,
+    /// Why it is corrected, in the corrector's words (required, at most 200 characters).
+    pub reason: String,
+}
+
+/// Whether `login` (with `role`) may correct the closed handoff `check_in` at `now`: only on
+/// the day it was recorded (Japan time), and only by the person who recorded it or by someone
+/// who manages accounts (the technician). Err: why not, in Japanese.
+pub fn may_correct(
+    check_in: &StoredCheckIn,
+    login: &str,
+    role: Role,
+    now: OffsetDateTime,
+) -> Result<(), String> {
+    let Some(resolution) = &check_in.resolution else {
+        return Err(
+            "まだ対応していない受付です。訂正ではなく、対応を記録してください。".to_owned(),
+        );
+    };
+    let recorded_on = resolution.resolved_at.to_offset(crate::rules::JST).date();
+    if now.to_offset(crate::rules::JST).date() != recorded_on {
+        return Err(format!(
+            "訂正できるのは記録した日（{recorded_on}）のうちだけです。"
+        ));
+    }
+    if resolution.staff != login && !role.manages_accounts() {
+        return Err(format!(
+            "訂正できるのは記録した人（{}）か技術担当者だけです。",
+            resolution.staff
+        ));
+    }
+    Ok(())
+}
+
+/// Turns a submitted correction form (a resolve form, plus `correction_reason`) into the
+/// correction to store, or the fields to fix. The new resolution is decided exactly as a first
+/// one ([`decide`]: the same offers, ticks, confirmations and usage-rate rules), so a correction
+/// can never set the count by hand. A refusal of [`may_correct`] is one error on the field
+/// `correction`.
+pub fn decide_correction(
+    rules: &Rules,
+    check_in: &StoredCheckIn,
+    form: &BTreeMap<String, String>,
+    login: &str,
+    role: Role,
+    now: OffsetDateTime,
+) -> Result<Correction, Vec<FieldError>> {
+    if let Err(why) = may_correct(check_in, login, role, now) {
+        return Err(vec![FieldError {
+            field: "correction",
+            japanese: why,
+            english: "This record cannot be corrected.".to_owned(),
+        }]);
+    }
+    let Some(before) = check_in.resolution.clone() else {
+        unreachable!("may_correct refuses an open handoff");
+    };
+    let reason = form
+        .get("correction_reason")
+        .map(|v| v.trim())
+        .unwrap_or_default();
+    let mut errors = Vec::new();
+    if reason.is_empty() {
+        errors.push(error(
+            "correction_reason",
+            "訂正する理由を書いてください（例：番号の打ち間違い）。",
+            "Write why the record is corrected.",
+        ));
+    } else if reason.chars().count() > 200 || reason.chars().any(char::is_control) {
+        errors.push(error(
+            "correction_reason",
+            "訂正の理由は200文字までです（改行なし）。",
+            "The reason has at most 200 characters.",
+        ));
+    }
+    let reopened = StoredCheckIn {
+        resolution: None,
+        ..check_in.clone()
+    };
+    match decide(rules, &reopened, form, login, now) {
+        Ok(decision) if errors.is_empty() => Ok(Correction {
+            decision,
+            before,
+            counted_before: check_in.record.counts_toward_usage_rate,
+            reason: reason.to_owned(),
+        }),
+        Ok(_) => Err(errors),
+        Err(more) => {
+            // The reason first; a confirmation is asked only once everything else is right.
+            if errors.is_empty() {
+                Err(more)
+            } else {
+                errors.extend(more.into_iter().filter(|e| e.field != "confirm"));
+                Err(errors)
+            }
+        }
     }
 }
 
@@ -634,7 +797,7 @@ mod tests {
         // Columns: ChooseAmongMatches, PortalScreen, VisualCheck, PaperDocument, Unresolved,
         // Cancel.
         let visual = "card+1 seen+confirm";
-        let (portal, paper, none) = ("portal+0", "document+0", "none+0");
+        let (portal, paper, none) = ("portal+0", "document+0", "none+0 confirm");
         let table: [(R, [&str; 6]); 12] = [
             (
                 R::ConfirmPortalScreen,
@@ -815,6 +978,166 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn every_button_names_its_outcome_and_cancel_and_unresolved_ask_for_a_reason_and_a_second_press()
+     {
+        let rules = Rules::embedded();
+        let now = time::macros::datetime!(2026-11-30 10:05 +09:00);
+        let h = handed_over(HandoffReason::ConfirmPortalScreen);
+        let buttons: Vec<&str> = DeskAction::ALL
+            .into_iter()
+            .map(|a| offer(HandoffReason::ConfirmPortalScreen, a).button)
+            .collect();
+        assert!(buttons.contains(&"資格情報画面の内容で記録"));
+        assert!(buttons.contains(&"取り消す（お帰りになった）"));
+        assert!(buttons.contains(&"確認できなかったとして記録"));
+        let distinct: std::collections::BTreeSet<&str> = buttons.iter().copied().collect();
+        assert_eq!(
+            distinct.len(),
+            buttons.len(),
+            "no two actions share a button"
+        );
+        for action in ["cancel", "unresolved"] {
+            let no_reason = decide(&rules, &h, &form(&[("action", action)]), "sato", now);
+            assert_eq!(no_reason.unwrap_err()[0].field, "note", "{action}");
+            let first = decide(
+                &rules,
+                &h,
+                &form(&[("action", action), ("note", "お帰りになった")]),
+                "sato",
+                now,
+            )
+            .unwrap_err();
+            assert_eq!(first.len(), 1, "{action}");
+            assert_eq!(first[0].field, "confirm", "{action}");
+            let second = decide(
+                &rules,
+                &h,
+                &form(&[
+                    ("action", action),
+                    ("note", "お帰りになった"),
+                    ("confirm", "yes"),
+                ]),
+                "sato",
+                now,
+            )
+            .unwrap();
+            assert!(!second.counts_toward_usage_rate);
+        }
+    }
+
+    /// A portal-screen handoff closed by sato at 10:05 as 「確認できなかった」.
+    fn closed_unresolved() -> StoredCheckIn {
+        let mut h = handed_over(HandoffReason::StaffVisualCheck);
+        h.resolution = Some(HandoffResolution {
+            closed_as: ClosedAs::Unresolved,
+            note: "リーダーに結果が出なかった".to_owned(),
+            staff: "sato".to_owned(),
+            resolved_at: time::macros::datetime!(2026-11-30 10:05 +09:00),
+        });
+        h
+    }
+
+    fn visual_check_correction(reason: &str) -> BTreeMap<String, String> {
+        form(&[
+            ("action", "visual_check"),
+            ("seen_photo", "yes"),
+            ("seen_result", "yes"),
+            ("confirm", "yes"),
+            ("correction_reason", reason),
+        ])
+    }
+
+    #[test]
+    fn a_closed_handoff_is_corrected_the_same_day_by_its_recorder_or_a_technician_and_counted_again()
+     {
+        let rules = Rules::embedded();
+        let h = closed_unresolved();
+        let later = time::macros::datetime!(2026-11-30 17:55 +09:00);
+        let done = decide_correction(
+            &rules,
+            &h,
+            &visual_check_correction("再読み取りで結果が出た"),
+            "sato",
+            Role::Staff,
+            later,
+        )
+        .unwrap();
+        assert!(!done.counted_before);
+        assert!(
+            done.decision.counts_toward_usage_rate,
+            "counted again by the rules"
+        );
+        assert_eq!(done.before.closed_as, ClosedAs::Unresolved);
+        assert_eq!(done.decision.resolution.staff, "sato");
+        assert_eq!(done.decision.resolution.resolved_at, later);
+        assert_eq!(done.reason, "再読み取りで結果が出た");
+        // The count follows the method the rules count, never a field of the form.
+        let forged = {
+            let mut f = visual_check_correction("理由");
+            f.insert("action".into(), "portal_screen".into());
+            f.insert("insurer_number".into(), "01130012".into());
+            f.insert("number".into(), "345".into());
+            f.insert("burden_ratio".into(), "30".into());
+            f.insert("counts_toward_usage_rate".into(), "true".into());
+            f
+        };
+        let portal = decide_correction(&rules, &h, &forged, "sato", Role::Staff, later).unwrap();
+        assert!(!portal.decision.counts_toward_usage_rate);
+
+        let by_technician = decide_correction(
+            &rules,
+            &h,
+            &visual_check_correction("理由"),
+            "tech",
+            Role::Technician,
+            later,
+        );
+        assert!(by_technician.is_ok());
+    }
+
+    #[test]
+    fn a_correction_is_refused_another_day_by_another_clerk_or_without_a_reason() {
+        let rules = Rules::embedded();
+        let h = closed_unresolved();
+        let same_day = time::macros::datetime!(2026-11-30 23:59 +09:00);
+        // 2026-12-01 00:01 in Japan, still 2026-11-30 in UTC.
+        let next_day = time::macros::datetime!(2026-11-30 15:01 UTC);
+        let field = |r: Result<Correction, Vec<FieldError>>| r.unwrap_err()[0].field;
+        let other_day = decide_correction(
+            &rules,
+            &h,
+            &visual_check_correction("理由"),
+            "sato",
+            Role::Staff,
+            next_day,
+        );
+        let errors = other_day.unwrap_err();
+        assert_eq!(errors[0].field, "correction");
+        assert!(errors[0].japanese.contains("記録した日"));
+        let other_person = decide_correction(
+            &rules,
+            &h,
+            &visual_check_correction("理由"),
+            "suzuki",
+            Role::Staff,
+            same_day,
+        );
+        assert_eq!(field(other_person), "correction");
+        let no_reason = decide_correction(
+            &rules,
+            &h,
+            &visual_check_correction("  "),
+            "sato",
+            Role::Staff,
+            same_day,
+        );
+        assert_eq!(field(no_reason), "correction_reason");
+        let open = handed_over(HandoffReason::StaffVisualCheck);
+        assert!(may_correct(&open, "sato", Role::Technician, same_day).is_err());
+        assert!(may_correct(&h, "sato", Role::Staff, same_day).is_ok());
     }
 
     #[test]

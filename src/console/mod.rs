@@ -20,6 +20,7 @@
 //! and ends when either is gone. Every change is appended to the audit log with who and when.
 
 mod check_ins;
+mod closed;
 mod guard;
 mod pages;
 mod report_page;
@@ -449,6 +450,7 @@ fn router(state: AppState) -> Router {
         .route("/events", get(events))
         .route("/handoffs/{id}", get(handoff))
         .route("/handoffs/{id}/resolve", post(resolve))
+        .route("/handoffs/{id}/correct", post(closed::correct))
         .route("/report", get(report))
         .route("/report.csv", get(report_csv))
         .route("/audit", get(audit))
@@ -935,11 +937,11 @@ async fn queue(
             let flash = closed.and_then(|c| {
                 c.resolution
                     .as_ref()
-                    .map(|r| pages::closed_text(c.reception_number.map(|n| n.0), &r.closed_as))
+                    .map(|r| pages::closed_banner(c.reception_number.map(|n| n.0), &r.closed_as))
             });
             page(
                 StatusCode::OK,
-                pages::queue(&session, &open, &closed_kiosks, now(), flash.as_deref()),
+                pages::queue(&session, &open, &closed_kiosks, now(), flash),
             )
         }
     }
@@ -1030,9 +1032,18 @@ async fn handoff(
     State(state): State<AppState>,
     SignedIn(session): SignedIn,
     Path(id): Path<i64>,
+    Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
-    show_handoff(&state, &session, id, StatusCode::OK, &[], &BTreeMap::new()).await
+    // After a correction the closed page says so once (the redirect's `?corrected=1`).
+    let mut shown = BTreeMap::new();
+    if query.contains_key("corrected") {
+        shown.insert(CORRECTED.to_owned(), String::new());
+    }
+    show_handoff(&state, &session, id, StatusCode::OK, &[], &shown).await
 }
+
+/// A key no form field has: set by [`handoff`] when a correction was just stored.
+const CORRECTED: &str = " corrected";
 
 async fn show_handoff(
     state: &AppState,
@@ -1052,7 +1063,25 @@ async fn show_handoff(
                 .0
                 .rules
                 .provisional_handling_applies(check_in.record.visit_date);
-            let body = pages::handoff(session, &check_in, errors, submitted, provisional);
+            let body = if check_in.resolution.is_some() {
+                let correctable = desk::may_correct(
+                    &check_in,
+                    &session.account.login,
+                    session.account.role,
+                    now(),
+                );
+                closed::page(
+                    session,
+                    &check_in,
+                    correctable,
+                    errors,
+                    submitted,
+                    provisional,
+                    submitted.contains_key(CORRECTED),
+                )
+            } else {
+                pages::handoff(session, &check_in, errors, submitted, provisional)
+            };
             page(
                 status,
                 pages::layout("受付の対応 Resolve", Some(session), body),

@@ -6,9 +6,9 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use time::OffsetDateTime;
 
-use crate::desk::{DeskAction, FieldError, PaperSeen, actions_for};
+use crate::desk::{DeskAction, FieldError, PaperSeen, actions_for, confirmation_prompt, offer};
 use crate::domain::{
-    ChecklistItem, ClosedAs, HandoffReason, PatientName, StoredCheckIn, Validity,
+    ChecklistItem, ClosedAs, HandoffReason, IdentityMethod, PatientName, StoredCheckIn, Validity,
     VerificationMethod,
 };
 use crate::rules::JST;
@@ -28,6 +28,9 @@ table{border-collapse:collapse;background:#fff}th,td{border:1px solid #bbb;paddi
 .errors{border:2px solid #b00;background:#fee;padding:.5em 1em}
 .notice{border:2px solid #960;background:#ffe;padding:.5em 1em}
 .ok{border:2px solid #070;background:#efe;padding:.5em 1em}
+.neutral{border:2px solid #888;background:#f0f0f0;padding:.5em 1em}
+#other-actions>summary{font-size:1.1em;cursor:pointer;padding:.4em 0}
+table.saved th{background:#f0f0ee;white-space:nowrap}
 form.resolve{background:#fff;border:1px solid #bbb;padding:.8em 1em;margin:.8em 0}
 label{display:block;margin:.4em 0}
 input,select,textarea,button{font-size:1em}
@@ -39,7 +42,7 @@ button{padding:.4em 1em}
 @media print{header,nav,form,button,.no-print{display:none!important}body{background:#fff;font-size:11pt}main{padding:0;max-width:none}a{color:#000;text-decoration:none}}
 ";
 
-fn jst(t: OffsetDateTime) -> String {
+pub(super) fn jst(t: OffsetDateTime) -> String {
     let t = t.to_offset(JST);
     format!(
         "{:04}-{:02}-{:02} {:02}:{:02}",
@@ -298,14 +301,14 @@ pub fn queue(
     handoffs: &[StoredCheckIn],
     closed_kiosks: &[KioskPause],
     now: OffsetDateTime,
-    flash: Option<&str>,
+    flash: Option<Markup>,
 ) -> Markup {
     layout(
         "受付待ち Queue",
         Some(session),
         html! {
             h1 { "スタッフ対応待ち " span.en { "Check-ins waiting for staff" } }
-            @if let Some(flash) = flash { p.ok role="status" { (flash) } }
+            @if let Some(flash) = flash { (flash) }
             div #queue aria-live="polite" { (queue_fragment(handoffs, closed_kiosks, now)) }
             noscript { p.notice { "JavaScript が無効なため自動更新されません。再読み込みしてください。 " span.en { "Without JavaScript the queue does not update itself: reload the page." } } }
             script src="/queue.js" defer {}
@@ -330,7 +333,7 @@ fn patient_name(name: Option<&PatientName>) -> Markup {
     }
 }
 
-fn summary_rows(h: &StoredCheckIn) -> Markup {
+pub(super) fn summary_rows(h: &StoredCheckIn) -> Markup {
     let r = &h.record;
     html! {
         table {
@@ -386,7 +389,7 @@ pub fn handoff(
 ) -> Markup {
     let value = |name: &str| submitted.get(name).cloned().unwrap_or_default();
     let reason = h.record.outcome.handoff_reason();
-    let actions = reason.map(actions_for);
+    let actions = reason.map(|r| (r, actions_for(r)));
     html! {
         h1 { "受付番号 " (h.reception_number.map_or_else(|| "-".to_owned(), |n| n.to_string())) " の対応 " span.en { "Resolve check-in" } }
         (summary_rows(h))
@@ -399,15 +402,9 @@ pub fn handoff(
                 }
             }
         }
-        @if let Some(resolution) = &h.resolution {
-            p.ok {
-                "この受付は " (resolution.staff) " さんが " (jst(resolution.resolved_at)) " に対応済みです（" (resolution.closed_as.as_str()) "）。"
-                br; span.en { "Already closed by " (resolution.staff) "." }
-            }
-        }
         @let only_confirm = !errors.is_empty() && errors.iter().all(|e| e.field == "confirm");
         @if only_confirm {
-            p.notice.confirm-step role="alert" { @for e in errors { (e.japanese) " " span.en { (e.english) } } }
+            p.notice.confirm-step role="alert" { @for e in errors { (e.japanese) } }
         } @else if !errors.is_empty() {
             div.errors role="alert" {
                 p { "入力を確認してください。 " span.en { "Please correct the following." } }
@@ -415,26 +412,83 @@ pub fn handoff(
             }
         }
         @if h.resolution.is_none() {
-            @if let Some(actions) = actions {
-                @for action in actions {
-                    @let confirming = !errors.is_empty()
-                        && errors.iter().all(|e| e.field == "confirm")
-                        && value("action") == action.as_str();
-                    (action_form(session, h.id, action, &value, provisional_applies, confirming))
+            @if let Some((reason, actions)) = actions {
+                @let submitted_other = actions.iter().skip(1).any(|a| value("action") == a.as_str());
+                // The action that usually fits is open; the others wait under one heading.
+                @for action in actions.iter().take(1) {
+                    (action_form(session, h.id, reason, *action, &value, provisional_applies, only_confirm))
+                }
+                @if actions.len() > 1 {
+                    details #other-actions open[submitted_other] {
+                        summary { "その他の対応" }
+                        @for action in actions.iter().skip(1) {
+                            (action_form(session, h.id, reason, *action, &value, provisional_applies, only_confirm))
+                        }
+                    }
                 }
             }
         }
     }
 }
 
+/// The form for one action on an open handoff. `confirm_step`: the last submission lacked only
+/// its confirmation (the form of the submitted action then asks for the second press).
 fn action_form(
     session: &StaffSession,
     id: i64,
+    reason: HandoffReason,
     action: DeskAction,
     value: &dyn Fn(&str) -> String,
     provisional_applies: bool,
-    confirming: bool,
+    confirm_step: bool,
 ) -> Markup {
+    let confirming = confirm_step && value("action") == action.as_str();
+    let at = FormAt {
+        post_to: format!("/handoffs/{id}/resolve"),
+        reason,
+        action,
+        confirming,
+        extra: html! {},
+    };
+    action_form_to(session, at, value, provisional_applies)
+}
+
+/// Where an action's form posts and what it adds.
+pub(super) struct FormAt {
+    /// e.g. `/handoffs/12/resolve`.
+    pub post_to: String,
+    pub reason: HandoffReason,
+    pub action: DeskAction,
+    /// This form asks for the second press.
+    pub confirming: bool,
+    /// Fields before the note (the correction's reason).
+    pub extra: Markup,
+}
+
+/// One action's form.
+pub(super) fn action_form_to(
+    session: &StaffSession,
+    at: FormAt,
+    value: &dyn Fn(&str) -> String,
+    provisional_applies: bool,
+) -> Markup {
+    let FormAt {
+        post_to,
+        reason,
+        action,
+        confirming,
+        extra,
+    } = at;
+    // What was typed belongs to the form it was typed in: a cancel's reason must never
+    // reappear as another form's note.
+    let value = |name: &str| {
+        if value("action") == action.as_str() {
+            value(name)
+        } else {
+            String::new()
+        }
+    };
+    let value: &dyn Fn(&str) -> String = &value;
     let (title_ja, title_en) = match action {
         DeskAction::ChooseAmongMatches => (
             action.japanese(),
@@ -453,7 +507,7 @@ fn action_form(
         ),
     };
     html! {
-        form.resolve method="post" action={"/handoffs/" (id) "/resolve"} id={"form-" (action.as_str())} {
+        form.resolve method="post" action=(post_to) id={"form-" (action.as_str())} data-action=(action.as_str()) {
             h2 { (title_ja) " " span.en { (title_en) } }
             input type="hidden" name="csrf" value=(session.csrf_token);
             input type="hidden" name="action" value=(action.as_str());
@@ -488,20 +542,19 @@ fn action_form(
                 }
                 _ => {}
             }
-            label { "メモ " span.en { "Note" @if action == DeskAction::Unresolved { " (required)" } } br;
-                textarea name="note" rows="2" cols="50" required[action == DeskAction::Unresolved] { (value("note")) }
-            }
-            @match action {
-                DeskAction::VisualCheck => {
-                    @if confirming { p.notice role="alert" { "まだ記録していません。チェックした内容でよければ、もう一度押してください。" } }
-                    button type="submit" { @if confirming { "はい、" } "マイナ保険証（目視確認）として記録" }
+            (extra)
+            @let reason_required = matches!(action, DeskAction::Unresolved | DeskAction::Cancel);
+            label {
+                @match action {
+                    DeskAction::Cancel => "取り消す理由（必須：お帰りになった、誤って呼んだ など）",
+                    DeskAction::Unresolved => "確認できなかった理由（必須）",
+                    _ => "メモ",
                 }
-                DeskAction::ChooseAmongMatches => {
-                    @if confirming { p.notice role="alert" { "まだ記録していません。入力した資格でよければ、もう一度押してください。" } }
-                    button type="submit" { @if confirming { "はい、" } "選んだ資格で記録（マイナ保険証・暗証番号）" }
-                }
-                _ => { button type="submit" { "記録する Record" } }
+                br;
+                textarea name="note" rows="2" cols="50" required[reason_required] { (value("note")) }
             }
+            @if confirming { p.notice role="alert" { (confirmation_prompt(action)) } }
+            button type="submit" { @if confirming { "はい、" } (offer(reason, action).button) }
         }
     }
 }
@@ -622,17 +675,41 @@ pub fn problem(
     )
 }
 
-/// A short Japanese/English line saying how a handoff was closed, for the queue's notice.
-pub fn closed_text(number: Option<u32>, closed_as: &ClosedAs) -> String {
+/// The queue's banner after a handoff was closed: what was recorded (green), or a neutral
+/// grey line for a cancellation (nothing was confirmed, nothing to celebrate).
+pub fn closed_banner(number: Option<u32>, closed_as: &ClosedAs) -> Markup {
     let number = number.map_or_else(|| "-".to_owned(), |n| n.to_string());
-    match closed_as {
-        ClosedAs::Verified { verification, .. } => {
-            let (ja, en) = method_text(*verification);
-            format!("受付番号 {number}: {ja} で記録しました。 Recorded as {en}.")
+    html! {
+        @match closed_as {
+            ClosedAs::Verified { verification, identity, .. } => {
+                p.ok role="status" data-closed-as="verified" {
+                    "受付番号 " (number) "：" (closed_method_text(*verification, *identity)) "で記録しました。"
+                }
+            }
+            ClosedAs::Unresolved => {
+                p.ok role="status" data-closed-as="unresolved" {
+                    "受付番号 " (number) "：資格を確認できなかったと記録しました（利用率に数えません）。"
+                }
+            }
+            ClosedAs::Cancelled => {
+                p.neutral role="status" data-closed-as="cancelled" {
+                    "受付番号 " (number) "：取り消しました（件数に数えません）。"
+                }
+            }
         }
-        ClosedAs::Unresolved => {
-            format!("受付番号 {number}: 確認できなかったと記録しました。 Recorded as not resolved.")
+    }
+}
+
+/// How a closed handoff's eligibility was confirmed, as reception staff say it.
+pub(super) fn closed_method_text(
+    verification: VerificationMethod,
+    identity: Option<IdentityMethod>,
+) -> &'static str {
+    match (verification, identity) {
+        (VerificationMethod::CardViaReader, Some(IdentityMethod::StaffVisualCheck)) => {
+            "マイナ保険証（目視確認）"
         }
-        ClosedAs::Cancelled => format!("受付番号 {number}: 取り消しました。 Cancelled."),
+        (VerificationMethod::PortalScreenCheckedByStaff, _) => "資格情報画面（スタッフが確認）",
+        (method, _) => method_text(method).0,
     }
 }

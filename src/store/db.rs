@@ -878,7 +878,7 @@ pub(super) fn insert_audit(
     Ok(conn.last_insert_rowid())
 }
 
-fn insert_outbox(
+pub(super) fn insert_outbox(
     tx: &Transaction<'_>,
     path: &Path,
     kind: &str,
@@ -899,7 +899,7 @@ fn insert_outbox(
 }
 
 /// Every column of a stored check-in, each under a fixed alias so rows are read by name.
-const SELECT_CHECK_IN: &str = "SELECT
+pub(super) const SELECT_CHECK_IN: &str = "SELECT
     c.id AS id,
     c.reception_number AS reception_number,
     c.started_at AS started_at,
@@ -972,7 +972,7 @@ impl<'r, 's> Cells<'r, 's> {
     }
 }
 
-fn read_check_in(path: &Path, row: &Row<'_>) -> Result<StoredCheckIn, StoreError> {
+pub(super) fn read_check_in(path: &Path, row: &Row<'_>) -> Result<StoredCheckIn, StoreError> {
     let r = Cells::new(path, row, "read check-in");
     let bad = corrupt(path);
     decode_check_in(&r).map_err(|e| match e {

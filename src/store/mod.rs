@@ -11,6 +11,7 @@
 //! store accepts carry none of them.
 
 mod codec;
+mod correction;
 mod db;
 mod kiosk_pause;
 mod kiosk_pin;
@@ -101,6 +102,11 @@ pub enum StoreError {
     NotAHandoff { path: PathBuf, id: i64 },
     #[error("database {}: the handoff of check-in {id} is already resolved", path.display())]
     AlreadyResolved { path: PathBuf, id: i64 },
+    #[error(
+        "database {}: the handoff of check-in {id} is open or was changed since it was read",
+        path.display()
+    )]
+    ResolutionChanged { path: PathBuf, id: i64 },
     #[error("database {}: there is no month {year}-{month}", path.display())]
     InvalidMonth { path: PathBuf, year: i32, month: u8 },
     #[error("database {}: a staff account named {login:?} already exists", path.display())]
@@ -156,7 +162,7 @@ pub struct NewAuditEntry {
 pub struct OutboxEntry {
     pub id: i64,
     pub check_in_id: i64,
-    /// "check_in_committed" or "handoff_resolved".
+    /// "check_in_committed", "handoff_resolved" or "handoff_corrected".
     pub kind: String,
     /// The [`StoredCheckIn`] as JSON, as it was at that moment.
     pub payload: serde_json::Value,
@@ -333,6 +339,31 @@ impl Store {
     ) -> Result<(), StoreError> {
         let resolution = resolution.clone();
         self.call(move |db| db.resolve_handoff(check_in_id, &resolution, counts_toward_usage_rate))
+    }
+
+    /// Replaces the resolution of a closed handoff (a same-day correction decided by
+    /// `desk::decide_correction`), if it is still the one recorded at `before_resolved_at`
+    /// (else [`StoreError::ResolutionChanged`]); the audit entry (`handoff_corrected`, with the
+    /// before and after and `reason`) and an outbox entry go in the same transaction.
+    pub fn correct_handoff(
+        &self,
+        check_in_id: i64,
+        before_resolved_at: OffsetDateTime,
+        resolution: &HandoffResolution,
+        counts_toward_usage_rate: bool,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        let resolution = resolution.clone();
+        let reason = reason.to_owned();
+        self.call(move |db| {
+            db.correct_handoff(
+                check_in_id,
+                before_resolved_at,
+                &resolution,
+                counts_toward_usage_rate,
+                &reason,
+            )
+        })
     }
 
     /// Erases names held by open handoffs from visits before `visit_date`.

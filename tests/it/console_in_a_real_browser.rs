@@ -63,7 +63,7 @@ fn staff_see_a_portal_handoff_arrive_live_resolve_it_and_find_it_in_the_report()
     assert!(
         browser
             .text("p.ok")
-            .contains("Portal screen checked by staff")
+            .contains("資格情報画面（スタッフが確認）で記録しました")
     );
     assert!(
         browser

@@ -119,7 +119,14 @@ fn a_forged_or_missing_csrf_token_is_refused() {
     assert!(!fresh.cookies.contains_key("uketsuke_session"));
 
     // With its token, the same form works.
-    let ok = staff.resolve(handoff.id, &[("action", "cancel")]);
+    let ok = staff.resolve(
+        handoff.id,
+        &[
+            ("action", "cancel"),
+            ("note", "お帰りになった"),
+            ("confirm", "yes"),
+        ],
+    );
     assert_eq!(ok.status, 303);
 }
 
@@ -221,6 +228,7 @@ fn a_patient_name_is_shown_exactly_escaped_and_only_while_the_handoff_is_open() 
         &[
             ("action", "unresolved"),
             ("note", "went to the municipal office"),
+            ("confirm", "yes"),
         ],
     );
     assert_eq!(reply.status, 303, "{}", reply.body);
@@ -245,6 +253,7 @@ fn markup_anywhere_is_shown_as_text() {
         &[
             ("action", "unresolved"),
             ("note", "<img src=x onerror=alert(1)>"),
+            ("confirm", "yes"),
         ],
     );
     assert_eq!(reply.status, 303);

@@ -66,7 +66,7 @@ fn portal_screen_confirmed_records_the_numbers_and_does_not_count() {
     assert!(
         queue
             .body
-            .contains("Recorded as Portal screen checked by staff")
+            .contains("資格情報画面（スタッフが確認）で記録しました")
     );
     assert!(
         !queue
@@ -287,6 +287,7 @@ fn cannot_resolve_needs_a_note_and_leaves_no_method() {
         &[
             ("action", "unresolved"),
             ("note", "patient left before being called"),
+            ("confirm", "yes"),
         ],
     );
     assert_eq!(reply.status, 303, "{}", reply.body);
@@ -303,7 +304,14 @@ fn cancel_closes_it_and_a_second_resolution_is_refused() {
     let desk = Desk::start();
     let handoff = desk.hand_over(HandoffReason::PatientCalledStaff);
     let mut staff = desk.signed_in("sato");
-    let reply = staff.resolve(handoff.id, &[("action", "cancel")]);
+    let reply = staff.resolve(
+        handoff.id,
+        &[
+            ("action", "cancel"),
+            ("note", "お帰りになった"),
+            ("confirm", "yes"),
+        ],
+    );
     assert_eq!(reply.status, 303, "{}", reply.body);
     assert_eq!(
         desk.store
