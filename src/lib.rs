@@ -23,6 +23,7 @@
 //! - [`cli`]: the command line, one file per subcommand, and the composition root (`cli::compose`).
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod card;
 pub mod check_in_list;
 pub mod cli;

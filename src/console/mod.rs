@@ -19,6 +19,7 @@
 //! live queue re-checks its session (and the account's lock) on every push and every second,
 //! and ends when either is gone. Every change is appended to the audit log with who and when.
 
+mod audit;
 mod check_ins;
 mod closed;
 mod guard;
@@ -453,7 +454,7 @@ fn router(state: AppState) -> Router {
         .route("/handoffs/{id}/correct", post(closed::correct))
         .route("/report", get(report))
         .route("/report.csv", get(report_csv))
-        .route("/audit", get(audit))
+        .route("/audit", get(audit::audit))
         .route("/accounts", get(accounts).post(add_account))
         .route("/accounts/unlock", post(unlock_account))
         .merge(check_ins::routes())
@@ -1269,13 +1270,6 @@ async fn report_csv(
                 .into_response()
         }
         Err(r) => r,
-    }
-}
-
-async fn audit(State(state): State<AppState>, SignedIn(session): SignedIn) -> Response {
-    match with_store(&state, |store| store.audit_log(200)).await {
-        Err(r) => r,
-        Ok(entries) => page(StatusCode::OK, pages::audit(&session, &entries)),
     }
 }
 

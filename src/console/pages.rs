@@ -13,7 +13,7 @@ use crate::domain::{
 };
 use crate::rules::JST;
 use crate::staff::{Role, StaffAccount, StaffSession};
-use crate::store::{AuditEntry, KioskPause};
+use crate::store::KioskPause;
 
 const STYLE: &str = "
 body{font-family:'Noto Sans CJK JP','Noto Sans JP',sans-serif;margin:0;color:#111;background:#f6f6f4;font-size:17px}
@@ -576,30 +576,6 @@ fn number_fields(value: &dyn Fn(&str) -> String) -> Markup {
                     }
                     label { "有効期限（表示があれば） " span.en { "Valid until, if shown (YYYY-MM-DD)" } br; input name="valid_until" placeholder="2027-03-31" value=(value("valid_until")); }
     }
-}
-
-pub fn audit(session: &StaffSession, entries: &[AuditEntry]) -> Markup {
-    layout(
-        "監査ログ Audit log",
-        Some(session),
-        html! {
-            h1 { "監査ログ " span.en { "Audit log (newest first; nothing here can be changed or removed)" } }
-            table #audit-table {
-                thead { tr { th { "日時 When" } th { "誰が Who" } th { "操作 Action" } th { "受付 Check-in" } th { "内容 Detail" } } }
-                tbody {
-                    @for e in entries {
-                        tr {
-                            td { (jst(e.at)) }
-                            td { (e.actor) }
-                            td { (e.action) }
-                            td { @if let Some(id) = e.check_in_id { a href={"/handoffs/" (id)} { (id) } } }
-                            td { (e.detail) }
-                        }
-                    }
-                }
-            }
-        },
-    )
 }
 
 pub fn accounts(

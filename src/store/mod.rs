@@ -10,6 +10,7 @@
 //! an Individual Number, a certificate, a name or a birth date, because the domain types the
 //! store accepts carry none of them.
 
+mod audit_view;
 mod codec;
 mod correction;
 mod db;
@@ -27,6 +28,7 @@ use std::thread::{self, JoinHandle};
 use serde::{Deserialize, Serialize};
 use time::{Date, Month, OffsetDateTime};
 
+pub use self::audit_view::{AuditFilter, AuditRow};
 pub use self::db::{Inspection, inspect};
 pub use self::kiosk_pause::KioskPause;
 pub use self::migrations::{SCHEMA_VERSION, migrate_to};
