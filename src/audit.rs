@@ -158,6 +158,24 @@ pub fn sentence(f: &AuditFacts<'_>) -> String {
             }
             s
         }
+        "handoff_corrected" => {
+            let after = |key: &str| field(d, key).and_then(|v| v.rsplit("->").next());
+            let method = after("verification").and_then(method_name);
+            let to = match (after("closed_as"), method) {
+                (Some("verified"), Some(method)) => format!(
+                    "『{method}』（{}）",
+                    if after("counts_toward_usage_rate") == Some("true") {
+                        "利用率に数える"
+                    } else {
+                        "利用率に数えない"
+                    }
+                ),
+                (Some("cancelled"), _) => "「取り消し」".to_owned(),
+                _ => "「確認できなかった」".to_owned(),
+            };
+            let why = d.split_once(" reason=").map_or("", |(_, r)| r.trim());
+            format!("{number} の記録を{to}に訂正。理由：「{why}」")
+        }
         "patient_name_forgotten" => {
             let day = d
                 .split_once('(')
@@ -411,6 +429,31 @@ mod tests {
                 "{action}"
             );
         }
+    }
+
+    #[test]
+    fn a_correction_says_what_it_became_and_why() {
+        assert_eq!(
+            say(
+                "handoff_corrected",
+                "closed_as=verified->verified \
+                 verification=portal_screen_checked_by_staff->eligibility_certificate \
+                 counts_toward_usage_rate=false->false staff=sato->hanako reason=資格確認書 だった"
+            ),
+            "受付 9 の記録を『資格確認書』（利用率に数えない）に訂正。理由：「資格確認書 だった」― 受付 花子"
+        );
+        assert_eq!(
+            say(
+                "handoff_corrected",
+                "closed_as=verified->cancelled verification=card_via_reader->- \
+                 counts_toward_usage_rate=true->false staff=sato->sato reason=別の患者さん"
+            ),
+            "受付 9 の記録を「取り消し」に訂正。理由：「別の患者さん」― 受付 花子"
+        );
+        assert_eq!(
+            say("someone_elses_new_kind", "x=y"),
+            "その他の操作を記録 ― 受付 花子"
+        );
     }
 
     #[test]
