@@ -391,6 +391,6 @@ pub fn add_account(db: &Path, login: &str, name: &str, role: &str) {
     let added = add.wait_with_output().unwrap();
     assert!(added.status.success());
     assert!(
-        String::from_utf8_lossy(&added.stdout).contains(&format!("added staff account {login}"))
+        String::from_utf8_lossy(&added.stdout).contains(&format!("added {role} account {login}"))
     );
 }
