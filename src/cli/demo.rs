@@ -162,10 +162,101 @@ pub fn demo(options: &DemoOptions) -> Result<()> {
         "uketsuke demo: the kiosk at {width}x{height} with the simulated reader panel; data in {}",
         db.display()
     );
+    let _fitting = fit_to_monitor(&window, (width + DEMO_PANEL_WIDTH, height));
     window.run().context("the kiosk window failed")?;
     drop(console);
     Ok(())
 }
+
+/// Room the desktop keeps around a window (title bar, task bar, borders), in physical pixels:
+/// horizontally and vertically.
+pub const MONITOR_MARGIN: (u32, u32) = (48, 96);
+
+/// The scale at which a window of `window` logical pixels fits inside a monitor of `monitor`
+/// physical pixels with [`MONITOR_MARGIN`] to spare: at most 1 (never enlarged), rounded down
+/// to hundredths, the same for both directions (the kiosk keeps its proportions), and at least
+/// 0.25 (a monitor smaller than that shows part of the window). E.g. 1680x800 on 1366x768:
+/// 0.78, a 1310x624 window.
+pub fn fit_scale(window: (u32, u32), monitor: (u32, u32)) -> f32 {
+    let room = |m: u32, margin: u32, w: u32| m.saturating_sub(margin) as f32 / w.max(1) as f32;
+    let fits = room(monitor.0, MONITOR_MARGIN.0, window.0)
+        .min(room(monitor.1, MONITOR_MARGIN.1, window.1))
+        .min(1.0);
+    ((fits * 100.0).floor() / 100.0).max(0.25)
+}
+
+/// A window of `logical` pixels at `scale`, in physical pixels.
+pub fn scaled(logical: (u32, u32), scale: f32) -> (u32, u32) {
+    let px = |n: u32| (n as f32 * scale).round() as u32;
+    (px(logical.0), px(logical.1))
+}
+
+/// Shrinks the demo window to fit the monitor it opens on, once winit has made the window and
+/// can say which monitor that is: Slint's scale factor is set first, then the window's size in
+/// physical pixels (a logical size would keep 1680x800 whatever the scale), and logged as
+/// "window WxH at scale S on a monitor of MxN". A window that fits already is left as it is.
+/// The returned timer must live until the event loop runs.
+#[cfg(feature = "window")]
+fn fit_to_monitor(window: &crate::ui::AppWindow, logical: (u32, u32)) -> std::rc::Rc<slint::Timer> {
+    use slint::ComponentHandle as _;
+    use slint::winit_030::WinitWindowAccessor as _;
+    let timer = std::rc::Rc::new(slint::Timer::default());
+    let weak = window.as_weak();
+    let tries = std::cell::Cell::new(0u32);
+    let this = std::rc::Rc::downgrade(&timer);
+    let stop = move || {
+        if let Some(timer) = this.upgrade() {
+            timer.stop();
+        }
+    };
+    timer.start(
+        slint::TimerMode::Repeated,
+        std::time::Duration::from_millis(20),
+        move || {
+            let Some(window) = weak.upgrade() else {
+                return stop();
+            };
+            let monitor = window
+                .window()
+                .with_winit_window(|w| w.current_monitor().map(|m| m.size()))
+                .flatten();
+            tries.set(tries.get() + 1);
+            let Some(monitor) = monitor else {
+                // 5 s without a monitor: leave the window as it is.
+                if tries.get() >= 250 {
+                    eprintln!(
+                        "uketsuke demo: the desktop does not say which monitor the window is on; \
+                         the window stays {}x{}",
+                        logical.0, logical.1
+                    );
+                    stop();
+                }
+                return;
+            };
+            stop();
+            let monitor = (monitor.width, monitor.height);
+            let scale = fit_scale(logical, monitor);
+            let (w, h) = scaled(logical, scale);
+            if scale < 1.0 {
+                window
+                    .window()
+                    .dispatch_event(slint::platform::WindowEvent::ScaleFactorChanged {
+                        scale_factor: scale,
+                    });
+                window.window().set_size(slint::PhysicalSize::new(w, h));
+            }
+            eprintln!(
+                "uketsuke demo: window {w}x{h} at scale {scale} on a monitor of {}x{}",
+                monitor.0, monitor.1
+            );
+        },
+    );
+    timer
+}
+
+/// Without winit (a device build) there is no desktop monitor to fit.
+#[cfg(not(feature = "window"))]
+fn fit_to_monitor(_window: &crate::ui::AppWindow, _logical: (u32, u32)) {}
 
 /// The demo's staff console on this machine only, with a demo technician account when the
 /// database has none. A console that cannot start (port taken) leaves the kiosk running.
@@ -221,3 +312,35 @@ fn demo_console(store: &Store, bind: &str) -> Option<Console> {
 /// The demo account's password (the demo database is for trying things out only).
 const DEMO_PASSWORD: &str = "uketsuke-demo";
 const DEMO_KIOSK_PIN: &str = "246810";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_window_shrinks_to_fit_a_small_monitor_and_never_grows() {
+        let demo = (1280 + DEMO_PANEL_WIDTH, 800);
+        // A 1366x768 laptop: the width decides, (1366 - 48) / 1680 = 0.784.
+        assert_eq!(fit_scale(demo, (1366, 768)), 0.78);
+        assert_eq!(scaled(demo, 0.78), (1310, 624));
+        // A 1600x900 screen (where the panel was cut off): the width decides, 1552 / 1680.
+        assert_eq!(fit_scale(demo, (1600, 900)), 0.92);
+        // Room enough: as it is.
+        assert_eq!(fit_scale(demo, (1920, 1080)), 1.0);
+        assert_eq!(fit_scale(demo, (3840, 2160)), 1.0);
+        // Portrait kiosk (1080x1920 + panel) on a 1920x1080 monitor: (1080 - 96) / 1920.
+        assert_eq!(
+            fit_scale((1080 + DEMO_PANEL_WIDTH, 1920), (1920, 1080)),
+            0.51
+        );
+        // Nonsense sizes do not divide by zero or vanish.
+        assert_eq!(fit_scale(demo, (0, 0)), 0.25);
+        for (w, h) in [(1366, 768), (1600, 900), (1280, 1024), (1024, 768)] {
+            let (sw, sh) = scaled(demo, fit_scale(demo, (w, h)));
+            assert!(
+                sw + MONITOR_MARGIN.0 <= w && sh + MONITOR_MARGIN.1 <= h,
+                "{w}x{h}"
+            );
+        }
+    }
+}

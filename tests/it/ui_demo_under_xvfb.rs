@@ -1,6 +1,8 @@
-//! `uketsuke demo` as a person meets it: the real binary in a real X window (Xvfb), clicked
+//! `uketsuke demo` as a person meets it: the real binary in a real X window (Xvfb) on a
+//! 1366x768 laptop screen, where the 1680x800 demo (kiosk + panel) must shrink to fit, clicked
 //! with the real mouse (xdotool) through the demo panel and the kiosk screen, to a stored
-//! check-in. Where to click comes from the same views laid out headlessly at the same size.
+//! check-in. Where to click comes from the same views laid out headlessly at the same logical
+//! size, times the scale the demo chose.
 //! With CI=true a missing Xvfb or xdotool fails the test; elsewhere it is skipped with a note.
 
 use crate::processes;
@@ -22,6 +24,8 @@ use uketsuke::ui::render::Headless;
 use uketsuke::ui::{Kiosk, Language};
 
 const KIOSK: (u32, u32) = (1280, 800);
+/// A small laptop's screen: 1680x800 does not fit it.
+const MONITOR: (u32, u32) = (1366, 768);
 
 fn start_xvfb() -> (Killed, String) {
     let display = (90..140)
@@ -32,7 +36,7 @@ fn start_xvfb() -> (Killed, String) {
             format!(":{display}").as_str(),
             "-screen",
             "0",
-            "1920x1080x24",
+            &format!("{}x{}x24", MONITOR.0, MONITOR.1),
             "-nolisten",
             "tcp",
         ])
@@ -74,6 +78,8 @@ fn centre(twin: &mut Headless, sample: &str, label: &str) -> (i32, i32) {
 struct Screens {
     lines: mpsc::Receiver<String>,
     seen: Vec<String>,
+    /// The demo's line saying how its window fits the monitor, once it came.
+    fit: Option<String>,
 }
 
 impl Screens {
@@ -85,18 +91,7 @@ impl Screens {
             }
             let left = end.saturating_duration_since(Instant::now());
             match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    if let Some(rest) = line.split("screen=").nth(1) {
-                        let name = rest
-                            .split_whitespace()
-                            .next()
-                            .unwrap_or("")
-                            .trim_matches('"');
-                        self.seen.push(name.to_owned());
-                    } else if line.contains("uketsuke:") {
-                        self.seen.push(line);
-                    }
-                }
+                Ok(line) => self.note(line),
                 Err(_) => panic!(
                     "the demo never showed {screen}; screens so far: {:?}",
                     self.seen
@@ -104,6 +99,72 @@ impl Screens {
             }
         }
     }
+
+    /// The demo's "window WxH at scale S on a monitor of MxN": (W, H, S, M, N).
+    fn wait_for_fit(&mut self) -> (u32, u32, f32, u32, u32) {
+        let end = Instant::now() + Duration::from_secs(30);
+        let line = loop {
+            if let Some(line) = self.fit.take() {
+                break line;
+            }
+            let left = end.saturating_duration_since(Instant::now());
+            let line = self.lines.recv_timeout(left).unwrap_or_else(|_| {
+                panic!(
+                    "the demo never said how it fits the monitor: {:?}",
+                    self.seen
+                )
+            });
+            self.note(line);
+        };
+        let rest = line.split("uketsuke demo: window ").nth(1).unwrap();
+        let n: Vec<&str> = rest
+            .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .filter(|w| !w.is_empty())
+            .collect();
+        let [w, h, s, m, n] = n[..] else {
+            panic!("unexpected: {line}")
+        };
+        (
+            w.parse().unwrap(),
+            h.parse().unwrap(),
+            s.parse().unwrap(),
+            m.parse().unwrap(),
+            n.parse().unwrap(),
+        )
+    }
+
+    fn note(&mut self, line: String) {
+        if line.contains("uketsuke demo: window ") {
+            self.fit = Some(line);
+        } else if let Some(rest) = line.split("screen=").nth(1) {
+            let name = rest
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .trim_matches('"');
+            self.seen.push(name.to_owned());
+        } else if line.contains("uketsuke:") {
+            self.seen.push(line);
+        }
+    }
+}
+
+/// The window's position and size on the screen, from `xdotool getwindowgeometry`.
+fn geometry(display: &str, window: &str) -> (i32, i32, u32, u32) {
+    let out = xdotool(display, &["getwindowgeometry", window]);
+    let field = |name: &str| {
+        let line = out.lines().find(|l| l.contains(name)).unwrap_or_else(|| {
+            panic!("no {name} in {out}");
+        });
+        let numbers: Vec<i64> = line
+            .split(|c: char| !(c.is_ascii_digit() || c == '-'))
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        (numbers[0], numbers[1])
+    };
+    let (x, y) = field("Position:");
+    let (w, h) = field("Geometry:");
+    (x as i32, y as i32, w as u32, h as u32)
 }
 
 fn xdotool(display: &str, args: &[&str]) -> String {
@@ -169,6 +230,7 @@ fn demo_window_reaches_welcome_and_the_panel_completes_a_check_in() {
     let mut screens = Screens {
         lines,
         seen: Vec::new(),
+        fit: None,
     };
     screens.wait_for("welcome");
 
@@ -180,12 +242,44 @@ fn demo_window_reaches_welcome_and_the_panel_completes_a_check_in() {
     .next()
     .expect("the demo's window")
     .to_owned();
-    let geometry = xdotool(&display, &["getwindowgeometry", &window]);
     let width = KIOSK.0 + uketsuke::cli::demo::DEMO_PANEL_WIDTH;
-    assert!(
-        geometry.contains(&format!("{width}x{}", KIOSK.1)),
-        "window geometry: {geometry}"
+    let (fit_w, fit_h, scale, monitor_w, monitor_h) = screens.wait_for_fit();
+    println!(
+        "demo window {fit_w}x{fit_h} at scale {scale} on a monitor of {monitor_w}x{monitor_h}"
     );
+    assert_eq!((monitor_w, monitor_h), MONITOR, "the monitor winit reports");
+    assert!(scale < 1.0, "1680x800 does not fit 1366x768 unscaled");
+    // The kiosk keeps its proportions: one scale for both directions.
+    assert_eq!(
+        (fit_w, fit_h),
+        (
+            (width as f32 * scale).round() as u32,
+            (KIOSK.1 as f32 * scale).round() as u32
+        )
+    );
+    // X applies the new size a moment later.
+    let start = Instant::now();
+    let (x, y, w, h) = loop {
+        let g = geometry(&display, &window);
+        if (g.2, g.3) == (fit_w, fit_h) || start.elapsed() > Duration::from_secs(10) {
+            break g;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!((w, h), (fit_w, fit_h), "the window's size on the screen");
+    assert!(
+        x >= 0 && y >= 0 && x as u32 + w <= MONITOR.0 && y as u32 + h <= MONITOR.1,
+        "the window {w}x{h} at {x},{y} is inside the {}x{} screen",
+        MONITOR.0,
+        MONITOR.1
+    );
+    // Where to click: the logical layout, times the scale.
+    let at = |(x, y): (i32, i32)| {
+        (
+            (x as f32 * scale).round() as i32,
+            (y as f32 * scale).round() as i32,
+        )
+    };
 
     // The same views at the same size tell where each button is.
     let mut twin = Headless::new(width, KIOSK.1).unwrap();
@@ -197,11 +291,11 @@ fn demo_window_reaches_welcome_and_the_panel_completes_a_check_in() {
     click(
         &display,
         &window,
-        centre(&mut twin, "welcome", "Tap a My Number card"),
+        at(centre(&mut twin, "welcome", "Tap a My Number card")),
     );
     screens.wait_for("pin_entry");
     for key in ["1", "2", "3", "4", "OK"] {
-        click(&display, &window, centre(&mut twin, "pin-card", key));
+        click(&display, &window, at(centre(&mut twin, "pin-card", key)));
     }
     screens.wait_for("consent_choice");
     // A person reads the question first (the flow ignores taps for 600 ms after a change).
@@ -209,7 +303,7 @@ fn demo_window_reaches_welcome_and_the_panel_completes_a_check_in() {
     click(
         &display,
         &window,
-        centre(&mut twin, "consent-choice", "すべてに同意する"),
+        at(centre(&mut twin, "consent-choice", "すべてに同意する")),
     );
     screens.wait_for("high_cost_limit");
     // A person reads the question first (the flow ignores taps for 600 ms after a change).
@@ -217,7 +311,7 @@ fn demo_window_reaches_welcome_and_the_panel_completes_a_check_in() {
     click(
         &display,
         &window,
-        centre(&mut twin, "high-cost-limit", "同意する"),
+        at(centre(&mut twin, "high-cost-limit", "同意する")),
     );
     screens.wait_for("prescription");
     // A person reads the question first (the flow ignores taps for 600 ms after a change).
@@ -225,7 +319,7 @@ fn demo_window_reaches_welcome_and_the_panel_completes_a_check_in() {
     click(
         &display,
         &window,
-        centre(&mut twin, "prescription", "電子処方箋"),
+        at(centre(&mut twin, "prescription", "電子処方箋")),
     );
     screens.wait_for("done");
 
@@ -240,7 +334,7 @@ fn demo_window_reaches_welcome_and_the_panel_completes_a_check_in() {
         check_ins[0].record.verification,
         Some(VerificationMethod::CardViaReader)
     );
-    click(&display, &window, centre(&mut twin, "done", "終わる"));
+    click(&display, &window, at(centre(&mut twin, "done", "終わる")));
     screens.wait_for("welcome");
     println!("screens: {:?}", screens.seen);
 }
