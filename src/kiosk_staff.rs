@@ -53,10 +53,13 @@ impl KioskStaffDesk {
                 ticket,
                 login,
                 paused,
+                reopens_at,
             } => {
-                let recorded = self
-                    .store
-                    .set_kiosk_paused(&self.kiosk, &login, paused, now);
+                let recorded = if paused {
+                    self.store.pause_kiosk(&self.kiosk, &login, reopens_at, now)
+                } else {
+                    self.store.set_kiosk_paused(&self.kiosk, &login, false, now)
+                };
                 StaffInput::KioskPausedSet(
                     ticket,
                     recorded.map(|()| paused).map_err(|e| e.to_string()),

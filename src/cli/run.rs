@@ -173,7 +173,7 @@ fn status_line(screen: &Screen) -> String {
                 crate::reader::trouble_text(*trouble)
             )
         }
-        Screen::Paused => "paused: closed by staff".into(),
+        Screen::Paused { .. } => "paused: closed by staff".into(),
         _ => "in use: a check-in is under way".into(),
     }
 }

@@ -42,6 +42,12 @@ button{padding:.4em 1em}
 @media print{header,nav,form,button,.no-print{display:none!important}body{background:#fff;font-size:11pt}main{padding:0;max-width:none}a{color:#000;text-decoration:none}}
 ";
 
+/// "13:30": the time of day in Japan.
+fn clock(t: OffsetDateTime) -> String {
+    let t = t.to_offset(JST);
+    format!("{:02}:{:02}", t.hour(), t.minute())
+}
+
 pub(super) fn jst(t: OffsetDateTime) -> String {
     let t = t.to_offset(JST);
     format!(
@@ -260,8 +266,14 @@ pub fn queue_fragment(
         // A kiosk staff closed sends patients to the desk: the desk should know.
         @for p in closed_kiosks {
             p.notice.kiosk-closed data-kiosk=(p.kiosk) {
-                "受付機「" (p.kiosk) "」は休止中です（" (jst(p.paused_at)) "、" (p.paused_by) "）。再開は受付機のスタッフモードで。 "
-                span.en { "Kiosk " (p.kiosk) " is closed (since " (jst(p.paused_at)) ", by " (p.paused_by) "); reopen it in staff mode at the kiosk." }
+                "受付機「" (p.kiosk) "」は休止中です（" (jst(p.paused_at)) "、" (p.paused_by) "）。"
+                @if let Some(t) = p.reopens_at { (clock(t)) "ごろ再開の予定です。" }
+                "再開は受付機のスタッフモードで。 "
+                span.en {
+                    "Kiosk " (p.kiosk) " is closed (since " (jst(p.paused_at)) ", by " (p.paused_by) ")"
+                    @if let Some(t) = p.reopens_at { "; expected to reopen at about " (clock(t)) }
+                    "; reopen it in staff mode at the kiosk."
+                }
             }
         }
         p.en { "更新 Updated " (jst(now)) " · " (handoffs.len()) " 件 open" }

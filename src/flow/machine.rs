@@ -231,6 +231,8 @@ pub struct CheckInFlow {
     staff_at_kiosk: bool,
     /// Staff closed the kiosk to patients. Outlives check-ins.
     paused: bool,
+    /// When staff expect to reopen the closed kiosk, if they said.
+    reopens_at: Option<OffsetDateTime>,
     state: State,
     session: Option<Session>,
     out: VecDeque<Command>,
@@ -254,6 +256,7 @@ impl CheckInFlow {
             reader_trouble: None,
             staff_at_kiosk: false,
             paused: false,
+            reopens_at: None,
             state: State::Welcome,
             session: None,
             out: VecDeque::new(),
@@ -296,6 +299,11 @@ impl CheckInFlow {
         self.paused
     }
 
+    /// When the flow was told staff expect to reopen the closed kiosk.
+    pub fn kiosk_reopens_at(&self) -> Option<OffsetDateTime> {
+        self.reopens_at
+    }
+
     /// What the patient sees now.
     pub fn view(&self) -> View {
         View {
@@ -334,9 +342,10 @@ impl CheckInFlow {
             Input::ReaderDown(trouble) => self.on_reader_down(now, trouble),
             Input::ReaderUp => self.on_reader_up(),
             Input::StaffAtKiosk(present) => self.staff_at_kiosk = present,
-            Input::KioskPaused(paused) => {
-                info!(paused, "staff closed or reopened the kiosk");
+            Input::KioskPaused { paused, reopens_at } => {
+                info!(paused, ?reopens_at, "staff closed or reopened the kiosk");
                 self.paused = paused;
+                self.reopens_at = reopens_at.filter(|_| paused);
             }
         }
         if self.confirm_end.is_some() && !self.can_end() {
@@ -1488,7 +1497,9 @@ impl CheckInFlow {
     fn screen_underneath(&self) -> Screen {
         let session = self.session.as_ref();
         match &self.state {
-            State::Welcome if self.paused => Screen::Paused,
+            State::Welcome if self.paused => Screen::Paused {
+                reopens_at: self.reopens_at,
+            },
             State::Welcome => match self.reader_trouble {
                 Some(trouble) => Screen::OutOfService { trouble },
                 None => Screen::Welcome,

@@ -176,9 +176,13 @@ pub enum Input {
     /// Staff opened (true) or closed (false) the staff panel over the idle screen: while it is
     /// open a card on the reader starts no check-in.
     StaffAtKiosk(bool),
-    /// Staff closed (true) or reopened (false) the kiosk. While it is closed the idle screen
-    /// says so and nothing starts a check-in; one under way when it closes carries on.
-    KioskPaused(bool),
+    /// Staff closed (`paused`) or reopened the kiosk, and when they expect to reopen it if
+    /// they said (`reopens_at`). While it is closed the idle screen says so (and the time) and
+    /// nothing starts a check-in; one under way when it closes carries on.
+    KioskPaused {
+        paused: bool,
+        reopens_at: Option<time::OffsetDateTime>,
+    },
     /// Nothing happened; lets deadlines pass.
     Tick,
 }

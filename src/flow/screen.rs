@@ -48,8 +48,13 @@ pub enum Screen {
     },
     /// Shown instead of the welcome screen while staff have closed the kiosk (for lunch, for
     /// cleaning): please go to the reception desk. Nothing on it starts a check-in; not a
-    /// patient-input screen.
-    Paused,
+    /// patient-input screen. `reopens_at`: when staff expect to reopen it, if they said
+    /// (review 2026-11 row 34: "reopens at about 13:30"); the screen shows it only while it
+    /// is still ahead.
+    Paused {
+        #[serde(with = "time::serde::rfc3339::option")]
+        reopens_at: Option<OffsetDateTime>,
+    },
     /// "Keep it still": the reader is working.
     Reading,
     /// A transit card, payment card, old resident card or another card that is not the My

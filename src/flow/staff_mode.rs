@@ -153,11 +153,13 @@ pub enum StaffCommand {
         check_in_id: i64,
         login: String,
     },
-    /// Close the kiosk to patients (`true`) or reopen it (`false`), as `login`.
+    /// Close the kiosk to patients (`true`) or reopen it (`false`), as `login`; closing, with
+    /// when staff expect to reopen it if they said.
     SetKioskPaused {
         ticket: Ticket,
         login: String,
         paused: bool,
+        reopens_at: Option<OffsetDateTime>,
     },
     /// The panel closed: audit who and why.
     Closed { login: String, why: CloseReason },
@@ -198,8 +200,12 @@ pub enum StaffInput {
     ConfirmVisualCheck(i64),
     /// "Mark as checked" on the question that names the patient: records the visual check.
     ConfirmAsked,
-    /// "Close this kiosk" (`true`) or "reopen it to patients" (`false`).
+    /// "Close this kiosk" (`true`: asks when it will reopen first) or "reopen it to
+    /// patients" (`false`).
     SetKioskPaused(bool),
+    /// The answer to "when will it reopen?": in so many minutes (one of
+    /// [`REOPEN_IN_MINUTES`]), or `None` for "not decided". Closes the kiosk.
+    CloseKioskFor(Option<u32>),
     /// "Return the kiosk to service" (or, while it is closed, "leave it closed").
     Close,
     /// Any touch on the staff screens: keeps them open.
@@ -244,6 +250,10 @@ pub enum StaffView {
         busy: bool,
         /// Staff closed the kiosk to patients.
         kiosk_paused: bool,
+        /// When staff expect to reopen the closed kiosk, if they said.
+        reopens_at: Option<OffsetDateTime>,
+        /// "Close this kiosk" was pressed: "when will it reopen?" waits for an answer.
+        asking_reopening: bool,
         /// A card's button was pressed: "mark Yamada Taro (No. 43) as checked?" waits for a
         /// yes before anything is recorded.
         asking: Option<PendingVisualCheck>,
@@ -271,8 +281,10 @@ enum State {
         loading: Option<Ticket>,
         checks: Option<Vec<PendingVisualCheck>>,
         confirming: Option<Ticket>,
-        /// Closing or reopening the kiosk, on its way to the store.
-        switching: Option<Ticket>,
+        /// Closing (with its reopening time) or reopening the kiosk, on its way to the store.
+        switching: Option<(Ticket, Option<OffsetDateTime>)>,
+        /// "When will it reopen?" is up.
+        asking_reopening: bool,
         note: Option<PanelNote>,
         /// The check staff were asked to confirm by name, and when the question appeared.
         asking: Option<(i64, OffsetDateTime)>,
@@ -282,6 +294,26 @@ enum State {
 /// How long the question that names a patient ignores its "mark as checked" after it
 /// appears: a double tap on a card's button must not answer it (ms).
 pub const CONFIRM_DEAD_TIME_MS: i64 = 600;
+
+/// The answers to "when will the kiosk reopen?" besides "not decided", in minutes.
+pub const REOPEN_IN_MINUTES: [u32; 3] = [10, 30, 60];
+
+/// When a kiosk closed at `now` for `minutes` reopens, as the paused screen says it: rounded
+/// up to the next 5 minutes of the clock ("about 12:35", never a time already past), seconds
+/// dropped, in `now`'s offset. E.g. 12:03:20 + 30 min -> 12:35.
+pub fn reopening_time(now: OffsetDateTime, minutes: u32) -> OffsetDateTime {
+    let at = now + time::Duration::minutes(i64::from(minutes));
+    let past_five = i64::from(at.minute() % 5) * 60 + i64::from(at.second());
+    let exact = past_five == 0 && at.nanosecond() == 0;
+    let floor = at
+        - time::Duration::seconds(past_five)
+        - time::Duration::nanoseconds(i64::from(at.nanosecond()));
+    if exact {
+        floor
+    } else {
+        floor + time::Duration::minutes(5)
+    }
+}
 
 pub struct StaffMode {
     settings: StaffModeSettings,
@@ -293,6 +325,8 @@ pub struct StaffMode {
     out: VecDeque<StaffCommand>,
     /// Whether staff closed the kiosk to patients (recorded in the store; outlives the panel).
     kiosk_paused: bool,
+    /// When staff expect to reopen it, if they said (recorded with the closing).
+    reopens_at: Option<OffsetDateTime>,
 }
 
 impl StaffMode {
@@ -305,6 +339,7 @@ impl StaffMode {
             next_ticket: 0,
             out: VecDeque::new(),
             kiosk_paused: false,
+            reopens_at: None,
         }
     }
 
@@ -313,9 +348,16 @@ impl StaffMode {
         self.kiosk_paused
     }
 
-    /// What the store says at start-up: a kiosk closed before a restart stays closed.
-    pub fn start_paused(&mut self, paused: bool) {
+    /// When staff expect to reopen the closed kiosk, if they said.
+    pub fn kiosk_reopens_at(&self) -> Option<OffsetDateTime> {
+        self.reopens_at
+    }
+
+    /// What the store says at start-up: a kiosk closed before a restart stays closed, with the
+    /// reopening time staff gave.
+    pub fn start_paused(&mut self, paused: bool, reopens_at: Option<OffsetDateTime>) {
         self.kiosk_paused = paused;
+        self.reopens_at = reopens_at.filter(|_| paused);
     }
 
     pub fn is_open(&self) -> bool {
@@ -357,12 +399,15 @@ impl StaffMode {
                 confirming,
                 switching,
                 asking,
+                asking_reopening,
             } => StaffView::Panel {
                 who: who.clone(),
                 checks: checks.clone(),
                 note: note.clone(),
                 busy: loading.is_some() || confirming.is_some() || switching.is_some(),
                 kiosk_paused: self.kiosk_paused,
+                reopens_at: self.reopens_at,
+                asking_reopening: *asking_reopening,
                 asking: asking.and_then(|(id, _)| {
                     checks
                         .iter()
@@ -440,7 +485,14 @@ impl StaffMode {
                     };
                 }
                 State::Roster { .. } => self.state = State::Closed,
-                State::Panel { asking, .. } => *asking = None,
+                State::Panel {
+                    asking,
+                    asking_reopening,
+                    ..
+                } => {
+                    *asking = None;
+                    *asking_reopening = false;
+                }
                 _ => {}
             },
             StaffInput::ConfirmVisualCheck(check_in_id) => {
@@ -478,35 +530,49 @@ impl StaffMode {
                     });
                 }
             }
-            StaffInput::SetKioskPaused(paused) => {
-                let ticket = Ticket(self.next_ticket + 1);
+            StaffInput::SetKioskPaused(true) => {
                 if let State::Panel {
-                    who,
-                    switching: switching @ None,
+                    switching: None,
+                    asking: None,
+                    asking_reopening,
                     ..
                 } = &mut self.state
-                    && paused != self.kiosk_paused
+                    && !self.kiosk_paused
                 {
-                    self.next_ticket += 1;
-                    *switching = Some(ticket);
-                    self.out.push_back(StaffCommand::SetKioskPaused {
-                        ticket,
-                        login: who.login.clone(),
-                        paused,
-                    });
+                    *asking_reopening = true;
+                }
+            }
+            StaffInput::SetKioskPaused(false) => {
+                if self.kiosk_paused {
+                    self.switch(false, None);
+                }
+            }
+            StaffInput::CloseKioskFor(minutes) => {
+                if let State::Panel {
+                    asking_reopening: asking_reopening @ true,
+                    switching: None,
+                    ..
+                } = &mut self.state
+                    && !self.kiosk_paused
+                    && minutes.is_none_or(|m| REOPEN_IN_MINUTES.contains(&m))
+                {
+                    *asking_reopening = false;
+                    self.switch(true, minutes.map(|m| reopening_time(now, m)));
                 }
             }
             StaffInput::KioskPausedSet(ticket, answer) => {
                 if let State::Panel {
                     switching, note, ..
                 } = &mut self.state
-                    && *switching == Some(ticket)
+                    && let Some((sent, reopens_at)) = *switching
+                    && sent == ticket
                 {
                     *switching = None;
                     match answer {
                         // Closed: staff are done here. Reopened: back to patients at once.
                         Ok(paused) => {
                             self.kiosk_paused = paused;
+                            self.reopens_at = reopens_at.filter(|_| paused);
                             self.close(if paused {
                                 CloseReason::KioskClosed
                             } else {
@@ -625,8 +691,29 @@ impl StaffMode {
             switching: None,
             note: None,
             asking: None,
+            asking_reopening: false,
         };
         self.reload_checks();
+    }
+
+    /// Sends the closing (with its reopening time) or the reopening to the store, once.
+    fn switch(&mut self, paused: bool, reopens_at: Option<OffsetDateTime>) {
+        let ticket = Ticket(self.next_ticket + 1);
+        if let State::Panel {
+            who,
+            switching: switching @ None,
+            ..
+        } = &mut self.state
+        {
+            self.next_ticket += 1;
+            *switching = Some((ticket, reopens_at));
+            self.out.push_back(StaffCommand::SetKioskPaused {
+                ticket,
+                login: who.login.clone(),
+                paused,
+                reopens_at,
+            });
+        }
     }
 
     fn reload_checks(&mut self) {
@@ -1016,10 +1103,21 @@ mod tests {
         assert_eq!(mode.poll(), None);
 
         mode.handle(T0 + ms(5000), StaffInput::SetKioskPaused(true), false);
+        // First "when will it reopen?": nothing is recorded before the answer.
+        assert_eq!(mode.poll(), None);
+        assert!(matches!(
+            mode.view(),
+            Some(StaffView::Panel {
+                asking_reopening: true,
+                ..
+            })
+        ));
+        mode.handle(T0 + ms(5050), StaffInput::CloseKioskFor(None), false);
         let Some(StaffCommand::SetKioskPaused {
             ticket,
             login,
             paused: true,
+            reopens_at: None,
         }) = mode.poll()
         else {
             panic!("the closing goes to the store first");
@@ -1027,6 +1125,7 @@ mod tests {
         assert_eq!(login, "sato");
         // Pressed again while on its way: still one command.
         mode.handle(T0 + ms(5100), StaffInput::SetKioskPaused(true), false);
+        mode.handle(T0 + ms(5100), StaffInput::CloseKioskFor(Some(10)), false);
         assert_eq!(mode.poll(), None);
         assert!(!mode.kiosk_paused(), "not closed until the store says so");
         assert!(matches!(
@@ -1050,16 +1149,27 @@ mod tests {
             })
         ));
 
+        // A second try, "in 30 minutes": 09:00:06 + 30 min is about 09:35.
         mode.handle(T0 + ms(6000), StaffInput::SetKioskPaused(true), false);
-        let Some(StaffCommand::SetKioskPaused { ticket, .. }) = mode.poll() else {
+        mode.handle(T0 + ms(6050), StaffInput::CloseKioskFor(Some(30)), false);
+        let about_0935 = datetime!(2026-11-22 09:35 +09:00);
+        let Some(StaffCommand::SetKioskPaused {
+            ticket,
+            reopens_at: Some(at),
+            ..
+        }) = mode.poll()
+        else {
             panic!("a second try");
         };
+        assert_eq!(at, about_0935);
+        assert_eq!(mode.kiosk_reopens_at(), None, "not until the store says so");
         mode.handle(
             T0 + ms(6100),
             StaffInput::KioskPausedSet(ticket, Ok(true)),
             false,
         );
         assert!(mode.kiosk_paused());
+        assert_eq!(mode.kiosk_reopens_at(), Some(about_0935));
         assert!(!mode.is_open(), "staff are done here");
         assert_eq!(
             mode.poll(),
@@ -1071,7 +1181,7 @@ mod tests {
 
         // Later: sign in again and reopen; the panel closes and the kiosk serves patients.
         let mut later = signed_in();
-        later.start_paused(true);
+        later.start_paused(true, Some(about_0935));
         let _ = later.poll();
         assert!(matches!(
             later.view(),
@@ -1080,10 +1190,18 @@ mod tests {
                 ..
             })
         ));
+        assert!(matches!(
+            later.view(),
+            Some(StaffView::Panel {
+                reopens_at: Some(_),
+                ..
+            })
+        ));
         later.handle(T0 + ms(7000), StaffInput::SetKioskPaused(false), false);
         let Some(StaffCommand::SetKioskPaused {
             ticket,
             paused: false,
+            reopens_at: None,
             ..
         }) = later.poll()
         else {
@@ -1095,6 +1213,7 @@ mod tests {
             false,
         );
         assert!(!later.kiosk_paused());
+        assert_eq!(later.kiosk_reopens_at(), None, "no time left over");
         assert!(!later.is_open());
         assert_eq!(
             later.poll(),
@@ -1103,5 +1222,61 @@ mod tests {
                 why: CloseReason::ReturnedToService
             })
         );
+    }
+
+    #[test]
+    fn the_reopening_time_is_rounded_up_to_five_minutes_of_the_clock() {
+        let at = |h, m, sec| {
+            time::PrimitiveDateTime::new(
+                time::Date::from_calendar_date(2026, time::Month::November, 22).unwrap(),
+                time::Time::from_hms(h, m, sec).unwrap(),
+            )
+            .assume_offset(time::macros::offset!(+9))
+        };
+        assert_eq!(reopening_time(at(12, 3, 20), 30), at(12, 35, 0));
+        assert_eq!(
+            reopening_time(at(12, 5, 0), 10),
+            at(12, 15, 0),
+            "exact stays"
+        );
+        assert_eq!(reopening_time(at(12, 5, 1), 10), at(12, 20, 0));
+        assert_eq!(
+            reopening_time(at(23, 58, 0), 60),
+            at(1, 0, 0) + time::Duration::days(1)
+        );
+        assert_eq!(reopening_time(at(12, 59, 59), 60), at(14, 0, 0));
+    }
+
+    #[test]
+    fn when_it_reopens_is_asked_before_closing_and_back_or_an_unknown_answer_closes_nothing() {
+        let mut mode = signed_in();
+        let _ = mode.poll(); // LoadChecks
+        // An answer with no question asks nothing of the store.
+        mode.handle(T0 + ms(4000), StaffInput::CloseKioskFor(Some(30)), false);
+        assert_eq!(mode.poll(), None);
+        mode.handle(T0 + ms(4100), StaffInput::SetKioskPaused(true), false);
+        mode.handle(T0 + ms(4200), StaffInput::Back, false);
+        assert!(matches!(
+            mode.view(),
+            Some(StaffView::Panel {
+                asking_reopening: false,
+                ..
+            })
+        ));
+        mode.handle(T0 + ms(4300), StaffInput::CloseKioskFor(Some(30)), false);
+        assert_eq!(mode.poll(), None, "back: the question is gone");
+        // Only the offered answers close it.
+        mode.handle(T0 + ms(4400), StaffInput::SetKioskPaused(true), false);
+        mode.handle(T0 + ms(4500), StaffInput::CloseKioskFor(Some(7)), false);
+        assert_eq!(mode.poll(), None);
+        mode.handle(T0 + ms(4600), StaffInput::CloseKioskFor(Some(60)), false);
+        assert!(matches!(
+            mode.poll(),
+            Some(StaffCommand::SetKioskPaused {
+                paused: true,
+                reopens_at: Some(at),
+                ..
+            }) if at == datetime!(2026-11-22 10:05 +09:00)
+        ));
     }
 }

@@ -7,25 +7,29 @@ use time::OffsetDateTime;
 
 use super::StoreError;
 use super::codec;
-use super::db::{Audit, Db, corrupt, sql_err};
+use super::db::{Audit, Db, corrupt, sql_err, unstorable};
 
-/// A kiosk staff closed: since when and by whom.
+/// A kiosk staff closed: since when and by whom, and when they expect to reopen it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KioskPause {
     pub kiosk: String,
     pub paused_at: OffsetDateTime,
     pub paused_by: String,
+    /// When staff said they expect to reopen it (`None`: not said).
+    pub reopens_at: Option<OffsetDateTime>,
 }
 
 impl Db {
-    /// Closes `kiosk` to patients (`paused`) or reopens it, audited as `login`
-    /// (`kiosk_paused`, `kiosk_reopened`). Closing a closed kiosk keeps its first closing time
-    /// and is audited again.
+    /// Closes `kiosk` to patients (`paused`), expecting to reopen it at `reopens_at` if given,
+    /// or reopens it, audited as `login` (`kiosk_paused`, `kiosk_reopened`). Closing a closed
+    /// kiosk keeps its first closing time, takes the newer reopening time, and is audited
+    /// again.
     pub fn set_kiosk_paused(
         &mut self,
         kiosk: &str,
         login: &str,
         paused: bool,
+        reopens_at: Option<OffsetDateTime>,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let path = self.path.clone();
@@ -34,18 +38,27 @@ impl Db {
         } else {
             ("reopen the kiosk", "kiosk_reopened")
         };
+        let reopens_at = reopens_at
+            .map(|t| codec::instant("kiosk_pauses.reopens_at", t))
+            .transpose()
+            .map_err(unstorable(&path))?;
         self.audited(what, now, |tx, at| {
             if paused {
                 tx.execute(
-                    "INSERT INTO kiosk_pauses (kiosk, paused_at, paused_by) VALUES (?1, ?2, ?3) \
-                     ON CONFLICT (kiosk) DO NOTHING",
-                    (kiosk, at, login),
+                    "INSERT INTO kiosk_pauses (kiosk, paused_at, paused_by, reopens_at) \
+                     VALUES (?1, ?2, ?3, ?4) \
+                     ON CONFLICT (kiosk) DO UPDATE SET reopens_at = excluded.reopens_at",
+                    (kiosk, at, login, &reopens_at),
                 )
             } else {
                 tx.execute("DELETE FROM kiosk_pauses WHERE kiosk = ?1", [kiosk])
             }
             .map_err(sql_err(&path, what))?;
-            Ok(((), Audit::new(login, action, format!("kiosk={kiosk}"))))
+            let detail = match reopens_at.filter(|_| paused) {
+                Some(t) => format!("kiosk={kiosk} reopens_at={t}"),
+                None => format!("kiosk={kiosk}"),
+            };
+            Ok(((), Audit::new(login, action, detail)))
         })
     }
 
@@ -60,19 +73,25 @@ impl Db {
         let what = "read which kiosks are closed";
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT kiosk, paused_at, paused_by FROM kiosk_pauses ORDER BY kiosk")
+            .prepare_cached(
+                "SELECT kiosk, paused_at, paused_by, reopens_at FROM kiosk_pauses ORDER BY kiosk",
+            )
             .map_err(sql_err(path, what))?;
-        let rows: Vec<(String, String, String)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        let rows: Vec<(String, String, String, Option<String>)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .and_then(|rows| rows.collect())
             .map_err(sql_err(path, what))?;
         rows.into_iter()
-            .map(|(kiosk, at, by)| {
+            .map(|(kiosk, at, by, reopens)| {
                 Ok(KioskPause {
                     kiosk,
                     paused_at: codec::parse_instant("kiosk_pauses", "paused_at", &at)
                         .map_err(corrupt(path))?,
                     paused_by: by,
+                    reopens_at: reopens
+                        .map(|t| codec::parse_instant("kiosk_pauses", "reopens_at", &t))
+                        .transpose()
+                        .map_err(corrupt(path))?,
                 })
             })
             .collect()
@@ -91,21 +110,36 @@ mod tests {
         let mut db = Db::open(&dir.path().join("k.db")).unwrap();
         let t0 = datetime!(2026-11-22 12:00 +09:00);
         assert_eq!(db.kiosk_pause("entrance").unwrap(), None);
-        db.set_kiosk_paused("entrance", "sato", true, t0).unwrap();
-        // Closing again keeps the first closing.
-        db.set_kiosk_paused("entrance", "tanaka", true, t0 + time::Duration::minutes(5))
+        db.set_kiosk_paused("entrance", "sato", true, None, t0)
             .unwrap();
+        // Closing again keeps the first closing, and takes the newer reopening time.
+        let lunch_end = datetime!(2026-11-22 13:30 +09:00);
+        db.set_kiosk_paused(
+            "entrance",
+            "tanaka",
+            true,
+            Some(lunch_end),
+            t0 + time::Duration::minutes(5),
+        )
+        .unwrap();
         assert_eq!(
             db.kiosk_pause("entrance").unwrap(),
             Some(KioskPause {
                 kiosk: "entrance".into(),
                 paused_at: t0,
-                paused_by: "sato".into()
+                paused_by: "sato".into(),
+                reopens_at: Some(lunch_end),
             })
         );
         assert_eq!(db.kiosk_pause("upstairs").unwrap(), None, "per kiosk");
-        db.set_kiosk_paused("entrance", "sato", false, t0 + time::Duration::hours(1))
-            .unwrap();
+        db.set_kiosk_paused(
+            "entrance",
+            "sato",
+            false,
+            None,
+            t0 + time::Duration::hours(1),
+        )
+        .unwrap();
         assert_eq!(db.kiosk_pause("entrance").unwrap(), None);
         let actions: Vec<String> = db
             .audit_log(10)
@@ -118,7 +152,7 @@ mod tests {
             actions,
             [
                 "sato kiosk_paused kiosk=entrance",
-                "tanaka kiosk_paused kiosk=entrance",
+                "tanaka kiosk_paused kiosk=entrance reopens_at=2026-11-22T13:30:00+09:00",
                 "sato kiosk_reopened kiosk=entrance",
             ]
         );

@@ -14,7 +14,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::StoreError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 struct Migration {
     /// The `user_version` after this step.
@@ -54,6 +54,11 @@ const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [
         version: 6,
         summary: "kiosks closed by staff (a pause that survives a restart)",
         sql: V6,
+    },
+    Migration {
+        version: 7,
+        summary: "when staff expect to reopen a closed kiosk",
+        sql: V7,
     },
 ];
 
@@ -276,6 +281,12 @@ CREATE TABLE kiosk_pauses (
     paused_at  TEXT NOT NULL,
     paused_by  TEXT NOT NULL
 ) STRICT;
+";
+
+/// v7: the time staff expect to reopen a closed kiosk (the paused screen and the console's
+/// banner say it), an RFC 3339 instant; NULL when they did not say.
+const V7: &str = "
+ALTER TABLE kiosk_pauses ADD COLUMN reopens_at TEXT;
 ";
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<u32> {

@@ -502,7 +502,20 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let (kiosk, login) = (kiosk.to_owned(), login.to_owned());
-        self.call(move |db| db.set_kiosk_paused(&kiosk, &login, paused, now))
+        self.call(move |db| db.set_kiosk_paused(&kiosk, &login, paused, None, now))
+    }
+
+    /// Closes `kiosk` to patients as `login`, saying when staff expect to reopen it
+    /// (`reopens_at`; `None`: not said). Reopening is [`Store::set_kiosk_paused`] with `false`.
+    pub fn pause_kiosk(
+        &self,
+        kiosk: &str,
+        login: &str,
+        reopens_at: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let (kiosk, login) = (kiosk.to_owned(), login.to_owned());
+        self.call(move |db| db.set_kiosk_paused(&kiosk, &login, true, reopens_at, now))
     }
 
     pub fn kiosk_pause(&self, kiosk: &str) -> Result<Option<KioskPause>, StoreError> {

@@ -83,7 +83,14 @@ pub fn every_screen() -> Vec<Sample> {
             out_of_order: Some(OutOfOrder::NotSetUp),
             ..sample("not-set-up", Screen::Welcome)
         },
-        sample("paused", Screen::Paused),
+        sample("paused", Screen::Paused { reopens_at: None }),
+        // Staff said when they expect to reopen it (review 2026-11 row 34).
+        sample(
+            "paused-reopens",
+            Screen::Paused {
+                reopens_at: Some(sample_time() + time::Duration::minutes(35)),
+            },
+        ),
         sample("reading", Screen::Reading),
         sample(
             "wrong-card-transit",
@@ -343,6 +350,8 @@ fn staff_screens() -> Vec<Sample> {
         note,
         busy: false,
         kiosk_paused,
+        reopens_at: kiosk_paused.then(|| sample_time() + time::Duration::minutes(35)),
+        asking_reopening: false,
         asking: None,
     };
     let roster = vec![
@@ -427,8 +436,26 @@ fn staff_screens() -> Vec<Sample> {
                     note: None,
                     busy: false,
                     kiosk_paused: false,
+                    reopens_at: None,
+                    asking_reopening: false,
                     asking: Some(yamada),
                 }
+            },
+            None,
+            0,
+        ),
+        // "Close this kiosk" pressed: when will it reopen?
+        staff(
+            "staff-panel-closing",
+            StaffView::Panel {
+                who: sato.clone(),
+                checks: Some(Vec::new()),
+                note: None,
+                busy: false,
+                kiosk_paused: false,
+                reopens_at: None,
+                asking_reopening: true,
+                asking: None,
             },
             None,
             0,

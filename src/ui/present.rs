@@ -27,7 +27,7 @@ pub fn screen_kind(screen: &Screen) -> ScreenKind {
     match screen {
         Screen::Welcome => ScreenKind::Welcome,
         Screen::OutOfService { .. } => ScreenKind::OutOfService,
-        Screen::Paused => ScreenKind::Paused,
+        Screen::Paused { .. } => ScreenKind::Paused,
         Screen::Reading => ScreenKind::Reading,
         Screen::WrongCard { kind } => match kind {
             // A mute or unknown thing never gets here (the flow asks for another tap), but
@@ -151,6 +151,13 @@ pub fn present(window: &AppWindow, view: &View, now: OffsetDateTime, pin_digits:
         Screen::OutOfService { trouble } => {
             kiosk.set_trouble_code(crate::reader::trouble_code(*trouble).into());
         }
+        Screen::Paused { reopens_at } => kiosk.set_reopens_at(
+            reopens_at
+                .filter(|at| *at > now)
+                .map(clock)
+                .unwrap_or_default()
+                .into(),
+        ),
         Screen::WrongCard { kind } => kiosk.set_wrong_kind(match kind {
             Tapped::PaymentCard => WrongKind::PaymentCard,
             Tapped::OldResidentCard => WrongKind::OldResidentCard,
@@ -207,6 +214,12 @@ pub fn present(window: &AppWindow, view: &View, now: OffsetDateTime, pin_digits:
     kiosk.set_countdown_seconds(countdown.unwrap_or(0) as i32);
     // Last, so the new screen appears with its properties already set.
     kiosk.set_screen(screen_kind(&view.screen));
+}
+
+/// "13:30": the time of day in Japan, as the kiosk's screens say it.
+pub fn clock(at: OffsetDateTime) -> String {
+    let local = at.to_offset(crate::rules::JST);
+    format!("{:02}:{:02}", local.hour(), local.minute())
 }
 
 /// How many waiting visual checks the staff panel lists (the newest; they come newest first).
@@ -282,10 +295,20 @@ pub fn present_staff(
             note,
             busy,
             kiosk_paused,
+            reopens_at,
+            asking_reopening,
             asking,
         } => {
             k.set_staff_screen(StaffScreen::Panel);
             k.set_staff_kiosk_paused(*kiosk_paused);
+            k.set_staff_reopens_at(
+                reopens_at
+                    .filter(|at| *at > now)
+                    .map(clock)
+                    .unwrap_or_default()
+                    .into(),
+            );
+            k.set_staff_asking_reopening(*asking_reopening);
             k.set_staff_who(keep_together(&who.display_name).into());
             k.set_staff_loading(checks.is_none() || *busy);
             let waiting = checks.as_deref().unwrap_or_default();

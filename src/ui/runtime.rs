@@ -319,7 +319,7 @@ impl Runtime {
         let mut staff = StaffMode::new(flow.facility().staff_mode);
         // A kiosk staff closed stays closed after a restart (read once, before the first frame).
         match adapters.store.kiosk_pause(&flow.facility().kiosk_name) {
-            Ok(pause) => staff.start_paused(pause.is_some()),
+            Ok(pause) => staff.start_paused(pause.is_some(), pause.and_then(|p| p.reopens_at)),
             Err(e) => {
                 tracing::error!(error = %e, "cannot read whether staff closed this kiosk; it opens")
             }
@@ -564,10 +564,11 @@ impl Runtime {
             let now = self.now();
             self.flow.handle(now, Input::StaffAtKiosk(staff_open));
         }
-        let paused = self.staff.kiosk_paused();
-        if paused != self.flow.kiosk_paused() {
+        let (paused, reopens_at) = (self.staff.kiosk_paused(), self.staff.kiosk_reopens_at());
+        if (paused, reopens_at) != (self.flow.kiosk_paused(), self.flow.kiosk_reopens_at()) {
             let now = self.now();
-            self.flow.handle(now, Input::KioskPaused(paused));
+            self.flow
+                .handle(now, Input::KioskPaused { paused, reopens_at });
         }
         if !matches!(
             self.staff.view(),
@@ -634,6 +635,14 @@ impl Runtime {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+        // The closed screen drops its "reopens at about 13:30" once that time has passed.
+        if let Screen::Paused {
+            reopens_at: Some(at),
+        } = view.screen
+            && at > now
+        {
+            wake = Some(wake.map_or(at, |w| w.min(at)));
+        }
         if let Some(idle) = view.idle_deadline {
             let countdown_from = idle - COUNTDOWN;
             let next = if now < countdown_from {
@@ -739,7 +748,7 @@ impl Runtime {
 fn idle(screen: &Screen) -> bool {
     matches!(
         screen,
-        Screen::Welcome | Screen::OutOfService { .. } | Screen::Paused
+        Screen::Welcome | Screen::OutOfService { .. } | Screen::Paused { .. }
     )
 }
 
@@ -809,6 +818,9 @@ fn wire_callbacks(window: &AppWindow, runtime: &Rc<RefCell<Runtime>>) {
     on!(on_staff_close, |rt| rt.staff_input(StaffInput::Close));
     on!(on_staff_set_kiosk_paused, |rt, paused: bool| rt
         .staff_input(StaffInput::SetKioskPaused(paused)));
+    on!(on_staff_close_kiosk_for, |rt, minutes: i32| rt.staff_input(
+        StaffInput::CloseKioskFor(u32::try_from(minutes).ok().filter(|m| *m > 0))
+    ));
     on!(on_staff_touch, |rt| rt.staff_input(StaffInput::Touch));
     on!(on_demo_tap, |rt, what: slint::SharedString| rt
         .demo_tap(&what));

@@ -550,8 +550,27 @@ fn the_queue_says_which_kiosk_staff_closed_until_it_is_reopened() {
     );
     assert!(
         body.contains(
-            "Kiosk entrance &lt;b&gt;2F&lt;/b&gt; is closed (since 2026-11-22 12:02, by sato)"
+            "Kiosk entrance &lt;b&gt;2F&lt;/b&gt; is closed (since 2026-11-22 12:02, by sato); reopen"
         ),
+        "{body}"
+    );
+    assert!(!body.contains("再開の予定"), "no time was said: {body}");
+    // Staff at the kiosk said when they expect to reopen it: the banner says it too.
+    desk.store
+        .pause_kiosk(
+            "entrance <b>2F</b>",
+            "tanaka",
+            Some(time::macros::datetime!(2026-11-22 13:30 +09:00)),
+            lunch + time::Duration::minutes(3),
+        )
+        .unwrap();
+    let body = staff.get("/").body;
+    assert!(
+        body.contains("（2026-11-22 12:02、sato）。13:30ごろ再開の予定です。"),
+        "{body}"
+    );
+    assert!(
+        body.contains("by sato); expected to reopen at about 13:30;"),
         "{body}"
     );
     desk.store

@@ -475,28 +475,39 @@ fn a_late_reader_answer_after_reader_down_is_ignored() {
 #[test]
 fn a_kiosk_closed_by_staff_starts_nothing_lets_a_check_in_finish_and_reopens() {
     let mut kiosk = Kiosk::new("card", "valid-3", None);
-    kiosk.input(Input::KioskPaused(true));
-    assert_eq!(kiosk.screen(), Screen::Paused);
+    // Staff said when they expect to reopen it: the closed screen carries the time.
+    let lunch_end = time::macros::datetime!(2026-11-22 13:30 +09:00);
+    let closed = Screen::Paused {
+        reopens_at: Some(lunch_end),
+    };
+    kiosk.input(Input::KioskPaused {
+        paused: true,
+        reopens_at: Some(lunch_end),
+    });
+    assert_eq!(kiosk.screen(), closed);
     assert_eq!(screen_name(&kiosk.screen()), "paused");
     assert_eq!(kiosk.driver.flow.view().idle_deadline, None);
 
     kiosk.step_ok(r#""tap""#);
-    assert_eq!(kiosk.screen(), Screen::Paused);
+    assert_eq!(kiosk.screen(), closed);
     assert_eq!(kiosk.card().apdu_count, 0, "the card is not even read");
     kiosk.step_ok(r#""remove""#);
     for action in [PatientAction::CallStaff, PatientAction::OpenDocumentMenu] {
         kiosk.input(Input::Patient(action));
-        assert_eq!(kiosk.screen(), Screen::Paused);
+        assert_eq!(kiosk.screen(), closed);
     }
     kiosk.wait(3600);
     assert_eq!(kiosk.committed_count(), 0, "a closed kiosk records nothing");
 
     // The reader's trouble does not show through: patients need only "go to the desk".
     kiosk.reader_down(ReaderTrouble::NoReader);
-    assert_eq!(kiosk.screen(), Screen::Paused);
+    assert_eq!(kiosk.screen(), closed);
     kiosk.reader_up();
 
-    kiosk.input(Input::KioskPaused(false));
+    kiosk.input(Input::KioskPaused {
+        paused: false,
+        reopens_at: None,
+    });
     assert_eq!(kiosk.screen(), Screen::Welcome);
 
     // Closed mid-way: the patient at the PIN pad finishes, then the kiosk shows it is closed.
@@ -506,12 +517,16 @@ fn a_kiosk_closed_by_staff_starts_nothing_lets_a_check_in_finish_and_reopens() {
         "{:?}",
         kiosk.screen()
     );
-    kiosk.input(Input::KioskPaused(true));
+    // Closed again without a time: no time from the last closing is left over.
+    kiosk.input(Input::KioskPaused {
+        paused: true,
+        reopens_at: None,
+    });
     assert!(matches!(kiosk.screen(), Screen::PinEntry { .. }));
     let done = kiosk.run_ok(&script(
         r#"[{"pin": "1234"}, {"consent": "all"}, {"high_cost_limit": true}, {"prescription": "electronic"}, {"wait_seconds": 60}]"#,
     ));
     assert_eq!(done.record.outcome, Outcome::Completed);
     assert!(done.record.counts_toward_usage_rate);
-    assert_eq!(kiosk.screen(), Screen::Paused);
+    assert_eq!(kiosk.screen(), Screen::Paused { reopens_at: None });
 }

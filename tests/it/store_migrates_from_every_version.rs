@@ -201,6 +201,15 @@ fn seed_v4(conn: &Connection) {
     .unwrap();
 }
 
+/// Closes a kiosk at v6 with v6's SQL (v7 adds when staff expect to reopen it).
+fn seed_v6(conn: &Connection) {
+    conn.execute_batch(
+        "INSERT INTO kiosk_pauses (kiosk, paused_at, paused_by)
+         VALUES ('kiosk-2', '2026-03-06T12:00:00+09:00', 'tanaka');",
+    )
+    .unwrap();
+}
+
 /// Builds a database at version `k` with representative rows for every version up to `k`.
 fn database_at(path: &Path, k: u32) {
     if k == 0 {
@@ -211,7 +220,13 @@ fn database_at(path: &Path, k: u32) {
     // Each version's rows are written by that version's schema, then the file moves on, as a
     // kiosk updated build by build would.
     type Seed = fn(&Connection);
-    let seeds: [(u32, Seed); 4] = [(1, seed_v1), (2, seed_v2), (3, seed_v3), (4, seed_v4)];
+    let seeds: [(u32, Seed); 5] = [
+        (1, seed_v1),
+        (2, seed_v2),
+        (3, seed_v3),
+        (4, seed_v4),
+        (6, seed_v6),
+    ];
     for (version, seed) in seeds.into_iter().filter(|(v, _)| *v <= k) {
         migrate_to(path, version).unwrap();
         let conn = Connection::open(path).unwrap();
@@ -325,12 +340,21 @@ fn every_earlier_version_opens_keeps_its_rows_and_takes_new_check_ins() {
         let old_audit = store.audit_log(100).unwrap().len();
         assert_eq!(
             old_audit,
-            [0, 3, 5, 5, 5, 5][k as usize],
+            [0, 3, 5, 5, 5, 5, 5][k as usize],
             "audit entries from v{k}"
         );
 
         // No kiosk was closed by staff before v6; closing one works after the upgrade.
         assert_eq!(store.kiosk_pause("kiosk-1").unwrap(), None, "from v{k}");
+        // A kiosk closed at v6 stays closed, with no reopening time said.
+        let closed_at_v6 = store.kiosk_pause("kiosk-2").unwrap();
+        if k >= 6 {
+            let pause = closed_at_v6.expect("the v6 pause is kept");
+            assert_eq!(pause.paused_at, datetime!(2026-03-06 12:00:00 +09:00));
+            assert_eq!(pause.reopens_at, None);
+        } else {
+            assert_eq!(closed_at_v6, None, "from v{k}");
+        }
 
         // A v1 handoff had no way to be resolved, so it is open after the upgrade.
         let open: Vec<i64> = store
@@ -369,7 +393,7 @@ fn every_earlier_version_opens_keeps_its_rows_and_takes_new_check_ins() {
         );
         let back = store.check_in(committed.check_in_id).unwrap().unwrap();
         assert_eq!(back.record, new_check_in());
-        let newest_old_id = [0, 3, 4, 5, 5, 5][k as usize];
+        let newest_old_id = [0, 3, 4, 5, 5, 5, 5][k as usize];
         assert!(committed.check_in_id > newest_old_id, "ids are not reused");
         assert!(store.audit_log(100).unwrap().len() > old_audit);
         store.close();

@@ -434,6 +434,12 @@ fn staff_close_the_kiosk_for_lunch_it_stays_closed_after_a_restart_and_they_reop
     add_staff(&k, "sato", "佐藤 Sato", PIN);
     sign_in(&k);
     k.press("受付機を休止する");
+    // First: when will it reopen? Nothing is closed before the answer.
+    assert_eq!(staff_screen(&k), StaffScreen::Panel);
+    assert!(k.shows("受付機はいつ再開しますか？"), "{:?}", k.labels());
+    assert_eq!(k.store.kiosk_pause("kiosk-1").unwrap(), None);
+    // At 09:30, "in 30 minutes": about 10:00, on the closed screen and with the pause row.
+    k.press("30分後");
     assert_eq!(
         staff_screen(&k),
         StaffScreen::None,
@@ -441,6 +447,11 @@ fn staff_close_the_kiosk_for_lunch_it_stays_closed_after_a_restart_and_they_reop
     );
     assert_eq!(k.screen(), ScreenKind::Paused);
     assert!(k.shows("この受付機は休止中です"), "{:?}", k.labels());
+    assert!(k.shows("10:00ごろ再開します。"), "{:?}", k.labels());
+    assert_eq!(
+        k.store.kiosk_pause("kiosk-1").unwrap().unwrap().reopens_at,
+        Some(time::macros::datetime!(2026-11-21 10:00 +09:00))
+    );
     assert!(
         k.find("スタッフを呼ぶ").is_empty(),
         "nothing to press but the language"
@@ -457,14 +468,36 @@ fn staff_close_the_kiosk_for_lunch_it_stays_closed_after_a_restart_and_they_reop
         "nothing recorded"
     );
 
-    // The power goes off over lunch: the kiosk comes back closed.
+    // The power goes off over lunch: the kiosk comes back closed, with the time.
     let k = k.restarted(Persona::Valid3);
     assert_eq!(k.screen(), ScreenKind::Paused);
+    assert!(k.shows("10:00ごろ再開します。"), "{:?}", k.labels());
     screenshot(&k, "kiosk-closed.png");
+    // Past 10:00 and still closed: the screen no longer promises a time, only the desk.
+    k.advance(31 * 60);
+    assert_eq!(k.screen(), ScreenKind::Paused);
+    assert!(
+        !k.labels().iter().any(|l| l.contains("再開します")),
+        "{:?}",
+        k.labels()
+    );
+    assert!(
+        k.shows(
+            "! カードやスマートフォンを持って受付窓口へお越しください。スタッフが受付をします。"
+        ),
+        "{:?}",
+        k.labels()
+    );
 
     sign_in(&k);
     assert!(
         k.shows("! この受付機は休止中です。患者さんには受付窓口へ行くよう案内しています。"),
+        "{:?}",
+        k.labels()
+    );
+    // The time has passed: staff are not told patients hear it either.
+    assert!(
+        !k.labels().iter().any(|l| l.contains("ごろ再開と案内")),
         "{:?}",
         k.labels()
     );
@@ -502,7 +535,7 @@ fn staff_close_the_kiosk_for_lunch_it_stays_closed_after_a_restart_and_they_reop
         actions,
         [
             "kiosk_staff_mode_opened kiosk=kiosk-1",
-            "kiosk_paused kiosk=kiosk-1",
+            "kiosk_paused kiosk=kiosk-1 reopens_at=2026-11-21T10:00:00+09:00",
             "kiosk_staff_mode_closed kiosk=kiosk-1 why=kiosk_closed",
             "kiosk_staff_mode_opened kiosk=kiosk-1",
             "kiosk_staff_mode_closed kiosk=kiosk-1 why=returned_to_service",
