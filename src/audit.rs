@@ -208,7 +208,14 @@ pub fn sentence(f: &AuditFacts<'_>) -> String {
                 "登録されていないログイン名でのログインを拒否".to_owned()
             }
         }
-        "kiosk_paused" => format!("受付機「{}」を休止", kiosk()),
+        "kiosk_paused" => match field(d, "reopens_at") {
+            Some(at) => format!(
+                "受付機「{}」を休止（{} ごろ再開の予定）",
+                kiosk(),
+                jst_time(at)
+            ),
+            None => format!("受付機「{}」を休止", kiosk()),
+        },
         "kiosk_reopened" => match field(d, "from") {
             Some("console") => format!("受付機「{}」を再開（スタッフ画面から）", kiosk()),
             _ => format!("受付機「{}」を再開", kiosk()),
@@ -382,6 +389,11 @@ mod tests {
                 "ロック中のためログインを拒否",
             ),
             ("kiosk_paused", "kiosk=entrance", "受付機「entrance」を休止"),
+            (
+                "kiosk_paused",
+                "kiosk=entrance reopens_at=2026-11-22T13:30:00+09:00",
+                "受付機「entrance」を休止（2026-11-22 13:30 ごろ再開の予定）",
+            ),
             (
                 "kiosk_reopened",
                 "kiosk=entrance",
