@@ -6,6 +6,8 @@
 //! usage-rate flag from the rules (never from the form). Must not know: HTTP, HTML, SQL, the
 //! clock (`now` is given).
 
+pub mod queue;
+
 use std::collections::BTreeMap;
 
 use time::{Date, OffsetDateTime};

@@ -442,6 +442,12 @@ pub enum ChecklistItem {
     RecordInsuranceNumbers,
     /// Compare the card's photo with the patient.
     CompareCardPhoto,
+    /// The PIN guard handed over with one PIN try left: a wrong PIN at the desk's reader would
+    /// lock the card too, so staff check by eye (目視確認モード) and never let the patient type
+    /// the PIN (review 2026-11 row 6).
+    NoPinAtDeskOneTryLeft,
+    /// The card twice hid its PIN tries count: the PIN is never sent to it, at the desk either.
+    NoPinAtDeskTriesUnknown,
     /// Check the 資格確認書's validity period.
     CheckCertificateValidity,
     /// A person 75+ may show the provisionally issued 資格確認書 (rules: end date).

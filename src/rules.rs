@@ -558,6 +558,11 @@ pub struct ConsoleSettings {
     /// empty leaves a blank to write in.
     #[serde(skip)]
     pub facility_name: String,
+    /// Where the kiosk tells a patient who called staff to wait (the facility's
+    /// `waiting_place`), so the queue's 「待っている場所」 says what the patient was told. Not a
+    /// console key: the caller copies it from the facility configuration.
+    #[serde(skip)]
+    pub waiting_place: WaitingPlace,
 }
 
 impl Default for ConsoleSettings {
@@ -573,6 +578,7 @@ impl Default for ConsoleSettings {
             hosts: None,
             data_dir: None,
             facility_name: String::new(),
+            waiting_place: WaitingPlace::AtKiosk,
         }
     }
 }

@@ -37,6 +37,7 @@ pub fn console(options: &ConsoleOptions) -> Result<()> {
     let facility = load_facility(options.facility.as_deref())?;
     let mut settings = facility.console;
     settings.facility_name = facility.facility.name.clone();
+    settings.waiting_place = facility.waiting_place;
     if let Some(bind) = &options.bind {
         if bind.parse::<std::net::SocketAddr>().is_err() {
             bail!("--bind {bind}: use an address and port such as 127.0.0.1:8080");

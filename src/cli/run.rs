@@ -252,6 +252,7 @@ fn start_kiosk(options: &RunOptions, facility_file: &Path, window: &AppWindow) -
     // 4. The staff console beside the kiosk.
     let mut console_settings = facility.console.clone();
     console_settings.facility_name = facility.facility.name.clone();
+    console_settings.waiting_place = facility.waiting_place;
     // A self-signed certificate, when the console serves the LAN, lives on the data partition.
     console_settings.data_dir = options.db.parent().map(Path::to_path_buf);
     let console = Console::start(store.clone(), rules.clone(), &console_settings)?;

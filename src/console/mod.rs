@@ -24,6 +24,7 @@ mod check_ins;
 mod closed;
 mod guard;
 mod pages;
+mod queue;
 mod report_page;
 pub mod tls;
 
@@ -75,11 +76,29 @@ const FORM_FIELD_NAME_BYTES: usize = 64;
 const FORM_FIELD_BYTES: usize = 4096;
 /// The most bytes of a login name looked up (longer ones name no account).
 const LOGIN_BYTES: usize = 64;
-/// The script of the queue page: the only script, served as a file so the policy allows no
-/// inline script.
-const QUEUE_SCRIPT: &str = "const q=document.getElementById('queue');\
+/// The only script, on every signed-in page, served as a file so the policy allows no inline
+/// script. On the queue page it takes the pushed queue from the event stream; elsewhere it polls
+/// `/badge` every 5 s. Either way it sets the header badge (「対応待ち 12件（最長 38分）」) and
+/// the title (「(12) …」), counts 「n秒前」 since the last update, and shows
+/// 「自動更新が止まっています」 when the stream errs or ends, or a poll fails.
+const QUEUE_SCRIPT: &str = "(()=>{\
+const q=document.getElementById('queue'),badge=document.getElementById('badge'),\
+stopped=document.getElementById('live-stopped'),base=document.title;let last=Date.now();\
+const show=(open,text)=>{if(badge)badge.textContent=text;document.title='('+open+') '+base;};\
+const fresh=()=>{last=Date.now();if(stopped)stopped.hidden=true;tick();};\
+const stop=()=>{if(stopped)stopped.hidden=false;};\
+const tick=()=>{const a=document.getElementById('updated-ago');\
+if(a)a.textContent=Math.floor((Date.now()-last)/1000)+'秒前';};\
+setInterval(tick,1000);\
+if(q){const fromPage=()=>{const b=document.getElementById('badge-source');\
+if(b)show(b.dataset.open,b.dataset.badge);};fromPage();\
 const s=new EventSource('/events');\
-s.addEventListener('queue',e=>{q.innerHTML=e.data;});\n";
+s.addEventListener('queue',e=>{q.innerHTML=e.data;fromPage();fresh();});\
+s.addEventListener('error',stop);}\
+else{const poll=()=>fetch('/badge',{credentials:'same-origin',cache:'no-store'})\
+.then(r=>{if(!r.ok||!(r.headers.get('content-type')||'').startsWith('application/json'))throw 0;return r.json();})\
+.then(d=>{show(d.open,d.badge);fresh();}).catch(stop);poll();setInterval(poll,5000);}\
+})();\n";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConsoleError {
@@ -301,6 +320,9 @@ impl Console {
             strikes: Strikes::default(),
             streams: Arc::new(Streams::default()),
             facility_name: settings.facility_name.clone(),
+            waiting_place: settings.waiting_place,
+            claims: std::sync::Mutex::default(),
+            claims_changed: watch::channel(0u64).0,
         }));
 
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -437,6 +459,12 @@ struct Shared {
     streams: Arc<Streams>,
     /// The facility's name for the printouts (empty: a blank to write in).
     facility_name: String,
+    /// Where the kiosk tells a patient who called staff to wait (the queue's 待っている場所).
+    waiting_place: crate::rules::WaitingPlace,
+    /// Who has which resolve page open (「対応中：佐藤」); lost on restart, lapses by itself.
+    claims: std::sync::Mutex<desk::queue::Claims>,
+    /// Bumped on every claim and release, so open queues are pushed again.
+    claims_changed: watch::Sender<u64>,
 }
 
 #[derive(Clone)]
@@ -449,6 +477,9 @@ fn router(state: AppState) -> Router {
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .route("/events", get(events))
+        .route("/badge", get(queue::badge))
+        .route("/handoffs/earlier", get(queue::close_earlier_page))
+        .route("/handoffs/earlier/close", post(queue::close_earlier))
         .route("/handoffs/{id}", get(handoff))
         .route("/handoffs/{id}/resolve", post(resolve))
         .route("/handoffs/{id}/correct", post(closed::correct))
@@ -935,14 +966,17 @@ async fn queue(
     match loaded {
         Err(r) => r,
         Ok((open, closed_kiosks, closed)) => {
-            let flash = closed.and_then(|c| {
-                c.resolution
-                    .as_ref()
-                    .map(|r| pages::closed_banner(c.reception_number.map(|n| n.0), &r.closed_as))
-            });
+            let flash = closed
+                .and_then(|c| {
+                    c.resolution.as_ref().map(|r| {
+                        pages::closed_banner(c.reception_number.map(|n| n.0), &r.closed_as)
+                    })
+                })
+                .or_else(|| queue::closed_earlier_text(&query));
+            let arranged = state.arrange(&open);
             page(
                 StatusCode::OK,
-                pages::queue(&session, &open, &closed_kiosks, now(), flash),
+                pages::queue(&session, &arranged, &closed_kiosks, now(), flash),
             )
         }
     }
@@ -952,6 +986,8 @@ async fn queue(
 struct Live {
     state: AppState,
     changes: watch::Receiver<u64>,
+    /// Claims taken or released (「対応中：佐藤」).
+    claims: watch::Receiver<u64>,
     /// The session's token hash, asked after again on every push and every second.
     token_sha256: String,
     next_refresh: tokio::time::Instant,
@@ -982,6 +1018,7 @@ async fn events(
     };
     let live = Live {
         changes: state.0.changes.clone(),
+        claims: state.0.claims_changed.subscribe(),
         state,
         token_sha256,
         next_refresh: tokio::time::Instant::now() + QUEUE_REFRESH,
@@ -997,6 +1034,10 @@ async fn events(
                 let recheck = tokio::time::sleep(SESSION_RECHECK);
                 tokio::select! {
                     changed = live.changes.changed() => {
+                        changed.ok()?;
+                        break;
+                    }
+                    changed = live.claims.changed() => {
                         changed.ok()?;
                         break;
                     }
@@ -1020,7 +1061,8 @@ async fn events(
         .await
         .ok()?
         .ok()?;
-        let html = pages::queue_fragment(&open, &closed_kiosks, now()).into_string();
+        let html =
+            pages::queue_fragment(&live.state.arrange(&open), &closed_kiosks, now()).into_string();
         let event = Event::default().event("queue").data(html);
         Some((Ok::<Event, Infallible>(event), live))
     });
@@ -1060,6 +1102,9 @@ async fn show_handoff(
     };
     match found {
         Some(check_in) if matches!(check_in.record.outcome, Outcome::HandedToStaff { .. }) => {
+            if check_in.resolution.is_none() {
+                state.claim(id, &session.account.display_name);
+            }
             let provisional = state
                 .0
                 .rules
@@ -1148,7 +1193,10 @@ async fn resolve(
             show_handoff(&state, &session, id, StatusCode::CONFLICT, &[], &form).await
         }
         Ok(Err(e)) => store_failed(&e),
-        Ok(Ok(())) => Redirect::to(&format!("/?closed={id}")).into_response(),
+        Ok(Ok(())) => {
+            state.release(id);
+            Redirect::to(&format!("/?closed={id}")).into_response()
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use time::OffsetDateTime;
 
+use crate::desk::queue::{self as desk_queue, Queue, Row, WaitMark};
 use crate::desk::{DeskAction, FieldError, PaperSeen, actions_for, confirmation_prompt, offer};
 use crate::domain::{
     ChecklistItem, ClosedAs, HandoffReason, IdentityMethod, PatientName, StoredCheckIn, Validity,
@@ -36,6 +37,14 @@ label{display:block;margin:.4em 0}
 input,select,textarea,button{font-size:1em}
 button{padding:.4em 1em}
 .empty{color:#555}
+#badge{background:#fff;color:#123;font-weight:bold;padding:.15em .6em;border-radius:.3em;text-decoration:none}
+#live-stopped{margin:0;border:3px solid #b00;background:#fee;color:#900;font-weight:bold;padding:.6em 1.5em}
+tr.wait-long td.wait{font-weight:bold}
+tr.wait-very-long{background:#fdd}tr.wait-very-long td.wait{font-weight:bold;color:#900;border-left:8px solid #c00}
+.content-warning{color:#900;font-weight:bold}
+.claim{display:block;font-weight:bold;color:#036}
+.warning{border:4px solid #c00;background:#fee;padding:.6em 1em;font-size:1.15em}
+section#earlier{margin-top:1.5em;border-top:3px solid #960;padding-top:.5em}
 .headline{font-size:1.6em;margin:.3em 0}
 .small{font-size:.85em}
 .filters label{display:inline-block;margin:0 1em .4em 0;vertical-align:bottom}
@@ -82,6 +91,9 @@ pub fn layout(title: &str, session: Option<&StaffSession>, body: Markup) -> Mark
                         @if session.account.role.manages_accounts() {
                             a href="/accounts" { "アカウント " span.en { "Accounts" } }
                         }
+                        // Filled and kept current by /queue.js (the queue's stream, elsewhere a
+                        // small poll of /badge): 「対応待ち 12件（最長 38分）」.
+                        a #badge href="/" aria-live="polite" {}
                         span.who {
                             (session.account.display_name) " (" (session.account.login) ") "
                             form method="post" action="/logout" {
@@ -91,7 +103,11 @@ pub fn layout(title: &str, session: Option<&StaffSession>, body: Markup) -> Mark
                         }
                     }
                 }
+                @if session.is_some() {
+                    p #live-stopped.no-print role="alert" hidden { "自動更新が止まっています。再読み込みしてください。" }
+                }
                 main { (body) }
+                @if session.is_some() { script src="/queue.js" defer {} }
             }
         }
     }
@@ -160,6 +176,14 @@ pub fn checklist_text(item: ChecklistItem) -> (&'static str, &'static str) {
         ChecklistItem::CompareCardPhoto => (
             "カードの顔写真と本人を見比べる",
             "Compare the card photo with the patient",
+        ),
+        ChecklistItem::NoPinAtDeskOneTryLeft => (
+            "暗証番号の残りは1回：受付でも暗証番号は入力させない（目視確認モード）",
+            "",
+        ),
+        ChecklistItem::NoPinAtDeskTriesUnknown => (
+            "暗証番号の残り回数が読めないカード：受付でも暗証番号は入力させない（目視確認モード）",
+            "",
         ),
         ChecklistItem::CheckCertificateValidity => (
             "資格確認書の有効期限を確認する",
@@ -251,17 +275,60 @@ pub fn method_text(method: VerificationMethod) -> (&'static str, &'static str) {
     }
 }
 
-fn waiting(since: OffsetDateTime, now: OffsetDateTime) -> String {
-    let minutes = (now - since).whole_minutes().max(0);
-    format!("{minutes}分 ({minutes} min)")
+/// 「38分」 and, past 15 and 30 minutes, 「! 15分以上」 or 「! 長時間」: in words as well as colour.
+fn waiting(row: &Row) -> Markup {
+    html! {
+        (row.waited_minutes) "分"
+        @if row.mark != WaitMark::Normal { br; span.wait-mark { (row.mark.text()) } }
+    }
 }
 
-/// The open handoffs, newest first: the part of the queue page the server pushes again.
-pub fn queue_fragment(
-    handoffs: &[StoredCheckIn],
-    closed_kiosks: &[KioskPause],
-    now: OffsetDateTime,
-) -> Markup {
+/// One open handoff: number, what it is about (and the name, when there is one), the wait,
+/// where the patient waits, the kiosk, and who is handling it.
+fn queue_row(row: &Row, earlier: bool) -> Markup {
+    let h = row.check_in;
+    let reason = h.record.outcome.handoff_reason();
+    let warn = desk_queue::one_try_left(h);
+    html! {
+        tr.(row.mark.class()) .one-try-left[warn] data-check-in=(h.id) data-reason=(reason.map_or("", |r| r.as_str()))
+            data-place=(row.place.as_str()) {
+            td.num { (row.number) }
+            @if earlier { td.day { (h.record.visit_date.month() as u8) "月" (h.record.visit_date.day()) "日" } }
+            td.content {
+                span.content-label.content-warning[warn] { (row.content) }
+                @if h.record.patient_name.is_some() { br; (patient_name(h.record.patient_name.as_ref())) }
+            }
+            td.wait { (waiting(row)) }
+            td.place { (row.place.japanese()) }
+            td { (h.record.kiosk) }
+            td {
+                @if let Some(who) = &row.handled_by { span.claim { "対応中：" (who) } }
+                a href={"/handoffs/" (h.id)} { "対応する" }
+            }
+        }
+    }
+}
+
+fn queue_table(id: &str, rows: &[Row], earlier: bool) -> Markup {
+    html! {
+        table id=(id) {
+            thead { tr {
+                th { "受付番号" }
+                @if earlier { th { "受付日" } }
+                th { "内容" }
+                th { "待ち時間" }
+                th { "待っている場所" }
+                th { "端末" }
+                th { "対応" }
+            } }
+            tbody { @for row in rows { (queue_row(row, earlier)) } }
+        }
+    }
+}
+
+/// The open handoffs, longest wait first, earlier days' in their own section: the part of the
+/// queue page the server pushes again. `badge-source` carries the header badge's words.
+pub fn queue_fragment(queue: &Queue, closed_kiosks: &[KioskPause], now: OffsetDateTime) -> Markup {
     html! {
         // A kiosk staff closed sends patients to the desk: the desk should know.
         @for p in closed_kiosks {
@@ -276,33 +343,19 @@ pub fn queue_fragment(
                 }
             }
         }
-        p.en { "更新 Updated " (jst(now)) " · " (handoffs.len()) " 件 open" }
-        @if handoffs.is_empty() {
-            p.empty { "対応待ちの受付はありません。 " span.en { "No check-in is waiting for staff." } }
+        p.en #updated data-at=(now.unix_timestamp()) { "更新 " span #updated-ago { "0秒前" } "（" (jst(now)) "）・待ち時間の長い順" }
+        span #badge-source hidden data-open=(queue.open()) data-badge=(queue.badge()) {}
+        @if queue.today.is_empty() {
+            p.empty { "本日の対応待ちの受付はありません。" }
         } @else {
-            table #queue-table {
-                thead { tr {
-                    th { "受付番号" br; span.en { "No." } }
-                    th { "氏名" br; span.en { "Name" } }
-                    th { "理由" br; span.en { "Reason" } }
-                    th { "待ち時間" br; span.en { "Waiting" } }
-                    th { "端末" br; span.en { "Kiosk" } }
-                    th { "" }
-                } }
-                tbody {
-                    @for h in handoffs.iter().rev() {
-                        @let reason = h.record.outcome.handoff_reason();
-                        @let (ja, en) = reason.map(reason_text).unwrap_or(("", ""));
-                        tr data-check-in=(h.id) data-reason=(reason.map_or("", |r| r.as_str())) {
-                            td.num { (h.reception_number.map_or_else(|| "-".to_owned(), |n| n.to_string())) }
-                            td { (patient_name(h.record.patient_name.as_ref())) }
-                            td { (ja) br; span.en { (en) } }
-                            td { (waiting(h.record.finished_at, now)) }
-                            td { (h.record.kiosk) }
-                            td { a href={"/handoffs/" (h.id)} { "対応する " span.en { "Resolve" } } }
-                        }
-                    }
-                }
+            (queue_table("queue-table", &queue.today, false))
+        }
+        @if !queue.earlier.is_empty() {
+            section #earlier {
+                h2 { "前日以前の未対応 " (queue.earlier.len()) "件" }
+                p { "受付番号は日ごとに振り直されます。呼ぶときは日付も確かめてください。 "
+                    a #close-earlier href="/handoffs/earlier" { "まとめて取り消す" } }
+                (queue_table("earlier-table", &queue.earlier, true))
             }
         }
     }
@@ -310,7 +363,7 @@ pub fn queue_fragment(
 
 pub fn queue(
     session: &StaffSession,
-    handoffs: &[StoredCheckIn],
+    queue: &Queue,
     closed_kiosks: &[KioskPause],
     now: OffsetDateTime,
     flash: Option<Markup>,
@@ -321,9 +374,46 @@ pub fn queue(
         html! {
             h1 { "スタッフ対応待ち " span.en { "Check-ins waiting for staff" } }
             @if let Some(flash) = flash { (flash) }
-            div #queue aria-live="polite" { (queue_fragment(handoffs, closed_kiosks, now)) }
+            div #queue aria-live="polite" { (queue_fragment(queue, closed_kiosks, now)) }
             noscript { p.notice { "JavaScript が無効なため自動更新されません。再読み込みしてください。 " span.en { "Without JavaScript the queue does not update itself: reload the page." } } }
-            script src="/queue.js" defer {}
+        },
+    )
+}
+
+/// The earlier days' open handoffs and the form that closes them all as 「取り消す」, with a
+/// reason and a tick (each goes through the resolve path, so each is audited).
+pub fn close_earlier(
+    session: &StaffSession,
+    queue: &Queue,
+    errors: &[FieldError],
+    note: &str,
+) -> Markup {
+    layout(
+        "前日以前の未対応をまとめて取り消す",
+        Some(session),
+        html! {
+            h1 { "前日以前の未対応をまとめて取り消す" }
+            @if !errors.is_empty() {
+                div.errors role="alert" {
+                    p { "入力を確認してください。" }
+                    ul { @for e in errors { li data-field=(e.field) { (e.japanese) } } }
+                }
+            }
+            @if queue.earlier.is_empty() {
+                p.empty { "前日以前の未対応はありません。" }
+            } @else {
+                p { "次の " (queue.earlier.len()) "件を「取り消し」として記録します。一件ずつ監査ログに残ります。" }
+                (queue_table("earlier-table", &queue.earlier, true))
+                form.resolve #form-close-earlier method="post" action="/handoffs/earlier/close" {
+                    input type="hidden" name="csrf" value=(session.csrf_token);
+                    label { "理由（必須） " br;
+                        textarea name="note" rows="2" cols="50" required { (note) }
+                    }
+                    label { input type="checkbox" name="confirm" value="yes" required; " 前日以前の未対応 " (queue.earlier.len()) "件をすべて取り消す" }
+                    button type="submit" { "まとめて取り消す" }
+                }
+            }
+            p { a href="/" { "受付待ちに戻る" } }
         },
     )
 }
@@ -381,6 +471,28 @@ pub(super) fn summary_rows(h: &StoredCheckIn) -> Markup {
     }
 }
 
+/// The PIN guard's handoff says so first: a wrong PIN at the desk's reader would lock the card
+/// (review 2026-11 row 6).
+fn pin_warning(h: &StoredCheckIn) -> Markup {
+    let unknown = h.record.outcome.handoff_reason() == Some(HandoffReason::StaffVisualCheck)
+        && h.record
+            .checklist
+            .contains(&ChecklistItem::NoPinAtDeskTriesUnknown);
+    html! {
+        @if desk_queue::one_try_left(h) {
+            div.warning #one-try-left role="alert" {
+                strong { "暗証番号の残りが1回です。" }
+                "受付でも暗証番号は入力させず、目視確認モードで確認してください。"
+            }
+        } @else if unknown {
+            div.warning #tries-unknown role="alert" {
+                strong { "このカードは暗証番号の残り回数を示しません。" }
+                "受付でも暗証番号は入力させず、目視確認モードで確認してください。"
+            }
+        }
+    }
+}
+
 fn validity_text(v: Validity) -> &'static str {
     match v {
         Validity::Valid => "有効 valid",
@@ -404,6 +516,7 @@ pub fn handoff(
     let actions = reason.map(|r| (r, actions_for(r)));
     html! {
         h1 { "受付番号 " (h.reception_number.map_or_else(|| "-".to_owned(), |n| n.to_string())) " の対応 " span.en { "Resolve check-in" } }
+        (pin_warning(h))
         (summary_rows(h))
         @if !h.record.checklist.is_empty() {
             h2 { "確認すること " span.en { "Checklist" } }

@@ -1288,9 +1288,20 @@ impl CheckInFlow {
                 C::NotCountedTowardUsageRate,
                 C::AskForCardNextTime,
             ],
-            HandoffReason::StaffVisualCheck | HandoffReason::PatientAskedStaffToCheck => {
-                vec![C::CompareCardPhoto]
+            // The PIN guard's two causes are kept apart in the record, from the patient's own
+            // request (its own reason): the console warns not to let the PIN be typed.
+            HandoffReason::StaffVisualCheck => {
+                match self.session.as_ref().and_then(|s| s.pin_status) {
+                    Some(PinStatus::TriesLeft(1)) => {
+                        vec![C::NoPinAtDeskOneTryLeft, C::CompareCardPhoto]
+                    }
+                    Some(PinStatus::TriesUnknown) => {
+                        vec![C::NoPinAtDeskTriesUnknown, C::CompareCardPhoto]
+                    }
+                    _ => vec![C::CompareCardPhoto],
+                }
             }
+            HandoffReason::PatientAskedStaffToCheck => vec![C::CompareCardPhoto],
             HandoffReason::CardBlocked => vec![C::CompareCardPhoto, C::PinResetAtMunicipalOffice],
             HandoffReason::PaperDocument => match declared {
                 Some(DeclaredDocument::EligibilityCertificate) => {

@@ -17,7 +17,14 @@ fn a_card_with_one_try_left_is_handed_to_staff_without_a_verify() {
             reason: HandoffReason::StaffVisualCheck
         }
     );
-    assert_eq!(record.checklist, vec![ChecklistItem::CompareCardPhoto]);
+    // The record says why (one try left), so the console can warn not to let the PIN be typed.
+    assert_eq!(
+        record.checklist,
+        vec![
+            ChecklistItem::NoPinAtDeskOneTryLeft,
+            ChecklistItem::CompareCardPhoto
+        ]
+    );
     assert_eq!(record.presented, Some(Presented::MyNumberCard));
     assert_eq!(record.identity, None);
     assert_eq!(record.verification, None);
@@ -74,6 +81,11 @@ fn two_wrong_pins_from_three_stop_at_one_left_and_never_reach_zero() {
     assert_eq!(record.identity, None);
     assert!(!record.counts_toward_usage_rate);
     assert!(record.checklist.contains(&ChecklistItem::CompareCardPhoto));
+    assert!(
+        record
+            .checklist
+            .contains(&ChecklistItem::NoPinAtDeskOneTryLeft)
+    );
 
     // A third PIN (the one that would lock the card) cannot be typed.
     let error = kiosk
