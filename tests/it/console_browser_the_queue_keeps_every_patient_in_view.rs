@@ -32,6 +32,20 @@ fn wait_until(browser: &Browser, what: &str, script: &str, limit: Duration) {
     }
 }
 
+/// Clicks `css` inside the live queue in one script step: the queue's contents are replaced on
+/// every push, so a WebDriver element found first may be gone by the click.
+fn click_live(browser: &Browser, css: &str) {
+    let clicked = browser.script(&format!(
+        "const e=document.querySelector({css:?}); if(!e) return false; e.click(); return true;"
+    ));
+    assert_eq!(
+        clicked,
+        Value::Bool(true),
+        "no {css}: {}",
+        browser.text("body")
+    );
+}
+
 #[test]
 fn one_try_left_earlier_days_the_badge_and_a_frozen_update_are_all_in_view() {
     if !BrowserDesk::available() {
@@ -99,7 +113,8 @@ fn one_try_left_earlier_days_the_badge_and_a_frozen_update_are_all_in_view() {
     browser.screenshot(&shots.join("console-queue-after.png"));
 
     // The resolve page warns before anything else.
-    browser.click(&format!("{row} a"));
+    // The queue is replaced on every push: click inside it in one script step (no stale element).
+    click_live(browser, &format!("{row} a[href^='/handoffs/']"));
     browser.wait_for("#one-try-left", Duration::from_secs(10));
     assert!(
         browser.text("#one-try-left").contains(
@@ -133,7 +148,7 @@ fn one_try_left_earlier_days_the_badge_and_a_frozen_update_are_all_in_view() {
     // The earlier day's handoff is closed with the bulk close.
     browser.go(&format!("{}/", desk.base));
     browser.wait_for("#close-earlier", Duration::from_secs(10));
-    browser.click("#close-earlier");
+    click_live(browser, "#close-earlier");
     browser.wait_for("#form-close-earlier", Duration::from_secs(10));
     browser.type_into(
         "#form-close-earlier textarea[name=note]",
