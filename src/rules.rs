@@ -599,7 +599,7 @@ impl Default for FacilityConfig {
             show_burden_ratio: false,
             waiting_place: WaitingPlace::AtKiosk,
             consent_dead_time_ms: 600,
-            kiosk_name: "kiosk-1".to_owned(),
+            kiosk_name: DEFAULT_KIOSK_NAME.to_owned(),
             console: ConsoleSettings::default(),
             staff_mode: StaffModeSettings::default(),
             facility: FacilityIdentity::default(),
@@ -609,6 +609,10 @@ impl Default for FacilityConfig {
         }
     }
 }
+
+/// The kiosk's name when the facility file gives none. Records, the audit log and a closed
+/// kiosk's row carry it as is, so it never changes; the console shows it as 「受付機1」.
+pub const DEFAULT_KIOSK_NAME: &str = "kiosk-1";
 
 /// Allowed `final_screen_seconds` (the done screen and the handoffs that only send the patient
 /// to the desk): long enough to read a number twice.

@@ -27,6 +27,14 @@ impl Role {
         }
     }
 
+    /// The role as the console shows it: 「スタッフ」, 「技術担当」.
+    pub fn japanese(self) -> &'static str {
+        match self {
+            Role::Staff => "スタッフ",
+            Role::Technician => "技術担当",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Role> {
         Self::ALL.into_iter().find(|r| r.as_str() == s)
     }
@@ -150,6 +158,24 @@ pub fn login_problem(login: &str) -> Option<&'static str> {
     None
 }
 
+/// [`login_problem`] in Japanese, for the console.
+pub fn login_problem_japanese(login: &str) -> Option<&'static str> {
+    login_problem(login).map(|_| {
+        "ログイン名は1〜64文字の半角英小文字・数字で入力してください（「.」「_」「-」も使えます）"
+    })
+}
+
+/// [`password_problem`] in Japanese, for the console.
+pub fn password_problem_japanese(password: &str) -> Option<String> {
+    password_problem(password).map(|_| {
+        if password.chars().count() < MIN_PASSWORD_CHARS {
+            format!("パスワードは{MIN_PASSWORD_CHARS}文字以上にしてください")
+        } else {
+            "パスワードの最初と最後に空白は使えません".to_owned()
+        }
+    })
+}
+
 /// The shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
@@ -227,6 +253,30 @@ mod tests {
     use time::macros::datetime;
 
     use super::*;
+
+    #[test]
+    fn refusals_and_roles_have_japanese_words_for_the_console() {
+        assert_eq!(Role::Staff.japanese(), "スタッフ");
+        assert_eq!(Role::Technician.japanese(), "技術担当");
+        assert!(login_problem_japanese("sato").is_none());
+        for bad in ["", "Sato", "佐藤"] {
+            assert!(
+                login_problem_japanese(bad).unwrap().contains("ログイン名"),
+                "{bad}"
+            );
+        }
+        assert!(password_problem_japanese("correct horse").is_none());
+        assert!(
+            password_problem_japanese("short")
+                .unwrap()
+                .contains("10文字以上")
+        );
+        assert!(
+            password_problem_japanese(" correct horse")
+                .unwrap()
+                .contains("空白")
+        );
+    }
 
     fn account(failed_logins: u32) -> StaffAccount {
         StaffAccount {

@@ -227,8 +227,8 @@ fn what_text(c: &StoredCheckIn) -> String {
         .confirmed_verification()
         .map(crate::report::method_japanese);
     match (c.record.outcome.handoff_reason(), method) {
-        (Some(reason), Some(method)) => format!("{}（{method}）", pages::reason_text(reason).0),
-        (Some(reason), None) => pages::reason_text(reason).0.to_owned(),
+        (Some(reason), Some(method)) => format!("{}（{method}）", pages::reason_text(reason)),
+        (Some(reason), None) => pages::reason_text(reason).to_owned(),
         (None, Some(method)) => method.to_owned(),
         (None, None) => String::new(),
     }
@@ -248,7 +248,6 @@ async fn numbered(
                 StatusCode::NOT_FOUND,
                 Some(session),
                 &format!("受付番号のある受付 {id} はありません。"),
-                "",
             )
         })
 }
@@ -262,7 +261,7 @@ fn printout(title: &str, body: Markup) -> Markup {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " — uketsuke" }
+                title { (title) "｜受付スタッフ画面" }
                 style { (PreEscaped(PRINT_STYLE)) }
             }
             body {
@@ -385,6 +384,6 @@ fn reason_for_form(reason: HandoffReason) -> &'static str {
         HandoffReason::CertificateNotAccepted => "マイナンバーカードの電子証明書が使えなかった",
         HandoffReason::EligibilityInvalid => "オンライン資格確認で資格が無効と表示された",
         HandoffReason::NoEligibility => "オンライン資格確認で資格情報が見つからなかった",
-        _ => pages::reason_text(reason).0,
+        _ => pages::reason_text(reason),
     }
 }

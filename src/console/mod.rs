@@ -495,6 +495,7 @@ fn router(state: AppState) -> Router {
             state.clone(),
             only_our_host_names,
         ))
+        .layer(axum::middleware::map_response(japanese_refusals))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }
@@ -521,14 +522,13 @@ async fn only_our_host_names(
     if state.0.hosts.allows(&host) {
         return next.run(request).await;
     }
-    tracing::warn!(host = %host.chars().take(80).collect::<String>(), "staff console: request for a foreign host name refused");
-    (
+    tracing::warn!(host = %host.chars().take(80).collect::<String>(), "staff console: request for a foreign host name refused (key console.hosts in the facility configuration)");
+    // For the technician, the log line names the key: console.hosts.
+    problem(
         StatusCode::MISDIRECTED_REQUEST,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        "このコンソールはこのホスト名では応答しません。 This console does not answer to this host name \
-         (key console.hosts in the facility configuration).\n",
+        None,
+        "このアドレスではスタッフ画面を開けません。いつものアドレスで開いてください（変えるときは技術担当者へ）。",
     )
-        .into_response()
 }
 
 /// Refuses a body announced larger than [`BODY_LIMIT`] (413) before reading any of it; a client
@@ -541,15 +541,15 @@ async fn announced_body_limit(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if announced.is_some_and(|n| n > BODY_LIMIT as u64) {
-        return (
+        let mut refused = problem(
             StatusCode::PAYLOAD_TOO_LARGE,
-            [
-                (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
-                (header::CONNECTION, "close"),
-            ],
-            "送られたデータが大きすぎます。 The request is too large.\n",
-        )
-            .into_response();
+            None,
+            pages::status_text(StatusCode::PAYLOAD_TOO_LARGE.as_u16()),
+        );
+        refused
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return refused;
     }
     next.run(request).await
 }
@@ -595,14 +595,38 @@ fn page(status: StatusCode, markup: Markup) -> Response {
     (status, Html(markup.into_string())).into_response()
 }
 
-fn problem(
-    status: StatusCode,
-    session: Option<&StaffSession>,
-    japanese: &str,
-    english: &str,
-) -> Response {
-    let title = status.canonical_reason().unwrap_or("Error");
-    page(status, pages::problem(session, title, japanese, english))
+/// A refusal page: the status's Japanese heading and `japanese`, what happened.
+fn problem(status: StatusCode, session: Option<&StaffSession>, japanese: &str) -> Response {
+    let title = pages::status_title(status.as_u16());
+    page(status, pages::problem(session, title, japanese))
+}
+
+/// Gives every refusal the web framework makes by itself (no such path, a wrong method, a form
+/// it cannot read, a body over the limit: each an English line or nothing, never HTML) the
+/// Japanese page for its status, keeping the status and headers such as `Allow`. Pages the
+/// console renders (HTML) pass unchanged.
+async fn japanese_refusals(response: Response) -> Response {
+    let status = response.status();
+    let html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    if html || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    let markup = pages::problem(
+        None,
+        pages::status_title(status.as_u16()),
+        pages::status_text(status.as_u16()),
+    );
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(markup.into_string()))
 }
 
 fn store_failed(e: &StoreError) -> Response {
@@ -611,7 +635,6 @@ fn store_failed(e: &StoreError) -> Response {
         StatusCode::INTERNAL_SERVER_ERROR,
         None,
         "データベースでエラーが起きました。技術担当者に連絡してください。",
-        &format!("The database failed (for the technician: {e})."),
     )
 }
 
@@ -625,7 +648,6 @@ async fn blocking<T: Send + 'static>(
             StatusCode::INTERNAL_SERVER_ERROR,
             None,
             "内部エラーが起きました。",
-            "An internal error occurred.",
         )
     })
 }
@@ -725,7 +747,6 @@ fn forged(session: Option<&StaffSession>) -> Response {
         StatusCode::FORBIDDEN,
         session,
         "このフォームは受け付けられません（期限切れか、このコンソールから送られたものではありません）。ページを読み込み直して、もう一度操作してください。",
-        "This form was refused: it expired or did not come from this console. Reload the page and try again.",
     )
 }
 
@@ -747,15 +768,13 @@ impl FromRequest<AppState> for BoundedForm {
                 .iter()
                 .any(|(k, v)| k.len() > FORM_FIELD_NAME_BYTES || v.len() > FORM_FIELD_BYTES);
         if too_big {
-            return Err((
+            return Err(problem(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                format!(
-                    "フォームが大きすぎます。 The form is too large (at most {FORM_FIELDS} fields of \
-                     {FORM_FIELD_BYTES} bytes).\n"
+                None,
+                &format!(
+                    "フォームが大きすぎます（{FORM_FIELDS}項目、1項目{FORM_FIELD_BYTES}バイトまで）。メモを短くして、もう一度送ってください。"
                 ),
-            )
-                .into_response());
+            ));
         }
         Ok(BoundedForm(fields.into_iter().collect()))
     }
@@ -787,8 +806,7 @@ enum SignIn {
 
 /// The one answer to a wrong password, an unknown login and a locked account alike.
 const REFUSED: &str = "ログイン名かパスワードが違うか、パスワードを続けて間違えたためアカウントがロックされています。\
-ロックは時間がたつと解けます。技術担当者も解除できます。 The login or password is wrong, or the account is locked \
-after repeated wrong passwords: the lock ends by itself, and a technician can lift it sooner.";
+ロックは時間がたつと解けます。技術担当者も解除できます。";
 
 async fn login(
     State(state): State<AppState>,
@@ -804,7 +822,7 @@ async fn login(
     let typed = form.get("password").cloned().unwrap_or_default();
     if typed.len() > password::MAX_PASSWORD_BYTES {
         let message = format!(
-            "パスワードは {max} バイトまでです。 A password has at most {max} bytes.",
+            "パスワードは {max} バイトまでです。",
             max = password::MAX_PASSWORD_BYTES
         );
         return login_form(&state, StatusCode::BAD_REQUEST, &expected, Some(&message));
@@ -815,8 +833,7 @@ async fn login(
         Err(wait) => {
             let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
             let message = format!(
-                "このコンピューターからのログインの失敗が続いたため、{seconds} 秒待ってからもう一度試してください。 \
-                 Too many failed sign-ins from this computer: wait {seconds} s, then try again."
+                "このコンピューターからのログインの失敗が続いたため、{seconds} 秒待ってからもう一度試してください。"
             );
             let mut response = login_form(
                 &state,
@@ -1013,7 +1030,6 @@ async fn events(
             StatusCode::TOO_MANY_REQUESTS,
             Some(&session),
             "開いている受付待ち画面が多すぎます。使っていないタブを閉じてください。",
-            "Too many live queues are open: close the tabs you do not use.",
         );
     };
     let live = Live {
@@ -1128,16 +1144,12 @@ async fn show_handoff(
             } else {
                 pages::handoff(session, &check_in, errors, submitted, provisional)
             };
-            page(
-                status,
-                pages::layout("受付の対応 Resolve", Some(session), body),
-            )
+            page(status, pages::layout("受付の対応", Some(session), body))
         }
         _ => problem(
             StatusCode::NOT_FOUND,
             Some(session),
             &format!("スタッフ対応の受付 {id} はありません。"),
-            &format!("There is no check-in {id} handed to staff."),
         ),
     }
 }
@@ -1230,7 +1242,6 @@ async fn load_report(
             StatusCode::BAD_REQUEST,
             Some(session),
             "月は 2026-11 のように指定してください。",
-            "Give the month as YYYY-MM, e.g. 2026-11.",
         ));
     };
     let previous = crate::report::previous_month(&label).unwrap_or_default();
@@ -1327,7 +1338,6 @@ fn technicians_only(session: &StaffSession) -> Option<Response> {
             StatusCode::FORBIDDEN,
             Some(session),
             "アカウントの管理は技術担当者だけができます。",
-            "Only a technician can manage accounts.",
         )
     })
 }
@@ -1376,17 +1386,14 @@ async fn add_account(
     let display_name = field("display_name");
     let typed = form.get("password").cloned().unwrap_or_default();
     let role = Role::parse(&field("role"));
-    let problem_text = staff::login_problem(&login)
+    let problem_text = staff::login_problem_japanese(&login)
         .map(str::to_owned)
-        .or_else(|| staff::password_problem(&typed))
+        .or_else(|| staff::password_problem_japanese(&typed))
         .or_else(|| {
             (display_name.is_empty() || display_name.chars().count() > 64)
-                .then(|| "a display name has 1 to 64 characters".to_owned())
+                .then(|| "名前は1〜64文字で入力してください".to_owned())
         })
-        .or_else(|| {
-            role.is_none()
-                .then(|| "choose staff or technician".to_owned())
-        });
+        .or_else(|| role.is_none().then(|| "役割を選んでください".to_owned()));
     let (Some(role), None) = (role, problem_text.as_deref()) else {
         let text = problem_text.unwrap_or_default();
         return accounts_page(
@@ -1394,7 +1401,7 @@ async fn add_account(
             &session,
             StatusCode::UNPROCESSABLE_ENTITY,
             None,
-            Some(&format!("追加できません。 Not added: {text}.")),
+            Some(&format!("追加できません：{text}。")),
         )
         .await;
     };
@@ -1416,9 +1423,12 @@ async fn add_account(
             })
             .map_err(|e| match e {
                 StoreError::LoginTaken { login, .. } => {
-                    format!("ログイン名 {login} は使われています。 The login {login} is taken.")
+                    format!("ログイン名 {login} はすでに使われています。")
                 }
-                other => other.to_string(),
+                other => {
+                    tracing::error!(error = %other, "staff console: could not add an account");
+                    "データベースでエラーが起きました。技術担当者に連絡してください。".to_owned()
+                }
             })
     })
     .await;
@@ -1435,10 +1445,7 @@ async fn add_account(
             .await
         }
         Ok(Ok(account)) => {
-            let message = format!(
-                "{} を追加しました。 Added {}.",
-                account.login, account.login
-            );
+            let message = format!("{} を追加しました。", account.login);
             accounts_page(&state, &session, StatusCode::OK, Some(&message), None).await
         }
     }
@@ -1468,13 +1475,19 @@ async fn unlock_account(
                 &session,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 None,
-                Some(&e.to_string()),
+                Some(&unlock_refused(&login, &e)),
             )
             .await
         }
         Ok(Ok(())) => {
-            let message = format!("{login} のロックを解除しました。 Unlocked {login}.");
+            let message = format!("{login} のロックを解除しました。");
             accounts_page(&state, &session, StatusCode::OK, Some(&message), None).await
         }
     }
+}
+
+/// Why an account could not be unlocked, in Japanese (the store's words go to the log).
+fn unlock_refused(login: &str, e: &StoreError) -> String {
+    tracing::warn!(error = %e, "staff console: unlock refused");
+    format!("{login} のロックを解除できませんでした（ログイン名を確認してください）。")
 }

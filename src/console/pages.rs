@@ -1,7 +1,8 @@
 //! The console's pages, rendered on the server. maud escapes every value it interpolates, so a
 //! name or note holding markup is shown as the characters it is, never run.
 //!
-//! Japanese first for reception staff, English beside it for everyone else.
+//! Japanese only, in the words reception staff use: no English and no raw code in visible text
+//! (codes stay in attributes such as `data-reason`; the report's CSV keeps its code columns).
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use time::OffsetDateTime;
@@ -19,13 +20,13 @@ use crate::store::KioskPause;
 const STYLE: &str = "
 body{font-family:'Noto Sans CJK JP','Noto Sans JP',sans-serif;margin:0;color:#111;background:#f6f6f4;font-size:17px}
 header{background:#123;color:#fff;padding:.6em 1em;display:flex;gap:1.2em;align-items:center;flex-wrap:wrap}
-header a{color:#fff}header .en{color:#cde}header .who{margin-left:auto}
+header a{color:#fff}header .who{margin-left:auto}
 header form{display:inline}
 main{padding:1em 1.5em;max-width:70em}
 h1{font-size:1.5em}h2{font-size:1.2em}
 table{border-collapse:collapse;background:#fff}th,td{border:1px solid #bbb;padding:.4em .6em;text-align:left;vertical-align:top}
 .num{font-size:1.6em;font-weight:bold}
-.en{color:#555;font-size:.85em}
+.hint{color:#555;font-size:.85em}
 .errors{border:2px solid #b00;background:#fee;padding:.5em 1em}
 .notice{border:2px solid #960;background:#ffe;padding:.5em 1em}
 .ok{border:2px solid #070;background:#efe;padding:.5em 1em}
@@ -77,19 +78,19 @@ pub fn layout(title: &str, session: Option<&StaffSession>, body: Markup) -> Mark
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " — uketsuke" }
+                title { (title) "｜受付スタッフ画面" }
                 style { (PreEscaped(STYLE)) }
             }
             body {
                 header {
-                    strong { "uketsuke 受付" }
+                    strong { "受付スタッフ画面" }
                     @if let Some(session) = session {
-                        a href="/" { "受付待ち " span.en { "Queue" } }
+                        a href="/" { "受付待ち" }
                         a href="/check-ins" { "本日の受付一覧" }
-                        a href="/report" { "月次レポート " span.en { "Report" } }
-                        a href="/audit" { "監査ログ " span.en { "Audit log" } }
+                        a href="/report" { "月次レポート" }
+                        a href="/audit" { "監査ログ" }
                         @if session.account.role.manages_accounts() {
-                            a href="/accounts" { "アカウント " span.en { "Accounts" } }
+                            a href="/accounts" { "アカウント" }
                         }
                         // Filled and kept current by /queue.js (the queue's stream, elsewhere a
                         // small poll of /badge): 「対応待ち 12件（最長 38分）」.
@@ -98,7 +99,7 @@ pub fn layout(title: &str, session: Option<&StaffSession>, body: Markup) -> Mark
                             (session.account.display_name) " (" (session.account.login) ") "
                             form method="post" action="/logout" {
                                 input type="hidden" name="csrf" value=(session.csrf_token);
-                                button type="submit" { "ログアウト Sign out" }
+                                button type="submit" { "ログアウト" }
                             }
                         }
                     }
@@ -115,163 +116,105 @@ pub fn layout(title: &str, session: Option<&StaffSession>, body: Markup) -> Mark
 
 pub fn login(csrf: &str, error: Option<&str>) -> Markup {
     layout(
-        "ログイン Sign in",
+        "ログイン",
         None,
         html! {
-            h1 { "スタッフ ログイン " span.en { "Staff sign-in" } }
+            h1 { "スタッフのログイン" }
             @if let Some(error) = error {
                 p.errors role="alert" { (error) }
             }
             form method="post" action="/login" {
                 input type="hidden" name="csrf" value=(csrf);
-                label { "ログイン名 " span.en { "Login" } br; input name="login" autocomplete="username" required autofocus; }
-                label { "パスワード " span.en { "Password" } br; input name="password" type="password" autocomplete="current-password" required; }
-                button type="submit" { "ログイン Sign in" }
+                label { "ログイン名" br; input name="login" autocomplete="username" required autofocus; }
+                label { "パスワード" br; input name="password" type="password" autocomplete="current-password" required; }
+                button type="submit" { "ログイン" }
             }
         },
     )
 }
 
-pub fn reason_text(reason: HandoffReason) -> (&'static str, &'static str) {
+/// Why a check-in was handed to staff, as reception staff say it (目視確認, オンライン資格確認,
+/// 資格情報画面). Only pages show it; records, the audit log and the CSV keep the reason's code
+/// (`HandoffReason::as_str`).
+pub fn reason_text(reason: HandoffReason) -> &'static str {
     match reason {
-        HandoffReason::ConfirmPortalScreen => (
-            "スマホの資格情報画面を目で確認",
-            "Check the Mynaportal eligibility screen on the phone",
-        ),
-        HandoffReason::StaffVisualCheck => {
-            ("本人確認（目視）", "Visual identity check with the card")
+        HandoffReason::ConfirmPortalScreen => "マイナポータルの資格情報画面を確認",
+        HandoffReason::StaffVisualCheck => "目視確認（顔写真と本人を見比べる）",
+        HandoffReason::PatientAskedStaffToCheck => {
+            "目視確認（顔写真と本人を見比べる）・患者さんの希望"
         }
-        HandoffReason::PatientAskedStaffToCheck => (
-            "本人確認（目視）・患者さんの希望",
-            "Visual identity check with the card (the patient asked)",
-        ),
-        HandoffReason::CardBlocked => ("暗証番号ロック", "PIN locked"),
-        HandoffReason::PaperDocument => ("書類の確認", "Paper document to check"),
-        HandoffReason::EligibilityInvalid => ("資格無効", "Eligibility invalid"),
-        HandoffReason::NoEligibility => ("資格情報なし", "No eligibility found"),
-        HandoffReason::SeveralMatches => ("資格が複数該当", "Several eligibility records"),
-        HandoffReason::GatewayUnavailable => (
-            "資格確認システムに接続できない",
-            "Eligibility system unavailable",
-        ),
-        HandoffReason::CertificateNotAccepted => (
-            "電子証明書が受け付けられない（失効・期限切れなど）",
-            "Card certificate not accepted (revoked or expired)",
-        ),
-        HandoffReason::PatientCalledStaff => ("患者さんがスタッフを呼んだ", "Patient called staff"),
-        HandoffReason::ReaderOutOfService => ("カードリーダー停止中", "Card reader out of service"),
+        HandoffReason::CardBlocked => "暗証番号ロック",
+        HandoffReason::PaperDocument => "書類の確認",
+        HandoffReason::EligibilityInvalid => "資格無効",
+        HandoffReason::NoEligibility => "資格情報なし",
+        HandoffReason::SeveralMatches => "資格が複数該当",
+        HandoffReason::GatewayUnavailable => {
+            "オンライン資格確認に接続できない（回線・システム障害）"
+        }
+        HandoffReason::CertificateNotAccepted => {
+            "電子証明書が受け付けられない（失効・期限切れなど）"
+        }
+        HandoffReason::PatientCalledStaff => "患者さんがスタッフを呼んだ",
+        HandoffReason::ReaderOutOfService => "カードリーダー停止中",
     }
 }
 
-pub fn checklist_text(item: ChecklistItem) -> (&'static str, &'static str) {
+/// One thing to check for a handoff, in Japanese (the record keeps the item's code).
+pub fn checklist_text(item: ChecklistItem) -> &'static str {
     match item {
-        ChecklistItem::CheckPortalEligibilityScreen => (
-            "患者さんのスマホでマイナポータルの資格情報画面を見る",
-            "Look at the eligibility screen in Mynaportal on the patient's phone",
-        ),
-        ChecklistItem::RecordInsuranceNumbers => (
-            "保険者番号・記号・番号・枝番を控える",
-            "Record the insurer number, symbol, number and branch",
-        ),
-        ChecklistItem::CompareCardPhoto => (
-            "カードの顔写真と本人を見比べる",
-            "Compare the card photo with the patient",
-        ),
-        ChecklistItem::NoPinAtDeskOneTryLeft => (
-            "暗証番号の残りは1回：受付でも暗証番号は入力させない（目視確認モード）",
-            "",
-        ),
-        ChecklistItem::NoPinAtDeskTriesUnknown => (
-            "暗証番号の残り回数が読めないカード：受付でも暗証番号は入力させない（目視確認モード）",
-            "",
-        ),
-        ChecklistItem::CheckCertificateValidity => (
-            "資格確認書の有効期限を確認する",
-            "Check the eligibility certificate's validity",
-        ),
-        ChecklistItem::ElderlyCertificateProvisional => (
-            "75歳以上の方の暫定的な資格確認書",
-            "Provisional eligibility certificate for a person aged 75+",
-        ),
-        ChecklistItem::QueryOnlineByNumbers => (
-            "書類の番号でオンライン資格確認をする",
-            "Query eligibility online by the document's numbers",
-        ),
-        ChecklistItem::ProvisionalHandlingApplies => (
-            "期限切れ保険証の暫定的な取扱い期間中",
-            "Provisional handling of expired cards applies",
-        ),
-        ChecklistItem::ProvisionalHandlingEnded => (
-            "暫定的な取扱いは終了：期限切れの保険証だけでは確認できない",
-            "Provisional handling has ended: an expired card alone does not confirm eligibility",
-        ),
-        ChecklistItem::PastRecordOralCheck => (
-            "再診：受付歴と口頭で確認",
-            "Returning patient: past record and an oral check",
-        ),
-        ChecklistItem::SelfDeclarationForm => (
-            "初診：被保険者資格申立書を書いてもらう",
-            "First visit: the self-declaration form",
-        ),
-        ChecklistItem::ChargeNormalShare => (
-            "通常の負担割合で（10割にしない）",
-            "Charge the normal share, never 100%",
-        ),
-        ChecklistItem::AskForCardNextTime => (
-            "次回はカードか資格確認書を持ってきてもらう",
-            "Ask for the card or certificate next time",
-        ),
-        ChecklistItem::PinResetAtMunicipalOffice => (
-            "暗証番号の再設定は市区町村の窓口で",
-            "The PIN is reset at the municipal office",
-        ),
-        ChecklistItem::RenewCertificateAtMunicipalOffice => (
-            "電子証明書の更新は市区町村の窓口で（本人に案内する）",
-            "Tell the patient to renew the card's certificate at the municipal office",
-        ),
-        ChecklistItem::ChooseAmongMatches => (
-            "該当する資格を患者さんと一緒に選ぶ",
-            "Choose the right eligibility record with the patient",
-        ),
-        ChecklistItem::AskForNewerDocument => (
-            "資格確認書か資格情報のお知らせを確認する",
-            "Ask for the eligibility certificate or the notice",
-        ),
-        ChecklistItem::NotCountedTowardUsageRate => (
-            "マイナ保険証の利用率には数えない",
-            "Not counted toward the My Number usage rate",
-        ),
-        ChecklistItem::AskWhatTheyNeed => ("ご用件を伺う", "Ask what they need"),
-        ChecklistItem::RePlugCardReader => (
-            "カードリーダーのUSBケーブルを抜いて挿し直す（応答しなくなっています）",
-            "Re-plug the card reader: unplug its USB cable and plug it in again (it stopped answering)",
-        ),
-        ChecklistItem::CloseOtherReaderProgram => (
-            "カードリーダーを使っている別のプログラムを終了する",
-            "Close the other program that is using the card reader",
-        ),
+        ChecklistItem::CheckPortalEligibilityScreen => {
+            "患者さんのスマホでマイナポータルの資格情報画面を見る"
+        }
+        ChecklistItem::RecordInsuranceNumbers => "保険者番号・記号・番号・枝番を控える",
+        ChecklistItem::CompareCardPhoto => "カードの顔写真と本人を見比べる",
+        ChecklistItem::NoPinAtDeskOneTryLeft => {
+            "暗証番号の残りは1回：受付でも暗証番号は入力させない（目視確認モード）"
+        }
+        ChecklistItem::NoPinAtDeskTriesUnknown => {
+            "暗証番号の残り回数が読めないカード：受付でも暗証番号は入力させない（目視確認モード）"
+        }
+        ChecklistItem::CheckCertificateValidity => "資格確認書の有効期限を確認する",
+        ChecklistItem::ElderlyCertificateProvisional => "75歳以上の方の暫定的な資格確認書",
+        ChecklistItem::QueryOnlineByNumbers => "書類の番号でオンライン資格確認をする",
+        ChecklistItem::ProvisionalHandlingApplies => "期限切れ保険証の暫定的な取扱い期間中",
+        ChecklistItem::ProvisionalHandlingEnded => {
+            "暫定的な取扱いは終了：期限切れの保険証だけでは確認できない"
+        }
+        ChecklistItem::PastRecordOralCheck => "再診：受付歴と口頭で確認",
+        ChecklistItem::SelfDeclarationForm => "初診：被保険者資格申立書を書いてもらう",
+        ChecklistItem::ChargeNormalShare => "通常の負担割合で（10割にしない）",
+        ChecklistItem::AskForCardNextTime => "次回はカードか資格確認書を持ってきてもらう",
+        ChecklistItem::PinResetAtMunicipalOffice => "暗証番号の再設定は市区町村の窓口で",
+        ChecklistItem::RenewCertificateAtMunicipalOffice => {
+            "電子証明書の更新は市区町村の窓口で（本人に案内する）"
+        }
+        ChecklistItem::ChooseAmongMatches => "該当する資格を患者さんと一緒に選ぶ",
+        ChecklistItem::AskForNewerDocument => "資格確認書か資格情報のお知らせを確認する",
+        ChecklistItem::NotCountedTowardUsageRate => "マイナ保険証の利用率には数えない",
+        ChecklistItem::AskWhatTheyNeed => "ご用件を伺う",
+        ChecklistItem::RePlugCardReader => {
+            "カードリーダーのUSBケーブルを抜いて挿し直す（応答しなくなっています）"
+        }
+        ChecklistItem::CloseOtherReaderProgram => {
+            "カードリーダーを使っている別のプログラムを終了する"
+        }
     }
 }
 
-pub fn method_text(method: VerificationMethod) -> (&'static str, &'static str) {
+/// How eligibility was confirmed, in Japanese. The report's CSV has both: the code column
+/// (`VerificationMethod::as_str`, for programs) and this text (for people).
+pub fn method_text(method: VerificationMethod) -> &'static str {
     match method {
-        VerificationMethod::CardViaReader => ("マイナ保険証（カード）", "My Number card, read"),
-        VerificationMethod::SmartphoneViaReader => ("マイナ保険証（スマホ）", "Smartphone, read"),
-        VerificationMethod::PortalScreenCheckedByStaff => (
-            "資格情報画面をスタッフが確認",
-            "Portal screen checked by staff",
-        ),
-        VerificationMethod::NoticeWithCardCheckedByStaff => (
-            "カードと資格情報のお知らせをスタッフが確認",
-            "Card and notice checked by staff",
-        ),
-        VerificationMethod::EligibilityCertificate => ("資格確認書", "Eligibility certificate"),
-        VerificationMethod::ExpiredCardProvisional => (
-            "期限切れ保険証（暫定的な取扱い）",
-            "Expired card, provisional handling",
-        ),
-        VerificationMethod::SelfDeclarationForm => ("被保険者資格申立書", "Self-declaration form"),
-        VerificationMethod::PastRecord => ("受付歴と口頭確認", "Past record, oral check"),
+        VerificationMethod::CardViaReader => "マイナ保険証（カード）",
+        VerificationMethod::SmartphoneViaReader => "マイナ保険証（スマホ）",
+        VerificationMethod::PortalScreenCheckedByStaff => "資格情報画面をスタッフが確認",
+        VerificationMethod::NoticeWithCardCheckedByStaff => {
+            "カードと資格情報のお知らせをスタッフが確認"
+        }
+        VerificationMethod::EligibilityCertificate => "資格確認書",
+        VerificationMethod::ExpiredCardProvisional => "期限切れ保険証（暫定的な取扱い）",
+        VerificationMethod::SelfDeclarationForm => "被保険者資格申立書",
+        VerificationMethod::PastRecord => "受付歴と口頭確認",
     }
 }
 
@@ -333,17 +276,12 @@ pub fn queue_fragment(queue: &Queue, closed_kiosks: &[KioskPause], now: OffsetDa
         // A kiosk staff closed sends patients to the desk: the desk should know.
         @for p in closed_kiosks {
             p.notice.kiosk-closed data-kiosk=(p.kiosk) {
-                "受付機「" (p.kiosk) "」は休止中です（" (jst(p.paused_at)) "、" (p.paused_by) "）。"
+                "受付機「" (kiosk_label(&p.kiosk)) "」は休止中です（" (jst(p.paused_at)) "、" (p.paused_by) "）。"
                 @if let Some(t) = p.reopens_at { (clock(t)) "ごろ再開の予定です。" }
-                "再開は受付機のスタッフモードで。 "
-                span.en {
-                    "Kiosk " (p.kiosk) " is closed (since " (jst(p.paused_at)) ", by " (p.paused_by) ")"
-                    @if let Some(t) = p.reopens_at { "; expected to reopen at about " (clock(t)) }
-                    "; reopen it in staff mode at the kiosk."
-                }
+                "再開は受付機のスタッフモードで。"
             }
         }
-        p.en #updated data-at=(now.unix_timestamp()) { "更新 " span #updated-ago { "0秒前" } "（" (jst(now)) "）・待ち時間の長い順" }
+        p.hint #updated data-at=(now.unix_timestamp()) { "更新 " span #updated-ago { "0秒前" } "（" (jst(now)) "）・待ち時間の長い順" }
         span #badge-source hidden data-open=(queue.open()) data-badge=(queue.badge()) {}
         @if queue.today.is_empty() {
             p.empty { "本日の対応待ちの受付はありません。" }
@@ -369,13 +307,13 @@ pub fn queue(
     flash: Option<Markup>,
 ) -> Markup {
     layout(
-        "受付待ち Queue",
+        "受付待ち",
         Some(session),
         html! {
-            h1 { "スタッフ対応待ち " span.en { "Check-ins waiting for staff" } }
+            h1 { "スタッフ対応待ち" }
             @if let Some(flash) = flash { (flash) }
             div #queue aria-live="polite" { (queue_fragment(queue, closed_kiosks, now)) }
-            noscript { p.notice { "JavaScript が無効なため自動更新されません。再読み込みしてください。 " span.en { "Without JavaScript the queue does not update itself: reload the page." } } }
+            noscript { p.notice { "ブラウザーのスクリプトが無効なため自動更新されません。再読み込みしてください。" } }
         },
     )
 }
@@ -427,10 +365,10 @@ fn patient_name(name: Option<&PatientName>) -> Markup {
                 span.patient-name lang="ja" { (n.name) }
                 @if let Some(kana) = &n.kana { br; small.kana lang="ja" { (kana) } }
                 @if n.has_black_circle() {
-                    br; small.black-circle { "●は表示できない文字です（そのまま扱う）" span.en { " ● = a character the national system cannot show; keep it as is" } }
+                    br; small.black-circle { "●は表示できない文字です（そのまま扱う）" }
                 }
             }
-            None => span.en { "—" },
+            None => span.hint { "—" },
         }
     }
 }
@@ -439,31 +377,29 @@ pub(super) fn summary_rows(h: &StoredCheckIn) -> Markup {
     let r = &h.record;
     html! {
         table {
-            tr { th { "受付番号 No." } td.num { (h.reception_number.map_or_else(|| "-".to_owned(), |n| n.to_string())) } }
+            tr { th { "受付番号" } td.num { (h.reception_number.map_or_else(|| "-".to_owned(), |n| n.to_string())) } }
             @if r.patient_name.is_some() {
-                tr { th { "氏名 Name" } td { (patient_name(r.patient_name.as_ref())) } }
+                tr { th { "氏名" } td { (patient_name(r.patient_name.as_ref())) } }
             }
-            tr { th { "受付 Checked in" } td { (jst(r.started_at)) " – " (jst(r.finished_at)) } }
-            tr { th { "端末 Kiosk" } td { (r.kiosk) } }
+            tr { th { "受付" } td { (jst(r.started_at)) "〜" (jst(r.finished_at)) } }
+            tr { th { "端末" } td { (kiosk_label(&r.kiosk)) } }
             @if let Some(reason) = r.outcome.handoff_reason() {
-                @let (ja, en) = reason_text(reason);
-                tr { th { "理由 Reason" } td { (ja) br; span.en { (en) } } }
+                tr { th { "理由" } td { (reason_text(reason)) } }
             }
             @if let Some(method) = r.verification {
-                @let (ja, en) = method_text(method);
-                tr { th { "確認方法 Method" } td { (ja) br; span.en { (en) } } }
+                // Before staff close it, the kiosk's label is only what is expected.
+                tr { th { @if h.resolution.is_some() { "確認方法" } @else { "予定の確認方法" } } td { (method_text(method)) } }
             }
             @if r.wrong_pin_entries > 0 {
-                tr { th { "暗証番号の誤り Wrong PINs" } td { (r.wrong_pin_entries) } }
+                tr { th { "暗証番号の誤り" } td { (r.wrong_pin_entries) "回" } }
             }
             @if let Some(e) = &r.eligibility {
-                tr { th { "資格 Eligibility" } td {
+                tr { th { "資格" } td {
                     (validity_text(e.validity))
                     @if let Some(n) = &e.insurer_number { br; "保険者番号 " (n) }
                     @if let Some(ratio) = e.burden_ratio { br; "負担割合 " (ratio.wari()) }
                     @if e.name_contains_black_circle {
                         br; strong { "氏名に「●」があります（エラーではありません。表示のまま扱ってください）。" }
-                        br; span.en { "The name contains \u{25cf}: not an error, use it as shown." }
                     }
                 } }
             }
@@ -495,11 +431,11 @@ fn pin_warning(h: &StoredCheckIn) -> Markup {
 
 fn validity_text(v: Validity) -> &'static str {
     match v {
-        Validity::Valid => "有効 valid",
-        Validity::Invalid => "無効 invalid",
-        Validity::InvalidNewerExists => "無効（新しい資格あり） invalid, a newer one exists",
-        Validity::NoEligibility => "該当なし none",
-        Validity::SeveralMatches => "複数該当 several matches",
+        Validity::Valid => "有効",
+        Validity::Invalid => "無効",
+        Validity::InvalidNewerExists => "無効（新しい資格あり）",
+        Validity::NoEligibility => "該当なし",
+        Validity::SeveralMatches => "複数該当",
     }
 }
 
@@ -515,15 +451,14 @@ pub fn handoff(
     let reason = h.record.outcome.handoff_reason();
     let actions = reason.map(|r| (r, actions_for(r)));
     html! {
-        h1 { "受付番号 " (h.reception_number.map_or_else(|| "-".to_owned(), |n| n.to_string())) " の対応 " span.en { "Resolve check-in" } }
+        h1 { "受付番号 " (h.reception_number.map_or_else(|| "-".to_owned(), |n| n.to_string())) " の対応" }
         (pin_warning(h))
         (summary_rows(h))
         @if !h.record.checklist.is_empty() {
-            h2 { "確認すること " span.en { "Checklist" } }
+            h2 { "確認すること" }
             ul #checklist {
                 @for item in &h.record.checklist {
-                    @let (ja, en) = checklist_text(*item);
-                    li { (ja) " " span.en { (en) } }
+                    li { (checklist_text(*item)) }
                 }
             }
         }
@@ -532,8 +467,8 @@ pub fn handoff(
             p.notice.confirm-step role="alert" { @for e in errors { (e.japanese) } }
         } @else if !errors.is_empty() {
             div.errors role="alert" {
-                p { "入力を確認してください。 " span.en { "Please correct the following." } }
-                ul { @for e in errors { li data-field=(e.field) { (e.japanese) " " span.en { (e.english) } } } }
+                p { "入力を確認してください。" }
+                ul { @for e in errors { li data-field=(e.field) { (e.japanese) } } }
             }
         }
         @if h.resolution.is_none() {
@@ -614,54 +549,46 @@ pub(super) fn action_form_to(
         }
     };
     let value: &dyn Fn(&str) -> String = &value;
-    let (title_ja, title_en) = match action {
-        DeskAction::ChooseAmongMatches => (
-            action.japanese(),
-            "Eligibility record chosen (identity already checked by card and PIN)",
-        ),
-        DeskAction::PortalScreen => ("資格情報画面を確認した", "Portal screen confirmed"),
-        DeskAction::VisualCheck => (
-            "目視確認（顔写真と本人を見比べる）をして、受付のカードリーダーで資格確認した",
-            "Visual identity check done, eligibility confirmed with the card at the desk",
-        ),
-        DeskAction::PaperDocument => ("書類で確認した", "Paper document seen"),
-        DeskAction::Unresolved => ("確認できなかった", "Cannot resolve"),
-        DeskAction::Cancel => (
-            "取り消す（誤操作・お帰りになった）",
-            "Cancel (mistake, patient left)",
-        ),
+    let title = match action {
+        DeskAction::ChooseAmongMatches => action.japanese(),
+        DeskAction::PortalScreen => "資格情報画面を確認した",
+        DeskAction::VisualCheck => {
+            "目視確認（顔写真と本人を見比べる）をして、受付のカードリーダーで資格確認した"
+        }
+        DeskAction::PaperDocument => "書類で確認した",
+        DeskAction::Unresolved => "確認できなかった",
+        DeskAction::Cancel => "取り消す（誤操作・お帰りになった）",
     };
     html! {
         form.resolve method="post" action=(post_to) id={"form-" (action.as_str())} data-action=(action.as_str()) {
-            h2 { (title_ja) " " span.en { (title_en) } }
+            h2 { (title) }
             input type="hidden" name="csrf" value=(session.csrf_token);
             input type="hidden" name="action" value=(action.as_str());
             @if confirming { input type="hidden" name="confirm" value="yes"; }
             @match action {
                 DeskAction::ChooseAmongMatches => {
-                    p { "受付機でカードと暗証番号による本人確認は済んでいます。患者さんと一緒に正しい資格を選び、その保険者番号・記号・番号を入力してください。 " span.en { "The kiosk already verified the patient by card and PIN: choose the right record with the patient and type its numbers." } }
+                    p { "受付機でカードと暗証番号による本人確認は済んでいます。患者さんと一緒に正しい資格を選び、その保険者番号・記号・番号を入力してください。" }
                     (number_fields(value))
-                    p.notice { "この受付はマイナ保険証（カードと暗証番号）としてマイナ保険証の利用率に数えます。 " span.en { "This check-in counts toward the My Number usage rate (card and PIN)." } }
+                    p.notice { "この受付はマイナ保険証（カードと暗証番号）としてマイナ保険証の利用率に数えます。" }
                 }
                 DeskAction::VisualCheck => {
-                    p { "見たことにチェックしてください（両方とも必要です）。 " span.en { "Tick what you saw (both are required)." } }
+                    p { "見たことにチェックしてください（両方とも必要です）。" }
                     label { input type="checkbox" name="seen_photo" value="yes" required checked[value("seen_photo") == "yes"]; " 顔写真と本人を見比べた" }
                     label { input type="checkbox" name="seen_result" value="yes" required checked[value("seen_result") == "yes"]; " 受付のカードリーダーで資格確認の結果が表示された" }
-                    p.notice { "この受付はマイナ保険証（目視確認）としてマイナ保険証の利用率に数えます。 " span.en { "This check-in counts toward the My Number usage rate." } }
+                    p.notice { "この受付はマイナ保険証（目視確認）としてマイナ保険証の利用率に数えます。" }
                 }
                 DeskAction::PortalScreen => {
-                    p { "患者さんのスマホに表示された内容をそのまま入力してください。 " span.en { "Type what the patient's screen shows." } }
+                    p { "患者さんのスマホに表示された内容をそのまま入力してください。" }
                     (number_fields(value))
-                    p.notice { "この受付はマイナ保険証の利用率に数えません。 " span.en { "This check-in does not count toward the My Number usage rate." } }
+                    p.notice { "この受付はマイナ保険証の利用率に数えません。" }
                 }
                 DeskAction::PaperDocument => {
                     @for paper in PaperSeen::ALL {
                         @let available = paper != PaperSeen::ExpiredCardProvisional || provisional_applies;
-                        @let (ja, en) = method_text(paper.verification());
                         label {
                             input type="radio" name="document" value=(paper.as_str()) disabled[!available];
-                            " " (ja) " " span.en { (en) }
-                            @if !available { " " span.en { "（暫定的な取扱いは終了 provisional handling has ended）" } }
+                            " " (method_text(paper.verification()))
+                            @if !available { " " span.hint { "（暫定的な取扱いは終了）" } }
                         }
                     }
                 }
@@ -687,19 +614,19 @@ pub(super) fn action_form_to(
 /// The numbers read off an eligibility screen or chosen among several matches.
 fn number_fields(value: &dyn Fn(&str) -> String) -> Markup {
     html! {
-                    label { "保険者番号 " span.en { "Insurer number (6 or 8 digits)" } br; input name="insurer_number" inputmode="numeric" value=(value("insurer_number")) required; }
-                    label { "記号 " span.en { "Symbol" } br; input name="symbol" value=(value("symbol")); }
-                    label { "番号 " span.en { "Number" } br; input name="number" value=(value("number")) required; }
-                    label { "枝番 " span.en { "Branch (2 digits)" } br; input name="branch" inputmode="numeric" value=(value("branch")); }
-                    label { "負担割合 " span.en { "Burden ratio" } br;
+                    label { "保険者番号" span.hint { "（6桁または8桁）" } br; input name="insurer_number" inputmode="numeric" value=(value("insurer_number")) required; }
+                    label { "記号" br; input name="symbol" value=(value("symbol")); }
+                    label { "番号" br; input name="number" value=(value("number")) required; }
+                    label { "枝番" span.hint { "（2桁）" } br; input name="branch" inputmode="numeric" value=(value("branch")); }
+                    label { "負担割合" br;
                         select name="burden_ratio" required {
-                            option value="" { "選択 choose" }
-                            @for (v, text) in [("10", "1割 (10%)"), ("20", "2割 (20%)"), ("30", "3割 (30%)")] {
+                            option value="" { "選んでください" }
+                            @for (v, text) in [("10", "1割"), ("20", "2割"), ("30", "3割")] {
                                 option value=(v) selected[value("burden_ratio") == v] { (text) }
                             }
                         }
                     }
-                    label { "有効期限（表示があれば） " span.en { "Valid until, if shown (YYYY-MM-DD)" } br; input name="valid_until" placeholder="2027-03-31" value=(value("valid_until")); }
+                    label { "有効期限（表示があれば）" span.hint { "（例：2027-03-31）" } br; input name="valid_until" value=(value("valid_until")); }
     }
 }
 
@@ -711,31 +638,31 @@ pub fn accounts(
     error: Option<&str>,
 ) -> Markup {
     layout(
-        "アカウント Accounts",
+        "アカウント",
         Some(session),
         html! {
-            h1 { "スタッフアカウント " span.en { "Staff accounts" } }
+            h1 { "スタッフアカウント" }
             @if let Some(m) = message { p.ok role="status" { (m) } }
             @if let Some(e) = error { p.errors role="alert" { (e) } }
             table #accounts-table {
-                thead { tr { th { "ログイン名 Login" } th { "名前 Name" } th { "役割 Role" } th { "状態 State" } th { "" } } }
+                thead { tr { th { "ログイン名" } th { "名前" } th { "役割" } th { "状態" } th { "" } } }
                 tbody {
                     @for a in accounts {
                         tr {
                             td { (a.login) }
                             td { (a.display_name) }
-                            td { (a.role.as_str()) }
+                            td data-role=(a.role.as_str()) { (a.role.japanese()) }
                             td {
                                 @if a.is_locked(now) {
-                                    "ロック中 locked until " (a.locked_until.map(jst).unwrap_or_default())
-                                } @else { "有効 active" }
+                                    "ロック中（" (a.locked_until.map(jst).unwrap_or_default()) " まで）"
+                                } @else { "有効" }
                             }
                             td {
                                 @if a.is_locked(now) {
                                     form method="post" action="/accounts/unlock" {
                                         input type="hidden" name="csrf" value=(session.csrf_token);
                                         input type="hidden" name="login" value=(a.login);
-                                        button type="submit" { "ロック解除 Unlock" }
+                                        button type="submit" { "ロック解除" }
                                     }
                                 }
                             }
@@ -743,37 +670,73 @@ pub fn accounts(
                     }
                 }
             }
-            h2 { "アカウントを追加 " span.en { "Add an account" } }
+            h2 { "アカウントを追加" }
             form method="post" action="/accounts" {
                 input type="hidden" name="csrf" value=(session.csrf_token);
-                label { "ログイン名 " span.en { "Login (a-z 0-9 . _ -)" } br; input name="login" required; }
-                label { "名前 " span.en { "Display name" } br; input name="display_name" required; }
-                label { "役割 " span.en { "Role" } br;
-                    select name="role" { @for r in Role::ALL { option value=(r.as_str()) { (r.as_str()) } } }
+                label { "ログイン名" span.hint { "（半角英小文字・数字）" } br; input name="login" required; }
+                label { "名前" br; input name="display_name" required; }
+                label { "役割" br;
+                    select name="role" { @for r in Role::ALL { option value=(r.as_str()) { (r.japanese()) } } }
                 }
-                label { "初期パスワード " span.en { "Initial password (10+ characters)" } br; input name="password" type="password" autocomplete="new-password" required; }
-                button type="submit" { "追加 Add" }
+                label { "初期パスワード" span.hint { "（" (crate::staff::MIN_PASSWORD_CHARS) "文字以上）" } br; input name="password" type="password" autocomplete="new-password" required; }
+                button type="submit" { "追加" }
             }
         },
     )
 }
 
-/// A plain page for refusals (forged form, no such check-in, no permission).
-pub fn problem(
-    session: Option<&StaffSession>,
-    title: &str,
-    japanese: &str,
-    english: &str,
-) -> Markup {
+/// A plain page for refusals (forged form, no such page, no permission, a form the server
+/// cannot read): `title` from [`status_title`], and what happened in Japanese.
+pub fn problem(session: Option<&StaffSession>, title: &str, japanese: &str) -> Markup {
     layout(
         title,
         session,
         html! {
             h1 { (title) }
-            p.errors role="alert" { (japanese) br; span.en { (english) } }
-            p { a href="/" { "受付待ちに戻る " span.en { "Back to the queue" } } }
+            p.errors role="alert" { (japanese) }
+            p { a href="/" { "受付待ちに戻る" } }
         },
     )
+}
+
+/// The heading of a refusal page for HTTP status `status`, in the words the review asked for
+/// (「アクセスできません」「見つかりません」「入力を確認してください」).
+pub fn status_title(status: u16) -> &'static str {
+    match status {
+        400 | 411 | 413 | 415 | 422 => "入力を確認してください",
+        404 | 405 => "見つかりません",
+        409 => "対応済みです",
+        429 => "しばらく待ってください",
+        500..=599 => "エラーが起きました",
+        _ => "アクセスできません",
+    }
+}
+
+/// What a refusal the web framework makes by itself means for the clerk (it carries only an
+/// English line for developers, or nothing), by status.
+pub fn status_text(status: u16) -> &'static str {
+    match status {
+        404 => "このページはありません。受付待ちから開き直してください。",
+        405 => "このアドレスは直接開けません。受付待ちから開き直してください。",
+        413 => "送られた内容が大きすぎます。メモを短くして、もう一度送ってください。",
+        400 | 411 | 415 | 422 => {
+            "送られた内容を読み取れませんでした。ページを読み込み直して、もう一度操作してください。"
+        }
+        429 => "操作が続いたため、少し待ってからもう一度試してください。",
+        500..=599 => "内部エラーが起きました。技術担当者に連絡してください。",
+        _ => "このページは開けません。",
+    }
+}
+
+/// A kiosk's name as staff see it: the name the facility gave it, except the default
+/// `kiosk-1` (kept as is in the database, the audit log and the CSV, so existing records and a
+/// closed kiosk's row still match), which reads 「受付機1」.
+pub fn kiosk_label(name: &str) -> &str {
+    if name == crate::rules::DEFAULT_KIOSK_NAME {
+        "受付機1"
+    } else {
+        name
+    }
 }
 
 /// The queue's banner after a handoff was closed: what was recorded (green), or a neutral
@@ -811,6 +774,6 @@ pub(super) fn closed_method_text(
             "マイナ保険証（目視確認）"
         }
         (VerificationMethod::PortalScreenCheckedByStaff, _) => "資格情報画面（スタッフが確認）",
-        (method, _) => method_text(method).0,
+        (method, _) => method_text(method),
     }
 }

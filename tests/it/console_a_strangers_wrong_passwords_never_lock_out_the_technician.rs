@@ -22,7 +22,7 @@ fn one_address_is_throttled_and_never_locks_the_account() {
     assert_eq!(throttled.status, 429, "{}", throttled.text());
     assert_eq!(throttled.header("retry-after"), Some("1"));
     assert!(
-        throttled.text().contains("wait 1 s"),
+        throttled.text().contains("1 秒待って"),
         "{}",
         throttled.text()
     );

@@ -30,7 +30,7 @@ fn staff_see_a_portal_handoff_arrive_live_resolve_it_and_find_it_in_the_report()
             .contains("対応待ちの受付はありません")
     );
     // Wait for the live connection's first push, then mark this page: a reload would lose it.
-    browser.wait_for("#queue .en", Duration::from_secs(5));
+    browser.wait_for("#queue .hint", Duration::from_secs(5));
     browser.script("window.notReloaded = 'yes';");
 
     // A patient taps a phone the kiosk cannot read (a separate headless check-in process).

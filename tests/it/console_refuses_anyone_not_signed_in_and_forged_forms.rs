@@ -72,7 +72,7 @@ fn a_forged_or_missing_csrf_token_is_refused() {
 
     let missing = staff.post(&path, &[("action", "cancel")]);
     assert_eq!(missing.status, 403);
-    assert!(missing.body.contains("Reload the page"));
+    assert!(missing.body.contains("読み込み直して"));
     let forged = staff.post(&path, &[("csrf", &"ab".repeat(32)), ("action", "cancel")]);
     assert_eq!(forged.status, 403);
 
@@ -144,7 +144,7 @@ fn repeated_wrong_passwords_lock_the_account_until_a_technician_unlocks_it() {
         let reply = Stranger::at(&desk, from).sign_in("sato", "wrong password!");
         assert_eq!(reply.status, 401, "attempt {attempt}");
         assert!(reply.text().contains("パスワードが違う"));
-        assert!(reply.text().contains("or the account is locked"));
+        assert!(reply.text().contains("アカウントがロックされています"));
     }
     let account = desk.store.staff_by_login("sato").unwrap().unwrap();
     assert!(account.locked_until.is_some(), "locked");
@@ -183,7 +183,7 @@ fn repeated_wrong_passwords_lock_the_account_until_a_technician_unlocks_it() {
     );
     let mut tech = desk.signed_in("tech");
     let page = tech.get("/accounts");
-    assert!(page.body.contains("locked until"));
+    assert!(page.body.contains("ロック中"));
     let token = tech.csrf();
     let unlocked = tech.post("/accounts/unlock", &[("csrf", &token), ("login", "sato")]);
     assert_eq!(unlocked.status, 200);
@@ -221,7 +221,7 @@ fn a_patient_name_is_shown_exactly_escaped_and_only_while_the_handoff_is_open() 
         assert!(page.body.contains(escaped), "{path}: {}", page.body);
         assert!(page.body.contains("ヤマ●タロウ"), "{path}");
         // Staff are told what the ● means, not asked to fix it.
-        assert!(page.body.contains("keep it as is"), "{path}");
+        assert!(page.body.contains("そのまま扱う"), "{path}");
     }
     let reply = sato.resolve(
         handoff.id,
@@ -275,7 +275,8 @@ fn markup_anywhere_is_shown_as_text() {
     }
     let page = tech.get(&format!("/handoffs/{}", handoff.id));
     assert!(
-        page.body.contains("&lt;img src=x onerror=alert(1)&gt;") || page.body.contains("closed"),
+        page.body.contains("&lt;img src=x onerror=alert(1)&gt;")
+            || page.body.contains("対応済みです"),
         "{}",
         page.body
     );
