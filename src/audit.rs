@@ -231,6 +231,10 @@ pub fn sentence(f: &AuditFacts<'_>) -> String {
         },
         "kiosk_staff_mode_opened" => format!("受付機「{}」でスタッフモードを開始", kiosk()),
         "kiosk_staff_mode_closed" => format!("受付機「{}」でスタッフモードを終了", kiosk()),
+        "kiosk_photo_compared" => format!(
+            "{number} の顔写真を受付機「{}」で確認（資格確認の結果がないため記録せず、受付窓口で対応）",
+            kiosk()
+        ),
         "provisioned" => "受付機の設定を反映".to_owned(),
         _ => "その他の操作を記録".to_owned(),
     };
@@ -423,6 +427,11 @@ mod tests {
                 "kiosk_staff_mode_closed",
                 "kiosk=entrance why=timeout",
                 "受付機「entrance」でスタッフモードを終了",
+            ),
+            (
+                "kiosk_photo_compared",
+                "kiosk=entrance 受付機（entrance）のスタッフモードで確認",
+                "受付 9 の顔写真を受付機「entrance」で確認（資格確認の結果がないため記録せず、受付窓口で対応）",
             ),
             (
                 "patient_name_forgotten",

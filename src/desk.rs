@@ -19,6 +19,9 @@ use crate::domain::{
 use crate::rules::Rules;
 use crate::staff::Role;
 
+mod kiosk_panel;
+pub use kiosk_panel::{KioskAnswers, KioskVisualCheck, kiosk_visual_check};
+
 /// What staff did about a handoff.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DeskAction {

@@ -4,16 +4,16 @@
 //! Owns: how a kiosk PIN is checked (lock first, then the hash, then the count), which handoffs
 //! a visual check at this kiosk may close. Must not know: Slint, SQL.
 
-use std::collections::BTreeMap;
-
 use time::OffsetDateTime;
 
-use crate::desk::{self, DeskAction};
-use crate::flow::staff_mode::{PendingVisualCheck, PinRefusal, StaffCommand, StaffInput};
+use crate::desk::{self, DeskAction, KioskAnswers, KioskVisualCheck};
+use crate::flow::staff_mode::{
+    PendingVisualCheck, PinRefusal, StaffCommand, StaffInput, VisualCheckOutcome,
+};
 use crate::password;
 use crate::rules::{FacilityConfig, Rules};
 use crate::staff::{KioskStaff, SignInPolicy, StaffPin};
-use crate::store::Store;
+use crate::store::{NewAuditEntry, Store};
 
 pub struct KioskStaffDesk {
     store: Store,
@@ -48,7 +48,11 @@ impl KioskStaffDesk {
                 ticket,
                 check_in_id,
                 login,
-            } => StaffInput::Confirmed(ticket, self.confirm_visual_check(check_in_id, &login, now)),
+                answers,
+            } => StaffInput::Confirmed(
+                ticket,
+                self.confirm_visual_check(check_in_id, &login, answers, now),
+            ),
             StaffCommand::SetKioskPaused {
                 ticket,
                 login,
@@ -147,45 +151,54 @@ impl KioskStaffDesk {
         Ok(checks)
     }
 
-    /// Closes the handoff exactly as the console's "visual identity check done" does.
+    /// Stores what `desk::kiosk_visual_check` decides from staff's answers: both seen, the
+    /// handoff closes exactly as the console's visual check does; the photo alone, it stays
+    /// open for the desk (not counted) and the audit log says what staff saw
+    /// (`kiosk_photo_compared`).
     fn confirm_visual_check(
         &self,
         check_in_id: i64,
         login: &str,
+        answers: KioskAnswers,
         now: OffsetDateTime,
-    ) -> Result<Option<crate::domain::ReceptionNumber>, String> {
+    ) -> Result<VisualCheckOutcome, String> {
         let check_in = self
             .store
             .check_in(check_in_id)
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("no check-in {check_in_id}"))?;
-        let form = BTreeMap::from([
-            (
-                "action".to_owned(),
-                DeskAction::VisualCheck.as_str().to_owned(),
-            ),
-            ("note".to_owned(), format!("at the kiosk {}", self.kiosk)),
-            // The panel's question naming the patient stands for the console's two ticks and
-            // its confirmation (issue 15: the panel should ask what staff saw).
-            ("seen_photo".to_owned(), "yes".to_owned()),
-            ("seen_result".to_owned(), "yes".to_owned()),
-            ("confirm".to_owned(), "yes".to_owned()),
-        ]);
-        let decision =
-            desk::decide(&self.rules, &check_in, &form, login, now).map_err(|errors| {
-                errors
-                    .iter()
-                    .map(|e| e.english.clone())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })?;
-        self.store
-            .resolve_handoff(
-                check_in_id,
-                &decision.resolution,
-                decision.counts_toward_usage_rate,
-            )
-            .map_err(|e| e.to_string())?;
-        Ok(check_in.reception_number)
+        let decided =
+            desk::kiosk_visual_check(&self.rules, &check_in, answers, &self.kiosk, login, now)
+                .map_err(|errors| {
+                    errors
+                        .iter()
+                        .map(|e| e.english.clone())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })?;
+        match decided {
+            KioskVisualCheck::Close(decision) => {
+                self.store
+                    .resolve_handoff(
+                        check_in_id,
+                        &decision.resolution,
+                        decision.counts_toward_usage_rate,
+                    )
+                    .map_err(|e| e.to_string())?;
+                Ok(VisualCheckOutcome::Recorded(check_in.reception_number))
+            }
+            KioskVisualCheck::LeaveForDesk { note } => {
+                self.store
+                    .append_audit(&NewAuditEntry {
+                        at: now,
+                        actor: login.to_owned(),
+                        action: "kiosk_photo_compared".to_owned(),
+                        check_in_id: Some(check_in_id),
+                        detail: format!("kiosk={} {note}", self.kiosk),
+                    })
+                    .map_err(|e| e.to_string())?;
+                Ok(VisualCheckOutcome::LeftForDesk(check_in.reception_number))
+            }
+        }
     }
 }

@@ -5,13 +5,16 @@
 //! Pure like the check-in flow: `handle(now, StaffInput)`, `poll()` for what it wants done,
 //! `view()` for what the kiosk shows over the patient's screen, `next_deadline()` for when it
 //! wants a `Tick`. It never checks a PIN itself (the adapter hashes and compares, and counts
-//! failures in the store) and never decides what a visual check records (`desk::decide` does).
+//! failures in the store) and never decides what a visual check records: it asks staff the
+//! console's two questions in turn (photo, then the desk reader's eligibility result) and
+//! `desk::kiosk_visual_check` decides from the answers.
 
 use std::collections::VecDeque;
 
 use time::OffsetDateTime;
 
 use super::ports::Ticket;
+use crate::desk::KioskAnswers;
 use crate::domain::{HandoffReason, PatientName, ReceptionNumber};
 use crate::rules::StaffModeSettings;
 use crate::staff::{KioskStaff, StaffPin};
@@ -147,11 +150,13 @@ pub enum StaffCommand {
     CheckPin(Ticket, String, StaffPin),
     /// The open handoffs from this kiosk that a visual check closes.
     LoadChecks(Ticket),
-    /// Staff compared the card photo with the patient: close this handoff as a visual check.
+    /// Staff answered both questions about this handoff: `desk::kiosk_visual_check` decides
+    /// from `answers` whether it closes as a visual check or stays open for the desk.
     ConfirmVisualCheck {
         ticket: Ticket,
         check_in_id: i64,
         login: String,
+        answers: KioskAnswers,
     },
     /// Close the kiosk to patients (`true`) or reopen it (`false`), as `login`; closing, with
     /// when staff expect to reopen it if they said.
@@ -196,10 +201,13 @@ pub enum StaffInput {
     /// Back from the PIN pad to the roster, out of the roster, or from the question that names
     /// a patient back to the panel (nothing recorded).
     Back,
-    /// A card's "photo matches" button: asks staff to confirm this patient by name first.
+    /// A card's "photo matches" button: asks staff about this patient by name first.
     ConfirmVisualCheck(i64),
-    /// "Mark as checked" on the question that names the patient: records the visual check.
+    /// "Yes" to the question on screen: the photo matches (then the result question comes), or
+    /// the desk's card reader showed the eligibility result (then it is recorded).
     ConfirmAsked,
+    /// "Not shown" on the result question: recorded as left for the desk (nothing counts).
+    ResultNotShown,
     /// "Close this kiosk" (`true`: asks when it will reopen first) or "reopen it to
     /// patients" (`false`).
     SetKioskPaused(bool),
@@ -213,7 +221,7 @@ pub enum StaffInput {
     Roster(Ticket, Result<Vec<KioskStaff>, String>),
     PinChecked(Ticket, Result<KioskStaff, PinRefusal>),
     Checks(Ticket, Result<Vec<PendingVisualCheck>, String>),
-    Confirmed(Ticket, Result<Option<ReceptionNumber>, String>),
+    Confirmed(Ticket, Result<VisualCheckOutcome, String>),
     /// Closing or reopening the kiosk was recorded: the kiosk is now closed (`true`) or open.
     KioskPausedSet(Ticket, Result<bool, String>),
     /// The closing was recorded (nothing changes; it tells the runtime the work is done).
@@ -221,10 +229,31 @@ pub enum StaffInput {
     Tick,
 }
 
+/// What the adapter did with staff's answers about one waiting patient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VisualCheckOutcome {
+    /// Closed as a visual check (both seen).
+    Recorded(Option<ReceptionNumber>),
+    /// The photo matched but no eligibility result was seen: still open, for the desk.
+    LeftForDesk(Option<ReceptionNumber>),
+}
+
+/// The question on the panel about the patient staff picked, one at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckQuestion {
+    /// 「顔写真と本人を見比べましたか」: yes, or back (nothing recorded).
+    Photo,
+    /// 「受付のカードリーダーで資格確認の結果が表示されましたか」: yes (recorded, counts by the
+    /// rules), not shown (left for the desk, does not count), or back.
+    Result,
+}
+
 /// A result shown on the panel after an action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PanelNote {
     VisualCheckRecorded(Option<ReceptionNumber>),
+    /// The photo matched, no eligibility result: not recorded, left for the desk.
+    LeftForDesk(Option<ReceptionNumber>),
     /// Technician detail (a store error).
     Failed(String),
 }
@@ -254,9 +283,12 @@ pub enum StaffView {
         reopens_at: Option<OffsetDateTime>,
         /// "Close this kiosk" was pressed: "when will it reopen?" waits for an answer.
         asking_reopening: bool,
-        /// A card's button was pressed: "mark Yamada Taro (No. 43) as checked?" waits for a
-        /// yes before anything is recorded.
+        /// A card's button was pressed: the questions that name the patient ("did the photo
+        /// on Yamada Taro's (No. 43) card match?", then "did the desk's reader show the
+        /// eligibility result?") wait for answers before anything is recorded.
         asking: Option<PendingVisualCheck>,
+        /// Which of the two questions is on screen (`Photo` when nothing is asked).
+        question: CheckQuestion,
     },
 }
 
@@ -286,13 +318,14 @@ enum State {
         /// "When will it reopen?" is up.
         asking_reopening: bool,
         note: Option<PanelNote>,
-        /// The check staff were asked to confirm by name, and when the question appeared.
-        asking: Option<(i64, OffsetDateTime)>,
+        /// The check staff are asked about by name, the question on screen, and when it
+        /// appeared.
+        asking: Option<(i64, CheckQuestion, OffsetDateTime)>,
     },
 }
 
-/// How long the question that names a patient ignores its "mark as checked" after it
-/// appears: a double tap on a card's button must not answer it (ms).
+/// How long each question that names a patient ignores its answers after it appears: a
+/// double tap on a card's button (or on the first question's yes) must not answer it (ms).
 pub const CONFIRM_DEAD_TIME_MS: i64 = 600;
 
 /// The answers to "when will the kiosk reopen?" besides "not decided", in minutes.
@@ -408,13 +441,14 @@ impl StaffMode {
                 kiosk_paused: self.kiosk_paused,
                 reopens_at: self.reopens_at,
                 asking_reopening: *asking_reopening,
-                asking: asking.and_then(|(id, _)| {
+                asking: asking.and_then(|(id, ..)| {
                     checks
                         .iter()
                         .flatten()
                         .find(|c| c.check_in_id == id)
                         .cloned()
                 }),
+                question: asking.map_or(CheckQuestion::Photo, |(_, q, _)| q),
             },
         })
     }
@@ -504,32 +538,11 @@ impl StaffMode {
                 } = &mut self.state
                     && checks.iter().any(|c| c.check_in_id == check_in_id)
                 {
-                    *asking = Some((check_in_id, now));
+                    *asking = Some((check_in_id, CheckQuestion::Photo, now));
                 }
             }
-            StaffInput::ConfirmAsked => {
-                let ticket = Ticket(self.next_ticket + 1);
-                if let State::Panel {
-                    who,
-                    checks: Some(checks),
-                    confirming: confirming @ None,
-                    asking: asking @ Some(_),
-                    ..
-                } = &mut self.state
-                    && let Some((check_in_id, asked_at)) = *asking
-                    && now - asked_at >= time::Duration::milliseconds(CONFIRM_DEAD_TIME_MS)
-                    && checks.iter().any(|c| c.check_in_id == check_in_id)
-                {
-                    self.next_ticket += 1;
-                    *asking = None;
-                    *confirming = Some(ticket);
-                    self.out.push_back(StaffCommand::ConfirmVisualCheck {
-                        ticket,
-                        check_in_id,
-                        login: who.login.clone(),
-                    });
-                }
-            }
+            StaffInput::ConfirmAsked => self.answer(now, true),
+            StaffInput::ResultNotShown => self.answer(now, false),
             StaffInput::SetKioskPaused(true) => {
                 if let State::Panel {
                     switching: None,
@@ -628,7 +641,7 @@ impl StaffMode {
                 {
                     *loading = None;
                     // Closed meanwhile (on the console): nothing left to ask about.
-                    if let (Some((id, _)), Ok(list)) = (*asking, &answer)
+                    if let (Some((id, ..)), Ok(list)) = (*asking, &answer)
                         && !list.iter().any(|c| c.check_in_id == id)
                     {
                         *asking = None;
@@ -650,11 +663,61 @@ impl StaffMode {
                 {
                     *confirming = None;
                     *note = Some(match answer {
-                        Ok(number) => PanelNote::VisualCheckRecorded(number),
+                        Ok(VisualCheckOutcome::Recorded(number)) => {
+                            PanelNote::VisualCheckRecorded(number)
+                        }
+                        Ok(VisualCheckOutcome::LeftForDesk(number)) => {
+                            PanelNote::LeftForDesk(number)
+                        }
                         Err(e) => PanelNote::Failed(e),
                     });
                     self.reload_checks();
                 }
+            }
+        }
+    }
+
+    /// An answer to the question on screen, ignored within its dead time: the photo's yes
+    /// brings the result question (`shown` must be true: "not shown" does not answer the photo
+    /// question); the result question's answer goes to the adapter with both answers.
+    fn answer(&mut self, now: OffsetDateTime, shown: bool) {
+        let ticket = Ticket(self.next_ticket + 1);
+        let State::Panel {
+            who,
+            checks: Some(checks),
+            confirming: confirming @ None,
+            asking,
+            ..
+        } = &mut self.state
+        else {
+            return;
+        };
+        let Some((check_in_id, question, asked_at)) = *asking else {
+            return;
+        };
+        if now - asked_at < time::Duration::milliseconds(CONFIRM_DEAD_TIME_MS)
+            || !checks.iter().any(|c| c.check_in_id == check_in_id)
+        {
+            return;
+        }
+        match question {
+            CheckQuestion::Photo if shown => {
+                *asking = Some((check_in_id, CheckQuestion::Result, now));
+            }
+            CheckQuestion::Photo => {}
+            CheckQuestion::Result => {
+                self.next_ticket += 1;
+                *asking = None;
+                *confirming = Some(ticket);
+                self.out.push_back(StaffCommand::ConfirmVisualCheck {
+                    ticket,
+                    check_in_id,
+                    login: who.login.clone(),
+                    answers: KioskAnswers {
+                        photo_compared: true,
+                        result_shown: shown,
+                    },
+                });
             }
         }
     }
@@ -890,17 +953,32 @@ mod tests {
             mode.view(),
             Some(StaffView::Panel { asking: Some(c), .. }) if c == check
         ));
+        // The photo's yes brings the result question; a double tap does not answer it.
         mode.handle(T0 + ms(1000), StaffInput::ConfirmAsked, false);
         mode.handle(T0 + ms(1000), StaffInput::ConfirmAsked, false);
+        assert_eq!(mode.poll(), None, "the photo alone records nothing");
+        assert!(matches!(
+            mode.view(),
+            Some(StaffView::Panel { asking: Some(c), question: CheckQuestion::Result, .. }) if c == check
+        ));
+        mode.handle(T0 + ms(2000), StaffInput::ConfirmAsked, false);
+        mode.handle(T0 + ms(2000), StaffInput::ConfirmAsked, false);
         let cmd = mode.poll();
+        let both = KioskAnswers {
+            photo_compared: true,
+            result_shown: true,
+        };
         assert!(
-            matches!(&cmd, Some(StaffCommand::ConfirmVisualCheck { check_in_id: 7, login, .. }) if login == "sato")
+            matches!(&cmd, Some(StaffCommand::ConfirmVisualCheck { check_in_id: 7, login, answers, .. }) if login == "sato" && *answers == both)
         );
         assert_eq!(mode.poll(), None, "a double tap confirms once");
         let t = ticket_of(cmd);
         mode.handle(
             T0,
-            StaffInput::Confirmed(t, Ok(Some(ReceptionNumber(12)))),
+            StaffInput::Confirmed(
+                t,
+                Ok(VisualCheckOutcome::Recorded(Some(ReceptionNumber(12)))),
+            ),
             false,
         );
         assert!(matches!(mode.poll(), Some(StaffCommand::LoadChecks(_))));
@@ -962,9 +1040,11 @@ mod tests {
         mode.handle(T0 + ms(12_000), StaffInput::ConfirmAsked, false);
         assert_eq!(mode.poll(), None, "no question, no record");
 
-        // Asked again, answered after the dead time: recorded once.
+        // Asked again, both answered after their dead times: recorded once.
         mode.handle(T0 + ms(13_000), StaffInput::ConfirmVisualCheck(4), false);
         mode.handle(T0 + ms(14_000), StaffInput::ConfirmAsked, false);
+        assert_eq!(mode.poll(), None, "one answer of two");
+        mode.handle(T0 + ms(15_000), StaffInput::ConfirmAsked, false);
         assert!(matches!(
             mode.poll(),
             Some(StaffCommand::ConfirmVisualCheck { check_in_id: 4, .. })
@@ -972,6 +1052,62 @@ mod tests {
         assert!(matches!(
             mode.view(),
             Some(StaffView::Panel { asking: None, .. })
+        ));
+    }
+
+    #[test]
+    fn without_a_result_seen_the_panel_asks_to_leave_it_for_the_desk() {
+        let mut mode = with_checks(vec![check(3)]);
+        mode.handle(T0 + ms(5_000), StaffInput::ConfirmVisualCheck(3), false);
+        // "Not shown" does not answer the photo question.
+        mode.handle(T0 + ms(6_000), StaffInput::ResultNotShown, false);
+        assert!(matches!(
+            mode.view(),
+            Some(StaffView::Panel {
+                asking: Some(_),
+                question: CheckQuestion::Photo,
+                ..
+            })
+        ));
+        mode.handle(T0 + ms(7_000), StaffInput::ConfirmAsked, false);
+        // Within the dead time of the result question: nothing.
+        mode.handle(T0 + ms(7_100), StaffInput::ResultNotShown, false);
+        assert_eq!(mode.poll(), None);
+        // Back from the result question: nothing recorded, the panel again.
+        mode.handle(T0 + ms(8_000), StaffInput::Back, false);
+        assert_eq!(mode.poll(), None);
+        assert!(matches!(
+            mode.view(),
+            Some(StaffView::Panel { asking: None, .. })
+        ));
+
+        mode.handle(T0 + ms(9_000), StaffInput::ConfirmVisualCheck(3), false);
+        mode.handle(T0 + ms(10_000), StaffInput::ConfirmAsked, false);
+        mode.handle(T0 + ms(11_000), StaffInput::ResultNotShown, false);
+        let cmd = mode.poll();
+        let photo_only = KioskAnswers {
+            photo_compared: true,
+            result_shown: false,
+        };
+        assert!(
+            matches!(&cmd, Some(StaffCommand::ConfirmVisualCheck { check_in_id: 3, answers, .. }) if *answers == photo_only),
+            "{cmd:?}"
+        );
+        let t = ticket_of(cmd);
+        mode.handle(
+            T0 + ms(11_100),
+            StaffInput::Confirmed(
+                t,
+                Ok(VisualCheckOutcome::LeftForDesk(Some(ReceptionNumber(43)))),
+            ),
+            false,
+        );
+        assert!(matches!(
+            mode.view(),
+            Some(StaffView::Panel {
+                note: Some(PanelNote::LeftForDesk(Some(ReceptionNumber(43)))),
+                ..
+            })
         ));
     }
 

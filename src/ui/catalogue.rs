@@ -6,7 +6,9 @@ use time::OffsetDateTime;
 use crate::domain::{
     BurdenRatio, ConsentItem, DeclaredDocument, HandoffReason, Presented, ReceptionNumber, Tapped,
 };
-use crate::flow::staff_mode::{PanelNote, PendingVisualCheck, PinRefusal, StaffView};
+use crate::flow::staff_mode::{
+    CheckQuestion, PanelNote, PendingVisualCheck, PinRefusal, StaffView,
+};
 use crate::flow::{Credential, Ending, ReaderTrouble, Screen, View};
 use crate::rules::WaitingPlace;
 use crate::staff::KioskStaff;
@@ -353,6 +355,7 @@ fn staff_screens() -> Vec<Sample> {
         reopens_at: kiosk_paused.then(|| sample_time() + time::Duration::minutes(35)),
         asking_reopening: false,
         asking: None,
+        question: CheckQuestion::Photo,
     };
     let roster = vec![
         sato.clone(),
@@ -439,6 +442,7 @@ fn staff_screens() -> Vec<Sample> {
                     reopens_at: None,
                     asking_reopening: false,
                     asking: Some(yamada),
+                    question: CheckQuestion::Photo,
                 }
             },
             None,
@@ -456,7 +460,50 @@ fn staff_screens() -> Vec<Sample> {
                 reopens_at: None,
                 asking_reopening: true,
                 asking: None,
+                question: CheckQuestion::Photo,
             },
+            None,
+            0,
+        ),
+        // The photo matched: the second question, whether the desk's card reader showed the
+        // eligibility result (nothing recorded yet).
+        staff(
+            "staff-panel-confirm-result",
+            {
+                let yamada = waiting(
+                    2,
+                    43,
+                    HandoffReason::StaffVisualCheck,
+                    Some(("山田 太郎", "ヤマダ タロウ")),
+                );
+                StaffView::Panel {
+                    who: sato.clone(),
+                    checks: Some(vec![yamada.clone()]),
+                    note: None,
+                    busy: false,
+                    kiosk_paused: false,
+                    reopens_at: None,
+                    asking_reopening: false,
+                    asking: Some(yamada),
+                    question: CheckQuestion::Result,
+                }
+            },
+            None,
+            0,
+        ),
+        // No result seen: nothing recorded, left for the desk.
+        staff(
+            "staff-panel-left-for-desk",
+            panel(
+                vec![waiting(
+                    3,
+                    43,
+                    HandoffReason::StaffVisualCheck,
+                    Some(("山田 太郎", "ヤマダ タロウ")),
+                )],
+                Some(PanelNote::LeftForDesk(Some(ReceptionNumber(43)))),
+                false,
+            ),
             None,
             0,
         ),

@@ -10,7 +10,7 @@ use uketsuke_views::phrases::keep_together;
 use crate::domain::{
     ConsentItem, DeclaredDocument, HandoffReason, Presented, ReceptionNumber, Tapped,
 };
-use crate::flow::staff_mode::{PanelNote, PinRefusal, StaffView, short_name};
+use crate::flow::staff_mode::{CheckQuestion, PanelNote, PinRefusal, StaffView, short_name};
 use crate::flow::{Credential, Ending, ReaderTrouble, Screen, View};
 use crate::rules::WaitingPlace;
 
@@ -298,6 +298,7 @@ pub fn present_staff(
             reopens_at,
             asking_reopening,
             asking,
+            question,
         } => {
             k.set_staff_screen(StaffScreen::Panel);
             k.set_staff_kiosk_paused(*kiosk_paused);
@@ -335,6 +336,7 @@ pub fn present_staff(
                 .collect();
             k.set_staff_checks(std::rc::Rc::new(slint::VecModel::from(rows)).into());
             k.set_staff_asking(asking.is_some());
+            k.set_staff_asking_result(*question == CheckQuestion::Result);
             if let Some(c) = asking {
                 k.set_staff_asking_number(number(c.reception_number).into());
                 k.set_staff_asking_name(
@@ -348,6 +350,10 @@ pub fn present_staff(
                 None => k.set_staff_note(StaffNote::None),
                 Some(PanelNote::VisualCheckRecorded(n)) => {
                     k.set_staff_note(StaffNote::Recorded);
+                    k.set_staff_note_number(number(*n).into());
+                }
+                Some(PanelNote::LeftForDesk(n)) => {
+                    k.set_staff_note(StaffNote::LeftForDesk);
                     k.set_staff_note_number(number(*n).into());
                 }
                 Some(PanelNote::Failed(e)) => {

@@ -815,6 +815,8 @@ fn wire_callbacks(window: &AppWindow, runtime: &Rc<RefCell<Runtime>>) {
         .staff_input(StaffInput::ConfirmVisualCheck(i64::from(id))));
     on!(on_staff_confirm_yes, |rt| rt
         .staff_input(StaffInput::ConfirmAsked));
+    on!(on_staff_result_not_shown, |rt| rt
+        .staff_input(StaffInput::ResultNotShown));
     on!(on_staff_close, |rt| rt.staff_input(StaffInput::Close));
     on!(on_staff_set_kiosk_paused, |rt, paused: bool| rt
         .staff_input(StaffInput::SetKioskPaused(paused)));

@@ -1,8 +1,9 @@
 //! Staff mode at the kiosk, through the real views with real pointer clicks: quick taps on the
-//! title open it, a staff member picks their name and types their kiosk PIN, confirms a visual
-//! identity check for the patient standing there (recorded exactly as the console would, and
-//! counted toward the usage rate), sees the card reader's state, and returns the kiosk to
-//! service. Wrong PINs lock the kiosk PIN (not the console password); a panel left alone
+//! title open it, a staff member picks their name and types their kiosk PIN, answers the
+//! console's two questions for the patient standing there in turn (the photo matched; the
+//! desk's card reader showed the eligibility result: recorded exactly as the console would, and
+//! counted toward the usage rate; the photo alone records nothing and leaves it for the desk),
+//! sees the card reader's state, and returns the kiosk to service. Wrong PINs lock the kiosk PIN (not the console password); a panel left alone
 //! closes itself; a card laid on the reader under the panel starts nothing.
 
 use crate::ui;
@@ -61,6 +62,13 @@ fn labels_containing(k: &UiKiosk, part: &str) -> Vec<String> {
         .filter(|l| l.contains(part))
         .collect()
 }
+
+/// The two questions that name the patient, and their answers.
+const PHOTO_QUESTION: &str = "のカードの顔写真と、目の前のご本人は一致しましたか？";
+const PHOTO_MATCHES: &str = "顔写真と本人が一致した";
+const RESULT_QUESTION: &str = "の資格確認の結果が表示されましたか？";
+const RESULT_SHOWN: &str = "はい、資格確認の結果が表示された";
+const RESULT_NOT_SHOWN: &str = "表示されていない（受付窓口で対応）";
 
 /// The staff-only banner, on every staff screen (roster, PIN pad, panel, question, note).
 const STAFF_ONLY: &str = "スタッフ専用 — 患者さんは操作しないでください";
@@ -184,7 +192,7 @@ fn staff_confirm_a_visual_check_at_the_kiosk_and_return_it_to_service() {
     // The patient standing there: reception number 1. The card's button only asks, naming
     // the patient; "back" records nothing.
     k.press("1番は顔写真と一致");
-    let mut question: Vec<String> = labels_containing(&k, "を確認済みにしますか？");
+    let mut question: Vec<String> = labels_containing(&k, PHOTO_QUESTION);
     question.sort();
     question.dedup();
     assert_eq!(question.len(), 1, "{:?}", k.labels());
@@ -199,10 +207,20 @@ fn staff_confirm_a_visual_check_at_the_kiosk_and_return_it_to_service() {
             .resolution
             .is_none()
     );
-    assert!(labels_containing(&k, "を確認済みにしますか？").is_empty());
+    assert!(labels_containing(&k, PHOTO_QUESTION).is_empty());
     k.press("1番は顔写真と一致");
     // A double tap lands on the question's button at once: ignored for a moment.
-    k.press("確認済みにする");
+    k.press(PHOTO_MATCHES);
+    assert!(labels_containing(&k, RESULT_QUESTION).is_empty());
+    k.advance(1);
+    k.press(PHOTO_MATCHES);
+    // The photo alone records nothing: the second question, about the desk's reader.
+    let asked: Vec<String> = labels_containing(&k, RESULT_QUESTION);
+    assert!(asked.iter().any(|q| q.contains("1番")), "{:?}", k.labels());
+    assert_staff_only_banner(&k, "the result question");
+    screenshot(&k, "staff-panel-result-question.png");
+    // A double tap on the photo's answer lands here at once: ignored for a moment.
+    k.press(RESULT_SHOWN);
     assert!(
         k.store
             .check_in(handoff)
@@ -212,7 +230,7 @@ fn staff_confirm_a_visual_check_at_the_kiosk_and_return_it_to_service() {
             .is_none()
     );
     k.advance(1);
-    k.press("確認済みにする");
+    k.press(RESULT_SHOWN);
     assert!(
         !labels_containing(&k, "1番の目視確認を記録しました").is_empty(),
         "{:?}",
@@ -260,6 +278,67 @@ fn staff_confirm_a_visual_check_at_the_kiosk_and_return_it_to_service() {
         actions.iter().map(|(_, a)| a.as_str()).collect::<Vec<_>>(),
         expected
     );
+}
+
+/// The kiosk did not check eligibility for a card handed over for a visual check: staff who
+/// saw only the photo (the desk's reader showed no result) record nothing that counts; the
+/// handoff stays open for the desk, the panel says so, and the audit log keeps what staff saw.
+/// Both answers, later, close it and it counts.
+#[test]
+fn a_photo_check_at_the_kiosk_without_an_eligibility_result_does_not_count() {
+    let k = UiKiosk::new(Persona::Valid3);
+    add_staff(&k, "sato", "佐藤 Sato", PIN);
+    let handoff = visual_check_handoff(&k);
+    sign_in(&k);
+
+    k.press("1番は顔写真と一致");
+    k.advance(1);
+    k.press(PHOTO_MATCHES);
+    k.advance(1);
+    k.press(RESULT_NOT_SHOWN);
+    let note = "1番：顔写真は一致。資格確認の結果がないため記録せず";
+    assert!(!labels_containing(&k, note).is_empty(), "{:?}", k.labels());
+    screenshot(&k, "staff-panel-left-for-desk.png");
+    let open = k.store.check_in(handoff).unwrap().unwrap();
+    assert!(open.resolution.is_none(), "left open for the desk");
+    assert!(
+        !open.record.counts_toward_usage_rate,
+        "no eligibility result seen: it does not count"
+    );
+    assert_eq!(
+        k.store
+            .open_handoffs()
+            .unwrap()
+            .iter()
+            .map(|h| h.id)
+            .collect::<Vec<_>>(),
+        [handoff]
+    );
+    let seen = k.store.audit_log(1).unwrap().remove(0);
+    assert_eq!(
+        (seen.actor.as_str(), seen.action.as_str(), seen.check_in_id),
+        ("sato", "kiosk_photo_compared", Some(handoff))
+    );
+    assert!(
+        seen.detail.contains("資格確認の結果は表示されていない"),
+        "{}",
+        seen.detail
+    );
+
+    // Still waiting on the panel; once the desk's reader shows the result, both answers count.
+    k.press("1番は顔写真と一致");
+    k.advance(1);
+    k.press(PHOTO_MATCHES);
+    k.advance(1);
+    k.press(RESULT_SHOWN);
+    assert!(
+        !labels_containing(&k, "1番の目視確認を記録しました").is_empty(),
+        "{:?}",
+        k.labels()
+    );
+    let closed = k.store.check_in(handoff).unwrap().unwrap();
+    assert!(closed.resolution.is_some());
+    assert!(closed.record.counts_toward_usage_rate);
 }
 
 #[test]
