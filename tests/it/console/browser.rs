@@ -190,6 +190,22 @@ impl Browser {
         }
     }
 
+    /// Waits until the address holds `part` (a form sent or a link followed has loaded).
+    pub fn wait_for_url(&self, part: &str, limit: Duration) -> String {
+        let started = Instant::now();
+        loop {
+            let url = self.url();
+            if url.contains(part) {
+                return url;
+            }
+            assert!(
+                started.elapsed() < limit,
+                "the address never held {part:?} within {limit:?}: {url}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     pub fn type_into(&self, css: &str, text: &str) {
         let e = self.element(css);
         self.call(
