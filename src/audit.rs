@@ -189,6 +189,7 @@ pub fn sentence(f: &AuditFacts<'_>) -> String {
             role_name(field(d, "role").unwrap_or(""))
         ),
         "account_disabled" => format!("アカウント {} を無効化（退職など）", login()),
+        "account_enabled" => format!("アカウント {} を有効に戻す", login()),
         "password_reset" => format!("アカウント {} のパスワードを再設定", login()),
         "account_unlocked" => format!("アカウント {} のロックを解除", login()),
         "account_locked" => format!(
@@ -204,6 +205,8 @@ pub fn sentence(f: &AuditFacts<'_>) -> String {
         "sign_in_refused" => {
             if d.starts_with("account locked") {
                 "ロック中のためログインを拒否".to_owned()
+            } else if d.starts_with("account disabled") {
+                "無効（退職）のアカウントのためログインを拒否".to_owned()
             } else {
                 "登録されていないログイン名でのログインを拒否".to_owned()
             }
@@ -364,6 +367,16 @@ mod tests {
                 "account_disabled",
                 "login=tanaka sessions_ended=1",
                 "アカウント tanaka を無効化（退職など）",
+            ),
+            (
+                "account_enabled",
+                "login=tanaka",
+                "アカウント tanaka を有効に戻す",
+            ),
+            (
+                "sign_in_refused",
+                "account disabled; from 10.0.0.7",
+                "無効（退職）のアカウントのためログインを拒否",
             ),
             (
                 "password_reset",

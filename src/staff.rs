@@ -59,11 +59,57 @@ pub struct StaffAccount {
     pub failed_logins: u32,
     pub locked_until: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
+    /// Set while the account is disabled (its clerk left, 退職): it cannot sign in, at the
+    /// console or the kiosk, and has no session. The row stays so the audit log names them.
+    pub disabled_at: Option<OffsetDateTime>,
+    /// The last successful console sign-in, `None` before the first.
+    pub last_sign_in_at: Option<OffsetDateTime>,
 }
 
 impl StaffAccount {
     pub fn is_locked(&self, now: OffsetDateTime) -> bool {
         self.locked_until.is_some_and(|until| now < until)
+    }
+
+    pub fn is_disabled(&self) -> bool {
+        self.disabled_at.is_some()
+    }
+}
+
+/// What a manager of accounts can do to one account from the console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountChange {
+    Unlock,
+    /// The clerk left (退職): no more sign-ins, sessions end at once.
+    Disable,
+    /// Back in use (rehired, or disabled by mistake).
+    Enable,
+    /// A new password typed by the manager; sessions end at once.
+    ResetPassword,
+}
+
+/// Why `actor` may not make `change` to `target`, in the words shown to staff, or `None`.
+///
+/// Only a role that manages accounts (today: technicians) changes accounts, and nobody
+/// disables their own account (the facility would lose its last way in).
+pub fn account_change_refusal(
+    actor: &StaffAccount,
+    target: &StaffAccount,
+    change: AccountChange,
+) -> Option<&'static str> {
+    if !actor.role.manages_accounts() {
+        return Some("アカウントの管理は技術担当者だけができます。");
+    }
+    match change {
+        AccountChange::Disable if actor.id == target.id => {
+            Some("自分のアカウントは無効にできません。")
+        }
+        AccountChange::Disable if target.is_disabled() => Some("すでに無効（退職）です。"),
+        AccountChange::Enable if !target.is_disabled() => Some("すでに有効です。"),
+        AccountChange::Unlock
+        | AccountChange::Disable
+        | AccountChange::Enable
+        | AccountChange::ResetPassword => None,
     }
 }
 
@@ -288,7 +334,48 @@ mod tests {
             failed_logins,
             locked_until: None,
             created_at: datetime!(2026-11-01 09:00 +09:00),
+            disabled_at: None,
+            last_sign_in_at: None,
         }
+    }
+
+    #[test]
+    fn only_a_technician_changes_accounts_and_never_disables_their_own() {
+        let clerk = account(0);
+        let mut tech = account(0);
+        tech.id = 2;
+        tech.role = Role::Technician;
+        let mut left = account(0);
+        left.id = 3;
+        left.disabled_at = Some(datetime!(2026-11-20 18:00 +09:00));
+        for change in [
+            AccountChange::Unlock,
+            AccountChange::Disable,
+            AccountChange::Enable,
+            AccountChange::ResetPassword,
+        ] {
+            assert!(account_change_refusal(&clerk, &left, change).is_some());
+            assert!(account_change_refusal(&clerk, &tech, change).is_some());
+        }
+        assert_eq!(
+            account_change_refusal(&tech, &clerk, AccountChange::Disable),
+            None
+        );
+        assert_eq!(
+            account_change_refusal(&tech, &clerk, AccountChange::ResetPassword),
+            None
+        );
+        assert_eq!(
+            account_change_refusal(&tech, &left, AccountChange::Enable),
+            None
+        );
+        assert!(account_change_refusal(&tech, &tech, AccountChange::Disable).is_some());
+        assert!(account_change_refusal(&tech, &left, AccountChange::Disable).is_some());
+        assert!(account_change_refusal(&tech, &clerk, AccountChange::Enable).is_some());
+        assert_eq!(
+            account_change_refusal(&tech, &tech, AccountChange::ResetPassword),
+            None
+        );
     }
 
     const POLICY: SignInPolicy = SignInPolicy {

@@ -19,6 +19,7 @@
 //! live queue re-checks its session (and the account's lock) on every push and every second,
 //! and ends when either is gone. Every change is appended to the audit log with who and when.
 
+mod accounts;
 mod audit;
 mod check_ins;
 mod closed;
@@ -57,7 +58,7 @@ use crate::domain::Outcome;
 use crate::password;
 use crate::report::MonthReport;
 use crate::rules::{ConsoleSettings, JST, Rules};
-use crate::staff::{self, NewStaffAccount, Role, SignInPolicy, StaffSession};
+use crate::staff::{self, SignInPolicy, StaffSession};
 use crate::store::{ChangeWatch, NewSession, Store, StoreError, watch_changes};
 
 const SESSION_COOKIE: &str = "uketsuke_session";
@@ -486,9 +487,8 @@ fn router(state: AppState) -> Router {
         .route("/report", get(report))
         .route("/report.csv", get(report_csv))
         .route("/audit", get(audit::audit))
-        .route("/accounts", get(accounts).post(add_account))
-        .route("/accounts/unlock", post(unlock_account))
         .merge(check_ins::routes())
+        .merge(accounts::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(announced_body_limit))
         .layer(axum::middleware::from_fn_with_state(
@@ -876,6 +876,15 @@ async fn login(
             return Ok(SignIn::Refused);
         };
         let right = password::verify(&typed, &account.password_hash);
+        // A disabled account (its clerk left) is refused like a wrong password: no hint.
+        if account.is_disabled() {
+            store.record_refused_sign_in(
+                &account.login,
+                &format!("account disabled; from {from}"),
+                at,
+            )?;
+            return Ok(SignIn::Refused);
+        }
         if account.is_locked(at) {
             store.record_refused_sign_in(
                 &account.login,
@@ -1330,164 +1339,4 @@ async fn report_csv(
         }
         Err(r) => r,
     }
-}
-
-fn technicians_only(session: &StaffSession) -> Option<Response> {
-    (!session.account.role.manages_accounts()).then(|| {
-        problem(
-            StatusCode::FORBIDDEN,
-            Some(session),
-            "アカウントの管理は技術担当者だけができます。",
-        )
-    })
-}
-
-async fn accounts(State(state): State<AppState>, SignedIn(session): SignedIn) -> Response {
-    if let Some(refused) = technicians_only(&session) {
-        return refused;
-    }
-    accounts_page(&state, &session, StatusCode::OK, None, None).await
-}
-
-async fn accounts_page(
-    state: &AppState,
-    session: &StaffSession,
-    status: StatusCode,
-    message: Option<&str>,
-    error: Option<&str>,
-) -> Response {
-    match with_store(state, |store| store.staff_accounts()).await {
-        Err(r) => r,
-        Ok(list) => page(
-            status,
-            pages::accounts(session, &list, now(), message, error),
-        ),
-    }
-}
-
-async fn add_account(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    BoundedForm(form): BoundedForm,
-) -> Response {
-    let session = match state.session_for_form(&headers, &form).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if let Some(refused) = technicians_only(&session) {
-        return refused;
-    }
-    let field = |name: &str| {
-        form.get(name)
-            .map(|v| v.trim().to_owned())
-            .unwrap_or_default()
-    };
-    let login = field("login");
-    let display_name = field("display_name");
-    let typed = form.get("password").cloned().unwrap_or_default();
-    let role = Role::parse(&field("role"));
-    let problem_text = staff::login_problem_japanese(&login)
-        .map(str::to_owned)
-        .or_else(|| staff::password_problem_japanese(&typed))
-        .or_else(|| {
-            (display_name.is_empty() || display_name.chars().count() > 64)
-                .then(|| "名前は1〜64文字で入力してください".to_owned())
-        })
-        .or_else(|| role.is_none().then(|| "役割を選んでください".to_owned()));
-    let (Some(role), None) = (role, problem_text.as_deref()) else {
-        let text = problem_text.unwrap_or_default();
-        return accounts_page(
-            &state,
-            &session,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            Some(&format!("追加できません：{text}。")),
-        )
-        .await;
-    };
-    let store = state.0.store.clone();
-    let by = session.account.login.clone();
-    let added = blocking(move || {
-        let password_hash = match password::hash(&typed) {
-            Ok(h) => h,
-            Err(e) => return Err(e.to_string()),
-        };
-        store
-            .add_staff(&NewStaffAccount {
-                login,
-                display_name,
-                role,
-                password_hash,
-                created_at: now(),
-                created_by: by,
-            })
-            .map_err(|e| match e {
-                StoreError::LoginTaken { login, .. } => {
-                    format!("ログイン名 {login} はすでに使われています。")
-                }
-                other => {
-                    tracing::error!(error = %other, "staff console: could not add an account");
-                    "データベースでエラーが起きました。技術担当者に連絡してください。".to_owned()
-                }
-            })
-    })
-    .await;
-    match added {
-        Err(r) => r,
-        Ok(Err(text)) => {
-            accounts_page(
-                &state,
-                &session,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(&text),
-            )
-            .await
-        }
-        Ok(Ok(account)) => {
-            let message = format!("{} を追加しました。", account.login);
-            accounts_page(&state, &session, StatusCode::OK, Some(&message), None).await
-        }
-    }
-}
-
-async fn unlock_account(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    BoundedForm(form): BoundedForm,
-) -> Response {
-    let session = match state.session_for_form(&headers, &form).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if let Some(refused) = technicians_only(&session) {
-        return refused;
-    }
-    let login = form.get("login").cloned().unwrap_or_default();
-    let store = state.0.store.clone();
-    let by = session.account.login.clone();
-    let target = login.clone();
-    match blocking(move || store.unlock_staff(&target, &by, now())).await {
-        Err(r) => r,
-        Ok(Err(e)) => {
-            accounts_page(
-                &state,
-                &session,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(&unlock_refused(&login, &e)),
-            )
-            .await
-        }
-        Ok(Ok(())) => {
-            let message = format!("{login} のロックを解除しました。");
-            accounts_page(&state, &session, StatusCode::OK, Some(&message), None).await
-        }
-    }
-}
-
-/// Why an account could not be unlocked, in Japanese (the store's words go to the log).
-fn unlock_refused(login: &str, e: &StoreError) -> String {
-    tracing::warn!(error = %e, "staff console: unlock refused");
-    format!("{login} のロックを解除できませんでした（ログイン名を確認してください）。")
 }

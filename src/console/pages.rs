@@ -14,7 +14,7 @@ use crate::domain::{
     VerificationMethod,
 };
 use crate::rules::JST;
-use crate::staff::{Role, StaffAccount, StaffSession};
+use crate::staff::StaffSession;
 use crate::store::KioskPause;
 
 const STYLE: &str = "
@@ -628,61 +628,6 @@ fn number_fields(value: &dyn Fn(&str) -> String) -> Markup {
                     }
                     label { "有効期限（表示があれば）" span.hint { "（例：2027-03-31）" } br; input name="valid_until" value=(value("valid_until")); }
     }
-}
-
-pub fn accounts(
-    session: &StaffSession,
-    accounts: &[StaffAccount],
-    now: OffsetDateTime,
-    message: Option<&str>,
-    error: Option<&str>,
-) -> Markup {
-    layout(
-        "アカウント",
-        Some(session),
-        html! {
-            h1 { "スタッフアカウント" }
-            @if let Some(m) = message { p.ok role="status" { (m) } }
-            @if let Some(e) = error { p.errors role="alert" { (e) } }
-            table #accounts-table {
-                thead { tr { th { "ログイン名" } th { "名前" } th { "役割" } th { "状態" } th { "" } } }
-                tbody {
-                    @for a in accounts {
-                        tr {
-                            td { (a.login) }
-                            td { (a.display_name) }
-                            td data-role=(a.role.as_str()) { (a.role.japanese()) }
-                            td {
-                                @if a.is_locked(now) {
-                                    "ロック中（" (a.locked_until.map(jst).unwrap_or_default()) " まで）"
-                                } @else { "有効" }
-                            }
-                            td {
-                                @if a.is_locked(now) {
-                                    form method="post" action="/accounts/unlock" {
-                                        input type="hidden" name="csrf" value=(session.csrf_token);
-                                        input type="hidden" name="login" value=(a.login);
-                                        button type="submit" { "ロック解除" }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            h2 { "アカウントを追加" }
-            form method="post" action="/accounts" {
-                input type="hidden" name="csrf" value=(session.csrf_token);
-                label { "ログイン名" span.hint { "（半角英小文字・数字）" } br; input name="login" required; }
-                label { "名前" br; input name="display_name" required; }
-                label { "役割" br;
-                    select name="role" { @for r in Role::ALL { option value=(r.as_str()) { (r.japanese()) } } }
-                }
-                label { "初期パスワード" span.hint { "（" (crate::staff::MIN_PASSWORD_CHARS) "文字以上）" } br; input name="password" type="password" autocomplete="new-password" required; }
-                button type="submit" { "追加" }
-            }
-        },
-    )
 }
 
 /// A plain page for refusals (forged form, no such page, no permission, a form the server

@@ -50,7 +50,7 @@ impl Db {
             .conn
             .prepare_cached(
                 "SELECT login, display_name FROM staff_accounts \
-                 WHERE kiosk_pin_hash IS NOT NULL ORDER BY display_name, login",
+                 WHERE kiosk_pin_hash IS NOT NULL AND disabled_at IS NULL ORDER BY display_name, login",
             )
             .map_err(sql_err(path, "read kiosk staff"))?;
         let rows = stmt
@@ -72,7 +72,7 @@ impl Db {
             .prepare_cached(
                 "SELECT id, login, display_name, kiosk_pin_hash, kiosk_pin_failures, \
                  kiosk_pin_locked_until FROM staff_accounts \
-                 WHERE login = ?1 AND kiosk_pin_hash IS NOT NULL",
+                 WHERE login = ?1 AND kiosk_pin_hash IS NOT NULL AND disabled_at IS NULL",
             )
             .map_err(sql_err(path, "read kiosk PIN"))?;
         let mut rows = stmt

@@ -14,7 +14,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::StoreError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 struct Migration {
     /// The `user_version` after this step.
@@ -59,6 +59,11 @@ const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [
         version: 7,
         summary: "when staff expect to reopen a closed kiosk",
         sql: V7,
+    },
+    Migration {
+        version: 8,
+        summary: "staff accounts disabled when a clerk leaves, and each account's last sign-in",
+        sql: V8,
     },
 ];
 
@@ -287,6 +292,15 @@ CREATE TABLE kiosk_pauses (
 /// banner say it), an RFC 3339 instant; NULL when they did not say.
 const V7: &str = "
 ALTER TABLE kiosk_pauses ADD COLUMN reopens_at TEXT;
+";
+
+/// v8: an account disabled when its clerk leaves (退職) keeps its row, so the audit log still
+/// names who did what; `disabled_at` (RFC 3339 UTC) is set while it is disabled and NULL
+/// otherwise. `last_sign_in_at` (RFC 3339 UTC) is the last successful console sign-in, NULL
+/// before the first.
+const V8: &str = "
+ALTER TABLE staff_accounts ADD COLUMN disabled_at TEXT;
+ALTER TABLE staff_accounts ADD COLUMN last_sign_in_at TEXT;
 ";
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<u32> {

@@ -13,7 +13,7 @@ use super::db::{Cells, Db, corrupt, insert_audit, sql_err, unstorable};
 use crate::staff::{AfterFailure, NewStaffAccount, Role, StaffAccount, StaffSession};
 
 const SELECT_ACCOUNT: &str = "SELECT id, login, display_name, role, password_hash, \
-     failed_logins, locked_until, created_at FROM staff_accounts";
+     failed_logins, locked_until, created_at, disabled_at, last_sign_in_at FROM staff_accounts";
 
 /// A new sign-in: the hash of the browser's token and this session's CSRF token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +78,8 @@ impl Db {
             failed_logins: 0,
             locked_until: None,
             created_at: new.created_at,
+            disabled_at: None,
+            last_sign_in_at: None,
         })
     }
 
@@ -216,8 +218,9 @@ impl Db {
             )
             .map_err(sql_err(path, "read staff account"))?;
         tx.execute(
-            "UPDATE staff_accounts SET failed_logins = 0, locked_until = NULL WHERE id = ?1",
-            [account_id],
+            "UPDATE staff_accounts SET failed_logins = 0, locked_until = NULL, \
+             last_sign_in_at = ?2 WHERE id = ?1",
+            (account_id, &created),
         )
         .map_err(sql_err(path, "reset failed sign-ins"))?;
         // Expired sessions are only clutter.
@@ -243,7 +246,8 @@ impl Db {
         tx.commit().map_err(sql_err(path, "commit sign-in"))
     }
 
-    /// The session for this token hash, if it exists and has not expired at `now`.
+    /// The session for this token hash, if it exists, has not expired at `now`, and its account
+    /// is not disabled.
     pub fn session(
         &self,
         token_sha256: &str,
@@ -279,8 +283,12 @@ impl Db {
         let Some(row) = rows.next().map_err(sql_err(path, "read staff account"))? else {
             return Ok(None);
         };
+        let account = read_account(path, row)?;
+        if account.is_disabled() {
+            return Ok(None);
+        }
         Ok(Some(StaffSession {
-            account: read_account(path, row)?,
+            account,
             csrf_token,
             expires_at,
         }))
@@ -347,12 +355,188 @@ impl Db {
     }
 }
 
+/// How many sessions a change to an account ended.
+pub type SessionsEnded = usize;
+
+impl Db {
+    /// Disables the account `login` (its clerk left): from now on it cannot sign in, and every
+    /// session of it ends in the same transaction (a live queue open in a browser then ends
+    /// within a second). Audited `account_disabled` with `login=X sessions_ended=N` by `by`.
+    pub fn disable_staff(
+        &mut self,
+        login: &str,
+        by: &str,
+        now: OffsetDateTime,
+    ) -> Result<SessionsEnded, StoreError> {
+        let path = &self.path;
+        let at = codec::instant("disable time", now).map_err(unstorable(path))?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql_err(path, "begin disabling an account"))?;
+        let id = account_id(&tx, path, login)?;
+        tx.execute(
+            "UPDATE staff_accounts SET disabled_at = COALESCE(disabled_at, ?1) WHERE id = ?2",
+            (&at, id),
+        )
+        .map_err(sql_err(path, "disable staff account"))?;
+        let ended = tx
+            .execute("DELETE FROM staff_sessions WHERE account_id = ?1", [id])
+            .map_err(sql_err(path, "end the disabled account's sessions"))?;
+        insert_audit(
+            &tx,
+            &at,
+            by,
+            "account_disabled",
+            None,
+            &format!("login={login} sessions_ended={ended}"),
+        )
+        .map_err(sql_err(path, "append audit entry"))?;
+        tx.commit().map_err(sql_err(path, "commit disabling"))?;
+        Ok(ended)
+    }
+
+    /// Puts a disabled account back in use, with no failures and no lock. Audited
+    /// `account_enabled` with `login=X` by `by`.
+    pub fn enable_staff(
+        &mut self,
+        login: &str,
+        by: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let path = &self.path;
+        let at = codec::instant("enable time", now).map_err(unstorable(path))?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql_err(path, "begin enabling an account"))?;
+        let id = account_id(&tx, path, login)?;
+        tx.execute(
+            "UPDATE staff_accounts SET disabled_at = NULL, failed_logins = 0, \
+             locked_until = NULL WHERE id = ?1",
+            [id],
+        )
+        .map_err(sql_err(path, "enable staff account"))?;
+        insert_audit(
+            &tx,
+            &at,
+            by,
+            "account_enabled",
+            None,
+            &format!("login={login}"),
+        )
+        .map_err(sql_err(path, "append audit entry"))?;
+        tx.commit().map_err(sql_err(path, "commit enabling"))
+    }
+
+    /// A manager sets a new password (`password_hash`, argon2id PHC) for `login`: the failure
+    /// count and any lock go, and every session of the account ends in the same transaction.
+    /// Audited `password_reset` with `login=X sessions_ended=N` by `by`.
+    pub fn reset_staff_password(
+        &mut self,
+        login: &str,
+        password_hash: &str,
+        by: &str,
+        now: OffsetDateTime,
+    ) -> Result<SessionsEnded, StoreError> {
+        let path = &self.path;
+        let at = codec::instant("password reset time", now).map_err(unstorable(path))?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql_err(path, "begin a password reset"))?;
+        let id = account_id(&tx, path, login)?;
+        tx.execute(
+            "UPDATE staff_accounts SET password_hash = ?1, failed_logins = 0, \
+             locked_until = NULL WHERE id = ?2",
+            (password_hash, id),
+        )
+        .map_err(sql_err(path, "reset staff password"))?;
+        let ended = tx
+            .execute("DELETE FROM staff_sessions WHERE account_id = ?1", [id])
+            .map_err(sql_err(path, "end the account's sessions"))?;
+        insert_audit(
+            &tx,
+            &at,
+            by,
+            "password_reset",
+            None,
+            &format!("login={login} sessions_ended={ended}"),
+        )
+        .map_err(sql_err(path, "append audit entry"))?;
+        tx.commit()
+            .map_err(sql_err(path, "commit password reset"))?;
+        Ok(ended)
+    }
+}
+
+impl super::Store {
+    /// See [`Db::disable_staff`].
+    pub fn disable_staff(
+        &self,
+        login: &str,
+        by: &str,
+        now: OffsetDateTime,
+    ) -> Result<SessionsEnded, StoreError> {
+        let (login, by) = (login.to_owned(), by.to_owned());
+        self.call(move |db| db.disable_staff(&login, &by, now))
+    }
+
+    /// See [`Db::enable_staff`].
+    pub fn enable_staff(
+        &self,
+        login: &str,
+        by: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let (login, by) = (login.to_owned(), by.to_owned());
+        self.call(move |db| db.enable_staff(&login, &by, now))
+    }
+
+    /// See [`Db::reset_staff_password`].
+    pub fn reset_staff_password(
+        &self,
+        login: &str,
+        password_hash: &str,
+        by: &str,
+        now: OffsetDateTime,
+    ) -> Result<SessionsEnded, StoreError> {
+        let (login, hash, by) = (login.to_owned(), password_hash.to_owned(), by.to_owned());
+        self.call(move |db| db.reset_staff_password(&login, &hash, &by, now))
+    }
+}
+
+/// The id of the account `login`, or [`StoreError::NoSuchStaff`].
+fn account_id(
+    tx: &rusqlite::Transaction<'_>,
+    path: &std::path::Path,
+    login: &str,
+) -> Result<i64, StoreError> {
+    tx.query_row(
+        "SELECT id FROM staff_accounts WHERE login = ?1",
+        [login],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(sql_err(path, "look up staff login"))?
+    .ok_or_else(|| StoreError::NoSuchStaff {
+        path: path.to_owned(),
+        login: login.to_owned(),
+    })
+}
+
 fn read_account(path: &std::path::Path, row: &Row<'_>) -> Result<StaffAccount, StoreError> {
     const T: &str = "staff_accounts";
     let r = Cells::new(path, row, "read staff account");
     let role: String = r.get("role")?;
     let (failed_logins, locked_until) = failures_and_lock(&r, "failed_logins", "locked_until")?;
     let created_at: String = r.get("created_at")?;
+    let instant = |column: &'static str| -> Result<Option<OffsetDateTime>, StoreError> {
+        let text: Option<String> = r.get(column)?;
+        text.map(|t| codec::parse_instant(T, column, &t))
+            .transpose()
+            .map_err(corrupt(path))
+    };
     Ok(StaffAccount {
         id: r.get("id")?,
         login: r.get("login")?,
@@ -363,6 +547,8 @@ fn read_account(path: &std::path::Path, row: &Row<'_>) -> Result<StaffAccount, S
         failed_logins,
         locked_until,
         created_at: codec::parse_instant(T, "created_at", &created_at).map_err(corrupt(path))?,
+        disabled_at: instant("disabled_at")?,
+        last_sign_in_at: instant("last_sign_in_at")?,
     })
 }
 
