@@ -7,13 +7,14 @@
 //! clock (`now` is given).
 
 pub mod queue;
+pub mod typed;
 
 use std::collections::BTreeMap;
 
 use time::{Date, OffsetDateTime};
 
 use crate::domain::{
-    BurdenRatio, ClosedAs, HandoffReason, HandoffResolution, IdentityMethod, InsuranceNumbers,
+    ClosedAs, HandoffReason, HandoffResolution, IdentityMethod, InsuranceNumbers, Presented,
     StoredCheckIn, VerificationMethod,
 };
 use crate::rules::Rules;
@@ -159,10 +160,13 @@ pub fn offer(reason: HandoffReason, action: DeskAction) -> Offer {
         why_not,
         records,
         needs_what_was_seen: action == DeskAction::VisualCheck,
+        // The typed numbers are read back before they are stored (a paper document too, when
+        // staff copy its numbers: [`decide`] asks then).
         needs_confirmation: matches!(
             action,
             DeskAction::VisualCheck
                 | DeskAction::ChooseAmongMatches
+                | DeskAction::PortalScreen
                 | DeskAction::Unresolved
                 | DeskAction::Cancel
         ),
@@ -440,11 +444,18 @@ pub fn decide(
                 });
                 None
             }
-            Some(paper) => Some(ClosedAs::Verified {
-                verification: paper.verification(),
-                identity: None,
-                read_off: None,
-            }),
+            Some(paper) => {
+                let read_off = if numbers_typed(form) {
+                    read_numbers(form, visit_date, &mut errors)
+                } else {
+                    None
+                };
+                Some(ClosedAs::Verified {
+                    verification: paper.verification(),
+                    identity: None,
+                    read_off,
+                })
+            }
         },
         Some(DeskAction::Unresolved) => {
             if note.is_empty() {
@@ -467,16 +478,32 @@ pub fn decide(
             Some(ClosedAs::Cancelled)
         }
     };
-    if let (Some(action), Some(offer)) = (action, offered)
-        && offer.needs_confirmation
+    let typed_numbers = matches!(
+        &closed_as,
+        Some(ClosedAs::Verified {
+            read_off: Some(_),
+            ..
+        })
+    );
+    let needs_confirmation = offered.is_some_and(|o| o.needs_confirmation) || typed_numbers;
+    if let Some(action) = action
+        && needs_confirmation
         && errors.is_empty()
         && field("confirm") != "yes"
     {
-        errors.push(error(
-            "confirm",
-            confirmation_prompt(action),
-            "Not recorded yet: check and press the button again.",
-        ));
+        errors.push(if typed_numbers {
+            error(
+                "confirm",
+                "まだ記録していません。番号を画面と見比べてから記録してください。",
+                "Not recorded yet: compare the numbers with the screen, then record.",
+            )
+        } else {
+            error(
+                "confirm",
+                confirmation_prompt(action),
+                "Not recorded yet: check and press the button again.",
+            )
+        });
     }
     match closed_as {
         Some(closed_as) if errors.is_empty() => {
@@ -609,141 +636,187 @@ pub fn decide_correction(
     }
 }
 
+/// The number fields of the resolve forms.
+pub const NUMBER_FIELDS: [&str; 6] = [
+    "insurer_number",
+    "symbol",
+    "number",
+    "branch",
+    "burden_ratio",
+    "valid_until",
+];
+
+/// Whether staff typed anything into the number fields (optional on the paper form).
+fn numbers_typed(form: &BTreeMap<String, String>) -> bool {
+    NUMBER_FIELDS
+        .iter()
+        .any(|f| form.get(*f).is_some_and(|v| !v.trim().is_empty()))
+}
+
+/// The numbers staff typed, as they will be stored (width folded, 枝番 padded, dates read),
+/// when the form holds numbers and all of them can be stored: what the read-back step shows.
+pub fn numbers_to_read_back(
+    form: &BTreeMap<String, String>,
+    visit_date: Date,
+) -> Option<InsuranceNumbers> {
+    if !numbers_typed(form) {
+        return None;
+    }
+    let mut errors = Vec::new();
+    read_numbers(form, visit_date, &mut errors).filter(|_| errors.is_empty())
+}
+
+/// The read-back line, in the order of the eligibility screen: 「保険者番号 0113 0012／記号 12／
+/// 番号 345／枝番 01／3割」, with the validity when one was typed. Each part is (label, value).
+pub fn read_back(numbers: &InsuranceNumbers) -> Vec<(&'static str, String)> {
+    let mut parts = vec![(
+        "保険者番号",
+        typed::grouped_insurer_number(&numbers.insurer_number),
+    )];
+    if let Some(symbol) = &numbers.symbol {
+        parts.push(("記号", symbol.clone()));
+    }
+    parts.push(("番号", numbers.number.clone()));
+    if let Some(branch) = &numbers.branch {
+        parts.push(("枝番", branch.clone()));
+    }
+    parts.push((
+        "負担割合",
+        numbers
+            .burden_ratio
+            .map_or_else(|| "表示なし（年齢で判断）".to_owned(), |r| r.wari()),
+    ));
+    if let Some(until) = numbers.valid_until {
+        let wareki = typed::wareki(until).map_or_else(String::new, |w| format!("（{w}）"));
+        parts.push(("有効期限", format!("{until}{wareki}")));
+    }
+    parts
+}
+
+/// The label of the 負担割合 choice for a screen that shows no ratio, with the rule from the
+/// rules' ratio table in force on `visit_date`: 「表示なし（年齢で判断：70歳未満3割、未就学2割）」.
+pub fn no_ratio_shown_label(rules: &Rules, visit_date: Date) -> String {
+    match rules.ratio_rule_below_elderly(visit_date) {
+        Some(rule) => format!(
+            "表示なし（年齢で判断：{}歳未満{}、未就学{}）",
+            rule.elderly_from_age,
+            rule.ratio.wari(),
+            rule.preschool.wari()
+        ),
+        None => "表示なし（年齢で判断）".to_owned(),
+    }
+}
+
+/// The paper document the patient declared at the kiosk, as the paper form's choice: pre-selected
+/// and marked 「（患者さんの申告）」. None when the patient declared none of them (or nothing).
+pub fn declared_document(check_in: &StoredCheckIn) -> Option<PaperSeen> {
+    match check_in.record.presented? {
+        Presented::EligibilityCertificate => Some(PaperSeen::EligibilityCertificate),
+        Presented::EligibilityNoticeWithCard => Some(PaperSeen::NoticeWithCard),
+        Presented::ExpiredInsuranceCard => Some(PaperSeen::ExpiredCardProvisional),
+        _ => None,
+    }
+}
+
+/// What the patient declared at the kiosk, in the words the paper form shows, when it was a
+/// document or nothing at all.
+pub fn declared_text(check_in: &StoredCheckIn) -> Option<&'static str> {
+    match check_in.record.presented? {
+        Presented::EligibilityCertificate => Some("資格確認書"),
+        Presented::EligibilityNoticeWithCard => Some("資格情報のお知らせとマイナンバーカード"),
+        Presented::ExpiredInsuranceCard => Some("期限切れの保険証"),
+        Presented::Nothing => Some("何も持っていない"),
+        _ => None,
+    }
+}
+
+fn refused(field: &'static str, r: typed::Refusal) -> FieldError {
+    FieldError {
+        field,
+        japanese: r.japanese,
+        english: r.english,
+    }
+}
+
+/// Reads the number fields as clerks type them ([`typed`]); each fault is pushed on `errors`
+/// under its field.
 fn read_numbers(
     form: &BTreeMap<String, String>,
     visit_date: Date,
     errors: &mut Vec<FieldError>,
 ) -> Option<InsuranceNumbers> {
-    let field = |name: &str| form.get(name).map(|v| v.trim()).unwrap_or_default();
+    let raw = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
     let before = errors.len();
-    let insurer_number = field("insurer_number");
-    if let Some(problem) = insurer_number_problem(insurer_number) {
-        errors.push(problem);
+    fn take<T>(
+        errors: &mut Vec<FieldError>,
+        field: &'static str,
+        result: Result<T, typed::Refusal>,
+    ) -> Option<T> {
+        result.map_err(|r| errors.push(refused(field, r))).ok()
     }
-    let optional = |v: &str| (!v.is_empty()).then(|| v.to_owned());
-    let symbol = field("symbol");
-    if symbol.chars().count() > 20 || symbol.chars().any(char::is_control) {
-        errors.push(error(
-            "symbol",
-            "記号は20文字までです。",
-            "The symbol has at most 20 characters.",
-        ));
-    }
-    let number = field("number");
-    if number.is_empty() {
-        errors.push(error(
-            "number",
-            "番号を入力してください。",
-            "Enter the number (番号).",
-        ));
-    } else if number.chars().count() > 20 || number.chars().any(char::is_control) {
-        errors.push(error(
-            "number",
-            "番号は20文字までです。",
-            "The number has at most 20 characters.",
-        ));
-    }
-    let branch = field("branch");
-    let two_digits = branch.len() == 2 && branch.bytes().all(|b| b.is_ascii_digit());
-    if !branch.is_empty() && !two_digits {
-        errors.push(error(
-            "branch",
-            "枝番は2桁の数字です（ない場合は空欄）。",
-            "The branch number is 2 digits (leave it empty if there is none).",
-        ));
-    }
-    let burden_ratio = match field("burden_ratio") {
-        "10" => Some(BurdenRatio(10)),
-        "20" => Some(BurdenRatio(20)),
-        "30" => Some(BurdenRatio(30)),
-        _ => {
-            errors.push(error(
-                "burden_ratio",
-                "負担割合（1割・2割・3割）を選んでください。",
-                "Choose the burden ratio (10%, 20% or 30%).",
-            ));
-            None
-        }
-    };
-    let valid_until = match field("valid_until") {
-        "" => None,
-        text => match Date::parse(
-            text,
-            time::macros::format_description!("[year]-[month]-[day]"),
-        ) {
-            Ok(date) if date < visit_date => {
-                errors.push(FieldError {
-                    field: "valid_until",
-                    japanese: format!(
-                        "有効期限{date}は受付日{visit_date}より前です。画面をもう一度確認してください。"
-                    ),
-                    english: format!(
-                        "The validity ended on {date}, before the visit on {visit_date}. Check the screen again."
-                    ),
-                });
-                None
-            }
-            Ok(date) => Some(date),
-            Err(_) => {
-                errors.push(error(
-                    "valid_until",
-                    "有効期限は 2027-03-31 のように入力してください（ない場合は空欄）。",
-                    "Enter the validity as 2027-03-31 (leave it empty if none is shown).",
-                ));
-                None
-            }
-        },
+    let insurer_number = take(
+        errors,
+        "insurer_number",
+        typed::insurer_number(raw("insurer_number")),
+    );
+    let symbol = take(
+        errors,
+        "symbol",
+        typed::text_as_shown(raw("symbol"), "記号"),
+    );
+    let number = take(
+        errors,
+        "number",
+        typed::text_as_shown(raw("number"), "番号").and_then(|n| {
+            n.ok_or_else(|| typed::Refusal {
+                japanese: "番号を入力してください。".to_owned(),
+                english: "Enter the number (番号).".to_owned(),
+            })
+        }),
+    );
+    let branch = take(errors, "branch", typed::branch(raw("branch")));
+    let burden_ratio = take(
+        errors,
+        "burden_ratio",
+        typed::burden_ratio(raw("burden_ratio")),
+    );
+    let valid_until = match raw("valid_until").trim() {
+        "" => Some(None),
+        text => take(
+            errors,
+            "valid_until",
+            typed::date(text)
+                .map_err(|r| typed::Refusal {
+                    japanese: format!("有効期限：{}", r.japanese),
+                    english: format!("Valid until: {}", r.english),
+                })
+                .and_then(|date| {
+                    if date < visit_date {
+                        Err(typed::Refusal {
+                            japanese: format!(
+                                "有効期限{date}は受付日{visit_date}より前です。画面をもう一度確認してください。"
+                            ),
+                            english: format!(
+                                "The validity ended on {date}, before the visit on {visit_date}."
+                            ),
+                        })
+                    } else {
+                        Ok(Some(date))
+                    }
+                }),
+        ),
     };
     if errors.len() > before {
         return None;
     }
     Some(InsuranceNumbers {
-        insurer_number: insurer_number.to_owned(),
-        symbol: optional(symbol),
-        number: number.to_owned(),
-        branch: optional(branch),
+        insurer_number: insurer_number?,
+        symbol: symbol?,
+        number: number?,
+        branch: branch?,
         burden_ratio: burden_ratio?,
-        valid_until,
+        valid_until: valid_until?,
     })
-}
-
-/// Checks an insurer number (保険者番号): 6 digits (国民健康保険) or 8, the last being a check
-/// digit (検証番号): the other digits weighted 2, 1, 2, … from the right, the digits of the
-/// products summed, and 10 minus the last digit of the sum (0 when that is 0).
-fn insurer_number_problem(insurer_number: &str) -> Option<FieldError> {
-    let digits: Vec<u32> = insurer_number
-        .chars()
-        .filter_map(|c| c.to_digit(10))
-        .collect();
-    if digits.len() != insurer_number.chars().count() || ![6, 8].contains(&digits.len()) {
-        return Some(error(
-            "insurer_number",
-            "保険者番号は6桁（国民健康保険）か8桁の数字です。",
-            "The insurer number is 6 digits (national health insurance) or 8 digits.",
-        ));
-    }
-    let (body, check) = digits.split_at(digits.len() - 1);
-    if check[0] != check_digit(body) {
-        return Some(error(
-            "insurer_number",
-            "保険者番号の最後の桁（検証番号）が合いません。画面の番号をもう一度確認してください。",
-            "The insurer number's last digit (check digit) does not match. Check the number on the screen again.",
-        ));
-    }
-    None
-}
-
-fn check_digit(body: &[u32]) -> u32 {
-    let sum: u32 = body
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, d)| {
-            let p = if i % 2 == 0 { d * 2 } else { *d };
-            p / 10 + p % 10
-        })
-        .sum();
-    (10 - sum % 10) % 10
 }
 
 #[cfg(test)]
@@ -802,7 +875,7 @@ mod tests {
         // Columns: ChooseAmongMatches, PortalScreen, VisualCheck, PaperDocument, Unresolved,
         // Cancel.
         let visual = "card+1 seen+confirm";
-        let (portal, paper, none) = ("portal+0", "document+0", "none+0 confirm");
+        let (portal, paper, none) = ("portal+0 confirm", "document+0", "none+0 confirm");
         let table: [(R, [&str; 6]); 12] = [
             (
                 R::ConfirmPortalScreen,
@@ -985,6 +1058,10 @@ mod tests {
         }
     }
 
+    fn insurer_number_problem(typed: &str) -> Option<typed::Refusal> {
+        typed::insurer_number(typed).err()
+    }
+
     #[test]
     fn every_button_names_its_outcome_and_cancel_and_unresolved_ask_for_a_reason_and_a_second_press()
      {
@@ -1155,6 +1232,205 @@ mod tests {
         assert!(insurer_number_problem("77777779").is_none());
         assert!(insurer_number_problem("77777777").is_some());
         assert!(insurer_number_problem("1234").is_some());
-        assert!(insurer_number_problem("０１１３００１２").is_some());
+        // Typed full-width (IME on), the same number.
+        assert!(insurer_number_problem("０１１３００１２").is_none());
+    }
+
+    #[test]
+    fn typed_numbers_are_read_back_before_they_are_stored_as_folded() {
+        let rules = Rules::embedded();
+        let now = time::macros::datetime!(2026-11-30 10:05 +09:00);
+        let h = handed_over(HandoffReason::ConfirmPortalScreen);
+        let typed = [
+            ("action", "portal_screen"),
+            ("insurer_number", "０１１３　００１２"),
+            ("symbol", "１２"),
+            ("number", "３４５"),
+            ("branch", "1"),
+            ("burden_ratio", "30"),
+            ("valid_until", "令和9年3月31日"),
+        ];
+        // First the read-back step: nothing stored yet.
+        let asked = decide(&rules, &h, &form(&typed), "sato", now).unwrap_err();
+        assert_eq!(
+            asked.iter().map(|e| e.field).collect::<Vec<_>>(),
+            ["confirm"]
+        );
+        let numbers = numbers_to_read_back(&form(&typed), h.record.visit_date).unwrap();
+        let line: Vec<String> = read_back(&numbers)
+            .into_iter()
+            .map(|(label, value)| format!("{label} {value}"))
+            .collect();
+        assert_eq!(
+            line.join("／"),
+            "保険者番号 0113 0012／記号 12／番号 345／枝番 01／負担割合 3割／有効期限 2027-03-31（令和9年3月31日）"
+        );
+        let mut confirmed = typed.to_vec();
+        confirmed.push(("confirm", "yes"));
+        let done = decide(&rules, &h, &form(&confirmed), "sato", now).unwrap();
+        assert!(!done.counts_toward_usage_rate);
+        let ClosedAs::Verified { read_off, .. } = done.resolution.closed_as else {
+            panic!("not verified");
+        };
+        assert_eq!(read_off, Some(numbers));
+    }
+
+    #[test]
+    fn each_fault_is_refused_under_its_own_field() {
+        let rules = Rules::embedded();
+        let now = time::macros::datetime!(2026-11-30 10:05 +09:00);
+        let h = handed_over(HandoffReason::ConfirmPortalScreen);
+        let errors = decide(
+            &rules,
+            &h,
+            &form(&[
+                ("action", "portal_screen"),
+                ("insurer_number", "０１１３００１３"),
+                ("number", ""),
+                ("branch", "123"),
+                ("valid_until", "2026/11/29"),
+            ]),
+            "sato",
+            now,
+        )
+        .unwrap_err();
+        let by_field: BTreeMap<&str, &str> = errors
+            .iter()
+            .map(|e| (e.field, e.japanese.as_str()))
+            .collect();
+        assert_eq!(
+            by_field["insurer_number"],
+            "最後の1桁（検証番号）が合いません。画面の番号をもう一度確認してください。"
+        );
+        assert_eq!(by_field["number"], "番号を入力してください。");
+        assert_eq!(
+            by_field["branch"],
+            "枝番は2桁です。入力されたのは3桁です（ない場合は空欄）。"
+        );
+        assert_eq!(
+            by_field["burden_ratio"],
+            "負担割合を選んでください（画面に表示がなければ「表示なし」）。"
+        );
+        assert_eq!(
+            by_field["valid_until"],
+            "有効期限2026-11-29は受付日2026-11-30より前です。画面をもう一度確認してください。"
+        );
+        let unreadable = decide(
+            &rules,
+            &h,
+            &form(&[
+                ("action", "portal_screen"),
+                ("insurer_number", "01130012"),
+                ("number", "1"),
+                ("burden_ratio", "30"),
+                ("valid_until", "来年3月"),
+            ]),
+            "sato",
+            now,
+        )
+        .unwrap_err();
+        assert_eq!(unreadable[0].field, "valid_until");
+        assert!(
+            unreadable[0]
+                .japanese
+                .starts_with("有効期限：日付は 2027-03-31")
+        );
+    }
+
+    #[test]
+    fn no_ratio_shown_is_a_choice_with_the_rule_from_the_rules_file() {
+        let rules = Rules::embedded();
+        let day = time::macros::date!(2026 - 11 - 30);
+        assert_eq!(
+            no_ratio_shown_label(&rules, day),
+            "表示なし（年齢で判断：70歳未満3割、未就学2割）"
+        );
+        let now = time::macros::datetime!(2026-11-30 10:05 +09:00);
+        let h = handed_over(HandoffReason::ConfirmPortalScreen);
+        let done = decide(
+            &rules,
+            &h,
+            &form(&[
+                ("action", "portal_screen"),
+                ("insurer_number", "138065"),
+                ("number", "7"),
+                ("burden_ratio", typed::NO_RATIO_SHOWN),
+                ("confirm", "yes"),
+            ]),
+            "sato",
+            now,
+        )
+        .unwrap();
+        let ClosedAs::Verified {
+            read_off: Some(n), ..
+        } = done.resolution.closed_as
+        else {
+            panic!("no numbers");
+        };
+        assert_eq!(n.burden_ratio, None);
+        assert!(read_back(&n).contains(&("負担割合", "表示なし（年齢で判断）".to_owned())));
+    }
+
+    #[test]
+    fn the_declared_document_is_the_paper_forms_choice_and_its_numbers_are_optional() {
+        let rules = Rules::embedded();
+        let now = time::macros::datetime!(2026-11-30 10:05 +09:00);
+        let mut h = handed_over(HandoffReason::PaperDocument);
+        for (presented, paper) in [
+            (
+                Presented::EligibilityCertificate,
+                Some(PaperSeen::EligibilityCertificate),
+            ),
+            (
+                Presented::EligibilityNoticeWithCard,
+                Some(PaperSeen::NoticeWithCard),
+            ),
+            (
+                Presented::ExpiredInsuranceCard,
+                Some(PaperSeen::ExpiredCardProvisional),
+            ),
+            (Presented::Nothing, None),
+            (Presented::MyNumberCard, None),
+        ] {
+            h.record.presented = Some(presented);
+            assert_eq!(declared_document(&h), paper, "{presented:?}");
+        }
+        h.record.presented = Some(Presented::Nothing);
+        assert_eq!(declared_text(&h), Some("何も持っていない"));
+        let notice = [
+            ("action", "paper_document"),
+            ("document", "notice_with_card_checked_by_staff"),
+        ];
+        // Without numbers: recorded at once, as before.
+        let done = decide(&rules, &h, &form(&notice), "sato", now).unwrap();
+        assert!(matches!(
+            done.resolution.closed_as,
+            ClosedAs::Verified { read_off: None, .. }
+        ));
+        // With the numbers copied: read back first, then stored with the document.
+        let mut with = notice.to_vec();
+        with.extend([
+            ("insurer_number", "０１１３００１２"),
+            ("number", "5"),
+            ("burden_ratio", "30"),
+        ]);
+        let asked = decide(&rules, &h, &form(&with), "sato", now).unwrap_err();
+        assert_eq!(asked[0].field, "confirm");
+        with.push(("confirm", "yes"));
+        let done = decide(&rules, &h, &form(&with), "sato", now).unwrap();
+        match done.resolution.closed_as {
+            ClosedAs::Verified {
+                verification,
+                read_off: Some(n),
+                ..
+            } => {
+                assert_eq!(
+                    verification,
+                    VerificationMethod::NoticeWithCardCheckedByStaff
+                );
+                assert_eq!(n.insurer_number, "01130012");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -644,7 +644,10 @@ pub struct InsuranceNumbers {
     pub number: String,
     /// 枝番, 2 digits (none for 後期高齢者).
     pub branch: Option<String>,
-    pub burden_ratio: BurdenRatio,
+    /// 負担割合 as shown; none when the screen shows no ratio (under-70s: staff judge it by
+    /// age, domain.md, UNCONFIRMED whether results carry it).
+    #[serde(default)]
+    pub burden_ratio: Option<BurdenRatio>,
     /// 有効期限, when the screen shows one.
     pub valid_until: Option<Date>,
 }

@@ -320,6 +320,40 @@ impl Rules {
     }
 }
 
+/// The ratio rule staff apply when the eligibility screen shows no ratio: below
+/// `elderly_from_age` the ratio is `ratio`, and `preschool` before school entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RatioBelowElderly {
+    pub elderly_from_age: u8,
+    pub ratio: BurdenRatio,
+    pub preschool: BurdenRatio,
+}
+
+impl Rules {
+    /// The rule for people below the youngest elderly band, from the ratio table in force on
+    /// `visit_date` (70歳未満3割、未就学2割 in the embedded rules). None when no table applies.
+    pub fn ratio_rule_below_elderly(&self, visit_date: Date) -> Option<RatioBelowElderly> {
+        let table = self
+            .file
+            .burden_ratio
+            .iter()
+            .filter(|t| t.from <= visit_date)
+            .max_by_key(|t| t.from)?;
+        let base = table.bands.iter().find(|b| b.min_age == 0)?;
+        let elderly_from_age = table
+            .bands
+            .iter()
+            .map(|b| b.min_age)
+            .filter(|a| *a > 0)
+            .min()?;
+        Some(RatioBelowElderly {
+            elderly_from_age,
+            ratio: BurdenRatio(base.ratio),
+            preschool: BurdenRatio(table.preschool_ratio),
+        })
+    }
+}
+
 fn valid_ratio(percent: u8) -> bool {
     percent <= 100
 }

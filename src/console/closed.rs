@@ -74,6 +74,7 @@ pub(super) fn page(
                                     input name="correction_reason" required maxlength="200" size="50" value=(value("correction_reason"));
                                 }
                             },
+                            fields: None,
                         };
                         (action_form_to(session, at, &value, provisional_applies))
                     }
@@ -108,7 +109,7 @@ fn saved(r: &HandoffResolution, counted: bool) -> Markup {
                 tr { th { "記号" } td #saved-symbol { (or_none(n.symbol.as_deref())) } }
                 tr { th { "番号" } td #saved-number { (n.number) } }
                 tr { th { "枝番" } td #saved-branch { (or_none(n.branch.as_deref())) } }
-                tr { th { "負担割合" } td #saved-ratio { (n.burden_ratio.0 / 10) "割" } }
+                tr { th { "負担割合" } td #saved-ratio { (n.burden_ratio.map_or_else(|| "表示なし（年齢で判断）".to_owned(), |r| r.wari())) } }
                 tr { th { "有効期限" } td { (n.valid_until.map_or_else(|| "（表示なし）".to_owned(), |d| d.to_string())) } }
             }
             tr { th { "マイナ保険証の利用率" } td #saved-counts { @if counted { "数える" } @else { "数えない" } } }

@@ -23,6 +23,7 @@ mod accounts;
 mod audit;
 mod check_ins;
 mod closed;
+mod forms;
 mod guard;
 mod pages;
 mod queue;
@@ -475,6 +476,7 @@ fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(queue))
         .route("/queue.js", get(queue_script))
+        .route("/resolve.js", get(forms::script))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .route("/events", get(events))
@@ -1151,7 +1153,16 @@ async fn show_handoff(
                     submitted.contains_key(CORRECTED),
                 )
             } else {
-                pages::handoff(session, &check_in, errors, submitted, provisional)
+                let no_ratio_label =
+                    desk::no_ratio_shown_label(&state.0.rules, check_in.record.visit_date);
+                pages::handoff(
+                    session,
+                    &check_in,
+                    errors,
+                    submitted,
+                    provisional,
+                    &no_ratio_label,
+                )
             };
             page(status, pages::layout("受付の対応", Some(session), body))
         }

@@ -7,8 +7,9 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use time::OffsetDateTime;
 
+use super::forms;
 use crate::desk::queue::{self as desk_queue, Queue, Row, WaitMark};
-use crate::desk::{DeskAction, FieldError, PaperSeen, actions_for, confirmation_prompt, offer};
+use crate::desk::{self, DeskAction, FieldError, actions_for, confirmation_prompt, offer};
 use crate::domain::{
     ChecklistItem, ClosedAs, HandoffReason, IdentityMethod, PatientName, StoredCheckIn, Validity,
     VerificationMethod,
@@ -79,7 +80,7 @@ pub fn layout(title: &str, session: Option<&StaffSession>, body: Markup) -> Mark
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) "｜受付スタッフ画面" }
-                style { (PreEscaped(STYLE)) }
+                style { (PreEscaped(STYLE)) (PreEscaped(forms::STYLE)) }
             }
             body {
                 header {
@@ -446,8 +447,22 @@ pub fn handoff(
     errors: &[FieldError],
     submitted: &std::collections::BTreeMap<String, String>,
     provisional_applies: bool,
+    no_ratio_label: &str,
 ) -> Markup {
-    let value = |name: &str| submitted.get(name).cloned().unwrap_or_default();
+    let only_confirm = !errors.is_empty() && errors.iter().all(|e| e.field == "confirm");
+    // The read-back step: the numbers as they will be stored, shown and filled back.
+    let read_back = only_confirm
+        .then(|| desk::numbers_to_read_back(submitted, h.record.visit_date))
+        .flatten();
+    let stored = read_back.as_ref().map(forms::stored_values);
+    let value = |name: &str| {
+        stored
+            .as_ref()
+            .and_then(|s| s.get(name))
+            .or(submitted.get(name))
+            .cloned()
+            .unwrap_or_default()
+    };
     let reason = h.record.outcome.handoff_reason();
     let actions = reason.map(|r| (r, actions_for(r)));
     html! {
@@ -462,8 +477,8 @@ pub fn handoff(
                 }
             }
         }
-        @let only_confirm = !errors.is_empty() && errors.iter().all(|e| e.field == "confirm");
-        @if only_confirm {
+        @if only_confirm && read_back.is_some() {
+        } @else if only_confirm {
             p.notice.confirm-step role="alert" { @for e in errors { (e.japanese) } }
         } @else if !errors.is_empty() {
             div.errors role="alert" {
@@ -473,48 +488,98 @@ pub fn handoff(
         }
         @if h.resolution.is_none() {
             @if let Some((reason, actions)) = actions {
+                @let forms = ResolveForms {
+                    session,
+                    id: h.id,
+                    reason,
+                    provisional_applies,
+                    errors,
+                    submitted,
+                    value: &value,
+                    read_back: read_back.as_ref(),
+                    no_ratio_label,
+                    declared: desk::declared_document(h),
+                    declared_text: desk::declared_text(h),
+                };
                 @let submitted_other = actions.iter().skip(1).any(|a| value("action") == a.as_str());
                 // The action that usually fits is open; the others wait under one heading.
                 @for action in actions.iter().take(1) {
-                    (action_form(session, h.id, reason, *action, &value, provisional_applies, only_confirm))
+                    (forms.form(0, *action))
                 }
                 @if actions.len() > 1 {
                     details #other-actions open[submitted_other] {
                         summary { "その他の対応" }
-                        @for action in actions.iter().skip(1) {
-                            (action_form(session, h.id, reason, *action, &value, provisional_applies, only_confirm))
+                        @for (i, action) in actions.iter().enumerate().skip(1) {
+                            (forms.form(i, *action))
                         }
                     }
                 }
             }
+            script src="/resolve.js" defer {}
         }
     }
 }
 
-/// The form for one action on an open handoff. `confirm_step`: the last submission lacked only
-/// its confirmation (the form of the submitted action then asks for the second press).
-fn action_form(
-    session: &StaffSession,
+/// The forms for the actions on an open handoff, and what each needs.
+struct ResolveForms<'a> {
+    session: &'a StaffSession,
     id: i64,
     reason: HandoffReason,
-    action: DeskAction,
-    value: &dyn Fn(&str) -> String,
     provisional_applies: bool,
-    confirm_step: bool,
-) -> Markup {
-    let confirming = confirm_step && value("action") == action.as_str();
-    let at = FormAt {
-        post_to: format!("/handoffs/{id}/resolve"),
-        reason,
-        action,
-        confirming,
-        extra: html! {},
-    };
-    action_form_to(session, at, value, provisional_applies)
+    errors: &'a [FieldError],
+    submitted: &'a std::collections::BTreeMap<String, String>,
+    value: &'a dyn Fn(&str) -> String,
+    /// The numbers to read back (the last submission lacked only its confirmation).
+    read_back: Option<&'a crate::domain::InsuranceNumbers>,
+    no_ratio_label: &'a str,
+    declared: Option<desk::PaperSeen>,
+    declared_text: Option<&'a str>,
+}
+
+impl ResolveForms<'_> {
+    /// The `i`-th action's form (the first holds the focus on a fresh page), preceded by the
+    /// read-back step when it was this form that was sent with typed numbers. Only the form
+    /// that was sent shows its faults under its fields.
+    fn form(&self, i: usize, action: DeskAction) -> Markup {
+        let only_confirm =
+            !self.errors.is_empty() && self.errors.iter().all(|e| e.field == "confirm");
+        let sent = (self.value)("action") == action.as_str();
+        let confirming = only_confirm && sent;
+        let at = FormAt {
+            post_to: format!("/handoffs/{}/resolve", self.id),
+            reason: self.reason,
+            action,
+            confirming: confirming && self.read_back.is_none(),
+            extra: html! {},
+            fields: Some(forms::FormFacts {
+                errors: if sent && !only_confirm {
+                    self.errors
+                } else {
+                    &[]
+                },
+                focus: if self.errors.is_empty() {
+                    i == 0
+                } else {
+                    sent && !only_confirm
+                },
+                no_ratio_label: self.no_ratio_label,
+                declared: self.declared,
+                declared_text: self.declared_text,
+            }),
+        };
+        html! {
+            @if confirming {
+                @if let Some(numbers) = self.read_back {
+                    (forms::read_back_form(self.session, self.id, action, numbers, self.submitted))
+                }
+            }
+            (action_form_to(self.session, at, self.value, self.provisional_applies))
+        }
+    }
 }
 
 /// Where an action's form posts and what it adds.
-pub(super) struct FormAt {
+pub(super) struct FormAt<'a> {
     /// e.g. `/handoffs/12/resolve`.
     pub post_to: String,
     pub reason: HandoffReason,
@@ -523,6 +588,9 @@ pub(super) struct FormAt {
     pub confirming: bool,
     /// Fields before the note (the correction's reason).
     pub extra: Markup,
+    /// Faults under fields, focus, the ratio label and the declared document; None: none of
+    /// them (the correction forms).
+    pub fields: Option<forms::FormFacts<'a>>,
 }
 
 /// One action's form.
@@ -538,7 +606,9 @@ pub(super) fn action_form_to(
         action,
         confirming,
         extra,
+        fields,
     } = at;
+    let facts = fields.unwrap_or_default();
     // What was typed belongs to the form it was typed in: a cancel's reason must never
     // reappear as another form's note.
     let value = |name: &str| {
@@ -549,6 +619,13 @@ pub(super) fn action_form_to(
         }
     };
     let value: &dyn Fn(&str) -> String = &value;
+    let fields = forms::Fields {
+        action,
+        value,
+        errors: facts.errors,
+        focus: facts.focus,
+        no_ratio_label: facts.no_ratio_label,
+    };
     let title = match action {
         DeskAction::ChooseAmongMatches => action.japanese(),
         DeskAction::PortalScreen => "資格情報画面を確認した",
@@ -568,7 +645,7 @@ pub(super) fn action_form_to(
             @match action {
                 DeskAction::ChooseAmongMatches => {
                     p { "受付機でカードと暗証番号による本人確認は済んでいます。患者さんと一緒に正しい資格を選び、その保険者番号・記号・番号を入力してください。" }
-                    (number_fields(value))
+                    (forms::number_fields(&fields, true))
                     p.notice { "この受付はマイナ保険証（カードと暗証番号）としてマイナ保険証の利用率に数えます。" }
                 }
                 DeskAction::VisualCheck => {
@@ -579,18 +656,11 @@ pub(super) fn action_form_to(
                 }
                 DeskAction::PortalScreen => {
                     p { "患者さんのスマホに表示された内容をそのまま入力してください。" }
-                    (number_fields(value))
+                    (forms::number_fields(&fields, true))
                     p.notice { "この受付はマイナ保険証の利用率に数えません。" }
                 }
                 DeskAction::PaperDocument => {
-                    @for paper in PaperSeen::ALL {
-                        @let available = paper != PaperSeen::ExpiredCardProvisional || provisional_applies;
-                        label {
-                            input type="radio" name="document" value=(paper.as_str()) disabled[!available];
-                            " " (method_text(paper.verification()))
-                            @if !available { " " span.hint { "（暫定的な取扱いは終了）" } }
-                        }
-                    }
+                    (forms::paper_fields(&fields, facts.declared, facts.declared_text, provisional_applies))
                 }
                 _ => {}
             }
@@ -605,28 +675,12 @@ pub(super) fn action_form_to(
                 br;
                 textarea name="note" rows="2" cols="50" required[reason_required] { (value("note")) }
             }
+            @for e in facts.errors.iter().filter(|e| e.field == "note") {
+                p.field-error data-field="note" { (e.japanese) }
+            }
             @if confirming { p.notice role="alert" { (confirmation_prompt(action)) } }
             button type="submit" { @if confirming { "はい、" } (offer(reason, action).button) }
         }
-    }
-}
-
-/// The numbers read off an eligibility screen or chosen among several matches.
-fn number_fields(value: &dyn Fn(&str) -> String) -> Markup {
-    html! {
-                    label { "保険者番号" span.hint { "（6桁または8桁）" } br; input name="insurer_number" inputmode="numeric" value=(value("insurer_number")) required; }
-                    label { "記号" br; input name="symbol" value=(value("symbol")); }
-                    label { "番号" br; input name="number" value=(value("number")) required; }
-                    label { "枝番" span.hint { "（2桁）" } br; input name="branch" inputmode="numeric" value=(value("branch")); }
-                    label { "負担割合" br;
-                        select name="burden_ratio" required {
-                            option value="" { "選んでください" }
-                            @for (v, text) in [("10", "1割"), ("20", "2割"), ("30", "3割")] {
-                                option value=(v) selected[value("burden_ratio") == v] { (text) }
-                            }
-                        }
-                    }
-                    label { "有効期限（表示があれば）" span.hint { "（例：2027-03-31）" } br; input name="valid_until" value=(value("valid_until")); }
     }
 }
 

@@ -110,7 +110,7 @@ impl Db {
                 ":symbol": read_off.and_then(|n| n.symbol.as_deref()),
                 ":number": read_off.map(|n| n.number.as_str()),
                 ":branch": read_off.and_then(|n| n.branch.as_deref()),
-                ":ratio": read_off.map(|n| n.burden_ratio.0),
+                ":ratio": read_off.and_then(|n| n.burden_ratio).map(|r| r.0),
                 ":valid_until": valid_until,
                 ":id": check_in_id,
                 ":expected": expected,

@@ -348,7 +348,7 @@ impl Db {
                 ":symbol": read_off.and_then(|n| n.symbol.as_deref()),
                 ":number": read_off.map(|n| n.number.as_str()),
                 ":branch": read_off.and_then(|n| n.branch.as_deref()),
-                ":ratio": read_off.map(|n| n.burden_ratio.0),
+                ":ratio": read_off.and_then(|n| n.burden_ratio).map(|r| r.0),
                 ":valid_until": valid_until,
                 ":id": check_in_id,
             })
@@ -1119,15 +1119,19 @@ fn decode_check_in(r: &Cells<'_, '_>) -> Result<StoredCheckIn, Decode> {
                     let read_off = match text("read_insurer_number")? {
                         None => None,
                         Some(insurer_number) => {
-                            let ratio: i64 = r.get("read_burden_ratio")?;
+                            let ratio: Option<i64> = r.get("read_burden_ratio")?;
                             Some(InsuranceNumbers {
                                 insurer_number,
                                 symbol: text("read_symbol")?,
                                 number: required("read_number", H, "insured_number")?,
                                 branch: text("read_branch")?,
-                                burden_ratio: u8::try_from(ratio).map(BurdenRatio).map_err(
-                                    |_| BadValue::new(H, "burden_ratio", &ratio.to_string()),
-                                )?,
+                                burden_ratio: ratio
+                                    .map(|ratio| {
+                                        u8::try_from(ratio).map(BurdenRatio).map_err(|_| {
+                                            BadValue::new(H, "burden_ratio", &ratio.to_string())
+                                        })
+                                    })
+                                    .transpose()?,
                                 valid_until: text("read_valid_until")?
                                     .map(|d| codec::parse_date(H, "valid_until", &d))
                                     .transpose()?,

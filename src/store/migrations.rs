@@ -14,7 +14,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::StoreError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 8;
+pub const SCHEMA_VERSION: u32 = 9;
 
 struct Migration {
     /// The `user_version` after this step.
@@ -64,6 +64,11 @@ const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [
         version: 8,
         summary: "staff accounts disabled when a clerk leaves, and each account's last sign-in",
         sql: V8,
+    },
+    Migration {
+        version: 9,
+        summary: "typed numbers from a screen that shows no burden ratio",
+        sql: V9,
     },
 ];
 
@@ -303,6 +308,54 @@ ALTER TABLE staff_accounts ADD COLUMN disabled_at TEXT;
 ALTER TABLE staff_accounts ADD COLUMN last_sign_in_at TEXT;
 ";
 
+/// v9: staff record the numbers of an eligibility screen that shows no burden ratio (under-70s:
+/// judged by age at the desk), so a handoff's typed numbers may come without a ratio; the
+/// ratio still needs numbers. SQLite cannot change a CHECK, so the table is rebuilt with every
+/// other constraint as it was (v4, v5).
+const V9: &str = "
+CREATE TABLE handoffs_v9 (
+    check_in_id       INTEGER PRIMARY KEY REFERENCES check_ins (id),
+    reason            TEXT NOT NULL,
+    closed_as         TEXT CHECK (closed_as IN ('verified', 'unresolved', 'cancelled')),
+    verification      TEXT,
+    identity          TEXT,
+    note              TEXT,
+    staff             TEXT,
+    resolved_at       TEXT,
+    insurer_number    TEXT,
+    insured_symbol    TEXT,
+    insured_number    TEXT,
+    insured_branch    TEXT,
+    burden_ratio      INTEGER CHECK (burden_ratio BETWEEN 0 AND 100),
+    valid_until       TEXT,
+    patient_name      TEXT CHECK (patient_name IS NULL OR resolved_at IS NULL),
+    patient_name_kana TEXT CHECK (patient_name_kana IS NULL OR resolved_at IS NULL),
+    CHECK ((resolved_at IS NULL) = (closed_as IS NULL)),
+    CHECK ((resolved_at IS NULL) = (staff IS NULL)),
+    CHECK ((resolved_at IS NULL) = (note IS NULL)),
+    CHECK ((verification IS NOT NULL) = (closed_as IS 'verified')),
+    CHECK (closed_as IS 'verified' OR identity IS NULL),
+    CHECK ((insurer_number IS NULL) = (insured_number IS NULL)),
+    CHECK (insurer_number IS NOT NULL OR burden_ratio IS NULL),
+    CHECK (insurer_number IS NOT NULL OR (insured_symbol IS NULL AND insured_branch IS NULL
+        AND valid_until IS NULL)),
+    CHECK (insurer_number IS NULL OR closed_as IS 'verified')
+) STRICT;
+
+INSERT INTO handoffs_v9 (check_in_id, reason, closed_as, verification, identity, note, staff,
+                         resolved_at, insurer_number, insured_symbol, insured_number,
+                         insured_branch, burden_ratio, valid_until, patient_name,
+                         patient_name_kana)
+    SELECT check_in_id, reason, closed_as, verification, identity, note, staff, resolved_at,
+           insurer_number, insured_symbol, insured_number, insured_branch, burden_ratio,
+           valid_until, patient_name, patient_name_kana
+    FROM handoffs;
+DROP INDEX handoffs_open;
+DROP TABLE handoffs;
+ALTER TABLE handoffs_v9 RENAME TO handoffs;
+CREATE INDEX handoffs_open ON handoffs (check_in_id) WHERE resolved_at IS NULL;
+";
+
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<u32> {
     conn.pragma_query_value(None, "user_version", |row| row.get(0))
 }
@@ -465,5 +518,46 @@ mod tests {
         conn.execute("UPDATE handoffs SET patient_name = NULL", [])
             .unwrap();
         conn.execute(close, []).unwrap();
+    }
+
+    #[test]
+    fn v9_keeps_typed_numbers_and_takes_them_without_a_ratio() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn, Path::new(":memory:"), 8).unwrap();
+        let closed = "closed_as, verification, note, staff, resolved_at, insurer_number, \
+                      insured_number, burden_ratio";
+        conn.execute_batch(&format!(
+            "PRAGMA foreign_keys = OFF;
+             INSERT INTO handoffs (check_in_id, reason, {closed}) VALUES
+                 (1, 'x', 'verified', 'portal_screen_checked_by_staff', '', 's', 't',
+                  '01130012', '345', 30);
+             INSERT INTO handoffs (check_in_id, reason, patient_name) VALUES (2, 'x', '山●');"
+        ))
+        .unwrap();
+        let no_ratio = format!(
+            "INSERT INTO handoffs (check_in_id, reason, {closed}) VALUES \
+             (3, 'x', 'verified', 'portal_screen_checked_by_staff', '', 's', 't', \
+              '138065', '7', NULL)"
+        );
+        assert!(conn.execute(&no_ratio, []).is_err(), "v8 needs a ratio");
+        migrate(&mut conn, Path::new(":memory:"), 9).unwrap();
+        conn.execute(&no_ratio, []).unwrap();
+        let kept: (String, i64, String) = conn
+            .query_row(
+                "SELECT a.insurer_number, a.burden_ratio, b.patient_name
+                 FROM handoffs a, handoffs b WHERE a.check_in_id = 1 AND b.check_in_id = 2",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(kept, ("01130012".to_owned(), 30, "山●".to_owned()));
+        // A ratio still needs the numbers.
+        let err = conn
+            .execute(
+                "INSERT INTO handoffs (check_in_id, reason, burden_ratio) VALUES (4, 'x', 30)",
+                [],
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("CHECK"), "{err}");
     }
 }

@@ -19,13 +19,15 @@ fn correct(staff: &mut Client, id: i64, fields: &[(&str, &str)]) -> console::Rep
     staff.post(&format!("/handoffs/{id}/correct"), &all)
 }
 
-const PORTAL: [(&str, &str); 6] = [
+const PORTAL: [(&str, &str); 7] = [
     ("action", "portal_screen"),
     ("insurer_number", "01130012"),
     ("symbol", "1234"),
     ("number", "567"),
     ("branch", "01"),
     ("burden_ratio", "30"),
+    // The read-back step's button (typed numbers are read back first).
+    ("confirm", "yes"),
 ];
 
 #[test]

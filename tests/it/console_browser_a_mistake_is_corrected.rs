@@ -77,6 +77,9 @@ fn a_cancel_asks_for_a_reason_and_a_second_press_and_a_wrong_record_is_corrected
     browser.type_into("#form-portal_screen input[name=branch]", "01");
     browser.click("#form-portal_screen select[name=burden_ratio] option[value='30']");
     browser.click("#form-portal_screen button[type=submit]");
+    // The numbers are read back first; the read-back's button records them.
+    browser.wait_for("#confirm-portal_screen button.record", WAIT);
+    browser.click("#confirm-portal_screen button.record");
     browser.wait_for("p.ok", WAIT);
     assert!(
         browser

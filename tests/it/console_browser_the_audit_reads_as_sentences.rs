@@ -27,6 +27,9 @@ fn the_audit_reads_as_sentences_in_a_real_browser() {
     browser.type_into("#form-portal_screen input[name=branch]", "01");
     browser.click("#form-portal_screen select[name=burden_ratio] option[value='30']");
     browser.click("#form-portal_screen button[type=submit]");
+    // The numbers are read back first; the read-back's button records them.
+    browser.wait_for("#confirm-portal_screen button.record", wait);
+    browser.click("#confirm-portal_screen button.record");
     browser.wait_for("p.ok", wait);
     desk.check_in(
         "card",

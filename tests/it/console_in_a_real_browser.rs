@@ -59,6 +59,9 @@ fn staff_see_a_portal_handoff_arrive_live_resolve_it_and_find_it_in_the_report()
     browser.click("#form-portal_screen select[name=burden_ratio] option[value='30']");
     browser.screenshot(&shots.join("resolve.png"));
     browser.click("#form-portal_screen button[type=submit]");
+    // The numbers are read back before they are recorded (issue 15, row 13).
+    browser.wait_for("#confirm-portal_screen", Duration::from_secs(10));
+    browser.click("#confirm-portal_screen button.record");
     browser.wait_for("p.ok", Duration::from_secs(10));
     assert!(
         browser

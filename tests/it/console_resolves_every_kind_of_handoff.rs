@@ -28,6 +28,8 @@ fn portal_screen_confirmed_records_the_numbers_and_does_not_count() {
             ("branch", "01"),
             ("burden_ratio", "30"),
             ("valid_until", ""),
+            // The read-back step's button (issue 15, row 13).
+            ("confirm", "yes"),
             // A form cannot make it count: the rules decide.
             ("counts_toward_usage_rate", "true"),
             ("verification", "card_via_reader"),
@@ -59,7 +61,7 @@ fn portal_screen_confirmed_records_the_numbers_and_does_not_count() {
     assert_eq!(numbers.insurer_number, "01130012");
     assert_eq!(numbers.symbol.as_deref(), Some("1234"));
     assert_eq!(numbers.branch.as_deref(), Some("01"));
-    assert_eq!(numbers.burden_ratio.0, 30);
+    assert_eq!(numbers.burden_ratio.map(|r| r.0), Some(30));
 
     // The queue says what was recorded, and no longer lists it.
     let queue = staff.get(reply.location.as_deref().unwrap());
@@ -99,7 +101,7 @@ fn wrong_numbers_are_named_and_nothing_is_recorded() {
             ("action", "portal_screen"),
             ("insurer_number", "01130013"),
             ("number", ""),
-            ("branch", "1"),
+            ("branch", "123"),
             ("burden_ratio", "50"),
             ("valid_until", "2026/03/31"),
         ],
@@ -492,6 +494,7 @@ fn the_report_counts_resolutions_and_downloads_as_csv() {
             ("insurer_number", "138065"),
             ("number", "99"),
             ("burden_ratio", "30"),
+            ("confirm", "yes"),
         ],
     );
     let reply = staff.resolve(

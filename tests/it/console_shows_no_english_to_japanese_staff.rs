@@ -363,15 +363,18 @@ fn no_page_of_the_console_shows_english_text_to_japanese_staff() {
             ],
         ),
     );
-    let verified = tech.resolve(
-        portal,
-        &[
-            ("action", "portal_screen"),
-            ("insurer_number", "01130012"),
-            ("number", "345"),
-            ("burden_ratio", "30"),
-        ],
-    );
+    let typed = [
+        ("action", "portal_screen"),
+        ("insurer_number", "０１１３００１２"),
+        ("number", "345"),
+        ("branch", "1"),
+        ("burden_ratio", "30"),
+        ("valid_until", "R9.3.31"),
+    ];
+    walk.reply("resolve read-back step", &tech.resolve(portal, &typed));
+    let mut confirmed = typed.to_vec();
+    confirmed.push(("confirm", "yes"));
+    let verified = tech.resolve(portal, &confirmed);
     assert_eq!(verified.status, 303, "{}", verified.body);
     walk.reply(
         "queue after recording",

@@ -348,7 +348,7 @@ fn every_earlier_version_opens_keeps_its_rows_and_takes_new_check_ins() {
         let old_audit = store.audit_log(100).unwrap().len();
         assert_eq!(
             old_audit,
-            [0, 3, 5, 5, 5, 5, 5, 5][k as usize],
+            [0, 3, 5, 5, 5, 5, 5, 5, 5][k as usize],
             "audit entries from v{k}"
         );
 
@@ -401,7 +401,7 @@ fn every_earlier_version_opens_keeps_its_rows_and_takes_new_check_ins() {
         );
         let back = store.check_in(committed.check_in_id).unwrap().unwrap();
         assert_eq!(back.record, new_check_in());
-        let newest_old_id = [0, 3, 4, 5, 5, 5, 5, 5][k as usize];
+        let newest_old_id = [0, 3, 4, 5, 5, 5, 5, 5, 5][k as usize];
         assert!(committed.check_in_id > newest_old_id, "ids are not reused");
         assert!(store.audit_log(100).unwrap().len() > old_audit);
         store.close();
