@@ -153,7 +153,7 @@ fn list_body(
                 select name="kiosk" {
                     option value="" { "すべて" }
                     @for k in &kiosks {
-                        option value=(k) selected[query.kiosk.as_deref() == Some(k.as_str())] { (k) }
+                        option value=(k) selected[query.kiosk.as_deref() == Some(k.as_str())] { (pages::kiosk_label(k)) }
                     }
                 }
             }
@@ -187,7 +187,7 @@ fn list_body(
                             td.status { (status.japanese()) }
                             td { (what_text(c)) }
                             td { @if let Some(n) = &c.record.patient_name { span.patient-name lang="ja" { (n.name) } } }
-                            td { (c.record.kiosk) }
+                            td { (pages::kiosk_label(&c.record.kiosk)) }
                             td {
                                 @if c.record.outcome.handoff_reason().is_some() {
                                     a href={"/handoffs/" (c.id)} {

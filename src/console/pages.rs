@@ -244,7 +244,7 @@ fn queue_row(row: &Row, earlier: bool) -> Markup {
             }
             td.wait { (waiting(row)) }
             td.place { (row.place.japanese()) }
-            td { (h.record.kiosk) }
+            td { (kiosk_label(&h.record.kiosk)) }
             td {
                 @if let Some(who) = &row.handled_by { span.claim { "対応中：" (who) } }
                 a href={"/handoffs/" (h.id)} { "対応する" }
