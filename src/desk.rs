@@ -543,8 +543,12 @@ pub struct Correction {
 }
 
 /// Whether `login` (with `role`) may correct the closed handoff `check_in` at `now`: only on
-/// the day it was recorded (Japan time), and only by the person who recorded it or by someone
-/// who manages accounts (the technician). Err: why not, in Japanese.
+/// the day it was recorded (Japan time), and only by the person who recorded it, a manager
+/// (管理者: who answers for the month's records) or a technician. Err: why not, in Japanese.
+///
+/// Same day for everyone, managers too: a correction is decided by today's rules and would
+/// silently change a day whose figures staff have already seen; mistakes found at month end
+/// are a separate, dated change (not built).
 pub fn may_correct(
     check_in: &StoredCheckIn,
     login: &str,
@@ -562,9 +566,9 @@ pub fn may_correct(
             "訂正できるのは記録した日（{recorded_on}）のうちだけです。"
         ));
     }
-    if resolution.staff != login && !role.manages_accounts() {
+    if resolution.staff != login && !role.corrects_others_records() {
         return Err(format!(
-            "訂正できるのは記録した人（{}）か技術担当者だけです。",
+            "訂正できるのは記録した人（{}）か管理者・技術担当だけです。",
             resolution.staff
         ));
     }
@@ -1220,6 +1224,31 @@ mod tests {
         let open = handed_over(HandoffReason::StaffVisualCheck);
         assert!(may_correct(&open, "sato", Role::Technician, same_day).is_err());
         assert!(may_correct(&h, "sato", Role::Staff, same_day).is_ok());
+    }
+
+    /// Role × (recorded by them or by another) × day → may correct. A manager corrects
+    /// anyone's record, like a technician; nobody corrects another day's.
+    #[test]
+    fn a_manager_corrects_anyones_record_the_same_day_and_nobody_another_day() {
+        let h = closed_unresolved();
+        let same_day = time::macros::datetime!(2026-11-30 23:59 +09:00);
+        let next_day = time::macros::datetime!(2026-12-01 09:00 +09:00);
+        let table = [
+            (Role::Staff, "sato", same_day, true),
+            (Role::Staff, "suzuki", same_day, false),
+            (Role::Manager, "sato", same_day, true),
+            (Role::Manager, "kanri", same_day, true),
+            (Role::Technician, "tech", same_day, true),
+            (Role::Staff, "sato", next_day, false),
+            (Role::Manager, "kanri", next_day, false),
+            (Role::Technician, "tech", next_day, false),
+        ];
+        for (role, login, at, allowed) in table {
+            let got = may_correct(&h, login, role, at);
+            assert_eq!(got.is_ok(), allowed, "{role:?} {login} at {at}: {got:?}");
+        }
+        let refused = may_correct(&h, "suzuki", Role::Staff, same_day).unwrap_err();
+        assert!(refused.contains("管理者"), "{refused}");
     }
 
     #[test]

@@ -7,30 +7,41 @@
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
-/// What an account may do. Technicians can do everything staff can, and manage accounts.
+/// What an account may do. Each role can do everything the one before it can.
+///
+/// | role | 日本語 | may |
+/// |---|---|---|
+/// | `staff` | スタッフ | the queue, resolving and correcting their own records the same day, the check-in list, the report, the audit log |
+/// | `manager` | 管理者 | as staff; correct anyone's records the same day; add スタッフ accounts and unlock, disable, re-enable and reset the password of スタッフ accounts (and their own) |
+/// | `technician` | 技術担当 | as a manager, for every account of every role, except disabling their own or the last technician |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Reception: the handoff queue, resolving check-ins, the report, the audit log.
     Staff,
-    /// Provisioning and support: all of the above, and staff accounts.
+    /// The clinic's manager (管理者, often the office manager): all of the above, corrections
+    /// of anyone's records, and the accounts of reception staff, without being a technician.
+    Manager,
+    /// Provisioning and support: all of the above, and every account.
     Technician,
 }
 
 impl Role {
-    pub const ALL: [Role; 2] = [Role::Staff, Role::Technician];
+    pub const ALL: [Role; 3] = [Role::Staff, Role::Manager, Role::Technician];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Staff => "staff",
+            Role::Manager => "manager",
             Role::Technician => "technician",
         }
     }
 
-    /// The role as the console shows it: 「スタッフ」, 「技術担当」.
+    /// The role as the console shows it: 「スタッフ」, 「管理者」, 「技術担当」.
     pub fn japanese(self) -> &'static str {
         match self {
             Role::Staff => "スタッフ",
+            Role::Manager => "管理者",
             Role::Technician => "技術担当",
         }
     }
@@ -39,8 +50,25 @@ impl Role {
         Self::ALL.into_iter().find(|r| r.as_str() == s)
     }
 
+    /// Whether the accounts page is theirs (managers: スタッフ accounts; technicians: all).
     pub fn manages_accounts(self) -> bool {
-        self == Role::Technician
+        matches!(self, Role::Manager | Role::Technician)
+    }
+
+    /// Whether they may correct a record someone else closed (same day still; see
+    /// `desk::may_correct`).
+    pub fn corrects_others_records(self) -> bool {
+        matches!(self, Role::Manager | Role::Technician)
+    }
+
+    /// Whether they may add or change an account of `role`: a manager only スタッフ accounts,
+    /// a technician every account.
+    fn manages_role(self, role: Role) -> bool {
+        match self {
+            Role::Staff => false,
+            Role::Manager => role == Role::Staff,
+            Role::Technician => true,
+        }
     }
 }
 
@@ -88,23 +116,46 @@ pub enum AccountChange {
     ResetPassword,
 }
 
-/// Why `actor` may not make `change` to `target`, in the words shown to staff, or `None`.
+/// Why `actor` may not add an account of `role`, in the words shown to staff, or `None`.
 ///
-/// Only a role that manages accounts (today: technicians) changes accounts, and nobody
-/// disables their own account (the facility would lose its last way in).
+/// A manager adds スタッフ accounts only; a technician adds any (the first technician comes
+/// from `uketsuke staff add` or provisioning).
+pub fn account_creation_refusal(actor: &StaffAccount, role: Role) -> Option<&'static str> {
+    if !actor.role.manages_accounts() {
+        return Some(NOT_A_MANAGER);
+    }
+    (!actor.role.manages_role(role))
+        .then_some("管理者と技術担当のアカウントは、技術担当者だけが追加できます。")
+}
+
+const NOT_A_MANAGER: &str = "アカウントの管理は管理者か技術担当者だけができます。";
+
+/// Why `actor` may not make `change` to `target`, in the words shown to staff, or `None`.
+/// `active_technicians`: how many technician accounts are not disabled (`target` included).
+///
+/// A manager changes スタッフ accounts and their own (never disables it); only a technician
+/// changes another manager's or a technician's account. Nobody disables their own account or
+/// the last technician's (the facility would lose its last way in).
 pub fn account_change_refusal(
     actor: &StaffAccount,
     target: &StaffAccount,
     change: AccountChange,
+    active_technicians: usize,
 ) -> Option<&'static str> {
     if !actor.role.manages_accounts() {
-        return Some("アカウントの管理は技術担当者だけができます。");
+        return Some(NOT_A_MANAGER);
+    }
+    if actor.id != target.id && !actor.role.manages_role(target.role) {
+        return Some("管理者と技術担当のアカウントは、技術担当者だけが変更できます。");
     }
     match change {
         AccountChange::Disable if actor.id == target.id => {
             Some("自分のアカウントは無効にできません。")
         }
         AccountChange::Disable if target.is_disabled() => Some("すでに無効（退職）です。"),
+        AccountChange::Disable if target.role == Role::Technician && active_technicians <= 1 => {
+            Some("最後の技術担当のアカウントは無効にできません。")
+        }
         AccountChange::Enable if !target.is_disabled() => Some("すでに有効です。"),
         AccountChange::Unlock
         | AccountChange::Disable
@@ -303,6 +354,7 @@ mod tests {
     #[test]
     fn refusals_and_roles_have_japanese_words_for_the_console() {
         assert_eq!(Role::Staff.japanese(), "スタッフ");
+        assert_eq!(Role::Manager.japanese(), "管理者");
         assert_eq!(Role::Technician.japanese(), "技術担当");
         assert!(login_problem_japanese("sato").is_none());
         for bad in ["", "Sato", "佐藤"] {
@@ -339,43 +391,127 @@ mod tests {
         }
     }
 
-    #[test]
-    fn only_a_technician_changes_accounts_and_never_disables_their_own() {
-        let clerk = account(0);
-        let mut tech = account(0);
-        tech.id = 2;
-        tech.role = Role::Technician;
-        let mut left = account(0);
-        left.id = 3;
-        left.disabled_at = Some(datetime!(2026-11-20 18:00 +09:00));
-        for change in [
-            AccountChange::Unlock,
-            AccountChange::Disable,
-            AccountChange::Enable,
-            AccountChange::ResetPassword,
-        ] {
-            assert!(account_change_refusal(&clerk, &left, change).is_some());
-            assert!(account_change_refusal(&clerk, &tech, change).is_some());
+    fn with_role(id: i64, role: Role) -> StaffAccount {
+        StaffAccount {
+            id,
+            role,
+            ..account(0)
         }
-        assert_eq!(
-            account_change_refusal(&tech, &clerk, AccountChange::Disable),
-            None
+    }
+
+    /// Actor role × target role × change → allowed (`None`) or the refusal's words.
+    #[test]
+    fn who_may_change_which_account_table() {
+        use AccountChange::{Disable, Enable, ResetPassword, Unlock};
+        use Role::{Manager, Staff, Technician};
+        const ANYONE: &str = "管理者か技術担当者だけ";
+        const TECH: &str = "技術担当者だけが変更";
+        const OWN: &str = "自分のアカウントは無効";
+        const LAST: &str = "最後の技術担当";
+        /// (actor, target, same person, target disabled, change, technicians, refusal)
+        type Case = (
+            Role,
+            Role,
+            bool,
+            bool,
+            AccountChange,
+            usize,
+            Option<&'static str>,
         );
-        assert_eq!(
-            account_change_refusal(&tech, &clerk, AccountChange::ResetPassword),
-            None
-        );
-        assert_eq!(
-            account_change_refusal(&tech, &left, AccountChange::Enable),
-            None
-        );
-        assert!(account_change_refusal(&tech, &tech, AccountChange::Disable).is_some());
-        assert!(account_change_refusal(&tech, &left, AccountChange::Disable).is_some());
-        assert!(account_change_refusal(&tech, &clerk, AccountChange::Enable).is_some());
-        assert_eq!(
-            account_change_refusal(&tech, &tech, AccountChange::ResetPassword),
-            None
-        );
+        let table: &[Case] = &[
+            // Staff change nothing, not even another clerk's lock.
+            (Staff, Staff, false, false, Unlock, 2, Some(ANYONE)),
+            (Staff, Staff, false, false, ResetPassword, 2, Some(ANYONE)),
+            (Staff, Staff, true, false, ResetPassword, 2, Some(ANYONE)),
+            (Staff, Technician, false, false, Disable, 2, Some(ANYONE)),
+            // A manager looks after reception staff: every change.
+            (Manager, Staff, false, false, Unlock, 1, None),
+            (Manager, Staff, false, false, ResetPassword, 1, None),
+            (Manager, Staff, false, false, Disable, 1, None),
+            (Manager, Staff, false, true, Enable, 1, None),
+            (Manager, Staff, false, true, Disable, 1, Some("すでに無効")),
+            (Manager, Staff, false, false, Enable, 1, Some("すでに有効")),
+            // …their own password, never disabling themselves…
+            (Manager, Manager, true, false, ResetPassword, 1, None),
+            (Manager, Manager, true, false, Disable, 1, Some(OWN)),
+            // …and never another manager or a technician.
+            (Manager, Manager, false, false, ResetPassword, 1, Some(TECH)),
+            (Manager, Manager, false, false, Disable, 1, Some(TECH)),
+            (Manager, Manager, false, true, Enable, 1, Some(TECH)),
+            (Manager, Technician, false, false, Unlock, 2, Some(TECH)),
+            (
+                Manager,
+                Technician,
+                false,
+                false,
+                ResetPassword,
+                2,
+                Some(TECH),
+            ),
+            (Manager, Technician, false, false, Disable, 2, Some(TECH)),
+            (Manager, Technician, false, true, Enable, 1, Some(TECH)),
+            // A technician changes every account…
+            (Technician, Staff, false, false, Disable, 1, None),
+            (Technician, Manager, false, false, ResetPassword, 1, None),
+            (Technician, Manager, false, false, Disable, 1, None),
+            (Technician, Manager, false, true, Enable, 1, None),
+            (Technician, Technician, false, false, Unlock, 2, None),
+            (Technician, Technician, false, false, Disable, 2, None),
+            (Technician, Technician, true, false, ResetPassword, 1, None),
+            // …but not their own to disabled, nor the last technician's.
+            (Technician, Technician, true, false, Disable, 2, Some(OWN)),
+            (Technician, Technician, false, false, Disable, 1, Some(LAST)),
+        ];
+        for &(actor_role, target_role, same, disabled, change, techs, expected) in table {
+            let actor = with_role(1, actor_role);
+            let mut target = with_role(if same { 1 } else { 2 }, target_role);
+            if disabled {
+                target.disabled_at = Some(datetime!(2026-11-20 18:00 +09:00));
+            }
+            let got = account_change_refusal(&actor, &target, change, techs);
+            let case = format!("{actor_role:?} → {target_role:?} {change:?} (same {same})");
+            match (expected, got) {
+                (None, None) => {}
+                (Some(words), Some(said)) => assert!(said.contains(words), "{case}: {said}"),
+                _ => panic!("{case}: expected {expected:?}, got {got:?}"),
+            }
+        }
+    }
+
+    /// Actor role × new account's role → allowed or the refusal's words.
+    #[test]
+    fn who_may_add_which_account_table() {
+        use Role::{Manager, Staff, Technician};
+        let table: &[(Role, Role, Option<&str>)] = &[
+            (Staff, Staff, Some("管理者か技術担当者だけ")),
+            (Staff, Manager, Some("管理者か技術担当者だけ")),
+            (Manager, Staff, None),
+            (Manager, Manager, Some("技術担当者だけが追加")),
+            (Manager, Technician, Some("技術担当者だけが追加")),
+            (Technician, Staff, None),
+            (Technician, Manager, None),
+            (Technician, Technician, None),
+        ];
+        for &(actor, role, expected) in table {
+            let got = account_creation_refusal(&with_role(1, actor), role);
+            match (expected, got) {
+                (None, None) => {}
+                (Some(words), Some(said)) => assert!(said.contains(words), "{actor:?} {role:?}"),
+                _ => panic!("{actor:?} adds {role:?}: expected {expected:?}, got {got:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn roles_are_read_back_from_their_codes() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("manager"), Some(Role::Manager));
+        assert_eq!(Role::parse("admin"), None);
+        assert!(!Role::Staff.manages_accounts());
+        assert!(!Role::Staff.corrects_others_records());
+        assert!(Role::Manager.manages_accounts() && Role::Manager.corrects_others_records());
     }
 
     const POLICY: SignInPolicy = SignInPolicy {

@@ -44,7 +44,8 @@ pub struct StaffAddOptions {
     /// The name the console shows.
     #[arg(long)]
     pub name: String,
-    /// `staff` or `technician`.
+    /// `staff` (スタッフ: reception), `manager` (管理者: also corrects anyone's records the same
+    /// day and looks after staff accounts) or `technician` (技術担当: every account).
     #[arg(long, default_value = "staff")]
     pub role: String,
 }
@@ -55,8 +56,9 @@ pub fn staff_add(options: &StaffAddOptions) -> Result<()> {
     if let Some(problem) = crate::staff::login_problem(&options.login) {
         bail!("--login {:?}: {problem}", options.login);
     }
-    let role = Role::parse(&options.role)
-        .ok_or_else(|| anyhow::anyhow!("--role {}: use staff or technician", options.role))?;
+    let role = Role::parse(&options.role).ok_or_else(|| {
+        anyhow::anyhow!("--role {}: use staff, manager or technician", options.role)
+    })?;
     let name = options.name.trim();
     if name.is_empty() || name.chars().count() > 64 {
         bail!("--name: a display name has 1 to 64 characters");

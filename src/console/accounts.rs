@@ -2,8 +2,10 @@
 //! and last sign-in; adding an account (a refused form comes back filled, the refusal under its
 //! field), unlocking, disabling when a clerk leaves, enabling again, and a password reset.
 //!
-//! Who may change which account is decided in `crate::staff::account_change_refusal`; this
-//! file only reads the form, asks that rule and the store, and draws the page.
+//! Who may add or change which account is decided in `crate::staff::account_creation_refusal`
+//! and `account_change_refusal` (a 管理者 looks after スタッフ accounts, a technician after
+//! every account); this file only reads the form, asks those rules and the store, and draws the
+//! page with only the buttons and roles the signed-in person may use.
 
 use std::collections::BTreeMap;
 
@@ -18,6 +20,7 @@ use super::{AppState, BoundedForm, SignedIn, blocking, now, page, problem, with_
 use crate::password;
 use crate::staff::{
     self, AccountChange, NewStaffAccount, Role, StaffAccount, StaffSession, account_change_refusal,
+    account_creation_refusal,
 };
 use crate::store::StoreError;
 
@@ -34,10 +37,25 @@ pub(super) fn routes() -> axum::Router<AppState> {
 
 /// The role's name as reception staff say it.
 fn role_text(role: Role) -> &'static str {
-    match role {
-        Role::Staff => "スタッフ",
-        Role::Technician => "技術担当",
-    }
+    role.japanese()
+}
+
+/// Technician accounts not disabled (the rule never lets this reach zero).
+fn active_technicians(accounts: &[StaffAccount]) -> usize {
+    accounts
+        .iter()
+        .filter(|a| a.role == Role::Technician && !a.is_disabled())
+        .count()
+}
+
+/// Whether the page offers `session` the button for `change` on `target`.
+fn offers(
+    session: &StaffSession,
+    target: &StaffAccount,
+    change: AccountChange,
+    technicians: usize,
+) -> bool {
+    account_change_refusal(&session.account, target, change, technicians).is_none()
 }
 
 /// What the add form holds after a refusal: what was typed (never the password) and the
@@ -110,7 +128,7 @@ fn managers_only(session: &StaffSession) -> Option<Response> {
         problem(
             StatusCode::FORBIDDEN,
             Some(session),
-            "アカウントの管理は技術担当者だけができます。",
+            "アカウントの管理は管理者か技術担当者だけができます。",
         )
     })
 }
@@ -160,6 +178,9 @@ async fn add_account(
         return refused;
     }
     let (mut add, role, typed) = read_add_form(&form);
+    if let Some(why) = role.and_then(|r| account_creation_refusal(&session.account, r)) {
+        add.role_error = Some(why.to_owned());
+    }
     let Some(role) = role.filter(|_| !add.refused()) else {
         return accounts_page(
             &state,
@@ -237,7 +258,9 @@ async fn change_target(
         return Err(refused);
     }
     let login = form.get("login").cloned().unwrap_or_default();
-    let target = with_store(state, move |store| store.staff_by_login(&login)).await?;
+    let accounts = with_store(state, |store| store.staff_accounts()).await?;
+    let technicians = active_technicians(&accounts);
+    let target = accounts.into_iter().find(|a| a.login == login);
     let Some(target) = target else {
         return Err(accounts_page(
             state,
@@ -249,7 +272,7 @@ async fn change_target(
         )
         .await);
     };
-    if let Some(why) = account_change_refusal(&session.account, &target, change) {
+    if let Some(why) = account_change_refusal(&session.account, &target, change, technicians) {
         return Err(accounts_page(
             state,
             &session,
@@ -417,6 +440,11 @@ fn accounts_markup(
     add: &AddForm,
 ) -> Markup {
     let csrf = session.csrf_token.as_str();
+    let technicians = active_technicians(accounts);
+    let roles: Vec<Role> = Role::ALL
+        .into_iter()
+        .filter(|r| account_creation_refusal(&session.account, *r).is_none())
+        .collect();
     layout(
         "アカウント",
         Some(session),
@@ -448,30 +476,44 @@ fn accounts_markup(
                                     None => { "まだありません" }
                                 }
                             }
-                            td {
-                                @if a.is_disabled() {
+                            td.actions {
+                                @let none = [
+                                    AccountChange::Enable,
+                                    AccountChange::Unlock,
+                                    AccountChange::ResetPassword,
+                                    AccountChange::Disable,
+                                ]
+                                .into_iter()
+                                .all(|c| !offers(session, a, c, technicians));
+                                @if none {
+                                    span.small { "技術担当者が変更します" }
+                                }
+                                @if a.is_disabled() && offers(session, a, AccountChange::Enable, technicians) {
                                     form method="post" action="/accounts/enable" {
                                         input type="hidden" name="csrf" value=(csrf);
                                         input type="hidden" name="login" value=(a.login);
                                         button type="submit" { "有効に戻す" }
                                     }
-                                } @else {
-                                    @if a.is_locked(now) {
+                                }
+                                @if !a.is_disabled() {
+                                    @if a.is_locked(now) && offers(session, a, AccountChange::Unlock, technicians) {
                                         form method="post" action="/accounts/unlock" {
                                             input type="hidden" name="csrf" value=(csrf);
                                             input type="hidden" name="login" value=(a.login);
                                             button type="submit" { "ロック解除" }
                                         }
                                     }
-                                    form method="post" action="/accounts/password" {
-                                        input type="hidden" name="csrf" value=(csrf);
-                                        input type="hidden" name="login" value=(a.login);
-                                        label { "新しいパスワード（" (staff::MIN_PASSWORD_CHARS) " 文字以上）" br;
-                                            input name="password" type="password" autocomplete="new-password" required;
+                                    @if offers(session, a, AccountChange::ResetPassword, technicians) {
+                                        form method="post" action="/accounts/password" {
+                                            input type="hidden" name="csrf" value=(csrf);
+                                            input type="hidden" name="login" value=(a.login);
+                                            label { "新しいパスワード（" (staff::MIN_PASSWORD_CHARS) " 文字以上）" br;
+                                                input name="password" type="password" autocomplete="new-password" required;
+                                            }
+                                            button type="submit" { "パスワード再設定" }
                                         }
-                                        button type="submit" { "パスワード再設定" }
                                     }
-                                    @if a.id != session.account.id {
+                                    @if offers(session, a, AccountChange::Disable, technicians) {
                                         form method="post" action="/accounts/disable" {
                                             input type="hidden" name="csrf" value=(csrf);
                                             input type="hidden" name="login" value=(a.login);
@@ -485,6 +527,9 @@ fn accounts_markup(
                 }
             }
             p.small { "無効（退職）にしたアカウントはログインできず、監査ログには名前が残ります。" }
+            @if session.account.role == Role::Manager {
+                p.small #manager-scope { "管理者はスタッフのアカウントを追加・変更できます。管理者と技術担当のアカウントは技術担当者が変更します。" }
+            }
             h2 { "アカウントを追加" }
             form #add-account method="post" action="/accounts" {
                 input type="hidden" name="csrf" value=(csrf);
@@ -496,7 +541,7 @@ fn accounts_markup(
                 @if let Some(e) = &add.name_error { p.errors.field-error data-field="display_name" { (e) } }
                 label { "役割" br;
                     select name="role" {
-                        @for r in Role::ALL {
+                        @for r in roles.iter().copied() {
                             option value=(r.as_str()) selected[add.role == r.as_str()] { (role_text(r)) }
                         }
                     }

@@ -14,7 +14,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::StoreError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 9;
+pub const SCHEMA_VERSION: u32 = 10;
 
 struct Migration {
     /// The `user_version` after this step.
@@ -69,6 +69,11 @@ const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [
         version: 9,
         summary: "typed numbers from a screen that shows no burden ratio",
         sql: V9,
+    },
+    Migration {
+        version: 10,
+        summary: "the manager role (管理者) for staff accounts",
+        sql: V10,
     },
 ];
 
@@ -356,6 +361,58 @@ ALTER TABLE handoffs_v9 RENAME TO handoffs;
 CREATE INDEX handoffs_open ON handoffs (check_in_id) WHERE resolved_at IS NULL;
 ";
 
+/// v10: a third role, `manager` (管理者), who looks after reception staff's accounts without
+/// being a technician. SQLite cannot change a CHECK, so `staff_accounts` is rebuilt with every
+/// column (v4, v5, v8) and constraint as it was. `staff_sessions` references it and foreign keys
+/// are on inside the step's transaction (the pragma cannot change there), so the sessions table
+/// is rebuilt beside it: signed-in staff stay signed in. Renaming `staff_accounts_v10` rewrites
+/// the sessions' reference to `staff_accounts`; the AUTOINCREMENT counter moves with the
+/// rename, so ids are never reused.
+const V10: &str = "
+CREATE TABLE staff_accounts_v10 (
+    id                      INTEGER PRIMARY KEY AUTOINCREMENT,
+    login                   TEXT NOT NULL UNIQUE CHECK (length(login) BETWEEN 1 AND 64),
+    display_name            TEXT NOT NULL,
+    role                    TEXT NOT NULL CHECK (role IN ('staff', 'manager', 'technician')),
+    password_hash           TEXT NOT NULL CHECK (password_hash LIKE '$argon2id$%'),
+    failed_logins           INTEGER NOT NULL DEFAULT 0 CHECK (failed_logins >= 0),
+    locked_until            TEXT,
+    created_at              TEXT NOT NULL,
+    kiosk_pin_hash          TEXT
+        CHECK (kiosk_pin_hash IS NULL OR kiosk_pin_hash LIKE '$argon2id$%'),
+    kiosk_pin_failures      INTEGER NOT NULL DEFAULT 0 CHECK (kiosk_pin_failures >= 0),
+    kiosk_pin_locked_until  TEXT,
+    disabled_at             TEXT,
+    last_sign_in_at         TEXT
+) STRICT;
+
+CREATE TABLE staff_sessions_v10 (
+    token_sha256    TEXT PRIMARY KEY CHECK (length(token_sha256) = 64),
+    account_id      INTEGER NOT NULL REFERENCES staff_accounts_v10 (id),
+    csrf_token      TEXT NOT NULL CHECK (length(csrf_token) >= 32),
+    created_at      TEXT NOT NULL,
+    expires_at      TEXT NOT NULL
+) STRICT;
+
+INSERT INTO staff_accounts_v10 (id, login, display_name, role, password_hash, failed_logins,
+                                locked_until, created_at, kiosk_pin_hash, kiosk_pin_failures,
+                                kiosk_pin_locked_until, disabled_at, last_sign_in_at)
+    SELECT id, login, display_name, role, password_hash, failed_logins, locked_until,
+           created_at, kiosk_pin_hash, kiosk_pin_failures, kiosk_pin_locked_until,
+           disabled_at, last_sign_in_at
+    FROM staff_accounts;
+UPDATE sqlite_sequence
+    SET seq = max(seq, (SELECT seq FROM sqlite_sequence WHERE name = 'staff_accounts'))
+    WHERE name = 'staff_accounts_v10';
+INSERT INTO staff_sessions_v10 (token_sha256, account_id, csrf_token, created_at, expires_at)
+    SELECT token_sha256, account_id, csrf_token, created_at, expires_at FROM staff_sessions;
+
+DROP TABLE staff_sessions;
+DROP TABLE staff_accounts;
+ALTER TABLE staff_accounts_v10 RENAME TO staff_accounts;
+ALTER TABLE staff_sessions_v10 RENAME TO staff_sessions;
+";
+
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<u32> {
     conn.pragma_query_value(None, "user_version", |row| row.get(0))
 }
@@ -559,5 +616,78 @@ mod tests {
             )
             .unwrap_err();
         assert!(err.to_string().contains("CHECK"), "{err}");
+    }
+
+    #[test]
+    fn v10_takes_managers_and_keeps_accounts_sessions_and_kiosk_pins() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "foreign_keys", true).unwrap();
+        migrate(&mut conn, Path::new(":memory:"), 9).unwrap();
+        let hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA";
+        conn.execute_batch(&format!(
+            "INSERT INTO staff_accounts (id, login, display_name, role, password_hash,
+                 created_at, kiosk_pin_hash, kiosk_pin_failures, disabled_at, last_sign_in_at)
+             VALUES (7, 'sato', '佐藤', 'staff', '{hash}', 't0', '{hash}', 2, NULL, 't1'),
+                    (9, 'tech', '技術', 'technician', '{hash}', 't0', NULL, 0, 't2', NULL);
+             INSERT INTO staff_sessions (token_sha256, account_id, csrf_token, created_at,
+                 expires_at) VALUES ('{token}', 7, '{csrf}', 't1', 't3');",
+            token = "a".repeat(64),
+            csrf = "c".repeat(32),
+        ))
+        .unwrap();
+        let manager = format!(
+            "INSERT INTO staff_accounts (login, display_name, role, password_hash, created_at)
+             VALUES ('kanri', '管理', 'manager', '{hash}', 't4')"
+        );
+        assert!(conn.execute(&manager, []).is_err(), "v9 has no managers");
+        let rows = |conn: &Connection| -> Vec<String> {
+            conn.prepare(
+                "SELECT a.id || a.login || a.role || COALESCE(a.kiosk_pin_hash, '-') ||
+                        a.kiosk_pin_failures || COALESCE(a.disabled_at, '-') ||
+                        COALESCE(a.last_sign_in_at, '-') || COUNT(s.token_sha256)
+                 FROM staff_accounts a LEFT JOIN staff_sessions s ON s.account_id = a.id
+                 GROUP BY a.id ORDER BY a.id",
+            )
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+        };
+        let before = rows(&conn);
+        migrate(&mut conn, Path::new(":memory:"), 10).unwrap();
+        assert_eq!(rows(&conn), before);
+        conn.execute(&manager, []).unwrap();
+        let id: i64 = conn
+            .query_row(
+                "SELECT id FROM staff_accounts WHERE login = 'kanri'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(id, 10, "ids go on after the highest, never reused");
+        let fk: Vec<String> = conn
+            .prepare("PRAGMA foreign_key_check")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(fk.is_empty(), "{fk:?}");
+        // Sessions still refer to accounts: one for no account is refused.
+        let orphan = conn.execute(
+            &format!(
+                "INSERT INTO staff_sessions VALUES ('{}', 99, '{}', 't', 't')",
+                "b".repeat(64),
+                "c".repeat(32)
+            ),
+            [],
+        );
+        assert!(orphan.unwrap_err().to_string().contains("FOREIGN KEY"));
+        let bad_role = format!(
+            "INSERT INTO staff_accounts (login, display_name, role, password_hash, created_at)
+             VALUES ('x', 'x', 'admin', '{hash}', 't')"
+        );
+        assert!(conn.execute(&bad_role, []).is_err());
     }
 }

@@ -210,6 +210,27 @@ fn seed_v6(conn: &Connection) {
     .unwrap();
 }
 
+/// The token hash of the session seeded at v8.
+const V8_SESSION: &str = "5e55105e55105e55105e55105e55105e55105e55105e55105e55105e55105e55";
+
+/// Writes, at v8 with v8's SQL, an account with everything an account row can hold by then (a
+/// kiosk PIN with failures, a last sign-in) and a live session referring to it: v10 rebuilds
+/// both tables.
+fn seed_v8(conn: &Connection) {
+    conn.execute_batch(&format!(
+        "INSERT INTO staff_accounts (login, display_name, role, password_hash, created_at,
+             kiosk_pin_hash, kiosk_pin_failures, last_sign_in_at)
+         VALUES ('suzuki', '鈴木', 'technician', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
+             '2026-03-07T09:00:00+09:00', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$cGlu', 2,
+             '2026-03-07T09:30:00Z');
+         INSERT INTO staff_sessions (token_sha256, account_id, csrf_token, created_at, expires_at)
+         SELECT '{V8_SESSION}', id, '{csrf}', '2026-03-07T09:30:00Z', '2999-01-01T00:00:00Z'
+         FROM staff_accounts WHERE login = 'suzuki';",
+        csrf = "c".repeat(32)
+    ))
+    .unwrap();
+}
+
 /// Builds a database at version `k` with representative rows for every version up to `k`.
 fn database_at(path: &Path, k: u32) {
     if k == 0 {
@@ -220,12 +241,13 @@ fn database_at(path: &Path, k: u32) {
     // Each version's rows are written by that version's schema, then the file moves on, as a
     // kiosk updated build by build would.
     type Seed = fn(&Connection);
-    let seeds: [(u32, Seed); 5] = [
+    let seeds: [(u32, Seed); 6] = [
         (1, seed_v1),
         (2, seed_v2),
         (3, seed_v3),
         (4, seed_v4),
         (6, seed_v6),
+        (8, seed_v8),
     ];
     for (version, seed) in seeds.into_iter().filter(|(v, _)| *v <= k) {
         migrate_to(path, version).unwrap();
@@ -343,12 +365,38 @@ fn every_earlier_version_opens_keeps_its_rows_and_takes_new_check_ins() {
                 "no sign-in recorded before v8"
             );
             assert_eq!(store.kiosk_pin("tanaka").unwrap(), None, "no kiosk PIN yet");
-            assert!(store.kiosk_staff().unwrap().is_empty());
+            let with_pins: Vec<String> = store
+                .kiosk_staff()
+                .unwrap()
+                .into_iter()
+                .map(|s| s.login)
+                .collect();
+            assert_eq!(with_pins, if k >= 8 { vec!["suzuki"] } else { vec![] });
+        }
+        if k >= 8 {
+            // The v10 rebuild keeps every column of the account and the session referring to it.
+            let suzuki = store
+                .staff_by_login("suzuki")
+                .unwrap()
+                .expect("v8 account kept");
+            assert_eq!(suzuki.role, uketsuke::staff::Role::Technician);
+            assert_eq!(
+                suzuki.last_sign_in_at,
+                Some(datetime!(2026-03-07 09:30:00 UTC))
+            );
+            let pin = store.kiosk_pin("suzuki").unwrap().expect("kiosk PIN kept");
+            assert_eq!(pin.failures, 2);
+            assert!(pin.pin_hash.ends_with("$cGlu"));
+            let session = store
+                .session(V8_SESSION, datetime!(2026-03-07 10:00:00 UTC))
+                .unwrap()
+                .expect("still signed in after the upgrade");
+            assert_eq!(session.account.id, suzuki.id);
         }
         let old_audit = store.audit_log(100).unwrap().len();
         assert_eq!(
             old_audit,
-            [0, 3, 5, 5, 5, 5, 5, 5, 5][k as usize],
+            [0, 3, 5, 5, 5, 5, 5, 5, 5, 5][k as usize],
             "audit entries from v{k}"
         );
 
@@ -401,9 +449,24 @@ fn every_earlier_version_opens_keeps_its_rows_and_takes_new_check_ins() {
         );
         let back = store.check_in(committed.check_in_id).unwrap().unwrap();
         assert_eq!(back.record, new_check_in());
-        let newest_old_id = [0, 3, 4, 5, 5, 5, 5, 5, 5][k as usize];
+        let newest_old_id = [0, 3, 4, 5, 5, 5, 5, 5, 5, 5][k as usize];
         assert!(committed.check_in_id > newest_old_id, "ids are not reused");
         assert!(store.audit_log(100).unwrap().len() > old_audit);
+        // A 管理者 account can be added after the upgrade, whatever the version before.
+        store
+            .add_staff(&uketsuke::staff::NewStaffAccount {
+                login: "kanri".to_owned(),
+                display_name: "管理".to_owned(),
+                role: uketsuke::staff::Role::Manager,
+                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
+                created_at: datetime!(2026-03-08 09:00:00 +09:00),
+                created_by: "cli".to_owned(),
+            })
+            .unwrap_or_else(|e| panic!("a manager from v{k}: {e}"));
+        assert_eq!(
+            store.staff_by_login("kanri").unwrap().unwrap().role,
+            uketsuke::staff::Role::Manager
+        );
         store.close();
 
         // The upgraded schema is exactly what a fresh install has.
