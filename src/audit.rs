@@ -46,20 +46,10 @@ pub fn who(actor: &str, actor_name: Option<&str>) -> String {
     }
 }
 
-/// The name of a verification method as staff say it (`-` or an unknown code: `None`).
+/// The name of a verification method as staff say it (`VerificationMethod::japanese`; `-` or an
+/// unknown code: `None`).
 pub fn method_name(code: &str) -> Option<&'static str> {
-    Some(match VerificationMethod::parse(code)? {
-        VerificationMethod::CardViaReader => "マイナ保険証（カード）",
-        VerificationMethod::SmartphoneViaReader => "マイナ保険証（スマホ）",
-        VerificationMethod::PortalScreenCheckedByStaff => "資格情報画面をスタッフが確認",
-        VerificationMethod::NoticeWithCardCheckedByStaff => {
-            "カードと資格情報のお知らせをスタッフが確認"
-        }
-        VerificationMethod::EligibilityCertificate => "資格確認書",
-        VerificationMethod::ExpiredCardProvisional => "期限切れ保険証（暫定的な取扱い）",
-        VerificationMethod::SelfDeclarationForm => "被保険者資格申立書",
-        VerificationMethod::PastRecord => "受付歴と口頭確認",
-    })
+    VerificationMethod::parse(code).map(VerificationMethod::japanese)
 }
 
 /// Why the kiosk handed over, as staff say it.

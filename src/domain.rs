@@ -141,6 +141,23 @@ impl VerificationMethod {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|m| m.as_str() == s)
     }
+
+    /// The method's one Japanese name, in reception staff's words (「マイナ保険証（カード）」,
+    /// 「資格情報画面をスタッフが確認」, …). Used on the console's pages, in the audit log's
+    /// sentences (`audit::sentence`) and in the month report and its CSV (`report`), so staff
+    /// read the same words everywhere; `as_str` is the code for programs.
+    pub fn japanese(self) -> &'static str {
+        match self {
+            Self::CardViaReader => "マイナ保険証（カード）",
+            Self::SmartphoneViaReader => "マイナ保険証（スマホ）",
+            Self::PortalScreenCheckedByStaff => "資格情報画面をスタッフが確認",
+            Self::NoticeWithCardCheckedByStaff => "カードと資格情報のお知らせをスタッフが確認",
+            Self::EligibilityCertificate => "資格確認書",
+            Self::ExpiredCardProvisional => "期限切れ保険証（暫定的な取扱い）",
+            Self::SelfDeclarationForm => "被保険者資格申立書",
+            Self::PastRecord => "受付歴と口頭確認",
+        }
+    }
 }
 
 /// The three information items offered on one screen ("all" or item by item).
@@ -769,6 +786,18 @@ pub struct CardProof {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_verification_method_has_its_own_japanese_name() {
+        let names: std::collections::BTreeSet<&str> = VerificationMethod::ALL
+            .into_iter()
+            .map(VerificationMethod::japanese)
+            .collect();
+        assert_eq!(names.len(), VerificationMethod::ALL.len(), "{names:?}");
+        for name in names {
+            assert!(!name.is_ascii() && !name.contains('_'), "{name}");
+        }
+    }
 
     #[test]
     fn pin_accepts_only_four_digits() {

@@ -186,7 +186,7 @@ impl MonthReport {
                 "{},{},{},{},{},{}",
                 self.month,
                 row.method.as_str(),
-                method_japanese(row.method),
+                row.method.japanese(),
                 row.check_ins,
                 row.counted,
                 percent(row.check_ins)
@@ -288,22 +288,6 @@ pub const RATE_JAPANESE: &str = "マイナ保険証利用率（受付機の記�
 
 /// The open handoffs' row.
 pub const PENDING_JAPANESE: &str = "未対応（利用率の計算に含めない）";
-
-/// A verification method as reception staff name it, for the report and the CSV.
-pub fn method_japanese(method: VerificationMethod) -> &'static str {
-    match method {
-        VerificationMethod::CardViaReader => "マイナ保険証（カード）",
-        VerificationMethod::SmartphoneViaReader => "マイナ保険証（スマホ）",
-        VerificationMethod::PortalScreenCheckedByStaff => "資格情報画面（スタッフが確認）",
-        VerificationMethod::NoticeWithCardCheckedByStaff => {
-            "カードと資格情報のお知らせ（スタッフが確認）"
-        }
-        VerificationMethod::EligibilityCertificate => "資格確認書",
-        VerificationMethod::ExpiredCardProvisional => "期限切れ保険証（暫定的な取扱い）",
-        VerificationMethod::SelfDeclarationForm => "被保険者資格申立書",
-        VerificationMethod::PastRecord => "受付歴と口頭確認",
-    }
-}
 
 /// `2026-11` → 「2026年11月」 (anything else as given).
 pub fn month_japanese(month: &str) -> String {

@@ -17,7 +17,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::{AppState, SignedIn, now, page, pages, problem, with_store};
 use crate::check_in_list::{self, ListQuery, Status, date_japanese};
-use crate::domain::{HandoffReason, StoredCheckIn};
+use crate::domain::{HandoffReason, StoredCheckIn, VerificationMethod};
 use crate::rules::JST;
 use crate::staff::StaffSession;
 
@@ -223,9 +223,7 @@ fn time_text(c: &StoredCheckIn) -> String {
 
 /// What happened, in one phrase: the reason for a handoff, the method once confirmed.
 fn what_text(c: &StoredCheckIn) -> String {
-    let method = c
-        .confirmed_verification()
-        .map(crate::report::method_japanese);
+    let method = c.confirmed_verification().map(VerificationMethod::japanese);
     match (c.record.outcome.handoff_reason(), method) {
         (Some(reason), Some(method)) => format!("{}（{method}）", pages::reason_text(reason)),
         (Some(reason), None) => pages::reason_text(reason).to_owned(),

@@ -187,7 +187,7 @@ pub fn paper_fields(
             legend { "確認した書類" }
             @for paper in PaperSeen::ALL {
                 @let available = paper != PaperSeen::ExpiredCardProvisional || provisional_applies;
-                @let ja = crate::console::pages::method_text(paper.verification());
+                @let ja = paper.verification().japanese();
                 label {
                     input type="radio" name="document" value=(paper.as_str()) disabled[!available]
                         checked[available && selected(paper)] autofocus[focus_on == Some(paper)];

@@ -202,23 +202,6 @@ pub fn checklist_text(item: ChecklistItem) -> &'static str {
     }
 }
 
-/// How eligibility was confirmed, in Japanese. The report's CSV has both: the code column
-/// (`VerificationMethod::as_str`, for programs) and this text (for people).
-pub fn method_text(method: VerificationMethod) -> &'static str {
-    match method {
-        VerificationMethod::CardViaReader => "マイナ保険証（カード）",
-        VerificationMethod::SmartphoneViaReader => "マイナ保険証（スマホ）",
-        VerificationMethod::PortalScreenCheckedByStaff => "資格情報画面をスタッフが確認",
-        VerificationMethod::NoticeWithCardCheckedByStaff => {
-            "カードと資格情報のお知らせをスタッフが確認"
-        }
-        VerificationMethod::EligibilityCertificate => "資格確認書",
-        VerificationMethod::ExpiredCardProvisional => "期限切れ保険証（暫定的な取扱い）",
-        VerificationMethod::SelfDeclarationForm => "被保険者資格申立書",
-        VerificationMethod::PastRecord => "受付歴と口頭確認",
-    }
-}
-
 /// 「38分」 and, past 15 and 30 minutes, 「! 15分以上」 or 「! 長時間」: in words as well as colour.
 fn waiting(row: &Row) -> Markup {
     html! {
@@ -389,7 +372,7 @@ pub(super) fn summary_rows(h: &StoredCheckIn) -> Markup {
             }
             @if let Some(method) = r.verification {
                 // Before staff close it, the kiosk's label is only what is expected.
-                tr { th { @if h.resolution.is_some() { "確認方法" } @else { "予定の確認方法" } } td { (method_text(method)) } }
+                tr { th { @if h.resolution.is_some() { "確認方法" } @else { "予定の確認方法" } } td { (method.japanese()) } }
             }
             @if r.wrong_pin_entries > 0 {
                 tr { th { "暗証番号の誤り" } td { (r.wrong_pin_entries) "回" } }
@@ -763,7 +746,10 @@ pub fn closed_banner(number: Option<u32>, closed_as: &ClosedAs) -> Markup {
     }
 }
 
-/// How a closed handoff's eligibility was confirmed, as reception staff say it.
+/// How a closed handoff's eligibility was confirmed, as reception staff say it: the method's
+/// name (`VerificationMethod::japanese`), except a card checked by eye (「マイナ保険証（目視確認）」)
+/// and the portal screen, said as a noun (「資格情報画面（スタッフが確認）」) because it stands
+/// before 「で記録しました」 in the queue's banner and on the closed page.
 pub(super) fn closed_method_text(
     verification: VerificationMethod,
     identity: Option<IdentityMethod>,
@@ -773,6 +759,6 @@ pub(super) fn closed_method_text(
             "マイナ保険証（目視確認）"
         }
         (VerificationMethod::PortalScreenCheckedByStaff, _) => "資格情報画面（スタッフが確認）",
-        (method, _) => method_text(method),
+        (method, _) => method.japanese(),
     }
 }

@@ -8,7 +8,7 @@ use maud::{Markup, html};
 
 use super::check_ins::print_button;
 use super::pages;
-use crate::report::{MonthReport, PENDING_JAPANESE, RECEIPT_BASIS_NOTE, method_japanese};
+use crate::report::{MonthReport, PENDING_JAPANESE, RECEIPT_BASIS_NOTE};
 use crate::rules::UsageRateTarget;
 use crate::staff::StaffSession;
 
@@ -51,7 +51,7 @@ pub fn report(
             tbody {
                 @for row in &report.methods {
                     tr data-method=(row.method.as_str()) {
-                        td { (method_japanese(row.method)) }
+                        td { (row.method.japanese()) }
                         td.count { (row.check_ins) }
                         td.counted { (row.counted) }
                     }
@@ -92,7 +92,7 @@ fn chart(report: &MonthReport) -> Markup {
             aria-label="確認方法ごとの件数" {
             @for (i, row) in report.methods.iter().enumerate() {
                 @let y = i as u32 * ROW + 4;
-                text x=(LABEL - 8) y=(y + 20) text-anchor="end" font-size="15" { (method_japanese(row.method)) }
+                text x=(LABEL - 8) y=(y + 20) text-anchor="end" font-size="15" { (row.method.japanese()) }
                 rect x=(LABEL) y=(y) width=(scale(row.check_ins)) height="24" fill="#bbb" {}
                 rect x=(LABEL) y=(y) width=(scale(row.counted)) height="24" fill="#1a6b3a" {}
                 text x=(LABEL + scale(row.check_ins) + 6) y=(y + 19) font-size="15" { (row.check_ins) }

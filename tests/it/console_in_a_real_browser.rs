@@ -156,10 +156,7 @@ fn staff_see_a_portal_handoff_arrive_live_resolve_it_and_find_it_in_the_report()
     browser.wait_for("#report-table", Duration::from_secs(10));
     let portal = browser.text("tr[data-method=portal_screen_checked_by_staff]");
     let counts: Vec<&str> = portal.split_whitespace().collect();
-    assert!(
-        portal.contains("資格情報画面（スタッフが確認）"),
-        "{portal}"
-    );
+    assert!(portal.contains("資格情報画面をスタッフが確認"), "{portal}");
     assert_eq!(
         &counts[counts.len() - 2..],
         ["1", "0"],

@@ -521,9 +521,11 @@ fn the_report_counts_resolutions_and_downloads_as_csv() {
     let csv = staff.get("/report.csv?month=2026-03");
     assert_eq!(csv.status, 200);
     assert!(csv.content_type.unwrap().starts_with("text/csv"));
-    assert!(csv.body.contains(
-        "2026-03,portal_screen_checked_by_staff,資格情報画面（スタッフが確認）,1,0,50.0"
-    ));
+    assert!(
+        csv.body.contains(
+            "2026-03,portal_screen_checked_by_staff,資格情報画面をスタッフが確認,1,0,50.0"
+        )
+    );
     assert!(
         csv.body
             .contains("2026-03,card_via_reader,マイナ保険証（カード）,1,1,50.0")

@@ -128,8 +128,8 @@ fn report_counts_every_method_and_the_share() {
 month,category,確認方法,check_ins,counted_toward_usage_rate,share_percent
 2026-03,card_via_reader,マイナ保険証（カード）,2,2,22.2
 2026-03,smartphone_via_reader,マイナ保険証（スマホ）,1,1,11.1
-2026-03,portal_screen_checked_by_staff,資格情報画面（スタッフが確認）,1,0,11.1
-2026-03,notice_with_card_checked_by_staff,カードと資格情報のお知らせ（スタッフが確認）,1,0,11.1
+2026-03,portal_screen_checked_by_staff,資格情報画面をスタッフが確認,1,0,11.1
+2026-03,notice_with_card_checked_by_staff,カードと資格情報のお知らせをスタッフが確認,1,0,11.1
 2026-03,eligibility_certificate,資格確認書,1,0,11.1
 2026-03,expired_card_provisional,期限切れ保険証（暫定的な取扱い）,1,0,11.1
 2026-03,self_declaration_form,被保険者資格申立書,1,0,11.1
