@@ -70,13 +70,10 @@ pub fn reason_name(code: &str) -> Option<&'static str> {
     })
 }
 
-/// A role's name as staff say it (`staff`, `manager`, `technician`).
+/// A role's name as staff say it (`staff`, `manager`, `technician`): the accounts page's name
+/// (`Role::japanese`: スタッフ, 管理者, 技術担当), so each role has one name everywhere.
 pub fn role_name(code: &str) -> &'static str {
-    match code {
-        "technician" => "技術担当",
-        "manager" => "管理者",
-        _ => "受付スタッフ",
-    }
+    crate::staff::Role::parse(code).map_or("スタッフ", crate::staff::Role::japanese)
 }
 
 /// 「2026-11-21T01:00:00Z」 → 「2026-11-21 10:00」 (JST); anything else as it is.

@@ -110,7 +110,7 @@ fn the_audit_reads_as_sentences_with_filters_and_pages() {
         seen += n;
         if !body.contains("rel=\"next\"") {
             assert!(
-                body.contains("アカウント sato（受付スタッフ）を追加"),
+                body.contains("アカウント sato（スタッフ）を追加"),
                 "the oldest entry is on the last page"
             );
             break;
