@@ -391,7 +391,9 @@ pub fn decide(
             })
         }
         Some(DeskAction::ChooseAmongMatches) => {
-            let read = check_in.record.verification.filter(|m| {
+            // The card or phone the kiosk read before several records matched: its expected
+            // route, confirmed only now that staff choose the record.
+            let read = check_in.record.expected_route.filter(|m| {
                 matches!(
                     m,
                     VerificationMethod::CardViaReader | VerificationMethod::SmartphoneViaReader
@@ -955,8 +957,9 @@ mod tests {
                 visit_date: at.date(),
                 presented: Some(crate::domain::Presented::MyNumberCard),
                 identity: several.then_some(IdentityMethod::PinOnCard),
-                verification: several.then_some(VerificationMethod::CardViaReader),
-                counts_toward_usage_rate: several,
+                verification: None,
+                counts_toward_usage_rate: false,
+                expected_route: several.then_some(VerificationMethod::CardViaReader),
                 consent: Default::default(),
                 eligibility: None,
                 outcome: crate::domain::Outcome::HandedToStaff { reason },

@@ -582,9 +582,20 @@ pub struct CheckInRecord {
     pub visit_date: Date,
     pub presented: Option<Presented>,
     pub identity: Option<IdentityMethod>,
-    /// `None` while staff have still to decide (paper documents, invalid eligibility, ...).
+    /// How eligibility was confirmed, once that is known: set by the kiosk only on a check-in
+    /// it completed, and on a handoff only when staff close it with a method (the store writes
+    /// it then). `None` on every check-in the kiosk hands over (issue 16 item 4: an open
+    /// handoff is waiting for staff, never verified) and on cancelled or timed-out ones.
     pub verification: Option<VerificationMethod>,
+    /// `verification` counts toward the usage rate under the rules of the visit date; `false`
+    /// whenever `verification` is `None`.
     pub counts_toward_usage_rate: bool,
+    /// On a handoff only: the route the kiosk expects staff to take (the portal screen for an
+    /// unreadable phone, the declared document, the card the kiosk read when several records
+    /// matched), a hint for the desk, never a confirmation; `None` when the kiosk cannot
+    /// tell. Kept after staff close the handoff, whatever they chose.
+    #[serde(default)]
+    pub expected_route: Option<VerificationMethod>,
     pub consent: ConsentAnswers,
     pub eligibility: Option<EligibilitySummary>,
     pub outcome: Outcome,

@@ -7,11 +7,13 @@
 //!
 //! The share is counted check-ins over check-ins whose eligibility was confirmed some way
 //! ([`StoredCheckIn::confirmed_verification`]): completed at the kiosk, or closed by staff with
-//! a method. Handoffs still open are 「未対応」 whatever route the kiosk expected staff to take
-//! (review 2026-11 row 3: an open portal-screen, notice-with-card or certificate handoff is not
-//! a confirmed eligibility), so the waiting count is the queue's for that month. They, cancelled
-//! ones, timed-out ones and those staff could not confirm are listed but are not in the
-//! denominator.
+//! a method. Handoffs still open are 「対応待ち」 (waiting for staff) whatever route the kiosk
+//! expected staff to take (review 2026-11 row 3, issue 16 item 4: an open portal-screen,
+//! notice-with-card or certificate handoff is not a confirmed eligibility; the kiosk records
+//! that route as `expected_route`, never as the method), counted by the queue's own rule
+//! ([`StoredCheckIn::is_open_handoff`], the store's `open_handoffs`), so the waiting count is
+//! the queue's for that month. They, cancelled ones, timed-out ones and those staff could not
+//! confirm are listed but are not in the denominator.
 //!
 //! This is the kiosk's per-visit count, a reference figure: the add-on is judged on the rate
 //! per receipt that 支払基金 notifies ([`RECEIPT_BASIS_NOTE`]).
@@ -35,7 +37,8 @@ pub struct MonthReport {
     pub month: String,
     /// One row per verification method, in a fixed order, zero rows included.
     pub methods: Vec<MethodRow>,
-    /// Handoffs of this month still open (「未対応」): in the queue, not in the share.
+    /// Handoffs of this month still open (「対応待ち」, waiting for staff): in the queue, not in
+    /// the share.
     pub pending_staff: usize,
     /// Handed to staff, who could not confirm eligibility.
     pub unresolved: usize,
@@ -141,11 +144,7 @@ impl MonthReport {
             );
         }
         let _ = writeln!(out, "{:<36} {:>9}", "total verified", verified);
-        let _ = writeln!(
-            out,
-            "{:<36} {:>9}",
-            "pending staff decision", self.pending_staff
-        );
+        let _ = writeln!(out, "{:<36} {:>9}", "waiting for staff", self.pending_staff);
         let _ = writeln!(
             out,
             "{:<36} {:>9}",
@@ -193,11 +192,7 @@ impl MonthReport {
             );
         }
         for (category, japanese, n) in [
-            (
-                "pending_staff_decision",
-                PENDING_JAPANESE,
-                self.pending_staff,
-            ),
+            ("waiting_for_staff", PENDING_JAPANESE, self.pending_staff),
             ("unresolved_by_staff", "確認できず", self.unresolved),
             ("cancelled", "取消", self.cancelled),
             ("timed_out", "時間切れ", self.timed_out),
@@ -273,9 +268,13 @@ impl MonthReport {
         ))
     }
 
-    /// 「未対応 13件（利用率の計算に含めない）」: the month's open handoffs.
+    /// 「対応待ち 13件（利用率の計算に含めない）」: the month's open handoffs, in the queue's
+    /// word (its heading says 「対応待ち 13件」 for the same handoffs).
     pub fn waiting_line(&self) -> String {
-        format!("未対応 {}件（利用率の計算に含めない）", self.pending_staff)
+        format!(
+            "対応待ち {}件（利用率の計算に含めない）",
+            self.pending_staff
+        )
     }
 }
 
@@ -286,8 +285,8 @@ pub const RECEIPT_BASIS_NOTE: &str =
 /// The name of the kiosk's share, in staff words.
 pub const RATE_JAPANESE: &str = "マイナ保険証利用率（受付機の記録）";
 
-/// The open handoffs' row.
-pub const PENDING_JAPANESE: &str = "未対応（利用率の計算に含めない）";
+/// The open handoffs' row: waiting for staff, the queue's word.
+pub const PENDING_JAPANESE: &str = "対応待ち（利用率の計算に含めない）";
 
 /// `2026-11` → 「2026年11月」 (anything else as given).
 pub fn month_japanese(month: &str) -> String {
@@ -347,6 +346,7 @@ mod tests {
                 identity: None,
                 verification,
                 counts_toward_usage_rate: counts,
+                expected_route: None,
                 consent: Default::default(),
                 eligibility: None,
                 outcome,
@@ -369,7 +369,19 @@ mod tests {
 
     /// An open handoff as the kiosk commits it, with the route it expects staff to take.
     fn open(reason: HandoffReason, expected: Option<VerificationMethod>) -> StoredCheckIn {
-        check_in(Outcome::HandedToStaff { reason }, expected, false)
+        let mut c = check_in(Outcome::HandedToStaff { reason }, None, false);
+        c.record.expected_route = expected;
+        c
+    }
+
+    /// An open handoff as a kiosk before schema v10 committed it: the expected route written
+    /// as the method (and, for several matches, counted).
+    fn open_labelled_as_verified(
+        reason: HandoffReason,
+        method: VerificationMethod,
+        counts: bool,
+    ) -> StoredCheckIn {
+        check_in(Outcome::HandedToStaff { reason }, Some(method), counts)
     }
 
     fn closed(reason: HandoffReason, closed_as: ClosedAs) -> StoredCheckIn {
@@ -438,7 +450,7 @@ mod tests {
         assert_eq!(report.pending_staff, 13, "the queue's 13 open handoffs");
         assert_eq!(
             report.waiting_line(),
-            "未対応 13件（利用率の計算に含めない）"
+            "対応待ち 13件（利用率の計算に含めない）"
         );
         let row = |m: VerificationMethod| {
             report
@@ -451,6 +463,34 @@ mod tests {
         assert_eq!(row(VerificationMethod::PortalScreenCheckedByStaff), 0);
         assert_eq!(row(VerificationMethod::NoticeWithCardCheckedByStaff), 0);
         assert_eq!(row(VerificationMethod::EligibilityCertificate), 2);
+    }
+
+    #[test]
+    fn a_handoff_labelled_as_verified_before_v10_is_still_waiting_and_uncounted() {
+        use HandoffReason as R;
+        use VerificationMethod as M;
+        // Rows a kiosk committed before the expected route had its own column, if one ever
+        // escaped the v10 migration: the outcome decides, not the label.
+        let month = [
+            card(),
+            open_labelled_as_verified(R::ConfirmPortalScreen, M::PortalScreenCheckedByStaff, false),
+            open_labelled_as_verified(R::SeveralMatches, M::CardViaReader, true),
+        ];
+        let report = MonthReport::from_check_ins("2026-11", &month);
+        assert_eq!(
+            (report.verified(), report.counted(), report.pending_staff),
+            (1, 1, 2)
+        );
+        assert!(
+            report
+                .table()
+                .contains("My Number usage-rate share: 1 / 1 = 100.0%")
+        );
+        assert!(
+            report
+                .table()
+                .contains("waiting for staff                            2")
+        );
     }
 
     #[test]
@@ -561,9 +601,7 @@ mod tests {
         );
         assert!(csv.contains("\n2026-11,card_via_reader,マイナ保険証（カード）,8,8,80.0\n"));
         assert!(
-            csv.contains(
-                "\n2026-11,pending_staff_decision,未対応（利用率の計算に含めない）,13,0,\n"
-            )
+            csv.contains("\n2026-11,waiting_for_staff,対応待ち（利用率の計算に含めない）,13,0,\n")
         );
         assert!(
             csv.ends_with("\n2026-11,usage_rate,マイナ保険証利用率（受付機の記録）,10,8,80.0\n")

@@ -371,8 +371,10 @@ pub(super) fn summary_rows(h: &StoredCheckIn) -> Markup {
                 tr { th { "理由" } td { (reason_text(reason)) } }
             }
             @if let Some(method) = r.verification {
-                // Before staff close it, the kiosk's label is only what is expected.
-                tr { th { @if h.resolution.is_some() { "確認方法" } @else { "予定の確認方法" } } td { (method.japanese()) } }
+                tr { th { "確認方法" } td { (method.japanese()) } }
+            } @else if let Some(route) = r.expected_route.filter(|_| h.resolution.is_none()) {
+                // Before staff close it, the kiosk knows only the route it expects them to take.
+                tr { th { "予定の確認方法" } td { (route.japanese()) } }
             }
             @if r.wrong_pin_entries > 0 {
                 tr { th { "暗証番号の誤り" } td { (r.wrong_pin_entries) "回" } }

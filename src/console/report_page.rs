@@ -56,7 +56,7 @@ pub fn report(
                         td.counted { (row.counted) }
                     }
                 }
-                tr data-category="pending_staff_decision" { td { (PENDING_JAPANESE) } td { (report.pending_staff) } td { "" } }
+                tr data-category="waiting_for_staff" { td { (PENDING_JAPANESE) } td { (report.pending_staff) } td { "" } }
                 tr { td { "確認できず" } td { (report.unresolved) } td { "" } }
                 tr { td { "取消" } td { (report.cancelled) } td { "" } }
                 tr { td { "時間切れ" } td { (report.timed_out) } td { "" } }

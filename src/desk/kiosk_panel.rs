@@ -105,6 +105,7 @@ mod tests {
                 identity: None,
                 verification: None,
                 counts_toward_usage_rate: false,
+                expected_route: None,
                 consent: Default::default(),
                 eligibility: None,
                 outcome: Outcome::HandedToStaff { reason },

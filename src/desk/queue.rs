@@ -348,6 +348,7 @@ mod tests {
                 identity: None,
                 verification: None,
                 counts_toward_usage_rate: false,
+                expected_route: None,
                 consent: ConsentAnswers::default(),
                 eligibility: None,
                 outcome: Outcome::HandedToStaff { reason },

@@ -65,6 +65,8 @@ struct Session {
     /// Typed but not yet sent (the card was away). Sent at most once, then dropped.
     pending_pin: Option<Pin>,
     identity: Option<IdentityMethod>,
+    /// The method, if the kiosk completes the check-in; on a handoff only the route staff are
+    /// expected to take (recorded as `expected_route`, never as the method: issue 16 item 4).
     verification: Option<VerificationMethod>,
     wrong_pin_entries: u8,
     last_attempt_wrong: bool,
@@ -1429,7 +1431,13 @@ impl CheckInFlow {
             (QueryState::Answered(result), _) => Some(self.summary(result, visit_date)),
             _ => None,
         };
-        let verification = session.verification;
+        // Only a check-in the kiosk completed has a method now; a handoff's is known when staff
+        // close it, so until then the record carries the expected route alone (issue 16 item 4).
+        let (verification, expected_route) = match outcome {
+            Outcome::Completed => (session.verification, None),
+            Outcome::HandedToStaff { .. } => (None, session.verification),
+            Outcome::Cancelled { .. } | Outcome::TimedOut { .. } => (None, None),
+        };
         CheckInRecord {
             started_at: session.started_at,
             finished_at: now,
@@ -1439,6 +1447,7 @@ impl CheckInFlow {
             verification,
             counts_toward_usage_rate: verification
                 .is_some_and(|m| self.rules.counts_toward_usage_rate(m, visit_date)),
+            expected_route,
             consent: session.consent,
             eligibility,
             outcome,

@@ -154,11 +154,12 @@ impl Db {
         }
 
         let detail = format!(
-            "outcome={} reason={} verification={} reception_number={}",
+            "outcome={} reason={} verification={} reception_number={} expected_route={}",
             record.outcome.as_str(),
             record.outcome.handoff_reason().map_or("-", |r| r.as_str()),
             record.verification.map_or("-", |v| v.as_str()),
             reception_number.map_or_else(|| "-".to_owned(), |n| n.to_string()),
+            record.expected_route.map_or("-", |v| v.as_str()),
         );
         // Both entries carry the moment the check-in finished, not when the disk caught up.
         let at = row.finished_at.as_str();
@@ -678,6 +679,7 @@ struct EncodedEligibility<'a> {
 
 impl<'a> EncodedCheckIn<'a> {
     fn new(record: &'a CheckInRecord) -> Result<Self, Unstorable> {
+        early_claim(record)?;
         let outcome_step = match record.outcome {
             Outcome::Cancelled { at } | Outcome::TimedOut { at } => Some(codec::name("step", at)?),
             Outcome::Completed | Outcome::HandedToStaff { .. } => None,
@@ -718,6 +720,41 @@ impl<'a> EncodedCheckIn<'a> {
     }
 }
 
+/// Refuses a record that claims more than is known when it is committed (issue 16 item 4): a
+/// method only on a check-in the kiosk completed (a handoff's is recorded when staff close it,
+/// [`Db::resolve_handoff`]), the usage-rate flag only with a method, and an expected route only
+/// on a handoff.
+fn early_claim(record: &CheckInRecord) -> Result<(), Unstorable> {
+    let completed = record.outcome == Outcome::Completed;
+    let handoff = record.outcome.handoff_reason().is_some();
+    let refuse = |what: &'static str, reason: &str| {
+        Err(Unstorable {
+            what,
+            reason: format!("a {} check-in {reason}", record.outcome.as_str()),
+        })
+    };
+    if record.verification.is_some() && handoff {
+        return refuse(
+            "verification",
+            "has no method yet: staff record one when they close it (the route the kiosk \
+             expects them to take goes in expected_route)",
+        );
+    }
+    if record.verification.is_some() && !completed {
+        return refuse("verification", "confirmed no eligibility: it has no method");
+    }
+    if record.counts_toward_usage_rate && record.verification.is_none() {
+        return refuse(
+            "counts_toward_usage_rate",
+            "without a method cannot count toward the usage rate",
+        );
+    }
+    if record.expected_route.is_some() && !handoff {
+        return refuse("expected_route", "is not a handoff: no route is expected");
+    }
+    Ok(())
+}
+
 fn next_reception_number(
     tx: &Transaction<'_>,
     path: &Path,
@@ -754,14 +791,14 @@ fn insert_check_in(
             eligibility_validity, insurer_number, insured_symbol, insured_number, insured_branch,
             burden_ratio, burden_ratio_source, eligibility_valid_from, eligibility_valid_until,
             name_contains_black_circle, reference_number, wrong_pin_entries, checklist,
-            reception_number, kiosk
+            reception_number, kiosk, expected_route
         ) VALUES (
             :started_at, :finished_at, :visit_date, :presented, :identity, :verification,
             :counts, :outcome_kind, :handoff_reason, :outcome_step,
             :validity, :insurer_number, :symbol, :number, :branch,
             :burden_ratio, :ratio_source, :valid_from, :valid_until,
             :black_circle, :reference_number, :wrong_pin_entries, :checklist,
-            :reception_number, :kiosk
+            :reception_number, :kiosk, :expected_route
         )",
     )?;
     stmt.execute(named_params! {
@@ -790,6 +827,7 @@ fn insert_check_in(
         ":checklist": row.checklist,
         ":reception_number": reception_number.map(|n| n.0),
         ":kiosk": r.kiosk,
+        ":expected_route": r.expected_route.map(|v| v.as_str()),
     })?;
     Ok(tx.last_insert_rowid())
 }
@@ -926,6 +964,7 @@ pub(super) const SELECT_CHECK_IN: &str = "SELECT
     c.wrong_pin_entries AS wrong_pin_entries,
     c.checklist AS checklist,
     c.kiosk AS kiosk,
+    c.expected_route AS expected_route,
     a.check_in_id IS NOT NULL AS has_consent,
     a.mode AS consent_mode,
     a.medical_and_drug_info AS medical_and_drug_info,
@@ -1168,6 +1207,12 @@ fn decode_check_in(r: &Cells<'_, '_>) -> Result<StoredCheckIn, Decode> {
                 .ok_or_else(|| BadValue::new(CI, "verification", &v))
         })
         .transpose()?;
+    let expected_route = text("expected_route")?
+        .map(|v| {
+            crate::domain::VerificationMethod::parse(&v)
+                .ok_or_else(|| BadValue::new(CI, "expected_route", &v))
+        })
+        .transpose()?;
     let wrong_pin_entries: i64 = r.get("wrong_pin_entries")?;
 
     let patient_name = match text("patient_name")? {
@@ -1200,6 +1245,7 @@ fn decode_check_in(r: &Cells<'_, '_>) -> Result<StoredCheckIn, Decode> {
             identity: codec::opt_parse_name(CI, "identity", text("identity")?.as_deref())?,
             verification,
             counts_toward_usage_rate: r.get("counts_toward_usage_rate")?,
+            expected_route,
             consent,
             eligibility,
             outcome,
@@ -1212,4 +1258,73 @@ fn decode_check_in(r: &Cells<'_, '_>) -> Result<StoredCheckIn, Decode> {
         },
         resolution,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::domain::{HandoffReason, Step, VerificationMethod as M};
+
+    fn record(
+        outcome: Outcome,
+        method: Option<M>,
+        counts: bool,
+        route: Option<M>,
+    ) -> CheckInRecord {
+        let at = datetime!(2026-11-30 10:00 +09:00);
+        CheckInRecord {
+            started_at: at,
+            finished_at: at,
+            visit_date: at.date(),
+            presented: None,
+            identity: None,
+            verification: method,
+            counts_toward_usage_rate: counts,
+            expected_route: route,
+            consent: ConsentAnswers::default(),
+            eligibility: None,
+            outcome,
+            checklist: vec![],
+            wrong_pin_entries: 0,
+            kiosk: String::new(),
+            patient_name: None,
+        }
+    }
+
+    #[test]
+    fn a_record_claiming_more_than_is_known_at_commit_is_refused() {
+        let done = Outcome::Completed;
+        let handed = Outcome::HandedToStaff {
+            reason: HandoffReason::ConfirmPortalScreen,
+        };
+        let cancelled = Outcome::Cancelled { at: Step::Welcome };
+        let portal = Some(M::PortalScreenCheckedByStaff);
+        let card = Some(M::CardViaReader);
+        // (outcome, method, counts, expected route) -> the field refused, if any.
+        let table = [
+            (done, card, true, None, None),
+            (done, portal, false, None, None),
+            (handed, None, false, portal, None),
+            (handed, None, false, None, None),
+            (cancelled, None, false, None, None),
+            // The kiosk's old early claim: the expected route written as the method.
+            (handed, portal, false, None, Some("verification")),
+            (handed, card, true, None, Some("verification")),
+            (handed, None, true, card, Some("counts_toward_usage_rate")),
+            (done, None, true, None, Some("counts_toward_usage_rate")),
+            (cancelled, card, false, None, Some("verification")),
+            (done, card, true, card, Some("expected_route")),
+            (cancelled, None, false, portal, Some("expected_route")),
+        ];
+        for (outcome, method, counts, route, refused) in table {
+            let got = early_claim(&record(outcome, method, counts, route)).err();
+            assert_eq!(
+                got.as_ref().map(|u| u.what),
+                refused,
+                "{outcome:?} {method:?} {counts} {route:?}: {got:?}"
+            );
+        }
+    }
 }

@@ -14,7 +14,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::StoreError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 10;
+pub const SCHEMA_VERSION: u32 = 11;
 
 struct Migration {
     /// The `user_version` after this step.
@@ -74,6 +74,11 @@ const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [
         version: 10,
         summary: "the manager role (管理者) for staff accounts",
         sql: V10,
+    },
+    Migration {
+        version: 11,
+        summary: "a handoff's expected route apart from its method, known only when staff close it",
+        sql: V11,
     },
 ];
 
@@ -413,6 +418,23 @@ ALTER TABLE staff_accounts_v10 RENAME TO staff_accounts;
 ALTER TABLE staff_sessions_v10 RENAME TO staff_sessions;
 ";
 
+/// v11: a handoff's verification method is known only when staff close it (issue 16 item 4).
+/// Until v9 the kiosk wrote the route it expected staff to take (the portal screen for an
+/// unreadable phone, the declared document, the card when several records matched) into
+/// `check_ins.verification` at handover, so a month's report could list a handoff nobody had
+/// looked at yet as verified. The route gets its own column, `expected_route` (a handoff's
+/// only); open handoffs' labels move there and their method and usage-rate flag are cleared.
+/// Closed handoffs keep the method staff recorded (their expected route is not known any more).
+const V11: &str = "
+ALTER TABLE check_ins ADD COLUMN expected_route TEXT
+    CHECK (expected_route IS NULL OR outcome_kind = 'handed_to_staff');
+
+UPDATE check_ins
+    SET expected_route = verification, verification = NULL, counts_toward_usage_rate = 0
+    WHERE outcome_kind = 'handed_to_staff'
+      AND id IN (SELECT check_in_id FROM handoffs WHERE resolved_at IS NULL);
+";
+
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<u32> {
     conn.pragma_query_value(None, "user_version", |row| row.get(0))
 }
@@ -575,6 +597,76 @@ mod tests {
         conn.execute("UPDATE handoffs SET patient_name = NULL", [])
             .unwrap();
         conn.execute(close, []).unwrap();
+    }
+
+    #[test]
+    fn v11_moves_open_handoffs_labels_to_the_expected_route_and_keeps_closed_ones() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn, Path::new(":memory:"), 10).unwrap();
+        let row = |id: i64, verification: &str, counts: i64, outcome: &str, reason: &str| {
+            format!(
+                "INSERT INTO check_ins (id, started_at, finished_at, visit_date, verification, \
+                 counts_toward_usage_rate, outcome_kind, handoff_reason, wrong_pin_entries, \
+                 checklist) VALUES ({id}, 't', 't', '2026-11-02', {verification}, {counts}, \
+                 '{outcome}', {reason}, 0, '[]');"
+            )
+        };
+        let portal = "'portal_screen_checked_by_staff'";
+        conn.execute_batch(
+            &[
+                // Open: the v10 kiosk's label for an unreadable phone, and a several-matches card
+                // it counted; a completed card; a closed handoff staff confirmed; an open one the
+                // kiosk could not label.
+                row(1, portal, 0, "handed_to_staff", "'confirm_portal_screen'"),
+                row(
+                    2,
+                    "'card_via_reader'",
+                    1,
+                    "handed_to_staff",
+                    "'several_matches'",
+                ),
+                row(3, "'card_via_reader'", 1, "completed", "NULL"),
+                row(4, portal, 0, "handed_to_staff", "'confirm_portal_screen'"),
+                row(5, "NULL", 0, "handed_to_staff", "'gateway_unavailable'"),
+                "INSERT INTO handoffs (check_in_id, reason) VALUES (1, 'x'), (2, 'x'), (5, 'x');
+             INSERT INTO handoffs (check_in_id, reason, closed_as, verification, note, staff,
+                 resolved_at) VALUES (4, 'x', 'verified', 'portal_screen_checked_by_staff', '',
+                 's', 't');"
+                    .to_owned(),
+            ]
+            .concat(),
+        )
+        .unwrap();
+        migrate(&mut conn, Path::new(":memory:"), 11).unwrap();
+        let rows: Vec<(i64, Option<String>, i64, Option<String>)> = conn
+            .prepare(
+                "SELECT id, verification, counts_toward_usage_rate, expected_route \
+                 FROM check_ins ORDER BY id",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let s = |t: &str| Some(t.to_owned());
+        assert_eq!(
+            rows,
+            vec![
+                (1, None, 0, s("portal_screen_checked_by_staff")),
+                (2, None, 0, s("card_via_reader")),
+                (3, s("card_via_reader"), 1, None),
+                (4, s("portal_screen_checked_by_staff"), 0, None),
+                (5, None, 0, None),
+            ]
+        );
+        // Only a handoff can carry an expected route.
+        let err = conn
+            .execute(
+                "UPDATE check_ins SET expected_route = 'card_via_reader' WHERE id = 3",
+                [],
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("CHECK"), "{err}");
     }
 
     #[test]

@@ -64,6 +64,7 @@ fn one_try_left_earlier_days_the_badge_and_a_frozen_update_are_all_in_view() {
             identity: None,
             verification: None,
             counts_toward_usage_rate: false,
+            expected_route: None,
             consent: ConsentAnswers::default(),
             eligibility: None,
             outcome: Outcome::HandedToStaff {

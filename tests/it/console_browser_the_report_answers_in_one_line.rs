@@ -40,6 +40,7 @@ fn last_month(db: &std::path::Path) {
             identity: None,
             verification: completed.then_some(VerificationMethod::CardViaReader),
             counts_toward_usage_rate: completed,
+            expected_route: None,
             consent: Default::default(),
             eligibility: None,
             outcome,
@@ -100,7 +101,7 @@ fn the_report_answers_in_one_line_and_prints_without_the_navigation() {
     assert_eq!(browser.text("#last-month"), "先月 50.0%");
     assert_eq!(
         browser.text("#waiting"),
-        "未対応 2件（利用率の計算に含めない）"
+        "対応待ち 2件（利用率の計算に含めない）"
     );
     browser.screenshot(&shots.join("console-report-after.png"));
 

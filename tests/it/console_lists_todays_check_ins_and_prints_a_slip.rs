@@ -38,6 +38,7 @@ fn commit(
         identity: None,
         verification: completed.then_some(VerificationMethod::CardViaReader),
         counts_toward_usage_rate: completed,
+        expected_route: None,
         consent: Default::default(),
         eligibility: None,
         outcome,
@@ -270,9 +271,10 @@ fn the_report_answers_in_one_line_and_its_csv_opens_in_excel() {
     // Handed over expecting the portal-screen route, not yet closed: waiting, not confirmed.
     let mut portal = desk.hand_over(HandoffReason::ConfirmPortalScreen);
     assert_eq!(
-        portal.record.verification,
+        portal.record.expected_route,
         Some(VerificationMethod::PortalScreenCheckedByStaff)
     );
+    assert_eq!(portal.record.verification, None);
     let mut staff = desk.signed_in("sato");
 
     let page = staff.get("/report");
@@ -280,7 +282,7 @@ fn the_report_answers_in_one_line_and_its_csv_opens_in_excel() {
     for line in [
         "今月のマイナ保険証利用率（受付機の記録）100.0%",
         "先月 記録なし",
-        "未対応 1件（利用率の計算に含めない）",
+        "対応待ち 1件（利用率の計算に含めない）",
         "加算の判定には支払基金から届くレセプト件数ベースの利用率を使います（この数字は参考値）",
         "data-print",
         "@media print",
@@ -349,7 +351,7 @@ fn the_report_answers_in_one_line_and_its_csv_opens_in_excel() {
     );
     assert!(
         csv.body
-            .contains(",pending_staff_decision,未対応（利用率の計算に含めない）,1,0,\n")
+            .contains(",waiting_for_staff,対応待ち（利用率の計算に含めない）,1,0,\n")
     );
 }
 

@@ -126,7 +126,9 @@ fn each_declared_document_hands_over_with_its_checklist() {
             "{what}"
         );
         assert_eq!(record.presented, Some(doc.presented()), "{what}");
-        assert_eq!(record.verification, verification, "{what}");
+        // The declared document is the route staff are expected to take, not yet a method.
+        assert_eq!(record.expected_route, verification, "{what}");
+        assert_eq!(record.verification, None, "{what}: waiting for staff");
         assert!(!record.counts_toward_usage_rate, "{what}: never counts");
         assert_eq!(record.checklist, checklist, "{what}");
         assert_eq!(record.identity, None, "{what}");
@@ -167,7 +169,11 @@ fn the_document_menu_opened_after_a_wrong_card_records_the_document() {
         stored.record.presented,
         Some(Presented::EligibilityCertificate)
     );
-    assert_eq!(stored.record.verification, Some(M::EligibilityCertificate));
+    assert_eq!(
+        stored.record.expected_route,
+        Some(M::EligibilityCertificate)
+    );
+    assert_eq!(stored.record.verification, None);
     assert!(!stored.record.counts_toward_usage_rate);
 }
 

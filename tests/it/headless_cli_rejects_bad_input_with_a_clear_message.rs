@@ -229,7 +229,9 @@ fn a_good_phone_unreadable_run_prints_the_portal_screen_handoff() {
         serde_json::from_str(&cli.stdout).expect("stdout is one JSON record");
     assert_eq!(json["outcome"]["kind"], "handed_to_staff");
     assert_eq!(json["outcome"]["reason"], "confirm_portal_screen");
-    assert_eq!(json["verification"], "portal_screen_checked_by_staff");
+    // The route staff are expected to take; the method is theirs to record (issue 16 item 4).
+    assert_eq!(json["expected_route"], "portal_screen_checked_by_staff");
+    assert_eq!(json["verification"], serde_json::Value::Null);
     assert_eq!(json["counts_toward_usage_rate"], false);
     assert_eq!(json["presented"], "unreadable_device");
     assert_eq!(json["visit_date"], "2026-11-21");

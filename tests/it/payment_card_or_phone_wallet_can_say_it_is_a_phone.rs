@@ -31,9 +31,10 @@ fn payment_card_or_phone_wallet_can_say_it_is_a_phone() {
     );
     assert_eq!(record.presented, Some(Presented::UnreadableDevice));
     assert_eq!(
-        record.verification,
+        record.expected_route,
         Some(VerificationMethod::PortalScreenCheckedByStaff)
     );
+    assert_eq!(record.verification, None, "waiting for staff");
     assert!(!record.counts_toward_usage_rate);
     assert!(
         record

@@ -61,9 +61,10 @@ fn the_patient_is_asked_and_a_card_is_named_and_a_phone_goes_to_the_portal_scree
     );
     assert_eq!(stored.record.presented, Some(Presented::UnreadableDevice));
     assert_eq!(
-        stored.record.verification,
+        stored.record.expected_route,
         Some(VerificationMethod::PortalScreenCheckedByStaff)
     );
+    assert_eq!(stored.record.verification, None);
     assert_eq!(view(&unsure).apdu_count, 3);
     assert_eq!(view(&unsure).verify_count, 0);
 }

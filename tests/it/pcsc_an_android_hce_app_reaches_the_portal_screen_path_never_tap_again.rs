@@ -33,10 +33,11 @@ fn an_hce_app_answering_00_00_or_6f_00_reaches_the_portal_screen_path() {
             "{profile}"
         );
         assert_eq!(
-            record.verification,
+            record.expected_route,
             Some(VerificationMethod::PortalScreenCheckedByStaff),
             "{profile}"
         );
+        assert_eq!(record.verification, None, "{profile}");
         assert!(!record.counts_toward_usage_rate, "{profile}");
         let screens = &kiosk.driver.screens;
         assert!(

@@ -62,6 +62,8 @@ fn an_unreadable_phone_goes_to_the_portal_screen_from_the_command_line() {
     let stored = stored.expect("pcscd saw the virtual iPhone");
     assert_eq!(stored["outcome"]["kind"], "handed_to_staff", "{stored:#}");
     assert_eq!(stored["outcome"]["reason"], "confirm_portal_screen");
-    assert_eq!(stored["verification"], "portal_screen_checked_by_staff");
+    // The route staff are expected to take; the method is theirs to record (issue 16 item 4).
+    assert_eq!(stored["expected_route"], "portal_screen_checked_by_staff");
+    assert_eq!(stored["verification"], serde_json::Value::Null);
     assert_eq!(stored["counts_toward_usage_rate"], false);
 }

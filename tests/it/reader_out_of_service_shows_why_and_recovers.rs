@@ -99,9 +99,10 @@ fn paper_documents_and_call_staff_work_while_out_of_service_and_return_to_it() {
         Some(DeclaredDocument::EligibilityCertificate.presented())
     );
     assert_eq!(
-        paper.record.verification,
+        paper.record.expected_route,
         Some(VerificationMethod::EligibilityCertificate)
     );
+    assert_eq!(paper.record.verification, None);
     assert!(paper.reception_number.is_some());
     assert!(
         matches!(

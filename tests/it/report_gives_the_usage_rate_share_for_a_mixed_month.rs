@@ -134,7 +134,7 @@ month,category,確認方法,check_ins,counted_toward_usage_rate,share_percent
 2026-03,expired_card_provisional,期限切れ保険証（暫定的な取扱い）,1,0,11.1
 2026-03,self_declaration_form,被保険者資格申立書,1,0,11.1
 2026-03,past_record,受付歴と口頭確認,1,0,11.1
-2026-03,pending_staff_decision,未対応（利用率の計算に含めない）,2,0,
+2026-03,waiting_for_staff,対応待ち（利用率の計算に含めない）,2,0,
 2026-03,unresolved_by_staff,確認できず,0,0,
 2026-03,cancelled,取消,1,0,
 2026-03,timed_out,時間切れ,1,0,
@@ -148,7 +148,7 @@ month,category,確認方法,check_ins,counted_toward_usage_rate,share_percent
         table.contains("My Number usage-rate share: 3 / 9 = 33.3%"),
         "{table}"
     );
-    assert!(table.contains("pending staff decision"), "{table}");
+    assert!(table.contains("waiting for staff"), "{table}");
 }
 
 #[test]

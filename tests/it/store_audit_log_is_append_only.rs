@@ -20,6 +20,7 @@ fn record(minute: u8, outcome: Outcome) -> CheckInRecord {
         identity: Some(IdentityMethod::PinOnCard),
         verification: None,
         counts_toward_usage_rate: false,
+        expected_route: None,
         consent: ConsentAnswers::default(),
         eligibility: Some(EligibilitySummary {
             validity: Validity::Valid,

@@ -35,15 +35,18 @@ fn at(day: Date, minute: i64) -> OffsetDateTime {
         + Duration::minutes(minute)
 }
 
+/// A card check-in; only a completed one has a method when committed (issue 16 item 4).
 fn record(day: Date, minute: i64, outcome: Outcome) -> CheckInRecord {
+    let completed = outcome == Outcome::Completed;
     CheckInRecord {
         started_at: at(day, minute),
         finished_at: at(day, minute) + Duration::seconds(75) + Duration::milliseconds(250),
         visit_date: day,
         presented: Some(Presented::MyNumberCard),
         identity: Some(IdentityMethod::PinOnCard),
-        verification: Some(VerificationMethod::CardViaReader),
-        counts_toward_usage_rate: true,
+        verification: completed.then_some(VerificationMethod::CardViaReader),
+        counts_toward_usage_rate: completed,
+        expected_route: None,
         consent: ConsentAnswers::default(),
         eligibility: None,
         outcome,
@@ -150,6 +153,8 @@ fn varied_records(day: Date) -> Vec<CheckInRecord> {
         let mut r = next(Outcome::HandedToStaff { reason });
         r.verification = None;
         r.counts_toward_usage_rate = false;
+        // Every route staff may be expected to take, and none, comes back.
+        r.expected_route = VerificationMethod::ALL.get(i).copied();
         r.presented = Some(PRESENTED[(i + 3) % PRESENTED.len()]);
         r.identity = None;
         r.eligibility = match reason {
@@ -176,6 +181,7 @@ fn varied_records(day: Date) -> Vec<CheckInRecord> {
         reason: HandoffReason::PaperDocument,
     });
     everything.verification = None;
+    everything.counts_toward_usage_rate = false;
     everything.checklist = vec![
         ChecklistItem::CheckPortalEligibilityScreen,
         ChecklistItem::RecordInsuranceNumbers,
@@ -387,6 +393,9 @@ fn handoffs_are_listed_until_resolved() {
 
     let paper = CheckInRecord {
         presented: Some(Presented::EligibilityCertificate),
+        verification: None,
+        counts_toward_usage_rate: false,
+        expected_route: Some(VerificationMethod::EligibilityCertificate),
         ..record(
             day,
             1,
@@ -471,6 +480,14 @@ fn handoffs_are_listed_until_resolved() {
     let back = store.check_in(paper_id).unwrap().unwrap();
     assert_eq!(back.resolution, Some(certificate));
     assert!(!back.record.counts_toward_usage_rate);
+    assert_eq!(
+        (back.record.verification, back.record.expected_route),
+        (
+            Some(VerificationMethod::EligibilityCertificate),
+            Some(VerificationMethod::EligibilityCertificate)
+        ),
+        "the method staff chose; the route the kiosk expected is kept beside it"
+    );
 
     // Integrations hear of both the commit and the resolution.
     let kinds: Vec<(i64, String)> = store

@@ -28,6 +28,7 @@ fn v1_rows() -> Vec<(i64, CheckInRecord)> {
         identity: Some(IdentityMethod::PinOnCard),
         verification: Some(VerificationMethod::CardViaReader),
         counts_toward_usage_rate: true,
+        expected_route: None,
         consent: ConsentAnswers::default(),
         eligibility: Some(EligibilitySummary {
             validity: Validity::Valid,
@@ -55,6 +56,7 @@ fn v1_rows() -> Vec<(i64, CheckInRecord)> {
         identity: None,
         verification: None,
         counts_toward_usage_rate: false,
+        expected_route: None,
         eligibility: None,
         outcome: Outcome::HandedToStaff {
             reason: HandoffReason::ConfirmPortalScreen,
@@ -75,6 +77,7 @@ fn v1_rows() -> Vec<(i64, CheckInRecord)> {
         identity: None,
         verification: None,
         counts_toward_usage_rate: false,
+        expected_route: None,
         eligibility: None,
         outcome: Outcome::TimedOut { at: Step::PinEntry },
         wrong_pin_entries: 0,
@@ -123,6 +126,7 @@ fn v2_rows() -> Vec<(i64, CheckInRecord, Option<HandoffResolution>)> {
         identity: None,
         verification: Some(VerificationMethod::EligibilityCertificate),
         counts_toward_usage_rate: false,
+        expected_route: None,
         consent: ConsentAnswers {
             mode: Some(ConsentMode::ItemByItem),
             medical_and_drug_info: Some(true),
@@ -231,6 +235,22 @@ fn seed_v8(conn: &Connection) {
     .unwrap();
 }
 
+/// Writes, with v10's SQL, an open handoff as a v10 kiosk left it: several records matched after
+/// the card was read, and the kiosk wrote the card as the method and counted it before staff
+/// had chosen the record (issue 16 item 4; v11 moves the label to `expected_route`).
+fn seed_v10(conn: &Connection) {
+    conn.execute_batch(
+        "INSERT INTO check_ins (id, started_at, finished_at, visit_date, presented, identity,
+             verification, counts_toward_usage_rate, outcome_kind, handoff_reason,
+             wrong_pin_entries, checklist, reception_number, kiosk)
+         VALUES (6, '2026-03-09T09:00:00+09:00', '2026-03-09T09:01:00+09:00', '2026-03-09',
+             'my_number_card', 'pin_on_card', 'card_via_reader', 1, 'handed_to_staff',
+             'several_matches', 0, '[\"choose_among_matches\"]', 1, 'kiosk-1');
+         INSERT INTO handoffs (check_in_id, reason) VALUES (6, 'several_matches');",
+    )
+    .unwrap();
+}
+
 /// Builds a database at version `k` with representative rows for every version up to `k`.
 fn database_at(path: &Path, k: u32) {
     if k == 0 {
@@ -241,13 +261,14 @@ fn database_at(path: &Path, k: u32) {
     // Each version's rows are written by that version's schema, then the file moves on, as a
     // kiosk updated build by build would.
     type Seed = fn(&Connection);
-    let seeds: [(u32, Seed); 6] = [
+    let seeds: [(u32, Seed); 7] = [
         (1, seed_v1),
         (2, seed_v2),
         (3, seed_v3),
         (4, seed_v4),
         (6, seed_v6),
         (8, seed_v8),
+        (10, seed_v10),
     ];
     for (version, seed) in seeds.into_iter().filter(|(v, _)| *v <= k) {
         migrate_to(path, version).unwrap();
@@ -286,6 +307,7 @@ fn new_check_in() -> CheckInRecord {
         identity: Some(IdentityMethod::PinOnCard),
         verification: Some(VerificationMethod::CardViaReader),
         counts_toward_usage_rate: true,
+        expected_route: None,
         consent: ConsentAnswers {
             mode: Some(ConsentMode::All),
             medical_and_drug_info: Some(true),
@@ -396,7 +418,7 @@ fn every_earlier_version_opens_keeps_its_rows_and_takes_new_check_ins() {
         let old_audit = store.audit_log(100).unwrap().len();
         assert_eq!(
             old_audit,
-            [0, 3, 5, 5, 5, 5, 5, 5, 5, 5][k as usize],
+            [0, 3, 5, 5, 5, 5, 5, 5, 5, 5, 5][k as usize],
             "audit entries from v{k}"
         );
 
@@ -412,6 +434,21 @@ fn every_earlier_version_opens_keeps_its_rows_and_takes_new_check_ins() {
             assert_eq!(closed_at_v6, None, "from v{k}");
         }
 
+        // A v10 kiosk's open handoff labelled with the card it read: waiting, the card only the
+        // expected route, nothing counted, until staff choose the record.
+        if k >= 10 {
+            let several = store.check_in(6).unwrap().expect("v10 row kept");
+            assert_eq!(several.record.verification, None, "from v{k}");
+            assert_eq!(
+                several.record.expected_route,
+                Some(VerificationMethod::CardViaReader),
+                "from v{k}"
+            );
+            assert!(!several.record.counts_toward_usage_rate, "from v{k}");
+            assert_eq!(several.confirmed_verification(), None);
+        }
+        let v10_open: Vec<i64> = if k >= 10 { vec![6] } else { vec![] };
+
         // A v1 handoff had no way to be resolved, so it is open after the upgrade.
         let open: Vec<i64> = store
             .open_handoffs()
@@ -419,7 +456,9 @@ fn every_earlier_version_opens_keeps_its_rows_and_takes_new_check_ins() {
             .iter()
             .map(|s| s.id)
             .collect();
-        assert_eq!(open, if k >= 1 { vec![2] } else { vec![] }, "from v{k}");
+        let mut expected_open = if k >= 1 { vec![2] } else { vec![] };
+        expected_open.extend(&v10_open);
+        assert_eq!(open, expected_open, "from v{k}");
         if k >= 1 {
             store
                 .resolve_handoff(
@@ -437,7 +476,13 @@ fn every_earlier_version_opens_keeps_its_rows_and_takes_new_check_ins() {
                     true,
                 )
                 .unwrap();
-            assert!(store.open_handoffs().unwrap().is_empty());
+            let left: Vec<i64> = store
+                .open_handoffs()
+                .unwrap()
+                .iter()
+                .map(|s| s.id)
+                .collect();
+            assert_eq!(left, v10_open);
         }
 
         // The first check-in after the update commits, and today's numbering starts at 1.
@@ -449,7 +494,7 @@ fn every_earlier_version_opens_keeps_its_rows_and_takes_new_check_ins() {
         );
         let back = store.check_in(committed.check_in_id).unwrap().unwrap();
         assert_eq!(back.record, new_check_in());
-        let newest_old_id = [0, 3, 4, 5, 5, 5, 5, 5, 5, 5][k as usize];
+        let newest_old_id = [0, 3, 4, 5, 5, 5, 5, 5, 5, 5, 6][k as usize];
         assert!(committed.check_in_id > newest_old_id, "ids are not reused");
         assert!(store.audit_log(100).unwrap().len() > old_audit);
         // A 管理者 account can be added after the upgrade, whatever the version before.

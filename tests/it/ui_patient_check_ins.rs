@@ -111,9 +111,10 @@ fn unreadable_phone_gets_the_portal_screen_steps_and_a_number_in_japanese() {
         }
     );
     assert_eq!(
-        stored.record.verification,
+        stored.record.expected_route,
         Some(VerificationMethod::PortalScreenCheckedByStaff)
     );
+    assert_eq!(stored.record.verification, None);
     assert!(!stored.record.counts_toward_usage_rate);
     assert_eq!(stored.reception_number.map(|n| n.0), Some(1));
 }

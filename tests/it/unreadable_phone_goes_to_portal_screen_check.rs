@@ -20,11 +20,13 @@ fn assert_portal_screen_handoff(what: &str, stored: &StoredCheckIn, presented: P
         },
         "{what}"
     );
+    // The route staff are expected to take; not a method until they have seen the screen.
     assert_eq!(
-        record.verification,
+        record.expected_route,
         Some(VerificationMethod::PortalScreenCheckedByStaff),
         "{what}"
     );
+    assert_eq!(record.verification, None, "{what}: waiting for staff");
     assert!(!record.counts_toward_usage_rate, "{what}");
     assert_eq!(record.presented, Some(presented), "{what}");
     assert_eq!(record.identity, None, "{what}");

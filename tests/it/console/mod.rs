@@ -176,8 +176,11 @@ impl Desk {
             presented,
             // Several matches: the kiosk read the card and checked the PIN before the query.
             identity: several.then_some(IdentityMethod::PinOnCard),
-            verification,
-            counts_toward_usage_rate: several,
+            // As the kiosk commits a handoff: the route staff are expected to take, no method
+            // and nothing counted until they close it (issue 16 item 4).
+            verification: None,
+            counts_toward_usage_rate: false,
+            expected_route: verification,
             consent: ConsentAnswers::default(),
             eligibility: None,
             outcome: Outcome::HandedToStaff { reason },
