@@ -2,9 +2,11 @@
 //! (issue 15 item 7): the accounts page shows them only what they may do (the スタッフ role to
 //! add, buttons on スタッフ rows only); they add a clerk and reset her password, audited under
 //! their login; a technician's account is refused them with a Japanese reason and stays as it
-//! was. A technician may add a manager; a clerk still has no accounts page.
+//! was. A technician may add a manager; a clerk still has no accounts page. A manager corrects
+//! a record another clerk closed (the same day), which another clerk may not.
 
 use crate::console::{Desk, PASSWORD, Stranger};
+use uketsuke::domain::HandoffReason;
 use uketsuke::staff::Role;
 
 /// The row of the accounts table for `login`.
@@ -193,5 +195,53 @@ fn a_technician_adds_a_manager_and_a_clerk_has_no_accounts_page() {
         refused
             .body
             .contains("アカウントの管理は管理者か技術担当者だけができます。")
+    );
+}
+
+#[test]
+fn a_manager_corrects_a_record_another_clerk_closed_the_same_day() {
+    let desk = Desk::start();
+    desk.add_account("kanri", "管理 恵子", Role::Manager);
+    desk.add_account("suzuki", "鈴木", Role::Staff);
+    let handoff = desk.hand_over(HandoffReason::ConfirmPortalScreen);
+    let portal = [
+        ("action", "portal_screen"),
+        ("insurer_number", "01130012"),
+        ("symbol", "1234"),
+        ("number", "567"),
+        ("branch", "01"),
+        ("burden_ratio", "30"),
+        ("confirm", "yes"),
+        ("note", "スマホの画面で確認"),
+    ];
+    let mut sato = desk.signed_in("sato");
+    assert_eq!(sato.resolve(handoff.id, &portal).status, 303);
+
+    let mut corrected = portal.to_vec();
+    corrected.retain(|(k, _)| *k != "branch");
+    corrected.extend([("branch", "02"), ("correction_reason", "枝番の打ち間違い")]);
+    let correct = |client: &mut crate::console::Client| {
+        let csrf = client.csrf();
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(&corrected);
+        client.post(&format!("/handoffs/{}/correct", handoff.id), &all)
+    };
+    let mut suzuki = desk.signed_in("suzuki");
+    assert_eq!(correct(&mut suzuki).status, 403, "another clerk may not");
+
+    let mut kanri = desk.signed_in("kanri");
+    let page = kanri.get(&format!("/handoffs/{}", handoff.id)).body;
+    assert!(page.contains("記録を訂正する"), "{page}");
+    let done = correct(&mut kanri);
+    assert_eq!(done.status, 303, "{}", done.body);
+    let after = desk.store.check_in(handoff.id).unwrap().unwrap();
+    assert_eq!(after.resolution.unwrap().staff, "kanri");
+    assert!(
+        desk.store
+            .audit_log(50)
+            .unwrap()
+            .iter()
+            .any(|e| e.action == "handoff_corrected" && e.actor == "kanri"),
+        "audited under the manager's login"
     );
 }
