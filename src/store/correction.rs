@@ -9,9 +9,7 @@ use rusqlite::{OptionalExtension, TransactionBehavior, named_params};
 
 use super::StoreError;
 use super::codec;
-use super::db::{
-    Db, SELECT_CHECK_IN, insert_audit, insert_outbox, read_check_in, sql_err, unstorable,
-};
+use super::db::{Db, check_in_by_id, insert_audit, insert_outbox, sql_err, unstorable};
 use crate::domain::{ClosedAs, HandoffResolution};
 
 impl Db {
@@ -143,22 +141,8 @@ impl Db {
         )
         .map_err(sql_err(path, "append audit entry"))?;
 
-        let stored = {
-            let sql = format!("{SELECT_CHECK_IN} WHERE c.id = ?1");
-            let mut stmt = tx
-                .prepare_cached(&sql)
-                .map_err(sql_err(path, "read corrected check-in"))?;
-            let mut rows = stmt
-                .query([check_in_id])
-                .map_err(sql_err(path, "read corrected check-in"))?;
-            match rows
-                .next()
-                .map_err(sql_err(path, "read corrected check-in"))?
-            {
-                Some(row) => read_check_in(path, row)?,
-                None => return Err(changed()),
-            }
-        };
+        let stored = check_in_by_id(&tx, path, check_in_id, "read corrected check-in")?
+            .ok_or_else(changed)?;
         insert_outbox(&tx, path, "handoff_corrected", &stored, &at)?;
         tx.commit()
             .map_err(sql_err(path, "commit handoff correction"))?;

@@ -197,17 +197,7 @@ impl Db {
     }
 
     pub fn check_in(&self, id: i64) -> Result<Option<StoredCheckIn>, StoreError> {
-        let path = &self.path;
-        let sql = format!("{SELECT_CHECK_IN} WHERE c.id = ?1");
-        let mut stmt = self
-            .conn
-            .prepare_cached(&sql)
-            .map_err(sql_err(path, "read check-in"))?;
-        let mut rows = stmt.query([id]).map_err(sql_err(path, "read check-in"))?;
-        match rows.next().map_err(sql_err(path, "read check-in"))? {
-            Some(row) => read_check_in(path, row).map(Some),
-            None => Ok(None),
-        }
+        check_in_by_id(&self.conn, &self.path, id, "read check-in")
     }
 
     /// Check-ins whose visit date lies in `from..=to`, in visit-date then commit order.
@@ -380,27 +370,13 @@ impl Db {
         )
         .map_err(sql_err(path, "append audit entry"))?;
 
-        let stored = {
-            let sql = format!("{SELECT_CHECK_IN} WHERE c.id = ?1");
-            let mut stmt = tx
-                .prepare_cached(&sql)
-                .map_err(sql_err(path, "read resolved check-in"))?;
-            let mut rows = stmt
-                .query([check_in_id])
-                .map_err(sql_err(path, "read resolved check-in"))?;
-            match rows
-                .next()
-                .map_err(sql_err(path, "read resolved check-in"))?
-            {
-                Some(row) => read_check_in(path, row)?,
-                None => {
-                    return Err(StoreError::NoSuchCheckIn {
-                        path: path.clone(),
-                        id: check_in_id,
-                    });
+        let stored =
+            check_in_by_id(&tx, path, check_in_id, "read resolved check-in")?.ok_or_else(|| {
+                StoreError::NoSuchCheckIn {
+                    path: path.clone(),
+                    id: check_in_id,
                 }
-            }
-        };
+            })?;
         insert_outbox(&tx, path, "handoff_resolved", &stored, &resolved_at)?;
 
         tx.commit()
@@ -1008,6 +984,24 @@ impl<'r, 's> Cells<'r, 's> {
 
     pub(super) fn get<T: FromSql>(&self, column: &str) -> Result<T, StoreError> {
         self.row.get(column).map_err(sql_err(self.path, self.what))
+    }
+}
+
+/// The check-in `id` as stored (`None`: no such row), read through `conn` (the store's
+/// connection, or an open transaction to read back what it just wrote before the outbox entry
+/// is made). `what` names the step in a [`StoreError::Sql`] (e.g. `read resolved check-in`).
+pub(super) fn check_in_by_id(
+    conn: &Connection,
+    path: &Path,
+    id: i64,
+    what: &'static str,
+) -> Result<Option<StoredCheckIn>, StoreError> {
+    let sql = format!("{SELECT_CHECK_IN} WHERE c.id = ?1");
+    let mut stmt = conn.prepare_cached(&sql).map_err(sql_err(path, what))?;
+    let mut rows = stmt.query([id]).map_err(sql_err(path, what))?;
+    match rows.next().map_err(sql_err(path, what))? {
+        Some(row) => read_check_in(path, row).map(Some),
+        None => Ok(None),
     }
 }
 
