@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 
 use super::pages::{FormAt, action_form_to, closed_method_text, jst, summary_rows};
-use super::{AppState, BoundedForm, blocking, now, show_handoff, store_failed, with_store};
+use super::{AppState, BoundedForm, blocking, handoff_for_form, now, show_handoff, store_failed};
 use crate::desk::{self, FieldError, actions_for};
 use crate::domain::{ClosedAs, HandoffResolution, StoredCheckIn};
 use crate::staff::StaffSession;
@@ -128,16 +128,9 @@ pub(super) async fn correct(
     Path(id): Path<i64>,
     BoundedForm(form): BoundedForm,
 ) -> Response {
-    let session = match state.session_for_form(&headers, &form).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let found = match with_store(&state, move |store| store.check_in(id)).await {
-        Err(r) => return r,
+    let (session, check_in) = match handoff_for_form(&state, &headers, id, &form).await {
         Ok(found) => found,
-    };
-    let Some(check_in) = found.filter(|c| c.record.outcome.handoff_reason().is_some()) else {
-        return show_handoff(&state, &session, id, StatusCode::NOT_FOUND, &[], &form).await;
+        Err(r) => return r,
     };
     let correction = match desk::decide_correction(
         &state.0.rules,

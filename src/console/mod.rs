@@ -55,7 +55,7 @@ use tokio::sync::{oneshot, watch};
 
 use self::guard::{Hosts, Streams, Strikes, Throttle};
 use crate::desk;
-use crate::domain::Outcome;
+use crate::domain::{Outcome, StoredCheckIn};
 use crate::password;
 use crate::report::MonthReport;
 use crate::rules::{ConsoleSettings, JST, Rules};
@@ -1115,6 +1115,25 @@ async fn handoff(
 /// A key no form field has: set by [`handoff`] when a correction was just stored.
 const CORRECTED: &str = " corrected";
 
+/// The opening of every form posted to a handoff (`POST /handoffs/{id}` and its
+/// `/correct`): the signed-in session the form's token belongs to, and the check-in `id` if it
+/// is a handoff (open or closed). `Err`: the response to send as it is — the refusal of
+/// [`AppState::session_for_form`], a store failure, or the handoff page with 404 (no such
+/// check-in, or one the kiosk completed without staff).
+async fn handoff_for_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: i64,
+    form: &BTreeMap<String, String>,
+) -> Result<(StaffSession, StoredCheckIn), Response> {
+    let session = state.session_for_form(headers, form).await?;
+    let found = with_store(state, move |store| store.check_in(id)).await?;
+    match found.filter(|c| c.record.outcome.handoff_reason().is_some()) {
+        Some(check_in) => Ok((session, check_in)),
+        None => Err(show_handoff(state, &session, id, StatusCode::NOT_FOUND, &[], form).await),
+    }
+}
+
 async fn show_handoff(
     state: &AppState,
     session: &StaffSession,
@@ -1180,16 +1199,9 @@ async fn resolve(
     Path(id): Path<i64>,
     BoundedForm(form): BoundedForm,
 ) -> Response {
-    let session = match state.session_for_form(&headers, &form).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let found = match with_store(&state, move |store| store.check_in(id)).await {
-        Err(r) => return r,
+    let (session, check_in) = match handoff_for_form(&state, &headers, id, &form).await {
         Ok(found) => found,
-    };
-    let Some(check_in) = found.filter(|c| c.record.outcome.handoff_reason().is_some()) else {
-        return show_handoff(&state, &session, id, StatusCode::NOT_FOUND, &[], &form).await;
+        Err(r) => return r,
     };
     if check_in.resolution.is_some() {
         return show_handoff(&state, &session, id, StatusCode::CONFLICT, &[], &form).await;
