@@ -103,7 +103,7 @@ pub fn sentence(f: &AuditFacts<'_>) -> String {
         None => "番号のない受付".to_owned(),
     };
     let d = f.detail;
-    let kiosk = || field(d, "kiosk").unwrap_or("");
+    let kiosk = || crate::rules::kiosk_label(field(d, "kiosk").unwrap_or(""));
     let login = || field(d, "login").unwrap_or("");
     let what = match f.action {
         "check_in_committed" => match field(d, "outcome") {
@@ -447,6 +447,29 @@ mod tests {
                     "{said}{}― 受付 花子",
                     if said.ends_with('）') { "" } else { " " }
                 ),
+                "{action}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_default_kiosk_reads_as_on_the_console_pages() {
+        let name = crate::rules::DEFAULT_KIOSK_NAME;
+        for (action, detail, said) in [
+            (
+                "kiosk_paused",
+                format!("kiosk={name}"),
+                "受付機「受付機1」を休止",
+            ),
+            (
+                "kiosk_staff_mode_opened",
+                format!("kiosk={name}"),
+                "受付機「受付機1」でスタッフモードを開始",
+            ),
+        ] {
+            assert_eq!(
+                say(action, &detail),
+                format!("{said} ― 受付 花子"),
                 "{action}"
             );
         }

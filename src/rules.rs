@@ -648,6 +648,18 @@ impl Default for FacilityConfig {
 /// kiosk's row carry it as is, so it never changes; the console shows it as 「受付機1」.
 pub const DEFAULT_KIOSK_NAME: &str = "kiosk-1";
 
+/// A kiosk's name as staff see it, on the console's pages and in the audit log's sentences:
+/// the name the facility gave it, except the default [`DEFAULT_KIOSK_NAME`] (kept as is in the
+/// database, the audit log's detail and the CSV, so existing records and a closed kiosk's row
+/// still match), which reads 「受付機1」.
+pub fn kiosk_label(name: &str) -> &str {
+    if name == DEFAULT_KIOSK_NAME {
+        "受付機1"
+    } else {
+        name
+    }
+}
+
 /// Allowed `final_screen_seconds` (the done screen and the handoffs that only send the patient
 /// to the desk): long enough to read a number twice.
 pub const FINAL_SCREEN_SECONDS: std::ops::RangeInclusive<u32> = 15..=600;

@@ -18,7 +18,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use super::{AppState, SignedIn, now, page, pages, problem, with_store};
 use crate::check_in_list::{self, ListQuery, Status, date_japanese};
 use crate::domain::{HandoffReason, StoredCheckIn, VerificationMethod};
-use crate::rules::JST;
+use crate::rules::{JST, kiosk_label};
 use crate::staff::StaffSession;
 
 /// The only script of the print buttons: served as a file, as the policy allows no inline
@@ -153,7 +153,7 @@ fn list_body(
                 select name="kiosk" {
                     option value="" { "すべて" }
                     @for k in &kiosks {
-                        option value=(k) selected[query.kiosk.as_deref() == Some(k.as_str())] { (pages::kiosk_label(k)) }
+                        option value=(k) selected[query.kiosk.as_deref() == Some(k.as_str())] { (kiosk_label(k)) }
                     }
                 }
             }
@@ -187,7 +187,7 @@ fn list_body(
                             td.status { (status.japanese()) }
                             td { (what_text(c)) }
                             td { @if let Some(n) = &c.record.patient_name { span.patient-name lang="ja" { (n.name) } } }
-                            td { (pages::kiosk_label(&c.record.kiosk)) }
+                            td { (kiosk_label(&c.record.kiosk)) }
                             td {
                                 @if c.record.outcome.handoff_reason().is_some() {
                                     a href={"/handoffs/" (c.id)} {

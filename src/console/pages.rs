@@ -14,7 +14,7 @@ use crate::domain::{
     ChecklistItem, ClosedAs, HandoffReason, IdentityMethod, PatientName, StoredCheckIn, Validity,
     VerificationMethod,
 };
-use crate::rules::JST;
+use crate::rules::{JST, kiosk_label};
 use crate::staff::StaffSession;
 use crate::store::KioskPause;
 
@@ -709,17 +709,6 @@ pub fn status_text(status: u16) -> &'static str {
         429 => "操作が続いたため、少し待ってからもう一度試してください。",
         500..=599 => "内部エラーが起きました。技術担当者に連絡してください。",
         _ => "このページは開けません。",
-    }
-}
-
-/// A kiosk's name as staff see it: the name the facility gave it, except the default
-/// `kiosk-1` (kept as is in the database, the audit log and the CSV, so existing records and a
-/// closed kiosk's row still match), which reads 「受付機1」.
-pub fn kiosk_label(name: &str) -> &str {
-    if name == crate::rules::DEFAULT_KIOSK_NAME {
-        "受付機1"
-    } else {
-        name
     }
 }
 
