@@ -12,6 +12,7 @@
 //! - [`headless`]: one check-in driven by a patient script, on virtual time.
 //! - [`desk`]: what staff can do with a handoff, and what each action records.
 //! - [`report`]: the monthly usage-rate report.
+//! - [`patient_key`]: the pseudonymous patient key (HMAC of the insurance numbers) and its secret file.
 //! - [`check_in_list`]: 「本日の受付一覧」's query, each check-in's status, the slip's next-time line.
 //! - [`provisioning`]: the provisioning file's keys and rules, merged into facility.json.
 //! - [`selftest`]: the technician's self-test as data: checks, thresholds, table and JSON.
@@ -35,6 +36,7 @@ pub mod gateway;
 pub mod headless;
 pub mod kiosk_staff;
 pub mod password;
+pub mod patient_key;
 #[cfg(feature = "sim")]
 pub mod pki;
 pub mod provisioning;

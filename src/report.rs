@@ -17,11 +17,73 @@
 //!
 //! This is the kiosk's per-visit count, a reference figure: the add-on is judged on the rate
 //! per receipt that 支払基金 notifies ([`RECEIPT_BASIS_NOTE`]).
+//!
+//! Per person ([`PeopleCount`], the national formula from the December 2025 publication:
+//! マイナ保険証利用人数 ÷ レセプト件数): the top is the distinct patients (pseudonymous keys,
+//! [`crate::patient_key`]) with at least one check-in that counts toward the usage rate; the
+//! bottom is the distinct patients with a confirmed check-in that month, at the kiosk or closed
+//! at the desk, a stand-in for the receipts only the receipt software knows
+//! ([`RECEIPTS_STAND_IN_NOTE`]). Check-ins that give no patient (cancelled, unresolved, timed
+//! out, or confirmed without any numbers) are counted as not countable, never guessed.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use crate::domain::{ClosedAs, Outcome, StoredCheckIn, VerificationMethod};
-use crate::rules::UsageRateTarget;
+use crate::rules::{Rules, UsageRateFormula, UsageRateTarget};
+
+/// The month counted per person (issue 16 item 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PeopleCount {
+    /// Distinct patients with at least one check-in counted toward the usage rate (the top).
+    pub card_users: usize,
+    /// Distinct patients with a confirmed check-in (the bottom; a stand-in for receipts).
+    pub people: usize,
+    /// Check-ins, not waiting for staff, that give no patient: cancelled, closed unresolved,
+    /// timed out, or confirmed without any insurance numbers.
+    pub not_countable: usize,
+}
+
+impl PeopleCount {
+    /// Counts `check_ins` by their patient keys (`keys`: check-in id → key; a check-in absent
+    /// from it has none). Open handoffs are left out: they wait for staff.
+    pub fn from_check_ins(check_ins: &[StoredCheckIn], keys: &HashMap<i64, String>) -> Self {
+        let mut users: HashSet<&str> = HashSet::new();
+        let mut people: HashSet<&str> = HashSet::new();
+        let mut not_countable = 0;
+        for stored in check_ins {
+            if stored.is_open_handoff() {
+                continue;
+            }
+            match (stored.confirmed_verification(), keys.get(&stored.id)) {
+                (Some(_), Some(key)) => {
+                    people.insert(key);
+                    if stored.record.counts_toward_usage_rate {
+                        users.insert(key);
+                    }
+                }
+                _ => not_countable += 1,
+            }
+        }
+        PeopleCount {
+            card_users: users.len(),
+            people: people.len(),
+            not_countable,
+        }
+    }
+
+    /// The rate per person in percent; `None` without anyone in the bottom.
+    pub fn percent(&self) -> Option<f64> {
+        (self.people > 0).then(|| 100.0 * self.card_users as f64 / self.people as f64)
+    }
+
+    /// How many more of this month's patients using the card would bring the rate per person
+    /// to `percent` (0 when it is reached): the smallest n with (top + n) ÷ bottom ≥ percent.
+    pub fn more_needed(&self, percent: u8) -> usize {
+        let needed = (usize::from(percent) * self.people).div_ceil(100);
+        needed.saturating_sub(self.card_users)
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MethodRow {
@@ -44,6 +106,12 @@ pub struct MonthReport {
     pub unresolved: usize,
     pub cancelled: usize,
     pub timed_out: usize,
+    /// The month per person, when the patient keys were given ([`MonthReport::with_people`]).
+    pub people: Option<PeopleCount>,
+    /// The national formula in force at the month's end, from the rules ([`MonthReport::with_rules`]).
+    pub formula: Option<UsageRateFormula>,
+    /// The target in force at the month's end, from the rules.
+    pub target: Option<UsageRateTarget>,
 }
 
 impl MonthReport {
@@ -63,6 +131,9 @@ impl MonthReport {
             unresolved: 0,
             cancelled: 0,
             timed_out: 0,
+            people: None,
+            formula: None,
+            target: None,
         };
         for stored in check_ins {
             if stored.is_open_handoff() {
@@ -93,6 +164,58 @@ impl MonthReport {
         }
         report.methods = methods;
         report
+    }
+
+    /// The same report counted per person too, from the check-ins' patient keys (check-in id
+    /// → key, as `Store::patient_keys_for_month` gives them).
+    pub fn with_people(mut self, check_ins: &[StoredCheckIn], keys: &HashMap<i64, String>) -> Self {
+        self.people = Some(PeopleCount::from_check_ins(check_ins, keys));
+        self
+    }
+
+    /// The formula and the target the rules give for the month's last day.
+    pub fn with_rules(mut self, rules: &Rules) -> Self {
+        if let Some(day) = last_day(&self.month) {
+            self.formula = rules.usage_rate_formula(day);
+            self.target = rules.usage_rate_target(day);
+        }
+        self
+    }
+
+    /// 「人数で数えた利用率 2人 ÷ 3人 = 66.7%」; `None` before the people are counted.
+    pub fn per_person_line(&self) -> Option<String> {
+        let p = self.people?;
+        let rate = p
+            .percent()
+            .map_or_else(|| "まだ出せません".to_owned(), |r| format!("{r:.1}%"));
+        Some(format!(
+            "{PER_PERSON_JAPANESE} {}人 ÷ {}人 = {rate}",
+            p.card_users, p.people
+        ))
+    }
+
+    /// 「人数に数えられない受付 2件（取消・確認できず・時間切れ・番号の記録がない受付）」.
+    pub fn not_countable_line(&self) -> Option<String> {
+        self.people.map(|p| {
+            format!(
+                "{NOT_COUNTABLE_JAPANESE} {}件（取消・確認できず・時間切れ・番号の記録がない受付）",
+                p.not_countable
+            )
+        })
+    }
+
+    /// The rate per person against the target: 「目標 30%：達成」 or 「目標 30%まで あと1人」
+    /// (more of this month's patients using the card); `None` without a target or people.
+    pub fn people_target_line(&self) -> Option<String> {
+        let (p, target) = (self.people?, self.target.as_ref()?);
+        p.percent()?;
+        Some(match p.more_needed(target.percent) {
+            0 => format!("人数で 目標 {}%：達成", target.percent),
+            n => format!(
+                "人数で 目標 {}%まで あと{n}人（今月の患者さんのうち、あと{n}人がマイナ保険証を使えば達成）",
+                target.percent
+            ),
+        })
     }
 
     /// Check-ins with a confirmed verification method: the denominator of the share.
@@ -154,19 +277,79 @@ impl MonthReport {
         let _ = writeln!(out, "{:<36} {:>9}", "timed out", self.timed_out);
         let _ = writeln!(
             out,
-            "My Number usage-rate share: {} / {} = {}",
+            "My Number usage-rate share: {} / {} = {}{}",
             self.counted(),
             verified,
-            self.rate_text()
+            self.rate_text(),
+            if self.formula == Some(UsageRateFormula::PerCheckIn) {
+                "  (the national formula for this month)"
+            } else {
+                ""
+            }
         );
+        if let Some(p) = self.people {
+            let rate = p
+                .percent()
+                .map_or_else(|| "n/a".to_owned(), |r| format!("{r:.1}%"));
+            let _ = writeln!(
+                out,
+                "My Number usage rate per person: {} / {} people = {rate}{}",
+                p.card_users,
+                p.people,
+                if self.formula == Some(UsageRateFormula::PerPerson) {
+                    "  (the national formula for this month)"
+                } else {
+                    ""
+                }
+            );
+            let _ = writeln!(
+                out,
+                "  top: patients who used the My Number card or a phone through the reader at least once"
+            );
+            let _ = writeln!(
+                out,
+                "  bottom: patients checked in this month (kiosk or desk), a stand-in for receipts \
+                 (レセプト件数), which only the receipt software knows"
+            );
+            let _ = writeln!(
+                out,
+                "{:<36} {:>9}",
+                "not countable (no patient key)", p.not_countable
+            );
+            let _ = writeln!(
+                out,
+                "  cancelled, unresolved, timed out, or confirmed without insurance numbers: never guessed"
+            );
+            if let Some(t) = &self.target {
+                let state = match (p.percent(), p.more_needed(t.percent)) {
+                    (None, _) => "no patient counted yet".to_owned(),
+                    (Some(_), 0) => "reached".to_owned(),
+                    (Some(_), 1) => {
+                        "1 more person using the card this month would reach it".to_owned()
+                    }
+                    (Some(_), n) => {
+                        format!("{n} more people using the card this month would reach it")
+                    }
+                };
+                let _ = writeln!(
+                    out,
+                    "threshold {}% ({}, from {}): {state}",
+                    t.percent, t.name, t.from
+                );
+            }
+        }
         out
     }
 
     /// CSV for spreadsheets, UTF-8 without a byte-order mark (see [`MonthReport::csv_for_excel`]).
     /// Each row: the month, the category's code, its name in Japanese (「確認方法」), the
     /// check-ins, how many count toward the usage rate, and the share of confirmed check-ins.
-    /// Method rows first, then the open, unresolved, cancelled and timed-out rows; the last
-    /// row, `usage_rate`, carries the denominator, the numerator and the share.
+    /// Method rows first, then the open, unresolved, cancelled and timed-out rows; then
+    /// `usage_rate` carries the denominator, the numerator and the share. Counted per person
+    /// ([`MonthReport::with_people`]): `usage_rate_per_person` (people, card users, percent),
+    /// `not_countable` (check-ins that give no patient), and with a target in the rules
+    /// `usage_rate_target` (its name; in `check_ins` how many more card users would reach it;
+    /// in `share_percent` the target).
     pub fn csv(&self) -> String {
         let mut out = String::from(
             "month,category,確認方法,check_ins,counted_toward_usage_rate,share_percent\n",
@@ -208,6 +391,31 @@ impl MonthReport {
             self.counted(),
             percent(self.counted())
         );
+        if let Some(p) = self.people {
+            let _ = writeln!(
+                out,
+                "{},usage_rate_per_person,{PER_PERSON_JAPANESE},{},{},{}",
+                self.month,
+                p.people,
+                p.card_users,
+                p.percent().map_or_else(String::new, |r| format!("{r:.1}"))
+            );
+            let _ = writeln!(
+                out,
+                "{},not_countable,{NOT_COUNTABLE_JAPANESE},{},0,",
+                self.month, p.not_countable
+            );
+            if let Some(t) = &self.target {
+                let _ = writeln!(
+                    out,
+                    "{},usage_rate_target,目標（{}）,{},,{}",
+                    self.month,
+                    t.name,
+                    p.more_needed(t.percent),
+                    t.percent
+                );
+            }
+        }
         out
     }
 
@@ -284,6 +492,16 @@ pub const RECEIPT_BASIS_NOTE: &str =
 
 /// The name of the kiosk's share, in staff words.
 pub const RATE_JAPANESE: &str = "マイナ保険証利用率（受付機の記録）";
+
+/// The rate per person, in staff words.
+pub const PER_PERSON_JAPANESE: &str = "人数で数えた利用率（マイナ保険証を使った人 ÷ 受付した人）";
+
+/// Check-ins that give no patient.
+pub const NOT_COUNTABLE_JAPANESE: &str = "人数に数えられない受付";
+
+/// What the bottom of the rate per person stands in for.
+pub const RECEIPTS_STAND_IN_NOTE: &str =
+    "「受付した人」はレセプト件数の代わりです（レセプト件数はレセコンだけが知っています）";
 
 /// The open handoffs' row: waiting for staff, the queue's word.
 pub const PENDING_JAPANESE: &str = "対応待ち（利用率の計算に含めない）";
@@ -586,7 +804,123 @@ mod tests {
             .usage_rate_target(day)
             .unwrap();
         assert_eq!(report.target_line(&high).as_deref(), Some("目標 90%：未達"));
-        assert_eq!(crate::rules::Rules::embedded().usage_rate_target(day), None);
+        let before = last_day("2026-05").unwrap();
+        assert_eq!(
+            crate::rules::Rules::embedded().usage_rate_target(before),
+            None
+        );
+    }
+
+    #[test]
+    fn each_patient_counts_once_and_a_card_user_once_whatever_else_they_used() {
+        use HandoffReason as R;
+        let portal_seen = ClosedAs::Verified {
+            verification: VerificationMethod::PortalScreenCheckedByStaff,
+            identity: None,
+            read_off: None,
+        };
+        let month: Vec<(StoredCheckIn, Option<&str>)> = vec![
+            (card(), Some("a")),
+            (card(), Some("a")),
+            (card(), Some("a")),
+            (card(), Some("b")),
+            (closed(R::ConfirmPortalScreen, portal_seen), Some("b")),
+            (closed(R::PaperDocument, certificate_seen()), Some("c")),
+            // Waiting for staff: neither counted nor "not countable" yet.
+            (open(R::PaperDocument, None), Some("d")),
+            (
+                check_in(Outcome::Cancelled { at: Step::Welcome }, None, false),
+                None,
+            ),
+            (closed(R::PaperDocument, ClosedAs::Cancelled), Some("e")),
+            (closed(R::PaperDocument, ClosedAs::Unresolved), None),
+            // Confirmed, but no numbers were ever known: not guessed.
+            (card(), None),
+        ];
+        let mut keys = HashMap::new();
+        let check_ins: Vec<StoredCheckIn> = month
+            .into_iter()
+            .enumerate()
+            .map(|(i, (mut c, key))| {
+                c.id = i as i64 + 1;
+                if let Some(k) = key {
+                    keys.insert(c.id, k.to_owned());
+                }
+                c
+            })
+            .collect();
+        let people = PeopleCount::from_check_ins(&check_ins, &keys);
+        assert_eq!(
+            people,
+            PeopleCount {
+                card_users: 2,
+                people: 3,
+                not_countable: 4
+            }
+        );
+        let report = MonthReport::from_check_ins("2026-11", &check_ins)
+            .with_people(&check_ins, &keys)
+            .with_rules(&Rules::embedded());
+        assert_eq!(
+            report.per_person_line().as_deref(),
+            Some("人数で数えた利用率（マイナ保険証を使った人 ÷ 受付した人） 2人 ÷ 3人 = 66.7%")
+        );
+        assert_eq!(
+            report.people_target_line().as_deref(),
+            Some("人数で 目標 30%：達成")
+        );
+        let csv = report.csv();
+        assert!(csv.contains("\n2026-11,usage_rate_per_person,人数で数えた利用率（マイナ保険証を使った人 ÷ 受付した人）,3,2,66.7\n"), "{csv}");
+        assert!(
+            csv.contains("\n2026-11,not_countable,人数に数えられない受付,4,0,\n"),
+            "{csv}"
+        );
+        assert!(
+            csv.ends_with(
+                "\n2026-11,usage_rate_target,目標（電子的診療情報連携体制整備加算）,0,,30\n"
+            ),
+            "{csv}"
+        );
+        let table = report.table();
+        assert!(table.contains("My Number usage rate per person: 2 / 3 people = 66.7%  (the national formula for this month)"), "{table}");
+        assert!(
+            table.contains(
+                "threshold 30% (電子的診療情報連携体制整備加算, from 2026-06-01): reached"
+            ),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn how_many_more_card_users_reach_the_target() {
+        for (card_users, people, percent, more) in [
+            (0, 10, 30, 3),
+            (2, 10, 30, 1),
+            (3, 10, 30, 0),
+            (1, 3, 30, 0),
+            (0, 3, 30, 1),
+            (0, 0, 30, 0),
+            (29, 100, 30, 1),
+            (5, 7, 100, 2),
+        ] {
+            let p = PeopleCount {
+                card_users,
+                people,
+                not_countable: 0,
+            };
+            assert_eq!(
+                p.more_needed(percent),
+                more,
+                "{card_users}/{people} to {percent}%"
+            );
+            if people > 0 {
+                let after = PeopleCount {
+                    card_users: card_users + more,
+                    ..p
+                };
+                assert!(after.percent().unwrap() >= f64::from(percent));
+            }
+        }
     }
 
     #[test]

@@ -111,6 +111,36 @@ struct RulesFile {
     /// one is in force.
     #[serde(default)]
     usage_rate_targets: Vec<UsageRateTargetRule>,
+    /// Which national formula of the usage rate applies from when (issue 16 item 2).
+    #[serde(default)]
+    usage_rate_formula: Vec<UsageRateFormulaRule>,
+}
+
+/// How the national usage rate is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UsageRateFormula {
+    /// マイナ保険証件数 ÷ オンライン資格確認件数: check-ins (publications until November 2025).
+    PerCheckIn,
+    /// マイナ保険証利用人数 ÷ レセプト件数: people in the month (from the December 2025
+    /// publication; 医療保険部会 No.208).
+    PerPerson,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UsageRateFormulaRule {
+    formula: UsageRateFormula,
+    #[serde(default)]
+    from: Option<Date>,
+    #[serde(default)]
+    until: Option<Date>,
+    /// The formula in the publication's words.
+    #[serde(rename = "name")]
+    _name: String,
+    source: String,
+    #[serde(default, rename = "note")]
+    _note: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -207,6 +237,14 @@ impl Rules {
                 return Err(invalid(key, "needs a \"name\" and a \"source\"".into()));
             }
         }
+        for (i, rule) in file.usage_rate_formula.iter().enumerate() {
+            if rule.source.trim().is_empty() {
+                return Err(invalid(
+                    format!("usage_rate_formula[{i}]"),
+                    "needs a \"source\"".into(),
+                ));
+            }
+        }
         if file.burden_ratio.is_empty() {
             return Err(invalid(
                 "burden_ratio".into(),
@@ -279,6 +317,17 @@ impl Rules {
                 from: t.from,
                 source: t.source.clone(),
             })
+    }
+
+    /// The national formula of the usage rate in force on `on` (the report reads it at the
+    /// month's last day): the first `usage_rate_formula` entry whose dates cover it; `None`
+    /// when the rules give none.
+    pub fn usage_rate_formula(&self, on: Date) -> Option<UsageRateFormula> {
+        self.file
+            .usage_rate_formula
+            .iter()
+            .find(|r| r.from.is_none_or(|f| f <= on) && r.until.is_none_or(|u| on <= u))
+            .map(|r| r.formula)
     }
 
     /// Whether expired insurance cards and the notice alone are still accepted provisionally.
@@ -893,11 +942,15 @@ pub(crate) mod tests {
 
     #[test]
     fn a_usage_rate_target_is_read_only_from_dated_rules_data() {
-        // The embedded rules carry no target until a sourced value is added.
+        // The embedded rules carry the add-on's 30% (sourced; its start date UNCONFIRMED).
+        let embedded = Rules::embedded();
+        assert_eq!(embedded.usage_rate_target(date!(2026 - 05 - 31)), None);
+        let addon = embedded.usage_rate_target(date!(2026 - 06 - 01)).unwrap();
         assert_eq!(
-            Rules::embedded().usage_rate_target(date!(2026 - 11 - 30)),
-            None
+            (addon.percent, addon.name.as_str()),
+            (30, "電子的診療情報連携体制整備加算")
         );
+        assert!(addon.source.contains("mhlw.go.jp"), "{}", addon.source);
         let rules = rules_with_target("2026-06-01", 30);
         assert_eq!(rules.usage_rate_target(date!(2026 - 05 - 31)), None);
         let target = rules.usage_rate_target(date!(2026 - 06 - 01)).unwrap();
@@ -912,6 +965,18 @@ pub(crate) mod tests {
         assert!(err.contains("usage_rate_targets[0].percent"), "{err}");
         json["usage_rate_targets"] = serde_json::json!([{ "from": "2026-06-01", "percent": 30, "name": "x", "source": " " }]);
         assert!(Rules::from_json(&json.to_string(), "t").is_err());
+    }
+
+    #[test]
+    fn the_usage_rate_is_counted_per_person_from_december_2025() {
+        let rules = Rules::embedded();
+        for (day, formula) in [
+            (date!(2025 - 11 - 30), UsageRateFormula::PerCheckIn),
+            (date!(2025 - 12 - 01), UsageRateFormula::PerPerson),
+            (date!(2026 - 11 - 30), UsageRateFormula::PerPerson),
+        ] {
+            assert_eq!(rules.usage_rate_formula(day), Some(formula), "{day}");
+        }
     }
 
     #[test]

@@ -63,7 +63,11 @@ pub fn demo_terminal(data_dir: &Path) -> Result<()> {
     }
     let month = format!("{:04}-{:02}", visit.year(), u8::from(visit.month()));
     let (year, mon) = crate::report::parse_month(&month).context("the demo's month")?;
-    let report = MonthReport::from_check_ins(&month, &store.check_ins_for_month(year, mon)?);
+    let check_ins = store.check_ins_for_month(year, mon)?;
+    let keys = store.patient_keys_for_month(year, mon)?;
+    let report = MonthReport::from_check_ins(&month, &check_ins)
+        .with_people(&check_ins, &keys)
+        .with_rules(&crate::rules::Rules::embedded());
     println!("{}", report.table());
     println!("Database: {}", db.display());
     Ok(())

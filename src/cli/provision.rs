@@ -66,13 +66,15 @@ pub fn command(options: &ProvisionOptions) -> Result<()> {
 }
 
 /// What `provision` (and the store it opened) may have made in the data folder.
-const WRITTEN: [&str; 8] = [
+const WRITTEN: [&str; 9] = [
     FACILITY_FILE,
     TIMESYNCD_FILE,
     LOCALTIME_LINK,
     "uketsuke.db",
     "uketsuke.db-wal",
     "uketsuke.db-shm",
+    // The patient-key secret the first open of the database makes (crate::patient_key).
+    "uketsuke.db.patient-key",
     crate::console::tls::SELF_SIGNED_CERTIFICATE,
     crate::console::tls::SELF_SIGNED_KEY,
 ];
@@ -366,6 +368,11 @@ fn provision(options: &ProvisionOptions, source: &str, text: &str) -> Result<()>
         Some(s) => s,
         None => Store::open(&db_path)?,
     };
+    println!(
+        "patient key: {} (owner-only; it stays on this kiosk and is never stored in the \
+         database; back it up with the kiosk, never with a copy of the database)",
+        crate::patient_key::key_file_for(&db_path).display()
+    );
     if let (Some(t), Some(password_hash)) = (&technician, password_hash) {
         store.add_staff(&NewStaffAccount {
             login: t.login.clone(),

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail};
 
 use crate::report::MonthReport;
+use crate::rules::Rules;
 use crate::store::Store;
 
 /// The options of `uketsuke report`.
@@ -19,15 +20,19 @@ pub struct ReportOptions {
     /// `table` for people, `csv` for spreadsheets.
     #[arg(long, default_value = "table")]
     pub format: String,
+    /// The national rules (the formula and the target in force); default: the embedded ones.
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
 }
 
 /// Prints the month's report.
 pub fn command(options: &ReportOptions) -> Result<()> {
-    report(&options.month, &options.db, &options.format)
+    let rules = super::compose::load_rules(options.rules.as_deref())?;
+    report(&options.month, &options.db, &options.format, &rules)
 }
 
 /// `uketsuke report`.
-pub fn report(month: &str, db: &Path, format: &str) -> Result<()> {
+pub fn report(month: &str, db: &Path, format: &str, rules: &Rules) -> Result<()> {
     let (year, mon) = crate::report::parse_month(month)
         .ok_or_else(|| anyhow::anyhow!("--month {month}: expected YYYY-MM, e.g. 2026-11"))?;
     if format != "table" && format != "csv" {
@@ -38,7 +43,10 @@ pub fn report(month: &str, db: &Path, format: &str) -> Result<()> {
     }
     let store = Store::open(db)?;
     let check_ins = store.check_ins_for_month(year, mon)?;
-    let report = MonthReport::from_check_ins(month, &check_ins);
+    let keys = store.patient_keys_for_month(year, mon)?;
+    let report = MonthReport::from_check_ins(month, &check_ins)
+        .with_people(&check_ins, &keys)
+        .with_rules(rules);
     match format {
         "csv" => print!("{}", report.csv()),
         _ => print!("{}", report.table()),

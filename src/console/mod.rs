@@ -1278,16 +1278,23 @@ async fn load_report(
     };
     let previous = crate::report::previous_month(&label).unwrap_or_default();
     let (py, pm) = crate::report::parse_month(&previous).unwrap_or((year, month));
-    let (this, before) = with_store(state, move |store| {
+    let (this, keys, before, keys_before) = with_store(state, move |store| {
         Ok((
             store.check_ins_for_month(year, month)?,
+            store.patient_keys_for_month(year, month)?,
             store.check_ins_for_month(py, pm)?,
+            store.patient_keys_for_month(py, pm)?,
         ))
     })
     .await?;
+    let rules = &state.0.rules;
     Ok((
-        MonthReport::from_check_ins(&label, &this),
-        MonthReport::from_check_ins(&previous, &before),
+        MonthReport::from_check_ins(&label, &this)
+            .with_people(&this, &keys)
+            .with_rules(rules),
+        MonthReport::from_check_ins(&previous, &before)
+            .with_people(&before, &keys_before)
+            .with_rules(rules),
     ))
 }
 

@@ -8,7 +8,7 @@ use maud::{Markup, html};
 
 use super::check_ins::print_button;
 use super::pages;
-use crate::report::{MonthReport, PENDING_JAPANESE, RECEIPT_BASIS_NOTE};
+use crate::report::{MonthReport, PENDING_JAPANESE, RECEIPT_BASIS_NOTE, RECEIPTS_STAND_IN_NOTE};
 use crate::rules::UsageRateTarget;
 use crate::staff::StaffSession;
 
@@ -31,8 +31,20 @@ pub fn report(
                 @let t = target.map(|t| t.name.as_str()).unwrap_or_default();
                 p #target { (line) span.small { "（" (t) "）" } }
             }
+            @if let Some(line) = report.per_person_line() {
+                p #per-person { (line) }
+            }
+            @if let Some(line) = report.people_target_line() {
+                p #per-person-target { (line) }
+            }
+            @if let Some(line) = report.not_countable_line() {
+                p #not-countable { (line) }
+            }
             p #waiting { (report.waiting_line()) }
             p #receipt-note .notice { (RECEIPT_BASIS_NOTE) }
+            @if report.people.is_some() {
+                p #receipts-stand-in .small { (RECEIPTS_STAND_IN_NOTE) }
+            }
         }
         h1 { (crate::report::month_japanese(&report.month)) "の受付" }
         form method="get" action="/report" {
@@ -45,6 +57,7 @@ pub fn report(
             "マイナ保険証で確認した受付 " strong { (report.counted()) "件" }
             " ÷ 資格を確認した受付 " strong { (report.verified()) "件" }
         }
+        (rate_chart(report))
         (chart(report))
         table #report-table {
             thead { tr { th { "確認方法" } th { "件数" } th { "利用率に数える" } } }
@@ -102,6 +115,62 @@ fn chart(report: &MonthReport) -> Markup {
             text x=(LABEL + 20) y=(legend) font-size="14" { "利用率に数える" }
             rect x=(LABEL + 200) y=(legend - 11) width="14" height="14" fill="#bbb" {}
             text x=(LABEL + 220) y=(legend) font-size="14" { "数えない" }
+        }
+    }
+}
+
+/// The two rates side by side on one 0–100% scale, per person and per check-in, with the
+/// target from the rules (when one is in force) as a dashed vertical line labelled with its
+/// percent and name. Drawn on the server as SVG; Japanese words only.
+fn rate_chart(report: &MonthReport) -> Markup {
+    const LABEL: u32 = 250;
+    const BAR: u32 = 500;
+    const ROW: u32 = 40;
+    let rows: Vec<(&str, Option<f64>, String)> = [
+        report.people.map(|p| {
+            (
+                "人数で（マイナ保険証を使った人）",
+                p.percent(),
+                format!("{}人 ÷ {}人", p.card_users, p.people),
+            )
+        }),
+        Some((
+            "受付件数で",
+            report.usage_rate_percent(),
+            format!("{}件 ÷ {}件", report.counted(), report.verified()),
+        )),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let top = 34;
+    let height = top + ROW * rows.len() as u32 + 24;
+    let width = LABEL + BAR + 190;
+    let x = |percent: f64| LABEL + (percent.clamp(0.0, 100.0) * f64::from(BAR) / 100.0) as u32;
+    html! {
+        svg #rate-chart xmlns="http://www.w3.org/2000/svg" role="img" width=(width) height=(height)
+            viewBox={"0 0 " (width) " " (height)} aria-label="人数で数えた利用率と受付件数で数えた利用率" {
+            @for (i, (label, rate, figures)) in rows.iter().enumerate() {
+                @let y = top + i as u32 * ROW;
+                text x=(LABEL - 8) y=(y + 20) text-anchor="end" font-size="15" { (label) }
+                rect x=(LABEL) y=(y) width=(BAR) height="26" fill="#eee" {}
+                @if let Some(rate) = rate {
+                    rect x=(LABEL) y=(y) width=(x(*rate) - LABEL) height="26" fill="#1a6b3a" {}
+                    text x=(LABEL + BAR + 8) y=(y + 19) font-size="15" { (format!("{rate:.1}%")) "（" (figures) "）" }
+                } @else {
+                    text x=(LABEL + BAR + 8) y=(y + 19) font-size="15" { "まだ出せません" }
+                }
+            }
+            text x=(LABEL) y=(height - 6) font-size="13" text-anchor="middle" { "0%" }
+            text x=(LABEL + BAR) y=(height - 6) font-size="13" text-anchor="middle" { "100%" }
+            @if let Some(target) = &report.target {
+                @let tx = x(f64::from(target.percent));
+                line #target-line x1=(tx) x2=(tx) y1=(top - 8) y2=(height - 20) stroke="#b00020"
+                    stroke-width="3" stroke-dasharray="6 4" data-percent=(target.percent) {}
+                text x=(tx) y=(top - 14) font-size="14" text-anchor="middle" fill="#b00020" {
+                    "目標 " (target.percent) "%（" (target.name) "）"
+                }
+            }
         }
     }
 }

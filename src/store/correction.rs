@@ -120,6 +120,7 @@ impl Db {
         )
         .and_then(|mut s| s.execute((verification, counts_toward_usage_rate, check_in_id)))
         .map_err(sql_err(path, "update corrected check-in verification"))?;
+        super::patient_keys::refresh(&tx, path, &self.secret, check_in_id)?;
 
         let detail = format!(
             "closed_as={closed_before}->{} verification={}->{} \

@@ -33,6 +33,8 @@ pub(crate) struct Db {
     pub(super) path: PathBuf,
     /// A name was erased but a reader blocked the WAL checkpoint: retry after later commits.
     scrub_pending: bool,
+    /// The facility's patient-key secret, from its file beside the database (never in it).
+    pub(super) secret: crate::patient_key::PatientSecret,
 }
 
 pub(super) fn sql_err<'p>(
@@ -103,12 +105,15 @@ impl Db {
         conn.pragma_update(None, "secure_delete", true)
             .map_err(open_err)?;
         migrations::migrate(&mut conn, path, SCHEMA_VERSION)?;
+        let holds_keys = super::patient_keys::any_key(&conn).map_err(open_err)?;
+        let secret = crate::patient_key::PatientSecret::for_database(path, holds_keys)?;
         // Enough for every distinct statement this module prepares.
         conn.set_prepared_statement_cache_capacity(32);
         Ok(Db {
             conn,
             path: path.to_owned(),
             scrub_pending: false,
+            secret,
         })
     }
 
@@ -152,6 +157,7 @@ impl Db {
             })
             .map_err(sql_err(path, "insert handoff"))?;
         }
+        super::patient_keys::refresh(&tx, path, &self.secret, check_in_id)?;
 
         let detail = format!(
             "outcome={} reason={} verification={} reception_number={} expected_route={}",
@@ -353,6 +359,7 @@ impl Db {
         )
         .and_then(|mut s| s.execute((verification, counts_toward_usage_rate, check_in_id)))
         .map_err(sql_err(path, "update check-in verification"))?;
+        super::patient_keys::refresh(&tx, path, &self.secret, check_in_id)?;
 
         let detail = format!(
             "reason={reason} closed_as={} verification={}->{} counts_toward_usage_rate={counted_before}->{counts_toward_usage_rate}",

@@ -17,6 +17,7 @@ mod db;
 mod kiosk_pause;
 mod kiosk_pin;
 mod migrations;
+mod patient_keys;
 mod staff;
 mod watch;
 
@@ -117,6 +118,9 @@ pub enum StoreError {
     NoSuchStaff { path: PathBuf, login: String },
     #[error("database {}: the store thread has stopped", path.display())]
     Stopped { path: PathBuf },
+    /// The patient-key secret beside the database cannot be used (names its file).
+    #[error(transparent)]
+    PatientKey(#[from] crate::patient_key::KeyFileError),
     #[error("cannot start the store thread for database {}: {source}", path.display())]
     Spawn {
         path: PathBuf,
@@ -322,6 +326,24 @@ impl Store {
         to: Date,
     ) -> Result<Vec<StoredCheckIn>, StoreError> {
         self.call(move |db| db.check_ins_between(from, to))
+    }
+
+    /// The pseudonymous patient key (64 hex digits) of each check-in of that month that has
+    /// one, by check-in id (see [`crate::patient_key`]); check-ins without one are absent.
+    pub fn patient_keys_for_month(
+        &self,
+        year: i32,
+        month: u8,
+    ) -> Result<std::collections::HashMap<i64, String>, StoreError> {
+        let invalid = || StoreError::InvalidMonth {
+            path: self.inner.path.clone(),
+            year,
+            month,
+        };
+        let m = Month::try_from(month).map_err(|_| invalid())?;
+        let from = Date::from_calendar_date(year, m, 1).map_err(|_| invalid())?;
+        let to = Date::from_calendar_date(year, m, m.length(year)).map_err(|_| invalid())?;
+        self.call(move |db| db.patient_keys_between(from, to))
     }
 
     /// Check-ins handed to staff and not yet resolved, oldest first.

@@ -2,7 +2,8 @@
 //! WebDriver, against the real `uketsuke console` process over HTTPS): the report answers in
 //! one line with last month beside it, and on paper (print media emulated) it leaves out the
 //! navigation and the forms; 「本日の受付一覧」 lists the day's check-ins, and a row's slip
-//! opens with its number, and its pre-filled 被保険者資格申立書 with the facility. Screenshots for issue 15 go to target/console-screenshots/.
+//! opens with its number, and its pre-filled 被保険者資格申立書 with the facility. Screenshots for issue 15 (and issue 16's `console-report-threshold.png`) go to
+//! target/console-screenshots/.
 //!
 //! With CI=true a missing chromium or chromedriver fails the test; elsewhere it is skipped.
 
@@ -104,6 +105,24 @@ fn the_report_answers_in_one_line_and_prints_without_the_navigation() {
         "対応待ち 2件（利用率の計算に含めない）"
     );
     browser.screenshot(&shots.join("console-report-after.png"));
+
+    // Per person beside per check-in (issue 16 item 2): the two cards are one patient (the same
+    // persona's numbers), and the rules data's 30% is drawn on the rate chart.
+    assert_eq!(
+        browser.text("#per-person"),
+        "人数で数えた利用率（マイナ保険証を使った人 ÷ 受付した人） 1人 ÷ 1人 = 100.0%"
+    );
+    assert_eq!(browser.text("#per-person-target"), "人数で 目標 30%：達成");
+    assert!(
+        browser
+            .text("#rate-chart")
+            .contains("目標 30%（電子的診療情報連携体制整備加算）"),
+        "{}",
+        browser.text("#rate-chart")
+    );
+    browser.script("document.querySelector('#answer').scrollIntoView({block: 'start'}); return 0;");
+    browser.screenshot(&shots.join("console-report-threshold.png"));
+    browser.script("window.scrollTo(0, 0); return 0;");
 
     // On paper: no navigation, no month form, no buttons; the answer stays.
     browser.call(

@@ -289,9 +289,12 @@ fn the_report_answers_in_one_line_and_its_csv_opens_in_excel() {
     ] {
         assert!(page.body.contains(line), "{line}: {}", page.body);
     }
+    // The embedded rules data's target (issue 16 item 2), drawn on the rate chart.
     assert!(
-        !page.body.contains("目標"),
-        "no target without one in the rules data"
+        page.body
+            .contains("目標 30%（電子的診療情報連携体制整備加算）"),
+        "{}",
+        page.body
     );
 
     // Last month beside it.

@@ -80,6 +80,8 @@ fn provisioning_as_root_gives_every_file_it_wrote_to_the_data_folders_owner() {
         "localtime",
         "timesyncd.conf",
         "uketsuke.db",
+        // The patient-key secret beside the database (owner-only, the kiosk's).
+        "uketsuke.db.patient-key",
     ] {
         assert!(
             seen.iter().any(|s| s == expected),

@@ -5,6 +5,7 @@
 //! nothing at all and says "unchanged".
 
 use std::os::unix::fs::MetadataExt as _;
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
@@ -73,6 +74,18 @@ fn the_data_folder_is_written_and_a_rerun_says_unchanged() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(said.contains("facility.json: written"), "{said}");
     assert!(said.contains("technician account tech"), "{said}");
+    assert!(
+        said.contains(&format!(
+            "patient key: {}",
+            data.join("uketsuke.db.patient-key").display()
+        )),
+        "{said}"
+    );
+    let key_mode = std::fs::metadata(data.join("uketsuke.db.patient-key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(key_mode & 0o777, 0o600, "the patient key is owner-only");
 
     // facility.json is what `run --facility` reads.
     let facility_text = std::fs::read_to_string(data.join("facility.json")).unwrap();

@@ -1,7 +1,10 @@
 //! A month seeded with check-ins of every verification method (through the real flow, simulated
 //! card and gateway, and a real SQLite file, plus staff resolutions) gives exact counts and the
 //! right usage-rate share, as a table and as CSV; a handoff nobody closed is waiting, never
-//! confirmed by the route the kiosk expected.
+//! confirmed by the route the kiosk expected. Per person (issue 16 item 2): the card, phone and
+//! card check-ins are one patient (the same simulated persona's numbers); the handoffs closed
+//! without typed numbers and the cancelled and timed-out ones give no patient, so they are not
+//! countable (no target row: March 2026 is before the add-on's target).
 
 use std::process::Command;
 
@@ -139,6 +142,8 @@ month,category,確認方法,check_ins,counted_toward_usage_rate,share_percent
 2026-03,cancelled,取消,1,0,
 2026-03,timed_out,時間切れ,1,0,
 2026-03,usage_rate,マイナ保険証利用率（受付機の記録）,9,3,33.3
+2026-03,usage_rate_per_person,人数で数えた利用率（マイナ保険証を使った人 ÷ 受付した人）,1,1,100.0
+2026-03,not_countable,人数に数えられない受付,8,0,
 ";
     assert_eq!(csv, expected);
 
