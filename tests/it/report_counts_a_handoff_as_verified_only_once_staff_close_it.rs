@@ -177,7 +177,12 @@ month,category,確認方法,check_ins,counted_toward_usage_rate,share_percent
 2026-10,cancelled,取消,1,0,
 2026-10,timed_out,時間切れ,0,0,
 2026-10,usage_rate,マイナ保険証利用率（受付機の記録）,10,8,80.0
+2026-10,usage_rate_per_person,人数で数えた利用率（マイナ保険証を使った人 ÷ 受付した人）,1,1,100.0
+2026-10,not_countable,人数に数えられない受付,4,0,
+2026-10,usage_rate_target,目標（電子的診療情報連携体制整備加算）,0,,30
 ";
+    // The last three rows count per person (issue 16 item 2): the eight cards are one simulated
+    // patient; the rest closed without typed numbers give no patient key.
     assert_eq!(csv, expected);
     let console_csv = staff.get("/report.csv?month=2026-10");
     assert_eq!(console_csv.status, 200);
