@@ -209,6 +209,13 @@ pub struct ConsentAnswers {
     /// 限度額適用認定証 / 特定疾病 information.
     pub high_cost_limit_info: Option<bool>,
     pub prescription_form: Option<PrescriptionForm>,
+    /// The medical-aid question (「医療費助成の各種受給者証を利用しますか」, from the date in
+    /// `config/rules.json` `medical_aid_certificate_question`, only where the facility file says
+    /// `medical_aid_on_card`): `Some(true)` the patient uses the card as the children's or
+    /// single-parent medical subsidy certificate (受給者証) today, `Some(false)` not (they hand
+    /// in the paper one), `None` not asked.
+    #[serde(default)]
+    pub medical_aid_certificate: Option<bool>,
 }
 
 impl ConsentAnswers {
@@ -469,6 +476,10 @@ pub enum ChecklistItem {
     CheckCertificateValidity,
     /// A person 75+ may show the provisionally issued 資格確認書 (rules: end date).
     ElderlyCertificateProvisional,
+    /// After the blanket 75+ 資格確認書 ended (rules `elderly_eligibility_certificate.until`):
+    /// whether a 75+ patient has a 資格確認書 depends on the insurer (at least one sends it to
+    /// 85+ only; others by whether the patient holds a マイナ保険証), so staff do not assume one.
+    ElderlyCertificateDependsOnInsurer,
     /// Query eligibility online by the document's numbers.
     QueryOnlineByNumbers,
     /// Provisional handling for expired cards and notices applies (until the rules' end date).
@@ -547,6 +558,8 @@ pub enum Step {
     ConsentItem,
     HighCostLimit,
     Prescription,
+    /// The medical-aid certificate (受給者証) question.
+    MedicalAidCertificate,
     Querying,
     DocumentMenu,
 }
@@ -564,6 +577,7 @@ impl Step {
             Self::ConsentItem => "consent_item",
             Self::HighCostLimit => "high_cost_limit",
             Self::Prescription => "prescription",
+            Self::MedicalAidCertificate => "medical_aid_certificate",
             Self::Querying => "querying",
             Self::DocumentMenu => "document_menu",
         }

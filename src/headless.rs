@@ -52,6 +52,8 @@ pub enum ScriptStep {
     ConsentItems(Vec<(ConsentItem, bool)>),
     HighCostLimit(bool),
     Prescription(PrescriptionForm),
+    /// The medical-aid certificate (受給者証) question: use the card as the certificate today.
+    MedicalAid(bool),
     PaperDocuments,
     Declare(DeclaredDocument),
     ThisIsMyPhone,
@@ -76,6 +78,7 @@ impl ScriptStep {
             ScriptStep::Back => "back",
             ScriptStep::HighCostLimit(_) => "high_cost_limit",
             ScriptStep::Prescription(_) => "prescription",
+            ScriptStep::MedicalAid(_) => "medical_aid",
             ScriptStep::PaperDocuments => "paper_documents",
             ScriptStep::Declare(_) => "declare",
             ScriptStep::ThisIsMyPhone => "this_is_my_phone",
@@ -111,7 +114,7 @@ const SIMPLE_STEPS: &str = "\"tap\", \"remove\", \"ask_staff_to_check\", \"paper
 \"this_is_my_phone\", \"this_is_a_card\", \"back\", \"call_staff\", \"cancel\", \"ok\"";
 const OBJECT_STEPS: &str = "{\"tap\": PROFILE}, {\"pin\": \"1234\"}, {\"consent\": \"all\", \"none\" or \
 {ITEM: true|false, ...}}, {\"high_cost_limit\": bool}, {\"prescription\": \"electronic\"|\"paper\"}, \
-{\"declare\": DOCUMENT}, {\"wait_seconds\": N}";
+{\"medical_aid\": bool}, {\"declare\": DOCUMENT}, {\"wait_seconds\": N}";
 
 impl PatientScript {
     /// Parses a script; errors say which step and what was expected.
@@ -225,6 +228,7 @@ fn parse_object_step(key: &str, arg: &Value) -> Result<ScriptStep, String> {
             )),
         },
         "high_cost_limit" => Ok(ScriptStep::HighCostLimit(as_bool("high_cost_limit")?)),
+        "medical_aid" => Ok(ScriptStep::MedicalAid(as_bool("medical_aid")?)),
         "prescription" => {
             let form = serde_json::from_value(arg.clone()).map_err(|_| {
                 format!("\"prescription\" takes \"electronic\" or \"paper\", not {arg}")
@@ -530,6 +534,13 @@ impl<R: ReaderPort, G: Gateway, S: StorePort> Driver<R, G, S> {
                 };
                 self.read_question();
                 self.input(action(PatientAction::ChoosePrescription(*form)));
+            }
+            ScriptStep::MedicalAid(answer) => {
+                let Screen::MedicalAidCertificate = screen else {
+                    return refuse("not the medical-aid certificate question");
+                };
+                self.read_question();
+                self.input(action(PatientAction::AnswerMedicalAid(*answer)));
             }
             ScriptStep::PaperDocuments => {
                 self.input(action(PatientAction::OpenDocumentMenu));

@@ -26,6 +26,7 @@
 //!   "reader_timeout_seconds": 10, "final_screen_seconds": 60,
 //!   "action_screen_seconds": 90, "ended_screen_seconds": 20,
 //!   "show_burden_ratio": false, "waiting_place": "at_kiosk",
+//!   "medical_aid_on_card": false,
 //!   "time_zone": "Asia/Tokyo",
 //!   "ntp": ["ntp.nict.jp"],
 //!   "technician": { "login": "tech", "name": "技術担当" }
@@ -136,6 +137,7 @@ const KEYS: &[(&str, Target, Rule)] = &[
         seconds_in(v, crate::rules::ENDED_SCREEN_SECONDS)
     }),
     ("show_burden_ratio", Target::Facility, |v, _| flag(v)),
+    ("medical_aid_on_card", Target::Facility, |v, _| flag(v)),
     ("waiting_place", Target::Facility, |v, _| waiting_place(v)),
     ("time_zone", Target::TimeZone, time_zone),
     ("ntp", Target::Ntp, |v, _| ntp_servers(v)),
@@ -567,6 +569,22 @@ mod tests {
         ] {
             assert!(keys.contains(&k), "{k} missing from {problems:?}");
         }
+    }
+
+    #[test]
+    fn the_medical_aid_setting_is_a_flag_named_when_bad() {
+        let problems = parse(r#"{"medical_aid_on_card": "yes"}"#, &env()).unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].key, "medical_aid_on_card");
+        assert!(problems[0].detail.contains("true or false"), "{problems:?}");
+        let p = parse(r#"{"medical_aid_on_card": true}"#, &env()).unwrap();
+        assert!(
+            p.facility
+                .iter()
+                .any(|(k, v)| k == "medical_aid_on_card" && v == &Value::Bool(true)),
+            "{:?}",
+            p.facility
+        );
     }
 
     #[test]

@@ -64,6 +64,8 @@ struct UsageRateRule {
 #[serde(deny_unknown_fields)]
 struct ProvisionalHandling {
     until: Date,
+    #[serde(default, rename = "source")]
+    _source: Option<String>,
     #[serde(default, rename = "note")]
     _note: Option<String>,
 }
@@ -73,6 +75,23 @@ struct ProvisionalHandling {
 struct ElderlyCertificate {
     min_age: u8,
     until: Date,
+    #[serde(default, rename = "source")]
+    _source: Option<String>,
+    #[serde(default, rename = "note")]
+    _note: Option<String>,
+}
+
+/// The medical-aid certificate question (`medical_aid_certificate_question`): from `from`, at
+/// facilities connected to PMH (facility file `medical_aid_on_card`), the card doubles as the
+/// children's and single-parent medical subsidy certificate (受給者証) and the reader asks
+/// 「医療費助成の各種受給者証を利用しますか」.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MedicalAidQuestion {
+    /// First day the question is asked.
+    from: Date,
+    /// Where the date and the question come from; required.
+    source: String,
     #[serde(default, rename = "note")]
     _note: Option<String>,
 }
@@ -114,6 +133,9 @@ struct RulesFile {
     /// Which national formula of the usage rate applies from when (issue 16 item 2).
     #[serde(default)]
     usage_rate_formula: Vec<UsageRateFormulaRule>,
+    /// Absent: the question is never asked.
+    #[serde(default)]
+    medical_aid_certificate_question: Option<MedicalAidQuestion>,
 }
 
 /// How the national usage rate is counted.
@@ -245,6 +267,14 @@ impl Rules {
                 ));
             }
         }
+        if let Some(q) = &file.medical_aid_certificate_question
+            && q.source.trim().is_empty()
+        {
+            return Err(invalid(
+                "medical_aid_certificate_question.source".into(),
+                "needs a \"source\"".into(),
+            ));
+        }
         if file.burden_ratio.is_empty() {
             return Err(invalid(
                 "burden_ratio".into(),
@@ -348,6 +378,17 @@ impl Rules {
         self.file.elderly_eligibility_certificate.min_age
     }
 
+    /// Whether the medical-aid certificate (受給者証) question may be asked on `visit_date`
+    /// (rules `medical_aid_certificate_question.from`, 2026-04-01 in the embedded rules; source
+    /// there). The facility must also say it is connected (`FacilityConfig::medical_aid_on_card`):
+    /// [`FacilityConfig::asks_medical_aid_certificate`] asks both.
+    pub fn medical_aid_question_applies(&self, visit_date: Date) -> bool {
+        self.file
+            .medical_aid_certificate_question
+            .as_ref()
+            .is_some_and(|q| q.from <= visit_date)
+    }
+
     /// The burden ratio for a person born on `birth_date`, at `visit_date`, from the table in
     /// force that day. The eligibility result overrides this when it carries a ratio.
     pub fn burden_ratio_by_age(&self, birth_date: Date, visit_date: Date) -> Option<BurdenRatio> {
@@ -441,6 +482,13 @@ pub struct FacilityConfig {
     pub asks_high_cost_limit: bool,
     /// Whether the prescription form (electronic or paper) is asked.
     pub asks_prescription_form: bool,
+    /// Whether this facility is connected to PMH (the public-subsidy information service), so
+    /// the My Number card doubles as the children's and single-parent medical subsidy
+    /// certificate (受給者証) here: then, from the date in the rules
+    /// (`medical_aid_certificate_question`), card and phone check-ins are asked
+    /// 「医療費助成の各種受給者証を利用しますか」 after the consent questions. Default false: only
+    /// the facility knows whether it is connected (anchors-2026.md fact 9).
+    pub medical_aid_on_card: bool,
     /// Seconds without a touch or tap at a patient-input screen before the screen is cleared.
     pub idle_timeout_seconds: u32,
     /// Seconds to wait for the eligibility gateway before handing over to staff.
@@ -673,6 +721,7 @@ impl Default for FacilityConfig {
             consent_items: ConsentItem::ALL.to_vec(),
             asks_high_cost_limit: true,
             asks_prescription_form: true,
+            medical_aid_on_card: false,
             idle_timeout_seconds: 90,
             gateway_timeout_seconds: 15,
             reader_timeout_seconds: 10,
@@ -718,6 +767,13 @@ pub const ACTION_SCREEN_SECONDS: std::ops::RangeInclusive<u32> = 60..=600;
 pub const ENDED_SCREEN_SECONDS: std::ops::RangeInclusive<u32> = 15..=120;
 
 impl FacilityConfig {
+    /// Whether a card or phone check-in visiting on `visit_date` is asked the medical-aid
+    /// certificate question: the facility is connected (`medical_aid_on_card`) and the rules'
+    /// date has come.
+    pub fn asks_medical_aid_certificate(&self, rules: &Rules, visit_date: Date) -> bool {
+        self.medical_aid_on_card && rules.medical_aid_question_applies(visit_date)
+    }
+
     /// Seconds the final screen of a check-in that ended with `outcome` stays (`None`: the
     /// save-failed screen, which the patient acts on). Handoffs the patient acts on
     /// ([`crate::domain::HandoffReason::patient_must_act`]) and save-failed: `action_screen_seconds`;
@@ -994,6 +1050,52 @@ pub(crate) mod tests {
         assert!(!rules.provisional_handling_applies(date!(2026 - 04 - 01)));
         assert!(rules.elderly_certificate_applies(date!(2026 - 07 - 31)));
         assert!(!rules.elderly_certificate_applies(date!(2026 - 08 - 01)));
+    }
+
+    #[test]
+    fn the_medical_aid_question_is_asked_from_april_2026_where_the_facility_is_connected() {
+        let rules = Rules::embedded();
+        let connected = FacilityConfig {
+            medical_aid_on_card: true,
+            ..FacilityConfig::default()
+        };
+        let table = [
+            (&connected, date!(2026 - 03 - 31), false),
+            (&connected, date!(2026 - 04 - 01), true),
+            (&connected, date!(2026 - 11 - 30), true),
+        ];
+        for (facility, day, asked) in table {
+            assert_eq!(
+                facility.asks_medical_aid_certificate(&rules, day),
+                asked,
+                "{day}"
+            );
+        }
+        // Not connected (the default): never, on either side of the date.
+        let default = FacilityConfig::default();
+        assert!(!default.medical_aid_on_card);
+        for day in [date!(2026 - 03 - 31), date!(2026 - 04 - 01)] {
+            assert!(!default.asks_medical_aid_certificate(&rules, day), "{day}");
+        }
+        // Without the rule, never; a rule without a source is refused, by key.
+        let mut json: serde_json::Value = serde_json::from_str(DEFAULT_RULES_JSON).unwrap();
+        json.as_object_mut()
+            .unwrap()
+            .remove("medical_aid_certificate_question");
+        let without = Rules::from_json(&json.to_string(), "t").unwrap();
+        assert!(!connected.asks_medical_aid_certificate(&without, date!(2026 - 11 - 30)));
+        json["medical_aid_certificate_question"] =
+            serde_json::json!({ "from": "2026-04-01", "source": " " });
+        let err = Rules::from_json(&json.to_string(), "t")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("medical_aid_certificate_question.source"),
+            "{err}"
+        );
+        let c = FacilityConfig::from_json(r#"{"medical_aid_on_card": true}"#, "f.json").unwrap();
+        assert!(c.medical_aid_on_card);
+        assert!(FacilityConfig::from_json(r#"{"medical_aid_on_card": "yes"}"#, "f.json").is_err());
     }
 
     #[test]

@@ -185,7 +185,12 @@ fn list_body(
                             td.num { (number_text(c)) }
                             td { (time_text(c)) }
                             td.status { (status.japanese()) }
-                            td { (what_text(c)) }
+                            td {
+                                (what_text(c))
+                                @if let Some(aid) = c.record.consent.medical_aid_certificate {
+                                    br; small.medical-aid data-medical-aid=(aid) { "受給者証：" (pages::medical_aid_text(aid)) }
+                                }
+                            }
                             td { @if let Some(n) = &c.record.patient_name { span.patient-name lang="ja" { (n.name) } } }
                             td { (kiosk_label(&c.record.kiosk)) }
                             td {

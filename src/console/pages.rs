@@ -175,7 +175,12 @@ pub fn checklist_text(item: ChecklistItem) -> &'static str {
             "暗証番号の残り回数が読めないカード：受付でも暗証番号は入力させない（目視確認モード）"
         }
         ChecklistItem::CheckCertificateValidity => "資格確認書の有効期限を確認する",
-        ChecklistItem::ElderlyCertificateProvisional => "75歳以上の方の暫定的な資格確認書",
+        ChecklistItem::ElderlyCertificateProvisional => {
+            "75歳以上の方には全員に資格確認書が届いている期間（暫定的な運用）"
+        }
+        ChecklistItem::ElderlyCertificateDependsOnInsurer => {
+            "75歳以上でも資格確認書が届くとは限らない（保険者により異なる）：有効期限を確認する"
+        }
         ChecklistItem::QueryOnlineByNumbers => "書類の番号でオンライン資格確認をする",
         ChecklistItem::ProvisionalHandlingApplies => "期限切れ保険証の暫定的な取扱い期間中",
         ChecklistItem::ProvisionalHandlingEnded => {
@@ -379,6 +384,9 @@ pub(super) fn summary_rows(h: &StoredCheckIn) -> Markup {
             @if r.wrong_pin_entries > 0 {
                 tr { th { "暗証番号の誤り" } td { (r.wrong_pin_entries) "回" } }
             }
+            @if let Some(aid) = r.consent.medical_aid_certificate {
+                tr { th { "受給者証" } td #medical-aid data-medical-aid=(aid) { (medical_aid_text(aid)) } }
+            }
             @if let Some(e) = &r.eligibility {
                 tr { th { "資格" } td {
                     (validity_text(e.validity))
@@ -390,6 +398,16 @@ pub(super) fn summary_rows(h: &StoredCheckIn) -> Markup {
                 } }
             }
         }
+    }
+}
+
+/// The patient's answer to 「医療費助成の各種受給者証を利用しますか」 at the kiosk, in staff's
+/// words (asked only where the facility file says `medical_aid_on_card`, from the rules' date).
+pub fn medical_aid_text(uses_card: bool) -> &'static str {
+    if uses_card {
+        "マイナ保険証を受給者証として利用する"
+    } else {
+        "マイナ保険証では利用しない（紙の受給者証を確認）"
     }
 }
 

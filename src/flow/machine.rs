@@ -90,6 +90,7 @@ enum Answered {
     Item(ConsentItem),
     HighCostLimit,
     Prescription,
+    MedicalAid,
 }
 
 /// The screen the document menu was opened from.
@@ -143,6 +144,7 @@ impl Session {
             Answered::Item(ConsentItem::HealthCheckInfo) => consent.health_check_info = None,
             Answered::HighCostLimit => consent.high_cost_limit_info = None,
             Answered::Prescription => consent.prescription_form = None,
+            Answered::MedicalAid => consent.medical_aid_certificate = None,
         }
         true
     }
@@ -194,6 +196,8 @@ enum State {
     ConsentItem(ConsentItem),
     HighCostLimit,
     Prescription,
+    /// The medical-aid certificate (受給者証) question, after the consent questions.
+    MedicalAidCertificate,
     Querying,
     DocumentMenu,
     Saving {
@@ -313,6 +317,12 @@ impl CheckInFlow {
             idle_deadline: self.idle_deadline(),
             can_go_back: self.can_go_back(),
             waiting_place: self.facility.waiting_place,
+            provisional_handling_ended: match &self.state {
+                State::Final { record, .. } => {
+                    !self.rules.provisional_handling_applies(record.visit_date)
+                }
+                _ => false,
+            },
         }
     }
 
@@ -373,6 +383,7 @@ impl CheckInFlow {
                     | State::ConsentItem(_)
                     | State::HighCostLimit
                     | State::Prescription
+                    | State::MedicalAidCertificate
             );
         let dead = Duration::from_millis(u64::from(self.facility.consent_dead_time_ms));
         answers.then(|| self.screen_since + dead)
@@ -385,7 +396,10 @@ impl CheckInFlow {
         }
         match &self.state {
             State::DocumentMenu => true,
-            State::ConsentItem(_) | State::HighCostLimit | State::Prescription => self
+            State::ConsentItem(_)
+            | State::HighCostLimit
+            | State::Prescription
+            | State::MedicalAidCertificate => self
                 .session
                 .as_ref()
                 .is_some_and(|s| !s.answered.is_empty()),
@@ -583,6 +597,7 @@ impl CheckInFlow {
             | State::ConsentItem(_)
             | State::HighCostLimit
             | State::Prescription
+            | State::MedicalAidCertificate
             | State::Querying
             | State::Saving { .. }
             | State::Final { .. }
@@ -684,7 +699,13 @@ impl CheckInFlow {
                     Some(MenuFrom::Welcome) | None => return self.back_to_idle(),
                 };
             }
-            (State::ConsentItem(_) | State::HighCostLimit | State::Prescription, A::Back) => {
+            (
+                State::ConsentItem(_)
+                | State::HighCostLimit
+                | State::Prescription
+                | State::MedicalAidCertificate,
+                A::Back,
+            ) => {
                 self.touch(now);
                 if self.session.as_mut().is_some_and(Session::undo_last_answer) {
                     self.next_consent_step(now);
@@ -769,6 +790,14 @@ impl CheckInFlow {
                 if let Some(session) = self.session.as_mut() {
                     session.consent.prescription_form = Some(form);
                     session.answered.push(Answered::Prescription);
+                }
+                self.next_consent_step(now);
+            }
+            (State::MedicalAidCertificate, A::AnswerMedicalAid(answer)) => {
+                self.touch(now);
+                if let Some(session) = self.session.as_mut() {
+                    session.consent.medical_aid_certificate = Some(answer);
+                    session.answered.push(Answered::MedicalAid);
                 }
                 self.next_consent_step(now);
             }
@@ -1176,6 +1205,14 @@ impl CheckInFlow {
             State::HighCostLimit
         } else if self.facility.asks_prescription_form && consent.prescription_form.is_none() {
             State::Prescription
+        } else if consent.medical_aid_certificate.is_none()
+            && self
+                .facility
+                .asks_medical_aid_certificate(&self.rules, visit_date(session.started_at))
+        {
+            // Only card and phone check-ins reach the consent steps (after the card signed):
+            // the 受給者証 on the card needs the card's own eligibility check.
+            State::MedicalAidCertificate
         } else {
             return self.consent_done(now);
         };
@@ -1308,9 +1345,13 @@ impl CheckInFlow {
             HandoffReason::PaperDocument => match declared {
                 Some(DeclaredDocument::EligibilityCertificate) => {
                     let mut items = vec![C::CheckCertificateValidity, C::QueryOnlineByNumbers];
-                    if self.rules.elderly_certificate_applies(visit_date) {
-                        items.push(C::ElderlyCertificateProvisional);
-                    }
+                    // Until the rules' date every 75+ patient has one; from the day after, it
+                    // depends on the insurer (rules `elderly_eligibility_certificate`).
+                    items.push(if self.rules.elderly_certificate_applies(visit_date) {
+                        C::ElderlyCertificateProvisional
+                    } else {
+                        C::ElderlyCertificateDependsOnInsurer
+                    });
                     items.push(C::NotCountedTowardUsageRate);
                     items
                 }
@@ -1558,6 +1599,7 @@ impl CheckInFlow {
             }
             State::HighCostLimit => Screen::HighCostLimit,
             State::Prescription => Screen::Prescription,
+            State::MedicalAidCertificate => Screen::MedicalAidCertificate,
             State::Querying => Screen::Querying,
             State::DocumentMenu => Screen::DocumentMenu,
             State::Saving { .. } => Screen::Saving,

@@ -105,6 +105,9 @@ pub enum PatientAction {
     AnswerConsentItem(ConsentItem, bool),
     AnswerHighCostLimit(bool),
     ChoosePrescription(PrescriptionForm),
+    /// On the medical-aid certificate question (`Screen::MedicalAidCertificate`): use the card
+    /// as the 受給者証 today (`true`) or not.
+    AnswerMedicalAid(bool),
     /// On the "wrong card" screen for a payment card: "this is my phone" (a phone's wallet can
     /// answer like a payment card).
     ItIsMyPhone,

@@ -90,6 +90,11 @@ pub enum Screen {
     },
     HighCostLimit,
     Prescription,
+    /// 「医療費助成の各種受給者証を利用しますか」: whether the card stands for the patient's
+    /// medical subsidy certificate (受給者証) today. Asked after the consent questions of a card
+    /// or phone check-in, only where the facility is connected (`medical_aid_on_card`) and from
+    /// the rules' date (`medical_aid_certificate_question`). Answers wait out the dead time.
+    MedicalAidCertificate,
     /// Waiting for the eligibility answer.
     Querying,
     /// Which paper document the patient has.
@@ -139,6 +144,7 @@ impl Screen {
             Screen::ConsentItem { .. } => Step::ConsentItem,
             Screen::HighCostLimit => Step::HighCostLimit,
             Screen::Prescription => Step::Prescription,
+            Screen::MedicalAidCertificate => Step::MedicalAidCertificate,
             Screen::DocumentMenu => Step::DocumentMenu,
             _ => return None,
         })
@@ -160,4 +166,10 @@ pub struct View {
     /// `waiting_place`). Not in the JSON view: a setting, not what the flow decided.
     #[serde(skip)]
     pub waiting_place: WaitingPlace,
+    /// On the final screen of a check-in whose visit date is after the provisional handling of
+    /// expired insurance cards ended (rules `provisional_handling.until`): the paper-document
+    /// handoff for an old insurance card says the card no longer works and what to bring
+    /// instead, rather than "show your old card". False on every other screen.
+    #[serde(skip)]
+    pub provisional_handling_ended: bool,
 }

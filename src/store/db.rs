@@ -827,8 +827,8 @@ fn insert_consent(
     tx.prepare_cached(
         "INSERT INTO consent_answers (
             check_in_id, mode, medical_and_drug_info, surgery_info, health_check_info,
-            high_cost_limit_info, prescription_form
-        ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            high_cost_limit_info, prescription_form, medical_aid_by_card
+        ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )
     .and_then(|mut s| {
         s.execute((
@@ -839,6 +839,7 @@ fn insert_consent(
             consent.health_check_info,
             consent.high_cost_limit_info,
             form,
+            consent.medical_aid_certificate,
         ))
     })
     .map_err(sql_err(path, "insert consent answers"))?;
@@ -954,6 +955,7 @@ pub(super) const SELECT_CHECK_IN: &str = "SELECT
     a.surgery_info AS surgery_info,
     a.health_check_info AS health_check_info,
     a.high_cost_limit_info AS high_cost_limit_info,
+    a.medical_aid_by_card AS medical_aid_by_card,
     a.prescription_form AS prescription_form,
     h.closed_as AS closed_as,
     h.verification AS resolution_verification,
@@ -1135,6 +1137,7 @@ fn decode_check_in(r: &Cells<'_, '_>) -> Result<StoredCheckIn, Decode> {
                 "prescription_form",
                 text("prescription_form")?.as_deref(),
             )?,
+            medical_aid_certificate: r.get("medical_aid_by_card")?,
         }
     } else {
         ConsentAnswers::default()

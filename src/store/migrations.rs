@@ -14,7 +14,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::StoreError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 12;
+pub const SCHEMA_VERSION: u32 = 13;
 
 struct Migration {
     /// The `user_version` after this step.
@@ -84,6 +84,11 @@ const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [
         version: 12,
         summary: "a pseudonymous patient key per check-in, for the usage rate per person",
         sql: V12,
+    },
+    Migration {
+        version: 13,
+        summary: "the medical-aid certificate (受給者証) answer with the consent answers",
+        sql: V13,
     },
 ];
 
@@ -450,6 +455,14 @@ ALTER TABLE check_ins ADD COLUMN patient_key TEXT
         AND patient_key NOT GLOB '*[^0-9a-f]*'));
 CREATE INDEX check_ins_by_patient_key ON check_ins (visit_date, patient_key)
     WHERE patient_key IS NOT NULL;
+";
+
+/// v13: the answer to 「医療費助成の各種受給者証を利用しますか」 (issue 16 item 3): 1 the card is
+/// used as the medical subsidy certificate today, 0 not, NULL not asked (every row before v13,
+/// a facility not connected, a visit before the rules' date).
+const V13: &str = "
+ALTER TABLE consent_answers ADD COLUMN medical_aid_by_card INTEGER
+    CHECK (medical_aid_by_card IN (0, 1));
 ";
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<u32> {

@@ -55,10 +55,12 @@ fn sample(name: &str, screen: Screen) -> Sample {
                     | Screen::ConsentItem { .. }
                     | Screen::HighCostLimit
                     | Screen::Prescription
+                    | Screen::MedicalAidCertificate
             ),
             screen,
             idle_deadline: None,
             waiting_place: WaitingPlace::AtKiosk,
+            provisional_handling_ended: false,
         },
         out_of_order: None,
         countdown: None,
@@ -212,6 +214,8 @@ pub fn every_screen() -> Vec<Sample> {
     all.extend([
         sample("high-cost-limit", Screen::HighCostLimit),
         sample("prescription", Screen::Prescription),
+        // Where the facility is connected (`medical_aid_on_card`), from 2026-04-01.
+        sample("medical-aid-question", Screen::MedicalAidCertificate),
         sample("querying", Screen::Querying),
         sample("document-menu", Screen::DocumentMenu),
         sample("saving", Screen::Saving),
@@ -281,6 +285,18 @@ pub fn every_screen() -> Vec<Sample> {
         },
     );
     at_desk.view.waiting_place = WaitingPlace::AtReceptionDesk;
+    // An old insurance card declared after the provisional handling ended (rules: 2026-03-31):
+    // the screen says it no longer works and what to bring instead.
+    let mut old_card_ended = sample(
+        "handoff-paper-document-old-card-ended",
+        Screen::Handoff {
+            reason: HandoffReason::PaperDocument,
+            reception_number: number,
+            presented: Some(DeclaredDocument::ExpiredInsuranceCard.presented()),
+            declared: Some(DeclaredDocument::ExpiredInsuranceCard),
+        },
+    );
+    old_card_ended.view.provisional_handling_ended = true;
     let save_failed = |presented| Screen::SaveFailed {
         kiosk: "1F entrance".to_owned(),
         at: sample_time(),
@@ -288,6 +304,7 @@ pub fn every_screen() -> Vec<Sample> {
     };
     all.extend([
         at_desk,
+        old_card_ended,
         sample(
             "confirm-call-staff",
             Screen::ConfirmEnd {

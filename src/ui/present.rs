@@ -47,6 +47,7 @@ pub fn screen_kind(screen: &Screen) -> ScreenKind {
         Screen::ConsentItem { .. } => ScreenKind::ConsentItem,
         Screen::HighCostLimit => ScreenKind::HighCostLimit,
         Screen::Prescription => ScreenKind::Prescription,
+        Screen::MedicalAidCertificate => ScreenKind::MedicalAid,
         Screen::Querying => ScreenKind::Querying,
         Screen::DocumentMenu => ScreenKind::DocumentMenu,
         Screen::Saving => ScreenKind::Saving,
@@ -147,6 +148,7 @@ pub fn present(window: &AppWindow, view: &View, now: OffsetDateTime, pin_digits:
     kiosk.set_phone_presented(phone_presented(&view.screen));
     kiosk.set_can_go_back(view.can_go_back);
     kiosk.set_wait_at_desk(view.waiting_place == WaitingPlace::AtReceptionDesk);
+    kiosk.set_provisional_handling_ended(view.provisional_handling_ended);
     match &view.screen {
         Screen::OutOfService { trouble } => {
             kiosk.set_trouble_code(crate::reader::trouble_code(*trouble).into());

@@ -793,6 +793,8 @@ fn wire_callbacks(window: &AppWindow, runtime: &Rc<RefCell<Runtime>>) {
     on!(on_answer_consent, |rt, yes: bool| rt.answer_consent(yes));
     on!(on_answer_high_cost_limit, |rt, yes: bool| rt
         .patient(PatientAction::AnswerHighCostLimit(yes)));
+    on!(on_answer_medical_aid, |rt, yes: bool| rt
+        .patient(PatientAction::AnswerMedicalAid(yes)));
     on!(on_choose_prescription, |rt, electronic: bool| rt.patient(
         PatientAction::ChoosePrescription(if electronic {
             PrescriptionForm::Electronic

@@ -29,6 +29,7 @@ fn consent_to_all_is_recorded_for_every_item() {
             health_check_info: Some(true),
             high_cost_limit_info: Some(false),
             prescription_form: Some(PrescriptionForm::Paper),
+            medical_aid_certificate: None,
         }
     );
     assert!(
@@ -62,6 +63,7 @@ fn do_not_consent_is_recorded_as_refused_for_every_item() {
             health_check_info: Some(false),
             high_cost_limit_info: Some(false),
             prescription_form: Some(PrescriptionForm::Paper),
+            medical_aid_certificate: None,
         }
     );
     assert!(
@@ -94,6 +96,7 @@ fn consent_item_by_item_is_recorded_item_by_item() {
             health_check_info: Some(true),
             high_cost_limit_info: Some(true),
             prescription_form: Some(PrescriptionForm::Electronic),
+            medical_aid_certificate: None,
         }
     );
     let items: Vec<(ConsentItem, usize, usize)> = run
@@ -144,6 +147,7 @@ fn a_facility_with_some_items_and_no_prescription_question_records_only_those() 
             health_check_info: Some(true),
             high_cost_limit_info: Some(true),
             prescription_form: None,
+            medical_aid_certificate: None,
         }
     );
     assert!(run.screens.contains(&Screen::ConsentChoice {
@@ -175,6 +179,7 @@ fn a_facility_with_some_items_and_no_prescription_question_records_only_those() 
             health_check_info: Some(true),
             high_cost_limit_info: Some(false),
             prescription_form: None,
+            medical_aid_certificate: None,
         }
     );
     let positions: Vec<(ConsentItem, usize, usize)> = run

@@ -216,6 +216,7 @@ fn hand_over_with_everything(desk: &Desk, reason: HandoffReason, validity: Valid
         ChecklistItem::CompareCardPhoto,
         ChecklistItem::CheckCertificateValidity,
         ChecklistItem::ElderlyCertificateProvisional,
+        ChecklistItem::ElderlyCertificateDependsOnInsurer,
         ChecklistItem::QueryOnlineByNumbers,
         ChecklistItem::ProvisionalHandlingApplies,
         ChecklistItem::ProvisionalHandlingEnded,

@@ -23,12 +23,27 @@ fn declare(doc: D) -> String {
 fn each_declared_document_hands_over_with_its_checklist() {
     let table: Vec<(D, &str, Option<M>, Vec<C>)> = vec![
         (
+            // After the blanket 75+ 資格確認書 ended (rules: 2026-07-31), the checklist no longer
+            // says every 75+ patient has one: it depends on the insurer.
             D::EligibilityCertificate,
             VISIT,
             Some(M::EligibilityCertificate),
             vec![
                 C::CheckCertificateValidity,
                 C::QueryOnlineByNumbers,
+                C::ElderlyCertificateDependsOnInsurer,
+                C::NotCountedTowardUsageRate,
+            ],
+        ),
+        (
+            // The first day after it.
+            D::EligibilityCertificate,
+            "2026-08-01T09:00:00+09:00",
+            Some(M::EligibilityCertificate),
+            vec![
+                C::CheckCertificateValidity,
+                C::QueryOnlineByNumbers,
+                C::ElderlyCertificateDependsOnInsurer,
                 C::NotCountedTowardUsageRate,
             ],
         ),

@@ -97,6 +97,7 @@ fn consent_all() -> ConsentAnswers {
         health_check_info: Some(true),
         high_cost_limit_info: Some(true),
         prescription_form: Some(PrescriptionForm::Electronic),
+        medical_aid_certificate: None,
     }
 }
 
@@ -108,6 +109,7 @@ fn consent_item_by_item() -> ConsentAnswers {
         health_check_info: None,
         high_cost_limit_info: Some(false),
         prescription_form: Some(PrescriptionForm::Paper),
+        medical_aid_certificate: None,
     }
 }
 
@@ -188,6 +190,7 @@ fn varied_records(day: Date) -> Vec<CheckInRecord> {
         ChecklistItem::CompareCardPhoto,
         ChecklistItem::CheckCertificateValidity,
         ChecklistItem::ElderlyCertificateProvisional,
+        ChecklistItem::ElderlyCertificateDependsOnInsurer,
         ChecklistItem::QueryOnlineByNumbers,
         ChecklistItem::ProvisionalHandlingApplies,
         ChecklistItem::ProvisionalHandlingEnded,

@@ -134,6 +134,7 @@ fn v2_rows() -> Vec<(i64, CheckInRecord, Option<HandoffResolution>)> {
             health_check_info: None,
             high_cost_limit_info: Some(true),
             prescription_form: Some(PrescriptionForm::Paper),
+            medical_aid_certificate: None,
         },
         eligibility: None,
         outcome: Outcome::HandedToStaff {
@@ -315,6 +316,8 @@ fn new_check_in() -> CheckInRecord {
             health_check_info: Some(true),
             high_cost_limit_info: None,
             prescription_form: Some(PrescriptionForm::Electronic),
+            // v13: the medical-aid certificate answer goes in and comes back after any upgrade.
+            medical_aid_certificate: Some(true),
         },
         eligibility: None,
         outcome: Outcome::Completed,
@@ -418,7 +421,7 @@ fn every_earlier_version_opens_keeps_its_rows_and_takes_new_check_ins() {
         let old_audit = store.audit_log(100).unwrap().len();
         assert_eq!(
             old_audit,
-            [0, 3, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5][k as usize],
+            [0, 3, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5][k as usize],
             "audit entries from v{k}"
         );
 
@@ -504,7 +507,7 @@ fn every_earlier_version_opens_keeps_its_rows_and_takes_new_check_ins() {
         );
         let back = store.check_in(committed.check_in_id).unwrap().unwrap();
         assert_eq!(back.record, new_check_in());
-        let newest_old_id = [0, 3, 4, 5, 5, 5, 5, 5, 5, 5, 6, 6][k as usize];
+        let newest_old_id = [0, 3, 4, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6][k as usize];
         assert!(committed.check_in_id > newest_old_id, "ids are not reused");
         assert!(store.audit_log(100).unwrap().len() > old_audit);
         // A 管理者 account can be added after the upgrade, whatever the version before.

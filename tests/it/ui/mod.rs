@@ -191,6 +191,7 @@ impl UiKiosk {
                 | ScreenKind::ConsentItem
                 | ScreenKind::HighCostLimit
                 | ScreenKind::Prescription
+                | ScreenKind::MedicalAid
                 | ScreenKind::ConfirmEnd
         ) {
             self.clock
