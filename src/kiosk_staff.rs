@@ -13,7 +13,47 @@ use crate::flow::staff_mode::{
 use crate::password;
 use crate::rules::{FacilityConfig, Rules};
 use crate::staff::{KioskStaff, SignInPolicy, StaffPin};
-use crate::store::{NewAuditEntry, Store};
+use crate::store::{ChangeWatch, NewAuditEntry, Store, StoreError, watch_changes};
+
+/// How often the kiosk asks whether the database changed (ms): a reopening from the console
+/// shows on the kiosk within about this long plus one store read.
+pub const PAUSE_WATCH_EVERY_MS: u64 = 250;
+
+/// Watches the database behind `store` for a change to whether `kiosk` is closed, made by
+/// anyone (the console's 「受付機を再開する」, the kiosk's own panel, another process), and
+/// calls `seen` with what the store then says (closed: `true`, and when staff expect to reopen
+/// it) whenever it differs from what it said last; the first change after the start is always
+/// told. Staff mode takes it as `StaffInput::KioskPauseSeen`. Stops when the returned handle is dropped.
+///
+/// After every commit (each check-in too) it reads the kiosk's pause row once, through the
+/// store thread; a read that fails is logged and the next change tries again.
+pub fn watch_kiosk_pause(
+    store: Store,
+    kiosk: &str,
+    seen: impl Fn(bool, Option<OffsetDateTime>) + Send + 'static,
+) -> Result<ChangeWatch, StoreError> {
+    let path = store.path().to_owned();
+    let kiosk = kiosk.to_owned();
+    // What was told last: closed, and when it reopens; `None` before the first change.
+    let mut last: Option<(bool, Option<OffsetDateTime>)> = None;
+    watch_changes(
+        &path,
+        std::time::Duration::from_millis(PAUSE_WATCH_EVERY_MS),
+        move || {
+            match store.kiosk_pause(&kiosk) {
+                Ok(pause) => {
+                    let now_seen = (pause.is_some(), pause.and_then(|p| p.reopens_at));
+                    if last != Some(now_seen) {
+                        last = Some(now_seen);
+                        seen(now_seen.0, now_seen.1);
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot read whether this kiosk is closed"),
+            }
+            true
+        },
+    )
+}
 
 pub struct KioskStaffDesk {
     store: Store,

@@ -25,6 +25,7 @@ mod check_ins;
 mod closed;
 mod forms;
 mod guard;
+mod kiosk_reopen;
 mod pages;
 mod queue;
 mod report_page;
@@ -491,6 +492,7 @@ fn router(state: AppState) -> Router {
         .route("/audit", get(audit::audit))
         .merge(check_ins::routes())
         .merge(accounts::routes())
+        .merge(kiosk_reopen::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(announced_body_limit))
         .layer(axum::middleware::from_fn_with_state(
@@ -1018,6 +1020,8 @@ struct Live {
     claims: watch::Receiver<u64>,
     /// The session's token hash, asked after again on every push and every second.
     token_sha256: String,
+    /// The session's form token, for the closed kiosks' reopening forms.
+    csrf: String,
     next_refresh: tokio::time::Instant,
     first: bool,
     /// Its place among the open streams, freed when the stream ends.
@@ -1048,6 +1052,7 @@ async fn events(
         claims: state.0.claims_changed.subscribe(),
         state,
         token_sha256,
+        csrf: session.csrf_token.clone(),
         next_refresh: tokio::time::Instant::now() + QUEUE_REFRESH,
         first: true,
         _slot: slot,
@@ -1088,8 +1093,13 @@ async fn events(
         .await
         .ok()?
         .ok()?;
-        let html =
-            pages::queue_fragment(&live.state.arrange(&open), &closed_kiosks, now()).into_string();
+        let html = pages::queue_fragment(
+            &live.state.arrange(&open),
+            &closed_kiosks,
+            &live.csrf,
+            now(),
+        )
+        .into_string();
         let event = Event::default().event("queue").data(html);
         Some((Ok::<Event, Infallible>(event), live))
     });

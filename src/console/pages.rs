@@ -54,7 +54,7 @@ section#earlier{margin-top:1.5em;border-top:3px solid #960;padding-top:.5em}
 ";
 
 /// "13:30": the time of day in Japan.
-fn clock(t: OffsetDateTime) -> String {
+pub(super) fn clock(t: OffsetDateTime) -> String {
     let t = t.to_offset(JST);
     format!("{:02}:{:02}", t.hour(), t.minute())
 }
@@ -260,16 +260,16 @@ fn queue_table(id: &str, rows: &[Row], earlier: bool) -> Markup {
 
 /// The open handoffs, longest wait first, earlier days' in their own section: the part of the
 /// queue page the server pushes again. `badge-source` carries the header badge's words.
-pub fn queue_fragment(queue: &Queue, closed_kiosks: &[KioskPause], now: OffsetDateTime) -> Markup {
+/// `csrf`: the session's form token, for each closed kiosk's 「受付機を再開する」 form.
+pub fn queue_fragment(
+    queue: &Queue,
+    closed_kiosks: &[KioskPause],
+    csrf: &str,
+    now: OffsetDateTime,
+) -> Markup {
     html! {
-        // A kiosk staff closed sends patients to the desk: the desk should know.
-        @for p in closed_kiosks {
-            p.notice.kiosk-closed data-kiosk=(p.kiosk) {
-                "受付機「" (kiosk_label(&p.kiosk)) "」は休止中です（" (jst(p.paused_at)) "、" (p.paused_by) "）。"
-                @if let Some(t) = p.reopens_at { (clock(t)) "ごろ再開の予定です。" }
-                "再開は受付機のスタッフモードで。"
-            }
-        }
+        // A kiosk staff closed sends patients to the desk: the desk should know, and may reopen it.
+        (super::kiosk_reopen::banners(closed_kiosks, csrf))
         p.hint #updated data-at=(now.unix_timestamp()) { "更新 " span #updated-ago { "0秒前" } "（" (jst(now)) "）・待ち時間の長い順" }
         span #badge-source hidden data-open=(queue.open()) data-badge=(queue.badge()) {}
         @if queue.today.is_empty() {
@@ -301,7 +301,7 @@ pub fn queue(
         html! {
             h1 { "スタッフ対応待ち" }
             @if let Some(flash) = flash { (flash) }
-            div #queue aria-live="polite" { (queue_fragment(queue, closed_kiosks, now)) }
+            div #queue aria-live="polite" { (queue_fragment(queue, closed_kiosks, &session.csrf_token, now)) }
             noscript { p.notice { "ブラウザーのスクリプトが無効なため自動更新されません。再読み込みしてください。" } }
         },
     )

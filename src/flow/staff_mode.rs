@@ -226,6 +226,17 @@ pub enum StaffInput {
     KioskPausedSet(Ticket, Result<bool, String>),
     /// The closing was recorded (nothing changes; it tells the runtime the work is done).
     ClosingRecorded,
+    /// What the store says now about this kiosk, whoever changed it: closed (`true`) or open.
+    /// The kiosk's pause watch sends it after a change to the database (the console's
+    /// 「受付機を再開する」, another process). It is no touch and no answer to a command: the
+    /// kiosk simply follows the store. An open panel stays open (staff in front of the kiosk
+    /// keep it) and its toggle then offers the other way; the idle screen behind it follows at
+    /// once, so the panel's 「スタッフモードを終える」 leaves the kiosk as the store says.
+    KioskPauseSeen {
+        paused: bool,
+        /// When staff at the kiosk expect to reopen it, if they said (closed only).
+        reopens_at: Option<OffsetDateTime>,
+    },
     Tick,
 }
 
@@ -469,6 +480,7 @@ impl StaffMode {
                 | StaffInput::Confirmed(..)
                 | StaffInput::KioskPausedSet(..)
                 | StaffInput::ClosingRecorded
+                | StaffInput::KioskPauseSeen { .. }
                 | StaffInput::Tick
         );
         if self.is_open() && !is_answer {
@@ -597,6 +609,17 @@ impl StaffMode {
                 }
             }
             StaffInput::Close => self.close(CloseReason::ReturnedToService),
+            StaffInput::KioskPauseSeen { paused, reopens_at } => {
+                // Closed meanwhile: the question of when it reopens no longer applies.
+                if paused
+                    && let State::Panel {
+                        asking_reopening, ..
+                    } = &mut self.state
+                {
+                    *asking_reopening = false;
+                }
+                self.start_paused(paused, reopens_at);
+            }
             StaffInput::Touch | StaffInput::Tick | StaffInput::ClosingRecorded => {}
             StaffInput::Roster(ticket, answer) => {
                 if let State::Roster {
@@ -1414,5 +1437,107 @@ mod tests {
                 ..
             }) if at == datetime!(2026-11-22 10:05 +09:00)
         ));
+    }
+
+    /// Reopened (or closed) elsewhere: the console's 「受付機を再開する」 reaches staff mode as
+    /// what the store now says. Closed: nothing is asked of the store, no panel opens, nothing
+    /// is audited here (the console audited it). With the panel open, it stays open, its
+    /// toggle follows, and the idle deadline is not pushed back (no one touched the kiosk).
+    #[test]
+    fn the_kiosk_follows_a_reopening_or_closing_made_elsewhere() {
+        let mut closed = StaffMode::new(StaffModeSettings::default());
+        closed.start_paused(true, None);
+        closed.handle(
+            T0,
+            StaffInput::KioskPauseSeen {
+                paused: false,
+                reopens_at: None,
+            },
+            false,
+        );
+        assert!(!closed.kiosk_paused(), "reopened from the console");
+        assert!(!closed.is_open());
+        assert_eq!(
+            closed.poll(),
+            None,
+            "nothing to store or audit at the kiosk"
+        );
+        // The same word twice changes nothing; closed elsewhere closes it again.
+        closed.handle(
+            T0 + ms(300),
+            StaffInput::KioskPauseSeen {
+                paused: false,
+                reopens_at: None,
+            },
+            false,
+        );
+        assert!(!closed.kiosk_paused());
+        closed.handle(
+            T0 + ms(600),
+            StaffInput::KioskPauseSeen {
+                paused: true,
+                reopens_at: Some(T0 + time::Duration::minutes(30)),
+            },
+            false,
+        );
+        assert!(closed.kiosk_paused());
+        assert_eq!(
+            closed.kiosk_reopens_at(),
+            Some(T0 + time::Duration::minutes(30))
+        );
+        assert_eq!(closed.poll(), None);
+
+        let mut panel = signed_in();
+        panel.start_paused(true, None);
+        let _ = panel.poll();
+        let deadline = panel.next_deadline();
+        panel.handle(
+            T0 + ms(4000),
+            StaffInput::KioskPauseSeen {
+                paused: false,
+                reopens_at: None,
+            },
+            false,
+        );
+        assert!(panel.is_open(), "staff at the kiosk keep their panel");
+        assert!(matches!(
+            panel.view(),
+            Some(StaffView::Panel {
+                kiosk_paused: false,
+                ..
+            })
+        ));
+        assert_eq!(panel.next_deadline(), deadline, "no touch");
+        assert_eq!(panel.poll(), None);
+        // Its toggle now closes the kiosk (reopening an open kiosk asks nothing; closing first
+        // asks when it reopens).
+        panel.handle(T0 + ms(5000), StaffInput::SetKioskPaused(false), false);
+        assert_eq!(panel.poll(), None);
+        panel.handle(T0 + ms(5100), StaffInput::SetKioskPaused(true), false);
+        assert!(matches!(
+            panel.view(),
+            Some(StaffView::Panel {
+                asking_reopening: true,
+                ..
+            })
+        ));
+        // Closed elsewhere while it asks: the question goes, nothing is sent.
+        panel.handle(
+            T0 + ms(5200),
+            StaffInput::KioskPauseSeen {
+                paused: true,
+                reopens_at: None,
+            },
+            false,
+        );
+        assert!(matches!(
+            panel.view(),
+            Some(StaffView::Panel {
+                asking_reopening: false,
+                kiosk_paused: true,
+                ..
+            })
+        ));
+        assert_eq!(panel.poll(), None);
     }
 }

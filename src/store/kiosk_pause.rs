@@ -62,6 +62,37 @@ impl Db {
         })
     }
 
+    /// Reopens `kiosk` from the staff console (「受付機を再開する」), audited as `login` with
+    /// `kiosk_reopened` and detail `kiosk=<name> from=console` (the audit page's 「（スタッフ画面
+    /// から）」). Returns whether the kiosk was closed; a kiosk already open is left as it is and
+    /// nothing is audited (two clerks pressing at once record one reopening).
+    pub fn reopen_kiosk_from_console(
+        &mut self,
+        kiosk: &str,
+        login: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let path = self.path.clone();
+        let what = "reopen the kiosk from the console";
+        let was_closed = self.kiosk_pause(kiosk)?.is_some();
+        if !was_closed {
+            return Ok(false);
+        }
+        self.audited(what, now, |tx, _at| {
+            tx.execute("DELETE FROM kiosk_pauses WHERE kiosk = ?1", [kiosk])
+                .map_err(sql_err(&path, what))?;
+            Ok((
+                (),
+                Audit::new(
+                    login,
+                    "kiosk_reopened",
+                    format!("kiosk={kiosk} from=console"),
+                ),
+            ))
+        })?;
+        Ok(true)
+    }
+
     /// Whether staff closed `kiosk`, and when and who.
     pub fn kiosk_pause(&self, kiosk: &str) -> Result<Option<KioskPause>, StoreError> {
         Ok(self.kiosk_pauses()?.into_iter().find(|p| p.kiosk == kiosk))

@@ -550,6 +550,18 @@ impl Store {
         self.call(|db| db.kiosk_pauses())
     }
 
+    /// Reopens `kiosk` from the console, audited as `login` (`kiosk_reopened`,
+    /// `kiosk=<name> from=console`); false when it was not closed (nothing recorded).
+    pub fn reopen_kiosk_from_console(
+        &self,
+        kiosk: &str,
+        login: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let (kiosk, login) = (kiosk.to_owned(), login.to_owned());
+        self.call(move |db| db.reopen_kiosk_from_console(&kiosk, &login, now))
+    }
+
     pub fn unlock_staff(
         &self,
         login: &str,

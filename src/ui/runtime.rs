@@ -43,6 +43,8 @@ pub enum Inbound {
     OnReader(String),
     /// An answer for staff mode.
     Staff(StaffInput),
+    /// News for staff mode that answers no command (the pause watch's reading).
+    StaffNotice(StaffInput),
 }
 
 /// Wakes the UI thread when something arrived in the inbox. Live: asks the Slint event loop to
@@ -293,6 +295,8 @@ pub struct Runtime {
     timer: slint::Timer,
     /// The worker threads, by name (`uketsuke-reader`, …), for the watchdog and for shutdown.
     workers: Vec<(&'static str, JoinHandle<()>)>,
+    /// Tells staff mode when the store says this kiosk was closed or reopened elsewhere.
+    pause_watch: Option<crate::store::ChangeWatch>,
     me: Weak<RefCell<Runtime>>,
 }
 
@@ -317,6 +321,22 @@ impl Runtime {
             outbox.clone(),
         )?;
         let mut staff = StaffMode::new(flow.facility().staff_mode);
+        // Started before the read below, so no change between the two goes unseen.
+        let notices = outbox.clone();
+        let pause_watch = crate::kiosk_staff::watch_kiosk_pause(
+            adapters.store.clone(),
+            &flow.facility().kiosk_name,
+            move |paused, reopens_at| {
+                notices.send(Inbound::StaffNotice(StaffInput::KioskPauseSeen {
+                    paused,
+                    reopens_at,
+                }));
+            },
+        )
+        .inspect_err(
+            |e| tracing::error!(error = %e, "cannot watch whether staff closed this kiosk"),
+        )
+        .ok();
         // A kiosk staff closed stays closed after a restart (read once, before the first frame).
         match adapters.store.kiosk_pause(&flow.facility().kiosk_name) {
             Ok(pause) => staff.start_paused(pause.is_some(), pause.and_then(|p| p.reopens_at)),
@@ -351,6 +371,7 @@ impl Runtime {
                 shown: None,
                 timer: slint::Timer::default(),
                 workers,
+                pause_watch,
                 me: me.clone(),
             })
         });
@@ -391,6 +412,7 @@ impl Runtime {
     pub fn shutdown(runtime: Rc<RefCell<Runtime>>) {
         let mut rt = runtime.borrow_mut();
         rt.halt();
+        rt.pause_watch = None;
         // Replacing each sender with one whose receiver is gone drops the worker's last sender,
         // so its loop ends after the job in hand.
         let old_reader = std::mem::replace(
@@ -472,6 +494,11 @@ impl Runtime {
                 let busy = self.flow.in_session();
                 self.staff.handle(now, answer, busy);
             }
+            Inbound::StaffNotice(notice) => {
+                let now = self.now();
+                let busy = self.flow.in_session();
+                self.staff.handle(now, notice, busy);
+            }
         }
     }
 
@@ -544,15 +571,26 @@ impl Runtime {
         }
     }
 
-    /// Tests: waits for the next message from a worker (a demo tap is answered this way).
+    /// Tests: waits for the next message from a worker (a demo tap is answered this way). News
+    /// nobody asked for (the pause watch's) is taken on the way but not counted, so a test that
+    /// waits for a worker's messages gets them whenever the watch speaks.
     pub fn wait_for_message(&mut self, timeout: Duration) -> bool {
-        match self.inbox.recv_timeout(timeout) {
-            Ok(message) => {
-                self.receive(message);
-                self.after_change();
-                true
+        let end = Instant::now() + timeout;
+        loop {
+            match self
+                .inbox
+                .recv_timeout(end.saturating_duration_since(Instant::now()))
+            {
+                Ok(message) => {
+                    let notice = matches!(message, Inbound::StaffNotice(_));
+                    self.receive(message);
+                    self.after_change();
+                    if !notice {
+                        return true;
+                    }
+                }
+                Err(_) => return false,
             }
-            Err(_) => false,
         }
     }
 

@@ -66,6 +66,29 @@ impl Desk {
         desk
     }
 
+    /// A console over an existing database file (a kiosk's), as a console process beside the
+    /// kiosk would serve it: its own store connection, the usual two accounts added.
+    pub fn start_on(db: &std::path::Path) -> Desk {
+        let store = Store::open(db).unwrap();
+        let settings = ConsoleSettings {
+            bind: "127.0.0.1:0".to_owned(),
+            lockout_after_failures: 3,
+            secure_cookies: false,
+            ..ConsoleSettings::default()
+        };
+        let console = Console::start(store.clone(), Rules::embedded(), &settings).unwrap();
+        let base = format!("http://{}", console.addr());
+        let desk = Desk {
+            console,
+            store,
+            base,
+            _dir: tempfile::tempdir().unwrap(),
+        };
+        desk.add_account("sato", "佐藤", Role::Staff);
+        desk.add_account("tech", "技術", Role::Technician);
+        desk
+    }
+
     pub fn add_account(&self, login: &str, name: &str, role: Role) {
         self.store
             .add_staff(&NewStaffAccount {
