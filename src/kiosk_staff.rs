@@ -22,11 +22,17 @@ pub const PAUSE_WATCH_EVERY_MS: u64 = 250;
 /// Watches the database behind `store` for a change to whether `kiosk` is closed, made by
 /// anyone (the console's 「受付機を再開する」, the kiosk's own panel, another process), and
 /// calls `seen` with what the store then says (closed: `true`, and when staff expect to reopen
-/// it) whenever it differs from what it said last; the first change after the start is always
-/// told. Staff mode takes it as `StaffInput::KioskPauseSeen`. Stops when the returned handle is dropped.
+/// it). Staff mode takes it as `StaffInput::KioskPauseSeen` and decides whether anything
+/// changed. Stops when the returned handle is dropped.
 ///
-/// After every commit (each check-in too) it reads the kiosk's pause row once, through the
-/// store thread; a read that fails is logged and the next change tries again.
+/// After every change to the database (each check-in too; commits within one
+/// [`PAUSE_WATCH_EVERY_MS`] are one change) it reads the kiosk's pause row once, through the
+/// store thread, and tells what it read, even when that is what it told last time: the watch
+/// does not know what staff mode believes. (It once told only what differed from its own last
+/// word; a kiosk closed at its panel and reopened from the console within one look then read
+/// "open" twice and said nothing, and the kiosk stayed closed.) A read that fails is logged
+/// and the next change tries again; staff mode also asks again every
+/// `staff_mode::PAUSE_RECHECK_SECONDS` while the kiosk shows its closed screen.
 pub fn watch_kiosk_pause(
     store: Store,
     kiosk: &str,
@@ -34,19 +40,13 @@ pub fn watch_kiosk_pause(
 ) -> Result<ChangeWatch, StoreError> {
     let path = store.path().to_owned();
     let kiosk = kiosk.to_owned();
-    // What was told last: closed, and when it reopens; `None` before the first change.
-    let mut last: Option<(bool, Option<OffsetDateTime>)> = None;
     watch_changes(
         &path,
         std::time::Duration::from_millis(PAUSE_WATCH_EVERY_MS),
         move || {
             match store.kiosk_pause(&kiosk) {
                 Ok(pause) => {
-                    let now_seen = (pause.is_some(), pause.and_then(|p| p.reopens_at));
-                    if last != Some(now_seen) {
-                        last = Some(now_seen);
-                        seen(now_seen.0, now_seen.1);
-                    }
+                    seen(pause.is_some(), pause.and_then(|p| p.reopens_at));
                 }
                 Err(e) => tracing::warn!(error = %e, "cannot read whether this kiosk is closed"),
             }
@@ -109,6 +109,17 @@ impl KioskStaffDesk {
                     recorded.map(|()| paused).map_err(|e| e.to_string()),
                 )
             }
+            StaffCommand::ReadKioskPause => match self.store.kiosk_pause(&self.kiosk) {
+                Ok(pause) => StaffInput::KioskPauseSeen {
+                    paused: pause.is_some(),
+                    reopens_at: pause.and_then(|p| p.reopens_at),
+                },
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read whether this kiosk is closed");
+                    // Nothing learnt; the next look asks again.
+                    StaffInput::Tick
+                }
+            },
             StaffCommand::Closed { login, why } => {
                 if let Err(e) =
                     self.store
@@ -240,5 +251,58 @@ impl KioskStaffDesk {
                 Ok(VisualCheckOutcome::LeftForDesk(check_in.reception_number))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use time::macros::datetime;
+
+    use super::*;
+
+    /// The watch tells what the store says after every change, even the same word twice: it
+    /// cannot know what staff mode believes (the kiosk closes itself through its own panel), so
+    /// staff mode decides. A kiosk closed at its panel and reopened from the console before
+    /// the watch looked again reads "open" as before; told nothing, it stayed closed.
+    #[test]
+    fn the_pause_watch_tells_the_stores_word_after_every_change_even_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("k.db")).unwrap();
+        let (told, seen) = mpsc::channel();
+        let _watch = watch_kiosk_pause(store.clone(), "kiosk-1", move |paused, reopens_at| {
+            let _ = told.send((paused, reopens_at));
+        })
+        .unwrap();
+        let t0 = datetime!(2026-11-22 12:00 +09:00);
+        let cap = Duration::from_secs(10);
+        // Two changes that leave this kiosk open (another kiosk closes and reopens).
+        for paused in [true, false] {
+            store.set_kiosk_paused("other", "sato", paused, t0).unwrap();
+            assert_eq!(seen.recv_timeout(cap), Ok((false, None)));
+        }
+        store
+            .pause_kiosk(
+                "kiosk-1",
+                "sato",
+                Some(datetime!(2026-11-22 12:30 +09:00)),
+                t0,
+            )
+            .unwrap();
+        assert_eq!(
+            seen.recv_timeout(cap),
+            Ok((true, Some(datetime!(2026-11-22 12:30 +09:00))))
+        );
+        // Staff mode's own look (every few seconds on the closed screen) reads the same row.
+        let desk = KioskStaffDesk::new(store, Rules::embedded(), &FacilityConfig::default());
+        assert_eq!(
+            desk.answer(StaffCommand::ReadKioskPause, t0),
+            StaffInput::KioskPauseSeen {
+                paused: true,
+                reopens_at: Some(datetime!(2026-11-22 12:30 +09:00)),
+            }
+        );
     }
 }

@@ -168,6 +168,10 @@ pub enum StaffCommand {
     },
     /// The panel closed: audit who and why.
     Closed { login: String, why: CloseReason },
+    /// Read whether this kiosk is closed, as the store says now; answered with
+    /// `StaffInput::KioskPauseSeen`. Asked every [`PAUSE_RECHECK_SECONDS`] while the kiosk shows
+    /// its closed screen, so a reopening the database watch missed cannot keep it closed.
+    ReadKioskPause,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -339,6 +343,11 @@ enum State {
 /// double tap on a card's button (or on the first question's yes) must not answer it (ms).
 pub const CONFIRM_DEAD_TIME_MS: i64 = 600;
 
+/// How often a closed kiosk (its closed screen up, no panel open) asks the store again whether
+/// it is still closed (s): the database watch tells a reopening from the console within about
+/// a second; this look is the safeguard if a notice is ever missed.
+pub const PAUSE_RECHECK_SECONDS: i64 = 5;
+
 /// The answers to "when will the kiosk reopen?" besides "not decided", in minutes.
 pub const REOPEN_IN_MINUTES: [u32; 3] = [10, 30, 60];
 
@@ -371,6 +380,9 @@ pub struct StaffMode {
     kiosk_paused: bool,
     /// When staff expect to reopen it, if they said (recorded with the closing).
     reopens_at: Option<OffsetDateTime>,
+    /// When the closed kiosk last asked the store whether it is still closed; `None` when it
+    /// has not asked since it was closed (or while open, or while the panel is open).
+    pause_read_at: Option<OffsetDateTime>,
 }
 
 impl StaffMode {
@@ -384,6 +396,7 @@ impl StaffMode {
             out: VecDeque::new(),
             kiosk_paused: false,
             reopens_at: None,
+            pause_read_at: None,
         }
     }
 
@@ -412,10 +425,32 @@ impl StaffMode {
         self.out.pop_front()
     }
 
-    /// When the open panel closes itself if nobody touches it.
+    /// When staff mode wants a `Tick`: the open panel closes itself if nobody touches it, or
+    /// the closed kiosk asks the store again whether it is still closed
+    /// ([`StaffMode::pause_recheck_at`]).
     pub fn next_deadline(&self) -> Option<OffsetDateTime> {
+        match (self.idle_deadline(), self.pause_recheck_at()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// When the open panel closes itself if nobody touches it.
+    fn idle_deadline(&self) -> Option<OffsetDateTime> {
         self.is_open()
             .then(|| self.last_touch + secs(self.settings.idle_seconds))
+    }
+
+    /// While the kiosk is closed and no panel is open (its closed screen is up): when it next
+    /// asks the store whether it is still closed, [`PAUSE_RECHECK_SECONDS`] after the last
+    /// look. Before the first look since it closed, the first `Tick` starts the count (the
+    /// Unix epoch here means "at once"), so a kiosk just closed reads nothing straight away.
+    pub fn pause_recheck_at(&self) -> Option<OffsetDateTime> {
+        (self.kiosk_paused && !self.is_open()).then(|| {
+            self.pause_read_at.map_or(OffsetDateTime::UNIX_EPOCH, |t| {
+                t + time::Duration::seconds(PAUSE_RECHECK_SECONDS)
+            })
+        })
     }
 
     pub fn view(&self) -> Option<StaffView> {
@@ -467,10 +502,13 @@ impl StaffMode {
     /// `patient_busy`: a check-in is under way, so the gesture does nothing (staff do not take
     /// the screen from a patient mid-way; "call staff" is there for that).
     pub fn handle(&mut self, now: OffsetDateTime, input: StaffInput, patient_busy: bool) {
-        if let Some(deadline) = self.next_deadline()
+        if let Some(deadline) = self.idle_deadline()
             && now >= deadline
         {
             self.close(CloseReason::LeftIdle);
+        }
+        if matches!(input, StaffInput::Tick) {
+            self.recheck_pause(now);
         }
         let is_answer = matches!(
             input,
@@ -818,6 +856,24 @@ impl StaffMode {
                 login: who.login,
                 why,
             });
+        }
+    }
+
+    /// On a `Tick`: a closed kiosk with no panel open asks the store again whether it is still
+    /// closed once [`PAUSE_RECHECK_SECONDS`] passed since its last look; its first `Tick`
+    /// after closing only starts the count. Open, or with the panel open, the count stops.
+    fn recheck_pause(&mut self, now: OffsetDateTime) {
+        if !self.kiosk_paused || self.is_open() {
+            self.pause_read_at = None;
+            return;
+        }
+        match self.pause_read_at {
+            None => self.pause_read_at = Some(now),
+            Some(at) if now >= at + time::Duration::seconds(PAUSE_RECHECK_SECONDS) => {
+                self.pause_read_at = Some(now);
+                self.out.push_back(StaffCommand::ReadKioskPause);
+            }
+            Some(_) => {}
         }
     }
 
@@ -1539,5 +1595,66 @@ mod tests {
             })
         ));
         assert_eq!(panel.poll(), None);
+    }
+
+    /// The safeguard behind the database watch: a closed kiosk showing its closed screen asks
+    /// the store again every PAUSE_RECHECK_SECONDS (its first tick only starts the count),
+    /// follows the answer, and stops asking once open or while staff have the panel open.
+    #[test]
+    fn a_closed_kiosk_asks_the_store_again_every_few_seconds_until_it_is_open() {
+        let every = time::Duration::seconds(PAUSE_RECHECK_SECONDS);
+        let mut mode = StaffMode::new(StaffModeSettings::default());
+        assert_eq!(mode.next_deadline(), None, "open: nothing to ask");
+        mode.start_paused(true, None);
+        assert_eq!(
+            mode.next_deadline(),
+            Some(OffsetDateTime::UNIX_EPOCH),
+            "at once"
+        );
+        mode.handle(T0, StaffInput::Tick, false);
+        assert_eq!(mode.poll(), None, "the first tick starts the count");
+        assert_eq!(mode.next_deadline(), Some(T0 + every));
+        mode.handle(T0 + every - ms(1), StaffInput::Tick, false);
+        assert_eq!(mode.poll(), None);
+        mode.handle(T0 + every, StaffInput::Tick, false);
+        assert_eq!(mode.poll(), Some(StaffCommand::ReadKioskPause));
+        assert_eq!(mode.poll(), None, "one look at a time");
+        assert_eq!(mode.next_deadline(), Some(T0 + every + every));
+        // Still closed: nothing changes, the next look comes.
+        mode.handle(
+            T0 + every + ms(10),
+            StaffInput::KioskPauseSeen {
+                paused: true,
+                reopens_at: None,
+            },
+            false,
+        );
+        assert!(mode.kiosk_paused());
+        mode.handle(T0 + every + every, StaffInput::Tick, false);
+        assert_eq!(mode.poll(), Some(StaffCommand::ReadKioskPause));
+        // Reopened elsewhere: the kiosk opens and asks no more.
+        mode.handle(
+            T0 + every + every + ms(10),
+            StaffInput::KioskPauseSeen {
+                paused: false,
+                reopens_at: None,
+            },
+            false,
+        );
+        assert!(!mode.kiosk_paused());
+        assert_eq!(mode.next_deadline(), None);
+        mode.handle(T0 + every * 10, StaffInput::Tick, false);
+        assert_eq!(mode.poll(), None);
+
+        // With the panel open staff are at the kiosk: only the idle deadline counts.
+        let mut panel = signed_in();
+        panel.start_paused(true, None);
+        let _ = panel.poll();
+        let idle = T0 + ms(3000) + time::Duration::seconds(60);
+        assert_eq!(panel.next_deadline(), Some(idle));
+        for s in [10, 20, 30] {
+            panel.handle(T0 + time::Duration::seconds(s), StaffInput::Tick, false);
+            assert_eq!(panel.poll(), None);
+        }
     }
 }

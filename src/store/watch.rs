@@ -84,3 +84,40 @@ pub fn watch_changes(
         thread: Some(thread),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::store::Store;
+
+    /// Each of several commits by another connection (the store's own), one after another, is
+    /// noticed: the watch's connection keeps no read transaction open between looks, so
+    /// `data_version` moves for every later commit, not only the first ones.
+    #[test]
+    fn every_commit_by_another_connection_is_noticed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.db");
+        let store = Store::open(&path).unwrap();
+        let (told, notices) = mpsc::channel();
+        let _watch = watch_changes(&path, Duration::from_millis(5), move || {
+            told.send(()).is_ok()
+        })
+        .unwrap();
+        let t0 = datetime!(2026-11-22 12:00 +09:00);
+        for i in 0..6 {
+            store
+                .set_kiosk_paused("entrance", "sato", i % 2 == 0, t0)
+                .unwrap();
+            // A generous cap: it fails only if a commit goes unnoticed.
+            assert!(
+                notices.recv_timeout(Duration::from_secs(10)).is_ok(),
+                "commit {} was not noticed",
+                i + 1
+            );
+        }
+    }
+}
