@@ -13,8 +13,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use maud::{Markup, html};
 
-use super::pages::{clock, jst, kiosk_label};
+use super::pages::{clock, jst};
 use super::{AppState, BoundedForm, now, problem, with_store};
+use crate::rules::kiosk_label;
 use crate::store::KioskPause;
 
 /// The longest kiosk name the form accepts (bytes); names come from the facility file.
