@@ -391,6 +391,7 @@ fn run_path(
         let ReaderReply::Authenticated {
             certificate,
             signature,
+            ..
         } = reply
         else {
             return Err(format!("Authenticate: expected a signature, got {reply:?}"));

@@ -65,6 +65,7 @@ pub fn reason_name(code: &str) -> Option<&'static str> {
         HandoffReason::SeveralMatches => "資格が複数該当",
         HandoffReason::GatewayUnavailable => "オンライン資格確認に接続できない",
         HandoffReason::CertificateNotAccepted => "電子証明書が受け付けられない",
+        HandoffReason::CertificateExpired => "電子証明書の有効期限切れ",
         HandoffReason::PatientCalledStaff => "患者さんがスタッフを呼んだ",
         HandoffReason::ReaderOutOfService => "カードリーダーの故障",
     })

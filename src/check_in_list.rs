@@ -212,6 +212,9 @@ pub fn next_time(check_in: &StoredCheckIn) -> &'static str {
         Some(HandoffReason::CardBlocked) => {
             "暗証番号の再設定は、お住まいの市区町村の窓口でできます。次回はマイナ保険証（マイナンバーカード）か資格確認書をお持ちください。"
         }
+        Some(HandoffReason::CertificateExpired) => {
+            "マイナンバーカードの電子証明書の更新は、お住まいの市区町村の窓口でできます（無料）。更新までは、保険者から届く資格確認書をお持ちください。"
+        }
         Some(HandoffReason::CertificateNotAccepted) => {
             "マイナンバーカードの電子証明書の更新は、お住まいの市区町村の窓口でできます。次回はマイナ保険証（マイナンバーカード）か資格確認書をお持ちください。"
         }

@@ -151,6 +151,9 @@ pub fn offer(reason: HandoffReason, action: DeskAction) -> Offer {
             R::CertificateNotAccepted => {
                 "カードの電子証明書が受け付けられなかった受付です。受付のカードリーダーでも同じ証明書を使うので確認できません。"
             }
+            R::CertificateExpired => {
+                "電子証明書の有効期限が切れ、猶予期間も過ぎたカードです。受付のカードリーダーでも資格確認はできません。資格確認書か、番号でのオンライン資格確認で確認してください。"
+            }
         },
         _ => "",
     };
@@ -882,7 +885,7 @@ mod tests {
         // Cancel.
         let visual = "card+1 seen+confirm";
         let (portal, paper, none) = ("portal+0 confirm", "document+0", "none+0 confirm");
-        let table: [(R, [&str; 6]); 12] = [
+        let table: [(R, [&str; 6]); 13] = [
             (
                 R::ConfirmPortalScreen,
                 ["-", portal, "-", paper, none, none],
@@ -908,6 +911,9 @@ mod tests {
                 R::CertificateNotAccepted,
                 ["-", portal, "-", paper, none, none],
             ),
+            // Beyond the grace period the card confirms nothing, at the desk's reader either:
+            // the 資格確認書 the insurer posts, or the numbers; no visual check that counts.
+            (R::CertificateExpired, ["-", portal, "-", paper, none, none]),
             (
                 R::PatientCalledStaff,
                 ["-", portal, visual, paper, none, none],

@@ -388,6 +388,10 @@ pub enum HandoffReason {
     /// expired, not from a known CA) or its signature did not verify. Not an outage; the
     /// certified readers' equivalent is "the certificate is revoked or expired".
     CertificateNotAccepted,
+    /// The card's user-authentication certificate expired beyond its grace period (a phone's:
+    /// any expiry), read before the PIN on a card: no PIN was asked, the card cannot confirm
+    /// eligibility. Not counted (issue 16 item 1).
+    CertificateExpired,
     /// The patient pressed "call staff".
     PatientCalledStaff,
     /// The card reader went out of service (PC/SC service stopped, no reader) before the card
@@ -410,7 +414,8 @@ impl HandoffReason {
             | Self::CardBlocked
             | Self::EligibilityInvalid
             | Self::NoEligibility
-            | Self::CertificateNotAccepted => true,
+            | Self::CertificateNotAccepted
+            | Self::CertificateExpired => true,
             Self::SeveralMatches
             | Self::GatewayUnavailable
             | Self::PatientCalledStaff
@@ -430,12 +435,13 @@ impl HandoffReason {
             Self::SeveralMatches => "several_matches",
             Self::GatewayUnavailable => "gateway_unavailable",
             Self::CertificateNotAccepted => "certificate_not_accepted",
+            Self::CertificateExpired => "certificate_expired",
             Self::PatientCalledStaff => "patient_called_staff",
             Self::ReaderOutOfService => "reader_out_of_service",
         }
     }
 
-    pub const ALL: [HandoffReason; 12] = [
+    pub const ALL: [HandoffReason; 13] = [
         Self::ConfirmPortalScreen,
         Self::StaffVisualCheck,
         Self::PatientAskedStaffToCheck,
@@ -446,6 +452,7 @@ impl HandoffReason {
         Self::SeveralMatches,
         Self::GatewayUnavailable,
         Self::CertificateNotAccepted,
+        Self::CertificateExpired,
         Self::PatientCalledStaff,
         Self::ReaderOutOfService,
     ];
@@ -499,6 +506,12 @@ pub enum ChecklistItem {
     /// The card's certificate was not accepted: the patient renews it at the municipal office
     /// (電子証明書の更新).
     RenewCertificateAtMunicipalOffice,
+    /// A completed check-in whose certificate expires within the warning window: the patient
+    /// was told the date and how to renew (issue 16 item 1).
+    CertificateExpiresSoon,
+    /// A completed check-in whose certificate has expired, within the grace period: eligibility
+    /// only (no medical information shared); the patient was told by when to renew.
+    CertificateExpiredInGrace,
     /// Several eligibility records matched: choose the right one with the patient.
     ChooseAmongMatches,
     /// Eligibility came back invalid: ask for the 資格確認書 or the notice.
@@ -773,6 +786,22 @@ impl fmt::Debug for Pin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Pin(****)")
     }
+}
+
+/// When the user-authentication certificate on a card or phone expires: its last valid day
+/// (`notAfter` in Japan time). Only this date is kept from the certificate, never its body
+/// (read by [`crate::expiry::certificate_not_after`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CertificateExpiry {
+    pub not_after: time::Date,
+}
+
+/// What carries the certificate: the expiry rules differ (a card has a grace period after
+/// expiry, a phone none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CertificateHolder {
+    Card,
+    Phone,
 }
 
 /// A certificate read from a card (DER). Held in memory only for the eligibility query.

@@ -31,6 +31,7 @@ pub mod cli;
 pub mod console;
 pub mod desk;
 pub mod domain;
+pub mod expiry;
 pub mod flow;
 pub mod gateway;
 pub mod headless;

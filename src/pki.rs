@@ -309,14 +309,45 @@ fn common_name(cn: &str) -> Name {
 
 /// 2020-01-01 to 2040-12-31: covers every date a demo or test may simulate.
 fn validity() -> Validity {
-    let at = |y, mo, d, h, mi, s| {
-        let dt = DateTime::new(y, mo, d, h, mi, s).expect("invariant: a valid calendar date");
-        Time::UtcTime(UtcTime::from_date_time(dt).expect("invariant: year within 1970..2050"))
-    };
     Validity {
-        not_before: at(2020, 1, 1, 0, 0, 0),
-        not_after: at(2040, 12, 31, 23, 59, 59),
+        not_before: utc_time(2020, 1, 1, 0, 0, 0),
+        not_after: utc_time(2040, 12, 31, 23, 59, 59),
     }
+}
+
+fn utc_time(y: u16, mo: u8, d: u8, h: u8, mi: u8, s: u8) -> Time {
+    let dt = DateTime::new(y, mo, d, h, mi, s).expect("invariant: a valid calendar date");
+    Time::UtcTime(UtcTime::from_date_time(dt).expect("invariant: year within 1970..2050"))
+}
+
+/// The test identity `label`'s certificate (same key, subject and CA) re-issued valid through
+/// `last_day` in Japan time, as JPKI certificates are (`notAfter` 23:59:59 JST = 14:59:59Z):
+/// the simulated and virtual cards' settable expiry (`not-after=`, issue 16 item 1). Not
+/// cached: one CA signature (milliseconds) per card built. `last_day` is clamped to
+/// 1970..=2049 (UTCTime).
+pub fn test_certificate_valid_through(label: &str, last_day: time::Date) -> Certificate {
+    let identity = test_identity(label);
+    let ca = TEST_PKI.ca();
+    let year = u16::try_from(last_day.year().clamp(1971, 2049)).unwrap_or(2040);
+    let not_after = utc_time(year, u8::from(last_day.month()), last_day.day(), 14, 59, 59);
+    let extensions = vec![extension(
+        KeyUsage::OID,
+        true,
+        &KeyUsage(KeyUsages::DigitalSignature.into()),
+    )];
+    let serial_label = format!("holder/{label}/through/{last_day}");
+    sign_certificate_valid(
+        serial_for(TEST_PKI.seed_domain, &serial_label),
+        ca.name.clone(),
+        common_name(&format!("uketsuke test holder {label}")),
+        &identity.private_key.to_public_key(),
+        extensions,
+        &ca.private_key,
+        Validity {
+            not_before: utc_time(1970, 1, 1, 0, 0, 0),
+            not_after,
+        },
+    )
 }
 
 fn extension<T: Encode>(oid: ObjectIdentifier, critical: bool, value: &T) -> Extension {
@@ -346,6 +377,26 @@ fn sign_certificate(
     extensions: Vec<Extension>,
     issuer_key: &RsaPrivateKey,
 ) -> Certificate {
+    sign_certificate_valid(
+        serial_number,
+        issuer,
+        subject,
+        subject_key,
+        extensions,
+        issuer_key,
+        validity(),
+    )
+}
+
+fn sign_certificate_valid(
+    serial_number: SerialNumber,
+    issuer: Name,
+    subject: Name,
+    subject_key: &RsaPublicKey,
+    extensions: Vec<Extension>,
+    issuer_key: &RsaPrivateKey,
+    validity: Validity,
+) -> Certificate {
     let subject_public_key_info = SubjectPublicKeyInfoOwned::from_key(subject_key.clone())
         .expect("invariant: an RSA public key encodes as SubjectPublicKeyInfo");
     let tbs_certificate = TbsCertificate {
@@ -353,7 +404,7 @@ fn sign_certificate(
         serial_number,
         signature: sha256_with_rsa(),
         issuer,
-        validity: validity(),
+        validity,
         subject,
         subject_public_key_info,
         issuer_unique_id: None,

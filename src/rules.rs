@@ -136,6 +136,9 @@ struct RulesFile {
     /// Absent: the question is never asked.
     #[serde(default)]
     medical_aid_certificate_question: Option<MedicalAidQuestion>,
+    /// The user-authentication certificate's expiry: warning window, grace periods, how the
+    /// grace end is counted; dated, each with its source (issue 16 item 1, [`crate::expiry`]).
+    certificate_expiry: Vec<crate::expiry::CertificateExpiryRule>,
 }
 
 /// How the national usage rate is counted.
@@ -315,7 +318,22 @@ impl Rules {
                 }
             }
         }
+        crate::expiry::check_rules(&file.certificate_expiry)
+            .map_err(|(key, detail)| invalid(key, detail))?;
         Ok(Rules { file })
+    }
+
+    /// The certificate-expiry rule in force on `on`: the entry with the latest `from` on or
+    /// before it (`None` before the first).
+    pub fn certificate_expiry_rule(
+        &self,
+        on: Date,
+    ) -> Option<&crate::expiry::CertificateExpiryRule> {
+        self.file
+            .certificate_expiry
+            .iter()
+            .filter(|r| r.from <= on)
+            .max_by_key(|r| r.from)
     }
 
     /// Whether a check-in verified this way on `visit_date` counts toward the My Number usage

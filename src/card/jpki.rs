@@ -17,7 +17,7 @@ use super::atr::{self, AtrKind, UidKind};
 use super::der;
 use super::status::StatusWord;
 use super::{CardTransport, TransportError};
-use crate::domain::{Certificate, Challenge, Pin, Signature, Tapped};
+use crate::domain::{Certificate, CertificateExpiry, Challenge, Pin, Signature, Tapped};
 use crate::flow::ports::PinStatus;
 
 /// The JPKI application (公的個人認証AP).
@@ -179,6 +179,10 @@ pub struct JpkiCard<T: CardTransport> {
     transport: T,
     selection: Selection,
     stats: ApduStats,
+    /// The auth certificate as read in this card session (a card's is read before the PIN for
+    /// its expiry, issue 16 item 1), reused for the proof: never read twice. Dropped with the
+    /// session; never logged (its `Debug` gives the length only).
+    auth_certificate: Option<Certificate>,
 }
 
 impl<T: CardTransport> JpkiCard<T> {
@@ -187,6 +191,7 @@ impl<T: CardTransport> JpkiCard<T> {
             transport,
             selection: Selection::Unknown,
             stats: ApduStats::default(),
+            auth_certificate: None,
         }
     }
 
@@ -313,9 +318,28 @@ impl<T: CardTransport> JpkiCard<T> {
         }
     }
 
-    /// Reads the user-authentication certificate exactly as far as its DER length says.
+    /// The auth certificate's expiry (its `notAfter` as a day in Japan), read without a PIN (a
+    /// card's certificate EF is readable before VERIFY; a phone's is not). The certificate is
+    /// kept in this card session for [`authenticate`](Self::authenticate), so it is read once.
+    /// `Ok(None)`: read, but its date could not be parsed (the gateway judges it later).
+    pub fn auth_certificate_expiry(&mut self) -> Result<Option<CertificateExpiry>, CardError> {
+        let certificate = self.read_auth_certificate()?;
+        Ok(crate::expiry::certificate_not_after(&certificate.0).ok())
+    }
+
+    /// Reads the user-authentication certificate exactly as far as its DER length says, or
+    /// gives the one this card session already read (never read twice).
     /// On a phone this works only after [`JpkiCard::verify_pin`].
     pub fn read_auth_certificate(&mut self) -> Result<Certificate, CardError> {
+        if let Some(certificate) = &self.auth_certificate {
+            return Ok(certificate.clone());
+        }
+        let certificate = self.read_auth_certificate_from_card()?;
+        self.auth_certificate = Some(certificate.clone());
+        Ok(certificate)
+    }
+
+    fn read_auth_certificate_from_card(&mut self) -> Result<Certificate, CardError> {
         self.select_ef(EF_AUTH_CERT, "SELECT EF 000A (auth certificate)")?;
         let mut certificate = self.read_binary(0, CERT_FIRST_READ)?;
         let total = der::total_length(&certificate)

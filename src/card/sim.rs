@@ -100,6 +100,10 @@ pub struct SimOptions {
     /// How the empty VERIFY (`00 20 00 80`, the tries probe) is answered. Default: as real JPKI
     /// cards do, `63 Cx` whatever the security state.
     pub probe: ProbeAnswer,
+    /// The auth certificate's last valid day (Japan time), when not the test identity's
+    /// 2041-01-01: the same key's certificate re-issued (sim-spec `not-after=YYYY-MM-DD`,
+    /// `cert-expired-days=N`, `cert-expires-in-days=N`; issue 16 item 1).
+    pub not_after: Option<time::Date>,
 }
 
 /// How a simulated card answers the empty VERIFY (`00 20 00 80`, no data).
@@ -124,6 +128,7 @@ impl Default for SimOptions {
             remove_after: None,
             status_override: None,
             probe: ProbeAnswer::TriesLeft,
+            not_after: None,
         }
     }
 }
@@ -210,6 +215,8 @@ pub struct SimulatedCard {
     probe: ProbeAnswer,
     /// Power-ups and resets seen (a re-tap, vpcd's power and reset controls).
     reset_count: usize,
+    /// The auth certificate's last valid day, when set ([`SimOptions::not_after`]).
+    not_after: Option<time::Date>,
 }
 
 impl std::fmt::Debug for SimulatedCard {
@@ -246,6 +253,7 @@ impl SimulatedCard {
             verify_count: 0,
             probe: options.probe,
             reset_count: 0,
+            not_after: options.not_after,
         }
     }
 
@@ -537,7 +545,10 @@ impl SimulatedCard {
                 Some(c) => c.0.clone(),
                 None => {
                     let label = self.profile.identity_label()?;
-                    crate::pki::test_identity(label).certificate.0.clone()
+                    match self.not_after {
+                        Some(day) => crate::pki::test_certificate_valid_through(label, day).0,
+                        None => crate::pki::test_identity(label).certificate.0.clone(),
+                    }
                 }
             };
             let mut ef = certificate;

@@ -385,6 +385,9 @@ fn reason_for_form(reason: HandoffReason) -> &'static str {
         HandoffReason::ReaderOutOfService => "カードリーダーが使えなかった",
         HandoffReason::CardBlocked => "マイナンバーカードの暗証番号がロックされていた",
         HandoffReason::CertificateNotAccepted => "マイナンバーカードの電子証明書が使えなかった",
+        HandoffReason::CertificateExpired => {
+            "マイナンバーカードの電子証明書の有効期限が切れていた（猶予期間も過ぎていた）"
+        }
         HandoffReason::EligibilityInvalid => "オンライン資格確認で資格が無効と表示された",
         HandoffReason::NoEligibility => "オンライン資格確認で資格情報が見つからなかった",
         _ => pages::reason_text(reason),

@@ -155,6 +155,9 @@ pub fn reason_text(reason: HandoffReason) -> &'static str {
         HandoffReason::CertificateNotAccepted => {
             "電子証明書が受け付けられない（失効・期限切れなど）"
         }
+        HandoffReason::CertificateExpired => {
+            "電子証明書の有効期限切れ（猶予期間も過ぎている・暗証番号は聞いていない）"
+        }
         HandoffReason::PatientCalledStaff => "患者さんがスタッフを呼んだ",
         HandoffReason::ReaderOutOfService => "カードリーダー停止中",
     }
@@ -193,6 +196,12 @@ pub fn checklist_text(item: ChecklistItem) -> &'static str {
         ChecklistItem::PinResetAtMunicipalOffice => "暗証番号の再設定は市区町村の窓口で",
         ChecklistItem::RenewCertificateAtMunicipalOffice => {
             "電子証明書の更新は市区町村の窓口で（本人に案内する）"
+        }
+        ChecklistItem::CertificateExpiresSoon => {
+            "電子証明書の有効期限が近い（本人には期限日と更新方法を案内済み）"
+        }
+        ChecklistItem::CertificateExpiredInGrace => {
+            "電子証明書の有効期限切れ・猶予期間中：資格確認のみ（診療情報の提供はできない）。本人には更新の期限を案内済み"
         }
         ChecklistItem::ChooseAmongMatches => "該当する資格を患者さんと一緒に選ぶ",
         ChecklistItem::AskForNewerDocument => "資格確認書か資格情報のお知らせを確認する",

@@ -148,6 +148,8 @@ pub fn content_label(h: &StoredCheckIn) -> &'static str {
         R::GatewayUnavailable => "オンライン資格確認に接続できない",
         R::CertificateNotAccepted if phone => "電子証明書が受け付けられない（スマホ）",
         R::CertificateNotAccepted => "電子証明書が受け付けられない",
+        R::CertificateExpired if phone => "電子証明書の有効期限切れ（スマホ）",
+        R::CertificateExpired => "電子証明書の有効期限切れ",
         R::PatientCalledStaff => "スタッフ呼び出し",
         R::ReaderOutOfService => "カードリーダー停止",
     }

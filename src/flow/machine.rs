@@ -15,13 +15,14 @@ use super::ports::{
     Command, GatewayOp, GatewayReply, Input, PatientAction, PinStatus, ReaderOp, ReaderReply,
     ReaderTrouble, StoreReply, Ticket,
 };
-use super::screen::{Credential, Ending, Screen, View};
+use super::screen::{CertificateNote, Credential, Ending, Screen, View};
 use crate::domain::{
-    CardProof, Challenge, CheckInRecord, ChecklistItem, ConsentAnswers, ConsentItem, ConsentMode,
-    DeclaredDocument, EligibilityResult, EligibilitySummary, HandoffReason, IdentityMethod,
-    Outcome, Pin, Presented, RatioSource, ReceptionNumber, Step, Tapped, Validity,
-    VerificationMethod,
+    CardProof, CertificateExpiry, CertificateHolder, Challenge, CheckInRecord, ChecklistItem,
+    ConsentAnswers, ConsentItem, ConsentMode, DeclaredDocument, EligibilityResult,
+    EligibilitySummary, HandoffReason, IdentityMethod, Outcome, Pin, Presented, RatioSource,
+    ReceptionNumber, Step, Tapped, Validity, VerificationMethod,
 };
+use crate::expiry::{CertificateStatus, certificate_status};
 use crate::rules::{FacilityConfig, JST, Rules};
 
 /// What lies on the reader, as far as the flow knows.
@@ -79,6 +80,9 @@ struct Session {
     answered: Vec<Answered>,
     /// Where the document menu's "back" returns to, while the menu is open.
     menu_from: Option<MenuFrom>,
+    /// The user-authentication certificate's status at this visit, once its expiry was read (a
+    /// card's before the PIN, a phone's after it). Only the dates, never the certificate.
+    certificate: Option<CertificateStatus>,
 }
 
 /// One answer on the consent steps, as "back" undoes it.
@@ -123,6 +127,7 @@ impl Session {
             consent: ConsentAnswers::default(),
             answered: Vec::new(),
             menu_from: None,
+            certificate: None,
         }
     }
 
@@ -203,11 +208,14 @@ enum State {
     Saving {
         ticket: Ticket,
         record: Box<CheckInRecord>,
+        /// What the done screen tells about the certificate's expiry (dates only).
+        certificate: Option<CertificateNote>,
     },
     Final {
         record: Box<CheckInRecord>,
         reception_number: Option<ReceptionNumber>,
         until: OffsetDateTime,
+        certificate: Option<CertificateNote>,
     },
     SaveFailed {
         until: OffsetDateTime,
@@ -220,6 +228,8 @@ enum State {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ReaderStep {
     Identify,
+    /// A card's certificate expiry, before any PIN.
+    ReadCertificate,
     ReadTries,
     Verify,
     Authenticate,
@@ -739,7 +749,7 @@ impl CheckInFlow {
             }
             (State::ConsentChoice, A::ConsentAll) => {
                 self.touch(now);
-                let items = self.facility.consent_items.clone();
+                let items = self.asked_consent_items();
                 if let Some(session) = self.session.as_mut() {
                     session.consent.mode = Some(ConsentMode::All);
                     for item in items {
@@ -759,7 +769,7 @@ impl CheckInFlow {
             }
             (State::ConsentChoice, A::DoNotConsent) => {
                 self.touch(now);
-                let items = self.facility.consent_items.clone();
+                let items = self.asked_consent_items();
                 if let Some(session) = self.session.as_mut() {
                     session.consent.mode = Some(ConsentMode::Refused);
                     for item in items {
@@ -829,6 +839,9 @@ impl CheckInFlow {
                 self.field = Field::Identified(tapped);
                 self.identified(now, tapped);
             }
+            (ReaderStep::ReadCertificate, ReaderReply::CertificateExpiry(expiry)) => {
+                self.card_certificate_read(now, expiry);
+            }
             (ReaderStep::ReadTries, ReaderReply::PinTriesLeft(status)) => {
                 self.tries_read(now, status);
             }
@@ -844,8 +857,9 @@ impl CheckInFlow {
                 ReaderReply::Authenticated {
                     certificate,
                     signature,
+                    expiry,
                 },
-            ) => self.authenticated(now, certificate, signature),
+            ) => self.authenticated(now, certificate, signature, expiry),
             (step, reply) => {
                 info!(
                     ?step,
@@ -909,7 +923,11 @@ impl CheckInFlow {
             debug!(?ticket, "store answer for another request: ignored");
             return;
         }
-        let State::Saving { record, .. } = std::mem::replace(&mut self.state, State::Welcome)
+        let State::Saving {
+            record,
+            certificate,
+            ..
+        } = std::mem::replace(&mut self.state, State::Welcome)
         else {
             unreachable!("matched Saving just above");
         };
@@ -929,6 +947,7 @@ impl CheckInFlow {
                     record,
                     reception_number,
                     until: now + secs(seconds),
+                    certificate,
                 };
             }
             StoreReply::Failed(detail) => {
@@ -1019,6 +1038,9 @@ impl CheckInFlow {
         }
         session.credential = Some(credential);
         session.presented = Some(presented_of(tapped));
+        // A card's certificate is readable without a PIN: its expiry is known before one is
+        // asked (issue 16 item 1), once per check-in. A phone's is read after its PIN.
+        let read_certificate = credential == Credential::Card && session.certificate.is_none();
         if matches!(session.challenge, ChallengeState::NotRequested) {
             let ticket = self.ticket();
             self.out
@@ -1026,6 +1048,43 @@ impl CheckInFlow {
             if let Some(session) = self.session.as_mut() {
                 session.challenge = ChallengeState::Waiting(ticket);
             }
+        }
+        if read_certificate {
+            self.reader(
+                now,
+                ReaderStep::ReadCertificate,
+                ReaderOp::ReadCertificateExpiry,
+            );
+        } else {
+            self.reader(now, ReaderStep::ReadTries, ReaderOp::ReadPinTriesLeft);
+        }
+    }
+
+    /// The certificate's status at this visit for `holder`, by the rules in force that day.
+    /// A date that could not be read is `Valid`: the gateway judges the certificate then.
+    fn certificate_status_of(
+        &self,
+        now: OffsetDateTime,
+        expiry: Option<CertificateExpiry>,
+        holder: CertificateHolder,
+    ) -> CertificateStatus {
+        let today = visit_date(now);
+        match (expiry, self.rules.certificate_expiry_rule(today)) {
+            (Some(expiry), Some(rule)) => certificate_status(expiry, today, holder, rule),
+            _ => CertificateStatus::Valid,
+        }
+    }
+
+    /// A card's certificate expiry, read before the PIN: beyond the grace period no PIN is
+    /// asked (it could only cost a try and cannot succeed); otherwise on to the tries probe.
+    fn card_certificate_read(&mut self, now: OffsetDateTime, expiry: Option<CertificateExpiry>) {
+        let status = self.certificate_status_of(now, expiry, CertificateHolder::Card);
+        if let Some(session) = self.session.as_mut() {
+            session.certificate = Some(status);
+        }
+        if let CertificateStatus::ExpiredBeyondGrace { not_after } = status {
+            info!(%not_after, "card certificate expired beyond the grace period: no PIN asked");
+            return self.hand_over(now, HandoffReason::CertificateExpired);
         }
         self.reader(now, ReaderStep::ReadTries, ReaderOp::ReadPinTriesLeft);
     }
@@ -1161,7 +1220,24 @@ impl CheckInFlow {
         now: OffsetDateTime,
         certificate: crate::domain::Certificate,
         signature: crate::domain::Signature,
+        expiry: Option<CertificateExpiry>,
     ) {
+        // A phone's certificate is known only now; it has no grace period: expired, it is
+        // handed over before the gateway is asked (the card's was judged before the PIN).
+        if self
+            .session
+            .as_ref()
+            .is_some_and(|s| s.credential == Some(Credential::Phone) && s.certificate.is_none())
+        {
+            let status = self.certificate_status_of(now, expiry, CertificateHolder::Phone);
+            if let Some(session) = self.session.as_mut() {
+                session.certificate = Some(status);
+            }
+            if let CertificateStatus::ExpiredBeyondGrace { not_after } = status {
+                info!(%not_after, "phone certificate expired: handed to staff");
+                return self.hand_over(now, HandoffReason::CertificateExpired);
+            }
+        }
         let gateway_timeout = secs(self.facility.gateway_timeout_seconds);
         let ticket = self.ticket();
         let Some(session) = self.session.as_mut() else {
@@ -1190,13 +1266,21 @@ impl CheckInFlow {
         self.next_consent_step(now);
     }
 
+    /// The consent items this check-in asks (see [`Self::consent_items_for`]).
+    fn asked_consent_items(&self) -> Vec<ConsentItem> {
+        self.session
+            .as_ref()
+            .map_or_else(Vec::new, |s| self.consent_items_for(s))
+    }
+
     /// Moves to the next unanswered consent question, or on to the result.
     fn next_consent_step(&mut self, now: OffsetDateTime) {
         let Some(session) = self.session.as_ref() else {
             return;
         };
         let consent = &session.consent;
-        let items = &self.facility.consent_items;
+        let items = self.consent_items_for(session);
+        let items = &items;
         self.state = if !items.is_empty() && consent.mode.is_none() {
             State::ConsentChoice
         } else if let Some(item) = items.iter().find(|i| consent.item(**i).is_none()) {
@@ -1216,6 +1300,19 @@ impl CheckInFlow {
         } else {
             return self.consent_done(now);
         };
+    }
+
+    /// The consent items asked at this check-in: none while the certificate is in its grace
+    /// period, when the card confirms eligibility only and no medical information can be shared
+    /// (a question whose answer cannot take effect is not asked; the done screen says why).
+    fn consent_items_for(&self, session: &Session) -> Vec<ConsentItem> {
+        if matches!(
+            session.certificate,
+            Some(CertificateStatus::ExpiredInGrace { .. })
+        ) {
+            return Vec::new();
+        }
+        self.facility.consent_items.clone()
     }
 
     fn consent_done(&mut self, now: OffsetDateTime) {
@@ -1258,7 +1355,17 @@ impl CheckInFlow {
             return;
         };
         session.verification = Some(session.via_reader());
-        self.finish(now, Outcome::Completed, Vec::new());
+        // Staff see the certificate's state with the check-in (a note, never the certificate).
+        let note = match session.certificate {
+            Some(CertificateStatus::ExpiringSoon { .. }) => {
+                vec![ChecklistItem::CertificateExpiresSoon]
+            }
+            Some(CertificateStatus::ExpiredInGrace { .. }) => {
+                vec![ChecklistItem::CertificateExpiredInGrace]
+            }
+            _ => Vec::new(),
+        };
+        self.finish(now, Outcome::Completed, note);
     }
 
     fn portal_screen(&mut self, now: OffsetDateTime, presented: Presented) {
@@ -1407,6 +1514,17 @@ impl CheckInFlow {
                 C::ChargeNormalShare,
                 C::NotCountedTowardUsageRate,
             ],
+            // Beyond the grace period the card confirms nothing online, at the desk's reader
+            // either; no PIN was asked. The insurer posts a 資格確認書: confirm by its numbers,
+            // or as without a document today; the patient renews at the municipal office.
+            HandoffReason::CertificateExpired => vec![
+                C::QueryOnlineByNumbers,
+                C::PastRecordOralCheck,
+                C::SelfDeclarationForm,
+                C::ChargeNormalShare,
+                C::RenewCertificateAtMunicipalOffice,
+                C::NotCountedTowardUsageRate,
+            ],
             HandoffReason::PatientCalledStaff => vec![C::AskWhatTheyNeed],
             HandoffReason::ReaderOutOfService => {
                 // The card was seen but its PIN not checked: identity by eye.
@@ -1443,6 +1561,22 @@ impl CheckInFlow {
             self.back_to_idle();
             return;
         };
+        let certificate = match (outcome, session.certificate) {
+            (Outcome::Completed, Some(CertificateStatus::ExpiringSoon { not_after })) => {
+                Some(CertificateNote::ExpiresOn { not_after })
+            }
+            (
+                Outcome::Completed,
+                Some(CertificateStatus::ExpiredInGrace {
+                    not_after,
+                    renew_by,
+                }),
+            ) => Some(CertificateNote::ExpiredRenewBy {
+                not_after,
+                renew_by,
+            }),
+            _ => None,
+        };
         let record = self.record(now, session, outcome, checklist);
         let ticket = self.ticket();
         self.out
@@ -1450,6 +1584,7 @@ impl CheckInFlow {
         self.state = State::Saving {
             ticket,
             record: Box::new(record),
+            certificate,
         };
     }
 
@@ -1537,7 +1672,7 @@ impl CheckInFlow {
         }
         match &self.state {
             State::Reader {
-                op: ReaderStep::Identify,
+                op: ReaderStep::Identify | ReaderStep::ReadCertificate,
                 ..
             } => Step::Reading,
             State::Reader { .. } | State::WaitingForChallenge => Step::Verifying,
@@ -1566,7 +1701,7 @@ impl CheckInFlow {
                 None => Screen::Welcome,
             },
             State::Reader {
-                op: ReaderStep::Identify,
+                op: ReaderStep::Identify | ReaderStep::ReadCertificate,
                 ..
             } => Screen::Reading,
             State::Reader { .. } | State::WaitingForChallenge => Screen::Verifying,
@@ -1587,10 +1722,10 @@ impl CheckInFlow {
                 last_attempt_wrong: session.is_some_and(|s| s.last_attempt_wrong),
             },
             State::ConsentChoice => Screen::ConsentChoice {
-                items: self.facility.consent_items.clone(),
+                items: self.asked_consent_items(),
             },
             State::ConsentItem(item) => {
-                let items = &self.facility.consent_items;
+                let items = &self.asked_consent_items();
                 Screen::ConsentItem {
                     item: *item,
                     position: items.iter().position(|i| i == item).map_or(1, |p| p + 1),
@@ -1606,9 +1741,11 @@ impl CheckInFlow {
             State::Final {
                 record,
                 reception_number,
+                certificate,
                 ..
             } => match record.outcome {
                 Outcome::Completed => Screen::Done {
+                    certificate: *certificate,
                     // Shown only where the facility allows it (review 2026-11 row 35).
                     burden_ratio: record
                         .eligibility

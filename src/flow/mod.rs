@@ -16,4 +16,4 @@ pub use ports::{
     Command, GatewayOp, GatewayReply, Input, PatientAction, PinStatus, ReaderOp, ReaderReply,
     ReaderTrouble, StoreReply, Ticket,
 };
-pub use screen::{Credential, Ending, Screen, View};
+pub use screen::{CertificateNote, Credential, Ending, Screen, View};

@@ -7,8 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    Certificate, Challenge, CheckInRecord, ConsentItem, DeclaredDocument, EligibilityResult, Pin,
-    PrescriptionForm, ReceptionNumber, Signature, Tapped,
+    Certificate, CertificateExpiry, Challenge, CheckInRecord, ConsentItem, DeclaredDocument,
+    EligibilityResult, Pin, PrescriptionForm, ReceptionNumber, Signature, Tapped,
 };
 
 /// Identifies one request from the flow to an adapter.
@@ -26,7 +26,11 @@ pub enum ReaderOp {
     /// Send the PIN once. The flow only asks this when it knows more than one try is left.
     VerifyPin(Pin),
     /// Read the user-authentication certificate and sign the challenge with the auth key.
+    /// A certificate already read in this card session is reused, never read again.
     Authenticate { challenge: Challenge },
+    /// Read the user-authentication certificate (a card's needs no PIN) for its expiry date
+    /// only; the adapter keeps the bytes for this card session's `Authenticate`.
+    ReadCertificateExpiry,
 }
 
 /// The PIN retry counter as the card reports it.
@@ -52,7 +56,12 @@ pub enum ReaderReply {
     Authenticated {
         certificate: Certificate,
         signature: Signature,
+        /// The certificate's expiry, when its date could be read (a phone's is known only
+        /// here, after the PIN).
+        expiry: Option<CertificateExpiry>,
     },
+    /// The certificate's expiry (`None`: read, but no date could be parsed from it).
+    CertificateExpiry(Option<CertificateExpiry>),
     /// The card left the field (or was reset) before the operation finished.
     CardGone,
     /// The card answered something we did not expect. Technician detail, never personal data.

@@ -22,6 +22,20 @@ pub enum Credential {
     Phone,
 }
 
+/// What the done screen tells about the user-authentication certificate's expiry. Dates are
+/// days in Japan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "certificate")]
+pub enum CertificateNote {
+    /// Expires within the warning window; valid through `not_after`.
+    ExpiresOn { not_after: time::Date },
+    /// Expired after `not_after`; the card confirms eligibility (only) through `renew_by`.
+    ExpiredRenewBy {
+        not_after: time::Date,
+        renew_by: time::Date,
+    },
+}
+
 /// How the patient asked to end a check-in under way, while the kiosk asks "are you sure?"
 /// (review 2026-11 row 13, cross-screen 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -104,6 +118,9 @@ pub enum Screen {
     Done {
         burden_ratio: Option<BurdenRatio>,
         reception_number: Option<ReceptionNumber>,
+        /// The certificate expires soon or has expired (in its grace period): the date and how
+        /// to renew (issue 16 item 1).
+        certificate: Option<CertificateNote>,
     },
     Handoff {
         reason: HandoffReason,

@@ -30,10 +30,14 @@ pub fn run_op<T: CardTransport>(card: &mut JpkiCard<T>, op: ReaderOp) -> ReaderR
         ReaderOp::Authenticate { challenge } => {
             card.authenticate(&challenge)
                 .map(|(certificate, signature)| ReaderReply::Authenticated {
+                    expiry: crate::expiry::certificate_not_after(&certificate.0).ok(),
                     certificate,
                     signature,
                 })
         }
+        ReaderOp::ReadCertificateExpiry => card
+            .auth_certificate_expiry()
+            .map(ReaderReply::CertificateExpiry),
     };
     result.unwrap_or_else(reply_for_error)
 }
@@ -122,6 +126,23 @@ mod tests {
             assert_eq!(spec.options.probe, probe, "{word}");
         }
 
+        // The certificate's last valid day: given, or counted from today in Japan.
+        let spec = parse_sim_spec("card,not-after=2026-10-12").expect("valid");
+        assert_eq!(
+            spec.options.not_after,
+            Some(time::macros::date!(2026 - 10 - 12))
+        );
+        assert_eq!(
+            parse_sim_spec("card").expect("valid").options.not_after,
+            None
+        );
+        let ago = parse_sim_spec("card,cert-expired-days=40").expect("valid");
+        let ahead = parse_sim_spec("card,cert-expires-in-days=40").expect("valid");
+        let (Some(ago), Some(ahead)) = (ago.options.not_after, ahead.options.not_after) else {
+            panic!("both set a date");
+        };
+        assert_eq!(ahead - ago, time::Duration::days(80));
+
         for (name, profile) in SIM_PROFILE_NAMES {
             assert_eq!(parse_sim_spec(name).map(|s| s.profile), Ok(profile));
         }
@@ -146,6 +167,13 @@ mod tests {
             ("card,remove-after=-1", "remove-after=-1"),
             ("card,colour=red", "colour=red"),
             ("card,probe=yes", "probe=yes"),
+            ("card,not-after=2026-13-01", "not-after=2026-13-01"),
+            ("card,not-after=soon", "not-after=soon"),
+            ("card,cert-expired-days=-1", "cert-expired-days=-1"),
+            (
+                "card,cert-expires-in-days=9999",
+                "cert-expires-in-days=9999",
+            ),
             ("card,tries", "tries"),
             ("card,,tries=1", ""),
         ];

@@ -235,6 +235,7 @@ mod tests {
         let ReaderReply::Authenticated {
             certificate,
             signature,
+            ..
         } = reader.execute(authenticate())
         else {
             panic!("the verified card authenticates");

@@ -39,8 +39,10 @@ pub fn sim_profile_name(profile: SimProfile) -> &'static str {
 
 /// A simulated thing as the command line describes it: a profile name, then comma-separated
 /// options `pin=NNNN`, `tries=N` (0..=3), `remove-after=N`, `probe=tries|ok|always-ok` (how the
-/// empty VERIFY is answered, see [`ProbeAnswer`]; default `tries`, as real cards). Example:
-/// `card,tries=1`.
+/// empty VERIFY is answered, see [`ProbeAnswer`]; default `tries`, as real cards), and the auth
+/// certificate's last valid day: `not-after=YYYY-MM-DD`, or counted from today in Japan
+/// `cert-expired-days=N` (N days ago) / `cert-expires-in-days=N` (default: 2041-01-01).
+/// Example: `card,tries=1`; `card,cert-expired-days=200`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimSpec {
     pub profile: SimProfile,
@@ -114,17 +116,51 @@ impl FromStr for SimSpec {
                         }
                     };
                 }
+                "not-after" => {
+                    let format = time::macros::format_description!("[year]-[month]-[day]");
+                    let day = time::Date::parse(value.trim(), &format)
+                        .map_err(|_| SimSpecError::new(part, "not-after is a date, YYYY-MM-DD"))?;
+                    options.not_after = Some(day);
+                }
+                key @ ("cert-expired-days" | "cert-expires-in-days") => {
+                    let days = value
+                        .trim()
+                        .parse::<u16>()
+                        .ok()
+                        .filter(|&d| d <= 3650)
+                        .ok_or_else(|| {
+                            SimSpecError::new(part, format!("{key} is 0 to 3650 days"))
+                        })?;
+                    let days = time::Duration::days(i64::from(days));
+                    let today = today_in_japan();
+                    let day = if key == "cert-expired-days" {
+                        today.checked_sub(days)
+                    } else {
+                        today.checked_add(days)
+                    };
+                    options.not_after = day;
+                }
                 _ => {
                     return Err(SimSpecError::new(
                         part,
                         "unknown option; one of pin=NNNN, tries=N, remove-after=N, \
-                         probe=tries|ok|always-ok",
+                         probe=tries|ok|always-ok, not-after=YYYY-MM-DD, cert-expired-days=N, \
+                         cert-expires-in-days=N",
                     ));
                 }
             }
         }
         Ok(SimSpec { profile, options })
     }
+}
+
+/// Today in Japan, by the real clock: `cert-expired-days=N` counts back from it, as a person
+/// at the command line means it (a script's `visit_time` does not move it; give `not-after=`
+/// then).
+fn today_in_japan() -> time::Date {
+    time::OffsetDateTime::now_utc()
+        .to_offset(crate::rules::JST)
+        .date()
 }
 
 /// Parses a simulated-thing description (see [`SimSpec`]).

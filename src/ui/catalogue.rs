@@ -9,7 +9,7 @@ use crate::domain::{
 use crate::flow::staff_mode::{
     CheckQuestion, PanelNote, PendingVisualCheck, PinRefusal, StaffView,
 };
-use crate::flow::{Credential, Ending, ReaderTrouble, Screen, View};
+use crate::flow::{CertificateNote, Credential, Ending, ReaderTrouble, Screen, View};
 use crate::rules::WaitingPlace;
 use crate::staff::KioskStaff;
 
@@ -225,6 +225,7 @@ pub fn every_screen() -> Vec<Sample> {
             Screen::Done {
                 burden_ratio: Some(BurdenRatio(30)),
                 reception_number: number,
+                certificate: None,
             },
         ),
         sample(
@@ -232,6 +233,31 @@ pub fn every_screen() -> Vec<Sample> {
             Screen::Done {
                 burden_ratio: None,
                 reception_number: number,
+                certificate: None,
+            },
+        ),
+        // The certificate's expiry at the tap (issue 16 item 1): expiring within the warning
+        // window, and expired within the card's grace period (the beyond-grace handoff is
+        // `handoff-certificate-expired`).
+        sample(
+            "certificate-expiring",
+            Screen::Done {
+                burden_ratio: None,
+                reception_number: number,
+                certificate: Some(CertificateNote::ExpiresOn {
+                    not_after: time::macros::date!(2027 - 01 - 20),
+                }),
+            },
+        ),
+        sample(
+            "certificate-grace",
+            Screen::Done {
+                burden_ratio: None,
+                reception_number: number,
+                certificate: Some(CertificateNote::ExpiredRenewBy {
+                    not_after: time::macros::date!(2026 - 10 - 21),
+                    renew_by: time::macros::date!(2027 - 01 - 31),
+                }),
             },
         ),
     ]);
@@ -263,6 +289,7 @@ pub fn every_screen() -> Vec<Sample> {
         HandoffReason::StaffVisualCheck,
         HandoffReason::CardBlocked,
         HandoffReason::CertificateNotAccepted,
+        HandoffReason::CertificateExpired,
     ] {
         all.push(sample(
             &format!("handoff-{}-phone", reason.as_str().replace('_', "-")),

@@ -11,7 +11,7 @@ use crate::domain::{
     ConsentItem, DeclaredDocument, HandoffReason, Presented, ReceptionNumber, Tapped,
 };
 use crate::flow::staff_mode::{CheckQuestion, PanelNote, PinRefusal, StaffView, short_name};
-use crate::flow::{Credential, Ending, ReaderTrouble, Screen, View};
+use crate::flow::{CertificateNote, Credential, Ending, ReaderTrouble, Screen, View};
 use crate::rules::WaitingPlace;
 
 use super::{
@@ -77,6 +77,7 @@ pub fn handoff_kind(reason: HandoffReason) -> HandoffKind {
         HandoffReason::SeveralMatches => HandoffKind::SeveralMatches,
         HandoffReason::GatewayUnavailable => HandoffKind::GatewayUnavailable,
         HandoffReason::CertificateNotAccepted => HandoffKind::CertificateNotAccepted,
+        HandoffReason::CertificateExpired => HandoffKind::CertificateExpired,
         HandoffReason::PatientCalledStaff => HandoffKind::PatientCalledStaff,
         HandoffReason::ReaderOutOfService => HandoffKind::ReaderOutOfService,
         #[allow(unreachable_patterns)]
@@ -185,7 +186,24 @@ pub fn present(window: &AppWindow, view: &View, now: OffsetDateTime, pin_digits:
         Screen::Done {
             burden_ratio,
             reception_number,
+            certificate,
         } => {
+            let (expiring, in_grace, date, renew_by) = match certificate {
+                Some(CertificateNote::ExpiresOn { not_after }) => {
+                    (true, false, Some(*not_after), None)
+                }
+                Some(CertificateNote::ExpiredRenewBy {
+                    not_after,
+                    renew_by,
+                }) => (false, true, Some(*not_after), Some(*renew_by)),
+                None => (false, false, None, None),
+            };
+            kiosk.set_certificate_expiring(expiring);
+            kiosk.set_certificate_in_grace(in_grace);
+            kiosk.set_certificate_date_ja(date.map(date_ja).unwrap_or_default().into());
+            kiosk.set_certificate_date_en(date.map(date_en).unwrap_or_default().into());
+            kiosk.set_certificate_renew_by_ja(renew_by.map(date_ja).unwrap_or_default().into());
+            kiosk.set_certificate_renew_by_en(renew_by.map(date_en).unwrap_or_default().into());
             kiosk.set_burden_percent(burden_ratio.map_or(-1, |r| i32::from(r.0)));
             kiosk.set_burden_wari(
                 keep_together(&burden_ratio.map(|r| r.wari()).unwrap_or_default()).into(),
@@ -216,6 +234,21 @@ pub fn present(window: &AppWindow, view: &View, now: OffsetDateTime, pin_digits:
     kiosk.set_countdown_seconds(countdown.unwrap_or(0) as i32);
     // Last, so the new screen appears with its properties already set.
     kiosk.set_screen(screen_kind(&view.screen));
+}
+
+/// A day as Japanese patients read it: 「2027年1月20日」 (kept on one line).
+pub fn date_ja(day: time::Date) -> String {
+    keep_together(&format!(
+        "{}年{}月{}日",
+        day.year(),
+        u8::from(day.month()),
+        day.day()
+    ))
+}
+
+/// A day in English, unambiguous in any country: "20 January 2027" (kept on one line).
+pub fn date_en(day: time::Date) -> String {
+    keep_together(&format!("{} {} {}", day.day(), day.month(), day.year()))
 }
 
 /// "13:30": the time of day in Japan, as the kiosk's screens say it.

@@ -75,6 +75,7 @@ fn card_happy_path_completes_and_counts_toward_usage_rate() {
         Some(&Screen::Done {
             burden_ratio: Some(BurdenRatio(30)),
             reception_number: Some(number),
+            certificate: None,
         })
     );
 

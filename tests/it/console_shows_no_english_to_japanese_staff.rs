@@ -226,6 +226,8 @@ fn hand_over_with_everything(desk: &Desk, reason: HandoffReason, validity: Valid
         ChecklistItem::AskForCardNextTime,
         ChecklistItem::PinResetAtMunicipalOffice,
         ChecklistItem::RenewCertificateAtMunicipalOffice,
+        ChecklistItem::CertificateExpiresSoon,
+        ChecklistItem::CertificateExpiredInGrace,
         ChecklistItem::ChooseAmongMatches,
         ChecklistItem::AskForNewerDocument,
         ChecklistItem::NotCountedTowardUsageRate,

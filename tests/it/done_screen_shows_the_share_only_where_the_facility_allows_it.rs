@@ -27,7 +27,8 @@ fn done_screen_shows_the_share_only_where_the_facility_allows_it() {
             screen,
             Screen::Done {
                 burden_ratio: None,
-                reception_number: Some(_)
+                reception_number: Some(_),
+                certificate: None,
             }
         ),
         "off by default: {screen:?}"

@@ -169,6 +169,7 @@ fn each_gateway_persona_ends_as_expected() {
                 let done = Screen::Done {
                     burden_ratio: Some(BurdenRatio(percent)),
                     reception_number: stored.reception_number,
+                    certificate: None,
                 };
                 assert!(
                     kiosk.screens().contains(&done),

@@ -86,6 +86,8 @@ impl ReaderPort for FakeReader {
         };
         match op {
             ReaderOp::Identify => ReaderReply::Identified(card.kind),
+            // A fake certificate: no date to read (the flow goes on as for a valid one).
+            ReaderOp::ReadCertificateExpiry => ReaderReply::CertificateExpiry(None),
             ReaderOp::ReadPinTriesLeft if card.tries == 0 => {
                 ReaderReply::PinTriesLeft(PinStatus::Blocked)
             }
@@ -111,6 +113,7 @@ impl ReaderPort for FakeReader {
                 ReaderReply::Authenticated {
                     certificate: Certificate(b"fake cert".to_vec()),
                     signature: Signature(challenge.0),
+                    expiry: None,
                 }
             }
         }
@@ -401,8 +404,9 @@ fn cases() -> Vec<Case> {
             r#"["tap", "remove", {"pin":"1234"}, "tap", {"consent":"all"}, {"high_cost_limit":true}, {"prescription":"electronic"}]"#,
         ),
         Case {
-            // Identify, tries, then the card is gone at VERIFY: nothing was sent.
-            remove_after_ops: Some(2),
+            // Identify, the certificate's expiry, tries, then the card is gone at VERIFY:
+            // nothing was sent.
+            remove_after_ops: Some(3),
             verifies: 1,
             ..case(
                 "card removed mid-read, tapped again",
