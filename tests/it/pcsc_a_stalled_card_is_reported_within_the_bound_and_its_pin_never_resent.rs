@@ -14,8 +14,9 @@ use uketsuke::flow::{Credential, Screen};
 use uketsuke::reader::pcsc::APDU_BOUND;
 use uketsuke::vpcd::{WhenDropped, WireFaults};
 
-/// The 6th APDU of a tap is the VERIFY with the PIN.
-const VERIFY_WITH_PIN: usize = 5;
+/// The 10th APDU of a tap is the VERIFY with the PIN (identify 3, the certificate 4, read before
+/// the PIN for its expiry, tries left 2).
+const VERIFY_WITH_PIN: usize = 9;
 
 #[test]
 fn a_verify_stalled_past_the_bound_is_reported_and_never_resent() {

@@ -104,10 +104,10 @@ fn an_unexpected_status_word_asks_for_another_tap() {
 fn a_garbled_answer_to_the_pin_is_never_answered_by_resending_it() {
     let Some(_rig) = rig() else { return };
     let card = simulated("card");
-    // The 6th APDU is the VERIFY with the PIN: the card checks it, but only one byte of its
-    // answer arrives.
+    // The 10th APDU is the VERIFY with the PIN (identify 3, the certificate 4, tries left 2): the
+    // card checks it, but only one byte of its answer arrives.
     let faults = WireFaults {
-        truncate_at: Some(5),
+        truncate_at: Some(9),
         ..WireFaults::default()
     };
     let on_reader = insert_with(&card, faults, WhenDropped::StayOff);

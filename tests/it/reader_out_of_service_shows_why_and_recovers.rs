@@ -410,6 +410,18 @@ fn a_late_reader_answer_after_reader_down_is_ignored() {
         t0,
         Input::Reader(identify, ReaderReply::Identified(Tapped::MyNumberCard)),
     );
+    // A card's certificate is read for its expiry before its tries (no date: nothing to warn of).
+    let mut certificate = None;
+    while let Some(command) = flow.poll() {
+        if let Command::Reader(t, ReaderOp::ReadCertificateExpiry) = command {
+            certificate = Some(t);
+        }
+    }
+    let certificate = certificate.expect("the certificate is read before the tries");
+    flow.handle(
+        t0,
+        Input::Reader(certificate, ReaderReply::CertificateExpiry(None)),
+    );
     let mut tries = None;
     while let Some(command) = flow.poll() {
         if let Command::Reader(t, ReaderOp::ReadPinTriesLeft) = command {
