@@ -12,8 +12,8 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use time::macros::datetime;
 use uketsuke::cli::compose::{build_gateway, build_reader};
+use uketsuke::datetime;
 use uketsuke::domain::CheckInRecord;
 use uketsuke::flow::{CheckInFlow, StoreReply};
 use uketsuke::headless::{Driver, PatientScript, StorePort};

@@ -152,9 +152,7 @@ fn main() {
     println!("== card-present event to the first frame of the next screen (ms)");
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("bench.db")).unwrap();
-    let clock = Rc::new(Cell::new(
-        time::macros::datetime!(2026-11-21 09:30:00 +09:00),
-    ));
+    let clock = Rc::new(Cell::new(uketsuke::datetime!(2026-11-21 09:30:00 +09:00)));
     let read = clock.clone();
     let rt = Runtime::start(
         &h.app,
@@ -189,13 +187,13 @@ fn main() {
         to_pin.push(start.elapsed());
         // Cancel asks first; its "stop" counts only after the question's dead time.
         kiosk.invoke_cancel();
-        clock.set(clock.get() + time::Duration::seconds(1));
+        clock.set(clock.get() + chrono::TimeDelta::seconds(1));
         kiosk.invoke_confirm_end();
         kiosk.invoke_acknowledge();
         rt.borrow_mut().demo_remove();
         rt.borrow_mut().wait_for_message(Duration::from_secs(5));
         rt.borrow_mut().wait_for_message(Duration::from_secs(5));
-        clock.set(clock.get() + time::Duration::seconds(60));
+        clock.set(clock.get() + chrono::TimeDelta::seconds(60));
         rt.borrow_mut().settle(Duration::from_secs(5));
     }
     to_reading.sort();

@@ -79,20 +79,20 @@ pub fn role_name(code: &str) -> &'static str {
 
 /// 「2026-11-21T01:00:00Z」 → 「2026-11-21 10:00」 (JST); anything else as it is.
 fn jst_time(rfc3339: &str) -> String {
-    use time::format_description::well_known::Rfc3339;
-    match time::OffsetDateTime::parse(rfc3339, &Rfc3339) {
-        Ok(t) => {
-            let t = t.to_offset(crate::rules::JST);
+    use chrono::{Datelike, Timelike};
+    match crate::dates::parse_rfc3339(rfc3339) {
+        Some(t) => {
+            let t = t.with_timezone(&crate::rules::JST);
             format!(
                 "{:04}-{:02}-{:02} {:02}:{:02}",
                 t.year(),
-                t.month() as u8,
+                t.month(),
                 t.day(),
                 t.hour(),
                 t.minute()
             )
         }
-        Err(_) => rfc3339.to_owned(),
+        None => rfc3339.to_owned(),
     }
 }
 

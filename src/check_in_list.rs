@@ -8,7 +8,9 @@
 
 use std::collections::BTreeMap;
 
-use time::{Date, Month};
+use chrono::Datelike;
+
+use crate::dates::Date;
 
 use crate::domain::{HandoffReason, Outcome, StoredCheckIn, VerificationMethod};
 
@@ -123,8 +125,11 @@ pub fn parse_day(text: &str) -> Option<Date> {
     if parts.next().is_some() || y.len() != 4 {
         return None;
     }
-    let month = Month::try_from(m.parse::<u8>().ok()?).ok()?;
-    Date::from_calendar_date(y.parse().ok()?, month, d.parse().ok()?).ok()
+    Date::from_ymd_opt(
+        y.parse().ok()?,
+        m.parse::<u8>().ok()?.into(),
+        d.parse::<u8>().ok()?.into(),
+    )
 }
 
 impl ListQuery {
@@ -225,12 +230,12 @@ pub fn next_time(check_in: &StoredCheckIn) -> &'static str {
 
 /// A date as staff write it: 「2026年11月30日」.
 pub fn date_japanese(day: Date) -> String {
-    format!("{}年{}月{}日", day.year(), day.month() as u8, day.day())
+    format!("{}年{}月{}日", day.year(), day.month(), day.day())
 }
 
 #[cfg(test)]
 mod tests {
-    use time::macros::{date, datetime};
+    use crate::{date, datetime};
 
     use super::*;
     use crate::domain::{
@@ -245,7 +250,7 @@ mod tests {
             record: CheckInRecord {
                 started_at: at,
                 finished_at: at,
-                visit_date: at.date(),
+                visit_date: at.date_naive(),
                 presented: None,
                 identity: None,
                 verification: None,

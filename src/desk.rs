@@ -11,7 +11,9 @@ pub mod typed;
 
 use std::collections::BTreeMap;
 
-use time::{Date, OffsetDateTime};
+use chrono::{DateTime, FixedOffset};
+
+use crate::dates::Date;
 
 use crate::domain::{
     ClosedAs, HandoffReason, HandoffResolution, IdentityMethod, InsuranceNumbers, Presented,
@@ -331,7 +333,7 @@ pub fn decide(
     check_in: &StoredCheckIn,
     form: &BTreeMap<String, String>,
     staff: &str,
-    now: OffsetDateTime,
+    now: DateTime<FixedOffset>,
 ) -> Result<Decision, Vec<FieldError>> {
     let field = |name: &str| form.get(name).map(|v| v.trim()).unwrap_or_default();
     let note = field("note");
@@ -558,15 +560,18 @@ pub fn may_correct(
     check_in: &StoredCheckIn,
     login: &str,
     role: Role,
-    now: OffsetDateTime,
+    now: DateTime<FixedOffset>,
 ) -> Result<(), String> {
     let Some(resolution) = &check_in.resolution else {
         return Err(
             "まだ対応していない受付です。訂正ではなく、対応を記録してください。".to_owned(),
         );
     };
-    let recorded_on = resolution.resolved_at.to_offset(crate::rules::JST).date();
-    if now.to_offset(crate::rules::JST).date() != recorded_on {
+    let recorded_on = resolution
+        .resolved_at
+        .with_timezone(&crate::rules::JST)
+        .date_naive();
+    if now.with_timezone(&crate::rules::JST).date_naive() != recorded_on {
         return Err(format!(
             "訂正できるのは記録した日（{recorded_on}）のうちだけです。"
         ));
@@ -591,7 +596,7 @@ pub fn decide_correction(
     form: &BTreeMap<String, String>,
     login: &str,
     role: Role,
-    now: OffsetDateTime,
+    now: DateTime<FixedOffset>,
 ) -> Result<Correction, Vec<FieldError>> {
     if let Err(why) = may_correct(check_in, login, role, now) {
         return Err(vec![FieldError {
@@ -837,7 +842,7 @@ mod tests {
     /// toward the usage rate under the embedded rules on 2026-11-30 (`+0` when not), and
     /// ` seen+confirm` / ` confirm` when staff tick what they saw and confirm a second time.
     fn cell(rules: &Rules, reason: HandoffReason, action: DeskAction) -> String {
-        let day = time::macros::date!(2026 - 11 - 30);
+        let day = crate::date!(2026 - 11 - 30);
         let o = offer(reason, action);
         if !o.allowed {
             assert!(!o.why_not.is_empty(), "{reason:?} {action:?} says why not");
@@ -952,7 +957,7 @@ mod tests {
     }
 
     fn handed_over(reason: HandoffReason) -> StoredCheckIn {
-        let at = time::macros::datetime!(2026-11-30 10:00 +09:00);
+        let at = crate::datetime!(2026-11-30 10:00 +09:00);
         let several = reason == HandoffReason::SeveralMatches;
         StoredCheckIn {
             id: 1,
@@ -960,7 +965,7 @@ mod tests {
             record: crate::domain::CheckInRecord {
                 started_at: at,
                 finished_at: at,
-                visit_date: at.date(),
+                visit_date: at.date_naive(),
                 presented: Some(crate::domain::Presented::MyNumberCard),
                 identity: several.then_some(IdentityMethod::PinOnCard),
                 verification: None,
@@ -988,7 +993,7 @@ mod tests {
     #[test]
     fn a_counting_action_is_recorded_only_with_both_ticks_and_a_confirmation() {
         let rules = Rules::embedded();
-        let now = time::macros::datetime!(2026-11-30 10:05 +09:00);
+        let now = crate::datetime!(2026-11-30 10:05 +09:00);
         let h = handed_over(HandoffReason::StaffVisualCheck);
         let fields = |ticks: &[(&'static str, &'static str)]| {
             let mut f = vec![("action", "visual_check")];
@@ -1039,7 +1044,7 @@ mod tests {
     #[test]
     fn choosing_among_matches_keeps_the_card_and_pin_and_the_count() {
         let rules = Rules::embedded();
-        let now = time::macros::datetime!(2026-11-30 10:05 +09:00);
+        let now = crate::datetime!(2026-11-30 10:05 +09:00);
         let h = handed_over(HandoffReason::SeveralMatches);
         let done = decide(
             &rules,
@@ -1079,7 +1084,7 @@ mod tests {
     fn every_button_names_its_outcome_and_cancel_and_unresolved_ask_for_a_reason_and_a_second_press()
      {
         let rules = Rules::embedded();
-        let now = time::macros::datetime!(2026-11-30 10:05 +09:00);
+        let now = crate::datetime!(2026-11-30 10:05 +09:00);
         let h = handed_over(HandoffReason::ConfirmPortalScreen);
         let buttons: Vec<&str> = DeskAction::ALL
             .into_iter()
@@ -1130,7 +1135,7 @@ mod tests {
             closed_as: ClosedAs::Unresolved,
             note: "リーダーに結果が出なかった".to_owned(),
             staff: "sato".to_owned(),
-            resolved_at: time::macros::datetime!(2026-11-30 10:05 +09:00),
+            resolved_at: crate::datetime!(2026-11-30 10:05 +09:00),
         });
         h
     }
@@ -1150,7 +1155,7 @@ mod tests {
      {
         let rules = Rules::embedded();
         let h = closed_unresolved();
-        let later = time::macros::datetime!(2026-11-30 17:55 +09:00);
+        let later = crate::datetime!(2026-11-30 17:55 +09:00);
         let done = decide_correction(
             &rules,
             &h,
@@ -1197,9 +1202,9 @@ mod tests {
     fn a_correction_is_refused_another_day_by_another_clerk_or_without_a_reason() {
         let rules = Rules::embedded();
         let h = closed_unresolved();
-        let same_day = time::macros::datetime!(2026-11-30 23:59 +09:00);
+        let same_day = crate::datetime!(2026-11-30 23:59 +09:00);
         // 2026-12-01 00:01 in Japan, still 2026-11-30 in UTC.
-        let next_day = time::macros::datetime!(2026-11-30 15:01 UTC);
+        let next_day = crate::datetime!(2026-11-30 15:01 UTC);
         let field = |r: Result<Correction, Vec<FieldError>>| r.unwrap_err()[0].field;
         let other_day = decide_correction(
             &rules,
@@ -1240,8 +1245,8 @@ mod tests {
     #[test]
     fn a_manager_corrects_anyones_record_the_same_day_and_nobody_another_day() {
         let h = closed_unresolved();
-        let same_day = time::macros::datetime!(2026-11-30 23:59 +09:00);
-        let next_day = time::macros::datetime!(2026-12-01 09:00 +09:00);
+        let same_day = crate::datetime!(2026-11-30 23:59 +09:00);
+        let next_day = crate::datetime!(2026-12-01 09:00 +09:00);
         let table = [
             (Role::Staff, "sato", same_day, true),
             (Role::Staff, "suzuki", same_day, false),
@@ -1277,7 +1282,7 @@ mod tests {
     #[test]
     fn typed_numbers_are_read_back_before_they_are_stored_as_folded() {
         let rules = Rules::embedded();
-        let now = time::macros::datetime!(2026-11-30 10:05 +09:00);
+        let now = crate::datetime!(2026-11-30 10:05 +09:00);
         let h = handed_over(HandoffReason::ConfirmPortalScreen);
         let typed = [
             ("action", "portal_screen"),
@@ -1316,7 +1321,7 @@ mod tests {
     #[test]
     fn each_fault_is_refused_under_its_own_field() {
         let rules = Rules::embedded();
-        let now = time::macros::datetime!(2026-11-30 10:05 +09:00);
+        let now = crate::datetime!(2026-11-30 10:05 +09:00);
         let h = handed_over(HandoffReason::ConfirmPortalScreen);
         let errors = decide(
             &rules,
@@ -1378,12 +1383,12 @@ mod tests {
     #[test]
     fn no_ratio_shown_is_a_choice_with_the_rule_from_the_rules_file() {
         let rules = Rules::embedded();
-        let day = time::macros::date!(2026 - 11 - 30);
+        let day = crate::date!(2026 - 11 - 30);
         assert_eq!(
             no_ratio_shown_label(&rules, day),
             "表示なし（年齢で判断：70歳未満3割、未就学2割）"
         );
-        let now = time::macros::datetime!(2026-11-30 10:05 +09:00);
+        let now = crate::datetime!(2026-11-30 10:05 +09:00);
         let h = handed_over(HandoffReason::ConfirmPortalScreen);
         let done = decide(
             &rules,
@@ -1412,7 +1417,7 @@ mod tests {
     #[test]
     fn the_declared_document_is_the_paper_forms_choice_and_its_numbers_are_optional() {
         let rules = Rules::embedded();
-        let now = time::macros::datetime!(2026-11-30 10:05 +09:00);
+        let now = crate::datetime!(2026-11-30 10:05 +09:00);
         let mut h = handed_over(HandoffReason::PaperDocument);
         for (presented, paper) in [
             (

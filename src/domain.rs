@@ -7,8 +7,10 @@
 
 use std::fmt;
 
+use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
-use time::{Date, OffsetDateTime};
+
+use crate::dates::Date;
 
 /// What the reader found on its field after one tap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -601,10 +603,10 @@ impl Step {
 /// Individual Number, no certificate, and a name only for a handoff while it is open.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckInRecord {
-    #[serde(with = "time::serde::rfc3339")]
-    pub started_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    pub finished_at: OffsetDateTime,
+    #[serde(with = "crate::dates::rfc3339")]
+    pub started_at: DateTime<FixedOffset>,
+    #[serde(with = "crate::dates::rfc3339")]
+    pub finished_at: DateTime<FixedOffset>,
     /// The visit date in Japan (JST), which all dated rules are read at.
     pub visit_date: Date,
     pub presented: Option<Presented>,
@@ -646,8 +648,8 @@ pub struct HandoffResolution {
     pub note: String,
     /// Who closed it (staff login name).
     pub staff: String,
-    #[serde(with = "time::serde::rfc3339")]
-    pub resolved_at: OffsetDateTime,
+    #[serde(with = "crate::dates::rfc3339")]
+    pub resolved_at: DateTime<FixedOffset>,
 }
 
 impl HandoffResolution {
@@ -793,7 +795,7 @@ impl fmt::Debug for Pin {
 /// (read by [`crate::expiry::certificate_not_after`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CertificateExpiry {
-    pub not_after: time::Date,
+    pub not_after: crate::dates::Date,
 }
 
 /// What carries the certificate: the expiry rules differ (a card has a grace period after

@@ -11,9 +11,11 @@
 //! (<https://iryohokenjyoho.service-now.com/csm?id=kb_article_view&sys_kb_id=3b11e4ee93dbee107fa07cddfaba1051>);
 //! domain.md §2; anchors-2026.md facts 3, 4 and §1 "Certificate-expiry alert".
 
+use chrono::Datelike;
 use der::Decode;
 use serde::Deserialize;
-use time::{Date, Month, OffsetDateTime};
+
+use crate::dates::Date;
 
 use crate::domain::{CertificateExpiry, CertificateHolder};
 use crate::rules::JST;
@@ -116,7 +118,7 @@ pub fn grace_end(
     Some(match rule.grace_end {
         GraceEnd::FromExpiryDate => add_months(not_after, months),
         GraceEnd::FromEndOfExpiryMonth => {
-            let later = add_months(not_after.replace_day(1).unwrap_or(not_after), months);
+            let later = add_months(not_after.with_day(1).unwrap_or(not_after), months);
             last_day_of_month(later)
         }
     })
@@ -124,17 +126,16 @@ pub fn grace_end(
 
 /// `date` moved by `months` (negative: back), the day clamped to the target month's length.
 fn add_months(date: Date, months: i32) -> Date {
-    let index = date.year() * 12 + i32::from(u8::from(date.month())) - 1 + months;
+    let index = date.year() * 12 + date.month0() as i32 + months;
     let year = index.div_euclid(12);
-    let month = Month::try_from(u8::try_from(index.rem_euclid(12) + 1).unwrap_or(1))
-        .unwrap_or(Month::January);
-    let day = date.day().min(month.length(year));
-    Date::from_calendar_date(year, month, day).unwrap_or(date)
+    // rem_euclid(12) is 0..=11.
+    let month = index.rem_euclid(12) as u32 + 1;
+    let last = crate::dates::last_day_of_month(year, month).map_or(28, |d| d.day());
+    Date::from_ymd_opt(year, month, date.day().min(last)).unwrap_or(date)
 }
 
 fn last_day_of_month(date: Date) -> Date {
-    let last = date.month().length(date.year());
-    date.replace_day(last).unwrap_or(date)
+    crate::dates::last_day_of_month(date.year(), date.month()).unwrap_or(date)
 }
 
 /// Checks the rules file's `certificate_expiry` entries: at least one, distinct `from` dates,
@@ -177,16 +178,16 @@ pub fn certificate_not_after(der: &[u8]) -> Result<CertificateExpiry, String> {
         .to_unix_duration()
         .as_secs();
     let seconds = i64::try_from(seconds).map_err(|_| "notAfter beyond any date".to_owned())?;
-    let at = OffsetDateTime::from_unix_timestamp(seconds)
-        .map_err(|e| format!("notAfter out of range: {e}"))?;
+    let at = chrono::DateTime::from_timestamp(seconds, 0)
+        .ok_or_else(|| "notAfter out of range".to_owned())?;
     Ok(CertificateExpiry {
-        not_after: at.to_offset(JST).date(),
+        not_after: at.with_timezone(&JST).date_naive(),
     })
 }
 
 #[cfg(test)]
 mod tests {
-    use time::macros::date;
+    use crate::date;
 
     use super::*;
     use crate::rules::Rules;
@@ -301,7 +302,7 @@ mod tests {
             assert_eq!(
                 certificate_status(
                     expiry(not_after),
-                    warn_from.previous_day().unwrap(),
+                    warn_from.pred_opt().unwrap(),
                     card,
                     &mhlw
                 ),

@@ -9,8 +9,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use chrono::{DateTime, FixedOffset};
 use serde_json::Value;
-use time::OffsetDateTime;
 
 use crate::domain::{
     CheckInRecord, ConsentItem, DeclaredDocument, Pin, PrescriptionForm, ReceptionNumber,
@@ -94,7 +94,7 @@ impl ScriptStep {
 /// A patient script: when the visit happens and what the patient does.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PatientScript {
-    pub visit_time: Option<OffsetDateTime>,
+    pub visit_time: Option<DateTime<FixedOffset>>,
     pub steps: Vec<ScriptStep>,
 }
 
@@ -134,16 +134,14 @@ impl PatientScript {
         }
         let visit_time = match top.get("visit_time") {
             None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(
-                OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).map_err(
-                    |e| {
-                        err(format!(
-                            "visit_time \"{s}\" is not an RFC 3339 time such as \
+            Some(Value::String(s)) => {
+                Some(chrono::DateTime::parse_from_rfc3339(s).map_err(|e| {
+                    err(format!(
+                        "visit_time \"{s}\" is not an RFC 3339 time such as \
                              2026-11-21T09:30:00+09:00: {e}"
-                        ))
-                    },
-                )?,
-            ),
+                    ))
+                })?)
+            }
             Some(other) => return Err(err(format!("visit_time must be a string, not {other}"))),
         };
         let Some(Value::Array(raw_steps)) = top.get("steps") else {
@@ -267,24 +265,24 @@ pub struct Committed {
 /// Runs the flow against a reader, a gateway and a store, on virtual time.
 pub struct Driver<R, G, S> {
     pub flow: CheckInFlow,
-    pub now: OffsetDateTime,
+    pub now: DateTime<FixedOffset>,
     pub reader: R,
     pub gateway: G,
     pub store: S,
     /// Answers not delivered yet (a slow gateway's), by due time.
-    due: Vec<(OffsetDateTime, Input)>,
+    due: Vec<(DateTime<FixedOffset>, Input)>,
     committed: Vec<Committed>,
     /// Every screen shown, in order (for tests).
     pub screens: Vec<Screen>,
     /// Every input fed to the flow with its time, when recording (for benchmarks: a recorded
     /// check-in replays through a fresh flow with no adapter in the way).
-    pub recorded_inputs: Option<Vec<(OffsetDateTime, Input)>>,
+    pub recorded_inputs: Option<Vec<(DateTime<FixedOffset>, Input)>>,
 }
 
 impl<R: ReaderPort, G: Gateway, S: StorePort> Driver<R, G, S> {
     pub fn new(
         flow: CheckInFlow,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
         reader: R,
         gateway: G,
         store: S,
@@ -433,7 +431,7 @@ impl<R: ReaderPort, G: Gateway, S: StorePort> Driver<R, G, S> {
         if let Some(from) = self.flow.answers_taken_from()
             && from > self.now
         {
-            self.wait((from - self.now).unsigned_abs());
+            self.wait((from - self.now).abs().to_std().unwrap_or_default());
         }
     }
 

@@ -4,7 +4,7 @@
 //! Owns: how a kiosk PIN is checked (lock first, then the hash, then the count), which handoffs
 //! a visual check at this kiosk may close. Must not know: Slint, SQL.
 
-use time::OffsetDateTime;
+use chrono::{DateTime, FixedOffset};
 
 use crate::desk::{self, DeskAction, KioskAnswers, KioskVisualCheck};
 use crate::flow::staff_mode::{
@@ -36,7 +36,7 @@ pub const PAUSE_WATCH_EVERY_MS: u64 = 250;
 pub fn watch_kiosk_pause(
     store: Store,
     kiosk: &str,
-    seen: impl Fn(bool, Option<OffsetDateTime>) + Send + 'static,
+    seen: impl Fn(bool, Option<DateTime<FixedOffset>>) + Send + 'static,
 ) -> Result<ChangeWatch, StoreError> {
     let path = store.path().to_owned();
     let kiosk = kiosk.to_owned();
@@ -73,7 +73,7 @@ impl KioskStaffDesk {
     }
 
     /// Carries out one command; the answer goes back to staff mode.
-    pub fn answer(&self, command: StaffCommand, now: OffsetDateTime) -> StaffInput {
+    pub fn answer(&self, command: StaffCommand, now: DateTime<FixedOffset>) -> StaffInput {
         match command {
             StaffCommand::LoadRoster(ticket) => {
                 StaffInput::Roster(ticket, self.store.kiosk_staff().map_err(|e| e.to_string()))
@@ -138,7 +138,7 @@ impl KioskStaffDesk {
         &self,
         login: &str,
         pin: &StaffPin,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
     ) -> Result<KioskStaff, PinRefusal> {
         let record = match self.store.kiosk_pin(login) {
             Ok(Some(record)) => record,
@@ -211,7 +211,7 @@ impl KioskStaffDesk {
         check_in_id: i64,
         login: &str,
         answers: KioskAnswers,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
     ) -> Result<VisualCheckOutcome, String> {
         let check_in = self
             .store
@@ -259,7 +259,7 @@ mod tests {
     use std::sync::mpsc;
     use std::time::Duration;
 
-    use time::macros::datetime;
+    use crate::datetime;
 
     use super::*;
 

@@ -29,6 +29,7 @@ pub mod card;
 pub mod check_in_list;
 pub mod cli;
 pub mod console;
+pub mod dates;
 pub mod desk;
 pub mod domain;
 pub mod expiry;

@@ -325,11 +325,14 @@ fn utc_time(y: u16, mo: u8, d: u8, h: u8, mi: u8, s: u8) -> Time {
 /// the simulated and virtual cards' settable expiry (`not-after=`, issue 16 item 1). Not
 /// cached: one CA signature (milliseconds) per card built. `last_day` is clamped to
 /// 1970..=2049 (UTCTime).
-pub fn test_certificate_valid_through(label: &str, last_day: time::Date) -> Certificate {
+pub fn test_certificate_valid_through(label: &str, last_day: crate::dates::Date) -> Certificate {
     let identity = test_identity(label);
     let ca = TEST_PKI.ca();
+    use chrono::Datelike;
     let year = u16::try_from(last_day.year().clamp(1971, 2049)).unwrap_or(2040);
-    let not_after = utc_time(year, u8::from(last_day.month()), last_day.day(), 14, 59, 59);
+    // Month 1..=12, day 1..=31.
+    let (month, day) = (last_day.month() as u8, last_day.day() as u8);
+    let not_after = utc_time(year, month, day, 14, 59, 59);
     let extensions = vec![extension(
         KeyUsage::OID,
         true,

@@ -525,10 +525,9 @@ pub fn previous_month(month: &str) -> Option<String> {
 }
 
 /// The last day of `YYYY-MM`, the day a dated target is read at; `None` for anything else.
-pub fn last_day(month: &str) -> Option<time::Date> {
+pub fn last_day(month: &str) -> Option<crate::dates::Date> {
     let (y, m) = parse_month(month)?;
-    let month = time::Month::try_from(m).ok()?;
-    time::Date::from_calendar_date(y, month, month.length(y)).ok()
+    crate::dates::last_day_of_month(y, u32::from(m))
 }
 
 /// Parses a report month, `YYYY-MM` (e.g. `2026-11`), into (year, month 1..=12); `None` for
@@ -542,7 +541,7 @@ pub fn parse_month(month: &str) -> Option<(i32, u8)> {
 
 #[cfg(test)]
 mod tests {
-    use time::macros::datetime;
+    use crate::datetime;
 
     use super::*;
     use crate::domain::{CheckInRecord, HandoffReason, HandoffResolution, Step};
@@ -559,7 +558,7 @@ mod tests {
             record: CheckInRecord {
                 started_at: at,
                 finished_at: at,
-                visit_date: at.date(),
+                visit_date: at.date_naive(),
                 presented: None,
                 identity: None,
                 verification,

@@ -10,16 +10,18 @@
 
 use std::collections::HashSet;
 
+use chrono::{Datelike, FixedOffset};
 use serde::Deserialize;
 use thiserror::Error;
-use time::{Date, Month, UtcOffset};
+
+use crate::dates::Date;
 
 use crate::domain::{BurdenRatio, ConsentItem, Outcome, VerificationMethod};
 
 /// Japan Standard Time. Japan has no daylight saving time.
-pub const JST: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
-    Ok(offset) => offset,
-    Err(_) => panic!("+09:00 is a valid offset"),
+pub const JST: FixedOffset = match FixedOffset::east_opt(9 * 3600) {
+    Some(offset) => offset,
+    None => panic!("+09:00 is a valid offset"),
 };
 
 /// The rules embedded in the binary.
@@ -473,7 +475,7 @@ pub fn age_on(birth_date: Date, on: Date) -> Option<u32> {
         return None;
     }
     let mut years = on.year() - birth_date.year();
-    if (on.month() as u8, on.day()) < (birth_date.month() as u8, birth_date.day()) {
+    if (on.month(), on.day()) < (birth_date.month(), birth_date.day()) {
         years -= 1;
     }
     u32::try_from(years).ok()
@@ -483,9 +485,9 @@ pub fn age_on(birth_date: Date, on: Date) -> Option<u32> {
 /// 2 April to 1 April of the next year share a school year (the 1 April birthday belongs to the
 /// earlier year under Japanese age reckoning).
 pub fn school_entry_date(birth_date: Date) -> Date {
-    let born_early = (birth_date.month() as u8, birth_date.day()) <= (4, 1);
+    let born_early = (birth_date.month(), birth_date.day()) <= (4, 1);
     let entry_year = birth_date.year() + if born_early { 6 } else { 7 };
-    Date::from_calendar_date(entry_year, Month::April, 1).unwrap_or(Date::MAX)
+    Date::from_ymd_opt(entry_year, 4, 1).unwrap_or(Date::MAX)
 }
 
 /// How a facility sets up its kiosk. Loaded from JSON; every key optional.
@@ -973,7 +975,7 @@ impl FacilityConfig {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use time::macros::date;
+    use crate::date;
 
     use super::*;
 

@@ -4,8 +4,8 @@
 //! acceptable, when an account locks). Must not know: how passwords are hashed (the console),
 //! SQL (the store), HTTP, the clock (every decision takes `now`).
 
+use chrono::{DateTime, FixedOffset, TimeDelta};
 use serde::{Deserialize, Serialize};
-use time::{Duration, OffsetDateTime};
 
 /// What an account may do. Each role can do everything the one before it can.
 ///
@@ -85,17 +85,17 @@ pub struct StaffAccount {
     pub password_hash: String,
     /// Wrong passwords since the last successful sign-in.
     pub failed_logins: u32,
-    pub locked_until: Option<OffsetDateTime>,
-    pub created_at: OffsetDateTime,
+    pub locked_until: Option<DateTime<FixedOffset>>,
+    pub created_at: DateTime<FixedOffset>,
     /// Set while the account is disabled (its clerk left, 退職): it cannot sign in, at the
     /// console or the kiosk, and has no session. The row stays so the audit log names them.
-    pub disabled_at: Option<OffsetDateTime>,
+    pub disabled_at: Option<DateTime<FixedOffset>>,
     /// The last successful console sign-in, `None` before the first.
-    pub last_sign_in_at: Option<OffsetDateTime>,
+    pub last_sign_in_at: Option<DateTime<FixedOffset>>,
 }
 
 impl StaffAccount {
-    pub fn is_locked(&self, now: OffsetDateTime) -> bool {
+    pub fn is_locked(&self, now: DateTime<FixedOffset>) -> bool {
         self.locked_until.is_some_and(|until| now < until)
     }
 
@@ -171,7 +171,7 @@ pub struct NewStaffAccount {
     pub display_name: String,
     pub role: Role,
     pub password_hash: String,
-    pub created_at: OffsetDateTime,
+    pub created_at: DateTime<FixedOffset>,
     /// Who created it ("cli" for `uketsuke staff add`, or a technician's login).
     pub created_by: String,
 }
@@ -181,15 +181,15 @@ pub struct NewStaffAccount {
 pub struct StaffSession {
     pub account: StaffAccount,
     pub csrf_token: String,
-    pub expires_at: OffsetDateTime,
+    pub expires_at: DateTime<FixedOffset>,
 }
 
 /// When wrong passwords lock an account, and for how long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SignInPolicy {
     pub lockout_after_failures: u32,
-    pub lockout: Duration,
-    pub session: Duration,
+    pub lockout: TimeDelta,
+    pub session: TimeDelta,
 }
 
 /// What a wrong password leaves behind.
@@ -197,7 +197,7 @@ pub struct SignInPolicy {
 pub struct AfterFailure {
     pub failed_logins: u32,
     /// Set when this failure locks the account.
-    pub locked_until: Option<OffsetDateTime>,
+    pub locked_until: Option<DateTime<FixedOffset>>,
 }
 
 impl SignInPolicy {
@@ -205,28 +205,32 @@ impl SignInPolicy {
     pub fn from_settings(settings: &crate::rules::ConsoleSettings) -> SignInPolicy {
         SignInPolicy {
             lockout_after_failures: settings.lockout_after_failures,
-            lockout: Duration::minutes(i64::from(settings.lockout_minutes)),
-            session: Duration::minutes(i64::from(settings.session_minutes)),
+            lockout: TimeDelta::minutes(i64::from(settings.lockout_minutes)),
+            session: TimeDelta::minutes(i64::from(settings.session_minutes)),
         }
     }
 
     /// One more wrong password for `account` at `now`. The count starts again after a lock, so
     /// each further run of wrong passwords locks it again.
-    pub fn after_failure(&self, account: &StaffAccount, now: OffsetDateTime) -> AfterFailure {
+    pub fn after_failure(
+        &self,
+        account: &StaffAccount,
+        now: DateTime<FixedOffset>,
+    ) -> AfterFailure {
         self.count_failure(account.failed_logins, account.locked_until, now)
     }
 
     /// What a wrong kiosk PIN does: counted, and at the limit the PIN is locked (the
     /// console password is not: a stranger at the kiosk must not lock staff out of the desk).
-    pub fn after_pin_failure(&self, pin: &KioskPin, now: OffsetDateTime) -> AfterFailure {
+    pub fn after_pin_failure(&self, pin: &KioskPin, now: DateTime<FixedOffset>) -> AfterFailure {
         self.count_failure(pin.failures, pin.locked_until, now)
     }
 
     fn count_failure(
         &self,
         failures_before: u32,
-        locked_until: Option<OffsetDateTime>,
-        now: OffsetDateTime,
+        locked_until: Option<DateTime<FixedOffset>>,
+        now: DateTime<FixedOffset>,
     ) -> AfterFailure {
         let failed_logins = failures_before.saturating_add(1);
         if failed_logins >= self.lockout_after_failures {
@@ -342,12 +346,12 @@ pub struct KioskPin {
     pub staff: KioskStaff,
     pub pin_hash: String,
     pub failures: u32,
-    pub locked_until: Option<OffsetDateTime>,
+    pub locked_until: Option<DateTime<FixedOffset>>,
 }
 
 #[cfg(test)]
 mod tests {
-    use time::macros::datetime;
+    use crate::datetime;
 
     use super::*;
 
@@ -516,8 +520,8 @@ mod tests {
 
     const POLICY: SignInPolicy = SignInPolicy {
         lockout_after_failures: 5,
-        lockout: Duration::minutes(15),
-        session: Duration::hours(12),
+        lockout: TimeDelta::minutes(15),
+        session: TimeDelta::hours(12),
     };
 
     #[test]
@@ -531,11 +535,11 @@ mod tests {
             }
         );
         let locked = POLICY.after_failure(&account(4), now);
-        assert_eq!(locked.locked_until, Some(now + Duration::minutes(15)));
+        assert_eq!(locked.locked_until, Some(now + TimeDelta::minutes(15)));
         let mut a = account(0);
         a.locked_until = locked.locked_until;
-        assert!(a.is_locked(now + Duration::minutes(14)));
-        assert!(!a.is_locked(now + Duration::minutes(15)));
+        assert!(a.is_locked(now + TimeDelta::minutes(14)));
+        assert!(!a.is_locked(now + TimeDelta::minutes(15)));
     }
 
     #[test]

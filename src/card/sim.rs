@@ -103,7 +103,7 @@ pub struct SimOptions {
     /// The auth certificate's last valid day (Japan time), when not the test identity's
     /// 2041-01-01: the same key's certificate re-issued (sim-spec `not-after=YYYY-MM-DD`,
     /// `cert-expired-days=N`, `cert-expires-in-days=N`; issue 16 item 1).
-    pub not_after: Option<time::Date>,
+    pub not_after: Option<crate::dates::Date>,
 }
 
 /// How a simulated card answers the empty VERIFY (`00 20 00 80`, no data).
@@ -216,7 +216,7 @@ pub struct SimulatedCard {
     /// Power-ups and resets seen (a re-tap, vpcd's power and reset controls).
     reset_count: usize,
     /// The auth certificate's last valid day, when set ([`SimOptions::not_after`]).
-    not_after: Option<time::Date>,
+    not_after: Option<crate::dates::Date>,
 }
 
 impl std::fmt::Debug for SimulatedCard {

@@ -61,7 +61,11 @@ pub fn demo_terminal(data_dir: &Path) -> Result<()> {
             .context("the committed check-in cannot be read back")?;
         println!("{}", serde_json::to_string_pretty(&stored)?);
     }
-    let month = format!("{:04}-{:02}", visit.year(), u8::from(visit.month()));
+    let month = format!(
+        "{:04}-{:02}",
+        chrono::Datelike::year(&visit),
+        chrono::Datelike::month(&visit)
+    );
     let (year, mon) = crate::report::parse_month(&month).context("the demo's month")?;
     let check_ins = store.check_ins_for_month(year, mon)?;
     let keys = store.patient_keys_for_month(year, mon)?;

@@ -9,8 +9,8 @@
 
 use std::process::ExitCode;
 
+use chrono::{DateTime, FixedOffset};
 use clap::{Parser, Subcommand};
-use time::OffsetDateTime;
 
 pub mod check_in;
 pub mod compose;
@@ -105,6 +105,6 @@ pub fn init_tracing() {
 }
 
 /// Now, in Japan's time zone (the kiosk's day is Japan's day).
-pub fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc().to_offset(crate::rules::JST)
+pub fn now() -> DateTime<FixedOffset> {
+    crate::dates::now().with_timezone(&crate::rules::JST)
 }

@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use chrono::{DateTime, FixedOffset};
 use maud::{Markup, html};
-use time::OffsetDateTime;
 
 use super::pages::{jst, layout};
 use super::{AppState, BoundedForm, SignedIn, blocking, now, page, problem, with_store};
@@ -434,7 +434,7 @@ async fn reset_password(
 fn accounts_markup(
     session: &StaffSession,
     accounts: &[StaffAccount],
-    now: OffsetDateTime,
+    now: DateTime<FixedOffset>,
     message: Option<&str>,
     error: Option<&str>,
     add: &AddForm,

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use chrono::{DateTime, Datelike, FixedOffset, Timelike};
 use maud::{Markup, html};
-use time::Date;
 
 use super::pages::layout;
 use super::{AppState, SignedIn, page, with_store};
@@ -44,8 +44,7 @@ pub(super) fn parse_query(query: &BTreeMap<String, String>) -> AuditQuery {
     let get = |k: &str| query.get(k).map(|v| narrow(v)).filter(|v| !v.is_empty());
     let mut unreadable = Vec::new();
     let day = get("day").and_then(|d| {
-        let format = time::macros::format_description!("[year]-[month]-[day]");
-        let parsed = Date::parse(&d, &format).ok();
+        let parsed = crate::dates::parse_ymd(&d);
         if parsed.is_none() {
             unreadable.push("日付は 2026-11-21 のように入力してください。");
         }
@@ -77,12 +76,12 @@ pub(super) fn parse_query(query: &BTreeMap<String, String>) -> AuditQuery {
     }
 }
 
-fn jst(t: time::OffsetDateTime) -> String {
-    let t = t.to_offset(crate::rules::JST);
+fn jst(t: DateTime<FixedOffset>) -> String {
+    let t = t.with_timezone(&crate::rules::JST);
     format!(
         "{:04}-{:02}-{:02} {:02}:{:02}",
         t.year(),
-        t.month() as u8,
+        t.month(),
         t.day(),
         t.hour(),
         t.minute()
@@ -232,7 +231,7 @@ mod tests {
         assert_eq!(
             q.filter,
             AuditFilter {
-                day: Some(time::macros::date!(2026 - 11 - 21)),
+                day: Some(crate::date!(2026 - 11 - 21)),
                 actor: Some("hanako".into()),
                 reception_number: Some(9)
             }

@@ -13,6 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use chrono::Timelike;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::{AppState, SignedIn, now, page, pages, problem, with_store};
@@ -78,7 +79,7 @@ async fn list(
     SignedIn(session): SignedIn,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
-    let today = now().date();
+    let today = now().date_naive();
     let parsed = ListQuery::parse(&query, today);
     let day = parsed.as_ref().map_or(today, |q| q.day);
     let day_check_ins =
@@ -124,7 +125,7 @@ fn list_body(
     typed: &BTreeMap<String, String>,
     query: &ListQuery,
     day_check_ins: &[StoredCheckIn],
-    today: time::Date,
+    today: crate::dates::Date,
     error: Option<&str>,
 ) -> Markup {
     let typed = |name: &str| typed.get(name).cloned().unwrap_or_default();
@@ -222,7 +223,7 @@ fn number_text(c: &StoredCheckIn) -> String {
 }
 
 fn time_text(c: &StoredCheckIn) -> String {
-    let t = c.record.finished_at.to_offset(JST);
+    let t = c.record.finished_at.with_timezone(&JST);
     format!("{:02}:{:02}", t.hour(), t.minute())
 }
 
@@ -288,13 +289,13 @@ async fn slip(
         Err(r) => return r,
     };
     let facility = state.0.facility_name.clone();
-    let at = c.record.finished_at.to_offset(JST);
+    let at = c.record.finished_at.with_timezone(&JST);
     let body = html! {
         div.slip #slip data-check-in=(c.id) {
             @if !facility.is_empty() { p.facility { (facility) } }
             p { "受付番号" }
             p.number #slip-number { (number_text(&c)) }
-            p { "受付日時 " (date_japanese(at.date())) " " (time_text(&c)) }
+            p { "受付日時 " (date_japanese(at.date_naive())) " " (time_text(&c)) }
             p #next-time { strong { "次回のご来院のときに" } br; (check_in_list::next_time(&c)) }
             p.small { "番号をお呼びするまで、待合室でお待ちください。" }
         }

@@ -50,8 +50,8 @@ use axum::middleware::Next;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use chrono::{DateTime, Datelike, FixedOffset};
 use maud::Markup;
-use time::{Month, OffsetDateTime};
 use tokio::sync::{oneshot, watch};
 
 use self::guard::{Hosts, Streams, Strikes, Throttle};
@@ -154,8 +154,8 @@ async fn forget_stale_names(store: Store) {
     loop {
         every_hour.tick().await;
         let store = store.clone();
-        let now = OffsetDateTime::now_utc();
-        let today = now.to_offset(crate::rules::JST).date();
+        let now = crate::dates::now();
+        let today = now.with_timezone(&crate::rules::JST).date_naive();
         match tokio::task::spawn_blocking(move || store.forget_names_before(today, now)).await {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "could not erase names of stale handoffs"),
@@ -591,8 +591,8 @@ async fn queue_script() -> Response {
         .into_response()
 }
 
-fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc().to_offset(JST)
+fn now() -> DateTime<FixedOffset> {
+    crate::dates::now().with_timezone(&JST)
 }
 
 fn page(status: StatusCode, markup: Markup) -> Response {
@@ -939,7 +939,7 @@ async fn login(
         Ok(Ok(SignIn::Ok(token))) => {
             attempt.succeeded();
             let mut response = Redirect::to("/").into_response();
-            let seconds = state.0.policy.session.whole_seconds();
+            let seconds = state.0.policy.session.num_seconds();
             let h = response.headers_mut();
             h.append(
                 header::SET_COOKIE,
@@ -1262,7 +1262,8 @@ fn month_of(query: &BTreeMap<String, String>) -> Option<(i32, u8, String)> {
         .filter(|m| !m.is_empty())
     {
         None => {
-            let today = now().date();
+            let today = now().date_naive();
+            // A month is 1..=12.
             let (y, m) = (today.year(), today.month() as u8);
             Some((y, m, format!("{y:04}-{m:02}")))
         }
@@ -1310,15 +1311,17 @@ async fn load_report(
 
 /// This month and the five before it, newest first.
 fn recent_months() -> Vec<String> {
-    let today = now().date();
+    let today = now().date_naive();
     let (mut y, mut m) = (today.year(), today.month());
     let mut out = Vec::new();
     for _ in 0..6 {
-        out.push(format!("{y:04}-{:02}", m as u8));
-        if m == Month::January {
+        out.push(format!("{y:04}-{m:02}"));
+        if m == 1 {
             y -= 1;
+            m = 12;
+        } else {
+            m -= 1;
         }
-        m = m.previous();
     }
     out
 }

@@ -4,8 +4,8 @@
 //! Japanese only, in the words reception staff use: no English and no raw code in visible text
 //! (codes stay in attributes such as `data-reason`; the report's CSV keeps its code columns).
 
+use chrono::{DateTime, Datelike, FixedOffset, Timelike};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
-use time::OffsetDateTime;
 
 use super::forms;
 use crate::desk::queue::{self as desk_queue, Queue, Row, WaitMark};
@@ -54,17 +54,17 @@ section#earlier{margin-top:1.5em;border-top:3px solid #960;padding-top:.5em}
 ";
 
 /// "13:30": the time of day in Japan.
-pub(super) fn clock(t: OffsetDateTime) -> String {
-    let t = t.to_offset(JST);
+pub(super) fn clock(t: DateTime<FixedOffset>) -> String {
+    let t = t.with_timezone(&JST);
     format!("{:02}:{:02}", t.hour(), t.minute())
 }
 
-pub(super) fn jst(t: OffsetDateTime) -> String {
-    let t = t.to_offset(JST);
+pub(super) fn jst(t: DateTime<FixedOffset>) -> String {
+    let t = t.with_timezone(&JST);
     format!(
         "{:04}-{:02}-{:02} {:02}:{:02}",
         t.year(),
-        t.month() as u8,
+        t.month(),
         t.day(),
         t.hour(),
         t.minute()
@@ -234,7 +234,7 @@ fn queue_row(row: &Row, earlier: bool) -> Markup {
         tr.(row.mark.class()) .one-try-left[warn] data-check-in=(h.id) data-reason=(reason.map_or("", |r| r.as_str()))
             data-place=(row.place.as_str()) {
             td.num { (row.number) }
-            @if earlier { td.day { (h.record.visit_date.month() as u8) "月" (h.record.visit_date.day()) "日" } }
+            @if earlier { td.day { (h.record.visit_date.month()) "月" (h.record.visit_date.day()) "日" } }
             td.content {
                 span.content-label.content-warning[warn] { (row.content) }
                 @if h.record.patient_name.is_some() { br; (patient_name(h.record.patient_name.as_ref())) }
@@ -274,12 +274,12 @@ pub fn queue_fragment(
     queue: &Queue,
     closed_kiosks: &[KioskPause],
     csrf: &str,
-    now: OffsetDateTime,
+    now: DateTime<FixedOffset>,
 ) -> Markup {
     html! {
         // A kiosk staff closed sends patients to the desk: the desk should know, and may reopen it.
         (super::kiosk_reopen::banners(closed_kiosks, csrf))
-        p.hint #updated data-at=(now.unix_timestamp()) { "更新 " span #updated-ago { "0秒前" } "（" (jst(now)) "）・待ち時間の長い順" }
+        p.hint #updated data-at=(now.timestamp()) { "更新 " span #updated-ago { "0秒前" } "（" (jst(now)) "）・待ち時間の長い順" }
         span #badge-source hidden data-open=(queue.open()) data-badge=(queue.badge()) {}
         @if queue.today.is_empty() {
             p.empty { "本日の対応待ちの受付はありません。" }
@@ -301,7 +301,7 @@ pub fn queue(
     session: &StaffSession,
     queue: &Queue,
     closed_kiosks: &[KioskPause],
-    now: OffsetDateTime,
+    now: DateTime<FixedOffset>,
     flash: Option<Markup>,
 ) -> Markup {
     layout(

@@ -102,9 +102,14 @@ pub fn ensure_self_signed(dir: &Path, names: &[String]) -> Result<Fingerprint, T
     std::fs::create_dir_all(dir).map_err(|e| failed(e.to_string()))?;
     let mut params = rcgen::CertificateParams::new(names.to_vec())
         .map_err(|e| failed(format!("a host name cannot go into a certificate: {e}")))?;
-    let now = time::OffsetDateTime::now_utc();
-    params.not_before = now - time::Duration::days(1);
-    params.not_after = now + time::Duration::days(3650);
+    // rcgen takes its own (`time`) type; it makes one from a calendar date.
+    let rcgen_date = |d: crate::dates::Date| {
+        use chrono::Datelike;
+        rcgen::date_time_ymd(d.year(), d.month() as u8, d.day() as u8)
+    };
+    let today = crate::dates::now().date_naive();
+    params.not_before = rcgen_date(today - chrono::TimeDelta::days(1));
+    params.not_after = rcgen_date(today + chrono::TimeDelta::days(3650));
     let mut dn = rcgen::DistinguishedName::new();
     dn.push(rcgen::DnType::CommonName, "uketsuke staff console");
     params.distinguished_name = dn;

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use time::OffsetDateTime;
+use chrono::{DateTime, FixedOffset};
 
 use super::{Decision, DeskAction, FieldError, decide, error};
 use crate::domain::StoredCheckIn;
@@ -46,7 +46,7 @@ pub fn kiosk_visual_check(
     answers: KioskAnswers,
     kiosk: &str,
     staff: &str,
-    now: OffsetDateTime,
+    now: DateTime<FixedOffset>,
 ) -> Result<KioskVisualCheck, Vec<FieldError>> {
     if !answers.photo_compared {
         return Err(vec![error(
@@ -93,14 +93,14 @@ mod tests {
     };
 
     fn handed_over(reason: HandoffReason) -> StoredCheckIn {
-        let at = time::macros::datetime!(2026-11-30 10:00 +09:00);
+        let at = crate::datetime!(2026-11-30 10:00 +09:00);
         StoredCheckIn {
             id: 7,
             reception_number: None,
             record: CheckInRecord {
                 started_at: at,
                 finished_at: at,
-                visit_date: at.date(),
+                visit_date: at.date_naive(),
                 presented: Some(Presented::MyNumberCard),
                 identity: None,
                 verification: None,
@@ -132,7 +132,7 @@ mod tests {
             },
             "1F",
             "sato",
-            time::macros::datetime!(2026-11-30 10:05 +09:00),
+            crate::datetime!(2026-11-30 10:05 +09:00),
         )
     }
 

@@ -9,7 +9,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use time::{Date, Duration, OffsetDateTime};
+use chrono::{DateTime, Datelike, FixedOffset, TimeDelta};
+
+use crate::dates::Date;
 
 use crate::domain::{ChecklistItem, HandoffReason, Presented, StoredCheckIn};
 use crate::rules::{JST, WaitingPlace};
@@ -21,7 +23,7 @@ pub const LONG_WAIT_MINUTES: i64 = 15;
 /// A wait this long (minutes) or longer gets a red band and 「長時間」.
 pub const VERY_LONG_WAIT_MINUTES: i64 = 30;
 /// A claim (「対応中：佐藤」) lapses this long after the resolve page was opened.
-pub const CLAIM_LASTS: Duration = Duration::minutes(10);
+pub const CLAIM_LASTS: TimeDelta = TimeDelta::minutes(10);
 /// The longest reason for a bulk close, in characters (as a resolve form's note).
 pub const NOTE_CHARS: usize = 500;
 
@@ -165,7 +167,7 @@ pub fn number_label(h: &StoredCheckIn, today: Date) -> String {
     if day == today {
         n.to_string()
     } else {
-        format!("{}/{}-{n}", day.month() as u8, day.day())
+        format!("{}/{}-{n}", day.month(), day.day())
     }
 }
 
@@ -214,17 +216,17 @@ impl Queue<'_> {
 /// Arranges open handoffs for the queue at `now` (any offset; the day is read in Japan).
 pub fn arrange<'a>(
     handoffs: &'a [StoredCheckIn],
-    now: OffsetDateTime,
+    now: DateTime<FixedOffset>,
     facility: WaitingPlace,
     claims: &Claims,
 ) -> Queue<'a> {
-    let today = now.to_offset(JST).date();
+    let today = now.with_timezone(&JST).date_naive();
     let mut queue = Queue::default();
     for h in handoffs {
         let Some(reason) = h.record.outcome.handoff_reason() else {
             continue;
         };
-        let waited_minutes = (now - h.record.finished_at).whole_minutes().max(0);
+        let waited_minutes = (now - h.record.finished_at).num_minutes().max(0);
         let row = Row {
             check_in: h,
             number: number_label(h, today),
@@ -256,13 +258,13 @@ pub fn arrange<'a>(
 /// [`CLAIM_LASTS`], or when dropped (the handoff was closed).
 #[derive(Debug, Clone, Default)]
 pub struct Claims {
-    held: HashMap<i64, (String, OffsetDateTime)>,
+    held: HashMap<i64, (String, DateTime<FixedOffset>)>,
 }
 
 impl Claims {
     /// `staff` (a display name) opened the resolve page of `check_in` at `now`; a later opener
     /// takes the claim over.
-    pub fn claim(&mut self, check_in: i64, staff: &str, now: OffsetDateTime) {
+    pub fn claim(&mut self, check_in: i64, staff: &str, now: DateTime<FixedOffset>) {
         self.held.insert(check_in, (staff.to_owned(), now));
         self.held.retain(|_, (_, since)| now - *since < CLAIM_LASTS);
     }
@@ -273,7 +275,7 @@ impl Claims {
     }
 
     /// Who handles `check_in` at `now`, if the claim has not lapsed.
-    pub fn holder(&self, check_in: i64, now: OffsetDateTime) -> Option<&str> {
+    pub fn holder(&self, check_in: i64, now: DateTime<FixedOffset>) -> Option<&str> {
         self.held
             .get(&check_in)
             .filter(|(_, since)| now - *since < CLAIM_LASTS)
@@ -331,21 +333,21 @@ pub fn bulk_cancel_form(note: &str) -> BTreeMap<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::datetime;
     use crate::domain::{
         CheckInRecord, ConsentAnswers, DeclaredDocument, Outcome, ReceptionNumber,
     };
-    use time::macros::datetime;
 
-    const NOW: OffsetDateTime = datetime!(2026-11-30 10:00 +09:00);
+    const NOW: DateTime<FixedOffset> = datetime!(2026-11-30 10:00 +09:00);
 
-    fn handoff(id: i64, reason: HandoffReason, finished: OffsetDateTime) -> StoredCheckIn {
+    fn handoff(id: i64, reason: HandoffReason, finished: DateTime<FixedOffset>) -> StoredCheckIn {
         StoredCheckIn {
             id,
             reception_number: Some(ReceptionNumber(id as u32)),
             record: CheckInRecord {
                 started_at: finished,
                 finished_at: finished,
-                visit_date: finished.to_offset(JST).date(),
+                visit_date: finished.with_timezone(&JST).date_naive(),
                 presented: None,
                 identity: None,
                 verification: None,
@@ -383,9 +385,9 @@ mod tests {
         let handoffs = vec![
             handoff(1, r, datetime!(2026-11-27 09:00 +09:00)),
             handoff(2, r, datetime!(2026-11-28 18:00 +09:00)),
-            handoff(3, r, NOW - Duration::minutes(5)),
-            handoff(4, r, NOW - Duration::minutes(38)),
-            handoff(5, r, NOW - Duration::minutes(16)),
+            handoff(3, r, NOW - TimeDelta::minutes(5)),
+            handoff(4, r, NOW - TimeDelta::minutes(38)),
+            handoff(5, r, NOW - TimeDelta::minutes(16)),
             // Just after midnight in Japan, still 11-29 in UTC: today.
             handoff(6, r, datetime!(2026-11-29 15:30 UTC)),
         ];
@@ -478,18 +480,18 @@ mod tests {
         let mut claims = Claims::default();
         claims.claim(7, "佐藤 花子", NOW);
         assert_eq!(
-            claims.holder(7, NOW + Duration::minutes(9)),
+            claims.holder(7, NOW + TimeDelta::minutes(9)),
             Some("佐藤 花子")
         );
-        assert_eq!(claims.holder(7, NOW + Duration::minutes(10)), None);
+        assert_eq!(claims.holder(7, NOW + TimeDelta::minutes(10)), None);
         assert_eq!(claims.holder(8, NOW), None);
-        claims.claim(7, "鈴木 一郎", NOW + Duration::minutes(1));
+        claims.claim(7, "鈴木 一郎", NOW + TimeDelta::minutes(1));
         assert_eq!(
-            claims.holder(7, NOW + Duration::minutes(2)),
+            claims.holder(7, NOW + TimeDelta::minutes(2)),
             Some("鈴木 一郎")
         );
         claims.release(7);
-        assert_eq!(claims.holder(7, NOW + Duration::minutes(2)), None);
+        assert_eq!(claims.holder(7, NOW + TimeDelta::minutes(2)), None);
         let handoffs = vec![handoff(9, HandoffReason::PatientCalledStaff, NOW)];
         claims.claim(9, "佐藤 花子", NOW);
         let q = arrange(&handoffs, NOW, WaitingPlace::AtKiosk, &claims);

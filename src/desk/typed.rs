@@ -6,7 +6,9 @@
 //! returns the value to store, or a refusal in Japanese that names the actual fault (8 digits
 //! typed full-width are accepted, never refused as "not 6 or 8 digits"). Pure: no I/O, no clock.
 
-use time::{Date, Month};
+use chrono::Datelike;
+
+use crate::dates::Date;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::domain::BurdenRatio;
@@ -183,17 +185,17 @@ pub const ERAS: [Era; 3] = [
     Era {
         name: "令和",
         letter: 'R',
-        first_day: time::macros::date!(2019 - 05 - 01),
+        first_day: crate::date!(2019 - 05 - 01),
     },
     Era {
         name: "平成",
         letter: 'H',
-        first_day: time::macros::date!(1989 - 01 - 08),
+        first_day: crate::date!(1989 - 01 - 08),
     },
     Era {
         name: "昭和",
         letter: 'S',
-        first_day: time::macros::date!(1926 - 12 - 25),
+        first_day: crate::date!(1926 - 12 - 25),
     },
 ];
 
@@ -275,12 +277,8 @@ pub fn date(raw: &str) -> Result<Date, Refusal> {
             format!("There is no such day: {written}."),
         )
     };
-    let month = u8::try_from(month)
-        .ok()
-        .and_then(|m| Month::try_from(m).ok())
-        .ok_or_else(no_such_day)?;
-    let date =
-        Date::from_calendar_date(gregorian as i32, month, day as u8).map_err(|_| no_such_day())?;
+    // Day and month have at most two digits (`number` above).
+    let date = Date::from_ymd_opt(gregorian as i32, month, day).ok_or_else(no_such_day)?;
     if let Some(e) = era {
         let next = ERAS
             .iter()
@@ -295,7 +293,7 @@ pub fn date(raw: &str) -> Result<Date, Refusal> {
                     "{}は{}から{}まで",
                     e.name,
                     kanji_date(e.first_day),
-                    kanji_date(n.previous_day().unwrap_or(n))
+                    kanji_date(n.pred_opt().unwrap_or(n))
                 ),
                 None => format!("{}は{}から", e.name, kanji_date(e.first_day)),
             };
@@ -309,7 +307,7 @@ pub fn date(raw: &str) -> Result<Date, Refusal> {
 }
 
 fn kanji_date(d: Date) -> String {
-    format!("{}年{}月{}日", d.year(), d.month() as u8, d.day())
+    format!("{}年{}月{}日", d.year(), d.month(), d.day())
 }
 
 /// The date in the era, as staff read it on documents: 令和9年3月31日 (令和元年 for the
@@ -322,12 +320,7 @@ pub fn wareki(d: Date) -> Option<String> {
     } else {
         year.to_string()
     };
-    Some(format!(
-        "{}{year}年{}月{}日",
-        era.name,
-        d.month() as u8,
-        d.day()
-    ))
+    Some(format!("{}{year}年{}月{}日", era.name, d.month(), d.day()))
 }
 
 /// The insurer number as read back to the clerk: 8 digits in two groups of four
@@ -343,7 +336,7 @@ pub fn grouped_insurer_number(digits: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::date;
+    use crate::date;
 
     #[test]
     fn full_width_digits_and_grouping_are_read_as_the_number() {

@@ -8,7 +8,9 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use time::{Date, OffsetDateTime};
+use chrono::{DateTime, FixedOffset};
+
+use crate::dates::Date;
 use tracing::{debug, info};
 
 use super::ports::{
@@ -47,7 +49,7 @@ enum QueryState {
     NotStarted,
     Waiting {
         ticket: Ticket,
-        deadline: OffsetDateTime,
+        deadline: DateTime<FixedOffset>,
     },
     Answered(EligibilityResult),
 }
@@ -56,8 +58,8 @@ enum QueryState {
 /// ends, which is the privacy reset.
 #[derive(Debug)]
 struct Session {
-    started_at: OffsetDateTime,
-    last_activity: OffsetDateTime,
+    started_at: DateTime<FixedOffset>,
+    last_activity: DateTime<FixedOffset>,
     presented: Option<Presented>,
     declared: Option<DeclaredDocument>,
     credential: Option<Credential>,
@@ -108,7 +110,7 @@ enum MenuFrom {
 }
 
 impl Session {
-    fn new(now: OffsetDateTime) -> Session {
+    fn new(now: DateTime<FixedOffset>) -> Session {
         Session {
             started_at: now,
             last_activity: now,
@@ -155,7 +157,7 @@ impl Session {
     }
 
     /// When the eligibility answer is due, while one is awaited.
-    fn query_deadline(&self) -> Option<OffsetDateTime> {
+    fn query_deadline(&self) -> Option<DateTime<FixedOffset>> {
         match &self.query {
             QueryState::Waiting { deadline, .. } => Some(*deadline),
             _ => None,
@@ -186,7 +188,7 @@ enum State {
     /// A reader operation is under way.
     Reader {
         ticket: Ticket,
-        deadline: OffsetDateTime,
+        deadline: DateTime<FixedOffset>,
         op: ReaderStep,
     },
     WrongCard(Tapped),
@@ -214,13 +216,13 @@ enum State {
     Final {
         record: Box<CheckInRecord>,
         reception_number: Option<ReceptionNumber>,
-        until: OffsetDateTime,
+        until: DateTime<FixedOffset>,
         certificate: Option<CertificateNote>,
     },
     SaveFailed {
-        until: OffsetDateTime,
+        until: DateTime<FixedOffset>,
         /// When the save failed: shown with the kiosk's name for the clerk to match.
-        at: OffsetDateTime,
+        at: DateTime<FixedOffset>,
         presented: Option<Presented>,
     },
 }
@@ -248,14 +250,14 @@ pub struct CheckInFlow {
     /// Staff closed the kiosk to patients. Outlives check-ins.
     paused: bool,
     /// When staff expect to reopen the closed kiosk, if they said.
-    reopens_at: Option<OffsetDateTime>,
+    reopens_at: Option<DateTime<FixedOffset>>,
     state: State,
     session: Option<Session>,
     out: VecDeque<Command>,
     /// The screen shown after the last input, and since when: answers on the consent and
     /// prescription screens within `consent_dead_time_ms` of it are ignored.
     last_screen: Screen,
-    screen_since: OffsetDateTime,
+    screen_since: DateTime<FixedOffset>,
     /// "Call staff?" / "Stop this check-in?" asked over the check-in under way (an overlay, not
     /// a state: reader and gateway answers carry on underneath, and "back" finds the screen
     /// underneath as it was). Cleared when the check-in ends by any road.
@@ -277,7 +279,7 @@ impl CheckInFlow {
             session: None,
             out: VecDeque::new(),
             last_screen: Screen::Welcome,
-            screen_since: OffsetDateTime::UNIX_EPOCH,
+            screen_since: crate::dates::UNIX_EPOCH,
             confirm_end: None,
         }
     }
@@ -316,7 +318,7 @@ impl CheckInFlow {
     }
 
     /// When the flow was told staff expect to reopen the closed kiosk.
-    pub fn kiosk_reopens_at(&self) -> Option<OffsetDateTime> {
+    pub fn kiosk_reopens_at(&self) -> Option<DateTime<FixedOffset>> {
         self.reopens_at
     }
 
@@ -337,7 +339,7 @@ impl CheckInFlow {
     }
 
     /// When the flow next wants an `Input::Tick`, if it is waiting for time to pass.
-    pub fn next_deadline(&self) -> Option<OffsetDateTime> {
+    pub fn next_deadline(&self) -> Option<DateTime<FixedOffset>> {
         let state_deadline = match &self.state {
             State::Reader { deadline, .. } => Some(*deadline),
             State::Final { until, .. } | State::SaveFailed { until, .. } => Some(*until),
@@ -350,7 +352,7 @@ impl CheckInFlow {
         }
     }
 
-    pub fn handle(&mut self, now: OffsetDateTime, input: Input) {
+    pub fn handle(&mut self, now: DateTime<FixedOffset>, input: Input) {
         // Time first: an input that arrives after a deadline finds the deadline already acted on.
         self.expire(now);
         match input {
@@ -385,7 +387,7 @@ impl CheckInFlow {
     /// check-in?" question: the first instant its answers are taken (the end of the facility's
     /// `consent_dead_time_ms` after it appeared). `None` on other screens. Drivers on virtual
     /// time wait until then, as a patient reads first.
-    pub fn answers_taken_from(&self) -> Option<OffsetDateTime> {
+    pub fn answers_taken_from(&self) -> Option<DateTime<FixedOffset>> {
         let answers = self.confirm_end.is_some()
             || matches!(
                 self.state,
@@ -419,17 +421,17 @@ impl CheckInFlow {
 
     /// Within the dead time after a consent, high-cost limit or prescription screen appeared
     /// (a double tap on the screen before must not answer it).
-    fn in_dead_time(&self, now: OffsetDateTime) -> bool {
+    fn in_dead_time(&self, now: DateTime<FixedOffset>) -> bool {
         self.answers_taken_from().is_some_and(|from| now < from)
     }
 
     /// A patient action while "call staff?" / "stop this check-in?" is asked: only its two
     /// answers (and the countdown's "still here") count; the screen underneath is covered.
-    fn on_confirm_end(&mut self, now: OffsetDateTime, end: Ending, action: PatientAction) {
+    fn on_confirm_end(&mut self, now: DateTime<FixedOffset>, end: Ending, action: PatientAction) {
         use PatientAction as A;
         match action {
             A::ConfirmEnd if self.in_dead_time(now) => info!(
-                ms = (now - self.screen_since).whole_milliseconds(),
+                ms = (now - self.screen_since).num_milliseconds(),
                 "end not confirmed: the tap came within the dead time after the question appeared"
             ),
             A::ConfirmEnd => {
@@ -459,7 +461,7 @@ impl CheckInFlow {
 
     // ----- time -----
 
-    fn idle_deadline(&self) -> Option<OffsetDateTime> {
+    fn idle_deadline(&self) -> Option<DateTime<FixedOffset>> {
         if !self.is_input_state() {
             return None;
         }
@@ -486,7 +488,7 @@ impl CheckInFlow {
             )
     }
 
-    fn expire(&mut self, now: OffsetDateTime) {
+    fn expire(&mut self, now: DateTime<FixedOffset>) {
         if let Some(deadline) = self.session.as_ref().and_then(Session::query_deadline)
             && now >= deadline
         {
@@ -517,7 +519,7 @@ impl CheckInFlow {
 
     // ----- inputs -----
 
-    fn on_card_present(&mut self, now: OffsetDateTime) {
+    fn on_card_present(&mut self, now: DateTime<FixedOffset>) {
         if self.reader_trouble.is_some() {
             // A reader that is down reports nothing; if one does, nothing can be read anyway.
             debug!("card present while the reader is out of service: ignored");
@@ -552,7 +554,7 @@ impl CheckInFlow {
         }
     }
 
-    fn on_card_removed(&mut self, now: OffsetDateTime) {
+    fn on_card_removed(&mut self, now: DateTime<FixedOffset>) {
         self.field = Field::Empty;
         if let Some(session) = self.session.as_mut() {
             // Tries left belong to the card session that just ended.
@@ -567,7 +569,7 @@ impl CheckInFlow {
         // A reader operation under way will answer CardGone; nothing else to do here.
     }
 
-    fn on_reader_down(&mut self, now: OffsetDateTime, trouble: ReaderTrouble) {
+    fn on_reader_down(&mut self, now: DateTime<FixedOffset>, trouble: ReaderTrouble) {
         info!(trouble = trouble.as_str(), "card reader out of service");
         self.reader_trouble = Some(trouble);
         // Whatever lay on the field is out of reach with the reader; a card session is over.
@@ -615,7 +617,7 @@ impl CheckInFlow {
         }
     }
 
-    fn on_patient(&mut self, now: OffsetDateTime, action: PatientAction) {
+    fn on_patient(&mut self, now: DateTime<FixedOffset>, action: PatientAction) {
         use PatientAction as A;
         if self.paused && !self.in_session() && action != A::Acknowledge {
             // The closed screen offers nothing: the desk is where the patient goes. (A final
@@ -675,7 +677,7 @@ impl CheckInFlow {
         if self.in_dead_time(now) {
             info!(
                 ?action,
-                ms = (now - self.screen_since).whole_milliseconds(),
+                ms = (now - self.screen_since).num_milliseconds(),
                 "answer ignored: it came within the dead time after the screen changed"
             );
             return;
@@ -817,7 +819,7 @@ impl CheckInFlow {
         }
     }
 
-    fn on_reader(&mut self, now: OffsetDateTime, ticket: Ticket, reply: ReaderReply) {
+    fn on_reader(&mut self, now: DateTime<FixedOffset>, ticket: Ticket, reply: ReaderReply) {
         let step = match &self.state {
             State::Reader {
                 ticket: expected,
@@ -871,7 +873,7 @@ impl CheckInFlow {
         }
     }
 
-    fn on_gateway(&mut self, now: OffsetDateTime, ticket: Ticket, reply: GatewayReply) {
+    fn on_gateway(&mut self, now: DateTime<FixedOffset>, ticket: Ticket, reply: GatewayReply) {
         let Some(session) = self.session.as_mut() else {
             debug!(?ticket, "gateway answer after the check-in ended: ignored");
             return;
@@ -911,7 +913,7 @@ impl CheckInFlow {
         }
     }
 
-    fn on_store(&mut self, now: OffsetDateTime, ticket: Ticket, reply: StoreReply) {
+    fn on_store(&mut self, now: DateTime<FixedOffset>, ticket: Ticket, reply: StoreReply) {
         let State::Saving {
             ticket: expected, ..
         } = &self.state
@@ -970,7 +972,7 @@ impl CheckInFlow {
 
     // ----- steps -----
 
-    fn touch(&mut self, now: OffsetDateTime) {
+    fn touch(&mut self, now: DateTime<FixedOffset>) {
         if let Some(session) = self.session.as_mut() {
             session.last_activity = now;
         }
@@ -981,7 +983,7 @@ impl CheckInFlow {
         Ticket(self.next_ticket)
     }
 
-    fn reader(&mut self, now: OffsetDateTime, step: ReaderStep, op: ReaderOp) {
+    fn reader(&mut self, now: DateTime<FixedOffset>, step: ReaderStep, op: ReaderOp) {
         let ticket = self.ticket();
         self.out.push_back(Command::Reader(ticket, op));
         self.state = State::Reader {
@@ -991,11 +993,11 @@ impl CheckInFlow {
         };
     }
 
-    fn identify(&mut self, now: OffsetDateTime) {
+    fn identify(&mut self, now: DateTime<FixedOffset>) {
         self.reader(now, ReaderStep::Identify, ReaderOp::Identify);
     }
 
-    fn identified(&mut self, now: OffsetDateTime, tapped: Tapped) {
+    fn identified(&mut self, now: DateTime<FixedOffset>, tapped: Tapped) {
         let reads_phones = self.facility.reads_smartphones;
         let Some(session) = self.session.as_mut() else {
             return;
@@ -1064,7 +1066,7 @@ impl CheckInFlow {
     /// A date that could not be read is `Valid`: the gateway judges the certificate then.
     fn certificate_status_of(
         &self,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
         expiry: Option<CertificateExpiry>,
         holder: CertificateHolder,
     ) -> CertificateStatus {
@@ -1077,7 +1079,11 @@ impl CheckInFlow {
 
     /// A card's certificate expiry, read before the PIN: beyond the grace period no PIN is
     /// asked (it could only cost a try and cannot succeed); otherwise on to the tries probe.
-    fn card_certificate_read(&mut self, now: OffsetDateTime, expiry: Option<CertificateExpiry>) {
+    fn card_certificate_read(
+        &mut self,
+        now: DateTime<FixedOffset>,
+        expiry: Option<CertificateExpiry>,
+    ) {
         let status = self.certificate_status_of(now, expiry, CertificateHolder::Card);
         if let Some(session) = self.session.as_mut() {
             session.certificate = Some(status);
@@ -1089,7 +1095,7 @@ impl CheckInFlow {
         self.reader(now, ReaderStep::ReadTries, ReaderOp::ReadPinTriesLeft);
     }
 
-    fn tries_read(&mut self, now: OffsetDateTime, status: PinStatus) {
+    fn tries_read(&mut self, now: DateTime<FixedOffset>, status: PinStatus) {
         let Some(session) = self.session.as_mut() else {
             return;
         };
@@ -1127,7 +1133,7 @@ impl CheckInFlow {
         }
     }
 
-    fn enter_pin_entry(&mut self, now: OffsetDateTime) {
+    fn enter_pin_entry(&mut self, now: DateTime<FixedOffset>) {
         if matches!(
             self.session.as_ref().map(|s| &s.challenge),
             Some(ChallengeState::Failed)
@@ -1138,7 +1144,7 @@ impl CheckInFlow {
         self.state = State::PinEntry;
     }
 
-    fn pin_entered(&mut self, now: OffsetDateTime, pin: Pin) {
+    fn pin_entered(&mut self, now: DateTime<FixedOffset>, pin: Pin) {
         let known_tries = self.session.as_ref().map(|s| s.pin_status);
         match (self.field, known_tries) {
             (Field::Identified(_), Some(Some(PinStatus::TriesLeft(n)))) if n >= 2 => {
@@ -1160,13 +1166,13 @@ impl CheckInFlow {
         }
     }
 
-    fn verify(&mut self, now: OffsetDateTime, pin: Pin) {
+    fn verify(&mut self, now: DateTime<FixedOffset>, pin: Pin) {
         // Invariant: only reached with more than one try known for this card session.
         debug_assert!(self.session.as_ref().is_some_and(|s| s.tries_left() >= 2));
         self.reader(now, ReaderStep::Verify, ReaderOp::VerifyPin(pin));
     }
 
-    fn pin_verified(&mut self, now: OffsetDateTime) {
+    fn pin_verified(&mut self, now: DateTime<FixedOffset>) {
         let Some(session) = self.session.as_mut() else {
             return;
         };
@@ -1186,7 +1192,7 @@ impl CheckInFlow {
         }
     }
 
-    fn pin_rejected(&mut self, now: OffsetDateTime, tries_left: u8) {
+    fn pin_rejected(&mut self, now: DateTime<FixedOffset>, tries_left: u8) {
         let Some(session) = self.session.as_mut() else {
             return;
         };
@@ -1200,7 +1206,7 @@ impl CheckInFlow {
         }
     }
 
-    fn authenticate(&mut self, now: OffsetDateTime) {
+    fn authenticate(&mut self, now: DateTime<FixedOffset>) {
         let Some(challenge) = self.session.as_ref().and_then(|s| match &s.challenge {
             ChallengeState::Ready(c) => Some(c.clone()),
             _ => None,
@@ -1217,7 +1223,7 @@ impl CheckInFlow {
 
     fn authenticated(
         &mut self,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
         certificate: crate::domain::Certificate,
         signature: crate::domain::Signature,
         expiry: Option<CertificateExpiry>,
@@ -1274,7 +1280,7 @@ impl CheckInFlow {
     }
 
     /// Moves to the next unanswered consent question, or on to the result.
-    fn next_consent_step(&mut self, now: OffsetDateTime) {
+    fn next_consent_step(&mut self, now: DateTime<FixedOffset>) {
         let Some(session) = self.session.as_ref() else {
             return;
         };
@@ -1315,14 +1321,14 @@ impl CheckInFlow {
         self.facility.consent_items.clone()
     }
 
-    fn consent_done(&mut self, now: OffsetDateTime) {
+    fn consent_done(&mut self, now: DateTime<FixedOffset>) {
         match self.session.as_ref().map(|s| &s.query) {
             Some(QueryState::Answered(_)) => self.complete(now),
             _ => self.state = State::Querying,
         }
     }
 
-    fn answered(&mut self, now: OffsetDateTime, result: EligibilityResult) {
+    fn answered(&mut self, now: DateTime<FixedOffset>, result: EligibilityResult) {
         let Some(session) = self.session.as_mut() else {
             return;
         };
@@ -1350,7 +1356,7 @@ impl CheckInFlow {
     }
 
     /// Ends a check-in whose valid eligibility answer is already in the session.
-    fn complete(&mut self, now: OffsetDateTime) {
+    fn complete(&mut self, now: DateTime<FixedOffset>) {
         let Some(session) = self.session.as_mut() else {
             return;
         };
@@ -1368,7 +1374,7 @@ impl CheckInFlow {
         self.finish(now, Outcome::Completed, note);
     }
 
-    fn portal_screen(&mut self, now: OffsetDateTime, presented: Presented) {
+    fn portal_screen(&mut self, now: DateTime<FixedOffset>, presented: Presented) {
         if let Some(session) = self.session.as_mut() {
             session.presented = Some(presented);
             session.verification = Some(VerificationMethod::PortalScreenCheckedByStaff);
@@ -1376,7 +1382,7 @@ impl CheckInFlow {
         self.hand_over(now, HandoffReason::ConfirmPortalScreen);
     }
 
-    fn declare(&mut self, now: OffsetDateTime, document: DeclaredDocument) {
+    fn declare(&mut self, now: DateTime<FixedOffset>, document: DeclaredDocument) {
         let visit_date = visit_date(now);
         let provisional = self.rules.provisional_handling_applies(visit_date);
         if let Some(session) = self.session.as_mut() {
@@ -1401,7 +1407,7 @@ impl CheckInFlow {
 
     /// The card left (or the reader failed) during a card operation: ask for another tap,
     /// keeping what the patient already confirmed.
-    fn card_lost(&mut self, _now: OffsetDateTime) {
+    fn card_lost(&mut self, _now: DateTime<FixedOffset>) {
         if let Some(session) = self.session.as_mut() {
             // A VERIFY that may or may not have reached the card is never sent again.
             session.pending_pin = None;
@@ -1417,12 +1423,12 @@ impl CheckInFlow {
         self.state = State::TapAgain;
     }
 
-    fn hand_over(&mut self, now: OffsetDateTime, reason: HandoffReason) {
+    fn hand_over(&mut self, now: DateTime<FixedOffset>, reason: HandoffReason) {
         let checklist = self.checklist(now, reason);
         self.finish(now, Outcome::HandedToStaff { reason }, checklist);
     }
 
-    fn checklist(&self, now: OffsetDateTime, reason: HandoffReason) -> Vec<ChecklistItem> {
+    fn checklist(&self, now: DateTime<FixedOffset>, reason: HandoffReason) -> Vec<ChecklistItem> {
         use ChecklistItem as C;
         let visit_date = visit_date(now);
         let declared = self.session.as_ref().and_then(|s| s.declared);
@@ -1556,7 +1562,12 @@ impl CheckInFlow {
 
     /// Ends the check-in: builds the record, asks the store to commit it, and forgets the
     /// patient. The final screen appears only once the store says the record is durable.
-    fn finish(&mut self, now: OffsetDateTime, outcome: Outcome, checklist: Vec<ChecklistItem>) {
+    fn finish(
+        &mut self,
+        now: DateTime<FixedOffset>,
+        outcome: Outcome,
+        checklist: Vec<ChecklistItem>,
+    ) {
         let Some(session) = self.session.take() else {
             self.back_to_idle();
             return;
@@ -1590,7 +1601,7 @@ impl CheckInFlow {
 
     fn record(
         &self,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
         session: Session,
         outcome: Outcome,
         checklist: Vec<ChecklistItem>,
@@ -1773,8 +1784,8 @@ impl CheckInFlow {
 }
 
 /// The visit date in Japan, which every dated rule is read at.
-pub fn visit_date(at: OffsetDateTime) -> Date {
-    at.to_offset(JST).date()
+pub fn visit_date(at: DateTime<FixedOffset>) -> Date {
+    at.with_timezone(&JST).date_naive()
 }
 
 fn secs(seconds: u32) -> Duration {

@@ -193,7 +193,7 @@ pub enum Input {
     /// nothing starts a check-in; one under way when it closes carries on.
     KioskPaused {
         paused: bool,
-        reopens_at: Option<time::OffsetDateTime>,
+        reopens_at: Option<chrono::DateTime<chrono::FixedOffset>>,
     },
     /// Nothing happened; lets deadlines pass.
     Tick,

@@ -1,8 +1,8 @@
 //! What the patient sees, as data. The UI adapter turns a [`View`] into pixels and words; the
 //! flow decides which screen it is.
 
+use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
-use time::OffsetDateTime;
 
 use crate::domain::{
     BurdenRatio, ConsentItem, DeclaredDocument, HandoffReason, Presented, ReceptionNumber, Step,
@@ -28,11 +28,11 @@ pub enum Credential {
 #[serde(rename_all = "snake_case", tag = "certificate")]
 pub enum CertificateNote {
     /// Expires within the warning window; valid through `not_after`.
-    ExpiresOn { not_after: time::Date },
+    ExpiresOn { not_after: crate::dates::Date },
     /// Expired after `not_after`; the card confirms eligibility (only) through `renew_by`.
     ExpiredRenewBy {
-        not_after: time::Date,
-        renew_by: time::Date,
+        not_after: crate::dates::Date,
+        renew_by: crate::dates::Date,
     },
 }
 
@@ -66,8 +66,8 @@ pub enum Screen {
     /// (review 2026-11 row 34: "reopens at about 13:30"); the screen shows it only while it
     /// is still ahead.
     Paused {
-        #[serde(with = "time::serde::rfc3339::option")]
-        reopens_at: Option<OffsetDateTime>,
+        #[serde(with = "crate::dates::rfc3339::option")]
+        reopens_at: Option<DateTime<FixedOffset>>,
     },
     /// "Keep it still": the reader is working.
     Reading,
@@ -144,8 +144,8 @@ pub enum Screen {
     /// (review 2026-11 row 14); `presented` words it for a card or a phone.
     SaveFailed {
         kiosk: String,
-        #[serde(with = "time::serde::rfc3339")]
-        at: OffsetDateTime,
+        #[serde(with = "crate::dates::rfc3339")]
+        at: DateTime<FixedOffset>,
         presented: Option<Presented>,
     },
 }
@@ -174,8 +174,8 @@ impl Screen {
 pub struct View {
     #[serde(flatten)]
     pub screen: Screen,
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub idle_deadline: Option<OffsetDateTime>,
+    #[serde(with = "crate::dates::rfc3339::option")]
+    pub idle_deadline: Option<DateTime<FixedOffset>>,
     /// The screen shows a "back" button (`PatientAction::Back`): the document menu, and a
     /// consent item, high-cost limit or prescription screen with an earlier answer to undo.
     pub can_go_back: bool,

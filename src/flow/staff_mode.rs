@@ -11,7 +11,7 @@
 
 use std::collections::VecDeque;
 
-use time::OffsetDateTime;
+use chrono::{DateTime, FixedOffset, TimeDelta, Timelike};
 
 use super::ports::Ticket;
 use crate::desk::KioskAnswers;
@@ -25,7 +25,7 @@ pub struct PendingVisualCheck {
     pub check_in_id: i64,
     pub reception_number: Option<ReceptionNumber>,
     pub reason: HandoffReason,
-    pub handed_over_at: OffsetDateTime,
+    pub handed_over_at: DateTime<FixedOffset>,
     pub name: Option<PatientName>,
 }
 
@@ -136,7 +136,7 @@ pub enum PinRefusal {
     /// Wrong; this many more wrong PINs lock it.
     Wrong { tries_before_lock: u32 },
     /// Locked after too many wrong PINs (a technician can unlock it on the console).
-    Locked { until: OffsetDateTime },
+    Locked { until: DateTime<FixedOffset> },
     /// The account has no kiosk PIN any more.
     NoPin,
 }
@@ -164,7 +164,7 @@ pub enum StaffCommand {
         ticket: Ticket,
         login: String,
         paused: bool,
-        reopens_at: Option<OffsetDateTime>,
+        reopens_at: Option<DateTime<FixedOffset>>,
     },
     /// The panel closed: audit who and why.
     Closed { login: String, why: CloseReason },
@@ -239,7 +239,7 @@ pub enum StaffInput {
     KioskPauseSeen {
         paused: bool,
         /// When staff at the kiosk expect to reopen it, if they said (closed only).
-        reopens_at: Option<OffsetDateTime>,
+        reopens_at: Option<DateTime<FixedOffset>>,
     },
     Tick,
 }
@@ -295,7 +295,7 @@ pub enum StaffView {
         /// Staff closed the kiosk to patients.
         kiosk_paused: bool,
         /// When staff expect to reopen the closed kiosk, if they said.
-        reopens_at: Option<OffsetDateTime>,
+        reopens_at: Option<DateTime<FixedOffset>>,
         /// "Close this kiosk" was pressed: "when will it reopen?" waits for an answer.
         asking_reopening: bool,
         /// A card's button was pressed: the questions that name the patient ("did the photo
@@ -329,13 +329,13 @@ enum State {
         checks: Option<Vec<PendingVisualCheck>>,
         confirming: Option<Ticket>,
         /// Closing (with its reopening time) or reopening the kiosk, on its way to the store.
-        switching: Option<(Ticket, Option<OffsetDateTime>)>,
+        switching: Option<(Ticket, Option<DateTime<FixedOffset>>)>,
         /// "When will it reopen?" is up.
         asking_reopening: bool,
         note: Option<PanelNote>,
         /// The check staff are asked about by name, the question on screen, and when it
         /// appeared.
-        asking: Option<(i64, CheckQuestion, OffsetDateTime)>,
+        asking: Option<(i64, CheckQuestion, DateTime<FixedOffset>)>,
     },
 }
 
@@ -354,17 +354,16 @@ pub const REOPEN_IN_MINUTES: [u32; 3] = [10, 30, 60];
 /// When a kiosk closed at `now` for `minutes` reopens, as the paused screen says it: rounded
 /// up to the next 5 minutes of the clock ("about 12:35", never a time already past), seconds
 /// dropped, in `now`'s offset. E.g. 12:03:20 + 30 min -> 12:35.
-pub fn reopening_time(now: OffsetDateTime, minutes: u32) -> OffsetDateTime {
-    let at = now + time::Duration::minutes(i64::from(minutes));
+pub fn reopening_time(now: DateTime<FixedOffset>, minutes: u32) -> DateTime<FixedOffset> {
+    let at = now + TimeDelta::minutes(i64::from(minutes));
     let past_five = i64::from(at.minute() % 5) * 60 + i64::from(at.second());
     let exact = past_five == 0 && at.nanosecond() == 0;
-    let floor = at
-        - time::Duration::seconds(past_five)
-        - time::Duration::nanoseconds(i64::from(at.nanosecond()));
+    let floor =
+        at - TimeDelta::seconds(past_five) - TimeDelta::nanoseconds(i64::from(at.nanosecond()));
     if exact {
         floor
     } else {
-        floor + time::Duration::minutes(5)
+        floor + TimeDelta::minutes(5)
     }
 }
 
@@ -372,17 +371,17 @@ pub struct StaffMode {
     settings: StaffModeSettings,
     state: State,
     /// Recent taps on the hidden spot, oldest first.
-    taps: VecDeque<OffsetDateTime>,
-    last_touch: OffsetDateTime,
+    taps: VecDeque<DateTime<FixedOffset>>,
+    last_touch: DateTime<FixedOffset>,
     next_ticket: u64,
     out: VecDeque<StaffCommand>,
     /// Whether staff closed the kiosk to patients (recorded in the store; outlives the panel).
     kiosk_paused: bool,
     /// When staff expect to reopen it, if they said (recorded with the closing).
-    reopens_at: Option<OffsetDateTime>,
+    reopens_at: Option<DateTime<FixedOffset>>,
     /// When the closed kiosk last asked the store whether it is still closed; `None` when it
     /// has not asked since it was closed (or while open, or while the panel is open).
-    pause_read_at: Option<OffsetDateTime>,
+    pause_read_at: Option<DateTime<FixedOffset>>,
 }
 
 impl StaffMode {
@@ -391,7 +390,7 @@ impl StaffMode {
             settings,
             state: State::Closed,
             taps: VecDeque::new(),
-            last_touch: OffsetDateTime::UNIX_EPOCH,
+            last_touch: crate::dates::UNIX_EPOCH,
             next_ticket: 0,
             out: VecDeque::new(),
             kiosk_paused: false,
@@ -406,13 +405,13 @@ impl StaffMode {
     }
 
     /// When staff expect to reopen the closed kiosk, if they said.
-    pub fn kiosk_reopens_at(&self) -> Option<OffsetDateTime> {
+    pub fn kiosk_reopens_at(&self) -> Option<DateTime<FixedOffset>> {
         self.reopens_at
     }
 
     /// What the store says at start-up: a kiosk closed before a restart stays closed, with the
     /// reopening time staff gave.
-    pub fn start_paused(&mut self, paused: bool, reopens_at: Option<OffsetDateTime>) {
+    pub fn start_paused(&mut self, paused: bool, reopens_at: Option<DateTime<FixedOffset>>) {
         self.kiosk_paused = paused;
         self.reopens_at = reopens_at.filter(|_| paused);
     }
@@ -428,7 +427,7 @@ impl StaffMode {
     /// When staff mode wants a `Tick`: the open panel closes itself if nobody touches it, or
     /// the closed kiosk asks the store again whether it is still closed
     /// ([`StaffMode::pause_recheck_at`]).
-    pub fn next_deadline(&self) -> Option<OffsetDateTime> {
+    pub fn next_deadline(&self) -> Option<DateTime<FixedOffset>> {
         match (self.idle_deadline(), self.pause_recheck_at()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -436,7 +435,7 @@ impl StaffMode {
     }
 
     /// When the open panel closes itself if nobody touches it.
-    fn idle_deadline(&self) -> Option<OffsetDateTime> {
+    fn idle_deadline(&self) -> Option<DateTime<FixedOffset>> {
         self.is_open()
             .then(|| self.last_touch + secs(self.settings.idle_seconds))
     }
@@ -445,10 +444,10 @@ impl StaffMode {
     /// asks the store whether it is still closed, [`PAUSE_RECHECK_SECONDS`] after the last
     /// look. Before the first look since it closed, the first `Tick` starts the count (the
     /// Unix epoch here means "at once"), so a kiosk just closed reads nothing straight away.
-    pub fn pause_recheck_at(&self) -> Option<OffsetDateTime> {
+    pub fn pause_recheck_at(&self) -> Option<DateTime<FixedOffset>> {
         (self.kiosk_paused && !self.is_open()).then(|| {
-            self.pause_read_at.map_or(OffsetDateTime::UNIX_EPOCH, |t| {
-                t + time::Duration::seconds(PAUSE_RECHECK_SECONDS)
+            self.pause_read_at.map_or(crate::dates::UNIX_EPOCH, |t| {
+                t + chrono::TimeDelta::seconds(PAUSE_RECHECK_SECONDS)
             })
         })
     }
@@ -501,7 +500,7 @@ impl StaffMode {
 
     /// `patient_busy`: a check-in is under way, so the gesture does nothing (staff do not take
     /// the screen from a patient mid-way; "call staff" is there for that).
-    pub fn handle(&mut self, now: OffsetDateTime, input: StaffInput, patient_busy: bool) {
+    pub fn handle(&mut self, now: DateTime<FixedOffset>, input: StaffInput, patient_busy: bool) {
         if let Some(deadline) = self.idle_deadline()
             && now >= deadline
         {
@@ -741,7 +740,7 @@ impl StaffMode {
     /// An answer to the question on screen, ignored within its dead time: the photo's yes
     /// brings the result question (`shown` must be true: "not shown" does not answer the photo
     /// question); the result question's answer goes to the adapter with both answers.
-    fn answer(&mut self, now: OffsetDateTime, shown: bool) {
+    fn answer(&mut self, now: DateTime<FixedOffset>, shown: bool) {
         let ticket = Ticket(self.next_ticket + 1);
         let State::Panel {
             who,
@@ -756,7 +755,7 @@ impl StaffMode {
         let Some((check_in_id, question, asked_at)) = *asking else {
             return;
         };
-        if now - asked_at < time::Duration::milliseconds(CONFIRM_DEAD_TIME_MS)
+        if now - asked_at < TimeDelta::milliseconds(CONFIRM_DEAD_TIME_MS)
             || !checks.iter().any(|c| c.check_in_id == check_in_id)
         {
             return;
@@ -783,12 +782,12 @@ impl StaffMode {
         }
     }
 
-    fn corner_tap(&mut self, now: OffsetDateTime, patient_busy: bool) {
+    fn corner_tap(&mut self, now: DateTime<FixedOffset>, patient_busy: bool) {
         if self.is_open() || patient_busy {
             self.taps.clear();
             return;
         }
-        let window = time::Duration::milliseconds(i64::from(self.settings.tap_window_ms));
+        let window = TimeDelta::milliseconds(i64::from(self.settings.tap_window_ms));
         self.taps.push_back(now);
         while self.taps.front().is_some_and(|t| now - *t > window) {
             self.taps.pop_front();
@@ -821,7 +820,7 @@ impl StaffMode {
     }
 
     /// Sends the closing (with its reopening time) or the reopening to the store, once.
-    fn switch(&mut self, paused: bool, reopens_at: Option<OffsetDateTime>) {
+    fn switch(&mut self, paused: bool, reopens_at: Option<DateTime<FixedOffset>>) {
         let ticket = Ticket(self.next_ticket + 1);
         if let State::Panel {
             who,
@@ -862,14 +861,14 @@ impl StaffMode {
     /// On a `Tick`: a closed kiosk with no panel open asks the store again whether it is still
     /// closed once [`PAUSE_RECHECK_SECONDS`] passed since its last look; its first `Tick`
     /// after closing only starts the count. Open, or with the panel open, the count stops.
-    fn recheck_pause(&mut self, now: OffsetDateTime) {
+    fn recheck_pause(&mut self, now: DateTime<FixedOffset>) {
         if !self.kiosk_paused || self.is_open() {
             self.pause_read_at = None;
             return;
         }
         match self.pause_read_at {
             None => self.pause_read_at = Some(now),
-            Some(at) if now >= at + time::Duration::seconds(PAUSE_RECHECK_SECONDS) => {
+            Some(at) if now >= at + chrono::TimeDelta::seconds(PAUSE_RECHECK_SECONDS) => {
                 self.pause_read_at = Some(now);
                 self.out.push_back(StaffCommand::ReadKioskPause);
             }
@@ -883,20 +882,20 @@ impl StaffMode {
     }
 }
 
-fn secs(n: u32) -> time::Duration {
-    time::Duration::seconds(i64::from(n))
+fn secs(n: u32) -> TimeDelta {
+    TimeDelta::seconds(i64::from(n))
 }
 
 #[cfg(test)]
 mod tests {
-    use time::macros::datetime;
+    use crate::datetime;
 
     use super::*;
 
-    const T0: OffsetDateTime = datetime!(2026-11-22 09:00 +09:00);
+    const T0: DateTime<FixedOffset> = datetime!(2026-11-22 09:00 +09:00);
 
-    fn ms(n: i64) -> time::Duration {
-        time::Duration::milliseconds(n)
+    fn ms(n: i64) -> TimeDelta {
+        TimeDelta::milliseconds(n)
     }
 
     fn sato() -> KioskStaff {
@@ -906,7 +905,7 @@ mod tests {
         }
     }
 
-    fn taps(mode: &mut StaffMode, n: usize, every_ms: i64, from: OffsetDateTime) {
+    fn taps(mode: &mut StaffMode, n: usize, every_ms: i64, from: DateTime<FixedOffset>) {
         for i in 0..n {
             mode.handle(from + ms(every_ms * i as i64), StaffInput::CornerTap, false);
         }
@@ -1280,7 +1279,7 @@ mod tests {
         let mut mode = signed_in();
         let _ = mode.poll();
         let deadline = mode.next_deadline().unwrap();
-        assert_eq!(deadline, T0 + ms(3000) + time::Duration::seconds(60));
+        assert_eq!(deadline, T0 + ms(3000) + TimeDelta::seconds(60));
         mode.handle(deadline, StaffInput::Tick, false);
         assert!(!mode.is_open());
         assert_eq!(
@@ -1442,11 +1441,11 @@ mod tests {
     #[test]
     fn the_reopening_time_is_rounded_up_to_five_minutes_of_the_clock() {
         let at = |h, m, sec| {
-            time::PrimitiveDateTime::new(
-                time::Date::from_calendar_date(2026, time::Month::November, 22).unwrap(),
-                time::Time::from_hms(h, m, sec).unwrap(),
-            )
-            .assume_offset(time::macros::offset!(+9))
+            crate::date!(2026 - 11 - 22)
+                .and_hms_opt(h, m, sec)
+                .unwrap()
+                .and_local_timezone(crate::rules::JST)
+                .unwrap()
         };
         assert_eq!(reopening_time(at(12, 3, 20), 30), at(12, 35, 0));
         assert_eq!(
@@ -1457,7 +1456,7 @@ mod tests {
         assert_eq!(reopening_time(at(12, 5, 1), 10), at(12, 20, 0));
         assert_eq!(
             reopening_time(at(23, 58, 0), 60),
-            at(1, 0, 0) + time::Duration::days(1)
+            at(1, 0, 0) + TimeDelta::days(1)
         );
         assert_eq!(reopening_time(at(12, 59, 59), 60), at(14, 0, 0));
     }
@@ -1532,14 +1531,14 @@ mod tests {
             T0 + ms(600),
             StaffInput::KioskPauseSeen {
                 paused: true,
-                reopens_at: Some(T0 + time::Duration::minutes(30)),
+                reopens_at: Some(T0 + chrono::TimeDelta::minutes(30)),
             },
             false,
         );
         assert!(closed.kiosk_paused());
         assert_eq!(
             closed.kiosk_reopens_at(),
-            Some(T0 + time::Duration::minutes(30))
+            Some(T0 + chrono::TimeDelta::minutes(30))
         );
         assert_eq!(closed.poll(), None);
 
@@ -1602,13 +1601,13 @@ mod tests {
     /// follows the answer, and stops asking once open or while staff have the panel open.
     #[test]
     fn a_closed_kiosk_asks_the_store_again_every_few_seconds_until_it_is_open() {
-        let every = time::Duration::seconds(PAUSE_RECHECK_SECONDS);
+        let every = chrono::TimeDelta::seconds(PAUSE_RECHECK_SECONDS);
         let mut mode = StaffMode::new(StaffModeSettings::default());
         assert_eq!(mode.next_deadline(), None, "open: nothing to ask");
         mode.start_paused(true, None);
         assert_eq!(
             mode.next_deadline(),
-            Some(OffsetDateTime::UNIX_EPOCH),
+            Some(crate::dates::UNIX_EPOCH),
             "at once"
         );
         mode.handle(T0, StaffInput::Tick, false);
@@ -1650,10 +1649,10 @@ mod tests {
         let mut panel = signed_in();
         panel.start_paused(true, None);
         let _ = panel.poll();
-        let idle = T0 + ms(3000) + time::Duration::seconds(60);
+        let idle = T0 + ms(3000) + chrono::TimeDelta::seconds(60);
         assert_eq!(panel.next_deadline(), Some(idle));
         for s in [10, 20, 30] {
-            panel.handle(T0 + time::Duration::seconds(s), StaffInput::Tick, false);
+            panel.handle(T0 + chrono::TimeDelta::seconds(s), StaffInput::Tick, false);
             assert_eq!(panel.poll(), None);
         }
     }

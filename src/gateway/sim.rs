@@ -18,8 +18,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use rand::RngCore;
-use time::Date;
-use time::macros::date;
+
+use crate::date;
+use crate::dates::Date;
 
 use crate::domain::{
     BurdenRatio, CardProof, Certificate, Challenge, EligibilityResult, PatientName, Validity,
@@ -420,6 +421,8 @@ impl Gateway for SimGateway {
 
 #[cfg(test)]
 mod tests {
+    use chrono::Datelike;
+
     use super::*;
     use crate::domain::Signature;
     use crate::pki::TestIdentity;
@@ -447,7 +450,7 @@ mod tests {
 
     fn age_on(birth: Date, on: Date) -> i32 {
         let mut age = on.year() - birth.year();
-        if (on.month() as u8, on.day()) < (birth.month() as u8, birth.day()) {
+        if (on.month(), on.day()) < (birth.month(), birth.day()) {
             age -= 1;
         }
         age

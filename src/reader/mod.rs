@@ -128,10 +128,7 @@ mod tests {
 
         // The certificate's last valid day: given, or counted from today in Japan.
         let spec = parse_sim_spec("card,not-after=2026-10-12").expect("valid");
-        assert_eq!(
-            spec.options.not_after,
-            Some(time::macros::date!(2026 - 10 - 12))
-        );
+        assert_eq!(spec.options.not_after, Some(crate::date!(2026 - 10 - 12)));
         assert_eq!(
             parse_sim_spec("card").expect("valid").options.not_after,
             None
@@ -141,7 +138,7 @@ mod tests {
         let (Some(ago), Some(ahead)) = (ago.options.not_after, ahead.options.not_after) else {
             panic!("both set a date");
         };
-        assert_eq!(ahead - ago, time::Duration::days(80));
+        assert_eq!(ahead - ago, chrono::TimeDelta::days(80));
 
         for (name, profile) in SIM_PROFILE_NAMES {
             assert_eq!(parse_sim_spec(name).map(|s| s.profile), Ok(profile));

@@ -117,9 +117,9 @@ impl FromStr for SimSpec {
                     };
                 }
                 "not-after" => {
-                    let format = time::macros::format_description!("[year]-[month]-[day]");
-                    let day = time::Date::parse(value.trim(), &format)
-                        .map_err(|_| SimSpecError::new(part, "not-after is a date, YYYY-MM-DD"))?;
+                    let day = crate::dates::parse_ymd(value.trim()).ok_or_else(|| {
+                        SimSpecError::new(part, "not-after is a date, YYYY-MM-DD")
+                    })?;
                     options.not_after = Some(day);
                 }
                 key @ ("cert-expired-days" | "cert-expires-in-days") => {
@@ -131,12 +131,12 @@ impl FromStr for SimSpec {
                         .ok_or_else(|| {
                             SimSpecError::new(part, format!("{key} is 0 to 3650 days"))
                         })?;
-                    let days = time::Duration::days(i64::from(days));
+                    let days = chrono::TimeDelta::days(i64::from(days));
                     let today = today_in_japan();
                     let day = if key == "cert-expired-days" {
-                        today.checked_sub(days)
+                        today.checked_sub_signed(days)
                     } else {
-                        today.checked_add(days)
+                        today.checked_add_signed(days)
                     };
                     options.not_after = day;
                 }
@@ -157,10 +157,10 @@ impl FromStr for SimSpec {
 /// Today in Japan, by the real clock: `cert-expired-days=N` counts back from it, as a person
 /// at the command line means it (a script's `visit_time` does not move it; give `not-after=`
 /// then).
-fn today_in_japan() -> time::Date {
-    time::OffsetDateTime::now_utc()
-        .to_offset(crate::rules::JST)
-        .date()
+fn today_in_japan() -> crate::dates::Date {
+    crate::dates::now()
+        .with_timezone(&crate::rules::JST)
+        .date_naive()
 }
 
 /// Parses a simulated-thing description (see [`SimSpec`]).

@@ -5,7 +5,7 @@
 //! Owns: reading `audit_log` joined with `check_ins`, `handoffs` and `staff_accounts`. Must not
 //! know: how an entry is said (`crate::audit`).
 
-use time::Date;
+use crate::dates::Date;
 
 use super::codec;
 use super::db::{Cells, Db, corrupt, sql_err, unstorable};

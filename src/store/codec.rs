@@ -4,11 +4,11 @@
 //! Owns: the text forms the schema stores. Must not know: which table a value lives in (callers
 //! name the table and column so a bad value is reported where it was found).
 
+use chrono::{DateTime, Datelike, FixedOffset};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use time::format_description::well_known::Rfc3339;
-use time::macros::format_description;
-use time::{Date, OffsetDateTime};
+
+use crate::dates::Date;
 
 /// A value read back from the database that this build does not understand.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,9 +38,6 @@ pub(crate) struct Unstorable {
     pub what: &'static str,
     pub reason: String,
 }
-
-const DATE: &[time::format_description::BorrowedFormatItem<'static>] =
-    format_description!("[year]-[month]-[day]");
 
 /// The serde name of a unit enum variant (the same snake_case name as `as_str` where the enum
 /// has one; `names_agree_with_as_str` checks that).
@@ -83,8 +80,8 @@ pub(crate) fn opt_parse_name<T: DeserializeOwned>(
     value.map(|v| parse_name(table, column, v)).transpose()
 }
 
-pub(crate) fn instant(what: &'static str, at: OffsetDateTime) -> Result<String, Unstorable> {
-    at.format(&Rfc3339).map_err(|e| Unstorable {
+pub(crate) fn instant(what: &'static str, at: DateTime<FixedOffset>) -> Result<String, Unstorable> {
+    crate::dates::rfc3339(&at).map_err(|e| Unstorable {
         what,
         reason: e.to_string(),
     })
@@ -94,8 +91,8 @@ pub(crate) fn parse_instant(
     table: &'static str,
     column: &'static str,
     value: &str,
-) -> Result<OffsetDateTime, BadValue> {
-    OffsetDateTime::parse(value, &Rfc3339).map_err(|_| BadValue::new(table, column, value))
+) -> Result<DateTime<FixedOffset>, BadValue> {
+    crate::dates::parse_rfc3339(value).ok_or_else(|| BadValue::new(table, column, value))
 }
 
 pub(crate) fn date(what: &'static str, d: Date) -> Result<String, Unstorable> {
@@ -106,10 +103,7 @@ pub(crate) fn date(what: &'static str, d: Date) -> Result<String, Unstorable> {
             reason: format!("year {} is outside 0000-9999", d.year()),
         });
     }
-    d.format(DATE).map_err(|e| Unstorable {
-        what,
-        reason: e.to_string(),
-    })
+    Ok(format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day()))
 }
 
 pub(crate) fn opt_date(what: &'static str, d: Option<Date>) -> Result<Option<String>, Unstorable> {
@@ -121,7 +115,7 @@ pub(crate) fn parse_date(
     column: &'static str,
     value: &str,
 ) -> Result<Date, BadValue> {
-    Date::parse(value, DATE).map_err(|_| BadValue::new(table, column, value))
+    crate::dates::parse_ymd(value).ok_or_else(|| BadValue::new(table, column, value))
 }
 
 pub(crate) fn opt_parse_date(
@@ -138,7 +132,7 @@ mod tests {
     use crate::domain::{
         ChecklistItem, HandoffReason, Presented, Step, Validity, VerificationMethod,
     };
-    use time::macros::{date, datetime};
+    use crate::{date, datetime};
 
     #[test]
     fn names_agree_with_as_str() {

@@ -22,7 +22,7 @@ impl Db {
     pub fn correct_handoff(
         &mut self,
         check_in_id: i64,
-        before_resolved_at: time::OffsetDateTime,
+        before_resolved_at: chrono::DateTime<chrono::FixedOffset>,
         resolution: &HandoffResolution,
         counts_toward_usage_rate: bool,
         reason: &str,

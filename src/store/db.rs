@@ -7,11 +7,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use chrono::{DateTime, FixedOffset};
 use rusqlite::types::FromSql;
 use rusqlite::{
     Connection, OptionalExtension, Row, Transaction, TransactionBehavior, named_params,
 };
-use time::{Date, OffsetDateTime};
+
+use crate::dates::Date;
 
 use super::codec::{self, BadValue, Unstorable};
 use super::migrations::{self, SCHEMA_VERSION};
@@ -399,7 +401,7 @@ impl Db {
     pub fn forget_names_before(
         &mut self,
         visit_date: Date,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
     ) -> Result<usize, StoreError> {
         let path = &self.path;
         let day = codec::date("visit date", visit_date).map_err(unstorable(path))?;
@@ -543,7 +545,11 @@ impl Db {
     }
 
     /// Marks an outbox entry delivered; `false` if it did not exist or was already delivered.
-    pub fn mark_delivered(&mut self, id: i64, at: OffsetDateTime) -> Result<bool, StoreError> {
+    pub fn mark_delivered(
+        &mut self,
+        id: i64,
+        at: DateTime<FixedOffset>,
+    ) -> Result<bool, StoreError> {
         let path = &self.path;
         let at = codec::instant("delivery time", at).map_err(unstorable(path))?;
         let changed = self
@@ -851,7 +857,7 @@ impl Db {
     pub(super) fn audited<T>(
         &mut self,
         what: &'static str,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
         change: impl FnOnce(&Transaction<'_>, &str) -> Result<(T, Audit), StoreError>,
     ) -> Result<T, StoreError> {
         let path = self.path.clone();
@@ -1266,7 +1272,7 @@ fn decode_check_in(r: &Cells<'_, '_>) -> Result<StoredCheckIn, Decode> {
 
 #[cfg(test)]
 mod tests {
-    use time::macros::datetime;
+    use crate::datetime;
 
     use super::*;
     use crate::domain::{HandoffReason, Step, VerificationMethod as M};
@@ -1281,7 +1287,7 @@ mod tests {
         CheckInRecord {
             started_at: at,
             finished_at: at,
-            visit_date: at.date(),
+            visit_date: at.date_naive(),
             presented: None,
             identity: None,
             verification: method,

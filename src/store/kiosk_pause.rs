@@ -3,7 +3,7 @@
 //!
 //! Owns: the `kiosk_pauses` table. Must not know: who may close a kiosk (staff mode decides).
 
-use time::OffsetDateTime;
+use chrono::{DateTime, FixedOffset};
 
 use super::StoreError;
 use super::codec;
@@ -13,10 +13,10 @@ use super::db::{Audit, Db, corrupt, sql_err, unstorable};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KioskPause {
     pub kiosk: String,
-    pub paused_at: OffsetDateTime,
+    pub paused_at: DateTime<FixedOffset>,
     pub paused_by: String,
     /// When staff said they expect to reopen it (`None`: not said).
-    pub reopens_at: Option<OffsetDateTime>,
+    pub reopens_at: Option<DateTime<FixedOffset>>,
 }
 
 impl Db {
@@ -29,8 +29,8 @@ impl Db {
         kiosk: &str,
         login: &str,
         paused: bool,
-        reopens_at: Option<OffsetDateTime>,
-        now: OffsetDateTime,
+        reopens_at: Option<DateTime<FixedOffset>>,
+        now: DateTime<FixedOffset>,
     ) -> Result<(), StoreError> {
         let path = self.path.clone();
         let (what, action) = if paused {
@@ -70,7 +70,7 @@ impl Db {
         &mut self,
         kiosk: &str,
         login: &str,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
     ) -> Result<bool, StoreError> {
         let path = self.path.clone();
         let what = "reopen the kiosk from the console";
@@ -131,7 +131,7 @@ impl Db {
 
 #[cfg(test)]
 mod tests {
-    use time::macros::datetime;
+    use crate::datetime;
 
     use super::*;
 
@@ -150,7 +150,7 @@ mod tests {
             "tanaka",
             true,
             Some(lunch_end),
-            t0 + time::Duration::minutes(5),
+            t0 + chrono::TimeDelta::minutes(5),
         )
         .unwrap();
         assert_eq!(
@@ -168,7 +168,7 @@ mod tests {
             "sato",
             false,
             None,
-            t0 + time::Duration::hours(1),
+            t0 + chrono::TimeDelta::hours(1),
         )
         .unwrap();
         assert_eq!(db.kiosk_pause("entrance").unwrap(), None);

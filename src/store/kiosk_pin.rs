@@ -4,7 +4,7 @@
 //! Owns: the `kiosk_pin_*` columns of `staff_accounts`. Must not know: hashing, the lockout
 //! rule (the caller decides; see `crate::staff::SignInPolicy::after_pin_failure`).
 
-use time::OffsetDateTime;
+use chrono::{DateTime, FixedOffset};
 
 use super::StoreError;
 use super::codec;
@@ -19,7 +19,7 @@ impl Db {
         login: &str,
         pin_hash: &str,
         by: &str,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
     ) -> Result<(), StoreError> {
         let path = self.path.clone();
         self.audited("set kiosk PIN", now, |tx, _| {
@@ -102,7 +102,7 @@ impl Db {
         login: &str,
         kiosk: &str,
         after: AfterFailure,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
     ) -> Result<(), StoreError> {
         let path = self.path.clone();
         let locked_until = after
@@ -130,7 +130,7 @@ impl Db {
         &mut self,
         login: &str,
         kiosk: &str,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
     ) -> Result<(), StoreError> {
         let path = self.path.clone();
         self.audited("record staff mode opened", now, |tx, _| {
@@ -152,7 +152,7 @@ impl Db {
         login: &str,
         kiosk: &str,
         why: &str,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
     ) -> Result<(), StoreError> {
         self.audited("record staff mode closed", now, |_, _| {
             Ok((

@@ -26,8 +26,10 @@ use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::{self, JoinHandle};
 
+use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
-use time::{Date, Month, OffsetDateTime};
+
+use crate::dates::Date;
 
 pub use self::audit_view::{AuditFilter, AuditRow};
 pub use self::db::{Inspection, inspect};
@@ -140,8 +142,8 @@ pub struct Committed {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub id: i64,
-    #[serde(with = "time::serde::rfc3339")]
-    pub at: OffsetDateTime,
+    #[serde(with = "crate::dates::rfc3339")]
+    pub at: DateTime<FixedOffset>,
     /// "kiosk", or the staff login name.
     pub actor: String,
     /// A stable snake_case name, e.g. "check_in_committed", "handoff_resolved".
@@ -155,7 +157,7 @@ pub struct AuditEntry {
 /// console's sign-ins or the technician's `doctor`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAuditEntry {
-    pub at: OffsetDateTime,
+    pub at: DateTime<FixedOffset>,
     pub actor: String,
     pub action: String,
     pub check_in_id: Option<i64>,
@@ -172,7 +174,7 @@ pub struct OutboxEntry {
     pub kind: String,
     /// The [`StoredCheckIn`] as JSON, as it was at that moment.
     pub payload: serde_json::Value,
-    pub created_at: OffsetDateTime,
+    pub created_at: DateTime<FixedOffset>,
 }
 
 /// The connection settings actually in effect, for tests and `doctor`.
@@ -313,9 +315,8 @@ impl Store {
             year,
             month,
         };
-        let m = Month::try_from(month).map_err(|_| invalid())?;
-        let from = Date::from_calendar_date(year, m, 1).map_err(|_| invalid())?;
-        let to = Date::from_calendar_date(year, m, m.length(year)).map_err(|_| invalid())?;
+        let from = Date::from_ymd_opt(year, u32::from(month), 1).ok_or_else(invalid)?;
+        let to = crate::dates::last_day_of_month(year, u32::from(month)).ok_or_else(invalid)?;
         self.check_ins_between(from, to)
     }
 
@@ -340,9 +341,8 @@ impl Store {
             year,
             month,
         };
-        let m = Month::try_from(month).map_err(|_| invalid())?;
-        let from = Date::from_calendar_date(year, m, 1).map_err(|_| invalid())?;
-        let to = Date::from_calendar_date(year, m, m.length(year)).map_err(|_| invalid())?;
+        let from = Date::from_ymd_opt(year, u32::from(month), 1).ok_or_else(invalid)?;
+        let to = crate::dates::last_day_of_month(year, u32::from(month)).ok_or_else(invalid)?;
         self.call(move |db| db.patient_keys_between(from, to))
     }
 
@@ -372,7 +372,7 @@ impl Store {
     pub fn correct_handoff(
         &self,
         check_in_id: i64,
-        before_resolved_at: OffsetDateTime,
+        before_resolved_at: DateTime<FixedOffset>,
         resolution: &HandoffResolution,
         counts_toward_usage_rate: bool,
         reason: &str,
@@ -393,8 +393,8 @@ impl Store {
     /// Erases names held by open handoffs from visits before `visit_date`.
     pub fn forget_names_before(
         &self,
-        visit_date: time::Date,
-        now: OffsetDateTime,
+        visit_date: crate::dates::Date,
+        now: DateTime<FixedOffset>,
     ) -> Result<usize, StoreError> {
         self.call(move |db| db.forget_names_before(visit_date, now))
     }
@@ -420,7 +420,7 @@ impl Store {
         account_id: i64,
         after: AfterFailure,
         from: &str,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
     ) -> Result<(), StoreError> {
         let from = from.to_owned();
         self.call(move |db| db.record_sign_in_failure(account_id, after, &from, now))
@@ -432,7 +432,7 @@ impl Store {
         &self,
         actor: &str,
         why: &str,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
     ) -> Result<(), StoreError> {
         let (actor, why) = (actor.to_owned(), why.to_owned());
         self.call(move |db| db.record_refused_sign_in(&actor, &why, now))
@@ -446,7 +446,7 @@ impl Store {
     pub fn session(
         &self,
         token_sha256: &str,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
     ) -> Result<Option<StaffSession>, StoreError> {
         let token = token_sha256.to_owned();
         self.call(move |db| db.session(&token, now))
@@ -456,7 +456,7 @@ impl Store {
         &self,
         token_sha256: &str,
         login: &str,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
     ) -> Result<(), StoreError> {
         let (token, login) = (token_sha256.to_owned(), login.to_owned());
         self.call(move |db| db.end_session(&token, &login, now))
@@ -467,7 +467,7 @@ impl Store {
         login: &str,
         pin_hash: &str,
         by: &str,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
     ) -> Result<(), StoreError> {
         let (login, hash, by) = (login.to_owned(), pin_hash.to_owned(), by.to_owned());
         self.call(move |db| db.set_kiosk_pin(&login, &hash, &by, now))
@@ -487,7 +487,7 @@ impl Store {
         login: &str,
         kiosk: &str,
         after: crate::staff::AfterFailure,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
     ) -> Result<(), StoreError> {
         let (login, kiosk) = (login.to_owned(), kiosk.to_owned());
         self.call(move |db| db.record_kiosk_pin_failure(&login, &kiosk, after, now))
@@ -497,7 +497,7 @@ impl Store {
         &self,
         login: &str,
         kiosk: &str,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
     ) -> Result<(), StoreError> {
         let (login, kiosk) = (login.to_owned(), kiosk.to_owned());
         self.call(move |db| db.record_staff_mode_opened(&login, &kiosk, now))
@@ -508,7 +508,7 @@ impl Store {
         login: &str,
         kiosk: &str,
         why: &str,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
     ) -> Result<(), StoreError> {
         let (login, kiosk, why) = (login.to_owned(), kiosk.to_owned(), why.to_owned());
         self.call(move |db| db.record_staff_mode_closed(&login, &kiosk, &why, now))
@@ -521,7 +521,7 @@ impl Store {
         kiosk: &str,
         login: &str,
         paused: bool,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
     ) -> Result<(), StoreError> {
         let (kiosk, login) = (kiosk.to_owned(), login.to_owned());
         self.call(move |db| db.set_kiosk_paused(&kiosk, &login, paused, None, now))
@@ -533,8 +533,8 @@ impl Store {
         &self,
         kiosk: &str,
         login: &str,
-        reopens_at: Option<OffsetDateTime>,
-        now: OffsetDateTime,
+        reopens_at: Option<DateTime<FixedOffset>>,
+        now: DateTime<FixedOffset>,
     ) -> Result<(), StoreError> {
         let (kiosk, login) = (kiosk.to_owned(), login.to_owned());
         self.call(move |db| db.set_kiosk_paused(&kiosk, &login, true, reopens_at, now))
@@ -556,7 +556,7 @@ impl Store {
         &self,
         kiosk: &str,
         login: &str,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
     ) -> Result<bool, StoreError> {
         let (kiosk, login) = (kiosk.to_owned(), login.to_owned());
         self.call(move |db| db.reopen_kiosk_from_console(&kiosk, &login, now))
@@ -566,7 +566,7 @@ impl Store {
         &self,
         login: &str,
         by: &str,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
     ) -> Result<(), StoreError> {
         let (login, by) = (login.to_owned(), by.to_owned());
         self.call(move |db| db.unlock_staff(&login, &by, now))
@@ -589,7 +589,11 @@ impl Store {
     }
 
     /// Marks an outbox entry delivered. `Ok(false)` if it was already delivered or is unknown.
-    pub fn mark_delivered(&self, outbox_id: i64, at: OffsetDateTime) -> Result<bool, StoreError> {
+    pub fn mark_delivered(
+        &self,
+        outbox_id: i64,
+        at: DateTime<FixedOffset>,
+    ) -> Result<bool, StoreError> {
         self.call(move |db| db.mark_delivered(outbox_id, at))
     }
 

@@ -8,8 +8,8 @@
 
 use std::collections::HashMap;
 
+use crate::dates::Date;
 use rusqlite::{OptionalExtension as _, Transaction};
-use time::Date;
 
 use super::StoreError;
 use super::codec;

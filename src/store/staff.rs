@@ -4,8 +4,8 @@
 //! Owns: `staff_accounts`, `staff_sessions`. Must not know: password hashing, the lockout rule
 //! (the caller decides; see `crate::staff::SignInPolicy`), cookies.
 
+use chrono::{DateTime, FixedOffset};
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, named_params};
-use time::OffsetDateTime;
 
 use super::StoreError;
 use super::codec;
@@ -20,8 +20,8 @@ const SELECT_ACCOUNT: &str = "SELECT id, login, display_name, role, password_has
 pub struct NewSession {
     pub token_sha256: String,
     pub csrf_token: String,
-    pub created_at: OffsetDateTime,
-    pub expires_at: OffsetDateTime,
+    pub created_at: DateTime<FixedOffset>,
+    pub expires_at: DateTime<FixedOffset>,
 }
 
 impl Db {
@@ -122,7 +122,7 @@ impl Db {
         account_id: i64,
         after: AfterFailure,
         from: &str,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
     ) -> Result<(), StoreError> {
         let path = &self.path;
         let at = codec::instant("sign-in time", now).map_err(unstorable(path))?;
@@ -186,7 +186,7 @@ impl Db {
         &mut self,
         actor: &str,
         why: &str,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
     ) -> Result<(), StoreError> {
         let path = &self.path;
         let at = codec::instant("sign-in time", now).map_err(unstorable(path))?;
@@ -251,7 +251,7 @@ impl Db {
     pub fn session(
         &self,
         token_sha256: &str,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
     ) -> Result<Option<StaffSession>, StoreError> {
         let path = &self.path;
         let found: Option<(i64, String, String)> = self
@@ -298,7 +298,7 @@ impl Db {
         &mut self,
         token_sha256: &str,
         login: &str,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
     ) -> Result<(), StoreError> {
         let path = &self.path;
         let at = codec::instant("sign-out time", now).map_err(unstorable(path))?;
@@ -321,7 +321,7 @@ impl Db {
         &mut self,
         login: &str,
         by: &str,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
     ) -> Result<(), StoreError> {
         let path = &self.path;
         let at = codec::instant("unlock time", now).map_err(unstorable(path))?;
@@ -366,7 +366,7 @@ impl Db {
         &mut self,
         login: &str,
         by: &str,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
     ) -> Result<SessionsEnded, StoreError> {
         let path = &self.path;
         let at = codec::instant("disable time", now).map_err(unstorable(path))?;
@@ -402,7 +402,7 @@ impl Db {
         &mut self,
         login: &str,
         by: &str,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
     ) -> Result<(), StoreError> {
         let path = &self.path;
         let at = codec::instant("enable time", now).map_err(unstorable(path))?;
@@ -437,7 +437,7 @@ impl Db {
         login: &str,
         password_hash: &str,
         by: &str,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
     ) -> Result<SessionsEnded, StoreError> {
         let path = &self.path;
         let at = codec::instant("password reset time", now).map_err(unstorable(path))?;
@@ -476,7 +476,7 @@ impl super::Store {
         &self,
         login: &str,
         by: &str,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
     ) -> Result<SessionsEnded, StoreError> {
         let (login, by) = (login.to_owned(), by.to_owned());
         self.call(move |db| db.disable_staff(&login, &by, now))
@@ -487,7 +487,7 @@ impl super::Store {
         &self,
         login: &str,
         by: &str,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
     ) -> Result<(), StoreError> {
         let (login, by) = (login.to_owned(), by.to_owned());
         self.call(move |db| db.enable_staff(&login, &by, now))
@@ -499,7 +499,7 @@ impl super::Store {
         login: &str,
         password_hash: &str,
         by: &str,
-        now: OffsetDateTime,
+        now: DateTime<FixedOffset>,
     ) -> Result<SessionsEnded, StoreError> {
         let (login, hash, by) = (login.to_owned(), password_hash.to_owned(), by.to_owned());
         self.call(move |db| db.reset_staff_password(&login, &hash, &by, now))
@@ -531,7 +531,7 @@ fn read_account(path: &std::path::Path, row: &Row<'_>) -> Result<StaffAccount, S
     let role: String = r.get("role")?;
     let (failed_logins, locked_until) = failures_and_lock(&r, "failed_logins", "locked_until")?;
     let created_at: String = r.get("created_at")?;
-    let instant = |column: &'static str| -> Result<Option<OffsetDateTime>, StoreError> {
+    let instant = |column: &'static str| -> Result<Option<DateTime<FixedOffset>>, StoreError> {
         let text: Option<String> = r.get(column)?;
         text.map(|t| codec::parse_instant(T, column, &t))
             .transpose()
@@ -557,7 +557,7 @@ pub(super) fn failures_and_lock(
     r: &Cells<'_, '_>,
     count_column: &'static str,
     lock_column: &'static str,
-) -> Result<(u32, Option<OffsetDateTime>), StoreError> {
+) -> Result<(u32, Option<DateTime<FixedOffset>>), StoreError> {
     const T: &str = "staff_accounts";
     let count: i64 = r.get(count_column)?;
     let locked_until: Option<String> = r.get(lock_column)?;

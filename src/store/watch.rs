@@ -89,7 +89,7 @@ pub fn watch_changes(
 mod tests {
     use std::sync::mpsc;
 
-    use time::macros::datetime;
+    use crate::datetime;
 
     use super::*;
     use crate::store::Store;

@@ -1,7 +1,7 @@
 //! One example of every screen the patient can meet, for screenshots, the "nothing is cut off"
 //! test and the frame benchmark. Each is a [`View`] exactly as the flow would give it.
 
-use time::OffsetDateTime;
+use chrono::{DateTime, FixedOffset};
 
 use crate::domain::{
     BurdenRatio, ConsentItem, DeclaredDocument, HandoffReason, Presented, ReceptionNumber, Tapped,
@@ -39,8 +39,8 @@ pub struct StaffSample {
 }
 
 /// The moment every sample is shown at.
-pub fn sample_time() -> OffsetDateTime {
-    time::macros::datetime!(2026-11-21 09:30:00 +09:00)
+pub fn sample_time() -> DateTime<FixedOffset> {
+    crate::datetime!(2026-11-21 09:30:00 +09:00)
 }
 
 fn sample(name: &str, screen: Screen) -> Sample {
@@ -92,7 +92,7 @@ pub fn every_screen() -> Vec<Sample> {
         sample(
             "paused-reopens",
             Screen::Paused {
-                reopens_at: Some(sample_time() + time::Duration::minutes(35)),
+                reopens_at: Some(sample_time() + chrono::TimeDelta::minutes(35)),
             },
         ),
         sample("reading", Screen::Reading),
@@ -245,7 +245,7 @@ pub fn every_screen() -> Vec<Sample> {
                 burden_ratio: None,
                 reception_number: number,
                 certificate: Some(CertificateNote::ExpiresOn {
-                    not_after: time::macros::date!(2027 - 01 - 20),
+                    not_after: crate::date!(2027 - 01 - 20),
                 }),
             },
         ),
@@ -255,8 +255,8 @@ pub fn every_screen() -> Vec<Sample> {
                 burden_ratio: None,
                 reception_number: number,
                 certificate: Some(CertificateNote::ExpiredRenewBy {
-                    not_after: time::macros::date!(2026 - 10 - 21),
-                    renew_by: time::macros::date!(2027 - 01 - 31),
+                    not_after: crate::date!(2026 - 10 - 21),
+                    renew_by: crate::date!(2027 - 01 - 31),
                 }),
             },
         ),
@@ -352,7 +352,7 @@ pub fn every_screen() -> Vec<Sample> {
     all.extend(staff_screens());
     for s in &mut all {
         if let Some(left) = s.countdown {
-            s.view.idle_deadline = Some(sample_time() + time::Duration::seconds(left));
+            s.view.idle_deadline = Some(sample_time() + chrono::TimeDelta::seconds(left));
         }
     }
     all
@@ -384,7 +384,7 @@ fn staff_screens() -> Vec<Sample> {
             check_in_id: i64::from(number),
             reception_number: Some(ReceptionNumber(number)),
             reason,
-            handed_over_at: sample_time() - time::Duration::minutes(minutes),
+            handed_over_at: sample_time() - chrono::TimeDelta::minutes(minutes),
             name: name.map(|(name, kana)| crate::domain::PatientName {
                 name: name.into(),
                 kana: Some(kana.into()),
@@ -396,7 +396,7 @@ fn staff_screens() -> Vec<Sample> {
         note,
         busy: false,
         kiosk_paused,
-        reopens_at: kiosk_paused.then(|| sample_time() + time::Duration::minutes(35)),
+        reopens_at: kiosk_paused.then(|| sample_time() + chrono::TimeDelta::minutes(35)),
         asking_reopening: false,
         asking: None,
         question: CheckQuestion::Photo,
@@ -434,7 +434,7 @@ fn staff_screens() -> Vec<Sample> {
         staff(
             "staff-pin-locked",
             pin(Some(PinRefusal::Locked {
-                until: sample_time() + time::Duration::minutes(15),
+                until: sample_time() + chrono::TimeDelta::minutes(15),
             })),
             None,
             0,

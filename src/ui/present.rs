@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Datelike, FixedOffset, Timelike};
 use slint::ComponentHandle as _;
-use time::OffsetDateTime;
 use uketsuke_views::phrases::keep_together;
 
 use crate::domain::{
@@ -113,14 +113,14 @@ fn number_text(number: Option<ReceptionNumber>) -> slint::SharedString {
 }
 
 /// Seconds left before an input screen is cleared, when the countdown should show.
-pub fn countdown(view: &View, now: OffsetDateTime) -> Option<u64> {
+pub fn countdown(view: &View, now: DateTime<FixedOffset>) -> Option<u64> {
     let deadline = view.idle_deadline?;
     let left = deadline - now;
-    if left > time::Duration::try_from(COUNTDOWN).unwrap_or(time::Duration::ZERO) {
+    if left > chrono::TimeDelta::from_std(COUNTDOWN).unwrap_or(chrono::TimeDelta::MAX) {
         return None;
     }
     // Rounded up: "1 second" until the very end, never "0" while the screen still shows.
-    let millis = left.whole_milliseconds().max(0) as u64;
+    let millis = left.num_milliseconds().max(0) as u64;
     Some(millis.div_ceil(1000).max(1))
 }
 
@@ -143,7 +143,7 @@ pub fn phone_presented(screen: &Screen) -> bool {
 
 /// Sets every property the current screen reads. `pin_digits` is how many digits the patient
 /// has typed on the PIN pad (the digits themselves never reach the views).
-pub fn present(window: &AppWindow, view: &View, now: OffsetDateTime, pin_digits: usize) {
+pub fn present(window: &AppWindow, view: &View, now: DateTime<FixedOffset>, pin_digits: usize) {
     let kiosk = window.global::<Kiosk>();
     kiosk.set_pin_digits(pin_digits as i32);
     kiosk.set_phone_presented(phone_presented(&view.screen));
@@ -224,7 +224,7 @@ pub fn present(window: &AppWindow, view: &View, now: OffsetDateTime, pin_digits:
             kiosk: name, at, ..
         } => {
             kiosk.set_kiosk_name(name.as_str().into());
-            let local = at.to_offset(crate::rules::JST);
+            let local = at.with_timezone(&crate::rules::JST);
             kiosk.set_ended_at(format!("{:02}:{:02}", local.hour(), local.minute()).into());
         }
         _ => {}
@@ -237,23 +237,18 @@ pub fn present(window: &AppWindow, view: &View, now: OffsetDateTime, pin_digits:
 }
 
 /// A day as Japanese patients read it: 「2027年1月20日」 (kept on one line).
-pub fn date_ja(day: time::Date) -> String {
-    keep_together(&format!(
-        "{}年{}月{}日",
-        day.year(),
-        u8::from(day.month()),
-        day.day()
-    ))
+pub fn date_ja(day: crate::dates::Date) -> String {
+    keep_together(&format!("{}年{}月{}日", day.year(), day.month(), day.day()))
 }
 
 /// A day in English, unambiguous in any country: "20 January 2027" (kept on one line).
-pub fn date_en(day: time::Date) -> String {
-    keep_together(&format!("{} {} {}", day.day(), day.month(), day.year()))
+pub fn date_en(day: crate::dates::Date) -> String {
+    keep_together(&day.format("%-d %B %Y").to_string())
 }
 
 /// "13:30": the time of day in Japan, as the kiosk's screens say it.
-pub fn clock(at: OffsetDateTime) -> String {
-    let local = at.to_offset(crate::rules::JST);
+pub fn clock(at: DateTime<FixedOffset>) -> String {
+    let local = at.with_timezone(&crate::rules::JST);
     format!("{:02}:{:02}", local.hour(), local.minute())
 }
 
@@ -266,7 +261,7 @@ pub fn present_staff(
     window: &AppWindow,
     view: Option<&StaffView>,
     reader: Option<ReaderTrouble>,
-    now: OffsetDateTime,
+    now: DateTime<FixedOffset>,
     digits_typed: usize,
 ) {
     let k = window.global::<Kiosk>();
@@ -316,7 +311,7 @@ pub fn present_staff(
                 }
                 Some(PinRefusal::Locked { until }) => {
                     problem = StaffProblem::Locked;
-                    let local = until.to_offset(crate::rules::JST);
+                    let local = until.with_timezone(&crate::rules::JST);
                     k.set_staff_locked_until(
                         format!("{:02}:{:02}", local.hour(), local.minute()).into(),
                     );
@@ -357,7 +352,7 @@ pub fn present_staff(
                     number: number(c.reception_number).into(),
                     reason: handoff_kind(c.reason),
                     patient_asked: c.reason == HandoffReason::PatientAskedStaffToCheck,
-                    minutes: (now - c.handed_over_at).whole_minutes().max(0) as i32,
+                    minutes: (now - c.handed_over_at).num_minutes().max(0) as i32,
                     name: c
                         .name
                         .as_ref()
@@ -461,4 +456,18 @@ pub fn show_not_set_up(window: &AppWindow) {
             super::select_language(&window, showing.other());
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use uketsuke_views::phrases::keep_together;
+
+    #[test]
+    fn certificate_dates_read_as_patients_read_them() {
+        let day = crate::date!(2027 - 01 - 20);
+        assert_eq!(super::date_en(day), keep_together("20 January 2027"));
+        assert_eq!(super::date_ja(day), keep_together("2027年1月20日"));
+        let day = crate::date!(2026 - 10 - 05);
+        assert_eq!(super::date_en(day), keep_together("5 October 2026"));
+    }
 }

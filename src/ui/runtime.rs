@@ -13,8 +13,8 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, FixedOffset};
 use slint::ComponentHandle as _;
-use time::OffsetDateTime;
 
 use crate::domain::{CheckInRecord, DeclaredDocument, Pin, PrescriptionForm};
 use crate::flow::staff_mode::{StaffCommand, StaffInput, StaffMode, StaffView};
@@ -85,7 +85,7 @@ pub enum GatewayJob {
 }
 
 /// Where the time comes from: the system clock live, a hand-moved one in tests.
-pub type Clock = Rc<dyn Fn() -> OffsetDateTime>;
+pub type Clock = Rc<dyn Fn() -> DateTime<FixedOffset>>;
 
 /// The way to the reader's thread. A PC/SC reader thread waits for pcscd's events, so a job
 /// for it also nudges it awake.
@@ -228,7 +228,7 @@ pub fn spawn_gateway(
 /// The way to the store worker: each record with the ticket its answer carries.
 pub type StoreJobs = Sender<(Ticket, Box<CheckInRecord>)>;
 /// The way to the staff-mode worker: each command with the time it was given.
-pub type StaffJobs = Sender<(StaffCommand, OffsetDateTime)>;
+pub type StaffJobs = Sender<(StaffCommand, DateTime<FixedOffset>)>;
 
 /// Starts the store's thread: each check-in is committed (fsync'd) before the flow hears so.
 pub fn spawn_store(
@@ -255,7 +255,7 @@ pub fn spawn_staff_desk(
     desk: KioskStaffDesk,
     outbox: Outbox,
 ) -> std::io::Result<(StaffJobs, JoinHandle<()>)> {
-    let (jobs, inbox) = mpsc::channel::<(StaffCommand, OffsetDateTime)>();
+    let (jobs, inbox) = mpsc::channel::<(StaffCommand, DateTime<FixedOffset>)>();
     let thread = thread::Builder::new()
         .name("uketsuke-staff".into())
         .spawn(move || {
@@ -283,7 +283,7 @@ pub struct Runtime {
     gateway: Sender<GatewayJob>,
     store: Sender<(Ticket, Box<CheckInRecord>)>,
     staff: StaffMode,
-    staff_desk: Sender<(StaffCommand, OffsetDateTime)>,
+    staff_desk: Sender<(StaffCommand, DateTime<FixedOffset>)>,
     /// Digits typed on the staff PIN pad, kept here until OK and never shown.
     staff_typed: String,
     /// Commands sent to workers and not answered yet.
@@ -448,7 +448,7 @@ impl Runtime {
         self.outstanding
     }
 
-    fn now(&self) -> OffsetDateTime {
+    fn now(&self) -> DateTime<FixedOffset> {
         (self.clock)()
     }
 
@@ -687,8 +687,8 @@ impl Runtime {
                 countdown_from
             } else {
                 // The next whole second before the deadline, so the number steps evenly.
-                let left_ms = (idle - now).whole_milliseconds().max(0) as i64;
-                now + time::Duration::milliseconds((left_ms - 1) % 1000 + 1)
+                let left_ms = (idle - now).num_milliseconds().max(0);
+                now + chrono::TimeDelta::milliseconds((left_ms - 1) % 1000 + 1)
             };
             wake = Some(wake.map_or(next, |w| w.min(next)));
         }
@@ -696,7 +696,7 @@ impl Runtime {
             self.timer.stop();
             return;
         };
-        let delay = Duration::try_from(at - now).unwrap_or(Duration::ZERO);
+        let delay = (at - now).to_std().unwrap_or(Duration::ZERO);
         let me = self.me.clone();
         self.timer
             .start(slint::TimerMode::SingleShot, delay, move || {

@@ -5,7 +5,7 @@
 use crate::common;
 
 use common::{HAPPY, check_in, script};
-use time::macros::date;
+use uketsuke::date;
 use uketsuke::domain::{
     BurdenRatio, ConsentMode, IdentityMethod, Outcome, PrescriptionForm, Presented, RatioSource,
     Validity, VerificationMethod,

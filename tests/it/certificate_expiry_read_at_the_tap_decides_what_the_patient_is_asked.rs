@@ -9,7 +9,7 @@
 use crate::common;
 
 use common::{CONSENT, check_in, script};
-use time::macros::date;
+use uketsuke::date;
 use uketsuke::domain::{
     ChecklistItem, HandoffReason, IdentityMethod, Outcome, Presented, VerificationMethod,
 };

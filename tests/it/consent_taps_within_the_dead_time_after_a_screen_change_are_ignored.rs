@@ -37,11 +37,11 @@ fn an_answer_within_the_dead_time_is_ignored_and_one_after_it_counts() {
     let from = kiosk.driver.flow.answers_taken_from().expect("a question");
     println!(
         "consent choice takes answers {} ms after now",
-        (from - kiosk.driver.now).whole_milliseconds()
+        (from - kiosk.driver.now).num_milliseconds()
     );
     assert_eq!(
         from - kiosk.driver.now,
-        time::Duration::milliseconds(600),
+        chrono::TimeDelta::milliseconds(600),
         "default dead time, from the screen change"
     );
     // The second tap of the PIN's OK lands on "agree to all": ignored.

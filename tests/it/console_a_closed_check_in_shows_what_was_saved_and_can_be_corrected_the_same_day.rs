@@ -8,8 +8,8 @@
 
 use crate::console;
 
+use chrono::TimeDelta as Duration;
 use console::{Client, Desk};
-use time::{Duration, OffsetDateTime};
 use uketsuke::domain::{ClosedAs, HandoffReason, HandoffResolution, VerificationMethod};
 
 fn correct(staff: &mut Client, id: i64, fields: &[(&str, &str)]) -> console::Reply {
@@ -239,7 +239,7 @@ fn the_closed_page_shows_what_was_saved_and_a_same_day_correction_is_audited_and
 #[test]
 fn a_record_from_another_day_cannot_be_corrected() {
     let desk = Desk::start();
-    let yesterday = OffsetDateTime::now_utc().to_offset(uketsuke::rules::JST) - Duration::days(1);
+    let yesterday = uketsuke::dates::now().with_timezone(&uketsuke::rules::JST) - Duration::days(1);
     let handoff = desk.hand_over_at(HandoffReason::PatientCalledStaff, yesterday);
     desk.store
         .resolve_handoff(

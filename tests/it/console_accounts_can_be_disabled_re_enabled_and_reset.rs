@@ -209,8 +209,8 @@ fn each_account_shows_its_last_sign_in() {
         .last_sign_in_at
         .expect("stored");
     let today = signed_in
-        .to_offset(time::macros::offset!(+9))
-        .date()
+        .with_timezone(&uketsuke::rules::JST)
+        .date_naive()
         .to_string();
     assert!(row(&after.body, "sato").contains(&today), "{}", after.body);
     assert!(!row(&after.body, "sato").contains("まだありません"));

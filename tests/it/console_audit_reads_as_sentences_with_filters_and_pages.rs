@@ -2,7 +2,6 @@
 //! linked to its check-in, filtered by 日付, スタッフ and 受付番号, fifty entries to a page with
 //! every older entry reachable (issue 15, review row 19).
 
-use time::OffsetDateTime;
 use uketsuke::domain::{ClosedAs, HandoffReason, HandoffResolution};
 use uketsuke::staff::Role;
 use uketsuke::store::NewAuditEntry;
@@ -17,7 +16,7 @@ fn rows(body: &str) -> usize {
 fn the_audit_reads_as_sentences_with_filters_and_pages() {
     let desk = Desk::start();
     desk.add_account("hanako", "受付 花子", Role::Staff);
-    let now = OffsetDateTime::now_utc();
+    let now = uketsuke::dates::now();
     let outage = desk.hand_over(HandoffReason::GatewayUnavailable);
     let called = desk.hand_over(HandoffReason::PatientCalledStaff);
     let close = |id: i64, closed_as: ClosedAs, note: &str, staff: &str| {
@@ -81,7 +80,7 @@ fn the_audit_reads_as_sentences_with_filters_and_pages() {
     assert!(!one.contains(&format!("受付 {n2} を")));
     assert_eq!(rows(&one), 2, "its hand-over and its closing");
     // 日付: today has them, a day long ago none.
-    let today = now.to_offset(uketsuke::rules::JST).date();
+    let today = now.with_timezone(&uketsuke::rules::JST).date_naive();
     assert!(rows(&client.get(&format!("/audit?day={today}")).body) >= 4);
     let long_ago = client.get("/audit?day=2001-01-01").body;
     assert_eq!(rows(&long_ago), 0);

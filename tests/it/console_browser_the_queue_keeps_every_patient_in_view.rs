@@ -11,7 +11,6 @@ use crate::console::browser::{Browser, BrowserDesk, screenshots_dir};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use time::OffsetDateTime;
 use uketsuke::domain::{
     CheckInRecord, ChecklistItem, ConsentAnswers, HandoffReason, Outcome, Presented,
 };
@@ -53,13 +52,13 @@ fn one_try_left_earlier_days_the_badge_and_a_frozen_update_are_all_in_view() {
     }
     let mut desk = BrowserDesk::start();
     // An expired-card handoff two days ago that nobody closed, as the kiosk commits it.
-    let two_days_ago = OffsetDateTime::now_utc().to_offset(JST) - time::Duration::days(2);
+    let two_days_ago = uketsuke::dates::now().with_timezone(&JST) - chrono::TimeDelta::days(2);
     let store = Store::open(&desk.db).unwrap();
     store
         .commit_check_in(&CheckInRecord {
             started_at: two_days_ago,
             finished_at: two_days_ago,
-            visit_date: two_days_ago.date(),
+            visit_date: two_days_ago.date_naive(),
             presented: Some(Presented::ExpiredInsuranceCard),
             identity: None,
             verification: None,
@@ -97,9 +96,13 @@ fn one_try_left_earlier_days_the_badge_and_a_frozen_update_are_all_in_view() {
     browser.wait_for("#earlier", Duration::from_secs(10));
     let earlier = browser.text("#earlier");
     assert!(earlier.contains("前日以前の未対応 1件"), "{earlier}");
-    let day = two_days_ago.date();
+    let day = two_days_ago.date_naive();
     assert!(
-        earlier.contains(&format!("{}/{}-", day.month() as u8, day.day())),
+        earlier.contains(&format!(
+            "{}/{}-",
+            chrono::Datelike::month(&day),
+            chrono::Datelike::day(&day)
+        )),
         "{earlier}"
     );
     assert!(earlier.contains("書類：期限切れ保険証"), "{earlier}");

@@ -10,7 +10,6 @@
 use std::time::Duration;
 
 use serde_json::json;
-use time::OffsetDateTime;
 use uketsuke::domain::{
     CheckInRecord, ClosedAs, HandoffReason, HandoffResolution, Outcome, VerificationMethod,
 };
@@ -23,8 +22,8 @@ const CARD: &str = r#"{"steps": ["tap", {"pin":"1234"}, {"consent":"all"}, {"hig
 
 /// Last month, on the same database: one card check-in and one certificate closed by staff.
 fn last_month(db: &std::path::Path) {
-    let today = OffsetDateTime::now_utc().to_offset(JST);
-    let at = today.replace_day(1).unwrap() - time::Duration::days(1);
+    let today = uketsuke::dates::now().with_timezone(&JST);
+    let at = chrono::Datelike::with_day(&today, 1).unwrap() - chrono::TimeDelta::days(1);
     let store = Store::open(db).unwrap();
     for outcome in [
         Outcome::Completed,
@@ -36,7 +35,7 @@ fn last_month(db: &std::path::Path) {
         let record = CheckInRecord {
             started_at: at,
             finished_at: at,
-            visit_date: at.date(),
+            visit_date: at.date_naive(),
             presented: None,
             identity: None,
             verification: completed.then_some(VerificationMethod::CardViaReader),

@@ -132,7 +132,7 @@ fn full_width_digits_a_one_digit_branch_and_the_era_are_read_back_then_recorded_
     assert_eq!(n.number, "345");
     assert_eq!(n.branch.as_deref(), Some("01"));
     assert_eq!(n.burden_ratio, Some(BurdenRatio(30)));
-    assert_eq!(n.valid_until, Some(time::macros::date!(2027 - 03 - 31)));
+    assert_eq!(n.valid_until, Some(uketsuke::date!(2027 - 03 - 31)));
     assert_eq!(stored.resolution.unwrap().note, "IMEのまま");
 }
 
@@ -160,7 +160,7 @@ fn slashes_and_the_era_letter_are_dates() {
         let recorded = confirm_read_back(&mut staff, handoff.id, &asked.body, "portal_screen");
         assert_eq!(recorded.status, 303, "{typed}");
         let n = numbers(&desk.store.check_in(handoff.id).unwrap().unwrap());
-        assert_eq!(n.valid_until, Some(time::macros::date!(2027 - 03 - 31)));
+        assert_eq!(n.valid_until, Some(uketsuke::date!(2027 - 03 - 31)));
     }
 }
 

@@ -6,7 +6,7 @@
 //! Windows (a BOM, a Japanese 「確認方法」 column). Console served in-process over a real SQLite
 //! file.
 
-use time::OffsetDateTime;
+use chrono::{DateTime, FixedOffset};
 use uketsuke::domain::{
     CheckInRecord, ClosedAs, HandoffReason, HandoffResolution, Outcome, PatientName, Step,
     StoredCheckIn, VerificationMethod,
@@ -17,23 +17,23 @@ use crate::console::Desk;
 
 const FACILITY: &str = "さくら内科クリニック";
 
-fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc().to_offset(JST)
+fn now() -> DateTime<FixedOffset> {
+    uketsuke::dates::now().with_timezone(&JST)
 }
 
 /// Commits a check-in as a kiosk named `kiosk` would, at `at`.
 fn commit(
     desk: &Desk,
-    at: OffsetDateTime,
+    at: DateTime<FixedOffset>,
     outcome: Outcome,
     kiosk: &str,
     name: Option<(&str, &str)>,
 ) -> StoredCheckIn {
     let completed = outcome == Outcome::Completed;
     let record = CheckInRecord {
-        started_at: at - time::Duration::minutes(1),
+        started_at: at - chrono::TimeDelta::minutes(1),
         finished_at: at,
-        visit_date: at.date(),
+        visit_date: at.date_naive(),
         presented: None,
         identity: None,
         verification: completed.then_some(VerificationMethod::CardViaReader),
@@ -117,7 +117,7 @@ fn the_list_finds_and_filters_the_days_check_ins_and_links_each_row() {
         "受付機1",
         None,
     );
-    let yesterday = today - time::Duration::days(1);
+    let yesterday = today - chrono::TimeDelta::days(1);
     let earlier = commit(&desk, yesterday, Outcome::Completed, "受付機1", None);
 
     let mut staff = desk.signed_in("sato");
@@ -168,8 +168,11 @@ fn the_list_finds_and_filters_the_days_check_ins_and_links_each_row() {
         (format!("q={}", encode("ハナコ")), vec![named.id]),
         (format!("kiosk={}", encode("2階 受付機")), vec![named.id]),
         ("status=completed".to_owned(), vec![card.id]),
-        (format!("day={}", yesterday.date()), vec![earlier.id]),
-        (format!("day={}&status=waiting", yesterday.date()), vec![]),
+        (format!("day={}", yesterday.date_naive()), vec![earlier.id]),
+        (
+            format!("day={}&status=waiting", yesterday.date_naive()),
+            vec![],
+        ),
     ] {
         let page = staff.get(&format!("/check-ins?{query}"));
         assert_eq!(page.status, 200, "{query}: {}", page.body);
@@ -298,8 +301,8 @@ fn the_report_answers_in_one_line_and_its_csv_opens_in_excel() {
     );
 
     // Last month beside it.
-    let first = today.replace_day(1).unwrap();
-    let last_month = first - time::Duration::days(1);
+    let first = chrono::Datelike::with_day(&today, 1).unwrap();
+    let last_month = first - chrono::TimeDelta::days(1);
     commit(&desk, last_month, Outcome::Completed, "受付機1", None);
     portal = commit(
         &desk,

@@ -5,7 +5,7 @@
 
 use crate::console::Desk;
 
-use time::{Duration, OffsetDateTime};
+use chrono::{Datelike, TimeDelta as Duration};
 use uketsuke::domain::{ClosedAs, HandoffReason};
 use uketsuke::rules::JST;
 
@@ -17,7 +17,7 @@ fn position(body: &str, id: i64) -> usize {
 #[test]
 fn earlier_days_are_apart_with_their_date_and_close_together_only_with_a_reason() {
     let desk = Desk::start();
-    let now = OffsetDateTime::now_utc().to_offset(JST);
+    let now = uketsuke::dates::now().with_timezone(&JST);
     let three_days_ago = now - Duration::days(3);
     let old_a = desk.hand_over_at(HandoffReason::GatewayUnavailable, three_days_ago);
     let old_b = desk.hand_over_at(HandoffReason::PaperDocument, three_days_ago);
@@ -30,10 +30,10 @@ fn earlier_days_are_apart_with_their_date_and_close_together_only_with_a_reason(
         "{}",
         queue.body
     );
-    let day = three_days_ago.date();
+    let day = three_days_ago.date_naive();
     let dated = format!(
         "{}/{}-{}",
-        day.month() as u8,
+        day.month(),
         day.day(),
         old_a.reception_number.unwrap()
     );
@@ -108,7 +108,7 @@ fn earlier_days_are_apart_with_their_date_and_close_together_only_with_a_reason(
 #[test]
 fn the_longest_wait_comes_first_marked_in_words_with_where_the_patient_waits_and_who_handles_it() {
     let desk = Desk::start();
-    let now = OffsetDateTime::now_utc().to_offset(JST);
+    let now = uketsuke::dates::now().with_timezone(&JST);
     let fresh = desk.hand_over(HandoffReason::PatientCalledStaff);
     let long = desk.hand_over_at(
         HandoffReason::GatewayUnavailable,
@@ -120,7 +120,7 @@ fn the_longest_wait_comes_first_marked_in_words_with_where_the_patient_waits_and
 
     let queue = tech.get("/").body;
     // Skip the rare run that straddles midnight in Japan (the older rows would be yesterday's).
-    if (now - Duration::minutes(40)).date() != now.date() {
+    if (now - Duration::minutes(40)).date_naive() != now.date_naive() {
         return;
     }
     assert!(position(&queue, long.id) < position(&queue, mid.id));

@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use i_slint_backend_testing::ElementHandle;
 use slint::ComponentHandle as _;
 use slint::platform::PointerEventButton;
-use time::OffsetDateTime;
 use uketsuke::gateway::sim::Persona;
 use uketsuke::staff::Role;
 use uketsuke::ui::{Kiosk, ScreenKind, StaffScreen};
@@ -33,7 +32,7 @@ fn pause_audit(store: &uketsuke::store::Store) -> Vec<String> {
 #[test]
 fn any_clerk_reopens_a_closed_kiosk_from_the_queue_and_it_is_audited() {
     let desk = Desk::start();
-    let lunch = time::macros::datetime!(2026-11-22 12:02 +09:00);
+    let lunch = uketsuke::datetime!(2026-11-22 12:02 +09:00);
     desk.store
         .set_kiosk_paused("entrance", "tanaka", true, lunch)
         .unwrap();
@@ -107,7 +106,7 @@ fn a_kiosk_closed_at_its_panel_and_reopened_from_the_console_shows_welcome_by_it
             "suzuki",
             &uketsuke::password::hash(PIN).unwrap(),
             "test",
-            OffsetDateTime::now_utc(),
+            uketsuke::dates::now(),
         )
         .unwrap();
 

@@ -542,7 +542,7 @@ fn the_queue_says_which_kiosk_staff_closed_until_it_is_reopened() {
     let desk = Desk::start();
     let mut staff = desk.signed_in("sato");
     assert!(!staff.get("/").body.contains("kiosk-closed"));
-    let lunch = time::macros::datetime!(2026-11-22 12:02 +09:00);
+    let lunch = uketsuke::datetime!(2026-11-22 12:02 +09:00);
     desk.store
         .set_kiosk_paused("entrance <b>2F</b>", "sato", true, lunch)
         .unwrap();
@@ -559,8 +559,8 @@ fn the_queue_says_which_kiosk_staff_closed_until_it_is_reopened() {
         .pause_kiosk(
             "entrance <b>2F</b>",
             "tanaka",
-            Some(time::macros::datetime!(2026-11-22 13:30 +09:00)),
-            lunch + time::Duration::minutes(3),
+            Some(uketsuke::datetime!(2026-11-22 13:30 +09:00)),
+            lunch + chrono::TimeDelta::minutes(3),
         )
         .unwrap();
     let body = staff.get("/").body;
@@ -573,7 +573,7 @@ fn the_queue_says_which_kiosk_staff_closed_until_it_is_reopened() {
             "entrance <b>2F</b>",
             "sato",
             false,
-            lunch + time::Duration::hours(1),
+            lunch + chrono::TimeDelta::hours(1),
         )
         .unwrap();
     assert!(!staff.get("/").body.contains("kiosk-closed"));

@@ -54,7 +54,7 @@ fn beyond_loopback_it_serves_https_with_the_certificate_it_made() {
             display_name: "技術".into(),
             role: Role::Technician,
             password_hash: uketsuke::password::hash(PASSWORD).unwrap(),
-            created_at: time::OffsetDateTime::now_utc(),
+            created_at: uketsuke::dates::now(),
             created_by: "test".into(),
         })
         .unwrap();

@@ -13,7 +13,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::console;
 
 use console::{Desk, PASSWORD, hidden_csrf};
-use time::OffsetDateTime;
 use uketsuke::domain::{BurdenRatio, ChecklistItem, EligibilitySummary, HandoffReason, Validity};
 use uketsuke::staff::Role;
 
@@ -326,7 +325,7 @@ fn no_page_of_the_console_shows_english_text_to_japanese_staff() {
         ));
     }
     // An earlier day's handoff (the queue may show its date).
-    let earlier = OffsetDateTime::now_utc() - time::Duration::days(3);
+    let earlier = uketsuke::dates::now() - chrono::TimeDelta::days(3);
     desk.hand_over_at(HandoffReason::PatientCalledStaff, earlier);
 
     let mut tech = desk.signed_in("tech");
@@ -464,7 +463,7 @@ fn no_page_of_the_console_shows_english_text_to_japanese_staff() {
 
     // The kiosk closed by staff, as the queue says it.
     desk.store
-        .set_kiosk_paused("受付機2", "sato", true, OffsetDateTime::now_utc())
+        .set_kiosk_paused("受付機2", "sato", true, uketsuke::dates::now())
         .unwrap();
     walk.reply("queue with a closed kiosk", &tech.get("/"));
 

@@ -3,7 +3,6 @@
 //! page, open or closed. A check-in that was not asked shows nothing about it. Console served
 //! in-process over a real SQLite file.
 
-use time::OffsetDateTime;
 use uketsuke::domain::{
     CheckInRecord, ConsentAnswers, HandoffReason, Outcome, StoredCheckIn, VerificationMethod,
 };
@@ -12,12 +11,12 @@ use uketsuke::rules::JST;
 use crate::console::Desk;
 
 fn commit(desk: &Desk, outcome: Outcome, medical_aid: Option<bool>) -> StoredCheckIn {
-    let at = OffsetDateTime::now_utc().to_offset(JST);
+    let at = uketsuke::dates::now().with_timezone(&JST);
     let completed = outcome == Outcome::Completed;
     let record = CheckInRecord {
-        started_at: at - time::Duration::minutes(1),
+        started_at: at - chrono::TimeDelta::minutes(1),
         finished_at: at,
-        visit_date: at.date(),
+        visit_date: at.date_naive(),
         presented: None,
         identity: None,
         verification: completed.then_some(VerificationMethod::CardViaReader),

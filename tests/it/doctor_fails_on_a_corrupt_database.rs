@@ -37,7 +37,7 @@ fn garbage_over_page_two_fails_the_database_check() {
                     role: Role::Staff,
                     password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo"
                         .to_owned(),
-                    created_at: time::OffsetDateTime::now_utc(),
+                    created_at: uketsuke::dates::now(),
                     created_by: "test".to_owned(),
                 })
                 .unwrap();

@@ -150,7 +150,7 @@ fn each_declared_document_hands_over_with_its_checklist() {
         assert!(record.eligibility.is_none(), "{what}");
         assert_eq!(
             record.visit_date,
-            common::parse_time(visit).date(),
+            common::parse_time(visit).date_naive(),
             "{what}"
         );
         assert!(stored.reception_number.is_some(), "{what}");

@@ -150,7 +150,7 @@ fn final_screens_stay_up_for_what_they_ask_of_the_patient() {
             .expect("a final screen ends");
         println!(
             "{name}: up for {} s (setting {setting} s)",
-            (until - shown_at).whole_seconds()
+            (until - shown_at).num_seconds()
         );
 
         kiosk.wait(setting - 1);
@@ -176,7 +176,7 @@ fn save_failed_stays_up_for_the_action_setting_and_names_the_kiosk_and_time() {
         kiosk_name: "1F entrance".to_owned(),
         ..FacilityConfig::default()
     };
-    let seconds = time::Duration::seconds(i64::from(facility.action_screen_seconds));
+    let seconds = chrono::TimeDelta::seconds(i64::from(facility.action_screen_seconds));
     let mut flow = CheckInFlow::new(Rules::embedded(), facility);
     let t0 = parse_time(VISIT);
     flow.handle(t0, Input::Patient(PatientAction::OpenDocumentMenu));
@@ -202,7 +202,7 @@ fn save_failed_stays_up_for_the_action_setting_and_names_the_kiosk_and_time() {
         presented: Some(Presented::EligibilityCertificate),
     };
     assert_eq!(flow.view().screen, expected);
-    flow.handle(t0 + seconds - time::Duration::seconds(1), Input::Tick);
+    flow.handle(t0 + seconds - chrono::TimeDelta::seconds(1), Input::Tick);
     assert_eq!(flow.view().screen, expected, "still up one second before");
     flow.handle(t0 + seconds, Input::Tick);
     assert_eq!(flow.view().screen, Screen::Welcome, "gone at the setting");

@@ -5,8 +5,7 @@
 
 use std::time::Duration;
 
-use time::OffsetDateTime;
-use time::macros::{date, datetime};
+use chrono::{DateTime, FixedOffset};
 use uketsuke::domain::{
     BurdenRatio, CardProof, Certificate, Challenge, CheckInRecord, ChecklistItem, ConsentMode,
     DeclaredDocument, EligibilityResult, HandoffReason, IdentityMethod, Outcome, PatientName,
@@ -19,6 +18,7 @@ use uketsuke::flow::{
 use uketsuke::gateway::{Gateway, GatewayError};
 use uketsuke::headless::{Committed, Driver, PatientScript, ReaderPort, ScriptError, StorePort};
 use uketsuke::rules::{FacilityConfig, Rules};
+use uketsuke::{date, datetime};
 
 /// A behavioural card: a PIN counter and a security state, no bytes.
 #[derive(Clone)]
@@ -196,7 +196,7 @@ struct Case {
     tries: u8,
     remove_after_ops: Option<usize>,
     reads_phones: bool,
-    visit: OffsetDateTime,
+    visit: DateTime<FixedOffset>,
     challenge_fails: bool,
     gateway: Result<EligibilityResult, String>,
     latency: Duration,
@@ -213,7 +213,7 @@ struct Case {
     wrong_pins: u8,
 }
 
-const VISIT: OffsetDateTime = datetime!(2026-11-21 10:00 +09:00);
+const VISIT: DateTime<FixedOffset> = datetime!(2026-11-21 10:00 +09:00);
 
 fn case(name: &'static str, script: &'static str) -> Case {
     Case {
@@ -894,7 +894,7 @@ fn declared_documents_hand_over_with_the_right_checklist() {
             "{doc:?}: {:?}",
             record.checklist
         );
-        assert_eq!(record.visit_date, visit.date(), "{doc:?}");
+        assert_eq!(record.visit_date, visit.date_naive(), "{doc:?}");
     }
 }
 

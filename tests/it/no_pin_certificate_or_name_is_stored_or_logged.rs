@@ -465,7 +465,7 @@ fn a_handoff_keeps_the_name_only_until_staff_close_it_and_then_not_even_in_the_w
         0,
         "not on the day itself"
     );
-    let next_day = visit.next_day().unwrap();
+    let next_day = visit.succ_opt().unwrap();
     assert_eq!(
         kiosk
             .store

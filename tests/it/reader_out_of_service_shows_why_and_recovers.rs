@@ -7,7 +7,7 @@
 use crate::common;
 
 use common::{CONSENT, HAPPY, Kiosk, screen_name, script};
-use time::macros::datetime;
+use uketsuke::datetime;
 use uketsuke::domain::{
     ChecklistItem, DeclaredDocument, HandoffReason, IdentityMethod, Outcome, Pin, Presented, Step,
     Tapped, VerificationMethod,
@@ -489,7 +489,7 @@ fn a_late_reader_answer_after_reader_down_is_ignored() {
 fn a_kiosk_closed_by_staff_starts_nothing_lets_a_check_in_finish_and_reopens() {
     let mut kiosk = Kiosk::new("card", "valid-3", None);
     // Staff said when they expect to reopen it: the closed screen carries the time.
-    let lunch_end = time::macros::datetime!(2026-11-22 13:30 +09:00);
+    let lunch_end = uketsuke::datetime!(2026-11-22 13:30 +09:00);
     let closed = Screen::Paused {
         reopens_at: Some(lunch_end),
     };

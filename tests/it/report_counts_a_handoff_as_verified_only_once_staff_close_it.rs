@@ -7,10 +7,10 @@
 
 use std::process::Command;
 
+use chrono::{DateTime, FixedOffset};
 use rusqlite::Connection;
-use time::OffsetDateTime;
-use time::macros::datetime;
 use uketsuke::cli::compose::{build_gateway, build_reader};
+use uketsuke::datetime;
 use uketsuke::flow::CheckInFlow;
 use uketsuke::headless::{Driver, PatientScript};
 use uketsuke::rules::{FacilityConfig, Rules};
@@ -21,7 +21,7 @@ use crate::console::Desk;
 const CARD: &str = r#"["tap", {"pin":"1234"}, {"consent":"all"}, {"high_cost_limit":true}, {"prescription":"paper"}]"#;
 
 /// A day of a month before today: its handoffs wait in the queue as an earlier day's.
-const VISIT: OffsetDateTime = datetime!(2026-10-14 09:00 +09:00);
+const VISIT: DateTime<FixedOffset> = datetime!(2026-10-14 09:00 +09:00);
 
 fn check_in(store: &Store, reader: &str, gateway: &str, steps: &str) -> i64 {
     let flow = CheckInFlow::new(Rules::embedded(), FacilityConfig::default());

@@ -9,7 +9,6 @@
 
 use crate::common::{uketsuke, write_file};
 
-use time::macros::{date, datetime};
 use uketsuke::cli::compose::{build_gateway, build_reader};
 use uketsuke::domain::{ClosedAs, HandoffResolution, InsuranceNumbers, VerificationMethod};
 use uketsuke::flow::CheckInFlow;
@@ -17,12 +16,14 @@ use uketsuke::headless::{Driver, PatientScript};
 use uketsuke::patient_key::key_file_for;
 use uketsuke::rules::{FacilityConfig, Rules};
 use uketsuke::store::Store;
+use uketsuke::{date, datetime};
 
 const CARD: &str = r#"["tap", {"pin":"1234"}, {"consent":"all"}, {"high_cost_limit":true}, {"prescription":"paper"}]"#;
 const PAPER: &str = r#"[{"declare":"eligibility_certificate"}]"#;
 
 fn check_in(store: &Store, reader: &str, gateway: &str, steps: &str, day: u8) -> i64 {
-    let visit = datetime!(2026-11-01 09:00 +09:00).replace_day(day).unwrap();
+    let visit =
+        chrono::Datelike::with_day(&datetime!(2026-11-01 09:00 +09:00), u32::from(day)).unwrap();
     let flow = CheckInFlow::new(Rules::embedded(), FacilityConfig::default());
     let mut driver = Driver::new(
         flow,

@@ -8,8 +8,8 @@
 
 use std::process::Command;
 
-use time::macros::datetime;
 use uketsuke::cli::compose::{build_gateway, build_reader};
+use uketsuke::datetime;
 use uketsuke::domain::{ClosedAs, HandoffResolution, VerificationMethod};
 use uketsuke::flow::CheckInFlow;
 use uketsuke::headless::{Driver, PatientScript};
@@ -18,7 +18,12 @@ use uketsuke::store::Store;
 
 const CARD: &str = r#"["tap", {"pin":"1234"}, {"consent":"all"}, {"high_cost_limit":true}, {"prescription":"paper"}]"#;
 
-fn check_in(store: &Store, reader: &str, steps: &str, visit: time::OffsetDateTime) -> i64 {
+fn check_in(
+    store: &Store,
+    reader: &str,
+    steps: &str,
+    visit: chrono::DateTime<chrono::FixedOffset>,
+) -> i64 {
     let flow = CheckInFlow::new(Rules::embedded(), FacilityConfig::default());
     let mut driver = Driver::new(
         flow,
@@ -43,7 +48,7 @@ fn resolve(store: &Store, id: i64, method: VerificationMethod) {
         resolved_at: datetime!(2026-03-10 11:00 +09:00),
     };
     let counts =
-        Rules::embedded().counts_toward_usage_rate(method, time::macros::date!(2026 - 03 - 10));
+        Rules::embedded().counts_toward_usage_rate(method, uketsuke::date!(2026 - 03 - 10));
     store.resolve_handoff(id, &resolution, counts).unwrap();
 }
 

@@ -2,7 +2,7 @@
 //! pushes the idle deadline back at a screen waiting for the patient, and does nothing anywhere
 //! else: it never starts a check-in by itself.
 
-use time::macros::datetime;
+use uketsuke::datetime;
 use uketsuke::domain::Outcome;
 use uketsuke::flow::{CheckInFlow, Command, Input, PatientAction, Screen};
 use uketsuke::rules::{FacilityConfig, Rules};
@@ -10,7 +10,7 @@ use uketsuke::rules::{FacilityConfig, Rules};
 #[test]
 fn still_here_pushes_the_idle_deadline_back_only_where_the_patient_is_asked() {
     let t0 = datetime!(2026-11-21 09:30:00 +09:00);
-    let secs = time::Duration::seconds;
+    let secs = chrono::TimeDelta::seconds;
     let mut flow = CheckInFlow::new(Rules::embedded(), FacilityConfig::default());
 
     flow.handle(t0, Input::Patient(PatientAction::StillHere));

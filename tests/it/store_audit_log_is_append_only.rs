@@ -3,18 +3,18 @@
 
 use std::path::Path;
 
-use time::macros::{date, datetime};
 use uketsuke::domain::{
     BurdenRatio, CheckInRecord, ClosedAs, ConsentAnswers, EligibilitySummary, HandoffReason,
     HandoffResolution, IdentityMethod, Outcome, Presented, Step, Validity, VerificationMethod,
 };
 use uketsuke::store::{AuditEntry, NewAuditEntry, Store};
+use uketsuke::{date, datetime};
 
 fn record(minute: u8, outcome: Outcome) -> CheckInRecord {
-    let started_at = datetime!(2026-04-01 09:00 +09:00) + time::Duration::minutes(minute.into());
+    let started_at = datetime!(2026-04-01 09:00 +09:00) + chrono::TimeDelta::minutes(minute.into());
     CheckInRecord {
         started_at,
-        finished_at: started_at + time::Duration::seconds(40),
+        finished_at: started_at + chrono::TimeDelta::seconds(40),
         visit_date: date!(2026 - 04 - 01),
         presented: Some(Presented::MyNumberCard),
         identity: Some(IdentityMethod::PinOnCard),

@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use time::macros::{date, datetime};
-use time::{Date, Duration, OffsetDateTime};
+use chrono::{DateTime, FixedOffset, TimeDelta as Duration};
+use uketsuke::dates::Date;
 use uketsuke::domain::{
     BurdenRatio, CheckInRecord, ChecklistItem, ClosedAs, ConsentAnswers, ConsentMode,
     EligibilitySummary, HandoffReason, HandoffResolution, IdentityMethod, Outcome,
@@ -14,6 +14,7 @@ use uketsuke::domain::{
     VerificationMethod,
 };
 use uketsuke::store::{Store, StoreError};
+use uketsuke::{date, datetime};
 
 const PRESENTED: [Presented; 10] = [
     Presented::MyNumberCard,
@@ -28,10 +29,11 @@ const PRESENTED: [Presented; 10] = [
     Presented::Nothing,
 ];
 
-fn at(day: Date, minute: i64) -> OffsetDateTime {
-    day.with_hms(9, 0, 0)
+fn at(day: Date, minute: i64) -> DateTime<FixedOffset> {
+    day.and_hms_opt(9, 0, 0)
         .expect("09:00 exists")
-        .assume_offset(time::macros::offset!(+9))
+        .and_local_timezone(uketsuke::rules::JST)
+        .unwrap()
         + Duration::minutes(minute)
 }
 
@@ -270,7 +272,7 @@ fn every_field_round_trips() {
                 resolution: None,
             }
         );
-        // Offsets survive too (OffsetDateTime equality alone compares instants).
+        // Offsets survive too (DateTime<FixedOffset> equality alone compares instants).
         assert_eq!(back.record.started_at.offset(), r.started_at.offset());
     }
 

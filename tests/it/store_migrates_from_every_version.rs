@@ -9,7 +9,6 @@
 use std::path::Path;
 
 use rusqlite::Connection;
-use time::macros::{date, datetime};
 use uketsuke::domain::{
     BurdenRatio, CheckInRecord, ChecklistItem, ClosedAs, ConsentAnswers, ConsentMode,
     EligibilitySummary, HandoffReason, HandoffResolution, IdentityMethod, Outcome,
@@ -17,6 +16,7 @@ use uketsuke::domain::{
     VerificationMethod,
 };
 use uketsuke::store::{SCHEMA_VERSION, Store, StoreError, migrate_to};
+use uketsuke::{date, datetime};
 
 /// The old rows every seeded version starts with, as (id, record) pairs.
 fn v1_rows() -> Vec<(i64, CheckInRecord)> {

@@ -324,9 +324,12 @@ fn demo_window_reaches_welcome_and_the_panel_completes_a_check_in() {
     screens.wait_for("done");
 
     let store = Store::open(&data.path().join("uketsuke.db")).unwrap();
-    let today = time::OffsetDateTime::now_utc().to_offset(uketsuke::rules::JST);
+    let today = uketsuke::dates::now().with_timezone(&uketsuke::rules::JST);
     let check_ins = store
-        .check_ins_for_month(today.year(), u8::from(today.month()))
+        .check_ins_for_month(
+            chrono::Datelike::year(&today),
+            chrono::Datelike::month(&today) as u8,
+        )
         .unwrap();
     assert_eq!(check_ins.len(), 1, "{check_ins:?}");
     assert_eq!(check_ins[0].record.outcome, Outcome::Completed);

@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 use i_slint_backend_testing::ElementHandle;
 use slint::ComponentHandle as _;
 use slint::platform::PointerEventButton;
-use time::OffsetDateTime;
 use ui::UiKiosk;
 use uketsuke::domain::{ClosedAs, HandoffReason, IdentityMethod, Outcome, VerificationMethod};
 use uketsuke::gateway::sim::Persona;
@@ -30,13 +29,13 @@ fn add_staff(k: &UiKiosk, login: &str, name: &str, pin: &str) {
             display_name: name.to_owned(),
             role: Role::Staff,
             password_hash: uketsuke::password::hash("correct horse battery").unwrap(),
-            created_at: OffsetDateTime::now_utc(),
+            created_at: uketsuke::dates::now(),
             created_by: "test".to_owned(),
         })
         .unwrap();
     let hash = uketsuke::password::hash(pin).unwrap();
     k.store
-        .set_kiosk_pin(login, &hash, "test", OffsetDateTime::now_utc())
+        .set_kiosk_pin(login, &hash, "test", uketsuke::dates::now())
         .unwrap();
 }
 
@@ -368,7 +367,7 @@ fn wrong_kiosk_pins_lock_the_pin_but_not_the_console_password() {
     assert_eq!(account.failed_logins, 0);
     // A technician's unlock lifts the PIN lock too.
     k.store
-        .unlock_staff("sato", "tech", OffsetDateTime::now_utc())
+        .unlock_staff("sato", "tech", uketsuke::dates::now())
         .unwrap();
     k.type_pin(PIN, "OK");
     assert_eq!(staff_screen(&k), StaffScreen::Panel);
@@ -529,7 +528,7 @@ fn staff_close_the_kiosk_for_lunch_it_stays_closed_after_a_restart_and_they_reop
     assert!(k.shows("10:00ごろ再開します。"), "{:?}", k.labels());
     assert_eq!(
         k.store.kiosk_pause("kiosk-1").unwrap().unwrap().reopens_at,
-        Some(time::macros::datetime!(2026-11-21 10:00 +09:00))
+        Some(uketsuke::datetime!(2026-11-21 10:00 +09:00))
     );
     assert!(
         k.find("スタッフを呼ぶ").is_empty(),

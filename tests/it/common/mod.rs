@@ -10,9 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use chrono::{DateTime, FixedOffset};
 use tempfile::TempDir;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use uketsuke::card::sim::lock;
 use uketsuke::domain::{ChecklistItem, StoredCheckIn};
 use uketsuke::flow::{CheckInFlow, Input, ReaderTrouble, Screen};
@@ -42,8 +41,8 @@ pub fn script_at(visit: &str, steps: &str) -> String {
     format!(r#"{{"visit_time": "{visit}", "steps": {steps}}}"#)
 }
 
-pub fn parse_time(rfc3339: &str) -> OffsetDateTime {
-    OffsetDateTime::parse(rfc3339, &Rfc3339).expect("test times are RFC 3339")
+pub fn parse_time(rfc3339: &str) -> DateTime<FixedOffset> {
+    uketsuke::dates::parse_rfc3339(rfc3339).expect("test times are RFC 3339")
 }
 
 /// A simulated thing's counters as the card itself knows them.

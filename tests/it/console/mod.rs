@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 
 use socket2::{Domain, Socket, Type};
 
+use chrono::{DateTime, FixedOffset};
 use tempfile::TempDir;
-use time::OffsetDateTime;
-use time::macros::datetime;
 use uketsuke::console::Console;
+use uketsuke::datetime;
 use uketsuke::domain::{
     CheckInRecord, ChecklistItem, ConsentAnswers, HandoffReason, IdentityMethod, Outcome,
     PatientName, Presented, StoredCheckIn, VerificationMethod,
@@ -96,7 +96,7 @@ impl Desk {
                 display_name: name.to_owned(),
                 role,
                 password_hash: uketsuke::password::hash(PASSWORD).unwrap(),
-                created_at: OffsetDateTime::now_utc(),
+                created_at: uketsuke::dates::now(),
                 created_by: "test".to_owned(),
             })
             .unwrap();
@@ -121,13 +121,13 @@ impl Desk {
 
     /// Commits a check-in handed to staff for `reason`, as the kiosk would, visited today.
     pub fn hand_over(&self, reason: HandoffReason) -> StoredCheckIn {
-        let now = OffsetDateTime::now_utc().to_offset(uketsuke::rules::JST);
+        let now = uketsuke::dates::now().with_timezone(&uketsuke::rules::JST);
         self.hand_over_at(reason, now)
     }
 
     /// As [`Desk::hand_over`], with the name an eligibility result gave.
     pub fn hand_over_named(&self, reason: HandoffReason, name: &str, kana: &str) -> StoredCheckIn {
-        let now = OffsetDateTime::now_utc().to_offset(uketsuke::rules::JST);
+        let now = uketsuke::dates::now().with_timezone(&uketsuke::rules::JST);
         self.commit_handoff(
             reason,
             now,
@@ -138,14 +138,14 @@ impl Desk {
         )
     }
 
-    pub fn hand_over_at(&self, reason: HandoffReason, at: OffsetDateTime) -> StoredCheckIn {
+    pub fn hand_over_at(&self, reason: HandoffReason, at: DateTime<FixedOffset>) -> StoredCheckIn {
         self.commit_handoff(reason, at, None)
     }
 
     fn commit_handoff(
         &self,
         reason: HandoffReason,
-        at: OffsetDateTime,
+        at: DateTime<FixedOffset>,
         patient_name: Option<PatientName>,
     ) -> StoredCheckIn {
         let (presented, verification, checklist) = match reason {
@@ -193,9 +193,9 @@ impl Desk {
         };
         let several = reason == HandoffReason::SeveralMatches;
         let record = CheckInRecord {
-            started_at: at - time::Duration::minutes(1),
+            started_at: at - chrono::TimeDelta::minutes(1),
             finished_at: at,
-            visit_date: at.to_offset(uketsuke::rules::JST).date(),
+            visit_date: at.with_timezone(&uketsuke::rules::JST).date_naive(),
             presented,
             // Several matches: the kiosk read the card and checked the PIN before the query.
             identity: several.then_some(IdentityMethod::PinOnCard),
@@ -218,7 +218,7 @@ impl Desk {
 }
 
 /// A fixed past moment for check-ins whose date matters.
-pub const MARCH_2026: OffsetDateTime = datetime!(2026-03-10 10:00 +09:00);
+pub const MARCH_2026: DateTime<FixedOffset> = datetime!(2026-03-10 10:00 +09:00);
 
 pub struct Reply {
     pub status: u16,

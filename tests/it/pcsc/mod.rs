@@ -13,7 +13,6 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
-use time::OffsetDateTime;
 use uketsuke::card::sim::{SimOptions, SimProfile, SimulatedCard, lock};
 use uketsuke::domain::StoredCheckIn;
 use uketsuke::flow::{CheckInFlow, Screen};
@@ -265,8 +264,7 @@ impl PcscKiosk {
     ) -> PcscKiosk {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let store = Store::open(&dir.path().join("kiosk.db")).expect("a fresh store");
-        let visit = OffsetDateTime::parse(VISIT, &time::format_description::well_known::Rfc3339)
-            .expect("an RFC 3339 time");
+        let visit = uketsuke::dates::parse_rfc3339(VISIT).expect("an RFC 3339 time");
         let driver = Driver::new(
             CheckInFlow::new(Rules::embedded(), facility),
             visit,

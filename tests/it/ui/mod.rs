@@ -13,10 +13,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, FixedOffset};
 use i_slint_backend_testing::{ElementHandle, TestingBackend, TestingBackendOptions};
 use slint::ComponentHandle;
 use slint::platform::PointerEventButton;
-use time::OffsetDateTime;
 
 use uketsuke::flow::CheckInFlow;
 use uketsuke::gateway::KioskGateway;
@@ -67,7 +67,7 @@ pub fn labelled(app: &AppWindow, wanted: impl Fn(&str) -> bool + 'static) -> Vec
 pub struct UiKiosk {
     pub app: AppWindow,
     pub rt: Rc<RefCell<Runtime>>,
-    clock: Rc<Cell<OffsetDateTime>>,
+    clock: Rc<Cell<DateTime<FixedOffset>>>,
     pub store: Store,
     pub db: PathBuf,
     _dir: tempfile::TempDir,
@@ -121,9 +121,7 @@ impl UiKiosk {
         app.window()
             .set_size(slint::PhysicalSize::new(width, height));
         app.show().unwrap();
-        let clock = Rc::new(Cell::new(
-            time::macros::datetime!(2026-11-21 09:30:00 +09:00),
-        ));
+        let clock = Rc::new(Cell::new(uketsuke::datetime!(2026-11-21 09:30:00 +09:00)));
         let read = clock.clone();
         let rt = Runtime::start(
             &app,
@@ -195,7 +193,7 @@ impl UiKiosk {
                 | ScreenKind::ConfirmEnd
         ) {
             self.clock
-                .set(self.clock.get() + time::Duration::milliseconds(1_000));
+                .set(self.clock.get() + chrono::TimeDelta::milliseconds(1_000));
         }
         let found = self.find(label);
         assert_eq!(
@@ -253,7 +251,7 @@ impl UiKiosk {
     /// Moves the clock on and lets deadlines fall due.
     pub fn advance(&self, seconds: i64) {
         self.clock
-            .set(self.clock.get() + time::Duration::seconds(seconds));
+            .set(self.clock.get() + chrono::TimeDelta::seconds(seconds));
         self.rt.borrow_mut().tick();
         self.settle();
     }
