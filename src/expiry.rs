@@ -11,7 +11,7 @@
 //! (<https://iryohokenjyoho.service-now.com/csm?id=kb_article_view&sys_kb_id=3b11e4ee93dbee107fa07cddfaba1051>);
 //! domain.md §2; anchors-2026.md facts 3, 4 and §1 "Certificate-expiry alert".
 
-use chrono::Datelike;
+use chrono::{Datelike, Months};
 use der::Decode;
 use serde::Deserialize;
 
@@ -84,7 +84,9 @@ pub fn certificate_status(
 ) -> CertificateStatus {
     let not_after = expiry.not_after;
     if today <= not_after {
-        let warn_from = add_months(not_after, -i32::from(rule.warn_months_before));
+        let warn_from = not_after
+            .checked_sub_months(Months::new(u32::from(rule.warn_months_before)))
+            .unwrap_or(not_after);
         return if today >= warn_from {
             CertificateStatus::ExpiringSoon { not_after }
         } else {
@@ -114,24 +116,16 @@ pub fn grace_end(
     if months == 0 {
         return None;
     }
-    let months = i32::from(months);
+    // chrono clamps the day to the target month's length (05-31 + 3 months = 08-31, 11-30 + 3
+    // months = 02-28 or 02-29).
+    let months = Months::new(u32::from(months));
     Some(match rule.grace_end {
-        GraceEnd::FromExpiryDate => add_months(not_after, months),
+        GraceEnd::FromExpiryDate => not_after.checked_add_months(months).unwrap_or(not_after),
         GraceEnd::FromEndOfExpiryMonth => {
-            let later = add_months(not_after.with_day(1).unwrap_or(not_after), months);
-            last_day_of_month(later)
+            let first = not_after.with_day(1).unwrap_or(not_after);
+            last_day_of_month(first.checked_add_months(months).unwrap_or(first))
         }
     })
-}
-
-/// `date` moved by `months` (negative: back), the day clamped to the target month's length.
-fn add_months(date: Date, months: i32) -> Date {
-    let index = date.year() * 12 + date.month0() as i32 + months;
-    let year = index.div_euclid(12);
-    // rem_euclid(12) is 0..=11.
-    let month = index.rem_euclid(12) as u32 + 1;
-    let last = crate::dates::last_day_of_month(year, month).map_or(28, |d| d.day());
-    Date::from_ymd_opt(year, month, date.day().min(last)).unwrap_or(date)
 }
 
 fn last_day_of_month(date: Date) -> Date {
