@@ -312,6 +312,17 @@ pub struct EligibilityResult {
     pub name_contains_black_circle: bool,
     /// 照会番号: the clinic's own patient number registered against the person.
     pub reference_number: Option<String>,
+    /// What the patient already answered on the certified face-authentication reader, when the
+    /// result came from the eligibility terminal's face file (`src/oqs`): 診療・薬剤情報,
+    /// 手術情報, 特定健診等情報, 限度額 information and the prescription form, each `None` when
+    /// the file does not say. `None` for gateways where the kiosk asks (integration-formats.md
+    /// §1.5 consent flags, §1.6 OQSCD016/OQSCD017).
+    #[serde(default)]
+    pub reader_consent: Option<ConsentAnswers>,
+    /// 限度額適用認定証 category as the result gives it (OQSCD012 code, `A01`…`A06`, `B01`…`B10`;
+    /// integration-formats.md §1.6), present only when the patient agreed to share it.
+    #[serde(default)]
+    pub high_cost_limit_category: Option<String>,
     /// The name as the result spells it, "●" and all. Kept only while a handoff is open, so
     /// staff can call the patient; never serialized.
     #[serde(skip)]

@@ -8,6 +8,7 @@
 //! - [`reader`]: runs the flow's reader operations against a card: PC/SC, or simulated (feature `sim`).
 //! - `pki` (feature `sim`): the test CA, certificates and keys for simulated cards; signature checks.
 //! - [`gateway`]: the eligibility source: none configured, or the simulator (feature `sim`).
+//! - [`oqs`]: the eligibility terminal's files: result files read, queries written, file names.
 //! - [`store`]: the SQLite actor; the only module that knows SQL.
 //! - [`headless`]: one check-in driven by a patient script, on virtual time.
 //! - [`desk`]: what staff can do with a handoff, and what each action records.
@@ -37,6 +38,7 @@ pub mod flow;
 pub mod gateway;
 pub mod headless;
 pub mod kiosk_staff;
+pub mod oqs;
 pub mod password;
 pub mod patient_key;
 #[cfg(feature = "sim")]

@@ -267,6 +267,8 @@ impl Fixture {
             valid_until: self.valid_until,
             name_contains_black_circle: name_contains_black_circle(self.name),
             reference_number: self.reference_number.map(str::to_owned),
+            reader_consent: None,
+            high_cost_limit_category: None,
             name: (!self.name.is_empty()).then(|| PatientName {
                 name: self.name.to_owned(),
                 kana: None,

@@ -183,6 +183,8 @@ fn result(validity: Validity) -> EligibilityResult {
         valid_until: None,
         name_contains_black_circle: false,
         reference_number: None,
+        reader_consent: None,
+        high_cost_limit_category: None,
         name: Some(PatientName {
             name: "試験 <花子> & ●".into(),
             kana: Some("シケン ハナコ".into()),
