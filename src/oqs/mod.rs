@@ -9,6 +9,11 @@
 //! Must not know: the flow, the screens, the store, the clock, the folders (the caller reads and
 //! writes the files; this module turns bytes into meaning and back).
 //!
+//! Decisions: a file holding several ResultOfQualificationConfirmation is read (it is well-formed)
+//! and its [`OqsResponse::eligibility`] is [`NotUsable::SeveralResults`]; a field given twice in
+//! one place is an [`OqsFileError::DuplicatedField`] (MR refuses both and never picks the first).
+//! A Shift_JIS prolog over bytes that are valid UTF-8 is refused, not decoded into wrong kanji.
+//!
 //! Sources: the official 外部インターフェイス仕様書 is not public; every fact here comes from
 //! `shared/research/integration-formats.md` §1 (keys MR = MynaReception, OD2 = OQSDrug2, SX =
 //! sikakuxml, MC = myclinic-ts onshi-result, JSW, CS, SANOX) and its synthetic samples §3
@@ -23,7 +28,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 
 use crate::dates::Date;
 
-pub use request::{eligibility_request, request_file_name, response_file_name};
+pub use request::{eligibility_request, error_file_name, request_file_name, response_file_name};
 pub use response::{MAX_FILE_BYTES, NotUsable, OqsResponse, read_response};
 pub use text::OqsEncoding;
 

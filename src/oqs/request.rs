@@ -153,3 +153,18 @@ pub fn response_file_name(request_name: &str) -> String {
         None => request_name.to_owned(),
     }
 }
+
+/// The name of the error file the terminal may write for a request it rejects as malformed:
+/// `<request name without .xml>.err` in `res` (CS; one source, UNCONFIRMED: §1.2).
+pub fn error_file_name(request_name: &str) -> String {
+    let stem = match request_name.len().checked_sub(4) {
+        Some(at)
+            if request_name.is_char_boundary(at)
+                && request_name[at..].eq_ignore_ascii_case(".xml") =>
+        {
+            &request_name[..at]
+        }
+        _ => request_name,
+    };
+    format!("{stem}.err")
+}

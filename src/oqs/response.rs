@@ -241,6 +241,18 @@ impl OqsResponse {
         self.search_info.as_ref()
     }
 
+    /// ProcessingResultCode and ProcessingResultMessage of a successful file, when the terminal
+    /// adds a note (e.g. the card expires within 3 months): for staff, shown as-is (OQSCD004,
+    /// §1.5). `None` when there is no message. On ProcessingResultStatus 2 they are in
+    /// [`NotUsable::ProcessingError`] instead.
+    pub fn processing_note(&self) -> Option<(Option<&str>, &str)> {
+        if self.processing_result_status.as_deref() != Some("1") {
+            return None;
+        }
+        let message = self.processing_result_message.as_deref()?;
+        Some((self.processing_result_code.as_deref(), message))
+    }
+
     /// How many ResultOfQualificationConfirmation elements the file holds.
     pub fn result_count(&self) -> usize {
         self.results.len()

@@ -549,6 +549,14 @@ fn request_and_answer_names() {
     for (req, res) in cases {
         assert_eq!(response_file_name(req), res, "{req}");
     }
+    assert_eq!(
+        error_file_name("OQSsiquc01req_202605120003.xml"),
+        "OQSsiquc01req_202605120003.err"
+    );
+    assert_eq!(
+        error_file_name("OQSsiquc01req_1.XML"),
+        "OQSsiquc01req_1.err"
+    );
 }
 
 fn child_query() -> QualificationQuery {
@@ -699,4 +707,17 @@ fn an_answer_echoes_its_query() {
     assert!(echo.high_cost_limit_consent);
     // The echo's consent flag is not the person's: OQS-B's person has none.
     assert_eq!(file.eligibility().unwrap().reader_consent, None);
+    assert_eq!(file.processing_note(), None);
+    let noted = edit(
+        OQS_B,
+        "<ProcessingResultStatus>1</ProcessingResultStatus>",
+        "<ProcessingResultStatus>1</ProcessingResultStatus><ProcessingResultCode>W001</ProcessingResultCode>\
+         <ProcessingResultMessage>有効期限が近づいています</ProcessingResultMessage>",
+    );
+    let file = read_response(noted.as_bytes()).unwrap();
+    assert_eq!(
+        file.processing_note(),
+        Some((Some("W001"), "有効期限が近づいています"))
+    );
+    assert!(file.eligibility().is_ok());
 }
