@@ -227,6 +227,8 @@ pub fn sentence(f: &AuditFacts<'_>) -> String {
             kiosk()
         ),
         "provisioned" => "受付機の設定を反映".to_owned(),
+        "orca_retry" => format!("{number} のORCAへの受付登録を再送"),
+        "orca_done_by_hand" => format!("{number} をORCAに手作業で受付済みと記録"),
         _ => "その他の操作を記録".to_owned(),
     };
     // After a closing bracket the dash follows at once (「…（利用率に数える）― 受付 花子」).

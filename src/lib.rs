@@ -9,6 +9,9 @@
 //! - `pki` (feature `sim`): the test CA, certificates and keys for simulated cards; signature checks.
 //! - [`gateway`]: the eligibility source: none configured, or the simulator (feature `sim`).
 //! - [`oqs`]: the eligibility terminal's files: result files read, queries written, file names.
+//! - [`delivery`]: when and how often to send each outbox entry to ORCA (pure; exactly once).
+//! - [`orca`]: ORCA's API (ureq) and the delivery worker; the only module that knows ORCA.
+//! - [`outbox`]: the outbox's versioned wire format (what ORCA and later systems read).
 //! - [`store`]: the SQLite actor; the only module that knows SQL.
 //! - [`headless`]: one check-in driven by a patient script, on virtual time.
 //! - [`desk`]: what staff can do with a handoff, and what each action records.
@@ -31,6 +34,7 @@ pub mod check_in_list;
 pub mod cli;
 pub mod console;
 pub mod dates;
+pub mod delivery;
 pub mod desk;
 pub mod domain;
 pub mod expiry;
@@ -39,6 +43,8 @@ pub mod gateway;
 pub mod headless;
 pub mod kiosk_staff;
 pub mod oqs;
+pub mod orca;
+pub mod outbox;
 pub mod password;
 pub mod patient_key;
 #[cfg(feature = "sim")]

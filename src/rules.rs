@@ -564,6 +564,9 @@ pub struct FacilityConfig {
     pub gateway: String,
     /// The languages the patient screen offers, the first shown first: some of "ja", "en".
     pub languages: Vec<String>,
+    /// The clinic's ORCA (日レセ), where completed check-ins are registered as receptions by
+    /// the delivery worker (`uketsuke deliver`, or the thread inside `run`); none: no ORCA.
+    pub orca: Option<crate::orca::OrcaSettings>,
 }
 
 /// Where a patient who called staff waits (`waiting_place` in facility.json). Words on the
@@ -758,6 +761,7 @@ impl Default for FacilityConfig {
             reader_name: String::new(),
             gateway: String::new(),
             languages: SCREEN_LANGUAGES.iter().map(|l| (*l).to_owned()).collect(),
+            orca: None,
         }
     }
 }
@@ -968,6 +972,9 @@ impl FacilityConfig {
                     SCREEN_LANGUAGES.join(", ")
                 ),
             );
+        }
+        if let Some(orca) = &config.orca {
+            out.extend(orca.problems());
         }
         out
     }

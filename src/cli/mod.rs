@@ -5,7 +5,7 @@
 //! # Layout
 //! - [`compose`]: readers, gateways, rules and facility settings from the command line's words.
 //! - [`check_in`], [`report`], [`demo`], [`console`], [`staff`], [`run`], [`screenshots`],
-//!   [`doctor`], [`provision`]: one subcommand each, its options and its body.
+//!   [`doctor`], [`provision`], [`deliver`]: one subcommand each, its options and its body.
 
 use std::process::ExitCode;
 
@@ -15,6 +15,7 @@ use clap::{Parser, Subcommand};
 pub mod check_in;
 pub mod compose;
 pub mod console;
+pub mod deliver;
 #[cfg(feature = "sim")]
 pub mod demo;
 pub mod doctor;
@@ -62,6 +63,9 @@ enum Command {
     Staff(staff::StaffCommand),
     /// Monthly check-ins by verification method and the My Number usage-rate share.
     Report(report::ReportOptions),
+    /// Registers completed check-ins as receptions in the clinic's ORCA (facility file key
+    /// `orca`), exactly once, retrying with backoff; runs until stopped (`--once`: one pass).
+    Deliver(deliver::DeliverOptions),
 }
 
 /// Parses the command line and runs the subcommand. Errors are printed for technicians (each
@@ -81,6 +85,7 @@ pub fn main() -> ExitCode {
         Command::Report(options) => ok(report::command(&options)),
         Command::Doctor(options) => doctor::command(&options),
         Command::Provision(options) => ok(provision::command(&options)),
+        Command::Deliver(options) => ok(deliver::command(&options)),
     };
     match result {
         Ok(code) => code,

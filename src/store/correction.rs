@@ -144,7 +144,13 @@ impl Db {
 
         let stored = check_in_by_id(&tx, path, check_in_id, "read corrected check-in")?
             .ok_or_else(changed)?;
-        insert_outbox(&tx, path, "handoff_corrected", &stored, &at)?;
+        insert_outbox(
+            &tx,
+            path,
+            crate::outbox::Kind::HandoffCorrected,
+            &stored,
+            &at,
+        )?;
         tx.commit()
             .map_err(sql_err(path, "commit handoff correction"))?;
         tracing::info!(check_in_id, "handoff corrected");

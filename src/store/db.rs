@@ -14,6 +14,7 @@ use rusqlite::{
 };
 
 use crate::dates::Date;
+use crate::outbox::{Kind, OutboxMessage};
 
 use super::codec::{self, BadValue, Unstorable};
 use super::migrations::{self, SCHEMA_VERSION};
@@ -187,7 +188,7 @@ impl Db {
             record: record.clone(),
             resolution: None,
         };
-        insert_outbox(&tx, path, "check_in_committed", &stored, at)?;
+        insert_outbox(&tx, path, Kind::of_commit(&record.outcome), &stored, at)?;
 
         tx.commit().map_err(sql_err(path, "commit check-in"))?;
         tracing::debug!(
@@ -386,7 +387,7 @@ impl Db {
                     id: check_in_id,
                 }
             })?;
-        insert_outbox(&tx, path, "handoff_resolved", &stored, &resolved_at)?;
+        insert_outbox(&tx, path, Kind::HandoffClosed, &stored, &resolved_at)?;
 
         tx.commit()
             .map_err(sql_err(path, "commit handoff resolution"))?;
@@ -522,7 +523,7 @@ impl Db {
             .conn
             .prepare_cached(
                 "SELECT id, check_in_id, kind, payload, created_at FROM outbox \
-                 WHERE delivered_at IS NULL ORDER BY id LIMIT ?1",
+                 WHERE delivered_at IS NULL AND wire_version = 1 ORDER BY id LIMIT ?1",
             )
             .map_err(sql_err(path, "read outbox"))?;
         let mut rows = stmt.query([limit]).map_err(sql_err(path, "read outbox"))?;
@@ -531,12 +532,13 @@ impl Db {
             let r = Cells::new(path, row, "read outbox");
             let payload: String = r.get("payload")?;
             let created_at: String = r.get("created_at")?;
+            let message = OutboxMessage::from_json(&payload)
+                .map_err(|_| corrupt(path)(BadValue::new("outbox", "payload", &payload)))?;
             out.push(OutboxEntry {
                 id: r.get("id")?,
                 check_in_id: r.get("check_in_id")?,
-                kind: r.get("kind")?,
-                payload: serde_json::from_str(&payload)
-                    .map_err(|_| corrupt(path)(BadValue::new("outbox", "payload", &payload)))?,
+                kind: message.kind,
+                payload: message,
                 created_at: codec::parse_instant("outbox", "created_at", &created_at)
                     .map_err(corrupt(path))?,
             });
@@ -906,22 +908,29 @@ pub(super) fn insert_audit(
     Ok(conn.last_insert_rowid())
 }
 
+/// Appends an outbox entry: `stored` as wire v1 ([`OutboxMessage`]), in the caller's
+/// transaction.
 pub(super) fn insert_outbox(
     tx: &Transaction<'_>,
     path: &Path,
-    kind: &str,
+    kind: Kind,
     stored: &StoredCheckIn,
     created_at: &str,
 ) -> Result<(), StoreError> {
-    let payload = serde_json::to_string(stored).map_err(|e| StoreError::Unstorable {
-        path: path.to_owned(),
-        what: "outbox payload",
-        reason: e.to_string(),
-    })?;
+    let payload = OutboxMessage::new(kind, stored, None).to_json();
     tx.prepare_cached(
-        "INSERT INTO outbox (check_in_id, kind, payload, created_at) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO outbox (check_in_id, kind, payload, created_at, wire_version) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )
-    .and_then(|mut s| s.execute((stored.id, kind, payload, created_at)))
+    .and_then(|mut s| {
+        s.execute((
+            stored.id,
+            kind.as_str(),
+            payload,
+            created_at,
+            crate::outbox::WIRE_VERSION,
+        ))
+    })
     .map_err(sql_err(path, "append outbox entry"))?;
     Ok(())
 }

@@ -14,7 +14,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::StoreError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 13;
+pub const SCHEMA_VERSION: u32 = 14;
 
 struct Migration {
     /// The `user_version` after this step.
@@ -89,6 +89,11 @@ const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [
         version: 13,
         summary: "the medical-aid certificate (受給者証) answer with the consent answers",
         sql: V13,
+    },
+    Migration {
+        version: 14,
+        summary: "the outbox as a versioned wire format, and each entry's delivery into ORCA",
+        sql: V14,
     },
 ];
 
@@ -463,6 +468,46 @@ CREATE INDEX check_ins_by_patient_key ON check_ins (visit_date, patient_key)
 const V13: &str = "
 ALTER TABLE consent_answers ADD COLUMN medical_aid_by_card INTEGER
     CHECK (medical_aid_by_card IN (0, 1));
+";
+
+/// v14 (issue 17 items 2, 3): the outbox becomes a wire format. `wire_version` 1 marks a
+/// payload in `crate::outbox::OutboxMessage`'s JSON, whose `kind` is one of its closed list;
+/// every row written before this step is marked 0 (a `StoredCheckIn` as the old build wrote it,
+/// kinds `check_in_committed`, `handoff_resolved`, `handoff_corrected`): readers take only
+/// version 1, so they never meet an unversioned payload. Old rows are not converted: no reader
+/// existed when they were written, and registering days-old visits in ORCA would be wrong.
+///
+/// `orca_deliveries`: one row per outbox entry the ORCA worker has worked on (absent = not yet
+/// tried). `state`: `pending` (to send or to look up), `registered` (ORCA's Acceptance_Id and
+/// Patient_ID), `failed` (ORCA's `code` and `reason`; `retrying` 1 when the worker tries again by
+/// itself), `done_by_hand` (`staff` who did it). `uncertain` 1: a send's outcome is unknown (a
+/// timeout, a dropped connection), so the reception list is read before any new send.
+/// `next_attempt_at` RFC 3339, NULL = at once.
+const V14: &str = "
+ALTER TABLE outbox ADD COLUMN wire_version INTEGER NOT NULL DEFAULT 0
+    CHECK (wire_version IN (0, 1));
+CREATE INDEX outbox_for_orca ON outbox (id)
+    WHERE delivered_at IS NULL AND wire_version = 1
+      AND kind IN ('check_in_completed', 'handoff_closed');
+
+CREATE TABLE orca_deliveries (
+    outbox_id        INTEGER PRIMARY KEY REFERENCES outbox (id),
+    state            TEXT NOT NULL
+        CHECK (state IN ('pending', 'registered', 'failed', 'done_by_hand')),
+    attempts         INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    uncertain        INTEGER NOT NULL DEFAULT 0 CHECK (uncertain IN (0, 1)),
+    next_attempt_at  TEXT,
+    acceptance_id    TEXT,
+    patient_id       TEXT,
+    code             TEXT,
+    reason           TEXT,
+    retrying         INTEGER NOT NULL DEFAULT 0 CHECK (retrying IN (0, 1)),
+    staff            TEXT,
+    last_error       TEXT,
+    updated_at       TEXT NOT NULL,
+    CHECK (state <> 'registered' OR acceptance_id IS NOT NULL),
+    CHECK (state <> 'done_by_hand' OR staff IS NOT NULL)
+) STRICT;
 ";
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<u32> {

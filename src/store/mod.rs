@@ -17,6 +17,7 @@ mod db;
 mod kiosk_pause;
 mod kiosk_pin;
 mod migrations;
+mod orca;
 mod patient_keys;
 mod staff;
 mod watch;
@@ -35,6 +36,7 @@ pub use self::audit_view::{AuditFilter, AuditRow};
 pub use self::db::{Inspection, inspect};
 pub use self::kiosk_pause::KioskPause;
 pub use self::migrations::{SCHEMA_VERSION, migrate_to};
+pub use self::orca::{OrcaDelivery, OrcaWork};
 pub use self::staff::NewSession;
 pub use self::watch::{ChangeWatch, watch_changes};
 use crate::domain::{CheckInRecord, HandoffResolution, ReceptionNumber, StoredCheckIn};
@@ -170,10 +172,11 @@ pub struct NewAuditEntry {
 pub struct OutboxEntry {
     pub id: i64,
     pub check_in_id: i64,
-    /// "check_in_committed", "handoff_resolved" or "handoff_corrected".
-    pub kind: String,
-    /// The [`StoredCheckIn`] as JSON, as it was at that moment.
-    pub payload: serde_json::Value,
+    /// What happened (the `outbox.kind` column, the same as `payload.kind`).
+    pub kind: crate::outbox::Kind,
+    /// The wire message (v1) as it was written at that moment. Entries from before schema v14
+    /// (unversioned) are never returned.
+    pub payload: crate::outbox::OutboxMessage,
     pub created_at: DateTime<FixedOffset>,
 }
 
@@ -595,6 +598,52 @@ impl Store {
         at: DateTime<FixedOffset>,
     ) -> Result<bool, StoreError> {
         self.call(move |db| db.mark_delivered(outbox_id, at))
+    }
+
+    /// Up to `limit` outbox entries the ORCA worker has still to work on (never tried,
+    /// pending, failed and retrying), oldest first.
+    pub fn orca_work(&self, limit: usize) -> Result<Vec<OrcaWork>, StoreError> {
+        self.call(move |db| db.orca_work(limit))
+    }
+
+    /// Stores an entry's ORCA delivery record; when it settles, marks the entry delivered and
+    /// erases the patient's match keys from its payload in the same transaction.
+    pub fn orca_save(
+        &self,
+        outbox_id: i64,
+        progress: crate::delivery::Progress,
+        now: DateTime<FixedOffset>,
+    ) -> Result<(), StoreError> {
+        self.call(move |db| db.orca_save(outbox_id, &progress, now))
+    }
+
+    /// For the console: each ORCA-bound entry of these check-ins (a completed check-in, a
+    /// handoff closed as verified) with its delivery state, oldest first.
+    pub fn orca_deliveries(&self, check_in_ids: Vec<i64>) -> Result<Vec<OrcaDelivery>, StoreError> {
+        self.call(move |db| db.orca_deliveries(&check_in_ids))
+    }
+
+    /// Staff's retry of an ORCA delivery (audited `orca_retry`). `Ok(false)`: nothing to retry.
+    pub fn orca_retry(
+        &self,
+        outbox_id: i64,
+        staff: &str,
+        now: DateTime<FixedOffset>,
+    ) -> Result<bool, StoreError> {
+        let staff = staff.to_owned();
+        self.call(move |db| db.orca_retry(outbox_id, &staff, now))
+    }
+
+    /// Staff registered the visit in ORCA by hand (audited `orca_done_by_hand`). `Ok(false)`:
+    /// already registered or done by hand, or not an ORCA entry.
+    pub fn orca_mark_done_by_hand(
+        &self,
+        outbox_id: i64,
+        staff: &str,
+        now: DateTime<FixedOffset>,
+    ) -> Result<bool, StoreError> {
+        let staff = staff.to_owned();
+        self.call(move |db| db.orca_mark_done_by_hand(outbox_id, &staff, now))
     }
 
     /// `PRAGMA integrity_check`'s answer: "ok" when the file is sound.

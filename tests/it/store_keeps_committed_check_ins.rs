@@ -13,6 +13,7 @@ use uketsuke::domain::{
     PrescriptionForm, Presented, RatioSource, ReceptionNumber, Step, StoredCheckIn, Validity,
     VerificationMethod,
 };
+use uketsuke::outbox::{Kind, OutboxMessage};
 use uketsuke::store::{Store, StoreError};
 use uketsuke::{date, datetime};
 
@@ -495,26 +496,26 @@ fn handoffs_are_listed_until_resolved() {
     );
 
     // Integrations hear of both the commit and the resolution.
-    let kinds: Vec<(i64, String)> = store
+    let kinds: Vec<(i64, &str)> = store
         .outbox_pending(100)
         .unwrap()
         .into_iter()
-        .map(|e| (e.check_in_id, e.kind))
+        .map(|e| (e.check_in_id, e.kind.as_str()))
         .collect();
     assert_eq!(
         kinds,
         [
-            (portal_id, "check_in_committed".to_owned()),
-            (paper_id, "check_in_committed".to_owned()),
-            (done_id, "check_in_committed".to_owned()),
-            (portal_id, "handoff_resolved".to_owned()),
-            (paper_id, "handoff_resolved".to_owned()),
+            (portal_id, "handoff_opened"),
+            (paper_id, "handoff_opened"),
+            (done_id, "check_in_completed"),
+            (portal_id, "handoff_closed"),
+            (paper_id, "handoff_closed"),
         ]
     );
 }
 
 #[test]
-fn outbox_carries_the_stored_check_in_until_delivered() {
+fn outbox_carries_the_check_in_as_wire_v1_until_delivered() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     let mut r = record(date!(2026 - 08 - 03), 0, Outcome::Completed);
@@ -525,8 +526,13 @@ fn outbox_carries_the_stored_check_in_until_delivered() {
     let pending = store.outbox_pending(10).unwrap();
     assert_eq!(pending.len(), 1);
     let entry = &pending[0];
-    let payload: StoredCheckIn = serde_json::from_value(entry.payload.clone()).unwrap();
-    assert_eq!(payload, store.check_in(c.check_in_id).unwrap().unwrap());
+    let stored = store.check_in(c.check_in_id).unwrap().unwrap();
+    assert_eq!(
+        entry.payload,
+        OutboxMessage::new(Kind::CheckInCompleted, &stored, None),
+        "the wire message built from the check-in as committed"
+    );
+    assert_eq!(entry.payload.v, 1);
     assert_eq!(entry.created_at, r.finished_at);
 
     let delivered_at = datetime!(2026-08-03 10:00 +09:00);

@@ -15,6 +15,7 @@ use uketsuke::domain::{
     PrescriptionForm, Presented, ReceptionNumber, Step, StoredCheckIn, Validity,
     VerificationMethod,
 };
+use uketsuke::outbox::Kind;
 use uketsuke::store::{SCHEMA_VERSION, Store, StoreError, migrate_to};
 use uketsuke::{date, datetime};
 
@@ -421,7 +422,7 @@ fn every_earlier_version_opens_keeps_its_rows_and_takes_new_check_ins() {
         let old_audit = store.audit_log(100).unwrap().len();
         assert_eq!(
             old_audit,
-            [0, 3, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5][k as usize],
+            [0, 3, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5][k as usize],
             "audit entries from v{k}"
         );
 
@@ -507,8 +508,27 @@ fn every_earlier_version_opens_keeps_its_rows_and_takes_new_check_ins() {
         );
         let back = store.check_in(committed.check_in_id).unwrap().unwrap();
         assert_eq!(back.record, new_check_in());
-        let newest_old_id = [0, 3, 4, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6][k as usize];
+        let newest_old_id = [0, 3, 4, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6][k as usize];
         assert!(committed.check_in_id > newest_old_id, "ids are not reused");
+        // v14: an outbox row from before the wire format (v3's `{}` for check-in 5) is never
+        // handed to a reader; what the upgraded kiosk writes is wire v1.
+        let pending: Vec<(i64, Kind, u32)> = store
+            .outbox_pending(100)
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.check_in_id, e.kind, e.payload.v))
+            .collect();
+        let mut expected = if k >= 1 {
+            vec![(2, Kind::HandoffClosed, 1)]
+        } else {
+            vec![]
+        };
+        expected.push((
+            committed.check_in_id,
+            Kind::of_commit(&new_check_in().outcome),
+            1,
+        ));
+        assert_eq!(pending, expected, "outbox from v{k}");
         assert!(store.audit_log(100).unwrap().len() > old_audit);
         // A 管理者 account can be added after the upgrade, whatever the version before.
         store
