@@ -226,6 +226,23 @@ pub fn sentence(f: &AuditFacts<'_>) -> String {
             "{number} の顔写真を受付機「{}」で確認（資格確認の結果がないため記録せず、受付窓口で対応）",
             kiosk()
         ),
+        "terminal_queried" => format!(
+            "{number} の資格を資格確認端末に照会（{}）",
+            match field(d, "outcome") {
+                Some("answered") => match field(d, "validity") {
+                    Some("valid") => "回答：有効",
+                    Some("invalid" | "invalid_newer_exists") => "回答：無効",
+                    Some("no_eligibility") => "回答：該当する資格なし",
+                    Some("several_matches") => "回答：複数該当",
+                    _ => "回答あり",
+                },
+                Some("not_usable") => "回答：確認できず",
+                Some("timeout") => "時間内に回答なし",
+                Some("error_file") => "端末が照会を受け付けず",
+                Some("unreadable") => "回答を読み取れず",
+                _ => "照会を書き込めず",
+            }
+        ),
         "provisioned" => "受付機の設定を反映".to_owned(),
         "orca_retry" => format!("{number} のORCAへの受付登録を再送"),
         "orca_done_by_hand" => format!("{number} をORCAに手作業で受付済みと記録"),
@@ -451,6 +468,33 @@ mod tests {
                     if said.ends_with('）') { "" } else { " " }
                 ),
                 "{action}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_terminal_query_says_what_came_back_and_no_name() {
+        for (detail, said) in [
+            (
+                "outcome=answered validity=valid file=OQSsiquc01res_202605120001.xml",
+                "受付 9 の資格を資格確認端末に照会（回答：有効）",
+            ),
+            (
+                "outcome=answered validity=invalid file=x.xml",
+                "受付 9 の資格を資格確認端末に照会（回答：無効）",
+            ),
+            (
+                "outcome=timeout",
+                "受付 9 の資格を資格確認端末に照会（時間内に回答なし）",
+            ),
+            (
+                "outcome=error_file",
+                "受付 9 の資格を資格確認端末に照会（端末が照会を受け付けず）",
+            ),
+        ] {
+            assert_eq!(
+                say("terminal_queried", detail),
+                format!("{said}― 受付 花子")
             );
         }
     }

@@ -717,6 +717,24 @@ pub struct ConsoleSettings {
     /// console key: the caller copies it from the facility configuration.
     #[serde(skip)]
     pub waiting_place: WaitingPlace,
+    /// Seconds the resolve page's 「資格確認端末に照会する」 waits for the eligibility terminal's
+    /// answer before saying there is none (the request is never sent again). MR waits 180;
+    /// staff at the desk wait 60 by default (integration-formats §1.2).
+    pub terminal_answer_seconds: u32,
+    /// The encoding the console writes its queries to the eligibility terminal in: "sjis"
+    /// (Shift_JIS, as OD2 and MR write them) or "utf8" (SANOX); the terminal's answers say
+    /// their own in the prolog (integration-formats §1.3; which one a terminal wants is a
+    /// terminal setting, UNCONFIRMED).
+    pub terminal_encoding: String,
+    /// The eligibility terminal's shared folder (holding `req` and `res`), when the kiosk is
+    /// set up with `oqs:DIR` (`gateway` in the facility file, or `uketsuke console --gateway
+    /// oqs:DIR`). Not a console key: the caller sets it. None: the resolve page has no button.
+    #[serde(skip)]
+    pub eligibility_terminal: Option<std::path::PathBuf>,
+    /// The facility's 10-digit 医療機関コード (`facility.code`), for the terminal's requests. Not
+    /// a console key: the caller copies it from the facility file.
+    #[serde(skip)]
+    pub medical_institution_code: String,
 }
 
 impl Default for ConsoleSettings {
@@ -733,6 +751,10 @@ impl Default for ConsoleSettings {
             data_dir: None,
             facility_name: String::new(),
             waiting_place: WaitingPlace::AtKiosk,
+            terminal_answer_seconds: 60,
+            terminal_encoding: "sjis".to_owned(),
+            eligibility_terminal: None,
+            medical_institution_code: String::new(),
         }
     }
 }
@@ -930,10 +952,20 @@ impl FacilityConfig {
                 config.console.lockout_after_failures,
             ),
             ("console.lockout_minutes", config.console.lockout_minutes),
+            (
+                "console.terminal_answer_seconds",
+                config.console.terminal_answer_seconds,
+            ),
         ] {
             if value == 0 {
                 invalid(key, "must be at least 1");
             }
+        }
+        if !["sjis", "utf8"].contains(&config.console.terminal_encoding.as_str()) {
+            invalid(
+                "console.terminal_encoding",
+                "must be \"sjis\" (Shift_JIS) or \"utf8\" (UTF-8)",
+            );
         }
         match (&config.console.tls_certificate, &config.console.tls_key) {
             (Some(_), None) => invalid(

@@ -29,6 +29,19 @@ pub struct ConsoleOptions {
     /// 127.0.0.1).
     #[arg(long)]
     pub insecure_cookies: bool,
+    /// The kiosk's eligibility gateway, as `run --gateway` takes it: with `oqs:DIR` (DIR the
+    /// eligibility terminal's shared folder, holding `req` and `res`) the resolve page can ask
+    /// the terminal by insurance numbers. Default: the facility file's `gateway`.
+    #[arg(long)]
+    pub gateway: Option<String>,
+}
+
+/// The eligibility terminal's folder in a gateway setting `oqs:DIR` (others name none).
+pub fn terminal_folder(gateway: &str) -> Option<PathBuf> {
+    gateway
+        .strip_prefix("oqs:")
+        .filter(|dir| !dir.trim().is_empty())
+        .map(PathBuf::from)
 }
 
 /// `uketsuke console`: the staff console alone, until stopped. Prints its address on stdout.
@@ -46,6 +59,22 @@ pub fn console(options: &ConsoleOptions) -> Result<()> {
     }
     if options.insecure_cookies {
         settings.secure_cookies = false;
+    }
+    let gateway = options.gateway.as_deref().unwrap_or(&facility.gateway);
+    settings.eligibility_terminal = terminal_folder(gateway);
+    settings.medical_institution_code = facility.facility.code.clone();
+    if let Some(folder) = &settings.eligibility_terminal {
+        if !folder.is_dir() {
+            bail!(
+                "--gateway {gateway}: {} is not a folder (the eligibility terminal's shared folder, holding req and res)",
+                folder.display()
+            );
+        }
+        if settings.medical_institution_code.is_empty() {
+            bail!(
+                "--gateway {gateway}: the facility file's facility.code (the 10-digit 医療機関コード) is needed to ask the eligibility terminal"
+            );
+        }
     }
     // A self-signed certificate, when one is needed, is kept in the database's folder.
     settings.data_dir = Some(

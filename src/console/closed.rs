@@ -74,6 +74,7 @@ pub(super) fn page(
                                     input name="correction_reason" required maxlength="200" size="50" value=(value("correction_reason"));
                                 }
                             },
+                            after: html! {},
                             fields: None,
                         };
                         (action_form_to(session, at, &value, provisional_applies))

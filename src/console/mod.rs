@@ -29,6 +29,7 @@ mod kiosk_reopen;
 mod pages;
 mod queue;
 mod report_page;
+mod terminal;
 pub mod tls;
 
 use std::collections::BTreeMap;
@@ -326,6 +327,7 @@ impl Console {
             waiting_place: settings.waiting_place,
             claims: std::sync::Mutex::default(),
             claims_changed: watch::channel(0u64).0,
+            terminal: terminal_from(settings),
         }));
 
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -468,6 +470,28 @@ struct Shared {
     claims: std::sync::Mutex<desk::queue::Claims>,
     /// Bumped on every claim and release, so open queues are pushed again.
     claims_changed: watch::Sender<u64>,
+    /// The eligibility terminal's folder, when one is configured (「資格確認端末に照会する」).
+    terminal: Option<Arc<terminal::Terminal>>,
+}
+
+/// The eligibility terminal the settings name (`oqs:DIR`), if any.
+fn terminal_from(settings: &ConsoleSettings) -> Option<Arc<terminal::Terminal>> {
+    let root = settings.eligibility_terminal.clone()?;
+    Some(Arc::new(terminal::Terminal::new(
+        crate::oqs::query::Target {
+            root,
+            medical_institution_code: settings.medical_institution_code.clone(),
+            encoding: if settings.terminal_encoding == "utf8" {
+                crate::oqs::OqsEncoding::Utf8
+            } else {
+                crate::oqs::OqsEncoding::ShiftJis
+            },
+            timing: crate::oqs::query::Timing {
+                timeout: Duration::from_secs(u64::from(settings.terminal_answer_seconds)),
+                ..crate::oqs::query::Timing::default()
+            },
+        },
+    )))
 }
 
 #[derive(Clone)]
@@ -491,6 +515,7 @@ fn router(state: AppState) -> Router {
         .route("/report.csv", get(report_csv))
         .route("/audit", get(audit::audit))
         .merge(check_ins::routes())
+        .merge(terminal::routes())
         .merge(accounts::routes())
         .merge(kiosk_reopen::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -1152,6 +1177,24 @@ async fn show_handoff(
     errors: &[desk::FieldError],
     submitted: &BTreeMap<String, String>,
 ) -> Response {
+    let shown = if state.0.terminal.is_some() {
+        terminal::TerminalBox::Ready
+    } else {
+        terminal::TerminalBox::NotConfigured
+    };
+    show_handoff_with(state, session, id, status, errors, submitted, shown).await
+}
+
+/// As [`show_handoff`], with what the resolve forms show of the eligibility terminal.
+async fn show_handoff_with(
+    state: &AppState,
+    session: &StaffSession,
+    id: i64,
+    status: StatusCode,
+    errors: &[desk::FieldError],
+    submitted: &BTreeMap<String, String>,
+    terminal: terminal::TerminalBox,
+) -> Response {
     let found = match with_store(state, move |store| store.check_in(id)).await {
         Err(r) => return r,
         Ok(found) => found,
@@ -1191,6 +1234,7 @@ async fn show_handoff(
                     submitted,
                     provisional,
                     &no_ratio_label,
+                    &terminal,
                 )
             };
             page(status, pages::layout("受付の対応", Some(session), body))

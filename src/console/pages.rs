@@ -80,7 +80,7 @@ pub fn layout(title: &str, session: Option<&StaffSession>, body: Markup) -> Mark
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) "｜受付スタッフ画面" }
-                style { (PreEscaped(STYLE)) (PreEscaped(forms::STYLE)) }
+                style { (PreEscaped(STYLE)) (PreEscaped(forms::STYLE)) (PreEscaped(super::terminal::STYLE)) }
             }
             body {
                 header {
@@ -460,6 +460,7 @@ pub fn handoff(
     submitted: &std::collections::BTreeMap<String, String>,
     provisional_applies: bool,
     no_ratio_label: &str,
+    terminal: &super::terminal::TerminalBox,
 ) -> Markup {
     let only_confirm = !errors.is_empty() && errors.iter().all(|e| e.field == "confirm");
     // The read-back step: the numbers as they will be stored, shown and filled back.
@@ -512,6 +513,7 @@ pub fn handoff(
                     no_ratio_label,
                     declared: desk::declared_document(h),
                     declared_text: desk::declared_text(h),
+                    terminal,
                 };
                 @let submitted_other = actions.iter().skip(1).any(|a| value("action") == a.as_str());
                 // The action that usually fits is open; the others wait under one heading.
@@ -546,6 +548,8 @@ struct ResolveForms<'a> {
     no_ratio_label: &'a str,
     declared: Option<desk::PaperSeen>,
     declared_text: Option<&'a str>,
+    /// The eligibility terminal's button and answer (portal-screen and paper forms).
+    terminal: &'a super::terminal::TerminalBox,
 }
 
 impl ResolveForms<'_> {
@@ -557,12 +561,25 @@ impl ResolveForms<'_> {
             !self.errors.is_empty() && self.errors.iter().all(|e| e.field == "confirm");
         let sent = (self.value)("action") == action.as_str();
         let confirming = only_confirm && sent;
+        let typed_here = |name: &str| {
+            if sent {
+                (self.value)(name)
+            } else {
+                String::new()
+            }
+        };
         let at = FormAt {
             post_to: format!("/handoffs/{}/resolve", self.id),
             reason: self.reason,
             action,
             confirming: confirming && self.read_back.is_none(),
-            extra: html! {},
+            extra: super::terminal::fields(
+                action,
+                self.terminal,
+                &typed_here,
+                if sent { self.errors } else { &[] },
+            ),
+            after: super::terminal::button(self.id, action, self.terminal),
             fields: Some(forms::FormFacts {
                 errors: if sent && !only_confirm {
                     self.errors
@@ -600,6 +617,8 @@ pub(super) struct FormAt<'a> {
     pub confirming: bool,
     /// Fields before the note (the correction's reason).
     pub extra: Markup,
+    /// Buttons after the form's own submit button (「資格確認端末に照会する」).
+    pub after: Markup,
     /// Faults under fields, focus, the ratio label and the declared document; None: none of
     /// them (the correction forms).
     pub fields: Option<forms::FormFacts<'a>>,
@@ -618,6 +637,7 @@ pub(super) fn action_form_to(
         action,
         confirming,
         extra,
+        after,
         fields,
     } = at;
     let facts = fields.unwrap_or_default();
@@ -692,6 +712,7 @@ pub(super) fn action_form_to(
             }
             @if confirming { p.notice role="alert" { (confirmation_prompt(action)) } }
             button type="submit" { @if confirming { "はい、" } (offer(reason, action).button) }
+            (after)
         }
     }
 }

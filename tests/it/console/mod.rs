@@ -66,6 +66,34 @@ impl Desk {
         desk
     }
 
+    /// As [`Desk::start`], with the eligibility terminal's shared folder `folder` (holding `req`
+    /// and `res`; the console's `--gateway oqs:DIR`) for the facility 1399900011, waiting
+    /// `answer_seconds` for an answer.
+    pub fn start_with_terminal(folder: &std::path::Path, answer_seconds: u32) -> Desk {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("uketsuke.db")).unwrap();
+        let settings = ConsoleSettings {
+            bind: "127.0.0.1:0".to_owned(),
+            lockout_after_failures: 3,
+            secure_cookies: false,
+            eligibility_terminal: Some(folder.to_owned()),
+            medical_institution_code: "1399900011".to_owned(),
+            terminal_answer_seconds: answer_seconds,
+            ..ConsoleSettings::default()
+        };
+        let console = Console::start(store.clone(), Rules::embedded(), &settings).unwrap();
+        let base = format!("http://{}", console.addr());
+        let desk = Desk {
+            console,
+            store,
+            base,
+            _dir: dir,
+        };
+        desk.add_account("sato", "佐藤", Role::Staff);
+        desk.add_account("tech", "技術", Role::Technician);
+        desk
+    }
+
     /// A console over an existing database file (a kiosk's), as a console process beside the
     /// kiosk would serve it: its own store connection, the usual two accounts added.
     pub fn start_on(db: &std::path::Path) -> Desk {

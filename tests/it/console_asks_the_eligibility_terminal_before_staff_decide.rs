@@ -1,0 +1,322 @@
+//! 「資格確認端末に照会する」 on a portal-screen handoff (issue 17 item 1, "Query by insurance
+//! numbers"), in-process over a real SQLite file and a real folder: the typed numbers and birth
+//! date go to the terminal as an `OQSsiquc01req` file in `req`; the answer the terminal writes
+//! into `res` is shown on the form (validity in staff words, the ratio, the name exactly as
+//! given with its ●, the insurer's dates) while the handoff stays open; staff then resolve it as
+//! before. No answer in time says so in staff words and the handoff is still resolved by hand;
+//! the request is never written twice. A forged form asks nothing. Every query is audited
+//! without the name. Without a terminal folder the form says why there is no button.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use uketsuke::domain::HandoffReason;
+
+use crate::console::Desk;
+
+/// The terminal's shared folder, with `req` and `res` as a Linux share shows them.
+fn terminal_folder() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("req")).unwrap();
+    std::fs::create_dir(dir.path().join("res")).unwrap();
+    dir
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The text between `<tag>` and `</tag>` in `text`.
+fn element<'a>(text: &'a str, tag: &str) -> Option<&'a str> {
+    let open = format!("<{tag}>");
+    let start = text.find(&open)? + open.len();
+    let end = text[start..].find(&format!("</{tag}>"))? + start;
+    Some(&text[start..end])
+}
+
+/// A stand-in for the terminal's 連携アプリ on a real folder: answers every
+/// `OQSsiquc01req_<suffix>.xml` in `req` with `OQSsiquc01res_<suffix>.xml` in `res` (UTF-8, the
+/// request's ArbitraryFileIdentifier echoed): a valid 後期高齢者 result, 1割, a name with ●.
+/// Stops when dropped.
+struct Answering {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+const ANSWER: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="no"?>
+<XmlMsg><MessageHeader><ProcessExecutionTime>20260512101204</ProcessExecutionTime>
+<QualificationConfirmationDate>20260512</QualificationConfirmationDate><MedicalInstitutionCode>1399900011</MedicalInstitutionCode>
+<ArbitraryFileIdentifier>ID</ArbitraryFileIdentifier><ReferenceClassification>2</ReferenceClassification>
+<SegmentOfResult>1</SegmentOfResult><CharacterCodeIdentifier>0</CharacterCodeIdentifier></MessageHeader>
+<MessageBody><ProcessingResultStatus>1</ProcessingResultStatus><QualificationValidity>1</QualificationValidity>
+<ResultList><ResultOfQualificationConfirmation><InsuredCardClassification>01</InsuredCardClassification>
+<InsurerNumber>01130012</InsurerNumber><InsuredIdentificationNumber>345</InsuredIdentificationNumber>
+<Name>架空　●一</Name><NameKana>ｶｸｳ ﾀｶｲﾁ</NameKana><Sex1>1</Sex1><Birthdate>19480303</Birthdate>
+<InsuredCardValidDate>20250801</InsuredCardValidDate><InsuredCardExpirationDate>20270731</InsuredCardExpirationDate>
+<InsuredPartialContributionRatio>010</InsuredPartialContributionRatio><InsurerName>架空県後期高齢者医療広域連合</InsurerName>
+</ResultOfQualificationConfirmation></ResultList></MessageBody></XmlMsg>
+"#;
+
+impl Answering {
+    fn start(root: &Path) -> Answering {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (req, res) = (root.join("req"), root.join("res"));
+        let stopping = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut answered = std::collections::BTreeSet::new();
+            while !stopping.load(Ordering::Relaxed) {
+                for name in files(&req) {
+                    let Some(suffix) = name
+                        .strip_prefix("OQSsiquc01req_")
+                        .and_then(|n| n.strip_suffix(".xml"))
+                    else {
+                        continue;
+                    };
+                    if !answered.insert(name.clone()) {
+                        continue;
+                    }
+                    let request = std::fs::read(req.join(&name)).unwrap();
+                    let request = String::from_utf8_lossy(&request);
+                    let id = element(&request, "ArbitraryFileIdentifier").unwrap_or_default();
+                    let answer = ANSWER.replace(
+                        "<ArbitraryFileIdentifier>ID<",
+                        &format!("<ArbitraryFileIdentifier>{id}<"),
+                    );
+                    let at = res.join(format!("OQSsiquc01res_{suffix}.xml"));
+                    std::fs::write(&at, answer).unwrap();
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        Answering {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Answering {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+const NUMBERS: [(&str, &str); 5] = [
+    ("insurer_number", "０１１３００１２"),
+    ("symbol", ""),
+    ("number", "３４５"),
+    ("branch", ""),
+    ("birth_date", "昭和23年3月3日"),
+];
+
+fn ask(
+    staff: &mut crate::console::Client,
+    id: i64,
+    extra: &[(&str, &str)],
+) -> crate::console::Reply {
+    let csrf = staff.csrf();
+    let mut fields = vec![("csrf", csrf.as_str()), ("action", "portal_screen")];
+    fields.extend_from_slice(&NUMBERS);
+    fields.extend_from_slice(extra);
+    staff.post(&format!("/handoffs/{id}/terminal"), &fields)
+}
+
+fn resolve_by_hand(desk: &Desk, staff: &mut crate::console::Client, id: i64) {
+    let reply = staff.resolve(
+        id,
+        &[
+            ("action", "portal_screen"),
+            ("insurer_number", "01130012"),
+            ("number", "345"),
+            ("burden_ratio", "10"),
+            ("confirm", "yes"),
+        ],
+    );
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let closed = desk.store.check_in(id).unwrap().unwrap();
+    assert!(closed.resolution.is_some());
+}
+
+fn terminal_audits(desk: &Desk, id: i64) -> Vec<String> {
+    desk.store
+        .audit_log(50)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "terminal_queried" && e.check_in_id == Some(id))
+        .map(|e| format!("{} {}", e.actor, e.detail))
+        .collect()
+}
+
+#[test]
+fn the_terminals_answer_is_shown_on_the_form_and_staff_then_decide() {
+    let folder = terminal_folder();
+    let _terminal = Answering::start(folder.path());
+    let desk = Desk::start_with_terminal(folder.path(), 20);
+    let handoff = desk.hand_over(HandoffReason::ConfirmPortalScreen);
+    let mut staff = desk.signed_in("sato");
+
+    let page = staff.get(&format!("/handoffs/{}", handoff.id));
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains(&format!(
+            r#"formaction="/handoffs/{}/terminal""#,
+            handoff.id
+        )),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("資格確認端末に照会する"));
+    assert!(page.body.contains(r#"id="portal_screen-birth_date""#));
+
+    let reply = ask(&mut staff, handoff.id, &[]);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let body = &reply.body;
+    assert!(
+        body.contains(r#"id="terminal-answer-portal_screen""#),
+        "{body}"
+    );
+    for shown in [
+        r#"data-validity="有効""#,
+        "<strong>有効</strong>",
+        "1割",
+        "架空　●一",
+        "ｶｸｳ ﾀｶｲﾁ",
+        "1948-03-03",
+        "2025-08-01 〜 2027-07-31",
+        "「●」は国のシステムで表せない文字です",
+    ] {
+        assert!(body.contains(shown), "{shown} not shown: {body}");
+    }
+    // What staff typed stays in the form.
+    assert!(body.contains(r#"value="昭和23年3月3日""#), "{body}");
+
+    // One request, with the typed numbers as the terminal reads them; the answer left in place.
+    let requests = files(&folder.path().join("req"));
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert!(
+        requests[0].starts_with("OQSsiquc01req_") && requests[0].ends_with(".xml"),
+        "{requests:?}"
+    );
+    let request = std::fs::read(folder.path().join("req").join(&requests[0])).unwrap();
+    let request = String::from_utf8_lossy(&request);
+    assert_eq!(element(&request, "InsurerNumber"), Some("01130012"));
+    assert_eq!(
+        element(&request, "InsuredIdentificationNumber"),
+        Some("345")
+    );
+    assert_eq!(element(&request, "Birthdate"), Some("19480303"));
+    assert_eq!(
+        element(&request, "MedicalInstitutionCode"),
+        Some("1399900011")
+    );
+    assert_eq!(
+        files(&folder.path().join("res")),
+        [requests[0].replace("req_", "res_")]
+    );
+
+    // Nothing was decided: the handoff is open, the query audited without the name.
+    assert!(
+        desk.store
+            .check_in(handoff.id)
+            .unwrap()
+            .unwrap()
+            .resolution
+            .is_none()
+    );
+    let audits = terminal_audits(&desk, handoff.id);
+    assert_eq!(audits.len(), 1, "{audits:?}");
+    assert!(
+        audits[0].starts_with("sato outcome=answered validity=valid"),
+        "{audits:?}"
+    );
+    assert!(!audits[0].contains("架空"), "{audits:?}");
+
+    resolve_by_hand(&desk, &mut staff, handoff.id);
+}
+
+#[test]
+fn no_answer_in_time_says_so_and_the_handoff_is_still_resolved_by_hand() {
+    let folder = terminal_folder();
+    let desk = Desk::start_with_terminal(folder.path(), 1);
+    let handoff = desk.hand_over(HandoffReason::ConfirmPortalScreen);
+    let mut staff = desk.signed_in("sato");
+
+    let reply = ask(&mut staff, handoff.id, &[]);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(
+        reply
+            .body
+            .contains("資格確認端末から回答がありません（1秒）。手で確認して解決できます。"),
+        "{}",
+        reply.body
+    );
+    assert!(!reply.body.contains("data-validity"), "{}", reply.body);
+    // Written once, never again.
+    assert_eq!(files(&folder.path().join("req")).len(), 1);
+    let audits = terminal_audits(&desk, handoff.id);
+    assert_eq!(audits, ["sato outcome=timeout"]);
+
+    resolve_by_hand(&desk, &mut staff, handoff.id);
+    assert_eq!(files(&folder.path().join("req")).len(), 1);
+}
+
+#[test]
+fn a_forged_or_incomplete_form_asks_nothing() {
+    let folder = terminal_folder();
+    let desk = Desk::start_with_terminal(folder.path(), 1);
+    let handoff = desk.hand_over(HandoffReason::ConfirmPortalScreen);
+    let mut staff = desk.signed_in("sato");
+
+    let mut forged = vec![("csrf", "not the token"), ("action", "portal_screen")];
+    forged.extend_from_slice(&NUMBERS);
+    let reply = staff.post(&format!("/handoffs/{}/terminal", handoff.id), &forged);
+    assert_eq!(reply.status, 403, "{}", reply.body);
+
+    // No birth date: the fault under its field, nothing written.
+    let reply = ask(&mut staff, handoff.id, &[("birth_date", "")]);
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    assert!(
+        reply
+            .body
+            .contains("資格確認端末に照会するには生年月日を入力してください。"),
+        "{}",
+        reply.body
+    );
+    assert!(
+        reply
+            .body
+            .contains(r#"aria-describedby="portal_screen-birth_date-error""#)
+            || reply.body.contains(r#"data-field="birth_date""#),
+        "{}",
+        reply.body
+    );
+    assert!(files(&folder.path().join("req")).is_empty());
+    assert!(terminal_audits(&desk, handoff.id).is_empty());
+}
+
+#[test]
+fn without_a_terminal_folder_the_form_says_why_there_is_no_button() {
+    let desk = Desk::start();
+    let handoff = desk.hand_over(HandoffReason::ConfirmPortalScreen);
+    let mut staff = desk.signed_in("sato");
+    let page = staff.get(&format!("/handoffs/{}", handoff.id));
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body
+            .contains("この受付機には資格確認端末のフォルダが設定されていません"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("資格確認端末に照会する"));
+    assert!(!page.body.contains("/terminal"));
+}
