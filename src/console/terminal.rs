@@ -105,7 +105,8 @@ pub fn button(id: i64, action: DeskAction, shown: &TerminalBox) -> Markup {
     }
     html! {
         " "
-        button.ask-terminal type="submit" formaction={"/handoffs/" (id) "/terminal"} formnovalidate
+        // The fragment scrolls the page that comes back to the answer.
+        button.ask-terminal type="submit" formaction={"/handoffs/" (id) "/terminal#terminal-answer-" (action.as_str())} formnovalidate
             data-terminal=(action.as_str()) { "資格確認端末に照会する" }
     }
 }

@@ -313,6 +313,30 @@ impl BrowserDesk {
 
     /// As `start`, with the account's login, name and role.
     pub fn start_as(login: &str, name: &str, role: &str) -> BrowserDesk {
+        Self::start_configured(login, name, role, json!({}), &[])
+    }
+
+    /// As `start`, with the eligibility terminal's shared folder `folder` (`uketsuke console
+    /// --gateway oqs:DIR`) for the facility 1319990014 (`facility.code`).
+    pub fn start_with_terminal(folder: &Path) -> BrowserDesk {
+        Self::start_configured(
+            "sato",
+            "佐藤 花子",
+            "staff",
+            json!({"code": "1319990014"}),
+            &["--gateway".to_owned(), format!("oqs:{}", folder.display())],
+        )
+    }
+
+    /// As `start_as`, with these keys added to the facility file's `facility` and these
+    /// arguments added to `uketsuke console`.
+    fn start_configured(
+        login: &str,
+        name: &str,
+        role: &str,
+        facility_keys: Value,
+        args: &[String],
+    ) -> BrowserDesk {
         let data = tempfile::tempdir().unwrap();
         let db = data.path().join("uketsuke.db");
         add_account(&db, login, name, role);
@@ -324,11 +348,16 @@ impl BrowserDesk {
         )
         .unwrap();
         let facility = data.path().join("facility.json");
+        let mut identity = json!({"name": FACILITY_NAME});
+        if let (Some(identity), Some(keys)) = (identity.as_object_mut(), facility_keys.as_object())
+        {
+            identity.extend(keys.clone());
+        }
         std::fs::write(
             &facility,
             json!({
                 "console": {"tls_certificate": made.certificate, "tls_key": made.key},
-                "facility": {"name": FACILITY_NAME},
+                "facility": identity,
             })
             .to_string(),
         )
@@ -336,6 +365,7 @@ impl BrowserDesk {
 
         let mut console = uketsuke()
             .args(["console", "--bind", "127.0.0.1:0"])
+            .args(args)
             .arg("--db")
             .arg(&db)
             .arg("--facility")

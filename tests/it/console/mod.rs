@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod terminal;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
@@ -67,7 +68,7 @@ impl Desk {
     }
 
     /// As [`Desk::start`], with the eligibility terminal's shared folder `folder` (holding `req`
-    /// and `res`; the console's `--gateway oqs:DIR`) for the facility 1399900011, waiting
+    /// and `res`; the console's `--gateway oqs:DIR`) for the facility 1319990014, waiting
     /// `answer_seconds` for an answer.
     pub fn start_with_terminal(folder: &std::path::Path, answer_seconds: u32) -> Desk {
         let dir = tempfile::tempdir().unwrap();
@@ -77,7 +78,7 @@ impl Desk {
             lockout_after_failures: 3,
             secure_cookies: false,
             eligibility_terminal: Some(folder.to_owned()),
-            medical_institution_code: "1399900011".to_owned(),
+            medical_institution_code: "1319990014".to_owned(),
             terminal_answer_seconds: answer_seconds,
             ..ConsoleSettings::default()
         };

@@ -1,0 +1,80 @@
+//! Staff confirm a portal-screen handoff with the eligibility terminal's online answer, in a real
+//! browser (headless Chromium over chromedriver, the real `uketsuke console --gateway oqs:DIR`
+//! over HTTPS, a terminal answering in a real folder; issue 17 "Must show"): a phone check-in
+//! hands over, staff open it, type the numbers and the birth date as a clerk types them, press
+//! 「資格確認端末に照会する」, and read the answer on the form (「有効」, 1割, the name with ●)
+//! before choosing; then they record it, and the check-in ends resolved. The answer is saved as
+//! target/console-screenshots/console-terminal-answer-after.png.
+//!
+//! With CI=true a missing chromium or chromedriver fails the test; elsewhere it is skipped.
+
+use std::time::Duration;
+
+use crate::console::browser::{BrowserDesk, screenshots_dir};
+use crate::console::terminal::{Answering, files, terminal_folder};
+
+#[test]
+fn staff_confirm_a_portal_screen_handoff_with_the_terminals_answer() {
+    if !BrowserDesk::available() {
+        return;
+    }
+    let folder = terminal_folder();
+    let _terminal = Answering::start(folder.path());
+    let desk = BrowserDesk::start_with_terminal(folder.path());
+    let browser = &desk.browser;
+    desk.check_in("phone", r#"{"steps": ["tap", "ok"]}"#, "sim:iphone", "sim");
+    browser.wait_for(
+        "tr[data-reason=confirm_portal_screen]",
+        Duration::from_secs(10),
+    );
+    browser.click("tr[data-reason=confirm_portal_screen] a");
+    browser.wait_for("#form-portal_screen", Duration::from_secs(10));
+
+    browser.type_into("#portal_screen-insurer_number", "０１１３００１２");
+    browser.type_into("#portal_screen-number", "３４５");
+    browser.type_into("#portal_screen-birth_date", "昭和23年3月3日");
+    assert!(
+        browser.find("#terminal-answer-portal_screen").is_none(),
+        "no answer before the button is pressed"
+    );
+    browser.click("#form-portal_screen button.ask-terminal");
+
+    browser.wait_for("#terminal-answer-portal_screen", Duration::from_secs(30));
+    let answer = browser.text("#terminal-answer-portal_screen");
+    for shown in ["有効", "1割", "架空　●一", "2025-08-01 〜 2027-07-31"] {
+        assert!(
+            answer.contains(shown),
+            "{shown} not in the answer: {answer}"
+        );
+    }
+    // The typed numbers stay in the form, and nothing was recorded yet.
+    assert_eq!(
+        browser.script("return document.getElementById('portal_screen-number').value;"),
+        serde_json::json!("３４５")
+    );
+    assert!(browser.find("p.ok").is_none());
+    assert_eq!(files(&folder.path().join("req")).len(), 1);
+    // The page came back scrolled to the answer.
+    assert_eq!(
+        browser.script(
+            "const r=document.getElementById('terminal-answer-portal_screen').getBoundingClientRect();\
+             return r.top >= 0 && r.top < window.innerHeight;"
+        ),
+        serde_json::json!(true)
+    );
+    browser.screenshot(&screenshots_dir().join("console-terminal-answer-after.png"));
+
+    // Staff decide with the answer in view: the ratio it gave, then the read-back, then record.
+    browser.click("#portal_screen-burden_ratio option[value='10']");
+    browser.click("#form-portal_screen button[type=submit]");
+    browser.wait_for("#confirm-portal_screen", Duration::from_secs(10));
+    browser.click("#confirm-portal_screen button.record");
+    browser.wait_for("p.ok", Duration::from_secs(10));
+    assert!(
+        browser
+            .find("tr[data-reason=confirm_portal_screen]")
+            .is_none()
+    );
+    let store = uketsuke::store::Store::open(&desk.db).unwrap();
+    assert!(store.open_handoffs().unwrap().is_empty());
+}
