@@ -23,7 +23,7 @@ use maud::{Markup, html};
 
 use super::{AppState, BoundedForm, blocking, handoff_for_form, now, show_handoff_with};
 use crate::desk::{DeskAction, FieldError, typed};
-use crate::domain::{EligibilityResult, Validity};
+use crate::domain::{BurdenRatio, EligibilityResult, Validity};
 use crate::oqs::query::{NumbersQuery, QueryError, Suffixes, Target};
 use crate::store::NewAuditEntry;
 
@@ -50,8 +50,9 @@ pub enum TerminalBox {
     NotConfigured,
     /// The button, nothing asked yet.
     Ready,
-    /// The terminal's answer to the numbers on the form.
-    Answered(Box<EligibilityResult>),
+    /// The terminal's answer to the numbers on the form, and the ratio by age from the rules
+    /// file when the answer carries none (under 70: integration-formats §1.5 "Burden ratio").
+    Answered(Box<EligibilityResult>, Option<BurdenRatio>),
     /// The terminal answered, but not with one usable result (its words, for staff).
     NotUsable(String),
     /// No answer (timeout, error file, unreadable): what staff read.
@@ -131,7 +132,12 @@ fn answer(action: DeskAction, shown: &TerminalBox) -> Markup {
                 p { strong { (japanese) } }
             }
         },
-        TerminalBox::Answered(result) => {
+        TerminalBox::Answered(result, by_age) => {
+            let ratio = match (result.burden_ratio, by_age) {
+                (Some(r), _) => r.wari(),
+                (None, Some(r)) => format!("{}（回答に記載なし。生年月日から）", r.wari()),
+                (None, None) => "回答に記載なし（年齢で判断）".to_owned(),
+            };
             let date = |d: Option<crate::dates::Date>| {
                 d.map_or_else(|| "記載なし".to_owned(), |d| d.to_string())
             };
@@ -143,7 +149,7 @@ fn answer(action: DeskAction, shown: &TerminalBox) -> Markup {
                         dt { "資格" }
                         dd.validity data-valid=(result.validity == Validity::Valid) { strong { (validity_words(result.validity)) } }
                         dt { "負担割合" }
-                        dd.ratio { (result.burden_ratio.map_or_else(|| "回答に記載なし（年齢で判断）".to_owned(), |r| r.wari())) }
+                        dd.ratio { (ratio) }
                         dt { "氏名（回答のまま）" }
                         dd.name lang="ja" {
                             @match &result.name {
@@ -338,7 +344,14 @@ async fn ask(
                         Validity::SeveralMatches => "several_matches",
                     };
                     let detail = format!("outcome=answered validity={validity} file={file}");
-                    (TerminalBox::Answered(Box::new(result)), detail)
+                    let by_age = match (result.burden_ratio, result.birth_date) {
+                        (None, Some(born)) => state
+                            .0
+                            .rules
+                            .burden_ratio_by_age(born, check_in.record.visit_date),
+                        _ => None,
+                    };
+                    (TerminalBox::Answered(Box::new(result), by_age), detail)
                 }
                 Err(japanese) => (
                     TerminalBox::NotUsable(japanese),

@@ -56,6 +56,7 @@
 //! | `39139991` | `00012345` | valid, 後期, 架空　一郎 born 1948-03-03, `010` = 1割 |
 //! | `139998` | `0707` | valid, OQS-A's 見本　花子, born 1981-02-14 |
 //! | `06139990` | `9999` | QualificationValidity 2 (invalid), 架空　失子 |
+//! | `01130012` | `345` | valid, 記号 12 枝番 01, 架空　●子 (a ●), born 1977-07-07: under 70, 3割 derived; an insurer number whose check digit holds, as the staff console checks it when staff type it |
 //! | anything else | | QualificationValidity 4 (該当資格なし), no result |
 #![forbid(unsafe_code)]
 
@@ -249,6 +250,19 @@ const SHITSUKO_INVALID: Person = Person {
     extra: "<DisqualificationDate>20260331</DisqualificationDate><ReasonOfLoss>03</ReasonOfLoss>",
 };
 
+const YOSHIKO_DESK: Person = Person {
+    insurer: "01130012",
+    symbol: Some("12"),
+    number: "345",
+    branch: Some("01"),
+    name: "架空　●子",
+    kana: Some("ｶｸｳ ﾖｼｺ"),
+    sex: "2",
+    birth: "19770707",
+    extra: "<InsuredCardValidDate>20250401</InsuredCardValidDate>\
+<InsuredCardExpirationDate>20290331</InsuredCardExpirationDate>",
+};
+
 /// The persona table of `serve` (see the module docs): validity and person.
 fn persona(insurer: &str, number: &str) -> Option<(&'static str, Person)> {
     [
@@ -256,6 +270,7 @@ fn persona(insurer: &str, number: &str) -> Option<(&'static str, Person)> {
         ("1", ICHIRO_75),
         ("1", HANAKO),
         ("2", SHITSUKO_INVALID),
+        ("1", YOSHIKO_DESK),
     ]
     .into_iter()
     .find(|(_, p)| p.insurer.trim() == insurer && p.number == number)

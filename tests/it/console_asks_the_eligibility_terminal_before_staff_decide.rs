@@ -1,24 +1,20 @@
 //! 「資格確認端末に照会する」 on a portal-screen handoff (issue 17 item 1, "Query by insurance
-//! numbers"), in-process over a real SQLite file and a real folder: the typed numbers and birth
-//! date go to the terminal as an `OQSsiquc01req` file in `req`; the answer the terminal writes
-//! into `res` is shown on the form (validity in staff words, the ratio, the name exactly as
-//! given with its ●, the insurer's dates) while the handoff stays open; staff then resolve it as
-//! before. No answer in time says so in staff words and the handoff is still resolved by hand;
-//! the request is never written twice. A forged form asks nothing. Every query is audited
-//! without the name. Without a terminal folder the form says why there is no button.
+//! numbers"), in-process over a real SQLite file and a real folder served by the fake
+//! eligibility terminal process (`uketsuke-fake-oqs-terminal serve`, Shift_JIS): the typed
+//! numbers and birth date go to the terminal as an `OQSsiquc01req` file in `req`; the answer it
+//! writes into `res` is shown on the form (validity in staff words, the ratio, the name exactly
+//! as given with its ●, the insurer's dates) while the handoff stays open; staff then resolve it
+//! as before. An error file, or no answer in time, says so in staff words and the handoff is
+//! still resolved by hand; the request is never written twice. A forged form asks nothing.
+//! Every query is audited without the name. Without a terminal folder the form says why there
+//! is no button.
 
 use uketsuke::domain::HandoffReason;
 
 use crate::console::Desk;
-use crate::console::terminal::{Answering, element, files, terminal_folder};
-
-const NUMBERS: [(&str, &str); 5] = [
-    ("insurer_number", "０１１３００１２"),
-    ("symbol", ""),
-    ("number", "３４５"),
-    ("branch", ""),
-    ("birth_date", "昭和23年3月3日"),
-];
+use crate::console::terminal::{
+    FakeTerminal, PERSONA_WITH_A_CIRCLE as NUMBERS, element, files, terminal_folder,
+};
 
 fn ask(
     staff: &mut crate::console::Client,
@@ -61,7 +57,7 @@ fn terminal_audits(desk: &Desk, id: i64) -> Vec<String> {
 #[test]
 fn the_terminals_answer_is_shown_on_the_form_and_staff_then_decide() {
     let folder = terminal_folder();
-    let _terminal = Answering::start(folder.path());
+    let _terminal = FakeTerminal::serve(folder.path(), &[]);
     let desk = Desk::start_with_terminal(folder.path(), 20);
     let handoff = desk.hand_over(HandoffReason::ConfirmPortalScreen);
     let mut staff = desk.signed_in("sato");
@@ -89,40 +85,36 @@ fn the_terminals_answer_is_shown_on_the_form_and_staff_then_decide() {
     for shown in [
         r#"data-validity="有効""#,
         "<strong>有効</strong>",
-        "1割",
-        "架空　●一",
-        "ｶｸｳ ﾀｶｲﾁ",
-        "1948-03-03",
-        "2025-08-01 〜 2027-07-31",
+        "3割（回答に記載なし。生年月日から）",
+        "架空　●子",
+        "ｶｸｳ ﾖｼｺ",
+        "1977-07-07",
+        "2025-04-01 〜 2029-03-31",
         "「●」は国のシステムで表せない文字です",
     ] {
         assert!(body.contains(shown), "{shown} not shown: {body}");
     }
     // What staff typed stays in the form.
-    assert!(body.contains(r#"value="昭和23年3月3日""#), "{body}");
+    assert!(body.contains(r#"value="昭和52年7月7日""#), "{body}");
 
-    // One request, with the typed numbers as the terminal reads them; the answer left in place.
-    let requests = files(&folder.path().join("req"));
-    assert_eq!(requests.len(), 1, "{requests:?}");
+    // One answer, named after the request (the terminal took the request away), echoing the
+    // typed numbers as the terminal read them, and left in place.
+    let answers = files(&folder.path().join("res"));
+    assert_eq!(answers.len(), 1, "{answers:?}");
     assert!(
-        requests[0].starts_with("OQSsiquc01req_") && requests[0].ends_with(".xml"),
-        "{requests:?}"
+        answers[0].starts_with("OQSsiquc01res_") && answers[0].ends_with("0001.xml"),
+        "{answers:?}"
     );
-    let request = std::fs::read(folder.path().join("req").join(&requests[0])).unwrap();
-    let request = String::from_utf8_lossy(&request);
-    assert_eq!(element(&request, "InsurerNumber"), Some("01130012"));
+    let answer = std::fs::read(folder.path().join("res").join(&answers[0])).unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.contains(r#"encoding="Shift_JIS""#), "{answer}");
+    assert_eq!(element(&answer, "InsurerNumber"), Some("01130012"));
+    assert_eq!(element(&answer, "InsuredIdentificationNumber"), Some("345"));
+    assert_eq!(element(&answer, "InsuredBranchNumber"), Some("01"));
+    assert_eq!(element(&answer, "Birthdate"), Some("19770707"));
     assert_eq!(
-        element(&request, "InsuredIdentificationNumber"),
-        Some("345")
-    );
-    assert_eq!(element(&request, "Birthdate"), Some("19480303"));
-    assert_eq!(
-        element(&request, "MedicalInstitutionCode"),
+        element(&answer, "MedicalInstitutionCode"),
         Some("1319990014")
-    );
-    assert_eq!(
-        files(&folder.path().join("res")),
-        [requests[0].replace("req_", "res_")]
     );
 
     // Nothing was decided: the handoff is open, the query audited without the name.
@@ -143,6 +135,47 @@ fn the_terminals_answer_is_shown_on_the_form_and_staff_then_decide() {
     assert!(!audits[0].contains("架空"), "{audits:?}");
 
     resolve_by_hand(&desk, &mut staff, handoff.id);
+}
+
+#[test]
+fn an_error_file_says_the_terminal_refused_and_the_handoff_stays_open() {
+    let folder = terminal_folder();
+    let _terminal = FakeTerminal::serve(folder.path(), &["--error-file"]);
+    let desk = Desk::start_with_terminal(folder.path(), 20);
+    let handoff = desk.hand_over(HandoffReason::PaperDocument);
+    let mut staff = desk.signed_in("sato");
+
+    let csrf = staff.csrf();
+    let mut fields = vec![("csrf", csrf.as_str()), ("action", "paper_document")];
+    fields.extend_from_slice(&NUMBERS);
+    let reply = staff.post(&format!("/handoffs/{}/terminal", handoff.id), &fields);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(
+        reply
+            .body
+            .contains(r#"id="terminal-answer-paper_document""#),
+        "{}",
+        reply.body
+    );
+    assert!(
+        reply
+            .body
+            .contains("資格確認端末が照会を受け付けませんでした。"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(
+        terminal_audits(&desk, handoff.id),
+        ["sato outcome=error_file"]
+    );
+    assert!(
+        desk.store
+            .check_in(handoff.id)
+            .unwrap()
+            .unwrap()
+            .resolution
+            .is_none()
+    );
 }
 
 #[test]

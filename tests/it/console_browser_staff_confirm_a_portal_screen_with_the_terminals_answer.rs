@@ -1,9 +1,9 @@
 //! Staff confirm a portal-screen handoff with the eligibility terminal's online answer, in a real
 //! browser (headless Chromium over chromedriver, the real `uketsuke console --gateway oqs:DIR`
-//! over HTTPS, a terminal answering in a real folder; issue 17 "Must show"): a phone check-in
-//! hands over, staff open it, type the numbers and the birth date as a clerk types them, press
-//! 「資格確認端末に照会する」, and read the answer on the form (「有効」, 1割, the name with ●)
-//! before choosing; then they record it, and the check-in ends resolved. The answer is saved as
+//! over HTTPS, the fake eligibility terminal process answering in that folder; issue 17 "Must
+//! show"): a phone check-in hands over, staff open it, type the numbers and the birth date as a
+//! clerk types them, press 「資格確認端末に照会する」, and read the fake's answer on the form
+//! (「有効」, 3割, the name with ●) before choosing; then they record it, and the check-in ends resolved. The answer is saved as
 //! target/console-screenshots/console-terminal-answer-after.png.
 //!
 //! With CI=true a missing chromium or chromedriver fails the test; elsewhere it is skipped.
@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use crate::console::browser::{BrowserDesk, screenshots_dir};
-use crate::console::terminal::{Answering, files, terminal_folder};
+use crate::console::terminal::{FakeTerminal, PERSONA_WITH_A_CIRCLE, files, terminal_folder};
 
 #[test]
 fn staff_confirm_a_portal_screen_handoff_with_the_terminals_answer() {
@@ -19,7 +19,7 @@ fn staff_confirm_a_portal_screen_handoff_with_the_terminals_answer() {
         return;
     }
     let folder = terminal_folder();
-    let _terminal = Answering::start(folder.path());
+    let _terminal = FakeTerminal::serve(folder.path(), &[]);
     let desk = BrowserDesk::start_with_terminal(folder.path());
     let browser = &desk.browser;
     desk.check_in("phone", r#"{"steps": ["tap", "ok"]}"#, "sim:iphone", "sim");
@@ -30,9 +30,9 @@ fn staff_confirm_a_portal_screen_handoff_with_the_terminals_answer() {
     browser.click("tr[data-reason=confirm_portal_screen] a");
     browser.wait_for("#form-portal_screen", Duration::from_secs(10));
 
-    browser.type_into("#portal_screen-insurer_number", "０１１３００１２");
-    browser.type_into("#portal_screen-number", "３４５");
-    browser.type_into("#portal_screen-birth_date", "昭和23年3月3日");
+    for (field, typed) in PERSONA_WITH_A_CIRCLE {
+        browser.type_into(&format!("#portal_screen-{field}"), typed);
+    }
     assert!(
         browser.find("#terminal-answer-portal_screen").is_none(),
         "no answer before the button is pressed"
@@ -41,7 +41,7 @@ fn staff_confirm_a_portal_screen_handoff_with_the_terminals_answer() {
 
     browser.wait_for("#terminal-answer-portal_screen", Duration::from_secs(30));
     let answer = browser.text("#terminal-answer-portal_screen");
-    for shown in ["有効", "1割", "架空　●一", "2025-08-01 〜 2027-07-31"] {
+    for shown in ["有効", "3割", "架空　●子", "2025-04-01 〜 2029-03-31"] {
         assert!(
             answer.contains(shown),
             "{shown} not in the answer: {answer}"
@@ -53,7 +53,7 @@ fn staff_confirm_a_portal_screen_handoff_with_the_terminals_answer() {
         serde_json::json!("３４５")
     );
     assert!(browser.find("p.ok").is_none());
-    assert_eq!(files(&folder.path().join("req")).len(), 1);
+    assert_eq!(files(&folder.path().join("res")).len(), 1);
     // The page came back scrolled to the answer.
     assert_eq!(
         browser.script(
@@ -64,8 +64,8 @@ fn staff_confirm_a_portal_screen_handoff_with_the_terminals_answer() {
     );
     browser.screenshot(&screenshots_dir().join("console-terminal-answer-after.png"));
 
-    // Staff decide with the answer in view: the ratio it gave, then the read-back, then record.
-    browser.click("#portal_screen-burden_ratio option[value='10']");
+    // Staff decide with the answer in view: the ratio, then the read-back, then record.
+    browser.click("#portal_screen-burden_ratio option[value='30']");
     browser.click("#form-portal_screen button[type=submit]");
     browser.wait_for("#confirm-portal_screen", Duration::from_secs(10));
     browser.click("#confirm-portal_screen button.record");
