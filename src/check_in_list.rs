@@ -332,6 +332,7 @@ mod tests {
         named.record.patient_name = Some(PatientName {
             name: "山田 花子".to_owned(),
             kana: Some("ヤマダ ハナコ".to_owned()),
+            birth_date: None,
         });
         let plain = check_in(Some(1), Outcome::Completed, "受付機1");
         let rows = [&named, &plain];

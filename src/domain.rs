@@ -337,6 +337,10 @@ pub struct PatientName {
     pub name: String,
     /// The reading (カナ氏名), when the result carries one.
     pub kana: Option<String>,
+    /// The birth date, set by the flow only on a completed check-in where ORCA matches
+    /// patients by kana and birth date (`orca.patient_match = kana_birth_date`): it travels in
+    /// the outbox payload for that match and is erased once delivered. Never in a column.
+    pub birth_date: Option<Date>,
 }
 
 impl PatientName {

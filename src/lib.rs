@@ -11,6 +11,7 @@
 //! - [`oqs`]: the eligibility terminal's files: result files read, queries written, file names.
 //! - [`delivery`]: when and how often to send each outbox entry to ORCA (pure; exactly once).
 //! - [`orca`]: ORCA's API (ureq) and the delivery worker; the only module that knows ORCA.
+//! - [`orca_settings`]: the facility file's `orca` key (plain data).
 //! - [`outbox`]: the outbox's versioned wire format (what ORCA and later systems read).
 //! - [`store`]: the SQLite actor; the only module that knows SQL.
 //! - [`headless`]: one check-in driven by a patient script, on virtual time.
@@ -44,6 +45,7 @@ pub mod headless;
 pub mod kiosk_staff;
 pub mod oqs;
 pub mod orca;
+pub mod orca_settings;
 pub mod outbox;
 pub mod password;
 pub mod patient_key;

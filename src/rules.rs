@@ -566,7 +566,7 @@ pub struct FacilityConfig {
     pub languages: Vec<String>,
     /// The clinic's ORCA (日レセ), where completed check-ins are registered as receptions by
     /// the delivery worker (`uketsuke deliver`, or the thread inside `run`); none: no ORCA.
-    pub orca: Option<crate::orca::OrcaSettings>,
+    pub orca: Option<crate::orca_settings::OrcaSettings>,
 }
 
 /// Where a patient who called staff waits (`waiting_place` in facility.json). Words on the

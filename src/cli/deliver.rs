@@ -59,26 +59,47 @@ pub fn command(options: &DeliverOptions) -> Result<()> {
     Ok(())
 }
 
-/// Starts the worker on its own thread beside the kiosk when the facility file names an ORCA
-/// (`uketsuke run`); `None` when it names none. The kiosk never waits on it: the thread has
-/// its own store handle and stops when `stop` is set.
-pub fn spawn_beside_kiosk(
-    db: PathBuf,
-    settings: Option<crate::orca::OrcaSettings>,
+/// The worker on its own thread beside the kiosk (`uketsuke run`), when the facility file
+/// names an ORCA. The kiosk never waits on it: the thread has its own store handle. Dropping
+/// it stops the thread (within a second) and waits for it.
+pub struct BesideKiosk {
     stop: Arc<AtomicBool>,
-) -> Result<Option<std::thread::JoinHandle<()>>> {
-    let Some(settings) = settings else {
-        return Ok(None);
-    };
-    let store = Store::open(&db)?;
-    let worker = Worker::new(store, settings).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let handle = std::thread::Builder::new()
-        .name("orca-delivery".to_owned())
-        .spawn(move || {
-            if let Err(e) = worker.run(&db, &stop) {
-                tracing::error!(error = %e, "ORCA delivery stopped");
-            }
-        })
-        .context("cannot start the ORCA delivery thread")?;
-    Ok(Some(handle))
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl BesideKiosk {
+    /// `None` when `settings` is `None` (no ORCA configured).
+    pub fn start(
+        db: &std::path::Path,
+        settings: Option<crate::orca::OrcaSettings>,
+    ) -> Result<Option<Self>> {
+        let Some(settings) = settings else {
+            return Ok(None);
+        };
+        let store = Store::open(db)?;
+        let worker = Worker::new(store, settings).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let (db, flag) = (db.to_owned(), Arc::clone(&stop));
+        let thread = std::thread::Builder::new()
+            .name("orca-delivery".to_owned())
+            .spawn(move || {
+                if let Err(e) = worker.run(&db, &flag) {
+                    tracing::error!(error = %e, "ORCA delivery stopped");
+                }
+            })
+            .context("cannot start the ORCA delivery thread")?;
+        Ok(Some(Self {
+            stop,
+            thread: Some(thread),
+        }))
+    }
+}
+
+impl Drop for BesideKiosk {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }

@@ -186,6 +186,8 @@ struct Kiosk {
     runtime: Rc<RefCell<Runtime>>,
     console: Console,
     store: Store,
+    /// The ORCA delivery thread (facility file `orca`), stopped when dropped.
+    orca: Option<super::deliver::BesideKiosk>,
 }
 
 impl Kiosk {
@@ -210,9 +212,11 @@ impl Kiosk {
             runtime,
             console,
             store,
+            orca,
         } = self;
         Runtime::shutdown(runtime);
         drop(console);
+        drop(orca);
         store.close();
     }
 }
@@ -257,7 +261,9 @@ fn start_kiosk(options: &RunOptions, facility_file: &Path, window: &AppWindow) -
     console_settings.data_dir = options.db.parent().map(Path::to_path_buf);
     let console = Console::start(store.clone(), rules.clone(), &console_settings)?;
     eprintln!("uketsuke: {}", console.announcement());
-    // 5. The flow and the runtime that carries its commands to the adapters.
+    // 5. ORCA delivery beside the kiosk, when the facility file names an ORCA.
+    let orca = super::deliver::BesideKiosk::start(&options.db, facility.orca.clone())?;
+    // 6. The flow and the runtime that carries its commands to the adapters.
     let flow = CheckInFlow::new(rules, facility);
     let adapters = crate::ui::runtime::Adapters {
         reader,
@@ -269,6 +275,7 @@ fn start_kiosk(options: &RunOptions, facility_file: &Path, window: &AppWindow) -
         runtime,
         console,
         store,
+        orca,
     })
 }
 

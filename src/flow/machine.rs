@@ -1610,6 +1610,14 @@ impl CheckInFlow {
         // Only a handoff keeps the name: staff call the patient by it until they close it.
         let patient_name = match (&session.query, outcome) {
             (QueryState::Answered(result), Outcome::HandedToStaff { .. }) => result.name.clone(),
+            // Where ORCA matches by kana and birth date, a completed check-in carries them to
+            // the outbox (and no further: the store keeps no name of a completed check-in).
+            (QueryState::Answered(result), Outcome::Completed) if self.orca_matches_by_kana() => {
+                result.name.clone().map(|name| crate::domain::PatientName {
+                    birth_date: result.birth_date,
+                    ..name
+                })
+            }
             _ => None,
         };
         // An abandoned check-in keeps no insurance numbers: nobody will claim with them.
@@ -1643,6 +1651,14 @@ impl CheckInFlow {
             kiosk: self.facility.kiosk_name.clone(),
             patient_name,
         }
+    }
+
+    /// Whether the facility's ORCA finds patients by kana and birth date (issue 17 item 2).
+    fn orca_matches_by_kana(&self) -> bool {
+        self.facility
+            .orca
+            .as_ref()
+            .is_some_and(|o| o.patient_match == crate::orca_settings::PatientMatch::KanaBirthDate)
     }
 
     fn summary(&self, result: EligibilityResult, visit_date: Date) -> EligibilitySummary {

@@ -1085,6 +1085,7 @@ mod tests {
             name: Some(PatientName {
                 name: "山田 太郎".into(),
                 kana: Some("ヤマダ タロウ".into()),
+                birth_date: None,
             }),
         }
     }
@@ -1209,6 +1210,7 @@ mod tests {
         short_name(&PatientName {
             name: name.into(),
             kana: kana.map(Into::into),
+            birth_date: None,
         })
     }
 

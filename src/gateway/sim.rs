@@ -123,6 +123,7 @@ impl Persona {
                 birth_date: Some(date!(1981 - 06 - 15)),
                 valid_from: Some(date!(2019 - 04 - 01)),
                 reference_number: Some("P-000123"),
+                kana: Some("ｼｹﾝ ｲﾁﾛｳ"),
                 ..Fixture::valid("試験 一郎")
             },
             Self::Elderly75 => Fixture {
@@ -229,6 +230,8 @@ struct Fixture {
     valid_from: Option<Date>,
     valid_until: Option<Date>,
     reference_number: Option<&'static str>,
+    /// The reading as the terminal gives it (half-width ｶﾅ).
+    kana: Option<&'static str>,
 }
 
 impl Fixture {
@@ -242,6 +245,7 @@ impl Fixture {
             valid_from: None,
             valid_until: None,
             reference_number: None,
+            kana: None,
         }
     }
 
@@ -271,7 +275,8 @@ impl Fixture {
             high_cost_limit_category: None,
             name: (!self.name.is_empty()).then(|| PatientName {
                 name: self.name.to_owned(),
-                kana: None,
+                kana: self.kana.map(str::to_owned),
+                birth_date: None,
             }),
         }
     }

@@ -355,6 +355,7 @@ impl Person {
         let name = self.name.as_ref().map(|name| PatientName {
             name: name.clone(),
             kana: self.kana.clone(),
+            birth_date: None,
         });
         let prescription = body_prescription.or(self.prescription_issue_select.as_deref());
         let consent = ConsentAnswers {

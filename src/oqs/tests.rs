@@ -81,6 +81,7 @@ fn oqs_a_result() -> EligibilityResult {
         name: Some(crate::domain::PatientName {
             name: "見本　花子".into(),
             kana: Some("ﾐﾎﾝ ﾊﾅｺ".into()),
+            birth_date: None,
         }),
     }
 }
@@ -151,6 +152,7 @@ fn result_files_map_to_eligibility() {
         r.name = Some(crate::domain::PatientName {
             name: "架空　●一".into(),
             kana: Some("ｶｸｳ ﾀｶｲﾁ".into()),
+            birth_date: None,
         });
         r
     };
@@ -172,12 +174,14 @@ fn result_files_map_to_eligibility() {
         name: Some(crate::domain::PatientName {
             name: "架空　二郎".into(),
             kana: None,
+            birth_date: None,
         }),
     };
     let mut toku = oqs_a_result();
     toku.name = Some(crate::domain::PatientName {
         name: "見本　德子".into(),
         kana: Some("ﾐﾎﾝ ﾊﾅｺ".into()),
+        birth_date: None,
     });
     let toku_bytes = {
         let (before, after) = OQS_A.split_once("<Name>見本　花子</Name>").unwrap();

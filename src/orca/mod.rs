@@ -10,12 +10,12 @@
 //! HTTP 200 with `Api_Result` ≠ `00`; a wrong Basic password as 401 (note §2.1, ODLOG).
 //!
 //! # Layout
-//! - [`settings`]: the facility file's `orca` key.
+//! - `crate::orca_settings`: the facility file's `orca` key (plain data, outside this module so
+//!   the flow can read `patient_match` without importing ORCA's client).
 //! - this file: [`OrcaClient`] and its calls (acceptmodv2, acceptlstv2, patientlst3v2,
 //!   system01lstv2), [`is_success`], [`same_kana`].
 //! - [`worker`]: the delivery loop (store ↔ client), deciding with `crate::delivery`.
 
-pub mod settings;
 pub mod worker;
 
 use std::fmt;
@@ -25,7 +25,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 use unicode_normalization::UnicodeNormalization;
 
-pub use settings::{OrcaSettings, PatientMatch};
+pub use crate::orca_settings::{OrcaSettings, PatientMatch};
 
 /// Whether acceptmodv2's `Api_Result` means the reception is registered: `00`, or `K1`–`K3`
 /// (success with a warning: date, time or 診療内容 set by ORCA). ORB's `ok?` (`/\AW?0+\z/`)

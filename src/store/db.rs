@@ -917,7 +917,21 @@ pub(super) fn insert_outbox(
     stored: &StoredCheckIn,
     created_at: &str,
 ) -> Result<(), StoreError> {
-    let payload = OutboxMessage::new(kind, stored, None).to_json();
+    // The match keys ride only on a completed check-in, and only when the flow set them (ORCA
+    // configured to match by kana and birth date); the store keeps them nowhere else.
+    let keys = match (kind, &stored.record.patient_name) {
+        (Kind::CheckInCompleted, Some(name)) => {
+            name.kana
+                .as_ref()
+                .zip(name.birth_date)
+                .map(|(kana, born)| crate::outbox::MatchKeysV1 {
+                    kana: kana.clone(),
+                    birth_date: born.format("%Y-%m-%d").to_string(),
+                })
+        }
+        _ => None,
+    };
+    let payload = OutboxMessage::new(kind, stored, keys).to_json();
     tx.prepare_cached(
         "INSERT INTO outbox (check_in_id, kind, payload, created_at, wire_version) \
          VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -1238,6 +1252,7 @@ fn decode_check_in(r: &Cells<'_, '_>) -> Result<StoredCheckIn, Decode> {
         Some(name) => Some(PatientName {
             name,
             kana: text("patient_name_kana")?,
+            birth_date: None,
         }),
         None => None,
     };

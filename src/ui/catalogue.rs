@@ -388,6 +388,7 @@ fn staff_screens() -> Vec<Sample> {
             name: name.map(|(name, kana)| crate::domain::PatientName {
                 name: name.into(),
                 kana: Some(kana.into()),
+                birth_date: None,
             }),
         };
     let panel = |checks: Vec<PendingVisualCheck>, note, kiosk_paused| StaffView::Panel {

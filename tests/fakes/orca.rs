@@ -12,6 +12,8 @@
 //! - `--busy N`: the first N acceptmodv2 calls answer `90` (他端末使用中).
 //! - `--hang-after-register`: acceptmodv2 registers (and persists) and then never answers: a
 //!   kill mid-delivery.
+//! - `--twin`: a second patient, `P-000999`, with `P-000123`'s reading and birth date (a
+//!   kana and birth-date match finds several).
 //! - `GET /fake/state`: the receptions and the count of acceptmodv2 register calls per
 //!   Patient_ID, for the tests to count.
 //!
@@ -74,6 +76,15 @@ const PATIENTS: [Patient; 4] = [
     },
 ];
 
+/// `--twin`'s patient.
+const TWIN: Patient = Patient {
+    id: "P-000999",
+    name: "試験　一朗",
+    kana: "シケン　イチロウ",
+    birth: "1981-06-15",
+    sex: "1",
+};
+
 const DEPARTMENTS: [(&str, &str); 2] = [("01", "内科"), ("02", "小児科")];
 
 /// ORCA pads arrays to a fixed repeat count with `{}` (note §2.4).
@@ -103,6 +114,7 @@ struct Fake {
     file: PathBuf,
     authorization: String,
     hang_after_register: bool,
+    patients: Vec<&'static Patient>,
 }
 
 fn arg(args: &[String], name: &str) -> Option<String> {
@@ -131,6 +143,10 @@ async fn main() {
         file,
         authorization: format!("Basic {token}"),
         hang_after_register: args.iter().any(|a| a == "--hang-after-register"),
+        patients: PATIENTS
+            .iter()
+            .chain(args.iter().any(|a| a == "--twin").then_some(&TWIN))
+            .collect(),
     });
     let app = Router::new()
         .route("/orca11/acceptmodv2", post(acceptmod))
@@ -253,7 +269,7 @@ async fn acceptmod(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: Stri
     if physician.is_empty() {
         return answer("acceptres", "03", "ドクター未設定", echo);
     }
-    let Some(patient) = PATIENTS.iter().find(|p| p.id == patient_id) else {
+    let Some(patient) = fake.patients.iter().find(|p| p.id == patient_id) else {
         return answer(
             "acceptres",
             "10",
@@ -404,7 +420,8 @@ async fn patientlst(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: Str
         return answer("patientlst2res", "17", "氏名未設定", json!({}));
     }
     let (from, to) = (field(req, "Birth_StartDate"), field(req, "Birth_EndDate"));
-    let hits: Vec<Value> = PATIENTS
+    let hits: Vec<Value> = fake
+        .patients
         .iter()
         .filter(|p| folded(p.kana).starts_with(&name) || folded(p.name).starts_with(&name))
         .filter(|p| (from.is_empty() || p.birth >= from) && (to.is_empty() || p.birth <= to))

@@ -48,6 +48,7 @@ fn commit(
         patient_name: name.map(|(name, kana)| PatientName {
             name: name.to_owned(),
             kana: Some(kana.to_owned()),
+            birth_date: None,
         }),
     };
     let id = desk.store.commit_check_in(&record).unwrap().check_in_id;

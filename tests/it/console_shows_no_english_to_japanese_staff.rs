@@ -237,6 +237,7 @@ fn hand_over_with_everything(desk: &Desk, reason: HandoffReason, validity: Valid
     record.patient_name = Some(uketsuke::domain::PatientName {
         name: "山田●子".to_owned(),
         kana: Some("ヤマダ●コ".to_owned()),
+        birth_date: None,
     });
     desk.store.commit_check_in(&record).unwrap().check_in_id
 }

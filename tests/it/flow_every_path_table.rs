@@ -188,6 +188,7 @@ fn result(validity: Validity) -> EligibilityResult {
         name: Some(PatientName {
             name: "試験 <花子> & ●".into(),
             kana: Some("シケン ハナコ".into()),
+            birth_date: None,
         }),
     }
 }

@@ -6,6 +6,7 @@
 
 mod common;
 mod console;
+mod orca;
 mod pcsc;
 mod processes;
 mod ui;
@@ -66,6 +67,8 @@ mod no_pin_certificate_or_name_is_stored_or_logged;
 mod old_insurance_card_screen_follows_the_end_of_the_provisional_handling;
 mod old_resident_card_is_named_as_not_an_insurance_card;
 mod oqs_fake_terminal_writes_what_the_format_note_says;
+mod orca_a_completed_check_in_is_registered_exactly_once_across_kills;
+mod orca_each_answer_becomes_a_clear_delivery_state;
 mod payment_card_or_phone_wallet_can_say_it_is_a_phone;
 mod pcsc_a_card_expired_beyond_grace_is_never_sent_a_pin;
 mod pcsc_a_card_from_another_ca_checks_in_with_the_demo_gateway;

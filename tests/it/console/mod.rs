@@ -163,6 +163,7 @@ impl Desk {
             Some(PatientName {
                 name: name.to_owned(),
                 kana: Some(kana.to_owned()),
+                birth_date: None,
             }),
         )
     }
