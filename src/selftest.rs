@@ -41,7 +41,7 @@ impl State {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {
     /// Stable, for scripts: `config`, `database`, `disk`, `clock`, `time-zone`, `reader`,
-    /// `fonts`, `console`, `service`.
+    /// `fonts`, `console`, `service`, `orca`.
     pub id: &'static str,
     pub state: State,
     /// One line for a person, naming the file, key or device.
@@ -82,7 +82,7 @@ impl Check {
 }
 
 /// Every check's id, in the order `doctor` runs and prints them.
-pub const CHECK_IDS: [&str; 9] = [
+pub const CHECK_IDS: [&str; 10] = [
     "config",
     "database",
     "disk",
@@ -92,6 +92,7 @@ pub const CHECK_IDS: [&str; 9] = [
     "fonts",
     "console",
     "service",
+    "orca",
 ];
 
 /// The whole self-test.

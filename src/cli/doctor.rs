@@ -40,7 +40,7 @@ pub struct DoctorOptions {
     #[arg(long, default_value = "/etc/localtime")]
     pub localtime: PathBuf,
     /// Only these checks (comma-separated ids: config, database, disk, clock, time-zone,
-    /// reader, fonts, console, service).
+    /// reader, fonts, console, service, orca).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
 }
@@ -123,6 +123,7 @@ pub fn command(options: &DoctorOptions) -> Result<ExitCode> {
             text.trim().trim_start_matches("fonts: "),
         ));
     }
+    let orca_settings = facility.as_ref().and_then(|f| f.orca.clone());
     if wanted("console") {
         let mut settings = facility.map(|f| f.console).unwrap_or_default();
         settings.data_dir = Some(options.data_dir.clone());
@@ -130,6 +131,9 @@ pub fn command(options: &DoctorOptions) -> Result<ExitCode> {
     }
     if wanted("service") {
         report.checks.push(selftest::service(service_state()));
+    }
+    if wanted("orca") {
+        report.checks.push(orca(orca_settings.as_ref()));
     }
     if options.json {
         println!("{}", report.json());
@@ -145,6 +149,66 @@ pub fn command(options: &DoctorOptions) -> Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// `orca`: the ORCA the facility file names answers system01lstv2 (its departments) as the
+/// configured user; a failure names `orca.url` and `orca.user`. Skipped without an `orca` key.
+fn orca(settings: Option<&crate::orca::OrcaSettings>) -> Check {
+    let Some(settings) = settings else {
+        return Check::new(
+            "orca",
+            State::Skip,
+            "no orca key in the facility file: ORCA not used",
+        );
+    };
+    let client = match crate::orca::OrcaClient::new(settings) {
+        Ok(c) => c,
+        Err(e) => return Check::new("orca", State::Fail, e),
+    };
+    let today = super::now().format("%Y-%m-%d").to_string();
+    match client.departments(&today) {
+        Ok(departments) => {
+            let names: Vec<String> = departments
+                .iter()
+                .map(|(code, name)| format!("{code} {name}"))
+                .collect();
+            let missing: Vec<&String> = settings
+                .departments
+                .keys()
+                .filter(|code| !departments.iter().any(|(c, _)| c == *code))
+                .collect();
+            if missing.is_empty() {
+                Check::new(
+                    "orca",
+                    State::Ok,
+                    format!(
+                        "ORCA at {} answers as user {:?}; departments: {}",
+                        settings.url,
+                        settings.user,
+                        names.join(", ")
+                    ),
+                )
+            } else {
+                Check::new(
+                    "orca",
+                    State::Fail,
+                    format!(
+                        "orca.departments names {missing:?}, which ORCA at {} does not have (it has: {})",
+                        settings.url,
+                        names.join(", ")
+                    ),
+                )
+            }
+        }
+        Err(e) => Check::new(
+            "orca",
+            State::Fail,
+            format!(
+                "orca.url {} (orca.user {:?}): {e}",
+                settings.url, settings.user
+            ),
+        ),
+    }
 }
 
 /// `config`: facility.json parses and every key is valid (each bad key named). Also returns the

@@ -14,6 +14,7 @@
 //!   kill mid-delivery.
 //! - `--twin`: a second patient, `P-000999`, with `P-000123`'s reading and birth date (a
 //!   kana and birth-date match finds several).
+//! - `--patients N`: N more patients `B00001`…, each its own reading (for the benchmark).
 //! - `GET /fake/state`: the receptions and the count of acceptmodv2 register calls per
 //!   Patient_ID, for the tests to count.
 //!
@@ -146,6 +147,7 @@ async fn main() {
         patients: PATIENTS
             .iter()
             .chain(args.iter().any(|a| a == "--twin").then_some(&TWIN))
+            .chain(generated(arg(&args, "--patients")))
             .collect(),
     });
     let app = Router::new()
@@ -167,6 +169,21 @@ async fn main() {
     axum::serve(listener, app)
         .await
         .expect("the fake ORCA serves");
+}
+
+/// `--patients N`'s patients, made once and kept for the life of the process.
+fn generated(count: Option<String>) -> impl Iterator<Item = &'static Patient> {
+    let n: usize = count.map_or(0, |c| c.parse().expect("--patients N"));
+    (1..=n).map(|i| {
+        let patient: &'static Patient = Box::leak(Box::new(Patient {
+            id: Box::leak(format!("B{i:05}").into_boxed_str()),
+            name: "架空　患者",
+            kana: Box::leak(format!("カクウ　カンジャ{i}").into_boxed_str()),
+            birth: "1990-01-01",
+            sex: "1",
+        }));
+        patient
+    })
 }
 
 fn load(file: &Path) -> Persisted {

@@ -10,7 +10,7 @@ use uketsuke::console::Console;
 use uketsuke::rules::{ConsoleSettings, Rules};
 use uketsuke::store::Store;
 
-const IDS: [&str; 9] = [
+const IDS: [&str; 10] = [
     "config",
     "database",
     "disk",
@@ -20,6 +20,7 @@ const IDS: [&str; 9] = [
     "fonts",
     "console",
     "service",
+    "orca",
 ];
 
 fn provision(data: &Path, file: &str) {

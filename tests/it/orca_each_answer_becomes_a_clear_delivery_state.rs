@@ -72,6 +72,20 @@ fn kana_and_birth_date_find_the_one_patient_and_hand_several_to_staff() {
     let p = progress(&db, id);
     assert_eq!(p.state, State::Registered, "{p:?}");
     assert_eq!(p.patient_id.as_deref(), Some("P-000123"));
+    // The kana and birth date rode in the outbox for the match only: erased once registered.
+    let payload: String = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row(
+            "SELECT payload FROM outbox WHERE check_in_id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(payload.contains(r#""patient":null"#), "{payload}");
+    assert!(
+        !payload.contains("ｼｹﾝ") && !payload.contains("1981-06-15"),
+        "{payload}"
+    );
 
     let twins_dir = tempfile::tempdir().unwrap();
     let twins = FakeOrca::start(twins_dir.path(), &["--twin"]);
