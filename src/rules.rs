@@ -735,6 +735,11 @@ pub struct ConsoleSettings {
     /// a console key: the caller copies it from the facility file.
     #[serde(skip)]
     pub medical_institution_code: String,
+    /// The facility has ORCA (`orca` in the facility file): 「本日の受付一覧」 shows each
+    /// check-in's delivery into it, with retry and done by hand. Not a console key: the caller
+    /// sets it.
+    #[serde(skip)]
+    pub orca_configured: bool,
 }
 
 impl Default for ConsoleSettings {
@@ -755,6 +760,7 @@ impl Default for ConsoleSettings {
             terminal_encoding: "sjis".to_owned(),
             eligibility_terminal: None,
             medical_institution_code: String::new(),
+            orca_configured: false,
         }
     }
 }

@@ -63,6 +63,7 @@ pub fn console(options: &ConsoleOptions) -> Result<()> {
     let gateway = options.gateway.as_deref().unwrap_or(&facility.gateway);
     settings.eligibility_terminal = terminal_folder(gateway);
     settings.medical_institution_code = facility.facility.code.clone();
+    settings.orca_configured = facility.orca.is_some();
     if let Some(folder) = &settings.eligibility_terminal {
         if !folder.is_dir() {
             bail!(

@@ -87,10 +87,16 @@ async fn list(
             Ok(c) => c,
             Err(r) => return r,
         };
+    let ids = day_check_ins.iter().map(|c| c.id).collect();
+    let orca = match super::orca_states::column(&state, ids, &session.csrf_token, day).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let orca = orca.as_ref();
     let (status, body) = match &parsed {
         Ok(q) => (
             StatusCode::OK,
-            list_body(&session, &query, q, &day_check_ins, today, None),
+            list_body(&session, &query, q, &day_check_ins, today, None, orca),
         ),
         Err(message) => {
             let fallback = ListQuery {
@@ -108,6 +114,7 @@ async fn list(
                     &day_check_ins,
                     today,
                     Some(message),
+                    orca,
                 ),
             )
         }
@@ -127,6 +134,7 @@ fn list_body(
     day_check_ins: &[StoredCheckIn],
     today: crate::dates::Date,
     error: Option<&str>,
+    orca: Option<&super::orca_states::Column>,
 ) -> Markup {
     let typed = |name: &str| typed.get(name).cloned().unwrap_or_default();
     let shown: Vec<&StoredCheckIn> = day_check_ins
@@ -177,13 +185,15 @@ fn list_body(
         } @else {
             table #check-ins-table {
                 thead { tr {
-                    th { "受付番号" } th { "時刻" } th { "状態" } th { "内容" } th { "氏名" } th { "受付機" } th { "" }
+                    th { "受付番号" } th { "時刻" } th { "状態" } th { "内容" } th { "氏名" } th { "受付機" }
+                    @if orca.is_some() { th { "ORCA" } }
+                    th { "" }
                 } }
                 tbody {
                     @for c in &shown {
                         @let status = Status::of(c);
                         tr data-check-in=(c.id) data-status=(status.as_str()) {
-                            td.num { (number_text(c)) }
+                            td.num id={"check-in-" (c.id)} { (number_text(c)) }
                             td { (time_text(c)) }
                             td.status { (status.japanese()) }
                             td {
@@ -194,6 +204,7 @@ fn list_body(
                             }
                             td { @if let Some(n) = &c.record.patient_name { span.patient-name lang="ja" { (n.name) } } }
                             td { (kiosk_label(&c.record.kiosk)) }
+                            @if let Some(orca) = orca { td.orca { (orca.cell(c.id)) } }
                             td {
                                 @if c.record.outcome.handoff_reason().is_some() {
                                     a href={"/handoffs/" (c.id)} {

@@ -26,6 +26,7 @@ mod closed;
 mod forms;
 mod guard;
 mod kiosk_reopen;
+mod orca_states;
 mod pages;
 mod queue;
 mod report_page;
@@ -328,6 +329,7 @@ impl Console {
             claims: std::sync::Mutex::default(),
             claims_changed: watch::channel(0u64).0,
             terminal: terminal_from(settings),
+            orca: settings.orca_configured,
         }));
 
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -472,6 +474,8 @@ struct Shared {
     claims_changed: watch::Sender<u64>,
     /// The eligibility terminal's folder, when one is configured (「資格確認端末に照会する」).
     terminal: Option<Arc<terminal::Terminal>>,
+    /// The facility has ORCA: 「本日の受付一覧」 shows each check-in's delivery into it.
+    orca: bool,
 }
 
 /// The eligibility terminal the settings name (`oqs:DIR`), if any.
@@ -516,6 +520,7 @@ fn router(state: AppState) -> Router {
         .route("/audit", get(audit::audit))
         .merge(check_ins::routes())
         .merge(terminal::routes())
+        .merge(orca_states::routes())
         .merge(accounts::routes())
         .merge(kiosk_reopen::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

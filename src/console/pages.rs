@@ -80,7 +80,7 @@ pub fn layout(title: &str, session: Option<&StaffSession>, body: Markup) -> Mark
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) "｜受付スタッフ画面" }
-                style { (PreEscaped(STYLE)) (PreEscaped(forms::STYLE)) (PreEscaped(super::terminal::STYLE)) }
+                style { (PreEscaped(STYLE)) (PreEscaped(forms::STYLE)) (PreEscaped(super::terminal::STYLE)) (PreEscaped(super::orca_states::STYLE)) }
             }
             body {
                 header {

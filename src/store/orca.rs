@@ -35,6 +35,9 @@ pub struct OrcaDelivery {
     pub progress: Progress,
     /// When its record last changed (`None`: never tried).
     pub updated_at: Option<DateTime<FixedOffset>>,
+    /// The login of the staff member who marked it done by hand (the console's
+    /// 「手で登録済み（佐藤）」); `None` otherwise.
+    pub staff: Option<String>,
 }
 
 /// The outbox entries ORCA is told of: a completed check-in, a handoff closed as verified
@@ -47,7 +50,7 @@ const DELIVERY_COLUMNS: &str = "d.state AS state, d.attempts AS attempts, \
     d.uncertain AS uncertain, d.next_attempt_at AS next_attempt_at, \
     d.acceptance_id AS acceptance_id, d.patient_id AS patient_id, d.code AS code, \
     d.reason AS reason, d.retrying AS retrying, d.last_error AS last_error, \
-    d.updated_at AS updated_at";
+    d.updated_at AS updated_at, d.staff AS staff";
 
 fn progress(r: &Cells<'_, '_>) -> Result<Progress, StoreError> {
     let state: Option<String> = r.get("state")?;
@@ -262,6 +265,7 @@ fn delivery_row(
             .map(|t| codec::parse_instant("orca_deliveries", "updated_at", &t))
             .transpose()
             .map_err(corrupt(path))?,
+        staff: r.get("staff")?,
     })
 }
 

@@ -10,6 +10,8 @@
 
 use std::time::Duration;
 
+use uketsuke::delivery::{Progress, State};
+
 use crate::console::browser::{BrowserDesk, screenshots_dir};
 use crate::console::terminal::{FakeTerminal, PERSONA_WITH_A_CIRCLE, files, terminal_folder};
 
@@ -77,4 +79,44 @@ fn staff_confirm_a_portal_screen_handoff_with_the_terminals_answer() {
     );
     let store = uketsuke::store::Store::open(&desk.db).unwrap();
     assert!(store.open_handoffs().unwrap().is_empty());
+
+    // The day's list with each check-in's delivery into ORCA.
+    desk.check_in("card-1", CARD, "sim:card", "sim");
+    desk.check_in("card-2", CARD, "sim:card", "sim");
+    let deliveries = store.orca_deliveries(vec![1, 2, 3]).unwrap();
+    assert_eq!(deliveries.len(), 3, "{deliveries:?}");
+    let now = uketsuke::dates::now();
+    let mut registered = Progress::new();
+    registered.state = State::Registered;
+    registered.acceptance_id = Some("00007".to_owned());
+    store
+        .orca_save(deliveries[1].outbox_id, registered, now)
+        .unwrap();
+    let mut busy = Progress::new();
+    busy.state = State::Failed;
+    busy.code = Some("90".to_owned());
+    busy.retrying = true;
+    store.orca_save(deliveries[2].outbox_id, busy, now).unwrap();
+    browser.go(&format!("{}/check-ins", desk.base));
+    browser.wait_for("#check-ins-table", Duration::from_secs(10));
+    let id = deliveries[0].check_in_id;
+    browser.click(&format!(
+        "tr[data-check-in='{id}'] button[data-orca-action=done]"
+    ));
+    browser.wait_for(
+        &format!("tr[data-check-in='{id}'] .orca-state[data-orca-state=done_by_hand]"),
+        Duration::from_secs(10),
+    );
+    let table = browser.text("#check-ins-table");
+    for shown in [
+        "手で登録済み（佐藤 花子）",
+        "ORCAに登録済み（受付番号 00007）",
+        "ORCAに未登録：他の端末で使用中（90）。再送します",
+    ] {
+        assert!(table.contains(shown), "{shown} not in {table}");
+    }
+    browser.screenshot(&screenshots_dir().join("console-delivery-states-after.png"));
 }
+
+/// A card check-in at the kiosk (completed there: ORCA is told of it).
+const CARD: &str = r#"{"steps": ["tap", {"pin":"1234"}, {"consent":"all"}, {"high_cost_limit":true}, {"prescription":"paper"}]}"#;

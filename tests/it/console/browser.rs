@@ -313,28 +313,38 @@ impl BrowserDesk {
 
     /// As `start`, with the account's login, name and role.
     pub fn start_as(login: &str, name: &str, role: &str) -> BrowserDesk {
-        Self::start_configured(login, name, role, json!({}), &[])
+        Self::start_configured(login, name, role, json!({}), json!({}), &[])
     }
 
-    /// As `start`, with the eligibility terminal's shared folder `folder` (`uketsuke console
-    /// --gateway oqs:DIR`) for the facility 1319990014 (`facility.code`).
+    /// As `start`, for a clinic with both outside systems: the eligibility terminal's shared
+    /// folder `folder` (`uketsuke console --gateway oqs:DIR`) for the facility 1319990014
+    /// (`facility.code`), and ORCA (`orca` in the facility file; nothing listens at its address:
+    /// the console only shows the deliveries the store holds).
     pub fn start_with_terminal(folder: &Path) -> BrowserDesk {
         Self::start_configured(
             "sato",
             "佐藤 花子",
             "staff",
             json!({"code": "1319990014"}),
+            json!({"orca": {
+                "url": "http://127.0.0.1:9",
+                "user": "ormaster",
+                "password_file": folder.join("orca-password"),
+                "patient_match": "kana_birth_date",
+                "departments": {"01": "10001"},
+            }}),
             &["--gateway".to_owned(), format!("oqs:{}", folder.display())],
         )
     }
 
-    /// As `start_as`, with these keys added to the facility file's `facility` and these
-    /// arguments added to `uketsuke console`.
+    /// As `start_as`, with these keys added to the facility file's `facility`, these keys added
+    /// to the file itself, and these arguments added to `uketsuke console`.
     fn start_configured(
         login: &str,
         name: &str,
         role: &str,
         facility_keys: Value,
+        top_keys: Value,
         args: &[String],
     ) -> BrowserDesk {
         let data = tempfile::tempdir().unwrap();
@@ -353,15 +363,14 @@ impl BrowserDesk {
         {
             identity.extend(keys.clone());
         }
-        std::fs::write(
-            &facility,
-            json!({
-                "console": {"tls_certificate": made.certificate, "tls_key": made.key},
-                "facility": identity,
-            })
-            .to_string(),
-        )
-        .unwrap();
+        let mut config = json!({
+            "console": {"tls_certificate": made.certificate, "tls_key": made.key},
+            "facility": identity,
+        });
+        if let (Some(config), Some(keys)) = (config.as_object_mut(), top_keys.as_object()) {
+            config.extend(keys.clone());
+        }
+        std::fs::write(&facility, config.to_string()).unwrap();
 
         let mut console = uketsuke()
             .args(["console", "--bind", "127.0.0.1:0"])

@@ -95,6 +95,31 @@ impl Desk {
         desk
     }
 
+    /// As [`Desk::start`], for a facility with ORCA (`orca` in the facility file): the check-in
+    /// list shows each check-in's delivery into it.
+    pub fn start_with_orca() -> Desk {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("uketsuke.db")).unwrap();
+        let settings = ConsoleSettings {
+            bind: "127.0.0.1:0".to_owned(),
+            lockout_after_failures: 3,
+            secure_cookies: false,
+            orca_configured: true,
+            ..ConsoleSettings::default()
+        };
+        let console = Console::start(store.clone(), Rules::embedded(), &settings).unwrap();
+        let base = format!("http://{}", console.addr());
+        let desk = Desk {
+            console,
+            store,
+            base,
+            _dir: dir,
+        };
+        desk.add_account("sato", "佐藤", Role::Staff);
+        desk.add_account("tech", "技術", Role::Technician);
+        desk
+    }
+
     /// A console over an existing database file (a kiosk's), as a console process beside the
     /// kiosk would serve it: its own store connection, the usual two accounts added.
     pub fn start_on(db: &std::path::Path) -> Desk {
