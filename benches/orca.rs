@@ -95,6 +95,7 @@ fn record(patient: usize) -> CheckInRecord {
         wrong_pin_entries: 0,
         kiosk: "bench".to_owned(),
         patient_name: None,
+        department: None,
     }
 }
 

@@ -263,6 +263,7 @@ mod tests {
                 wrong_pin_entries: 0,
                 kiosk: kiosk.to_owned(),
                 patient_name: None,
+                department: None,
             },
             resolution: None,
         }

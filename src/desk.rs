@@ -978,6 +978,7 @@ mod tests {
                 wrong_pin_entries: 0,
                 kiosk: "1F".to_owned(),
                 patient_name: None,
+                department: None,
             },
             resolution: None,
         }

@@ -590,6 +590,8 @@ pub enum Step {
     Prescription,
     /// The medical-aid certificate (受給者証) question.
     MedicalAidCertificate,
+    /// The department choice (診療科), after the other questions.
+    ChooseDepartment,
     Querying,
     DocumentMenu,
 }
@@ -608,6 +610,7 @@ impl Step {
             Self::HighCostLimit => "high_cost_limit",
             Self::Prescription => "prescription",
             Self::MedicalAidCertificate => "medical_aid_certificate",
+            Self::ChooseDepartment => "choose_department",
             Self::Querying => "querying",
             Self::DocumentMenu => "document_menu",
         }
@@ -653,6 +656,12 @@ pub struct CheckInRecord {
     /// patient. The store erases it when the handoff is closed; never serialized.
     #[serde(skip)]
     pub patient_name: Option<PatientName>,
+    /// The department (診療科) code the visit is for, as the facility file or ORCA lists it
+    /// (e.g. "01"): chosen by the patient, or fixed by the facility (`department`, or its one
+    /// department). `None`: no department configured, or not chosen (a handoff before the
+    /// question, a cancel, a timeout: staff ask at the desk).
+    #[serde(default)]
+    pub department: Option<String>,
 }
 
 /// What staff recorded when they closed a handoff.

@@ -54,6 +54,8 @@ pub enum ScriptStep {
     Prescription(PrescriptionForm),
     /// The medical-aid certificate (受給者証) question: use the card as the certificate today.
     MedicalAid(bool),
+    /// The department question: the code of the department chosen (e.g. "01").
+    Department(String),
     PaperDocuments,
     Declare(DeclaredDocument),
     ThisIsMyPhone,
@@ -79,6 +81,7 @@ impl ScriptStep {
             ScriptStep::HighCostLimit(_) => "high_cost_limit",
             ScriptStep::Prescription(_) => "prescription",
             ScriptStep::MedicalAid(_) => "medical_aid",
+            ScriptStep::Department(_) => "department",
             ScriptStep::PaperDocuments => "paper_documents",
             ScriptStep::Declare(_) => "declare",
             ScriptStep::ThisIsMyPhone => "this_is_my_phone",
@@ -114,7 +117,7 @@ const SIMPLE_STEPS: &str = "\"tap\", \"remove\", \"ask_staff_to_check\", \"paper
 \"this_is_my_phone\", \"this_is_a_card\", \"back\", \"call_staff\", \"cancel\", \"ok\"";
 const OBJECT_STEPS: &str = "{\"tap\": PROFILE}, {\"pin\": \"1234\"}, {\"consent\": \"all\", \"none\" or \
 {ITEM: true|false, ...}}, {\"high_cost_limit\": bool}, {\"prescription\": \"electronic\"|\"paper\"}, \
-{\"medical_aid\": bool}, {\"declare\": DOCUMENT}, {\"wait_seconds\": N}";
+{\"medical_aid\": bool}, {\"department\": CODE}, {\"declare\": DOCUMENT}, {\"wait_seconds\": N}";
 
 impl PatientScript {
     /// Parses a script; errors say which step and what was expected.
@@ -227,6 +230,7 @@ fn parse_object_step(key: &str, arg: &Value) -> Result<ScriptStep, String> {
         },
         "high_cost_limit" => Ok(ScriptStep::HighCostLimit(as_bool("high_cost_limit")?)),
         "medical_aid" => Ok(ScriptStep::MedicalAid(as_bool("medical_aid")?)),
+        "department" => Ok(ScriptStep::Department(as_str("department")?.to_owned())),
         "prescription" => {
             let form = serde_json::from_value(arg.clone()).map_err(|_| {
                 format!("\"prescription\" takes \"electronic\" or \"paper\", not {arg}")
@@ -539,6 +543,20 @@ impl<R: ReaderPort, G: Gateway, S: StorePort> Driver<R, G, S> {
                 };
                 self.read_question();
                 self.input(action(PatientAction::AnswerMedicalAid(*answer)));
+            }
+            ScriptStep::Department(code) => {
+                let Screen::ChooseDepartment { departments } = &screen else {
+                    return refuse("not the department question");
+                };
+                if !departments.iter().any(|d| &d.code == code) {
+                    let listed: Vec<&str> = departments.iter().map(|d| d.code.as_str()).collect();
+                    return Err(ScriptError(format!(
+                        "\"department\": {code:?} is not on the screen; it lists {}",
+                        listed.join(", ")
+                    )));
+                }
+                self.read_question();
+                self.input(action(PatientAction::ChooseDepartment(code.clone())));
             }
             ScriptStep::PaperDocuments => {
                 self.input(action(PatientAction::OpenDocumentMenu));

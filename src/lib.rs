@@ -3,6 +3,7 @@
 //! # Layout
 //! - [`domain`]: the reception desk's words (what was presented, how it was verified, outcome).
 //! - [`rules`]: the national rules as dated data, and the facility's configuration.
+//! - [`departments`]: the clinic's departments (診療科) as data: when the patient is asked, names ja/en.
 //! - [`flow`]: the check-in state machine. Pure: no I/O, no clock, no threads.
 //! - [`card`]: APDUs, status words and JPKI operations over a transport; the simulated card.
 //! - [`reader`]: runs the flow's reader operations against a card: PC/SC, or simulated (feature `sim`).
@@ -36,6 +37,7 @@ pub mod cli;
 pub mod console;
 pub mod dates;
 pub mod delivery;
+pub mod departments;
 pub mod desk;
 pub mod domain;
 pub mod expiry;

@@ -114,7 +114,8 @@ pub struct CheckInV1 {
     /// How staff closed a handoff, once they have.
     pub resolution: Option<ResolutionV1>,
     /// The clinic's department code (ORCA's Department_Code, e.g. `01`) the patient chose or
-    /// the facility fixed; none until the department choice (issue 17, dept17) records it.
+    /// the facility fixed (`CheckInRecord::department`); none when no department was configured
+    /// or chosen.
     pub department: Option<String>,
     /// What a patient match in ORCA needs and the kiosk does not otherwise keep: only on a
     /// completed check-in and only where ORCA is configured to match by kana and birth date.
@@ -226,7 +227,7 @@ impl OutboxMessage {
                     staff: res.staff.clone(),
                     resolved_at: res.resolved_at.to_rfc3339(),
                 }),
-                department: None,
+                department: r.department.clone(),
                 patient,
             },
         }
@@ -311,6 +312,7 @@ mod tests {
                 wrong_pin_entries: 0,
                 kiosk: "1F".to_owned(),
                 patient_name: None,
+                department: None,
             },
             resolution: None,
         }
@@ -326,6 +328,15 @@ mod tests {
         let golden = r#"{"v":1,"kind":"check_in_completed","check_in":{"id":42,"reception_number":7,"kiosk":"1F","started_at":"2026-05-12T09:15:30+09:00","finished_at":"2026-05-12T09:16:02+09:00","visit_date":"2026-05-12","outcome":"completed","handoff_reason":null,"verification":"card_via_reader","counts_toward_usage_rate":true,"eligibility":{"validity":"valid","insurer_number":"  139998","symbol":"5123","number":"0707","branch":"01","burden_ratio_percent":30,"burden_ratio_source":"derived_from_age","reference_number":"00417"},"resolution":null,"department":null,"patient":{"kana":"ﾐﾎﾝ ﾊﾅｺ","birth_date":"1981-02-14"}}}"#;
         assert_eq!(m.to_json(), golden);
         assert_eq!(OutboxMessage::from_json(golden).unwrap(), m);
+    }
+
+    #[test]
+    fn the_department_on_the_check_in_goes_on_the_wire() {
+        let mut s = completed();
+        s.record.department = Some("09".to_owned());
+        let m = OutboxMessage::new(Kind::CheckInCompleted, &s, None);
+        assert_eq!(m.check_in.department.as_deref(), Some("09"));
+        assert!(m.to_json().contains(r#""department":"09""#));
     }
 
     #[test]

@@ -571,6 +571,7 @@ mod tests {
                 wrong_pin_entries: 0,
                 kiosk: "受付機1".to_owned(),
                 patient_name: None,
+                department: None,
             },
             resolution: None,
         }

@@ -509,6 +509,15 @@ pub struct FacilityConfig {
     /// 「医療費助成の各種受給者証を利用しますか」 after the consent questions. Default false: only
     /// the facility knows whether it is connected (anchors-2026.md fact 9).
     pub medical_aid_on_card: bool,
+    /// The clinic's departments (診療科), e.g. `[{"code": "01", "name": "内科"}, {"code": "02",
+    /// "name": "小児科", "name_en": "Pediatrics"}]`: with two or more (and no `department`),
+    /// card and phone check-ins are asked which one after the other questions; one: always that
+    /// one; none: no department recorded. Where ORCA is configured, the kiosk puts ORCA's
+    /// cached list here (`system01lstv2`; see [`crate::departments`]).
+    pub departments: Vec<crate::departments::Department>,
+    /// One department code this kiosk always records (e.g. a kiosk at the pediatrics
+    /// entrance): no question. Must be one of `departments` when they are listed.
+    pub department: Option<String>,
     /// Seconds without a touch or tap at a patient-input screen before the screen is cleared.
     pub idle_timeout_seconds: u32,
     /// Seconds to wait for the eligibility gateway before handing over to staff.
@@ -773,6 +782,8 @@ impl Default for FacilityConfig {
             asks_high_cost_limit: true,
             asks_prescription_form: true,
             medical_aid_on_card: false,
+            departments: Vec::new(),
+            department: None,
             idle_timeout_seconds: 90,
             gateway_timeout_seconds: 15,
             reader_timeout_seconds: 10,
@@ -824,6 +835,12 @@ impl FacilityConfig {
     /// date has come.
     pub fn asks_medical_aid_certificate(&self, rules: &Rules, visit_date: Date) -> bool {
         self.medical_aid_on_card && rules.medical_aid_question_applies(visit_date)
+    }
+
+    /// Whether the patient chooses a department, and from which (see
+    /// [`crate::departments::question`]).
+    pub fn department_question(&self) -> crate::departments::DepartmentQuestion {
+        crate::departments::question(&self.departments, self.department.as_deref())
     }
 
     /// Seconds the final screen of a check-in that ended with `outcome` stays (`None`: the
@@ -984,6 +1001,11 @@ impl FacilityConfig {
             ),
             _ => {}
         }
+        for (key, detail) in
+            crate::departments::problems(&config.departments, config.department.as_deref())
+        {
+            invalid(key, &detail);
+        }
         let unique: HashSet<_> = config.consent_items.iter().collect();
         if unique.len() != config.consent_items.len() {
             invalid("consent_items", "an item is listed twice");
@@ -1115,6 +1137,48 @@ pub(crate) mod tests {
         assert!(!rules.provisional_handling_applies(date!(2026 - 04 - 01)));
         assert!(rules.elderly_certificate_applies(date!(2026 - 07 - 31)));
         assert!(!rules.elderly_certificate_applies(date!(2026 - 08 - 01)));
+    }
+
+    #[test]
+    fn departments_are_read_from_the_facility_file_and_bad_ones_name_their_key() {
+        let c = FacilityConfig::from_json(
+            r#"{"departments": [{"code": "01", "name": "内科"},
+                {"code": "09", "name": "小児科", "name_en": "Children"}]}"#,
+            "f.json",
+        )
+        .unwrap();
+        assert_eq!(c.departments.len(), 2);
+        assert_eq!(c.departments[1].name_en.as_deref(), Some("Children"));
+        assert!(matches!(
+            c.department_question(),
+            crate::departments::DepartmentQuestion::Ask(_)
+        ));
+        assert_eq!(FacilityConfig::default().departments, vec![]);
+        assert_eq!(FacilityConfig::default().department, None);
+        for (text, key) in [
+            (
+                r#"{"departments": [{"code": "01", "name": "内科"}], "department": "02"}"#,
+                "department",
+            ),
+            (
+                r#"{"departments": [{"code": "01", "name": ""}]}"#,
+                "departments",
+            ),
+        ] {
+            let errors = FacilityConfig::check_json(text, "f.json").unwrap_err();
+            assert!(
+                matches!(&errors[0], RulesError::Invalid { key: k, .. } if k == key),
+                "{text}: {errors:?}"
+            );
+            assert!(errors[0].to_string().contains("f.json"), "{}", errors[0]);
+        }
+        // A misspelt field of a department is refused with the file named.
+        let err = FacilityConfig::from_json(
+            r#"{"departments": [{"code": "01", "nmae": "内科"}]}"#,
+            "f.json",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("f.json"), "{err}");
     }
 
     #[test]

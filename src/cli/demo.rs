@@ -18,6 +18,18 @@ use crate::rules::{FacilityConfig, Rules};
 use crate::staff::{NewStaffAccount, Role};
 use crate::store::Store;
 
+/// The demo clinic: the defaults, with several departments (as the screenshots' clinic), so the
+/// department question shows.
+fn demo_facility() -> FacilityConfig {
+    FacilityConfig {
+        departments: crate::ui::catalogue::sample_departments()
+            .into_iter()
+            .take(crate::ui::catalogue::DEMO_DEPARTMENTS)
+            .collect(),
+        ..FacilityConfig::default()
+    }
+}
+
 /// `uketsuke demo --terminal`: two demonstration check-ins printed in the terminal, for a
 /// machine with no display.
 pub fn demo_terminal(data_dir: &Path) -> Result<()> {
@@ -31,7 +43,7 @@ pub fn demo_terminal(data_dir: &Path) -> Result<()> {
             "My Number card, PIN, consent to all",
             "card",
             r#"{"steps": ["tap", {"pin": "1234"}, {"consent": "all"},
-                {"high_cost_limit": true}, {"prescription": "electronic"}]}"#,
+                {"high_cost_limit": true}, {"prescription": "electronic"}, {"department": "01"}]}"#,
         ),
         (
             "A phone this kiosk cannot read: Mynaportal screen, staff confirm",
@@ -41,7 +53,7 @@ pub fn demo_terminal(data_dir: &Path) -> Result<()> {
     ];
     for (title, profile, script) in demos {
         let script = PatientScript::parse(script).map_err(|e| anyhow::anyhow!("demo: {e}"))?;
-        let flow = CheckInFlow::new(Rules::embedded(), FacilityConfig::default());
+        let flow = CheckInFlow::new(Rules::embedded(), demo_facility());
         let mut driver = Driver::new(
             flow,
             visit,
@@ -156,7 +168,7 @@ pub fn demo(options: &DemoOptions) -> Result<()> {
     let names: Vec<slint::SharedString> = Persona::ALL.iter().map(|p| p.name().into()).collect();
     kiosk.set_personas(std::rc::Rc::new(slint::VecModel::from(names)).into());
     let console = demo_console(&store, &options.console);
-    let flow = CheckInFlow::new(Rules::embedded(), FacilityConfig::default());
+    let flow = CheckInFlow::new(Rules::embedded(), demo_facility());
     let adapters = crate::ui::runtime::Adapters {
         reader: KioskReader::Sim(SimReader::new()),
         gateway: crate::gateway::KioskGateway::Sim(

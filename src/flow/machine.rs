@@ -18,6 +18,7 @@ use super::ports::{
     ReaderTrouble, StoreReply, Ticket,
 };
 use super::screen::{CertificateNote, Credential, Ending, Screen, View};
+use crate::departments::{DepartmentLabel, DepartmentQuestion};
 use crate::domain::{
     CardProof, CertificateExpiry, CertificateHolder, Challenge, CheckInRecord, ChecklistItem,
     ConsentAnswers, ConsentItem, ConsentMode, DeclaredDocument, EligibilityResult,
@@ -85,6 +86,8 @@ struct Session {
     /// The user-authentication certificate's status at this visit, once its expiry was read (a
     /// card's before the PIN, a phone's after it). Only the dates, never the certificate.
     certificate: Option<CertificateStatus>,
+    /// The department (診療科) code the patient chose on `Screen::ChooseDepartment`.
+    department: Option<String>,
 }
 
 /// One answer on the consent steps, as "back" undoes it.
@@ -97,6 +100,7 @@ enum Answered {
     HighCostLimit,
     Prescription,
     MedicalAid,
+    Department,
 }
 
 /// The screen the document menu was opened from.
@@ -130,6 +134,7 @@ impl Session {
             answered: Vec::new(),
             menu_from: None,
             certificate: None,
+            department: None,
         }
     }
 
@@ -152,6 +157,7 @@ impl Session {
             Answered::HighCostLimit => consent.high_cost_limit_info = None,
             Answered::Prescription => consent.prescription_form = None,
             Answered::MedicalAid => consent.medical_aid_certificate = None,
+            Answered::Department => self.department = None,
         }
         true
     }
@@ -205,6 +211,8 @@ enum State {
     Prescription,
     /// The medical-aid certificate (受給者証) question, after the consent questions.
     MedicalAidCertificate,
+    /// The department choice, after the other questions (facility `departments`).
+    ChooseDepartment,
     Querying,
     DocumentMenu,
     Saving {
@@ -335,6 +343,10 @@ impl CheckInFlow {
                 }
                 _ => false,
             },
+            department: match &self.state {
+                State::Final { record, .. } => self.chosen_department_label(record),
+                _ => None,
+            },
         }
     }
 
@@ -396,6 +408,7 @@ impl CheckInFlow {
                     | State::HighCostLimit
                     | State::Prescription
                     | State::MedicalAidCertificate
+                    | State::ChooseDepartment
             );
         let dead = Duration::from_millis(u64::from(self.facility.consent_dead_time_ms));
         answers.then(|| self.screen_since + dead)
@@ -411,7 +424,8 @@ impl CheckInFlow {
             State::ConsentItem(_)
             | State::HighCostLimit
             | State::Prescription
-            | State::MedicalAidCertificate => self
+            | State::MedicalAidCertificate
+            | State::ChooseDepartment => self
                 .session
                 .as_ref()
                 .is_some_and(|s| !s.answered.is_empty()),
@@ -610,6 +624,7 @@ impl CheckInFlow {
             | State::HighCostLimit
             | State::Prescription
             | State::MedicalAidCertificate
+            | State::ChooseDepartment
             | State::Querying
             | State::Saving { .. }
             | State::Final { .. }
@@ -715,7 +730,8 @@ impl CheckInFlow {
                 State::ConsentItem(_)
                 | State::HighCostLimit
                 | State::Prescription
-                | State::MedicalAidCertificate,
+                | State::MedicalAidCertificate
+                | State::ChooseDepartment,
                 A::Back,
             ) => {
                 self.touch(now);
@@ -810,6 +826,21 @@ impl CheckInFlow {
                 if let Some(session) = self.session.as_mut() {
                     session.consent.medical_aid_certificate = Some(answer);
                     session.answered.push(Answered::MedicalAid);
+                }
+                self.next_consent_step(now);
+            }
+            (State::ChooseDepartment, A::ChooseDepartment(code)) => {
+                let DepartmentQuestion::Ask(listed) = self.facility.department_question() else {
+                    return;
+                };
+                if !listed.iter().any(|d| d.code == code) {
+                    debug!(%code, "department not on the screen: ignored");
+                    return;
+                }
+                self.touch(now);
+                if let Some(session) = self.session.as_mut() {
+                    session.department = Some(code);
+                    session.answered.push(Answered::Department);
                 }
                 self.next_consent_step(now);
             }
@@ -1303,6 +1334,15 @@ impl CheckInFlow {
             // Only card and phone check-ins reach the consent steps (after the card signed):
             // the 受給者証 on the card needs the card's own eligibility check.
             State::MedicalAidCertificate
+        } else if session.department.is_none()
+            && matches!(
+                self.facility.department_question(),
+                DepartmentQuestion::Ask(_)
+            )
+        {
+            // Last, once the insurance questions are answered (issue 17 item 2). Only card and
+            // phone check-ins come here; a handoff is never asked: staff choose at the desk.
+            State::ChooseDepartment
         } else {
             return self.consent_done(now);
         };
@@ -1650,6 +1690,12 @@ impl CheckInFlow {
             wrong_pin_entries: session.wrong_pin_entries,
             kiosk: self.facility.kiosk_name.clone(),
             patient_name,
+            department: session
+                .department
+                .or_else(|| match self.facility.department_question() {
+                    DepartmentQuestion::Fixed(code) => Some(code),
+                    DepartmentQuestion::Ask(_) | DepartmentQuestion::NoDepartment => None,
+                }),
         }
     }
 
@@ -1659,6 +1705,16 @@ impl CheckInFlow {
             .orca
             .as_ref()
             .is_some_and(|o| o.patient_match == crate::orca_settings::PatientMatch::KanaBirthDate)
+    }
+
+    /// The names of the department the patient chose on the question screen, for the done
+    /// screen; `None` when none was asked (one or a fixed department: nothing to confirm).
+    fn chosen_department_label(&self, record: &CheckInRecord) -> Option<DepartmentLabel> {
+        let DepartmentQuestion::Ask(listed) = self.facility.department_question() else {
+            return None;
+        };
+        let code = record.department.as_deref()?;
+        listed.into_iter().find(|d| d.code == code)
     }
 
     fn summary(&self, result: EligibilityResult, visit_date: Date) -> EligibilitySummary {
@@ -1762,6 +1818,12 @@ impl CheckInFlow {
             State::HighCostLimit => Screen::HighCostLimit,
             State::Prescription => Screen::Prescription,
             State::MedicalAidCertificate => Screen::MedicalAidCertificate,
+            State::ChooseDepartment => Screen::ChooseDepartment {
+                departments: match self.facility.department_question() {
+                    DepartmentQuestion::Ask(listed) => listed,
+                    _ => Vec::new(),
+                },
+            },
             State::Querying => Screen::Querying,
             State::DocumentMenu => Screen::DocumentMenu,
             State::Saving { .. } => Screen::Saving,

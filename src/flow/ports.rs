@@ -117,6 +117,9 @@ pub enum PatientAction {
     /// On the medical-aid certificate question (`Screen::MedicalAidCertificate`): use the card
     /// as the 受給者証 today (`true`) or not.
     AnswerMedicalAid(bool),
+    /// On the department question (`Screen::ChooseDepartment`): the chosen department's code.
+    /// A code not on the screen is ignored.
+    ChooseDepartment(String),
     /// On the "wrong card" screen for a payment card: "this is my phone" (a phone's wallet can
     /// answer like a payment card).
     ItIsMyPhone,

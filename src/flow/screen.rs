@@ -109,6 +109,13 @@ pub enum Screen {
     /// or phone check-in, only where the facility is connected (`medical_aid_on_card`) and from
     /// the rules' date (`medical_aid_certificate_question`). Answers wait out the dead time.
     MedicalAidCertificate,
+    /// 「受診する診療科を選んでください」: one large button per department (facility
+    /// `departments` or ORCA's list), after the other questions of a card or phone check-in,
+    /// only where the clinic has two or more departments and the facility fixes none. Answers
+    /// wait out the dead time; "back" undoes the last answer.
+    ChooseDepartment {
+        departments: Vec<crate::departments::DepartmentLabel>,
+    },
     /// Waiting for the eligibility answer.
     Querying,
     /// Which paper document the patient has.
@@ -162,6 +169,7 @@ impl Screen {
             Screen::HighCostLimit => Step::HighCostLimit,
             Screen::Prescription => Step::Prescription,
             Screen::MedicalAidCertificate => Step::MedicalAidCertificate,
+            Screen::ChooseDepartment { .. } => Step::ChooseDepartment,
             Screen::DocumentMenu => Step::DocumentMenu,
             _ => return None,
         })
@@ -189,4 +197,8 @@ pub struct View {
     /// instead, rather than "show your old card". False on every other screen.
     #[serde(skip)]
     pub provisional_handling_ended: bool,
+    /// On the done screen of a check-in whose patient chose a department: its names, for
+    /// 「内科で受付しました」. `None` on every other screen.
+    #[serde(skip)]
+    pub department: Option<crate::departments::DepartmentLabel>,
 }

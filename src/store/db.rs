@@ -782,14 +782,14 @@ fn insert_check_in(
             eligibility_validity, insurer_number, insured_symbol, insured_number, insured_branch,
             burden_ratio, burden_ratio_source, eligibility_valid_from, eligibility_valid_until,
             name_contains_black_circle, reference_number, wrong_pin_entries, checklist,
-            reception_number, kiosk, expected_route
+            reception_number, kiosk, expected_route, department
         ) VALUES (
             :started_at, :finished_at, :visit_date, :presented, :identity, :verification,
             :counts, :outcome_kind, :handoff_reason, :outcome_step,
             :validity, :insurer_number, :symbol, :number, :branch,
             :burden_ratio, :ratio_source, :valid_from, :valid_until,
             :black_circle, :reference_number, :wrong_pin_entries, :checklist,
-            :reception_number, :kiosk, :expected_route
+            :reception_number, :kiosk, :expected_route, :department
         )",
     )?;
     stmt.execute(named_params! {
@@ -819,6 +819,7 @@ fn insert_check_in(
         ":reception_number": reception_number.map(|n| n.0),
         ":kiosk": r.kiosk,
         ":expected_route": r.expected_route.map(|v| v.as_str()),
+        ":department": r.department.as_deref(),
     })?;
     Ok(tx.last_insert_rowid())
 }
@@ -977,6 +978,7 @@ pub(super) const SELECT_CHECK_IN: &str = "SELECT
     c.wrong_pin_entries AS wrong_pin_entries,
     c.checklist AS checklist,
     c.kiosk AS kiosk,
+    c.department AS department,
     c.expected_route AS expected_route,
     a.check_in_id IS NOT NULL AS has_consent,
     a.mode AS consent_mode,
@@ -1288,6 +1290,7 @@ fn decode_check_in(r: &Cells<'_, '_>) -> Result<StoredCheckIn, Decode> {
                 BadValue::new(CI, "wrong_pin_entries", &wrong_pin_entries.to_string())
             })?,
             kiosk: r.get("kiosk")?,
+            department: r.get("department")?,
             patient_name,
         },
         resolution,
@@ -1324,6 +1327,7 @@ mod tests {
             wrong_pin_entries: 0,
             kiosk: String::new(),
             patient_name: None,
+            department: None,
         }
     }
 

@@ -14,7 +14,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::StoreError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 14;
+pub const SCHEMA_VERSION: u32 = 15;
 
 struct Migration {
     /// The `user_version` after this step.
@@ -94,6 +94,11 @@ const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [
         version: 14,
         summary: "the outbox as a versioned wire format, and each entry's delivery into ORCA",
         sql: V14,
+    },
+    Migration {
+        version: 15,
+        summary: "the department (診療科) of each check-in, and ORCA's department list cached",
+        sql: V15,
     },
 ];
 
@@ -507,6 +512,21 @@ CREATE TABLE orca_deliveries (
     updated_at       TEXT NOT NULL,
     CHECK (state <> 'registered' OR acceptance_id IS NOT NULL),
     CHECK (state <> 'done_by_hand' OR staff IS NOT NULL)
+) STRICT;
+";
+
+/// v15 (issue 17 item 2): the department code a check-in is for (chosen by the patient or fixed
+/// by the facility; NULL: none configured or not chosen, and every row before v15), and the
+/// department list last fetched from ORCA (`system01lstv2`), one row per department with when
+/// the whole list was fetched, so a kiosk starts with yesterday's list when ORCA is down.
+const V15: &str = "
+ALTER TABLE check_ins ADD COLUMN department TEXT
+    CHECK (department IS NULL OR length(department) BETWEEN 1 AND 8);
+CREATE TABLE department_list (
+    position    INTEGER PRIMARY KEY,
+    code        TEXT NOT NULL UNIQUE CHECK (length(code) BETWEEN 1 AND 8),
+    name        TEXT NOT NULL CHECK (length(name) >= 1),
+    fetched_at  TEXT NOT NULL
 ) STRICT;
 ";
 

@@ -14,6 +14,7 @@ mod audit_view;
 mod codec;
 mod correction;
 mod db;
+mod department_list;
 mod kiosk_pause;
 mod kiosk_pin;
 mod migrations;
@@ -42,6 +43,7 @@ pub use self::watch::{ChangeWatch, watch_changes};
 use crate::domain::{CheckInRecord, HandoffResolution, ReceptionNumber, StoredCheckIn};
 use crate::staff::{AfterFailure, NewStaffAccount, StaffAccount, StaffSession};
 use db::Db;
+pub use department_list::CachedDepartments;
 
 /// What failed, and in which database file.
 #[derive(Debug, thiserror::Error)]
@@ -541,6 +543,21 @@ impl Store {
     ) -> Result<(), StoreError> {
         let (kiosk, login) = (kiosk.to_owned(), login.to_owned());
         self.call(move |db| db.set_kiosk_paused(&kiosk, &login, true, reopens_at, now))
+    }
+
+    /// Replaces the department list cached from ORCA (`system01lstv2`) with `departments`,
+    /// fetched at `fetched_at`.
+    pub fn save_department_list(
+        &self,
+        departments: Vec<crate::departments::Department>,
+        fetched_at: DateTime<FixedOffset>,
+    ) -> Result<(), StoreError> {
+        self.call(move |db| db.save_department_list(&departments, fetched_at))
+    }
+
+    /// The department list last fetched from ORCA, if any was.
+    pub fn department_list(&self) -> Result<Option<CachedDepartments>, StoreError> {
+        self.call(|db| db.department_list())
     }
 
     pub fn kiosk_pause(&self, kiosk: &str) -> Result<Option<KioskPause>, StoreError> {

@@ -56,11 +56,13 @@ fn sample(name: &str, screen: Screen) -> Sample {
                     | Screen::HighCostLimit
                     | Screen::Prescription
                     | Screen::MedicalAidCertificate
+                    | Screen::ChooseDepartment { .. }
             ),
             screen,
             idle_deadline: None,
             waiting_place: WaitingPlace::AtKiosk,
             provisional_handling_ended: false,
+            department: None,
         },
         out_of_order: None,
         countdown: None,
@@ -216,6 +218,11 @@ pub fn every_screen() -> Vec<Sample> {
         sample("prescription", Screen::Prescription),
         // Where the facility is connected (`medical_aid_on_card`), from 2026-04-01.
         sample("medical-aid-question", Screen::MedicalAidCertificate),
+        // Where the clinic lists several departments (issue 17 item 2): "department" is the
+        // screenshot (6), with 2 and 12 (the most that fit without scrolling).
+        department_sample("department", DEMO_DEPARTMENTS),
+        department_sample("department-2", 2),
+        department_sample("department-12", 12),
         sample("querying", Screen::Querying),
         sample("document-menu", Screen::DocumentMenu),
         sample("saving", Screen::Saving),
@@ -261,6 +268,17 @@ pub fn every_screen() -> Vec<Sample> {
             },
         ),
     ]);
+    // The done screen after the patient chose a department: 「内科で受付しました」.
+    let mut done_department = sample(
+        "done-with-department",
+        Screen::Done {
+            burden_ratio: None,
+            reception_number: number,
+            certificate: None,
+        },
+    );
+    done_department.view.department = sample_departments().get(2).map(crate::departments::label);
+    all.push(done_department);
     for reason in HandoffReason::ALL {
         // The patient who asked for the photo check sees the PIN guard's screen
         // (present::handoff_kind): one sample holds both.
@@ -587,3 +605,46 @@ fn staff_screens() -> Vec<Sample> {
         ),
     ]
 }
+
+/// A clinic's departments for the samples and the demo (its first six), the long names among the
+/// first four so every department sample meets them: 「耳鼻咽喉科・頭頸部外科」 (with its English
+/// from the facility file, as a clinic would give it) and 産婦人科, "Obstetrics and gynecology".
+pub fn sample_departments() -> Vec<crate::departments::Department> {
+    let d = |code: &str, name: &str, name_en: Option<&str>| crate::departments::Department {
+        code: code.to_owned(),
+        name: name.to_owned(),
+        name_en: name_en.map(str::to_owned),
+    };
+    vec![
+        d("01", "内科", None),
+        d("09", "小児科", None),
+        d(
+            "27",
+            "耳鼻咽喉科・頭頸部外科",
+            Some("ENT, head and neck surgery"),
+        ),
+        d("25", "産婦人科", None),
+        d("13", "皮膚科", None),
+        d("10", "整形外科", None),
+        d("26", "眼科", None),
+        d("14", "泌尿器科", None),
+        d("02", "循環器内科", None),
+        d("03", "消化器内科", None),
+        d("04", "心療内科", None),
+        d("30", "リハビリテーション科", None),
+    ]
+}
+
+/// The department question with the first `n` of [`sample_departments`].
+fn department_sample(name: &str, n: usize) -> Sample {
+    let departments = sample_departments()
+        .iter()
+        .take(n)
+        .map(crate::departments::label)
+        .collect();
+    sample(name, Screen::ChooseDepartment { departments })
+}
+
+/// The number of departments the demo's clinic lists: as the `department` sample, so the demo
+/// shows the screenshot's screen.
+pub const DEMO_DEPARTMENTS: usize = 6;

@@ -18,8 +18,8 @@ pub mod runtime;
 use slint::ComponentHandle as _;
 
 pub use generated::{
-    AppWindow, ConsentTopic, HandoffKind, Kiosk, PaperKind, ReaderState, ScreenKind, StaffCheck,
-    StaffNote, StaffProblem, StaffScreen, Theme, WrongKind,
+    AppWindow, ConsentTopic, DepartmentChoice, HandoffKind, Kiosk, PaperKind, ReaderState,
+    ScreenKind, StaffCheck, StaffNote, StaffProblem, StaffScreen, Theme, WrongKind,
 };
 
 /// The languages of the patient's screen. Japanese is the default and comes back after every

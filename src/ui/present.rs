@@ -15,8 +15,8 @@ use crate::flow::{CertificateNote, Credential, Ending, ReaderTrouble, Screen, Vi
 use crate::rules::WaitingPlace;
 
 use super::{
-    AppWindow, ConsentTopic, HandoffKind, Kiosk, PaperKind, ReaderState, ScreenKind, StaffCheck,
-    StaffNote, StaffProblem, StaffScreen, WrongKind,
+    AppWindow, ConsentTopic, DepartmentChoice, HandoffKind, Kiosk, PaperKind, ReaderState,
+    ScreenKind, StaffCheck, StaffNote, StaffProblem, StaffScreen, WrongKind,
 };
 
 /// The countdown appears when a patient-input screen is this close to being cleared.
@@ -48,6 +48,7 @@ pub fn screen_kind(screen: &Screen) -> ScreenKind {
         Screen::HighCostLimit => ScreenKind::HighCostLimit,
         Screen::Prescription => ScreenKind::Prescription,
         Screen::MedicalAidCertificate => ScreenKind::MedicalAid,
+        Screen::ChooseDepartment { .. } => ScreenKind::ChooseDepartment,
         Screen::Querying => ScreenKind::Querying,
         Screen::DocumentMenu => ScreenKind::DocumentMenu,
         Screen::Saving => ScreenKind::Saving,
@@ -150,6 +151,9 @@ pub fn present(window: &AppWindow, view: &View, now: DateTime<FixedOffset>, pin_
     kiosk.set_can_go_back(view.can_go_back);
     kiosk.set_wait_at_desk(view.waiting_place == WaitingPlace::AtReceptionDesk);
     kiosk.set_provisional_handling_ended(view.provisional_handling_ended);
+    let department = view.department.as_ref();
+    kiosk.set_department_ja(department.map(|d| d.ja.as_str()).unwrap_or_default().into());
+    kiosk.set_department_en(department.map(|d| d.en.as_str()).unwrap_or_default().into());
     match &view.screen {
         Screen::OutOfService { trouble } => {
             kiosk.set_trouble_code(crate::reader::trouble_code(*trouble).into());
@@ -168,6 +172,17 @@ pub fn present(window: &AppWindow, view: &View, now: DateTime<FixedOffset>, pin_
             _ => WrongKind::TransitCard,
         }),
         Screen::TapAgain { pin_kept, .. } => kiosk.set_pin_kept(*pin_kept),
+        Screen::ChooseDepartment { departments } => {
+            let choices: Vec<DepartmentChoice> = departments
+                .iter()
+                .map(|d| DepartmentChoice {
+                    code: d.code.as_str().into(),
+                    ja: d.ja.as_str().into(),
+                    en: d.en.as_str().into(),
+                })
+                .collect();
+            kiosk.set_departments(std::rc::Rc::new(slint::VecModel::from(choices)).into());
+        }
         Screen::ConfirmEnd { end } => kiosk.set_confirm_call_staff(*end == Ending::CallStaff),
         Screen::PinEntry {
             credential,

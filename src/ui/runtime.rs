@@ -833,6 +833,8 @@ fn wire_callbacks(window: &AppWindow, runtime: &Rc<RefCell<Runtime>>) {
         .patient(PatientAction::AnswerHighCostLimit(yes)));
     on!(on_answer_medical_aid, |rt, yes: bool| rt
         .patient(PatientAction::AnswerMedicalAid(yes)));
+    on!(on_choose_department, |rt, code: slint::SharedString| rt
+        .patient(PatientAction::ChooseDepartment(code.into())));
     on!(on_choose_prescription, |rt, electronic: bool| rt.patient(
         PatientAction::ChoosePrescription(if electronic {
             PrescriptionForm::Electronic

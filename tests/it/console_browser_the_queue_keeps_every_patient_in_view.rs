@@ -73,6 +73,7 @@ fn one_try_left_earlier_days_the_badge_and_a_frozen_update_are_all_in_view() {
             wrong_pin_entries: 0,
             kiosk: "受付機1".to_owned(),
             patient_name: None,
+            department: None,
         })
         .unwrap();
     drop(store);

@@ -48,6 +48,7 @@ fn last_month(db: &std::path::Path) {
             wrong_pin_entries: 0,
             kiosk: "受付機1".to_owned(),
             patient_name: None,
+            department: None,
         };
         let id = store.commit_check_in(&record).unwrap().check_in_id;
         if !completed {

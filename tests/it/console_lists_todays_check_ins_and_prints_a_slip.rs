@@ -50,6 +50,7 @@ fn commit(
             kana: Some(kana.to_owned()),
             birth_date: None,
         }),
+        department: None,
     };
     let id = desk.store.commit_check_in(&record).unwrap().check_in_id;
     desk.store.check_in(id).unwrap().unwrap()

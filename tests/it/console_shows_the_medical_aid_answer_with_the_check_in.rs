@@ -32,6 +32,7 @@ fn commit(desk: &Desk, outcome: Outcome, medical_aid: Option<bool>) -> StoredChe
         wrong_pin_entries: 0,
         kiosk: "kiosk-1".to_owned(),
         patient_name: None,
+        department: None,
     };
     let id = desk.store.commit_check_in(&record).unwrap().check_in_id;
     let stored = desk.store.check_in(id).unwrap().unwrap();

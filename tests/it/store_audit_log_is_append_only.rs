@@ -40,6 +40,7 @@ fn record(minute: u8, outcome: Outcome) -> CheckInRecord {
         wrong_pin_entries: 0,
         kiosk: "kiosk-1".to_owned(),
         patient_name: None,
+        department: None,
     }
 }
 

@@ -57,6 +57,7 @@ fn record(day: Date, minute: i64, outcome: Outcome) -> CheckInRecord {
         wrong_pin_entries: 0,
         kiosk: "kiosk-1".to_owned(),
         patient_name: None,
+        department: None,
     }
 }
 

@@ -49,6 +49,7 @@ fn v1_rows() -> Vec<(i64, CheckInRecord)> {
         wrong_pin_entries: 1,
         kiosk: String::new(),
         patient_name: None,
+        department: None,
     };
     let handed = CheckInRecord {
         started_at: datetime!(2026-03-02 09:05:00 +09:00),
@@ -145,6 +146,7 @@ fn v2_rows() -> Vec<(i64, CheckInRecord, Option<HandoffResolution>)> {
         wrong_pin_entries: 0,
         kiosk: String::new(),
         patient_name: None,
+        department: None,
     };
     let resolution = HandoffResolution {
         closed_as: ClosedAs::Verified {
@@ -326,6 +328,8 @@ fn new_check_in() -> CheckInRecord {
         wrong_pin_entries: 0,
         kiosk: "kiosk-1".to_owned(),
         patient_name: None,
+        // v15: the department goes in and comes back after any upgrade.
+        department: Some("01".to_owned()),
     }
 }
 
@@ -422,7 +426,7 @@ fn every_earlier_version_opens_keeps_its_rows_and_takes_new_check_ins() {
         let old_audit = store.audit_log(100).unwrap().len();
         assert_eq!(
             old_audit,
-            [0, 3, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5][k as usize],
+            [0, 3, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5][k as usize],
             "audit entries from v{k}"
         );
 
@@ -508,7 +512,7 @@ fn every_earlier_version_opens_keeps_its_rows_and_takes_new_check_ins() {
         );
         let back = store.check_in(committed.check_in_id).unwrap().unwrap();
         assert_eq!(back.record, new_check_in());
-        let newest_old_id = [0, 3, 4, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6][k as usize];
+        let newest_old_id = [0, 3, 4, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6][k as usize];
         assert!(committed.check_in_id > newest_old_id, "ids are not reused");
         // v14: an outbox row from before the wire format (v3's `{}` for check-in 5) is never
         // handed to a reader; what the upgraded kiosk writes is wire v1.
@@ -530,6 +534,22 @@ fn every_earlier_version_opens_keeps_its_rows_and_takes_new_check_ins() {
         ));
         assert_eq!(pending, expected, "outbox from v{k}");
         assert!(store.audit_log(100).unwrap().len() > old_audit);
+        // v15: no department list was cached before; one saved after the upgrade comes back.
+        assert_eq!(store.department_list().unwrap(), None, "from v{k}");
+        let listed = vec![uketsuke::departments::Department {
+            code: "01".to_owned(),
+            name: "内科".to_owned(),
+            name_en: None,
+        }];
+        let fetched_at = datetime!(2026-03-02 06:00:00 +09:00);
+        store
+            .save_department_list(listed.clone(), fetched_at)
+            .unwrap();
+        let cached = store.department_list().unwrap().expect("saved");
+        assert_eq!(
+            (cached.departments, cached.fetched_at),
+            (listed, fetched_at)
+        );
         // A 管理者 account can be added after the upgrade, whatever the version before.
         store
             .add_staff(&uketsuke::staff::NewStaffAccount {

@@ -321,6 +321,14 @@ fn demo_window_reaches_welcome_and_the_panel_completes_a_check_in() {
         &window,
         at(centre(&mut twin, "prescription", "電子処方箋")),
     );
+    // The demo clinic lists several departments (as the `department` sample): the question.
+    screens.wait_for("choose_department");
+    std::thread::sleep(Duration::from_secs(1));
+    click(
+        &display,
+        &window,
+        at(centre(&mut twin, "department", "内科")),
+    );
     screens.wait_for("done");
 
     let store = Store::open(&data.path().join("uketsuke.db")).unwrap();
@@ -337,6 +345,7 @@ fn demo_window_reaches_welcome_and_the_panel_completes_a_check_in() {
         check_ins[0].record.verification,
         Some(VerificationMethod::CardViaReader)
     );
+    assert_eq!(check_ins[0].record.department.as_deref(), Some("01"));
     click(&display, &window, at(centre(&mut twin, "done", "終わる")));
     screens.wait_for("welcome");
     println!("screens: {:?}", screens.seen);

@@ -266,6 +266,7 @@ impl Desk {
             wrong_pin_entries: 0,
             kiosk: "1F entrance".to_owned(),
             patient_name,
+            department: None,
         };
         let committed = self.store.commit_check_in(&record).unwrap();
         self.store.check_in(committed.check_in_id).unwrap().unwrap()

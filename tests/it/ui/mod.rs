@@ -190,6 +190,7 @@ impl UiKiosk {
                 | ScreenKind::HighCostLimit
                 | ScreenKind::Prescription
                 | ScreenKind::MedicalAid
+                | ScreenKind::ChooseDepartment
                 | ScreenKind::ConfirmEnd
         ) {
             self.clock
