@@ -59,12 +59,19 @@ pub fn words(d: &OrcaDelivery, by: Option<&str>) -> String {
                 }
                 Some("late") => "受付日が過ぎたため送りません".to_owned(),
                 // Any other Api_Result: ORCA's own message (Japanese) and code.
-                Some(code) if is_orca_code(code) => match p.reason.as_deref() {
-                    Some(message) if !message.trim().is_empty() && !has_latin_word(message) => {
-                        format!("{}（{code}）", message.trim())
+                // The store keeps `ORCA answered 13: <Api_Result_Message>` (delivery's
+                // `Failure::reason`): the message alone is ORCA's words.
+                Some(code) if is_orca_code(code) => {
+                    let prefix = format!("ORCA answered {code}: ");
+                    let message = p
+                        .reason
+                        .as_deref()
+                        .map(|r| r.strip_prefix(&prefix).unwrap_or(r).trim());
+                    match message {
+                        Some(m) if !m.is_empty() && !has_latin_word(m) => format!("{m}（{code}）"),
+                        _ => format!("ORCAが受け付けませんでした（{code}）"),
                     }
-                    _ => format!("ORCAが受け付けませんでした（{code}）"),
-                },
+                }
                 _ => "送れませんでした（技術担当者に連絡してください）".to_owned(),
             };
             let again = if p.retrying { "。再送します" } else { "" };
@@ -325,7 +332,7 @@ mod tests {
                 delivery(|p| {
                     p.state = Delivery::Failed;
                     p.code = Some("14".to_owned());
-                    p.reason = Some("受付日が未来日です".to_owned());
+                    p.reason = Some("ORCA answered 14: 受付日が未来日です".to_owned());
                 }),
                 "ORCAに未登録：受付日が未来日です（14）",
             ),

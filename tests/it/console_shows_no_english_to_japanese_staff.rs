@@ -21,8 +21,10 @@ use uketsuke::staff::Role;
 /// - `Excel`: the program the CSV is made for, by its name (「CSV（Excel用）」);
 /// - `iPhone`: the phone by its name, as the review's queue wording has it (「内容：iPhone」:
 ///   its patients show the portal screen, having no card reading);
-/// - `USB`: the card reader's cable, printed on the plug (the re-plug checklist item).
-const ALLOWED: [&str; 4] = ["CSV", "Excel", "iPhone", "USB"];
+/// - `USB`: the card reader's cable, printed on the plug (the re-plug checklist item);
+/// - `ORCA`: the clinic's receipt software by its name (日レセ ORCA), as its own screens and
+///   vendors write it (each check-in's 「ORCAに登録済み」).
+const ALLOWED: [&str; 5] = ["CSV", "Excel", "iPhone", "USB", "ORCA"];
 
 /// Names this test gives the console, which it shows as they are: staff logins (typed in
 /// lowercase Latin letters by design), the harness's kiosk name ("1F entrance") and the login
@@ -682,4 +684,123 @@ fn the_checker_finds_english_where_a_browser_shows_it_and_nowhere_else() {
     );
     assert!(has_japanese(&text));
     assert!(!has_japanese("Not Found"));
+}
+
+/// The eligibility terminal's answer on the resolve form (answered, refused, no answer in time)
+/// and the check-in list's ORCA column in every state: Japanese, with ORCA by its name and its
+/// codes in parentheses only.
+#[test]
+fn the_terminals_answer_and_the_orca_column_show_no_english() {
+    use crate::console::terminal::{FakeTerminal, PERSONA_WITH_A_CIRCLE, terminal_folder};
+    use uketsuke::delivery::{Progress, State};
+
+    let mut walk = Walk { seen: Vec::new() };
+    for (name, args, seconds) in [
+        ("terminal answered", &[][..], 20),
+        ("terminal refused", &["--error-file"][..], 20),
+        ("terminal silent", &["--never-answer"][..], 1),
+    ] {
+        let folder = terminal_folder();
+        let _terminal = FakeTerminal::serve(folder.path(), args);
+        let desk = Desk::start_with_terminal(folder.path(), seconds);
+        let id = desk.hand_over(HandoffReason::ConfirmPortalScreen).id;
+        let mut tech = desk.signed_in("tech");
+        walk.reply(
+            "resolve with a terminal",
+            &tech.get(&format!("/handoffs/{id}")),
+        );
+        let csrf = tech.csrf();
+        let mut fields = vec![("csrf", csrf.as_str()), ("action", "portal_screen")];
+        fields.extend_from_slice(&PERSONA_WITH_A_CIRCLE);
+        let reply = tech.post(&format!("/handoffs/{id}/terminal"), &fields);
+        assert!(
+            reply.body.contains("terminal-answer-portal_screen"),
+            "{}",
+            reply.body
+        );
+        walk.reply(name, &reply);
+    }
+
+    let desk = Desk::start_with_orca();
+    let mut tech = desk.signed_in("tech");
+    // Each state as the worker leaves it; the last is then marked done by hand.
+    let states: [fn(&mut Progress); 7] = [
+        |_| {},
+        |p| {
+            p.state = State::Registered;
+            p.acceptance_id = Some("00007".to_owned());
+        },
+        |p| {
+            p.state = State::Failed;
+            p.code = Some("10".to_owned());
+            p.reason = Some("patient unknown to ORCA (10)".to_owned());
+        },
+        |p| {
+            p.state = State::Failed;
+            p.code = Some("90".to_owned());
+            p.retrying = true;
+            p.reason = Some("patient open on another ORCA terminal (90), retrying".to_owned());
+        },
+        |p| {
+            p.state = State::Failed;
+            p.code = Some("new_patient".to_owned());
+            p.reason = Some("no ORCA patient with this kana and birth date".to_owned());
+        },
+        |p| {
+            p.state = State::Failed;
+            p.code = Some("13".to_owned());
+            p.reason = Some("ORCA answered 13: Physician_Code missing".to_owned());
+        },
+        |_| {},
+    ];
+    for (i, set) in states.into_iter().enumerate() {
+        let id = desk.hand_over(HandoffReason::ConfirmPortalScreen).id;
+        let closed = tech.resolve(
+            id,
+            &[
+                ("action", "portal_screen"),
+                ("insurer_number", "01130012"),
+                ("number", "345"),
+                ("burden_ratio", "30"),
+                ("confirm", "yes"),
+            ],
+        );
+        assert_eq!(closed.status, 303, "{}", closed.body);
+        let entry = desk.store.orca_deliveries(vec![id]).unwrap()[0].outbox_id;
+        let mut p = Progress::new();
+        set(&mut p);
+        let now = uketsuke::dates::now();
+        desk.store.orca_save(entry, p, now).unwrap();
+        if i == 6 {
+            assert!(
+                desk.store
+                    .orca_mark_done_by_hand(entry, "tech", now)
+                    .unwrap()
+            );
+        }
+    }
+    let list = tech.get("/check-ins");
+    for said in [
+        "ORCAに未登録",
+        "手で登録済み（技術）",
+        "ORCAが受け付けませんでした（13）",
+    ] {
+        assert!(list.body.contains(said), "{said}: {}", list.body);
+    }
+    walk.reply("check-ins with ORCA", &list);
+
+    let mut failures = Vec::new();
+    for seen in &walk.seen {
+        let english: BTreeSet<String> = latin_words(&seen.text)
+            .into_iter()
+            .filter(|w| !ALLOWED.contains(&w.as_str()) && !NAMES.contains(&w.as_str()))
+            .collect();
+        if !english.is_empty() {
+            failures.push(format!(
+                "{}: English {english:?} in: {}",
+                seen.name, seen.text
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
