@@ -16,6 +16,7 @@
 //!   system01lstv2), [`is_success`], [`same_kana`].
 //! - [`worker`]: the delivery loop (store ↔ client), deciding with `crate::delivery`.
 
+pub mod department_list;
 pub mod worker;
 
 use std::fmt;
