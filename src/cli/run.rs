@@ -263,7 +263,10 @@ fn start_kiosk(options: &RunOptions, facility_file: &Path, window: &AppWindow) -
     eprintln!("uketsuke: {}", console.announcement());
     // 5. ORCA delivery beside the kiosk, when the facility file names an ORCA.
     let orca = super::deliver::BesideKiosk::start(&options.db, facility.orca.clone())?;
-    // 6. The flow and the runtime that carries its commands to the adapters.
+    // 6. The flow and the runtime that carries its commands to the adapters. Where ORCA gives
+    // the departments, the list cached in the store (never ORCA itself: the kiosk starts while
+    // ORCA is down).
+    let facility = crate::orca::department_list::with_cached_departments(facility, &store);
     let flow = CheckInFlow::new(rules, facility);
     let adapters = crate::ui::runtime::Adapters {
         reader,
