@@ -139,6 +139,7 @@ const KEYS: &[(&str, Target, Rule)] = &[
     ("show_burden_ratio", Target::Facility, |v, _| flag(v)),
     ("medical_aid_on_card", Target::Facility, |v, _| flag(v)),
     ("waiting_place", Target::Facility, |v, _| waiting_place(v)),
+    ("orca", Target::Facility, orca),
     ("time_zone", Target::TimeZone, time_zone),
     ("ntp", Target::Ntp, |v, _| ntp_servers(v)),
     ("technician.login", Target::TechnicianLogin, |v, _| login(v)),
@@ -498,6 +499,28 @@ pub fn facility_json(merged: &Map<String, Value>) -> String {
     text
 }
 
+/// `orca`: the clinic's ORCA, checked as the facility file checks it (each bad key named under
+/// `orca.`), and its password file readable.
+fn orca(v: &Value, env: &Environment<'_>) -> Result<Value, String> {
+    let settings: crate::orca_settings::OrcaSettings = serde_json::from_value(v.clone())
+        .map_err(|e| format!("not ORCA settings ({{url, user, password_file, patient_match, departments, ...}}): {e}"))?;
+    let mut problems: Vec<String> = settings
+        .problems()
+        .into_iter()
+        .map(|(key, detail)| format!("{key}: {detail}"))
+        .collect();
+    if let Some(file) = settings.password_file.to_str()
+        && let Some(problem) = (env.file_problem)(file)
+    {
+        problems.push(format!("orca.password_file: {problem}"));
+    }
+    if problems.is_empty() {
+        Ok(v.clone())
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
 /// `timesyncd.conf`'s text for these servers (the image links
 /// /etc/systemd/timesyncd.conf.d/uketsuke.conf to it); with none, systemd-timesyncd's own
 /// fallback servers stay in use.
@@ -522,6 +545,32 @@ mod tests {
             zone_exists: &|z| ["Asia/Tokyo", "America/New_York"].contains(&z),
             file_problem: &|p| (!p.ends_with(".pem")).then(|| "no such file".to_owned()),
             gateway_problem: &|g| (g != "sim").then(|| format!("unknown gateway {g}")),
+        }
+    }
+
+    #[test]
+    fn an_orca_key_is_checked_key_by_key() {
+        let good = r#"{"orca": {"url": "http://192.168.1.10:8000", "user": "ormaster",
+            "password_file": "/etc/uketsuke/orca.pem", "patient_match": "reference_number",
+            "departments": {"01": "10001"}}}"#;
+        let p = parse(good, &env()).unwrap();
+        assert_eq!(p.facility[0].0, "orca");
+        let bad = r#"{"orca": {"url": "192.168.1.10", "user": "ormaster",
+            "password_file": "/nowhere", "patient_match": "reference_number",
+            "departments": {}}}"#;
+        let problems = parse(bad, &env()).unwrap_err();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].key, "orca");
+        for part in [
+            "orca.url",
+            "orca.departments",
+            "orca.password_file: no such file",
+        ] {
+            assert!(
+                problems[0].detail.contains(part),
+                "{part}: {}",
+                problems[0].detail
+            );
         }
     }
 

@@ -113,7 +113,13 @@ impl Worker {
             }
         }
         let sending = delivery::before_send(&p);
-        self.store.orca_save(w.outbox_id, sending.clone(), now)?;
+        if !self
+            .store
+            .orca_claim(w.outbox_id, w.progress.clone(), sending.clone(), now)?
+        {
+            // Another worker on this database is sending it.
+            return Ok(false);
+        }
         let answer = match self.client.accept(&request) {
             Ok(AcceptAnswer::Registered {
                 acceptance_id,

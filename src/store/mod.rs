@@ -634,6 +634,18 @@ impl Store {
         self.call(move |db| db.orca_save(outbox_id, &progress, now))
     }
 
+    /// Claims the right to send an ORCA entry (see `Db::orca_claim`): `Ok(false)` when another
+    /// worker changed the record since `before` was read.
+    pub fn orca_claim(
+        &self,
+        outbox_id: i64,
+        before: crate::delivery::Progress,
+        sending: crate::delivery::Progress,
+        now: DateTime<FixedOffset>,
+    ) -> Result<bool, StoreError> {
+        self.call(move |db| db.orca_claim(outbox_id, &before, &sending, now))
+    }
+
     /// For the console: each ORCA-bound entry of these check-ins (a completed check-in, a
     /// handoff closed as verified) with its delivery state, oldest first.
     pub fn orca_deliveries(&self, check_in_ids: Vec<i64>) -> Result<Vec<OrcaDelivery>, StoreError> {

@@ -142,6 +142,45 @@ impl Db {
         tx.commit().map_err(sql_err(&path, what))
     }
 
+    /// Claims the right to send: stores `sending` (one more attempt, uncertain) only if the
+    /// record still has `before`'s attempt count, so two workers on one database (a `deliver`
+    /// beside `run`'s thread) never both send. `Ok(false)`: another worker got there first.
+    pub fn orca_claim(
+        &mut self,
+        outbox_id: i64,
+        before: &Progress,
+        sending: &Progress,
+        now: DateTime<FixedOffset>,
+    ) -> Result<bool, StoreError> {
+        let path = self.path.clone();
+        let what = "claim an ORCA delivery";
+        let at = codec::instant(what, now).map_err(unstorable(&path))?;
+        let changed = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO orca_deliveries (outbox_id, state, attempts, uncertain, \
+                     next_attempt_at, acceptance_id, patient_id, code, reason, retrying, \
+                     last_error, updated_at) \
+                 VALUES (?1, 'pending', ?2, 1, NULL, NULL, NULL, NULL, NULL, 0, ?3, ?4) \
+                 ON CONFLICT (outbox_id) DO UPDATE SET state = 'pending', \
+                     attempts = excluded.attempts, uncertain = 1, next_attempt_at = NULL, \
+                     code = NULL, reason = NULL, retrying = 0, updated_at = excluded.updated_at \
+                 WHERE orca_deliveries.attempts = ?5 AND orca_deliveries.state <> 'registered' \
+                     AND orca_deliveries.state <> 'done_by_hand'",
+            )
+            .and_then(|mut s| {
+                s.execute(rusqlite::params![
+                    outbox_id,
+                    sending.attempts,
+                    sending.last_error,
+                    at,
+                    before.attempts,
+                ])
+            })
+            .map_err(sql_err(&path, what))?;
+        Ok(changed == 1)
+    }
+
     /// Every ORCA-bound entry of these check-ins with its delivery, oldest first.
     pub fn orca_deliveries(&self, check_in_ids: &[i64]) -> Result<Vec<OrcaDelivery>, StoreError> {
         let path = &self.path;
@@ -442,6 +481,31 @@ mod tests {
         let states = db.orca_deliveries(&[c.check_in_id]).unwrap();
         assert_eq!(states.len(), 1);
         assert_eq!(states[0].progress.acceptance_id.as_deref(), Some("00007"));
+    }
+
+    #[test]
+    fn only_one_of_two_workers_claims_a_send() {
+        let (_dir, mut db) = db();
+        db.commit_check_in(&completed()).unwrap();
+        let now = datetime!(2026-05-12 09:16:03 +09:00);
+        // Both read the entry before either claims it.
+        let first = db.orca_work(10).unwrap().remove(0);
+        let second = db.orca_work(10).unwrap().remove(0);
+        let sending = before_send(&first.progress);
+        assert!(
+            db.orca_claim(first.outbox_id, &first.progress, &sending, now)
+                .unwrap()
+        );
+        assert!(
+            !db.orca_claim(second.outbox_id, &second.progress, &sending, now)
+                .unwrap(),
+            "the second worker read a stale record and must not send"
+        );
+        let back = db.orca_work(10).unwrap().remove(0).progress;
+        assert_eq!((back.attempts, back.uncertain), (1, true));
+        // The next send (after an unknown outcome and a look-up) claims from the fresh record.
+        let again = before_send(&back);
+        assert!(db.orca_claim(first.outbox_id, &back, &again, now).unwrap());
     }
 
     #[test]
