@@ -1242,6 +1242,25 @@ async fn show_handoff_with(
                     &terminal,
                 )
             };
+            // A closed check-in's delivery into ORCA, when the facility has ORCA.
+            let orca = if check_in.resolution.is_some() {
+                let day = check_in.record.visit_date;
+                match orca_states::column(state, vec![id], &session.csrf_token, day).await {
+                    Ok(column) => column,
+                    Err(r) => return r,
+                }
+            } else {
+                None
+            };
+            let body = maud::html! {
+                (body)
+                @if let Some(orca) = orca {
+                    section #orca-delivery {
+                        h2 { "ORCAへの受付登録" }
+                        (orca.cell(id))
+                    }
+                }
+            };
             page(status, pages::layout("受付の対応", Some(session), body))
         }
         _ => problem(

@@ -2,7 +2,8 @@
 //! in-process over a real SQLite file: waiting, registered with ORCA's reception number, refused
 //! with ORCA's code (10: patient unknown; 90: open on another terminal, retried), done by hand
 //! with the clerk's name. 「再送する」 and 「手で登録した」 are CSRF-checked, audited under the
-//! clerk's login, and change nothing on a second press. Without ORCA the list shows none of it.
+//! clerk's login, and change nothing on a second press. A closed check-in's own page shows its
+//! state too. Without ORCA the list shows none of it.
 
 use uketsuke::delivery::{Progress, State};
 use uketsuke::domain::HandoffReason;
@@ -123,6 +124,22 @@ fn each_delivery_state_reads_in_staff_words_and_both_buttons_are_audited_once() 
         assert_eq!(cell.contains("再送する"), buttons, "{cell}");
         assert_eq!(cell.contains("手で登録した"), buttons, "{cell}");
     }
+
+    // The check-in's own page says the same.
+    let page = staff.get(&format!("/handoffs/{registered}"));
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("ORCAに登録済み（受付番号 00007）"),
+        "{}",
+        page.body
+    );
+    let page = staff.get(&format!("/handoffs/{busy}"));
+    assert!(
+        page.body.contains("他の端末で使用中（90）"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("再送する"), "{}", page.body);
 
     // 「手で登録した」: recorded under the clerk's name, audited once, a second press changes nothing.
     assert_eq!(press(&mut staff, unknown, unknown_entry, "done"), 303);
