@@ -68,6 +68,7 @@ pub fn reason_name(code: &str) -> Option<&'static str> {
         HandoffReason::CertificateExpired => "電子証明書の有効期限切れ",
         HandoffReason::PatientCalledStaff => "患者さんがスタッフを呼んだ",
         HandoffReason::ReaderOutOfService => "カードリーダーの故障",
+        HandoffReason::ConfirmResultAtDesk => "顔認証付きカードリーダーの結果を窓口で確認",
     })
 }
 

@@ -134,7 +134,8 @@ pub fn offer(reason: HandoffReason, action: DeskAction) -> Offer {
             | R::PatientAskedStaffToCheck
             | R::CardBlocked
             | R::PatientCalledStaff
-            | R::ReaderOutOfService => "",
+            | R::ReaderOutOfService
+            | R::ConfirmResultAtDesk => "",
             R::GatewayUnavailable => {
                 "オンライン資格確認に接続できなかった受付です。受付のカードリーダーでも資格確認の結果は出ません。"
             }
@@ -890,7 +891,7 @@ mod tests {
         // Cancel.
         let visual = "card+1 seen+confirm";
         let (portal, paper, none) = ("portal+0 confirm", "document+0", "none+0 confirm");
-        let table: [(R, [&str; 6]); 13] = [
+        let table: [(R, [&str; 6]); 14] = [
             (
                 R::ConfirmPortalScreen,
                 ["-", portal, "-", paper, none, none],
@@ -925,6 +926,12 @@ mod tests {
             ),
             (
                 R::ReaderOutOfService,
+                ["-", portal, visual, paper, none, none],
+            ),
+            // The patient used the certified reader; staff see its result on the terminal (or
+            // read the card at the desk) and record the card check, which counts.
+            (
+                R::ConfirmResultAtDesk,
                 ["-", portal, visual, paper, none, none],
             ),
         ];

@@ -414,6 +414,11 @@ pub enum HandoffReason {
     /// The card reader went out of service (PC/SC service stopped, no reader) before the card
     /// part of the check-in was done: staff confirm identity and eligibility by hand.
     ReaderOutOfService,
+    /// The patient verified at the certified face-authentication reader beside the kiosk
+    /// (`--gateway oqs:DIR`), but the kiosk could not bind one result file to this check-in
+    /// for certain ([`UnboundFaceResult`] says why, in the checklist): staff confirm the result
+    /// on the eligibility terminal. Never a guess (issue 17 item 1).
+    ConfirmResultAtDesk,
 }
 
 impl HandoffReason {
@@ -436,7 +441,8 @@ impl HandoffReason {
             Self::SeveralMatches
             | Self::GatewayUnavailable
             | Self::PatientCalledStaff
-            | Self::ReaderOutOfService => false,
+            | Self::ReaderOutOfService
+            | Self::ConfirmResultAtDesk => false,
         }
     }
 
@@ -455,10 +461,11 @@ impl HandoffReason {
             Self::CertificateExpired => "certificate_expired",
             Self::PatientCalledStaff => "patient_called_staff",
             Self::ReaderOutOfService => "reader_out_of_service",
+            Self::ConfirmResultAtDesk => "confirm_result_at_desk",
         }
     }
 
-    pub const ALL: [HandoffReason; 13] = [
+    pub const ALL: [HandoffReason; 14] = [
         Self::ConfirmPortalScreen,
         Self::StaffVisualCheck,
         Self::PatientAskedStaffToCheck,
@@ -472,6 +479,7 @@ impl HandoffReason {
         Self::CertificateExpired,
         Self::PatientCalledStaff,
         Self::ReaderOutOfService,
+        Self::ConfirmResultAtDesk,
     ];
 
     pub fn parse(s: &str) -> Option<Self> {
@@ -543,6 +551,83 @@ pub enum ChecklistItem {
     /// Another program holds the card reader: close it (the kiosk notices by itself once the
     /// reader is free).
     CloseOtherReaderProgram,
+    /// The certified reader's result was not bound to this check-in: look up this patient's
+    /// result on the eligibility terminal's screen (資格確認端末) and confirm it there.
+    CheckResultOnTerminal,
+    /// Why it was not bound ([`UnboundFaceResult`]): two result files in the waiting window.
+    FaceResultSeveralFiles,
+    /// The result file names another facility's 医療機関コード.
+    FaceResultOtherFacility,
+    /// The result file is stale: its name's date is not today, or its time is before the
+    /// kiosk started waiting.
+    FaceResultStale,
+    /// No result file came before the kiosk's timeout (`face_result_timeout_seconds`).
+    FaceResultNoneInTime,
+    /// The result file could not be read completely (it vanished, stayed incomplete, or is
+    /// not well-formed or safe XML).
+    FaceResultUnreadable,
+    /// The terminal wrote an error result (SegmentOfResult or ProcessingResultStatus not 1).
+    FaceResultError,
+    /// The result is one the kiosk never decides alone (several results, a duplicated field).
+    FaceResultNotUsable,
+    /// Another patient's check-in may own the file: another kiosk waited on the same folder,
+    /// or an earlier patient's result could still arrive late (the quiet period).
+    FaceResultOtherSessionMayOwn,
+}
+
+/// Why the kiosk did not bind a result file of the certified reader to the check-in in front
+/// of it (issue 17 item 1, conservative binding; integration-formats.md §1.1, §1.2, §1.6, MR):
+/// each becomes a [`HandoffReason::ConfirmResultAtDesk`] with its own [`ChecklistItem`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnboundFaceResult {
+    /// Two or more candidate files in the waiting window: never pick one.
+    SeveralFiles,
+    /// The file's MedicalInstitutionCode (or name) is another facility's.
+    OtherFacility,
+    /// The name's date is not today (JST), or its time is before the kiosk started waiting.
+    Stale,
+    /// Nothing came in time.
+    NoneInTime,
+    /// The file could not be read completely, or is not well-formed, safe XML.
+    Unreadable,
+    /// The terminal's own error result.
+    ErrorFile,
+    /// Several results or a duplicated field: staff decide (MR).
+    NotUsable,
+    /// Another kiosk waited on the same folder, or the file came in the quiet period after an
+    /// earlier patient's unbound wait: it may be someone else's.
+    OtherSessionMayOwn,
+}
+
+impl UnboundFaceResult {
+    /// The stable name used in logs and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SeveralFiles => "several_files",
+            Self::OtherFacility => "other_facility",
+            Self::Stale => "stale",
+            Self::NoneInTime => "none_in_time",
+            Self::Unreadable => "unreadable",
+            Self::ErrorFile => "error_file",
+            Self::NotUsable => "not_usable",
+            Self::OtherSessionMayOwn => "other_session_may_own",
+        }
+    }
+
+    /// The checklist item that keeps this cause for staff and technicians.
+    pub fn checklist_item(self) -> ChecklistItem {
+        match self {
+            Self::SeveralFiles => ChecklistItem::FaceResultSeveralFiles,
+            Self::OtherFacility => ChecklistItem::FaceResultOtherFacility,
+            Self::Stale => ChecklistItem::FaceResultStale,
+            Self::NoneInTime => ChecklistItem::FaceResultNoneInTime,
+            Self::Unreadable => ChecklistItem::FaceResultUnreadable,
+            Self::ErrorFile => ChecklistItem::FaceResultError,
+            Self::NotUsable => ChecklistItem::FaceResultNotUsable,
+            Self::OtherSessionMayOwn => ChecklistItem::FaceResultOtherSessionMayOwn,
+        }
+    }
 }
 
 /// How a check-in ended.

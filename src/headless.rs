@@ -365,9 +365,14 @@ impl<R: ReaderPort, G: Gateway, S: StorePort> Driver<R, G, S> {
                 // Only a query takes the simulated time; a challenge is immediate.
                 let latency = match op {
                     GatewayOp::Query(_) => self.gateway.simulated_latency().unwrap_or_default(),
-                    GatewayOp::RequestChallenge => Duration::ZERO,
+                    GatewayOp::RequestChallenge | GatewayOp::AwaitCertifiedReader => Duration::ZERO,
                 };
+                // The certified reader's result comes in real time (a file the terminal
+                // writes): the wait blocks here, and virtual time moves by as long as it took.
+                let started = std::time::Instant::now();
+                let waits = matches!(op, GatewayOp::AwaitCertifiedReader);
                 let reply = crate::gateway::answer(&mut self.gateway, op);
+                let latency = if waits { started.elapsed() } else { latency };
                 self.due
                     .push((self.now + latency, Input::Gateway(ticket, reply)));
             }

@@ -576,6 +576,67 @@ pub struct FacilityConfig {
     /// The clinic's ORCA (日レセ), where completed check-ins are registered as receptions by
     /// the delivery worker (`uketsuke deliver`, or the thread inside `run`); none: no ORCA.
     pub orca: Option<crate::orca_settings::OrcaSettings>,
+    /// The eligibility terminal's certified face-authentication reader beside the kiosk
+    /// (`--gateway oqs:DIR`, issue 17 item 1).
+    pub certified_reader: CertifiedReaderSettings,
+}
+
+/// How the kiosk works with the certified face-authentication reader (顔認証付きカードリーダー)
+/// of the eligibility terminal beside it (`certified_reader` in facility.json; every key
+/// optional). One kiosk is paired with one reader; the terminal writes each reader check-in's
+/// result into its `face` folder (integration-formats.md §1.1–1.2: MR, OD2, SX).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CertifiedReaderSettings {
+    /// Eligibility comes from the certified reader: a card on the kiosk's reader is sent to it
+    /// (no PIN on the kiosk). `--gateway oqs:DIR` turns this on. Default false.
+    pub enabled: bool,
+    /// Whether the certified reader reads smartphones' My Number certificates like cards.
+    /// UNCONFIRMED per terminal model: default false (a phone takes the portal-screen path).
+    pub reads_phones: bool,
+    /// Seconds the kiosk waits for the reader's result file once it asked the patient to use
+    /// the reader (walk over, place the card, face the camera or type the PIN there). 1 to
+    /// 600 (below a minute only for tests: patients need the time); default 120.
+    pub face_result_timeout_seconds: u32,
+    /// Seconds a result file's name time (the terminal's clock, JST, whole seconds) and its
+    /// arrival may lie before the moment the kiosk started waiting and still count: the
+    /// terminal's and the kiosk's clocks differ a little. 0 to 30; default 2.
+    pub clock_skew_seconds: u32,
+    /// Seconds after a wait ended without a file (a timeout, a cancel) during which a file
+    /// may still arrive for it ("a late file"): a file arriving then is bound to nobody, and a
+    /// new wait that starts in that period hands any file it sees then to staff. 0 to 600;
+    /// default 30.
+    pub late_file_quiet_seconds: u32,
+    /// Where kiosks sharing one terminal folder mark that they are waiting (one O_EXCL file
+    /// each), so only one waits at a time across processes. Default: `.uketsuke` inside the
+    /// terminal folder (DIR).
+    pub marker_dir: Option<std::path::PathBuf>,
+    /// Which side of the kiosk the certified reader stands on, as a patient facing the kiosk
+    /// sees it: the screen's picture points there. `right` (default) or `left`.
+    pub side: ReaderSide,
+}
+
+/// Which side of the kiosk the certified reader stands on (`certified_reader.side`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReaderSide {
+    #[default]
+    Right,
+    Left,
+}
+
+impl Default for CertifiedReaderSettings {
+    fn default() -> Self {
+        CertifiedReaderSettings {
+            enabled: false,
+            reads_phones: false,
+            face_result_timeout_seconds: 120,
+            clock_skew_seconds: 2,
+            late_file_quiet_seconds: 30,
+            marker_dir: None,
+            side: ReaderSide::Right,
+        }
+    }
 }
 
 /// Where a patient who called staff waits (`waiting_place` in facility.json). Words on the
@@ -801,6 +862,7 @@ impl Default for FacilityConfig {
             gateway: String::new(),
             languages: SCREEN_LANGUAGES.iter().map(|l| (*l).to_owned()).collect(),
             orca: None,
+            certified_reader: CertifiedReaderSettings::default(),
         }
     }
 }
@@ -928,6 +990,25 @@ impl FacilityConfig {
                     &format!("must be {} to {} seconds", range.start(), range.end()),
                 );
             }
+        }
+        let reader = &config.certified_reader;
+        if !(1..=600).contains(&reader.face_result_timeout_seconds) {
+            invalid(
+                "certified_reader.face_result_timeout_seconds",
+                "must be 1 to 600 seconds",
+            );
+        }
+        if reader.clock_skew_seconds > 30 {
+            invalid(
+                "certified_reader.clock_skew_seconds",
+                "must be 0 to 30 seconds",
+            );
+        }
+        if reader.late_file_quiet_seconds > 600 {
+            invalid(
+                "certified_reader.late_file_quiet_seconds",
+                "must be 0 to 600 seconds",
+            );
         }
         if config.consent_dead_time_ms > 3000 {
             invalid("consent_dead_time_ms", "must be 0 to 3000 milliseconds");

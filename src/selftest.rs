@@ -82,7 +82,7 @@ impl Check {
 }
 
 /// Every check's id, in the order `doctor` runs and prints them.
-pub const CHECK_IDS: [&str; 10] = [
+pub const CHECK_IDS: [&str; 11] = [
     "config",
     "database",
     "disk",
@@ -93,6 +93,7 @@ pub const CHECK_IDS: [&str; 10] = [
     "console",
     "service",
     "orca",
+    "terminal",
 ];
 
 /// The whole self-test.
@@ -344,6 +345,25 @@ pub fn database(path: &Path, found: Result<DatabaseFound, String>) -> Check {
             State::Ok,
             format!("{p}: integrity ok, schema version {}", f.schema_version),
         ),
+    }
+}
+
+/// `terminal`: with `gateway` `oqs:DIR` (the eligibility terminal's certified reader), whether
+/// DIR exists and holds readable `req`, `res` and `face` (`problem`: what is wrong, naming the
+/// path); skipped for any other gateway.
+pub fn terminal(gateway: &str, problem: Option<String>) -> Check {
+    match (gateway.strip_prefix("oqs:"), problem) {
+        (None, _) => Check::new(
+            "terminal",
+            State::Skip,
+            "no eligibility terminal folder configured (gateway is not oqs:DIR)",
+        ),
+        (Some(dir), None) => Check::new(
+            "terminal",
+            State::Ok,
+            format!("{dir}: req, res and face are there and readable"),
+        ),
+        (Some(_), Some(problem)) => Check::new("terminal", State::Fail, problem),
     }
 }
 

@@ -31,7 +31,8 @@ pub struct CheckInOptions {
     /// `pcsc` / `pcsc:NAME` for a real reader through pcscd (NAME: part of the reader's name).
     #[arg(long, default_value = DEFAULT_READER)]
     pub reader: String,
-    /// The eligibility gateway: `sim` or `sim:PERSONA` (feature `sim`), or `none`.
+    /// The eligibility gateway: `sim` or `sim:PERSONA` (feature `sim`), `oqs:DIR` (the
+    /// eligibility terminal's certified reader: its result files in `DIR/face`), or `none`.
     #[arg(long, default_value = DEFAULT_GATEWAY)]
     pub gateway: String,
     /// The SQLite database file (created if missing).
@@ -60,10 +61,10 @@ pub fn check_in(options: &CheckInOptions) -> Result<()> {
         bail!("--repeat must be at least 1");
     }
     let rules = load_rules(options.rules.as_deref())?;
-    let facility = load_facility(options.facility.as_deref())?;
+    let mut facility = load_facility(options.facility.as_deref())?;
     let script = load_script(&options.patient)?;
     let reader = build_reader(&options.reader)?;
-    let gateway = build_kiosk_gateway(&options.gateway, false)?;
+    let gateway = build_kiosk_gateway(&options.gateway, false, &mut facility)?;
     let store = Store::open(&options.db)?;
     let start = script.visit_time.unwrap_or_else(now);
     let flow = CheckInFlow::new(rules, facility);

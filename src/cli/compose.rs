@@ -173,12 +173,28 @@ fn start_pcsc(wanted: Option<&str>) -> Result<PcscReader> {
     Ok(reader)
 }
 
-/// The kiosk's `--gateway`: `none` (no eligibility source: the desk confirms eligibility), or,
-/// in builds with feature `sim`, `sim` / `sim:PERSONA`. `real_latency`: a simulated gateway
-/// sleeps its persona's latency (the live kiosk) instead of reporting it (virtual time).
-pub fn build_kiosk_gateway(spec: &str, real_latency: bool) -> Result<KioskGateway> {
+/// The kiosk's `--gateway`: `none` (no eligibility source: the desk confirms eligibility),
+/// `oqs:DIR` (the eligibility terminal's certified reader beside the kiosk, its result files in
+/// `DIR/face`: also turns on `certified_reader.enabled` in `facility`, which gives the
+/// 医療機関コード and the reader's settings), or, in builds with feature `sim`, `sim` /
+/// `sim:PERSONA`. `real_latency`: a simulated gateway sleeps its persona's latency (the live
+/// kiosk) instead of reporting it (virtual time).
+pub fn build_kiosk_gateway(
+    spec: &str,
+    real_latency: bool,
+    facility: &mut FacilityConfig,
+) -> Result<KioskGateway> {
     if spec == "none" {
         return Ok(KioskGateway::Unconfigured);
+    }
+    if let Some(dir) = spec.strip_prefix("oqs:") {
+        if dir.is_empty() {
+            bail!("--gateway {spec}: name the eligibility terminal's folder, e.g. oqs:/mnt/oqs");
+        }
+        let gateway = crate::gateway::oqs::OqsGateway::open(Path::new(dir), facility)
+            .map_err(|e| anyhow::anyhow!("--gateway {spec}: {e}"))?;
+        facility.certified_reader.enabled = true;
+        return Ok(KioskGateway::Oqs(Box::new(gateway)));
     }
     #[cfg(feature = "sim")]
     if spec == "sim" || spec.starts_with("sim:") {
@@ -188,7 +204,7 @@ pub fn build_kiosk_gateway(spec: &str, real_latency: bool) -> Result<KioskGatewa
     }
     let _ = real_latency;
     bail!(
-        "--gateway {spec}: unknown gateway; use none{}",
+        "--gateway {spec}: unknown gateway; use none, oqs:DIR{}",
         if cfg!(feature = "sim") {
             ", sim or sim:PERSONA"
         } else {

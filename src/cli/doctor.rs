@@ -66,6 +66,7 @@ pub fn command(options: &DoctorOptions) -> Result<ExitCode> {
         .clone()
         .unwrap_or_else(|| options.data_dir.join("uketsuke.db"));
     let (config_check, facility) = config(&facility_path);
+    let facility_gateway = facility.as_ref().map(|f| f.gateway.clone());
     let mut report = Report::default();
     // What people read before the table: the reader's and the fonts' own lines, as before.
     let mut preamble = String::new();
@@ -134,6 +135,13 @@ pub fn command(options: &DoctorOptions) -> Result<ExitCode> {
     }
     if wanted("orca") {
         report.checks.push(orca(orca_settings.as_ref()));
+    }
+    if wanted("terminal") {
+        let gateway = facility_gateway.unwrap_or_default();
+        let problem = gateway
+            .strip_prefix("oqs:")
+            .and_then(|dir| crate::gateway::oqs::TerminalFolder::find(Path::new(dir)).err());
+        report.checks.push(selftest::terminal(&gateway, problem));
     }
     if options.json {
         println!("{}", report.json());

@@ -201,7 +201,14 @@ fn provision(options: &ProvisionOptions, source: &str, text: &str) -> Result<()>
         Err(e) => Some(e.to_string()),
     };
     let gateway_problem = |spec: &str| {
-        super::compose::build_kiosk_gateway(spec, false)
+        // An oqs:DIR gateway is checked for its folder here (req, res, face, readable), and
+        // with the facility's code when the kiosk starts.
+        if let Some(dir) = spec.strip_prefix("oqs:") {
+            return crate::gateway::oqs::TerminalFolder::find(std::path::Path::new(dir))
+                .err()
+                .map(|e| format!("--gateway {spec}: {e}"));
+        }
+        super::compose::build_kiosk_gateway(spec, false, &mut Default::default())
             .err()
             .map(|e| format!("{e:#}"))
     };

@@ -226,7 +226,7 @@ impl Kiosk {
 fn start_kiosk(options: &RunOptions, facility_file: &Path, window: &AppWindow) -> Result<Kiosk> {
     // 1. Settings: the national rules and the facility's configuration.
     let rules = load_rules(options.rules.as_deref())?;
-    let facility = load_facility(Some(facility_file))?;
+    let mut facility = load_facility(Some(facility_file))?;
     // 2. The store: the database on the data partition.
     if let Some(dir) = options.db.parent() {
         std::fs::create_dir_all(dir)
@@ -240,7 +240,7 @@ fn start_kiosk(options: &RunOptions, facility_file: &Path, window: &AppWindow) -
         None if !facility.gateway.is_empty() => facility.gateway.clone(),
         None => "none".to_owned(),
     };
-    let gateway = build_kiosk_gateway(&gateway_spec, true)?;
+    let gateway = build_kiosk_gateway(&gateway_spec, true, &mut facility)?;
     let reader_spec = match &options.reader {
         Some(spec) => spec.clone(),
         None if !facility.reader_name.is_empty() => format!("pcsc:{}", facility.reader_name),

@@ -160,6 +160,9 @@ pub fn reason_text(reason: HandoffReason) -> &'static str {
         }
         HandoffReason::PatientCalledStaff => "患者さんがスタッフを呼んだ",
         HandoffReason::ReaderOutOfService => "カードリーダー停止中",
+        HandoffReason::ConfirmResultAtDesk => {
+            "顔認証付きカードリーダーの結果を受付機で受け取れなかった（資格確認端末で確認する）"
+        }
     }
 }
 
@@ -204,6 +207,29 @@ pub fn checklist_text(item: ChecklistItem) -> &'static str {
             "電子証明書の有効期限切れ・猶予期間中：資格確認のみ（診療情報の提供はできない）。本人には更新の期限を案内済み"
         }
         ChecklistItem::ChooseAmongMatches => "該当する資格を患者さんと一緒に選ぶ",
+        ChecklistItem::CheckResultOnTerminal => {
+            "資格確認端末の画面で、この患者さんの資格確認の結果を確認する"
+        }
+        ChecklistItem::FaceResultSeveralFiles => {
+            "待っている間に結果が2件以上届いたため、どれがこの患者さんのものか受付機では決めなかった"
+        }
+        ChecklistItem::FaceResultOtherFacility => {
+            "届いた結果の医療機関コードが、この医療機関のものと違っていた"
+        }
+        ChecklistItem::FaceResultStale => {
+            "届いた結果が古かった（今日のものでない、または受付機が待ち始める前のもの）"
+        }
+        ChecklistItem::FaceResultNoneInTime => "待ち時間のうちに結果が届かなかった",
+        ChecklistItem::FaceResultUnreadable => {
+            "結果のファイルを最後まで読めなかった（途中で消えた・壊れている）"
+        }
+        ChecklistItem::FaceResultError => "資格確認端末がエラーの結果を返した",
+        ChecklistItem::FaceResultOtherSessionMayOwn => {
+            "ほかの患者さんの結果の可能性があった（別の受付機も待っていた、または前の患者さんの結果が遅れて届く時間帯だった）"
+        }
+        ChecklistItem::FaceResultNotUsable => {
+            "結果に資格が複数入っているなど、受付機では決められない内容だった"
+        }
         ChecklistItem::AskForNewerDocument => "資格確認書か資格情報のお知らせを確認する",
         ChecklistItem::NotCountedTowardUsageRate => "マイナ保険証の利用率には数えない",
         ChecklistItem::AskWhatTheyNeed => "ご用件を伺う",

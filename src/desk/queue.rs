@@ -154,6 +154,7 @@ pub fn content_label(h: &StoredCheckIn) -> &'static str {
         R::CertificateExpired => "電子証明書の有効期限切れ",
         R::PatientCalledStaff => "スタッフ呼び出し",
         R::ReaderOutOfService => "カードリーダー停止",
+        R::ConfirmResultAtDesk => "顔認証付きカードリーダーの結果を確認",
     }
 }
 

@@ -23,7 +23,7 @@ use crate::domain::{
     CardProof, CertificateExpiry, CertificateHolder, Challenge, CheckInRecord, ChecklistItem,
     ConsentAnswers, ConsentItem, ConsentMode, DeclaredDocument, EligibilityResult,
     EligibilitySummary, HandoffReason, IdentityMethod, Outcome, Pin, Presented, RatioSource,
-    ReceptionNumber, Step, Tapped, Validity, VerificationMethod,
+    ReceptionNumber, Step, Tapped, UnboundFaceResult, Validity, VerificationMethod,
 };
 use crate::expiry::{CertificateStatus, certificate_status};
 use crate::rules::{FacilityConfig, JST, Rules};
@@ -88,6 +88,11 @@ struct Session {
     certificate: Option<CertificateStatus>,
     /// The department (診療科) code the patient chose on `Screen::ChooseDepartment`.
     department: Option<String>,
+    /// Why the certified reader's result was not bound to this check-in, once known.
+    unbound: Option<UnboundFaceResult>,
+    /// What the patient answered on the certified reader, as its result file says: those
+    /// questions are not asked again on the kiosk.
+    reader_consent: Option<ConsentAnswers>,
 }
 
 /// One answer on the consent steps, as "back" undoes it.
@@ -135,6 +140,8 @@ impl Session {
             menu_from: None,
             certificate: None,
             department: None,
+            unbound: None,
+            reader_consent: None,
         }
     }
 
@@ -214,6 +221,9 @@ enum State {
     /// The department choice, after the other questions (facility `departments`).
     ChooseDepartment,
     Querying,
+    /// The patient was sent to the certified reader beside the kiosk; its result file is
+    /// awaited (the session's query, with `face_result_timeout_seconds` as its deadline).
+    CertifiedReader,
     DocumentMenu,
     Saving {
         ticket: Ticket,
@@ -506,6 +516,10 @@ impl CheckInFlow {
         if let Some(deadline) = self.session.as_ref().and_then(Session::query_deadline)
             && now >= deadline
         {
+            if matches!(self.state, State::CertifiedReader) {
+                info!("no result from the certified reader in time");
+                return self.not_bound(now, UnboundFaceResult::NoneInTime);
+            }
             info!("eligibility gateway did not answer in time");
             self.hand_over(now, HandoffReason::GatewayUnavailable);
             return;
@@ -626,6 +640,7 @@ impl CheckInFlow {
             | State::MedicalAidCertificate
             | State::ChooseDepartment
             | State::Querying
+            | State::CertifiedReader
             | State::Saving { .. }
             | State::Final { .. }
             | State::SaveFailed { .. } => false,
@@ -940,6 +955,13 @@ impl CheckInFlow {
                 info!(%detail, "eligibility query failed");
                 self.hand_over(now, HandoffReason::GatewayUnavailable);
             }
+            GatewayReply::NotBound(cause) if is_query => {
+                info!(
+                    cause = cause.as_str(),
+                    "the certified reader's result was not bound to this check-in"
+                );
+                self.not_bound(now, cause);
+            }
             other => debug!(?ticket, ?other, "gateway answer not expected: ignored"),
         }
     }
@@ -1029,7 +1051,14 @@ impl CheckInFlow {
     }
 
     fn identified(&mut self, now: DateTime<FixedOffset>, tapped: Tapped) {
-        let reads_phones = self.facility.reads_smartphones;
+        let certified = self.facility.certified_reader.enabled;
+        // With the certified reader, a phone goes there only if that reader reads phones
+        // (UNCONFIRMED per model: a setting); the kiosk's own reader never asks a phone's PIN.
+        let reads_phones = if certified {
+            self.facility.certified_reader.reads_phones
+        } else {
+            self.facility.reads_smartphones
+        };
         let Some(session) = self.session.as_mut() else {
             return;
         };
@@ -1074,6 +1103,19 @@ impl CheckInFlow {
         // A card's certificate is readable without a PIN: its expiry is known before one is
         // asked (issue 16 item 1), once per check-in. A phone's is read after its PIN.
         let read_certificate = credential == Credential::Card && session.certificate.is_none();
+        if certified {
+            // No PIN and no signing on the kiosk's reader: the certified reader does both. A
+            // card's certificate expiry is still read at the tap (beyond grace: as today).
+            return if read_certificate {
+                self.reader(
+                    now,
+                    ReaderStep::ReadCertificate,
+                    ReaderOp::ReadCertificateExpiry,
+                )
+            } else {
+                self.await_certified_reader(now)
+            };
+        }
         if matches!(session.challenge, ChallengeState::NotRequested) {
             let ticket = self.ticket();
             self.out
@@ -1123,7 +1165,39 @@ impl CheckInFlow {
             info!(%not_after, "card certificate expired beyond the grace period: no PIN asked");
             return self.hand_over(now, HandoffReason::CertificateExpired);
         }
+        if self.facility.certified_reader.enabled {
+            return self.await_certified_reader(now);
+        }
         self.reader(now, ReaderStep::ReadTries, ReaderOp::ReadPinTriesLeft);
+    }
+
+    /// Sends the patient to the certified reader beside the kiosk and asks the gateway for the
+    /// result file it writes (issue 17 item 1). The wait ends with the result, a "not bound"
+    /// with its cause, or the facility's `face_result_timeout_seconds`.
+    fn await_certified_reader(&mut self, now: DateTime<FixedOffset>) {
+        let timeout = secs(self.facility.certified_reader.face_result_timeout_seconds);
+        let ticket = self.ticket();
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        self.out
+            .push_back(Command::Gateway(ticket, GatewayOp::AwaitCertifiedReader));
+        session.query = QueryState::Waiting {
+            ticket,
+            deadline: now + timeout,
+        };
+        session.last_activity = now;
+        self.state = State::CertifiedReader;
+    }
+
+    /// The certified reader's result could not be bound to this check-in: staff confirm it on
+    /// the terminal. Expected route: the card (or phone) at a reader, as the patient used one.
+    fn not_bound(&mut self, now: DateTime<FixedOffset>, cause: UnboundFaceResult) {
+        if let Some(session) = self.session.as_mut() {
+            session.unbound = Some(cause);
+            session.verification = Some(session.via_reader());
+        }
+        self.hand_over(now, HandoffReason::ConfirmResultAtDesk);
     }
 
     fn tries_read(&mut self, now: DateTime<FixedOffset>, status: PinStatus) {
@@ -1358,6 +1432,17 @@ impl CheckInFlow {
         ) {
             return Vec::new();
         }
+        // The certified reader asks the information-sharing consents on its own screen; those
+        // its result file answers are not asked twice (a file that does not say: asked here).
+        if let Some(reader) = &session.reader_consent {
+            return self
+                .facility
+                .consent_items
+                .iter()
+                .copied()
+                .filter(|i| reader.item(*i).is_none())
+                .collect();
+        }
         self.facility.consent_items.clone()
     }
 
@@ -1374,9 +1459,19 @@ impl CheckInFlow {
         };
         match result.validity {
             Validity::Valid => {
+                if matches!(self.state, State::CertifiedReader)
+                    && let Some(reader) = &result.reader_consent
+                {
+                    take_reader_answers(&mut session.consent, reader);
+                    session.reader_consent = Some(reader.clone());
+                }
                 session.query = QueryState::Answered(result);
-                if matches!(self.state, State::Querying) {
-                    self.complete(now);
+                match self.state {
+                    State::Querying => self.complete(now),
+                    // The card is done at the certified reader: on to the kiosk's own questions
+                    // (prescription, medical aid), if the facility asks them.
+                    State::CertifiedReader => self.next_consent_step(now),
+                    _ => {}
                 }
             }
             Validity::SeveralMatches => {
@@ -1572,6 +1667,15 @@ impl CheckInFlow {
                 C::NotCountedTowardUsageRate,
             ],
             HandoffReason::PatientCalledStaff => vec![C::AskWhatTheyNeed],
+            HandoffReason::ConfirmResultAtDesk => {
+                let cause = self.session.as_ref().and_then(|s| s.unbound);
+                let mut items: Vec<C> = cause
+                    .map(UnboundFaceResult::checklist_item)
+                    .into_iter()
+                    .collect();
+                items.push(C::CheckResultOnTerminal);
+                items
+            }
             HandoffReason::ReaderOutOfService => {
                 // The card was seen but its PIN not checked: identity by eye.
                 let unchecked_card = self.session.as_ref().is_some_and(|s| {
@@ -1759,7 +1863,7 @@ impl CheckInFlow {
                 ..
             } => Step::Reading,
             State::Reader { .. } | State::WaitingForChallenge => Step::Verifying,
-            State::Querying => Step::Querying,
+            State::Querying | State::CertifiedReader => Step::Querying,
             _ => Step::Welcome,
         }
     }
@@ -1825,6 +1929,13 @@ impl CheckInFlow {
                 },
             },
             State::Querying => Screen::Querying,
+            State::CertifiedReader => Screen::UseCertifiedReader {
+                credential: session
+                    .and_then(|s| s.credential)
+                    .unwrap_or(Credential::Card),
+                reader_on_left: self.facility.certified_reader.side
+                    == crate::rules::ReaderSide::Left,
+            },
             State::DocumentMenu => Screen::DocumentMenu,
             State::Saving { .. } => Screen::Saving,
             State::Final {
@@ -1859,6 +1970,22 @@ impl CheckInFlow {
             },
         }
     }
+}
+
+/// Copies what the patient answered on the certified reader into the check-in's answers (a
+/// question the file does not answer stays open, for the kiosk to ask).
+fn take_reader_answers(answers: &mut ConsentAnswers, reader: &ConsentAnswers) {
+    for item in ConsentItem::ALL {
+        if let Some(answer) = reader.item(item) {
+            answers.set_item(item, answer);
+        }
+    }
+    answers.mode = answers.mode.or(reader.mode);
+    answers.high_cost_limit_info = answers.high_cost_limit_info.or(reader.high_cost_limit_info);
+    answers.prescription_form = answers.prescription_form.or(reader.prescription_form);
+    answers.medical_aid_certificate = answers
+        .medical_aid_certificate
+        .or(reader.medical_aid_certificate);
 }
 
 /// The visit date in Japan, which every dated rule is read at.

@@ -6,6 +6,8 @@
 //! Must not know: PC/SC, SQL, Slint, HTTP, threads, the clock. Time arrives with each input.
 //! It imports no adapter; adapters import [`ports`].
 
+#[cfg(test)]
+mod certified_reader_tests;
 mod machine;
 pub mod ports;
 pub mod screen;

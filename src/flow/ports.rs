@@ -72,6 +72,12 @@ pub enum ReaderReply {
 pub enum GatewayOp {
     RequestChallenge,
     Query(crate::domain::CardProof),
+    /// The patient was just asked to verify at the certified face-authentication reader beside
+    /// the kiosk (`--gateway oqs:DIR`): wait from now for the one result file the terminal
+    /// writes for them, and answer `Answered` with it, or `NotBound` with why no file could be
+    /// bound to this check-in for certain (issue 17 item 1). The adapter's own clock marks
+    /// "now"; it waits at most the facility's `certified_reader.face_result_timeout_seconds`.
+    AwaitCertifiedReader,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +90,10 @@ pub enum GatewayReply {
     ProofRefused(String),
     /// Outage or bad answer. Technician detail, never personal data.
     Unavailable(String),
+    /// Waiting for the certified reader: no result file could be bound to this check-in for
+    /// certain (two candidates, another facility's, stale, none in time, unreadable, an error
+    /// file, a result the kiosk never decides alone). Staff confirm it at the desk.
+    NotBound(crate::domain::UnboundFaceResult),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -118,6 +118,17 @@ pub enum Screen {
     },
     /// Waiting for the eligibility answer.
     Querying,
+    /// 「マイナ保険証を、となりの顔認証付きカードリーダーに置いてください」: the kiosk's reader
+    /// told a card (or, where that reader reads phones, a phone) and the certified reader beside
+    /// the kiosk confirms identity (face or PIN there) and eligibility (`--gateway oqs:DIR`,
+    /// issue 17 item 1). The kiosk waits for the terminal's result file; no PIN here. Not a
+    /// patient-input screen: its deadline is `certified_reader.face_result_timeout_seconds`.
+    UseCertifiedReader {
+        credential: Credential,
+        /// The reader stands to the kiosk's left (`certified_reader.side`): the picture's
+        /// arrow points left.
+        reader_on_left: bool,
+    },
     /// Which paper document the patient has.
     DocumentMenu,
     /// Recording the check-in.

@@ -5,6 +5,7 @@
 //! Owns: talking to whatever answers eligibility questions.
 //! Must not know: the flow's states, the screen, the database.
 
+pub mod oqs;
 #[cfg(feature = "sim")]
 pub mod sim;
 
@@ -33,6 +34,15 @@ pub trait Gateway: Send {
     fn simulated_latency(&self) -> Option<Duration> {
         None
     }
+    /// Waits for the certified reader's result file from now (`--gateway oqs:DIR`, issue 17
+    /// item 1), blocking this thread up to the facility's `face_result_timeout_seconds`:
+    /// `Answered`, or `NotBound` with the cause. Gateways without a certified reader answer
+    /// `Unavailable` at once.
+    fn await_certified_reader(&mut self) -> GatewayReply {
+        GatewayReply::Unavailable(
+            "this eligibility gateway has no certified reader (use --gateway oqs:DIR)".into(),
+        )
+    }
 }
 
 /// Carries out one of the flow's gateway operations and words the answer for the flow. A
@@ -49,6 +59,7 @@ pub fn answer(gateway: &mut dyn Gateway, op: GatewayOp) -> GatewayReply {
             Err(e @ GatewayError::ProofRejected(_)) => GatewayReply::ProofRefused(e.to_string()),
             Err(e @ GatewayError::Unavailable(_)) => GatewayReply::Unavailable(e.to_string()),
         },
+        GatewayOp::AwaitCertifiedReader => gateway.await_certified_reader(),
     }
 }
 
@@ -57,6 +68,9 @@ pub enum KioskGateway {
     /// The simulator with personas (demos and tests; feature `sim`).
     #[cfg(feature = "sim")]
     Sim(sim::SimGateway),
+    /// The eligibility terminal's certified reader beside the kiosk (`oqs:DIR`): its result
+    /// files in `DIR/face`.
+    Oqs(Box<oqs::OqsGateway>),
     /// No eligibility source is configured: every query is unavailable, so each check-in that
     /// gets that far is handed to the desk, which confirms eligibility itself.
     Unconfigured,
@@ -71,6 +85,7 @@ impl Gateway for KioskGateway {
         match self {
             #[cfg(feature = "sim")]
             KioskGateway::Sim(g) => g.challenge(),
+            KioskGateway::Oqs(g) => g.challenge(),
             KioskGateway::Unconfigured => Err(GatewayError::Unavailable(UNCONFIGURED.into())),
         }
     }
@@ -79,6 +94,7 @@ impl Gateway for KioskGateway {
         match self {
             #[cfg(feature = "sim")]
             KioskGateway::Sim(g) => g.query(proof),
+            KioskGateway::Oqs(g) => g.query(proof),
             KioskGateway::Unconfigured => {
                 let _ = proof;
                 Err(GatewayError::Unavailable(UNCONFIGURED.into()))
@@ -90,7 +106,16 @@ impl Gateway for KioskGateway {
         match self {
             #[cfg(feature = "sim")]
             KioskGateway::Sim(g) => g.simulated_latency(),
-            KioskGateway::Unconfigured => None,
+            KioskGateway::Oqs(_) | KioskGateway::Unconfigured => None,
+        }
+    }
+
+    fn await_certified_reader(&mut self) -> GatewayReply {
+        match self {
+            KioskGateway::Oqs(g) => g.await_certified_reader(),
+            #[cfg(feature = "sim")]
+            KioskGateway::Sim(g) => g.await_certified_reader(),
+            KioskGateway::Unconfigured => GatewayReply::Unavailable(UNCONFIGURED.into()),
         }
     }
 }

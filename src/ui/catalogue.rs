@@ -224,6 +224,29 @@ pub fn every_screen() -> Vec<Sample> {
         department_sample("department-2", 2),
         department_sample("department-12", 12),
         sample("querying", Screen::Querying),
+        // `--gateway oqs:DIR` (issue 17 item 1): the card goes to the certified reader beside
+        // the kiosk; a phone too where that reader reads phones; the reader on the left.
+        sample(
+            "certified-reader",
+            Screen::UseCertifiedReader {
+                credential: Credential::Card,
+                reader_on_left: false,
+            },
+        ),
+        sample(
+            "certified-reader-phone",
+            Screen::UseCertifiedReader {
+                credential: Credential::Phone,
+                reader_on_left: false,
+            },
+        ),
+        sample(
+            "certified-reader-left",
+            Screen::UseCertifiedReader {
+                credential: Credential::Card,
+                reader_on_left: true,
+            },
+        ),
         sample("document-menu", Screen::DocumentMenu),
         sample("saving", Screen::Saving),
         // With the share shown (facility `show_burden_ratio` on), and as by default.

@@ -50,6 +50,7 @@ pub fn screen_kind(screen: &Screen) -> ScreenKind {
         Screen::MedicalAidCertificate => ScreenKind::MedicalAid,
         Screen::ChooseDepartment { .. } => ScreenKind::ChooseDepartment,
         Screen::Querying => ScreenKind::Querying,
+        Screen::UseCertifiedReader { .. } => ScreenKind::CertifiedReader,
         Screen::DocumentMenu => ScreenKind::DocumentMenu,
         Screen::Saving => ScreenKind::Saving,
         Screen::Done { .. } => ScreenKind::Done,
@@ -81,6 +82,7 @@ pub fn handoff_kind(reason: HandoffReason) -> HandoffKind {
         HandoffReason::CertificateExpired => HandoffKind::CertificateExpired,
         HandoffReason::PatientCalledStaff => HandoffKind::PatientCalledStaff,
         HandoffReason::ReaderOutOfService => HandoffKind::ReaderOutOfService,
+        HandoffReason::ConfirmResultAtDesk => HandoffKind::ConfirmResultAtDesk,
         #[allow(unreachable_patterns)]
         _ => HandoffKind::PatientCalledStaff,
     }
@@ -131,9 +133,9 @@ pub fn countdown(view: &View, now: DateTime<FixedOffset>) -> Option<u64> {
 /// in the Mynaportal app; a card's PIN is reset at the municipal office, domain.md §3).
 pub fn phone_presented(screen: &Screen) -> bool {
     match screen {
-        Screen::PinEntry { credential, .. } | Screen::TapAgain { credential, .. } => {
-            *credential == Credential::Phone
-        }
+        Screen::PinEntry { credential, .. }
+        | Screen::TapAgain { credential, .. }
+        | Screen::UseCertifiedReader { credential, .. } => *credential == Credential::Phone,
         Screen::Handoff { presented, .. } | Screen::SaveFailed { presented, .. } => matches!(
             presented,
             Some(Presented::AndroidPhone | Presented::UnreadableDevice)
@@ -182,6 +184,9 @@ pub fn present(window: &AppWindow, view: &View, now: DateTime<FixedOffset>, pin_
                 })
                 .collect();
             kiosk.set_departments(std::rc::Rc::new(slint::VecModel::from(choices)).into());
+        }
+        Screen::UseCertifiedReader { reader_on_left, .. } => {
+            kiosk.set_certified_reader_left(*reader_on_left);
         }
         Screen::ConfirmEnd { end } => kiosk.set_confirm_call_staff(*end == Ending::CallStaff),
         Screen::PinEntry {

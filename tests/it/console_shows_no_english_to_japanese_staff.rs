@@ -235,6 +235,15 @@ fn hand_over_with_everything(desk: &Desk, reason: HandoffReason, validity: Valid
         ChecklistItem::AskWhatTheyNeed,
         ChecklistItem::RePlugCardReader,
         ChecklistItem::CloseOtherReaderProgram,
+        ChecklistItem::CheckResultOnTerminal,
+        ChecklistItem::FaceResultSeveralFiles,
+        ChecklistItem::FaceResultOtherFacility,
+        ChecklistItem::FaceResultStale,
+        ChecklistItem::FaceResultNoneInTime,
+        ChecklistItem::FaceResultUnreadable,
+        ChecklistItem::FaceResultError,
+        ChecklistItem::FaceResultNotUsable,
+        ChecklistItem::FaceResultOtherSessionMayOwn,
     ];
     record.patient_name = Some(uketsuke::domain::PatientName {
         name: "山田●子".to_owned(),

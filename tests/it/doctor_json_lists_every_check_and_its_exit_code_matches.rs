@@ -10,7 +10,7 @@ use uketsuke::console::Console;
 use uketsuke::rules::{ConsoleSettings, Rules};
 use uketsuke::store::Store;
 
-const IDS: [&str; 10] = [
+const IDS: [&str; 11] = [
     "config",
     "database",
     "disk",
@@ -21,6 +21,7 @@ const IDS: [&str; 10] = [
     "console",
     "service",
     "orca",
+    "terminal",
 ];
 
 fn provision(data: &Path, file: &str) {
