@@ -69,13 +69,43 @@ impl Worker {
             let _ = tx.try_send(());
             true
         })?;
+        let mut departments_tried: Option<std::time::Instant> = None;
         while !stop.load(Ordering::Relaxed) {
-            if let Err(e) = self.pass(crate::dates::now()) {
+            let now = crate::dates::now();
+            if let Err(e) = self.pass(now) {
                 tracing::warn!(error = %e, "ORCA delivery pass failed");
             }
+            self.refresh_departments_if_due(now, &mut departments_tried);
             let _ = rx.recv_timeout(Duration::from_secs(1));
         }
         Ok(())
+    }
+
+    /// Fetches ORCA's department list into the store when the cached one is a day old or
+    /// missing (`department_list::refresh_due`), at most once an hour after a failed try, so a
+    /// down ORCA is not asked every second. The kiosk reads the cache at its next start.
+    fn refresh_departments_if_due(
+        &self,
+        now: DateTime<FixedOffset>,
+        tried: &mut Option<std::time::Instant>,
+    ) {
+        const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(3600);
+        let cached = match self.store.department_list() {
+            Ok(cached) => cached,
+            Err(e) => {
+                tracing::warn!(error = %e, "the cached department list cannot be read");
+                return;
+            }
+        };
+        if !super::department_list::refresh_due(cached.as_ref(), now)
+            || tried.is_some_and(|t| t.elapsed() < RETRY_AFTER_FAILURE)
+        {
+            return;
+        }
+        *tried = match super::department_list::refresh(&self.client, &self.store, now) {
+            Ok(_) => None,
+            Err(_) => Some(std::time::Instant::now()),
+        };
     }
 
     /// Works on one entry; `Ok(true)` when its record changed.
