@@ -80,6 +80,17 @@ pub enum KioskGateway {
 pub const UNCONFIGURED: &str = "no eligibility source is configured on this kiosk (option --gateway, or key \"gateway\" \
      in the provisioning file): the desk confirms eligibility";
 
+impl KioskGateway {
+    /// The signal that ends a wait for the certified reader's result the flow has left (see
+    /// [`oqs::OqsGateway::abandon_signal`]); `None` for gateways that never wait.
+    pub fn abandon_signal(&self) -> Option<std::sync::Arc<std::sync::atomic::AtomicBool>> {
+        match self {
+            KioskGateway::Oqs(g) => Some(g.abandon_signal()),
+            _ => None,
+        }
+    }
+}
+
 impl Gateway for KioskGateway {
     fn challenge(&mut self) -> Result<Challenge, GatewayError> {
         match self {

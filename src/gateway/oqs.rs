@@ -218,6 +218,9 @@ pub struct OqsGateway {
     /// The end of the quiet period after the last unbound wait.
     quiet_until: Option<SystemTime>,
     events: Option<(notify::RecommendedWatcher, Receiver<()>)>,
+    /// Set by the runtime when the flow sends a new gateway operation: a wait under way then
+    /// belongs to a check-in that ended (cancelled, called staff), and stops within [`POLL`].
+    abandon: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl OqsGateway {
@@ -265,7 +268,16 @@ impl OqsGateway {
             waits: 0,
             quiet_until: None,
             events,
+            abandon: Default::default(),
         })
+    }
+
+    /// What the runtime sets when the flow moves on to a new gateway operation (the check-in
+    /// this wait belonged to ended): the wait stops within [`POLL`], as unbound, and its quiet
+    /// period begins, so a file the departed patient's tap still brings is given to nobody. Each
+    /// new wait clears it first (the runtime sets it before sending the job that starts it).
+    pub fn abandon_signal(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+        std::sync::Arc::clone(&self.abandon)
     }
 
     /// Whether new files are noticed through inotify or by polling.
@@ -333,6 +345,8 @@ impl OqsGateway {
     }
 
     fn wait(&mut self) -> GatewayReply {
+        self.abandon
+            .store(false, std::sync::atomic::Ordering::SeqCst);
         let started = Instant::now();
         let t = SystemTime::now();
         let since = jst(t);
@@ -361,6 +375,10 @@ impl OqsGateway {
         }
         let mut seen: Vec<String> = Vec::new();
         let reply = loop {
+            if self.abandon.load(std::sync::atomic::Ordering::SeqCst) {
+                info!("certified reader wait abandoned: its check-in ended");
+                break GatewayReply::NotBound(UnboundFaceResult::NoneInTime);
+            }
             let new: Vec<String> = self
                 .face_files()
                 .into_iter()
@@ -696,5 +714,40 @@ mod tests {
         let error = TerminalFolder::find(dir.path()).unwrap_err();
         assert!(error.contains("no face folder"), "{error}");
         assert!(error.contains(&dir.path().display().to_string()), "{error}");
+    }
+
+    #[test]
+    fn a_wait_its_check_in_left_ends_when_abandoned_and_starts_the_quiet_period() {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["req", "res", "face"] {
+            fs::create_dir(dir.path().join(sub)).unwrap();
+        }
+        let mut facility = FacilityConfig::default();
+        facility.facility.code = "1319990014".into();
+        facility.certified_reader.face_result_timeout_seconds = 600;
+        let mut gateway = OqsGateway::open(dir.path(), &facility).unwrap();
+        let abandon = gateway.abandon_signal();
+        // Set before the wait starts: a new wait clears it (the runtime sets it before sending
+        // the job that starts the wait), so this one runs.
+        abandon.store(true, std::sync::atomic::Ordering::SeqCst);
+        let setter = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            abandon.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        let started = Instant::now();
+        let reply = gateway.wait();
+        setter.join().unwrap();
+        assert_eq!(reply, GatewayReply::NotBound(UnboundFaceResult::NoneInTime));
+        // Far below the 600 s timeout: the wait ended because it was abandoned.
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(started.elapsed() >= Duration::from_millis(300));
+        assert!(
+            gateway.quiet_until.is_some(),
+            "a late file after it is nobody's"
+        );
     }
 }

@@ -281,6 +281,10 @@ pub struct Runtime {
     inbox: Receiver<Inbound>,
     reader: ReaderLine,
     gateway: Sender<GatewayJob>,
+    /// Set before each new gateway operation: a wait for the certified reader's result that
+    /// the flow has left (the patient cancelled) ends at once instead of holding the gateway's
+    /// thread, and the next patient's wait, until its timeout. `None` for gateways that never wait.
+    gateway_abandon: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
     store: Sender<(Ticket, Box<CheckInRecord>)>,
     staff: StaffMode,
     staff_desk: Sender<(StaffCommand, DateTime<FixedOffset>)>,
@@ -345,6 +349,7 @@ impl Runtime {
             }
         }
         let (reader, reader_thread) = spawn_reader(adapters.reader, outbox.clone())?;
+        let gateway_abandon = adapters.gateway.abandon_signal();
         let (gateway, gateway_thread) = spawn_gateway(adapters.gateway, outbox.clone())?;
         let (store, store_thread) = spawn_store(adapters.store, outbox)?;
         let workers = vec![
@@ -361,6 +366,7 @@ impl Runtime {
                 inbox,
                 reader,
                 gateway,
+                gateway_abandon,
                 store,
                 staff,
                 staff_desk,
@@ -628,6 +634,9 @@ impl Runtime {
             let sent = match command {
                 crate::flow::Command::Reader(t, op) => self.reader.send(ReaderJob::Op(t, op)),
                 crate::flow::Command::Gateway(t, op) => {
+                    if let Some(abandon) = &self.gateway_abandon {
+                        abandon.store(true, std::sync::atomic::Ordering::SeqCst);
+                    }
                     self.gateway.send(GatewayJob::Op(t, op)).is_ok()
                 }
                 crate::flow::Command::Persist(t, record) => self.store.send((t, record)).is_ok(),
