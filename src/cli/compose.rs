@@ -173,6 +173,14 @@ fn start_pcsc(wanted: Option<&str>) -> Result<PcscReader> {
     Ok(reader)
 }
 
+/// The eligibility terminal's folder in a gateway setting `oqs:DIR` (others name none).
+pub fn terminal_folder(gateway: &str) -> Option<std::path::PathBuf> {
+    gateway
+        .strip_prefix("oqs:")
+        .filter(|dir| !dir.trim().is_empty())
+        .map(std::path::PathBuf::from)
+}
+
 /// The kiosk's `--gateway`: `none` (no eligibility source: the desk confirms eligibility),
 /// `oqs:DIR` (the eligibility terminal's certified reader beside the kiosk, its result files in
 /// `DIR/face`: also turns on `certified_reader.enabled` in `facility`, which gives the

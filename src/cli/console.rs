@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 
-use super::compose::{load_facility, load_rules};
+use super::compose::{load_facility, load_rules, terminal_folder};
 use crate::console::Console;
 use crate::store::Store;
 
@@ -34,14 +34,6 @@ pub struct ConsoleOptions {
     /// the terminal by insurance numbers. Default: the facility file's `gateway`.
     #[arg(long)]
     pub gateway: Option<String>,
-}
-
-/// The eligibility terminal's folder in a gateway setting `oqs:DIR` (others name none).
-pub fn terminal_folder(gateway: &str) -> Option<PathBuf> {
-    gateway
-        .strip_prefix("oqs:")
-        .filter(|dir| !dir.trim().is_empty())
-        .map(PathBuf::from)
 }
 
 /// `uketsuke console`: the staff console alone, until stopped. Prints its address on stdout.

@@ -258,7 +258,7 @@ fn start_kiosk(options: &RunOptions, facility_file: &Path, window: &AppWindow) -
     console_settings.facility_name = facility.facility.name.clone();
     console_settings.waiting_place = facility.waiting_place;
     // The eligibility terminal the desk may ask (`oqs:DIR`), and whether ORCA is delivered to.
-    console_settings.eligibility_terminal = super::console::terminal_folder(&gateway_spec);
+    console_settings.eligibility_terminal = super::compose::terminal_folder(&gateway_spec);
     console_settings.medical_institution_code = facility.facility.code.clone();
     console_settings.orca_configured = facility.orca.is_some();
     // A self-signed certificate, when the console serves the LAN, lives on the data partition.
