@@ -8,7 +8,6 @@
 use crate::processes;
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use processes::{Killed, have};
@@ -27,33 +26,40 @@ const KIOSK: (u32, u32) = (1280, 800);
 /// A small laptop's screen: 1680x800 does not fit it.
 const MONITOR: (u32, u32) = (1366, 768);
 
+/// Starts Xvfb on a display it chooses itself (`-displayfd 1`: the server takes the first free
+/// number, clearing lock files left by dead servers, and prints it once it listens), so stale
+/// sockets from earlier killed runs in `/tmp/.X11-unix` can never exhaust a fixed range.
 fn start_xvfb() -> (Killed, String) {
-    let display = (90..140)
-        .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists())
-        .expect("a free X display number");
-    let child = Command::new("Xvfb")
+    let mut child = Command::new("Xvfb")
         .args([
-            format!(":{display}").as_str(),
+            "-displayfd",
+            "1",
             "-screen",
             "0",
             &format!("{}x{}x24", MONITOR.0, MONITOR.1),
             "-nolisten",
             "tcp",
         ])
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("start Xvfb");
-    let socket = PathBuf::from(format!("/tmp/.X11-unix/X{display}"));
-    let start = Instant::now();
-    while !socket.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "Xvfb did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (Killed(child), format!(":{display}"))
+    let stdout = child.stdout.take().expect("Xvfb's stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let child = Killed(child);
+    let line = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("Xvfb did not say its display within 10 s");
+    let display: u32 = line
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("Xvfb printed {line:?}, not a display number"));
+    (child, format!(":{display}"))
 }
 
 /// Centre of the element labelled `label` when the views show `sample` in Japanese at the demo
