@@ -27,6 +27,7 @@
 //! - [`kiosk_staff`]: the on-kiosk staff mode's adapter (staff list, PIN check, visual checks).
 //! - [`service`]: the kiosk as a systemd service: readiness, watchdog on liveness, status, SIGTERM.
 //! - [`console`]: the staff's web console (axum); the only module that knows HTTP.
+//! - [`voice`]: voice guidance: what each screen says (pure), the prompt cache, playback.
 //! - [`cli`]: the command line, one file per subcommand, and the composition root (`cli::compose`).
 #![forbid(unsafe_code)]
 
@@ -62,5 +63,6 @@ pub mod service;
 pub mod staff;
 pub mod store;
 pub mod ui;
+pub mod voice;
 #[cfg(feature = "sim")]
 pub mod vpcd;

@@ -1,0 +1,207 @@
+//! What a screen says (pure): the prompt of each view, and the clips that make a spoken reception
+//! number. The words of each prompt are not here: they are translated strings of the views
+//! (`ui/voice.slint`), synthesised into the cache by `uketsuke voice-cache`.
+//!
+//! Rules (issue 18): a prompt never says a PIN digit, a name, or any number other than the
+//! reception number; the reception number is spoken from digit clips, one digit at a time
+//! ("12" → `number-before`, `digit-1`, `digit-2`, `number-after`).
+
+use crate::flow::{Screen, View};
+
+/// One fixed, translated instruction: one per patient screen (some screens have variants).
+/// `id()` is the clip's file stem in the cache and the property name in `ui/voice.slint`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Prompt {
+    Welcome,
+    Reading,
+    WrongCard,
+    CardOrPhone,
+    NotRead,
+    TapAgain,
+    PinEntry,
+    Verifying,
+    ConsentChoice,
+    ConsentItem,
+    HighCostLimit,
+    Prescription,
+    MedicalAid,
+    ChooseDepartment,
+    Querying,
+    CertifiedReader,
+    DocumentMenu,
+    Saving,
+    Done,
+    Handoff,
+    ConfirmEnd,
+    Cancelled,
+    TimedOut,
+    SaveFailed,
+    OutOfService,
+    Paused,
+}
+
+impl Prompt {
+    /// Every prompt, in screen order: what the cache must hold for each language.
+    pub const ALL: [Prompt; 26] = [
+        Prompt::Welcome,
+        Prompt::Reading,
+        Prompt::WrongCard,
+        Prompt::CardOrPhone,
+        Prompt::NotRead,
+        Prompt::TapAgain,
+        Prompt::PinEntry,
+        Prompt::Verifying,
+        Prompt::ConsentChoice,
+        Prompt::ConsentItem,
+        Prompt::HighCostLimit,
+        Prompt::Prescription,
+        Prompt::MedicalAid,
+        Prompt::ChooseDepartment,
+        Prompt::Querying,
+        Prompt::CertifiedReader,
+        Prompt::DocumentMenu,
+        Prompt::Saving,
+        Prompt::Done,
+        Prompt::Handoff,
+        Prompt::ConfirmEnd,
+        Prompt::Cancelled,
+        Prompt::TimedOut,
+        Prompt::SaveFailed,
+        Prompt::OutOfService,
+        Prompt::Paused,
+    ];
+
+    /// The clip's file stem and the `Voice` global's property name (kebab-case).
+    pub fn id(self) -> &'static str {
+        match self {
+            Prompt::Welcome => "welcome",
+            Prompt::Reading => "reading",
+            Prompt::WrongCard => "wrong-card",
+            Prompt::CardOrPhone => "card-or-phone",
+            Prompt::NotRead => "not-read",
+            Prompt::TapAgain => "tap-again",
+            Prompt::PinEntry => "pin-entry",
+            Prompt::Verifying => "verifying",
+            Prompt::ConsentChoice => "consent-choice",
+            Prompt::ConsentItem => "consent-item",
+            Prompt::HighCostLimit => "high-cost-limit",
+            Prompt::Prescription => "prescription",
+            Prompt::MedicalAid => "medical-aid",
+            Prompt::ChooseDepartment => "choose-department",
+            Prompt::Querying => "querying",
+            Prompt::CertifiedReader => "certified-reader",
+            Prompt::DocumentMenu => "document-menu",
+            Prompt::Saving => "saving",
+            Prompt::Done => "done",
+            Prompt::Handoff => "handoff",
+            Prompt::ConfirmEnd => "confirm-end",
+            Prompt::Cancelled => "cancelled",
+            Prompt::TimedOut => "timed-out",
+            Prompt::SaveFailed => "save-failed",
+            Prompt::OutOfService => "out-of-service",
+            Prompt::Paused => "paused",
+        }
+    }
+}
+
+/// One audio file of the cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Clip {
+    Prompt(Prompt),
+    /// "Your number is" (受付番号は), said before the digits.
+    NumberBefore,
+    /// One digit 0–9 of the reception number.
+    Digit(u8),
+    /// What follows the digits (番です); may be silence-short in languages that need nothing.
+    NumberAfter,
+}
+
+impl Clip {
+    /// The file's name inside its language folder: `welcome.wav`, `number-before.wav`,
+    /// `digit-7.wav`, `number-after.wav`.
+    pub fn file_name(self) -> String {
+        match self {
+            Clip::Prompt(p) => format!("{}.wav", p.id()),
+            Clip::NumberBefore => "number-before.wav".to_owned(),
+            Clip::Digit(d) => format!("digit-{d}.wav"),
+            Clip::NumberAfter => "number-after.wav".to_owned(),
+        }
+    }
+
+    /// Every clip the cache must hold for one language.
+    pub fn all() -> Vec<Clip> {
+        let mut all: Vec<Clip> = Prompt::ALL.iter().map(|p| Clip::Prompt(*p)).collect();
+        all.push(Clip::NumberBefore);
+        all.extend((0..=9).map(Clip::Digit));
+        all.push(Clip::NumberAfter);
+        all
+    }
+}
+
+/// The prompt a screen speaks when it appears.
+pub fn prompt_for(screen: &Screen) -> Prompt {
+    match screen {
+        Screen::Welcome => Prompt::Welcome,
+        Screen::OutOfService { .. } => Prompt::OutOfService,
+        Screen::Paused { .. } => Prompt::Paused,
+        Screen::Reading => Prompt::Reading,
+        Screen::WrongCard { .. } => Prompt::WrongCard,
+        Screen::CardOrPhone => Prompt::CardOrPhone,
+        Screen::NotRead => Prompt::NotRead,
+        Screen::TapAgain { .. } => Prompt::TapAgain,
+        Screen::PinEntry { .. } => Prompt::PinEntry,
+        Screen::Verifying => Prompt::Verifying,
+        Screen::ConsentChoice { .. } => Prompt::ConsentChoice,
+        Screen::ConsentItem { .. } => Prompt::ConsentItem,
+        Screen::HighCostLimit => Prompt::HighCostLimit,
+        Screen::Prescription => Prompt::Prescription,
+        Screen::MedicalAidCertificate => Prompt::MedicalAid,
+        Screen::ChooseDepartment { .. } => Prompt::ChooseDepartment,
+        Screen::Querying => Prompt::Querying,
+        Screen::UseCertifiedReader { .. } => Prompt::CertifiedReader,
+        Screen::DocumentMenu => Prompt::DocumentMenu,
+        Screen::Saving => Prompt::Saving,
+        Screen::Done { .. } => Prompt::Done,
+        Screen::Handoff { .. } => Prompt::Handoff,
+        Screen::ConfirmEnd { .. } => Prompt::ConfirmEnd,
+        Screen::Cancelled => Prompt::Cancelled,
+        Screen::TimedOut => Prompt::TimedOut,
+        Screen::SaveFailed { .. } => Prompt::SaveFailed,
+    }
+}
+
+/// The clips a view speaks when it appears, in order: its prompt, then on the done and handoff
+/// screens the reception number digit by digit. The only number ever spoken.
+pub fn speech_for(view: &View) -> Vec<Clip> {
+    let mut clips = vec![Clip::Prompt(prompt_for(&view.screen))];
+    let number = match &view.screen {
+        Screen::Done {
+            reception_number, ..
+        }
+        | Screen::Handoff {
+            reception_number, ..
+        } => *reception_number,
+        _ => None,
+    };
+    if let Some(number) = number {
+        clips.push(Clip::NumberBefore);
+        clips.extend(number.0.to_string().bytes().map(|b| Clip::Digit(b - b'0')));
+        clips.push(Clip::NumberAfter);
+    }
+    clips
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_prompt_has_its_own_file() {
+        let mut names: Vec<String> = Clip::all().iter().map(|c| c.file_name()).collect();
+        let n = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), n);
+        assert_eq!(n, Prompt::ALL.len() + 12);
+    }
+}
