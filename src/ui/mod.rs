@@ -14,12 +14,13 @@ pub mod catalogue;
 pub mod present;
 pub mod render;
 pub mod runtime;
+pub mod voice_words;
 
 use slint::ComponentHandle as _;
 
 pub use generated::{
     AppWindow, ConsentTopic, DepartmentChoice, HandoffKind, Kiosk, PaperKind, ReaderState,
-    ScreenKind, StaffCheck, StaffNote, StaffProblem, StaffScreen, Theme, WrongKind,
+    ScreenKind, StaffCheck, StaffNote, StaffProblem, StaffScreen, Theme, Voice, WrongKind,
 };
 
 /// The languages of the patient's screen. Japanese is the default and comes back after every
