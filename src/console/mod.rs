@@ -30,6 +30,7 @@ mod orca_states;
 mod pages;
 mod queue;
 mod report_page;
+mod staff_call;
 mod terminal;
 pub mod tls;
 
@@ -523,6 +524,7 @@ fn router(state: AppState) -> Router {
         .merge(orca_states::routes())
         .merge(accounts::routes())
         .merge(kiosk_reopen::routes())
+        .merge(staff_call::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(announced_body_limit))
         .layer(axum::middleware::from_fn_with_state(

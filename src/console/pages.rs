@@ -305,6 +305,8 @@ pub fn queue_fragment(
     html! {
         // A kiosk staff closed sends patients to the desk: the desk should know, and may reopen it.
         (super::kiosk_reopen::banners(closed_kiosks, csrf))
+        // 「受付機でスタッフを呼んでいます」: shown and chimed by /chime.js.
+        (super::staff_call::calls(queue))
         p.hint #updated data-at=(now.timestamp()) { "更新 " span #updated-ago { "0秒前" } "（" (jst(now)) "）・待ち時間の長い順" }
         span #badge-source hidden data-open=(queue.open()) data-badge=(queue.badge()) {}
         @if queue.today.is_empty() {
@@ -336,6 +338,7 @@ pub fn queue(
         html! {
             h1 { "スタッフ対応待ち" }
             @if let Some(flash) = flash { (flash) }
+            (super::staff_call::player())
             div #queue aria-live="polite" { (queue_fragment(queue, closed_kiosks, &session.csrf_token, now)) }
             noscript { p.notice { "ブラウザーのスクリプトが無効なため自動更新されません。再読み込みしてください。" } }
         },
