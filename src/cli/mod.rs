@@ -5,7 +5,8 @@
 //! # Layout
 //! - [`compose`]: readers, gateways, rules and facility settings from the command line's words.
 //! - [`check_in`], [`report`], [`demo`], [`console`], [`staff`], [`run`], [`screenshots`],
-//!   [`doctor`], [`provision`], [`deliver`]: one subcommand each, its options and its body.
+//!   [`doctor`], [`provision`], [`deliver`], [`voice_cache`]: one subcommand each, its options
+//!   and its body.
 
 use std::process::ExitCode;
 
@@ -24,6 +25,7 @@ pub mod report;
 pub mod run;
 pub mod screenshots;
 pub mod staff;
+pub mod voice_cache;
 
 #[derive(Parser)]
 #[command(
@@ -66,6 +68,10 @@ enum Command {
     /// Registers completed check-ins as receptions in the clinic's ORCA (facility file key
     /// `orca`), exactly once, retrying with backoff; runs until stopped (`--once`: one pass).
     Deliver(deliver::DeliverOptions),
+    /// Synthesises every voice prompt of every language into the cache the kiosk plays (Open
+    /// JTalk for Japanese, espeak-ng for the others, sox to trim and normalise); clips whose
+    /// words did not change are kept.
+    VoiceCache(voice_cache::VoiceCacheOptions),
 }
 
 /// Parses the command line and runs the subcommand. Errors are printed for technicians (each
@@ -86,6 +92,7 @@ pub fn main() -> ExitCode {
         Command::Doctor(options) => doctor::command(&options),
         Command::Provision(options) => ok(provision::command(&options)),
         Command::Deliver(options) => ok(deliver::command(&options)),
+        Command::VoiceCache(options) => ok(voice_cache::command(&options)),
     };
     match result {
         Ok(code) => code,

@@ -124,4 +124,7 @@ mod ui_patient_words_follow_the_term_list;
 mod ui_screenshots_command;
 mod ui_staff_mode_at_the_kiosk;
 mod unreadable_phone_goes_to_portal_screen_check;
+mod voice_cache_holds_every_clip_of_every_language_trimmed_and_audible;
+mod voice_cache_synthesises_only_clips_whose_words_changed;
+mod voice_prompts_never_say_a_digit_a_pin_or_a_name;
 mod wrong_pin_then_right_costs_exactly_one_try;
