@@ -176,44 +176,6 @@ impl Failure {
     }
 }
 
-/// The words the staff console shows for a delivery state (Japanese, reception staff's words,
-/// no raw codes but ORCA's number where it helps a call to the vendor).
-pub fn staff_words(p: &Progress) -> String {
-    match p.state {
-        State::Pending if p.attempts == 0 => "ORCAへ送信待ち".to_owned(),
-        State::Pending => "ORCAへ再送待ち".to_owned(),
-        State::Registered => format!(
-            "ORCAに受付済み（受付番号 {}）",
-            p.acceptance_id.as_deref().unwrap_or("")
-        ),
-        State::DoneByHand => "手作業で受付済み".to_owned(),
-        State::Failed => {
-            let what = match p.code.as_deref() {
-                Some("10") => "ORCAに患者が見つかりません",
-                Some("new_patient") => "新しい患者さんです。窓口でORCAに登録してください",
-                Some("several_patients") => {
-                    "同じカナ氏名・生年月日の患者が複数います。窓口で選んでください"
-                }
-                Some("no_patient_key") => "患者を探す情報がありません。窓口で受付してください",
-                Some("no_department") => "診療科が決まっていません。窓口で受付してください",
-                Some("90") => "ORCAの別の端末でこの患者を使用中です",
-                Some("401") => {
-                    "ORCAに接続できません（利用者またはパスワード）。技術担当へ連絡してください"
-                }
-                Some("16") => "ORCAに二重登録の疑いがあります。ORCAの受付一覧を確認してください",
-                Some("late") => "受付日を過ぎたため送信していません",
-                _ => "ORCAが受付を断りました",
-            };
-            let retry = if p.retrying {
-                "（自動で再送します）"
-            } else {
-                ""
-            };
-            format!("ORCAに未登録：{what}{retry}")
-        }
-    }
-}
-
 /// What the worker does with an entry now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Plan {
@@ -521,44 +483,5 @@ mod tests {
         );
         assert!(unknown.is_settled());
         assert!(!retry(&unknown).is_settled(), "staff's retry reopens it");
-    }
-
-    #[test]
-    fn staff_words_are_japanese_for_every_state() {
-        let now = datetime!(2026-05-12 09:20:00 +09:00);
-        let registered = after(
-            &Progress::new(),
-            Answer::Registered {
-                acceptance_id: "00007".into(),
-                patient_id: "00417".into(),
-            },
-            now,
-            B,
-        );
-        assert_eq!(staff_words(&registered), "ORCAに受付済み（受付番号 00007）");
-        for f in [
-            Failure::PatientUnknown,
-            Failure::NewPatient,
-            Failure::SeveralPatients,
-            Failure::NoPatientKey,
-            Failure::NoDepartment,
-            Failure::Busy,
-            Failure::Unauthorized,
-            Failure::DuplicateNotFound,
-            Failure::Late,
-            Failure::Orca {
-                code: "13".into(),
-                message: "x".into(),
-            },
-        ] {
-            let p = after(&Progress::new(), Answer::Failed(f.clone()), now, B);
-            let words = staff_words(&p);
-            assert!(
-                words.starts_with("ORCAに未登録：") && !words.contains("ORCAが受付を断りました")
-                    || matches!(f, Failure::Orca { .. }),
-                "{f:?}: {words}"
-            );
-            assert!(!words.chars().any(|c| c.is_ascii_lowercase()), "{words}");
-        }
     }
 }
