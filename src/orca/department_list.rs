@@ -60,7 +60,15 @@ pub fn refresh(
 
 /// Whether the cached list is a day old or older (or absent): the kiosk refreshes it then.
 pub fn refresh_due(cached: Option<&CachedDepartments>, now: DateTime<FixedOffset>) -> bool {
-    cached.is_none_or(|c| now - c.fetched_at >= chrono::TimeDelta::days(1))
+    refresh_due_at(cached.map(|c| c.fetched_at), now)
+}
+
+/// As [`refresh_due`], from the cached list's `fetched_at` alone (`None`: nothing cached).
+pub fn refresh_due_at(
+    fetched_at: Option<DateTime<FixedOffset>>,
+    now: DateTime<FixedOffset>,
+) -> bool {
+    fetched_at.is_none_or(|at| now - at >= chrono::TimeDelta::days(1))
 }
 
 /// The departments the kiosk's question lists: the facility file's own `departments` when it

@@ -69,43 +69,53 @@ impl Worker {
             let _ = tx.try_send(());
             true
         })?;
-        let mut departments_tried: Option<std::time::Instant> = None;
+        let mut departments = DepartmentsRefresh::default();
         while !stop.load(Ordering::Relaxed) {
             let now = crate::dates::now();
             if let Err(e) = self.pass(now) {
                 tracing::warn!(error = %e, "ORCA delivery pass failed");
             }
-            self.refresh_departments_if_due(now, &mut departments_tried);
+            self.refresh_departments_if_due(now, &mut departments);
             let _ = rx.recv_timeout(Duration::from_secs(1));
         }
         Ok(())
     }
 
     /// Fetches ORCA's department list into the store when the cached one is a day old or
-    /// missing (`department_list::refresh_due`), at most once an hour after a failed try, so a
-    /// down ORCA is not asked every second. The kiosk reads the cache at its next start.
+    /// missing (`department_list::refresh_due_at`), at most once an hour after a failed try, so
+    /// a down ORCA is not asked every second. The kiosk reads the cache at its next start. The
+    /// store is read once, on the first pass; after that `memo` knows when the list was fetched.
     fn refresh_departments_if_due(
         &self,
         now: DateTime<FixedOffset>,
-        tried: &mut Option<std::time::Instant>,
+        memo: &mut DepartmentsRefresh,
     ) {
         const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(3600);
-        let cached = match self.store.department_list() {
-            Ok(cached) => cached,
-            Err(e) => {
-                tracing::warn!(error = %e, "the cached department list cannot be read");
-                return;
-            }
+        let fetched_at = match memo.fetched_at {
+            Some(at) => at,
+            None => match self.store.department_list() {
+                Ok(cached) => *memo.fetched_at.insert(cached.map(|c| c.fetched_at)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the cached department list cannot be read");
+                    return;
+                }
+            },
         };
-        if !super::department_list::refresh_due(cached.as_ref(), now)
-            || tried.is_some_and(|t| t.elapsed() < RETRY_AFTER_FAILURE)
+        if !super::department_list::refresh_due_at(fetched_at, now)
+            || memo
+                .failed_at
+                .is_some_and(|t| t.elapsed() < RETRY_AFTER_FAILURE)
         {
             return;
         }
-        *tried = match super::department_list::refresh(&self.client, &self.store, now) {
-            Ok(_) => None,
-            Err(_) => Some(std::time::Instant::now()),
-        };
+        match super::department_list::refresh(&self.client, &self.store, now) {
+            // `refresh` caches the list as fetched at `now`.
+            Ok(_) => {
+                memo.fetched_at = Some(Some(now));
+                memo.failed_at = None;
+            }
+            Err(_) => memo.failed_at = Some(std::time::Instant::now()),
+        }
     }
 
     /// Works on one entry; `Ok(true)` when its record changed.
@@ -309,4 +319,15 @@ fn read_error(e: CallError) -> Answer {
         CallError::Unauthorized { .. } => Answer::Failed(Failure::Unauthorized),
         e => Answer::NotSent(e.to_string()),
     }
+}
+
+/// What the worker keeps between passes about ORCA's department list, so a pass does not read
+/// the store: when the cached list was fetched, and when a refresh last failed.
+#[derive(Debug, Default)]
+struct DepartmentsRefresh {
+    /// `None` until the store was read once; then the cached list's `fetched_at` (`Some(None)`:
+    /// nothing cached).
+    fetched_at: Option<Option<DateTime<FixedOffset>>>,
+    /// The last failed refresh (none since the last success).
+    failed_at: Option<std::time::Instant>,
 }
