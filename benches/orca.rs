@@ -17,10 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use uketsuke::delivery::State;
-use uketsuke::domain::{
-    CheckInRecord, ConsentAnswers, EligibilitySummary, IdentityMethod, Outcome, Presented,
-    Validity, VerificationMethod,
-};
+use uketsuke::domain::{CheckInRecord, EligibilitySummary, Validity};
 use uketsuke::orca::OrcaSettings;
 use uketsuke::orca::worker::Worker;
 use uketsuke::store::Store;
@@ -68,15 +65,6 @@ fn settings(dir: &Path, url: &str) -> OrcaSettings {
 fn record(patient: usize) -> CheckInRecord {
     let now = uketsuke::cli::now();
     CheckInRecord {
-        started_at: now,
-        finished_at: now,
-        visit_date: now.date_naive(),
-        presented: Some(Presented::MyNumberCard),
-        identity: Some(IdentityMethod::PinOnCard),
-        verification: Some(VerificationMethod::CardViaReader),
-        counts_toward_usage_rate: true,
-        expected_route: None,
-        consent: ConsentAnswers::default(),
         eligibility: Some(EligibilitySummary {
             validity: Validity::Valid,
             insurer_number: Some("01130012".to_owned()),
@@ -90,12 +78,8 @@ fn record(patient: usize) -> CheckInRecord {
             name_contains_black_circle: false,
             reference_number: Some(format!("B{patient:05}")),
         }),
-        outcome: Outcome::Completed,
-        checklist: Vec::new(),
-        wrong_pin_entries: 0,
         kiosk: "bench".to_owned(),
-        patient_name: None,
-        department: None,
+        ..uketsuke::fixtures::completed_card(now, now)
     }
 }
 

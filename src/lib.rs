@@ -42,6 +42,8 @@ pub mod departments;
 pub mod desk;
 pub mod domain;
 pub mod expiry;
+#[cfg(any(test, feature = "sim"))]
+pub mod fixtures;
 pub mod flow;
 pub mod gateway;
 pub mod headless;

@@ -273,27 +273,17 @@ impl OutboxMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::datetime;
     use crate::domain::{
-        BurdenRatio, CheckInRecord, ClosedAs, ConsentAnswers, EligibilitySummary, HandoffReason,
-        HandoffResolution, IdentityMethod, Presented, RatioSource, ReceptionNumber, Validity,
-        VerificationMethod,
+        BurdenRatio, CheckInRecord, ClosedAs, EligibilitySummary, HandoffReason, HandoffResolution,
+        RatioSource, ReceptionNumber, Validity, VerificationMethod,
     };
-    use crate::{date, datetime};
 
     fn completed() -> StoredCheckIn {
         StoredCheckIn {
             id: 42,
             reception_number: Some(ReceptionNumber(7)),
             record: CheckInRecord {
-                started_at: datetime!(2026-05-12 09:15:30 +09:00),
-                finished_at: datetime!(2026-05-12 09:16:02 +09:00),
-                visit_date: date!(2026 - 05 - 12),
-                presented: Some(Presented::MyNumberCard),
-                identity: Some(IdentityMethod::PinOnCard),
-                verification: Some(VerificationMethod::CardViaReader),
-                counts_toward_usage_rate: true,
-                expected_route: None,
-                consent: ConsentAnswers::default(),
                 eligibility: Some(EligibilitySummary {
                     validity: Validity::Valid,
                     insurer_number: Some("  139998".to_owned()),
@@ -307,12 +297,10 @@ mod tests {
                     name_contains_black_circle: false,
                     reference_number: Some("00417".to_owned()),
                 }),
-                outcome: Outcome::Completed,
-                checklist: Vec::new(),
-                wrong_pin_entries: 0,
-                kiosk: "1F".to_owned(),
-                patient_name: None,
-                department: None,
+                ..crate::fixtures::completed_card(
+                    datetime!(2026-05-12 09:15:30 +09:00),
+                    datetime!(2026-05-12 09:16:02 +09:00),
+                )
             },
             resolution: None,
         }

@@ -367,12 +367,10 @@ fn save(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::datetime;
     use crate::delivery::{Answer, Backoff, Failure, after, before_send};
-    use crate::domain::{
-        CheckInRecord, ConsentAnswers, IdentityMethod, Outcome, Presented, VerificationMethod,
-    };
+    use crate::domain::{CheckInRecord, Outcome};
     use crate::outbox::MatchKeysV1;
-    use crate::{date, datetime};
     use std::time::Duration;
 
     const B: Backoff = Backoff {
@@ -381,24 +379,10 @@ mod tests {
     };
 
     fn completed() -> CheckInRecord {
-        CheckInRecord {
-            started_at: datetime!(2026-05-12 09:15:30 +09:00),
-            finished_at: datetime!(2026-05-12 09:16:02 +09:00),
-            visit_date: date!(2026 - 05 - 12),
-            presented: Some(Presented::MyNumberCard),
-            identity: Some(IdentityMethod::PinOnCard),
-            verification: Some(VerificationMethod::CardViaReader),
-            counts_toward_usage_rate: true,
-            expected_route: None,
-            consent: ConsentAnswers::default(),
-            eligibility: None,
-            outcome: Outcome::Completed,
-            checklist: Vec::new(),
-            wrong_pin_entries: 0,
-            kiosk: "1F".to_owned(),
-            patient_name: None,
-            department: None,
-        }
+        crate::fixtures::completed_card(
+            datetime!(2026-05-12 09:15:30 +09:00),
+            datetime!(2026-05-12 09:16:02 +09:00),
+        )
     }
 
     fn db() -> (tempfile::TempDir, Db) {

@@ -11,9 +11,8 @@ use std::path::Path;
 use rusqlite::Connection;
 use uketsuke::domain::{
     BurdenRatio, CheckInRecord, ChecklistItem, ClosedAs, ConsentAnswers, ConsentMode,
-    EligibilitySummary, HandoffReason, HandoffResolution, IdentityMethod, Outcome,
-    PrescriptionForm, Presented, ReceptionNumber, Step, StoredCheckIn, Validity,
-    VerificationMethod,
+    EligibilitySummary, HandoffReason, HandoffResolution, Outcome, PrescriptionForm, Presented,
+    ReceptionNumber, Step, StoredCheckIn, Validity, VerificationMethod,
 };
 use uketsuke::outbox::Kind;
 use uketsuke::store::{SCHEMA_VERSION, Store, StoreError, migrate_to};
@@ -22,15 +21,6 @@ use uketsuke::{date, datetime};
 /// The old rows every seeded version starts with, as (id, record) pairs.
 fn v1_rows() -> Vec<(i64, CheckInRecord)> {
     let completed = CheckInRecord {
-        started_at: datetime!(2026-03-02 09:00:00 +09:00),
-        finished_at: datetime!(2026-03-02 09:01:10.5 +09:00),
-        visit_date: date!(2026 - 03 - 02),
-        presented: Some(Presented::MyNumberCard),
-        identity: Some(IdentityMethod::PinOnCard),
-        verification: Some(VerificationMethod::CardViaReader),
-        counts_toward_usage_rate: true,
-        expected_route: None,
-        consent: ConsentAnswers::default(),
         eligibility: Some(EligibilitySummary {
             validity: Validity::Valid,
             insurer_number: Some("06130012".to_owned()),
@@ -44,12 +34,12 @@ fn v1_rows() -> Vec<(i64, CheckInRecord)> {
             name_contains_black_circle: true,
             reference_number: None,
         }),
-        outcome: Outcome::Completed,
-        checklist: Vec::new(),
         wrong_pin_entries: 1,
         kiosk: String::new(),
-        patient_name: None,
-        department: None,
+        ..uketsuke::fixtures::completed_card(
+            datetime!(2026-03-02 09:00:00 +09:00),
+            datetime!(2026-03-02 09:01:10.5 +09:00),
+        )
     };
     let handed = CheckInRecord {
         started_at: datetime!(2026-03-02 09:05:00 +09:00),
@@ -304,14 +294,6 @@ fn schema(path: &Path) -> Vec<String> {
 
 fn new_check_in() -> CheckInRecord {
     CheckInRecord {
-        started_at: datetime!(2026-03-02 11:00:00 +09:00),
-        finished_at: datetime!(2026-03-02 11:01:00 +09:00),
-        visit_date: date!(2026 - 03 - 02),
-        presented: Some(Presented::MyNumberCard),
-        identity: Some(IdentityMethod::PinOnCard),
-        verification: Some(VerificationMethod::CardViaReader),
-        counts_toward_usage_rate: true,
-        expected_route: None,
         consent: ConsentAnswers {
             mode: Some(ConsentMode::All),
             medical_and_drug_info: Some(true),
@@ -322,14 +304,13 @@ fn new_check_in() -> CheckInRecord {
             // v13: the medical-aid certificate answer goes in and comes back after any upgrade.
             medical_aid_certificate: Some(true),
         },
-        eligibility: None,
-        outcome: Outcome::Completed,
-        checklist: Vec::new(),
-        wrong_pin_entries: 0,
         kiosk: "kiosk-1".to_owned(),
-        patient_name: None,
         // v15: the department goes in and comes back after any upgrade.
         department: Some("01".to_owned()),
+        ..uketsuke::fixtures::completed_card(
+            datetime!(2026-03-02 11:00:00 +09:00),
+            datetime!(2026-03-02 11:01:00 +09:00),
+        )
     }
 }
 
