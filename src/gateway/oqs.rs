@@ -66,6 +66,7 @@ use tracing::{debug, info, warn};
 
 use crate::domain::{EligibilityResult, UnboundFaceResult};
 use crate::flow::GatewayReply;
+use crate::oqs::folder::find_subfolder;
 use crate::rules::{CertifiedReaderSettings, FacilityConfig, JST};
 
 /// Time between two reads of a new file: equal reads this far apart mean it is complete
@@ -161,34 +162,21 @@ impl TerminalFolder {
     /// Finds `req`, `res` and `face` under `root`, in any case. The error names the path and
     /// what is missing, for technicians (also `doctor`'s check).
     pub fn find(root: &Path) -> Result<TerminalFolder, String> {
-        let entries = fs::read_dir(root).map_err(|e| {
+        fs::read_dir(root).map_err(|e| {
             format!(
                 "the eligibility terminal's folder {} cannot be read: {e} (option --gateway \
                  oqs:DIR, or key \"gateway\" in the facility file)",
                 root.display()
             )
         })?;
-        let names: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok())
-            .filter(|e| e.path().is_dir())
-            .map(|e| e.path())
-            .collect();
         let find = |want: &str| {
-            names
-                .iter()
-                .find(|p| {
-                    p.file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| n.eq_ignore_ascii_case(want))
-                })
-                .cloned()
-                .ok_or_else(|| {
-                    format!(
-                        "the eligibility terminal's folder {} has no {want} folder (it holds \
-                         req, res and face, in any case)",
-                        root.display()
-                    )
-                })
+            find_subfolder(root, want).ok_or_else(|| {
+                format!(
+                    "the eligibility terminal's folder {} has no {want} folder (it holds \
+                     req, res and face, in any case)",
+                    root.display()
+                )
+            })
         };
         let folder = TerminalFolder {
             root: root.to_owned(),

@@ -20,6 +20,7 @@
 //! (OQS-A/B/C). Facts the note marks UNCONFIRMED are not decided here: the caller's settings
 //! decide (the facility code to compare, the encoding of requests, how long to wait).
 
+pub mod folder;
 pub mod query;
 mod request;
 mod response;

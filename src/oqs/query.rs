@@ -37,6 +37,7 @@ use std::time::{Duration, Instant};
 use crate::dates::Date;
 use crate::domain::EligibilityResult;
 
+use super::folder::find_subfolder;
 use super::{NotUsable, OqsEncoding, QualificationQuery};
 
 /// The name of an eligibility query by insurance numbers: `OQSsiquc01req_<suffix>.xml` (CS,
@@ -124,16 +125,7 @@ pub struct Answer<T> {
 
 /// The subfolder `name` of `root` (`req`, `res`), whatever its case; `root/name` if none.
 pub fn subfolder(root: &Path, name: &str) -> PathBuf {
-    std::fs::read_dir(root)
-        .ok()
-        .into_iter()
-        .flatten()
-        .flatten()
-        .find(|e| {
-            e.file_name().to_string_lossy().eq_ignore_ascii_case(name)
-                && e.file_type().is_ok_and(|t| t.is_dir())
-        })
-        .map_or_else(|| root.join(name), |e| e.path())
+    find_subfolder(root, name).unwrap_or_else(|| root.join(name))
 }
 
 /// The names of the files in `dir` (none if it cannot be listed).
