@@ -56,7 +56,6 @@
 
 use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant, SystemTime};
@@ -66,7 +65,7 @@ use tracing::{debug, info, warn};
 
 use crate::domain::{EligibilityResult, UnboundFaceResult};
 use crate::flow::GatewayReply;
-use crate::oqs::folder::find_subfolder;
+use crate::oqs::folder::{Settled, find_subfolder, read_settled};
 use crate::rules::{CertifiedReaderSettings, FacilityConfig, JST};
 
 /// Time between two reads of a new file: equal reads this far apart mean it is complete
@@ -76,8 +75,6 @@ pub const READ_INTERVAL: Duration = Duration::from_millis(120);
 pub const MAX_READS: u32 = 12;
 /// How often the folder is listed when no event wakes the wait.
 pub const POLL: Duration = Duration::from_millis(100);
-/// Files larger than this are not eligibility results (a face file is a few KiB).
-const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// What the kiosk needs from one face file, as [`crate::oqs`] parsed it.
 #[derive(Debug, Clone, PartialEq)]
@@ -472,39 +469,25 @@ fn watch(face: &Path) -> Option<(notify::RecommendedWatcher, Receiver<()>)> {
 /// Reads `path` until two reads `READ_INTERVAL` apart are identical and parse (MR), at most
 /// `MAX_READS` times. Read-only; the file is never moved or removed.
 pub fn read_complete(path: &Path) -> Result<FaceFile, UnboundFaceResult> {
-    let mut last: Option<Vec<u8>> = None;
-    let mut parsed = Err(UnboundFaceResult::Unreadable);
-    for _ in 0..MAX_READS {
-        let bytes = match read_once(path) {
-            Ok(bytes) => bytes,
-            Err(e) => {
-                info!(file = %path.display(), %e, "face file vanished or cannot be read");
-                return Err(UnboundFaceResult::Unreadable);
-            }
-        };
-        if last.as_ref() == Some(&bytes) {
-            // Identical twice: complete if it also parses; a half-written file that paused
-            // between two reads does not, and is read again.
-            parsed = parse(&bytes);
-            if parsed.is_ok() {
-                return parsed;
-            }
+    match read_settled(path, READ_INTERVAL, MAX_READS, parse) {
+        Settled::Complete(file) => Ok(file),
+        Settled::Unreadable(e) => {
+            info!(file = %path.display(), %e, "face file vanished or cannot be read");
+            Err(UnboundFaceResult::Unreadable)
         }
-        last = Some(bytes);
-        std::thread::sleep(READ_INTERVAL);
+        Settled::TooLarge => {
+            info!(file = %path.display(), "face file is larger than any result file");
+            Err(UnboundFaceResult::Unreadable)
+        }
+        Settled::Unparsable(why) => {
+            info!(file = %path.display(), "face file never parsed");
+            Err(why)
+        }
+        Settled::Changing => {
+            info!(file = %path.display(), "face file kept changing");
+            Err(UnboundFaceResult::Unreadable)
+        }
     }
-    info!(file = %path.display(), "face file kept changing or never parsed");
-    parsed
-}
-
-fn read_once(path: &Path) -> std::io::Result<Vec<u8>> {
-    let file = File::open(path)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(std::io::Error::other("larger than any result file"));
-    }
-    Ok(bytes)
 }
 
 /// The format's part ([`crate::oqs`]): the facility code and the result, or why not.

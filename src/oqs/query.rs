@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 use crate::dates::Date;
 use crate::domain::EligibilityResult;
 
-use super::folder::find_subfolder;
+use super::folder::{Settled, find_subfolder, read_settled};
 use super::{NotUsable, OqsEncoding, QualificationQuery};
 
 /// The name of an eligibility query by insurance numbers: `OQSsiquc01req_<suffix>.xml` (CS,
@@ -174,37 +174,6 @@ impl Suffixes {
     }
 }
 
-/// What reading a file twice came to.
-enum Read<T> {
-    Complete(T),
-    /// Still being written, gone, or not yet parsable.
-    NotYet,
-    /// Identical reads that do not parse: why.
-    Unparsable(String),
-}
-
-/// Reads `path` twice, `settle` apart: complete when both reads agree and parse.
-fn read_twice<T>(
-    path: &Path,
-    settle: Duration,
-    parse: &impl Fn(&[u8]) -> Result<T, String>,
-) -> Read<T> {
-    let Ok(first) = std::fs::read(path) else {
-        return Read::NotYet;
-    };
-    std::thread::sleep(settle);
-    let Ok(second) = std::fs::read(path) else {
-        return Read::NotYet;
-    };
-    if first != second || first.is_empty() {
-        return Read::NotYet;
-    }
-    match parse(&second) {
-        Ok(parsed) => Read::Complete(parsed),
-        Err(reason) => Read::Unparsable(reason),
-    }
-}
-
 /// One query: writes `request` as `req/OQSsiquc01req_<suffix>.xml` (through a temporary name)
 /// under `root`, then waits up to `timing.timeout` for its answer in `res`: the file named
 /// `OQSsiquc01res_<suffix>.xml`, or any `OQSsiquc01res_*.xml` that appeared after the request
@@ -275,31 +244,33 @@ pub fn ask<T>(
             if !candidate {
                 continue;
             }
-            match read_twice(&path, timing.settle, &parse) {
-                Read::Complete(parsed) => {
+            let reason = match read_settled(&path, timing.settle, 2, &parse) {
+                Settled::Complete(parsed) => {
                     if ours_by_name || identifier_of(&parsed).as_deref() == Some(own_identifier) {
                         return Ok(Answer { file: path, parsed });
                     }
                     not_ours.insert(lower);
+                    continue;
                 }
-                Read::NotYet => {}
-                Read::Unparsable(reason) => {
-                    let seen = unparsable
-                        .entry(lower.clone())
-                        .or_insert((0, String::new()));
-                    seen.0 += 1;
-                    seen.1 = reason;
-                    if seen.0 >= STABLE_BUT_UNPARSABLE {
-                        if ours_by_name {
-                            return Err(QueryError::Unreadable {
-                                path,
-                                reason: seen.1.clone(),
-                            });
-                        }
-                        // Someone else's unreadable answer: not ours to report.
-                        not_ours.insert(lower);
-                    }
+                // Still being written, or gone.
+                Settled::Changing | Settled::Unreadable(_) => continue,
+                Settled::Unparsable(reason) => reason,
+                Settled::TooLarge => "larger than any result file".to_owned(),
+            };
+            let seen = unparsable
+                .entry(lower.clone())
+                .or_insert((0, String::new()));
+            seen.0 += 1;
+            seen.1 = reason;
+            if seen.0 >= STABLE_BUT_UNPARSABLE {
+                if ours_by_name {
+                    return Err(QueryError::Unreadable {
+                        path,
+                        reason: seen.1.clone(),
+                    });
                 }
+                // Someone else's unreadable answer: not ours to report.
+                not_ours.insert(lower);
             }
         }
         if started.elapsed() >= timing.timeout {
