@@ -1,4 +1,4 @@
-//! Every screen, in Japanese and English, at every supported resolution, drawn by the software
+//! Every screen, in every language, at every supported resolution, drawn by the software
 //! renderer: nothing is squeezed or cut off, every text lies inside the screen, every button
 //! is at least 15 mm, and Japanese glyphs really are drawn (a missing CJK font leaves them
 //! blank without any error). A short label (a key's 「消す」 or "Erase") stays on one line,
@@ -7,112 +7,25 @@
 //! `ui/phrase_breaks.rs`, the same phrases `ui/build.rs` joins) or English words, never inside
 //! a person's name; and the word joiner that holds a phrase together is drawn as nothing.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
 use i_slint_backend_testing::{ElementHandle, ElementQuery};
 use slint::ComponentHandle;
-use uketsuke::ui::catalogue::every_screen;
+use uketsuke::ui::catalogue::{Sample, every_screen};
 use uketsuke::ui::render::{Headless, RESOLUTIONS, text_ink};
 use uketsuke::ui::{Language, Theme};
+use uketsuke_frame::drawn;
 use uketsuke_views::phrases::unjoined;
 
 #[path = "../../ui/phrase_breaks.rs"]
 mod phrase_breaks;
-use phrase_breaks::{SHORT_LABEL, WORD_JOINER, phrases};
+use phrase_breaks::{SHORT_LABEL, WORD_JOINER, is_japanese, phrases};
 
-/// How a text was drawn, read from the frame inside its element's box: the lines (bands of rows
-/// holding ink, i.e. pixels far from the box's most common colour) and, for a button's or a
-/// notice's words, whether its ink runs into the border of the element around it (cut off, as
-/// "Erase" was on its key).
-struct Drawn {
-    lines: usize,
-    touches_edge: bool,
-}
-
-fn drawn(
-    rgb: &[u8],
-    frame_width: usize,
-    pos: slint::LogicalPosition,
-    size: slint::LogicalSize,
-    one_line: f32,
-    count_lines: bool,
-    border: Option<(f32, f32)>,
-) -> Drawn {
-    let frame_height = rgb.len() / 3 / frame_width;
-    let x0 = (pos.x.ceil().max(0.0) as usize).min(frame_width);
-    let x1 = ((pos.x + size.width).floor().max(0.0) as usize).min(frame_width);
-    let y0 = (pos.y.ceil().max(0.0) as usize).min(frame_height);
-    let y1 = ((pos.y + size.height).floor().max(0.0) as usize).min(frame_height);
-    if x1 <= x0 + 2 || y1 <= y0 + 2 {
-        return Drawn {
-            lines: 0,
-            touches_edge: false,
-        };
-    }
-    let px = |x: usize, y: usize| {
-        let i = (y * frame_width + x) * 3;
-        [rgb[i], rgb[i + 1], rgb[i + 2]]
-    };
-    // The box's top and bottom rows lie above and below the glyphs: their commonest colour is
-    // the background.
-    let mut edge: Vec<[u8; 3]> = (x0..x1).flat_map(|x| [px(x, y0), px(x, y1 - 1)]).collect();
-    edge.sort_unstable();
-    let background = edge
-        .chunk_by(|a, b| a == b)
-        .max_by_key(|run| run.len())
-        .map(|run| run[0])
-        .unwrap_or_default();
-    let ink = |x: usize, y: usize| {
-        let p = px(x, y);
-        (0..3)
-            .map(|i| p[i].abs_diff(background[i]))
-            .max()
-            .unwrap_or(0)
-            > 96
-    };
-    let touches_edge = match border {
-        // Ink just inside the surrounding element's border, on a row of this text.
-        Some((left, right)) => {
-            let (l, r) = (
-                left.ceil().max(0.0) as usize,
-                right.floor().max(0.0) as usize,
-            );
-            (y0..y1).any(|y| {
-                (l < frame_width && ink(l, y)) || (r > 0 && r <= frame_width && ink(r - 1, y))
-            })
-        }
-        None => false,
-    };
-    // A box lower than two of the smallest lines holds one line at most: no need to look.
-    if !count_lines || (y1 - y0) as f32 <= 2.0 * one_line {
-        return Drawn {
-            lines: 1,
-            touches_edge,
-        };
-    }
-    let rows: Vec<bool> = (y0..y1).map(|y| (x0..x1).any(|x| ink(x, y))).collect();
-    let mut bands: Vec<(usize, usize)> = Vec::new();
-    for (i, &inked) in rows.iter().enumerate() {
-        if !inked {
-            continue;
-        }
-        match bands.last_mut() {
-            Some(b) if b.1 + 1 == i => b.1 = i,
-            _ => bands.push((i, i)),
-        }
-    }
-    // A blank row or two inside one line (between the strokes of 「二」) is not a line break.
-    let tallest = bands.iter().map(|b| b.1 - b.0 + 1).max().unwrap_or(0);
-    let mut lines = 0;
-    let mut last_end: Option<usize> = None;
-    for (start, end) in bands {
-        if last_end.is_none_or(|e| start - e > (tallest / 12).max(2)) {
-            lines += 1;
-        }
-        last_end = Some(end);
-    }
-    Drawn {
-        lines,
-        touches_edge,
-    }
+/// Korean script (jamo, compatibility jamo, syllables): breakable between any two characters.
+fn is_hangul(c: char) -> bool {
+    matches!(c, '\u{1100}'..='\u{11ff}' | '\u{3130}'..='\u{318f}' | '\u{ac00}'..='\u{d7af}')
 }
 
 /// Whether a label is part of the idle countdown, which covers the screen on purpose: the
@@ -146,7 +59,7 @@ fn names(sample: &uketsuke::ui::catalogue::Sample) -> Vec<String> {
 /// Where the renderer may break `shown` (UAX #14 as icu_segmenter reads it, parley's own
 /// rules) that a reader does not expect, as (before, after) pairs. Positions count characters
 /// of the text without word joiners. Expected: after white space; in Japanese between BudouX
-/// phrases; in English anywhere but inside a word; never inside a name.
+/// phrases; in other languages anywhere but inside a word; never inside a name.
 fn unexpected_breaks(shown: &str, language: Language, names: &[String]) -> Vec<(String, String)> {
     let plain: Vec<char> = unjoined(shown).chars().collect();
     let mut expected = vec![false; plain.len() + 1];
@@ -163,9 +76,13 @@ fn unexpected_breaks(shown: &str, language: Language, names: &[String]) -> Vec<(
                 expected[at.min(plain.len())] = true;
             }
         }
-        Language::English => {
+        // Languages written with spaces between words (Chinese and Korean may break between
+        // any two of their characters, as browsers do).
+        _ => {
             for i in 1..plain.len() {
-                let word = |c: char| c.is_ascii_alphanumeric() || c == '\'';
+                let word = |c: char| {
+                    (c.is_alphanumeric() && !is_japanese(c) && !is_hangul(c)) || c == '\''
+                };
                 if !(word(plain[i - 1]) && word(plain[i])) {
                     expected[i] = true;
                 }
@@ -249,269 +166,416 @@ fn label(e: &ElementHandle) -> String {
         .unwrap_or_else(|| format!("<{}>", e.type_name().unwrap_or_default()))
 }
 
+/// Where the sweep's time goes, summed over its threads.
+#[derive(Default)]
+struct Timings {
+    /// Setting the views' properties (present) and the language.
+    show: Duration,
+    /// The software renderer drawing the frame (and laying it out).
+    render: Duration,
+    /// Layout geometry: the fit, the element tree, overlaps, bounds, button sizes.
+    layout: Duration,
+    /// Each text's pixels: its border and, where a wrap would be wrong, its lines.
+    text: Duration,
+    /// The frame's dark pixels, for the blank-glyph comparison.
+    ink: Duration,
+    frames: usize,
+}
+
+impl Timings {
+    fn add(&mut self, o: &Timings) {
+        self.show += o.show;
+        self.render += o.render;
+        self.layout += o.layout;
+        self.text += o.text;
+        self.ink += o.ink;
+        self.frames += o.frames;
+    }
+}
+
+/// Where the renderer may break a text no reader expects, once per text, language and names.
+type BreakMemo = HashMap<(String, &'static str, String), Vec<(String, String)>>;
+
+/// Checks the frame `h` last drew (`sample` in `language`, at
+/// `width`x`height`), pushing each problem found.
+#[allow(clippy::too_many_arguments)]
+fn check_frame(
+    h: &Headless,
+    sample: &Sample,
+    language: Language,
+    (width, height): (u32, u32),
+    memo: &mut BreakMemo,
+    t: &mut Timings,
+    problems: &mut Vec<String>,
+) {
+    let clock = Instant::now();
+    let name = format!("{}-{}-{width}x{height}", sample.name, language.code());
+    let (fits, sizes) = h.fits();
+    if !fits {
+        problems.push(format!(
+            "{name}: content needs {:.0}x{:.0}, screen is {:.0}x{:.0}",
+            sizes[0], sizes[1], sizes[2], sizes[3]
+        ));
+    }
+    let touch = h.app.global::<Theme>().get_touch();
+    let body = h.app.global::<Theme>().get_body();
+    if width == 1080 && body < 32.0 {
+        problems.push(format!("{name}: body text {body} px < 32 px"));
+    }
+    // Under staff mode only its overlay is shown (the patient's screen beneath is
+    // hidden, but still in the element tree).
+    let everything = if sample.staff.is_some() {
+        ElementHandle::find_by_element_type_name(&h.app, "StaffOverlay")
+            .next()
+            .expect("the staff overlay")
+            .query_descendants()
+            .match_descendants()
+            .find_all()
+    } else {
+        ElementQuery::from_root(&h.app)
+            .match_descendants()
+            .find_all()
+    };
+    // Nothing a patient reads or touches lies over anything else: a layout that
+    // ran out of room shows as overlapping boxes.
+    let labelled: Vec<_> = everything
+        .iter()
+        .filter(|e| e.accessible_label().is_some_and(|l| !l.is_empty()))
+        .filter(|e| e.size().width > 0.0 && e.size().height > 0.0)
+        .map(|e| (label(e), e.absolute_position(), e.size()))
+        .collect();
+    // The query can visit an element more than once.
+    let mut unique: Vec<(String, slint::LogicalPosition, slint::LogicalSize)> = Vec::new();
+    for item in labelled {
+        if !unique.contains(&item) {
+            unique.push(item);
+        }
+    }
+    let labelled = unique;
+    // Line breaks: each text element, with the words it shows (its own label, or
+    // the label of the smallest labelled element around it: a button's or a
+    // notice's words), as drawn in this frame.
+    t.layout += clock.elapsed();
+    let clock = Instant::now();
+    let frame_width = h.pixels().width() as usize;
+    let names = names(sample);
+    // The smallest text is Theme.small; a line is at least 1.2 times its size.
+    let one_line = 1.2 * h.app.global::<Theme>().get_small();
+    let line = h.app.global::<Theme>().get_line();
+    // The query can visit an element more than once.
+    let mut seen = std::collections::HashSet::new();
+    for e in &everything {
+        let is_text = e.type_name().is_some_and(|n| n == "Text")
+            || e.bases().is_some_and(|mut b| b.any(|n| n == "Text"));
+        let (pos, size) = (e.absolute_position(), e.size());
+        if !is_text || size.width <= 0.0 || size.height <= 0.0 {
+            continue;
+        }
+        // The box just inside the border of the element whose words these are.
+        let mut border = None;
+        let shown = match e.accessible_label().filter(|l| !l.is_empty()) {
+            Some(l) => l.to_string(),
+            None => match labelled
+                .iter()
+                .filter(|(_, p, s)| {
+                    p.x <= pos.x + 0.5
+                        && p.y <= pos.y + 0.5
+                        && p.x + s.width + 0.5 >= pos.x + size.width
+                        && p.y + s.height + 0.5 >= pos.y + size.height
+                })
+                .min_by(|a, b| (a.2.width * a.2.height).total_cmp(&(b.2.width * b.2.height)))
+            {
+                Some((l, p, s)) => {
+                    border = Some((p.x + line + 1.0, p.x + s.width - line - 1.0));
+                    l.clone()
+                }
+                None => continue,
+            },
+        };
+        if !seen.insert((
+            shown.clone(),
+            pos.x as i32,
+            pos.y as i32,
+            size.width as i32,
+            size.height as i32,
+        )) {
+            continue;
+        }
+        let shown = shown.strip_prefix("! ").unwrap_or(&shown).to_owned();
+        if sample.countdown.is_some()
+            && !countdown_part(&shown)
+            && !labelled
+                .iter()
+                .any(|(l, _, _)| l.strip_prefix("! ") == Some(&shown))
+        {
+            continue;
+        }
+        let plain = unjoined(&shown).replace('\n', " / ");
+        let visible = unjoined(&shown)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .count();
+        let short = visible <= SHORT_LABEL;
+        let breaks = memo
+            .entry((shown.clone(), language.code(), names.join("\n")))
+            .or_insert_with(|| unexpected_breaks(&shown, language, &names))
+            .clone();
+        // Lines are counted (the slow part) only where a wrap would be wrong.
+        let d = drawn(
+            h.pixels().as_bytes(),
+            frame_width,
+            pos,
+            size,
+            one_line,
+            short || !breaks.is_empty(),
+            border,
+        );
+        if d.touches_edge {
+            problems.push(format!(
+                    "{name}: \"{plain}\" runs into the border of its {:.0} px box: cut off, or a word too wide for it",
+                    size.width
+                ));
+        }
+        if short && d.lines > 1 {
+            problems.push(format!(
+                "{name}: the short label \"{plain}\" wraps onto {} lines",
+                d.lines
+            ));
+        }
+        if d.lines > 1 && !breaks.is_empty() {
+            problems.push(format!(
+                "{name}: \"{plain}\" wraps onto {} lines and may break inside a {}: {}",
+                d.lines,
+                if language == Language::Japanese {
+                    "phrase or name"
+                } else {
+                    "word or name"
+                },
+                breaks
+                    .iter()
+                    .map(|(a, b)| format!("{a}/{b}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    t.text += clock.elapsed();
+    let clock = Instant::now();
+    // The idle countdown covers the screen on purpose; only its own parts count (the
+    // notice, the seconds in large digits, the button).
+    let labelled: Vec<_> = if sample.countdown.is_some() {
+        labelled
+            .into_iter()
+            .filter(|(l, _, _)| countdown_part(l))
+            .collect()
+    } else {
+        labelled
+    };
+    for (i, (a, pa, sa)) in labelled.iter().enumerate() {
+        for (b, pb, sb) in &labelled[i + 1..] {
+            let apart = pa.x + sa.width <= pb.x + 0.5
+                || pb.x + sb.width <= pa.x + 0.5
+                || pa.y + sa.height <= pb.y + 0.5
+                || pb.y + sb.height <= pa.y + 0.5;
+            if !apart {
+                problems.push(format!("{name}: \"{a}\" overlaps \"{b}\""));
+            }
+        }
+    }
+    for e in &everything {
+        let (pos, size) = (e.absolute_position(), e.size());
+        if size.width <= 0.0 || size.height <= 0.0 {
+            continue;
+        }
+        let inside = pos.x >= -0.5
+            && pos.y >= -0.5
+            && pos.x + size.width <= width as f32 + 0.5
+            && pos.y + size.height <= height as f32 + 0.5;
+        if !inside {
+            problems.push(format!(
+                "{name}: \"{}\" at {:.0},{:.0} size {:.0}x{:.0} leaves the screen",
+                label(e),
+                pos.x,
+                pos.y,
+                size.width,
+                size.height
+            ));
+        }
+        if e.accessible_role() == Some(i_slint_backend_testing::AccessibleRole::Button)
+            && (size.height + 0.5 < touch || size.width + 0.5 < touch)
+        {
+            problems.push(format!(
+                "{name}: button \"{}\" is {:.0}x{:.0}, under 15 mm ({touch:.0} px)",
+                label(e),
+                size.width,
+                size.height
+            ));
+        }
+        let role = e.accessible_role();
+        if role == Some(i_slint_backend_testing::AccessibleRole::Button)
+            && e.accessible_label().is_none_or(|l| l.is_empty())
+        {
+            problems.push(format!("{name}: a button without an accessible label"));
+        }
+    }
+    // The staff panel lists the newest three waiting checks and counts the rest.
+    if sample.name == "staff-panel" && language == Language::English {
+        let labels: Vec<String> = everything.iter().map(label).collect();
+        // A button's label is on several of its elements: count each once.
+        let mut confirms: Vec<&String> = Vec::new();
+        for l in labels
+            .iter()
+            .filter(|l| l.starts_with("Photo matches: confirm No."))
+        {
+            if !confirms.contains(&l) {
+                confirms.push(l);
+            }
+        }
+        if confirms
+            != [
+                "Photo matches: confirm No. 43",
+                "Photo matches: confirm No. 41",
+                "Photo matches: confirm No. 38",
+            ]
+            || !labels
+                .iter()
+                .any(|l| l == "2 more waiting, listed on the staff console.")
+        {
+            problems.push(format!("{name}: the panel's rows are {confirms:?}"));
+        }
+    }
+    t.layout += clock.elapsed();
+}
+
+/// One pass of the sweep: every screen in one language at every resolution (a pass per type
+/// size, when large type comes, issue 18 item 3).
+#[derive(Clone, Copy)]
+struct Pass {
+    language: Language,
+}
+
+/// What one thread found: problems, each frame's dark pixels by (screen, resolution,
+/// language), and its timings.
+type Found = (
+    Vec<String>,
+    HashMap<(String, u32, u32), Vec<(Language, usize)>>,
+    Timings,
+);
+
+/// Takes passes from `passes` (the next index in `next`) until none is left, in a window of this
+/// thread's own (Slint's platform is per thread).
+fn sweep(passes: &[Pass], next: &AtomicUsize) -> Found {
+    let samples = every_screen();
+    let (w0, h0) = RESOLUTIONS[0];
+    let mut h = Headless::new(w0, h0).unwrap();
+    let mut problems = Vec::new();
+    let mut inks: HashMap<(String, u32, u32), Vec<(Language, usize)>> = HashMap::new();
+    let mut t = Timings::default();
+    let mut memo = BreakMemo::new();
+    while let Some(&Pass { language }) = passes.get(next.fetch_add(1, Ordering::SeqCst)) {
+        for (width, height) in RESOLUTIONS {
+            h.resize(width, height);
+            for sample in &samples {
+                let clock = Instant::now();
+                h.show(sample, language);
+                t.show += clock.elapsed();
+                let clock = Instant::now();
+                h.render();
+                t.render += clock.elapsed();
+                t.frames += 1;
+                check_frame(
+                    &h,
+                    sample,
+                    language,
+                    (width, height),
+                    &mut memo,
+                    &mut t,
+                    &mut problems,
+                );
+                let clock = Instant::now();
+                inks.entry((sample.name.clone(), width, height))
+                    .or_default()
+                    .push((language, text_ink(h.pixels().as_bytes())));
+                t.ink += clock.elapsed();
+            }
+        }
+    }
+    (problems, inks, t)
+}
+
+/// How many threads the sweep uses: one window each. `UKETSUKE_FIT_THREADS` overrides (to
+/// measure); else the machine's cores, at most 4.
+fn sweep_threads() -> usize {
+    std::env::var("UKETSUKE_FIT_THREADS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(4)))
+        .max(1)
+}
+
 #[test]
-fn every_screen_fits_in_both_languages_at_every_resolution() {
+fn every_screen_fits_in_every_language_at_every_resolution() {
+    let wall = Instant::now();
     let samples = every_screen();
     assert!(samples.len() >= 35, "{} screens", samples.len());
     assert!(
         samples.iter().filter(|s| s.staff.is_some()).count() >= 6,
         "staff mode's screens are checked too"
     );
-    let (w0, h0) = RESOLUTIONS[0];
-    let mut h = Headless::new(w0, h0).unwrap();
+    let passes: Vec<Pass> = Language::ALL.map(|language| Pass { language }).to_vec();
+    let next = AtomicUsize::new(0);
+    let threads = sweep_threads().min(passes.len());
+    let found: Vec<Found> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| scope.spawn(|| sweep(&passes, &next)))
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
     let mut problems = Vec::new();
-    let mut checked = 0;
-    for (width, height) in RESOLUTIONS {
-        h.resize(width, height);
-        for sample in &samples {
-            let mut ink_by_language = Vec::new();
-            for language in Language::ALL {
-                h.show(sample, language);
-                h.render();
-                checked += 1;
-                let name = format!("{}-{}-{width}x{height}", sample.name, language.code());
-                let (fits, sizes) = h.fits();
-                if !fits {
-                    problems.push(format!(
-                        "{name}: content needs {:.0}x{:.0}, screen is {:.0}x{:.0}",
-                        sizes[0], sizes[1], sizes[2], sizes[3]
-                    ));
-                }
-                let touch = h.app.global::<Theme>().get_touch();
-                let body = h.app.global::<Theme>().get_body();
-                if width == 1080 && body < 32.0 {
-                    problems.push(format!("{name}: body text {body} px < 32 px"));
-                }
-                // Under staff mode only its overlay is shown (the patient's screen beneath is
-                // hidden, but still in the element tree).
-                let everything = if sample.staff.is_some() {
-                    ElementHandle::find_by_element_type_name(&h.app, "StaffOverlay")
-                        .next()
-                        .expect("the staff overlay")
-                        .query_descendants()
-                        .match_descendants()
-                        .find_all()
-                } else {
-                    ElementQuery::from_root(&h.app)
-                        .match_descendants()
-                        .find_all()
-                };
-                // Nothing a patient reads or touches lies over anything else: a layout that
-                // ran out of room shows as overlapping boxes.
-                let labelled: Vec<_> = everything
-                    .iter()
-                    .filter(|e| e.accessible_label().is_some_and(|l| !l.is_empty()))
-                    .filter(|e| e.size().width > 0.0 && e.size().height > 0.0)
-                    .map(|e| (label(e), e.absolute_position(), e.size()))
-                    .collect();
-                // The query can visit an element more than once.
-                let mut unique: Vec<(String, slint::LogicalPosition, slint::LogicalSize)> =
-                    Vec::new();
-                for item in labelled {
-                    if !unique.contains(&item) {
-                        unique.push(item);
-                    }
-                }
-                let labelled = unique;
-                // Line breaks: each text element, with the words it shows (its own label, or
-                // the label of the smallest labelled element around it: a button's or a
-                // notice's words), as drawn in this frame.
-                let frame_width = h.pixels().width() as usize;
-                let names = names(sample);
-                // The smallest text is Theme.small; a line is at least 1.2 times its size.
-                let one_line = 1.2 * h.app.global::<Theme>().get_small();
-                let line = h.app.global::<Theme>().get_line();
-                // The query can visit an element more than once.
-                let mut seen = std::collections::HashSet::new();
-                for t in &everything {
-                    let is_text = t.type_name().is_some_and(|n| n == "Text")
-                        || t.bases().is_some_and(|mut b| b.any(|n| n == "Text"));
-                    let (pos, size) = (t.absolute_position(), t.size());
-                    if !is_text || size.width <= 0.0 || size.height <= 0.0 {
-                        continue;
-                    }
-                    // The box just inside the border of the element whose words these are.
-                    let mut border = None;
-                    let shown = match t.accessible_label().filter(|l| !l.is_empty()) {
-                        Some(l) => l.to_string(),
-                        None => match labelled
-                            .iter()
-                            .filter(|(_, p, s)| {
-                                p.x <= pos.x + 0.5
-                                    && p.y <= pos.y + 0.5
-                                    && p.x + s.width + 0.5 >= pos.x + size.width
-                                    && p.y + s.height + 0.5 >= pos.y + size.height
-                            })
-                            .min_by(|a, b| {
-                                (a.2.width * a.2.height).total_cmp(&(b.2.width * b.2.height))
-                            }) {
-                            Some((l, p, s)) => {
-                                border = Some((p.x + line + 1.0, p.x + s.width - line - 1.0));
-                                l.clone()
-                            }
-                            None => continue,
-                        },
-                    };
-                    if !seen.insert((
-                        shown.clone(),
-                        pos.x as i32,
-                        pos.y as i32,
-                        size.width as i32,
-                        size.height as i32,
-                    )) {
-                        continue;
-                    }
-                    let shown = shown.strip_prefix("! ").unwrap_or(&shown).to_owned();
-                    if sample.countdown.is_some()
-                        && !countdown_part(&shown)
-                        && !labelled
-                            .iter()
-                            .any(|(l, _, _)| l.strip_prefix("! ") == Some(&shown))
-                    {
-                        continue;
-                    }
-                    let plain = unjoined(&shown).replace('\n', " / ");
-                    let visible = unjoined(&shown)
-                        .chars()
-                        .filter(|c| !c.is_whitespace())
-                        .count();
-                    let short = visible <= SHORT_LABEL;
-                    let breaks = unexpected_breaks(&shown, language, &names);
-                    // Lines are counted (the slow part) only where a wrap would be wrong.
-                    let d = drawn(
-                        h.pixels().as_bytes(),
-                        frame_width,
-                        pos,
-                        size,
-                        one_line,
-                        short || !breaks.is_empty(),
-                        border,
-                    );
-                    if d.touches_edge {
-                        problems.push(format!(
-                            "{name}: \"{plain}\" runs into the border of its {:.0} px box: cut off, or a word too wide for it",
-                            size.width
-                        ));
-                    }
-                    if short && d.lines > 1 {
-                        problems.push(format!(
-                            "{name}: the short label \"{plain}\" wraps onto {} lines",
-                            d.lines
-                        ));
-                    }
-                    if d.lines > 1 && !breaks.is_empty() {
-                        problems.push(format!(
-                            "{name}: \"{plain}\" wraps onto {} lines and may break inside a {}: {}",
-                            d.lines,
-                            if language == Language::Japanese {
-                                "phrase or name"
-                            } else {
-                                "word or name"
-                            },
-                            breaks
-                                .iter()
-                                .map(|(a, b)| format!("{a}/{b}"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ));
-                    }
-                }
-                // The idle countdown covers the screen on purpose; only its own parts count (the
-                // notice, the seconds in large digits, the button).
-                let labelled: Vec<_> = if sample.countdown.is_some() {
-                    labelled
-                        .into_iter()
-                        .filter(|(l, _, _)| countdown_part(l))
-                        .collect()
-                } else {
-                    labelled
-                };
-                for (i, (a, pa, sa)) in labelled.iter().enumerate() {
-                    for (b, pb, sb) in &labelled[i + 1..] {
-                        let apart = pa.x + sa.width <= pb.x + 0.5
-                            || pb.x + sb.width <= pa.x + 0.5
-                            || pa.y + sa.height <= pb.y + 0.5
-                            || pb.y + sb.height <= pa.y + 0.5;
-                        if !apart {
-                            problems.push(format!("{name}: \"{a}\" overlaps \"{b}\""));
-                        }
-                    }
-                }
-                for e in &everything {
-                    let (pos, size) = (e.absolute_position(), e.size());
-                    if size.width <= 0.0 || size.height <= 0.0 {
-                        continue;
-                    }
-                    let inside = pos.x >= -0.5
-                        && pos.y >= -0.5
-                        && pos.x + size.width <= width as f32 + 0.5
-                        && pos.y + size.height <= height as f32 + 0.5;
-                    if !inside {
-                        problems.push(format!(
-                            "{name}: \"{}\" at {:.0},{:.0} size {:.0}x{:.0} leaves the screen",
-                            label(e),
-                            pos.x,
-                            pos.y,
-                            size.width,
-                            size.height
-                        ));
-                    }
-                    if e.accessible_role() == Some(i_slint_backend_testing::AccessibleRole::Button)
-                        && (size.height + 0.5 < touch || size.width + 0.5 < touch)
-                    {
-                        problems.push(format!(
-                            "{name}: button \"{}\" is {:.0}x{:.0}, under 15 mm ({touch:.0} px)",
-                            label(e),
-                            size.width,
-                            size.height
-                        ));
-                    }
-                    let role = e.accessible_role();
-                    if role == Some(i_slint_backend_testing::AccessibleRole::Button)
-                        && e.accessible_label().is_none_or(|l| l.is_empty())
-                    {
-                        problems.push(format!("{name}: a button without an accessible label"));
-                    }
-                }
-                // The staff panel lists the newest three waiting checks and counts the rest.
-                if sample.name == "staff-panel" && language == Language::English {
-                    let labels: Vec<String> = everything.iter().map(label).collect();
-                    // A button's label is on several of its elements: count each once.
-                    let mut confirms: Vec<&String> = Vec::new();
-                    for l in labels
-                        .iter()
-                        .filter(|l| l.starts_with("Photo matches: confirm No."))
-                    {
-                        if !confirms.contains(&l) {
-                            confirms.push(l);
-                        }
-                    }
-                    if confirms
-                        != [
-                            "Photo matches: confirm No. 43",
-                            "Photo matches: confirm No. 41",
-                            "Photo matches: confirm No. 38",
-                        ]
-                        || !labels
-                            .iter()
-                            .any(|l| l == "2 more waiting, listed on the staff console.")
-                    {
-                        problems.push(format!("{name}: the panel's rows are {confirms:?}"));
-                    }
-                }
-                ink_by_language.push(text_ink(h.pixels().as_bytes()));
-            }
-            // Japanese text is drawn: a blank CJK font would leave far less ink than English.
-            let (ja, en) = (ink_by_language[0], ink_by_language[1]);
-            if (ja as f64) < 0.5 * en as f64 {
+    let mut inks: HashMap<(String, u32, u32), Vec<(Language, usize)>> = HashMap::new();
+    let mut t = Timings::default();
+    for (p, i, time) in found {
+        problems.extend(p);
+        for (key, mut v) in i {
+            inks.entry(key).or_default().append(&mut v);
+        }
+        t.add(&time);
+    }
+    // Every script is drawn: a blank font would leave far less ink than English.
+    let mut keys: Vec<_> = inks.keys().cloned().collect();
+    keys.sort();
+    for key in keys {
+        let of = &inks[&key];
+        let ink = |l: Language| of.iter().find(|(x, _)| *x == l).map_or(0, |(_, n)| *n);
+        let en = ink(Language::English);
+        for &(language, n) in of {
+            if (n as f64) < 0.5 * en as f64 {
+                let (screen, width, height) = &key;
                 problems.push(format!(
-                    "{}-{width}x{height}: Japanese draws {ja} dark pixels against English {en}: is a CJK font (fonts-noto-cjk) installed?",
-                    sample.name
+                    "{screen}-{width}x{height}: {} draws {n} dark pixels against English {en}: is a font for its script installed (fonts-noto-cjk, fonts-noto-core)?",
+                    language.code()
                 ));
             }
         }
     }
-    println!("{checked} screens checked");
+    let ms = |d: Duration| d.as_millis();
+    println!(
+        "{} frames checked ({} languages x {} resolutions) in {} ms on {threads} threads; summed over threads: show {} ms, render {} ms, layout checks {} ms, text pixel checks {} ms, ink {} ms",
+        t.frames,
+        Language::ALL.len(),
+        RESOLUTIONS.len(),
+        ms(wall.elapsed()),
+        ms(t.show),
+        ms(t.render),
+        ms(t.layout),
+        ms(t.text),
+        ms(t.ink),
+    );
+    assert_eq!(
+        t.frames,
+        samples.len() * Language::ALL.len() * RESOLUTIONS.len(),
+        "every pass ran"
+    );
     assert!(
         problems.is_empty(),
         "{} problems:\n{}",
