@@ -9,7 +9,8 @@
 //! since `cmn`/`zh` read tone digits in English in espeak-ng 1.51; Tagalog has no espeak-ng
 //! voice, so it speaks the English words). Each file then goes through `sox`: silence trimmed
 //! at both ends (Open JTalk leads with 185 ms of silence, which alone would break the 150 ms
-//! screen-to-sound target), 48 kHz mono signed 16-bit, normalised to -3 dBFS.
+//! screen-to-sound target), 48 kHz mono signed 16-bit, normalised to -3 dBFS. A clip without
+//! words (the PIN key's tick) is a short neutral tone sox makes itself ([`TICK`]).
 //!
 //! `DIR/<code>/manifest.json` records, per clip file, the words and the recipe (tool, voice,
 //! options) that made it; a clip whose words and recipe are unchanged and whose file is there
@@ -104,7 +105,16 @@ pub enum Engine {
     OpenJtalk,
     /// `espeak-ng -v VOICE`.
     Espeak(&'static str),
+    /// No words: a short neutral tone made by sox (the PIN key's tick, the same in every
+    /// language folder): [`TICK`].
+    Tick,
 }
+
+/// The tick's sox `synth` effect and its shaping: 45 ms of a 1 kHz sine with a 3 ms attack and
+/// a 30 ms decay, at -6 dBFS: a soft click with no pitch of a word or digit.
+pub const TICK: [&str; 12] = [
+    "synth", "0.045", "sine", "1000", "fade", "q", "0.003", "0.045", "0.03", "gain", "-n", "-6",
+];
 
 /// The engine of a language, and whose words it speaks (its own, or for a language without a
 /// voice, English's), with a note for the technician when it is not the language itself.
@@ -292,14 +302,16 @@ pub fn build(options: &VoiceCacheOptions) -> Result<Summary> {
         let (mut synthesised, mut unchanged) = (0, 0);
         for (clip, text) in words_of(recipe.words_of) {
             let name = clip.file_name();
-            let text = text.as_deref().map(|t| spoken_text(*language, t));
-            let Some(text) = text.filter(|t| !t.is_empty()) else {
-                bail!(
+            // A clip without words (the PIN key's tick) is a tone; one with words must say some.
+            let (engine, text) = match text.as_deref().map(|t| spoken_text(*language, t)) {
+                None => (Engine::Tick, String::new()),
+                Some(text) if text.is_empty() => bail!(
                     "no words for the clip {name} in {} (ui/voice.slint and the language's .po file)",
                     language.code()
-                );
+                ),
+                Some(text) => (recipe.engine, text),
             };
-            let made = made_by(recipe.engine, &text, &tools);
+            let made = made_by(engine, &text, &tools);
             let file = dir.join(&name);
             if old.get(&name) == Some(&made) && file.is_file() {
                 unchanged += 1;
@@ -307,7 +319,7 @@ pub fn build(options: &VoiceCacheOptions) -> Result<Summary> {
                 synthesised += 1;
                 jobs.push(Job {
                     language: *language,
-                    engine: recipe.engine,
+                    engine,
                     text,
                     file,
                 });
@@ -362,6 +374,12 @@ fn made_by(engine: Engine, text: &str, tools: &Tools) -> Made {
             tool: "espeak-ng".to_owned(),
             voice: format!("{voice} -s {ESPEAK_WPM}"),
             post,
+        },
+        Engine::Tick => Made {
+            text: String::new(),
+            tool: "sox".to_owned(),
+            voice: TICK.join(" "),
+            post: format!("sox {SOX_GLOBAL} -n {}", SOX_FORMAT.join(" ")),
         },
     }
 }
@@ -462,7 +480,7 @@ fn run_jobs(jobs: Vec<Job>, tools: &Tools, threads: Option<usize>) -> Result<()>
 }
 
 /// Makes one clip: the synthesiser writes a raw WAV beside the target, sox writes the trimmed,
-/// normalised file beside it, which then replaces the target (so a failed run never leaves a
+/// normalised file beside it (a tick: sox makes it directly), which then replaces the target (so a failed run never leaves a
 /// half-written clip under its real name).
 fn synthesise(job: &Job, tools: &Tools) -> Result<()> {
     let dir = job
@@ -502,16 +520,27 @@ fn synthesise(job: &Job, tools: &Tools) -> Result<()> {
                     .arg(&raw);
                 run(&mut command, Some(&job.text), "espeak-ng", &what)?;
             }
+            Engine::Tick => {
+                let mut sox = Command::new(&tools.sox);
+                sox.args([SOX_GLOBAL, "-n"])
+                    .args(SOX_FORMAT)
+                    .arg(&cooked)
+                    .args(TICK);
+                run(&mut sox, None, "sox", &what)?;
+            }
         }
-        let mut sox = Command::new(&tools.sox);
-        sox.arg(&raw)
-            .args(SOX_FORMAT)
-            .arg(&cooked)
-            .args(SOX_EFFECTS);
-        run(&mut sox, None, "sox", &what)?;
+        if job.engine != Engine::Tick {
+            let mut sox = Command::new(&tools.sox);
+            sox.arg(SOX_GLOBAL)
+                .arg(&raw)
+                .args(SOX_FORMAT)
+                .arg(&cooked)
+                .args(SOX_EFFECTS);
+            run(&mut sox, None, "sox", &what)?;
+        }
         // 25 ms of 48 kHz s16 after the 44-byte header: anything shorter was trimmed to nothing.
         let len = std::fs::metadata(&cooked).map(|m| m.len()).unwrap_or(0);
-        if len < 44 + 2400 {
+        if len < 44 + 2 * 1200 {
             bail!(
                 "sox trimmed the clip {what} to silence ({len} bytes): the synthesiser made no sound"
             );
@@ -652,5 +681,6 @@ mod tests {
         assert_ne!(a, made_by(Engine::Espeak("en-us"), "two", &tools));
         assert_ne!(a, made_by(Engine::Espeak("vi"), "one", &tools));
         assert_ne!(a, made_by(Engine::OpenJtalk, "one", &tools));
+        assert_ne!(a, made_by(Engine::Tick, "", &tools));
     }
 }
