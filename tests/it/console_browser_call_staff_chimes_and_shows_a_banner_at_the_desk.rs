@@ -7,26 +7,13 @@
 //! Logs the time from the press (the stored check-in's end) to `play()`. Screenshot:
 //! console-staff-call-banner.png in target/console-screenshots/.
 
-use crate::console::browser::{Browser, BrowserDesk, screenshots_dir};
+use crate::console::browser::{BrowserDesk, screenshots_dir};
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 use uketsuke::domain::HandoffReason;
 use uketsuke::store::Store;
-
-/// Waits (without reloading) until `script` returns true.
-fn wait_until(browser: &Browser, what: &str, script: &str, limit: Duration) {
-    let started = Instant::now();
-    while browser.script(script) != Value::Bool(true) {
-        assert!(
-            started.elapsed() < limit,
-            "{what} did not happen within {limit:?}: body {}",
-            browser.text("body")
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 /// Records every `play()` on the page (the element's source and `Date.now()`), then plays.
 const INSTRUMENT_PLAY: &str = "window.__plays=[];const play=HTMLMediaElement.prototype.play;\
@@ -41,8 +28,7 @@ fn a_patients_call_chimes_and_shows_a_banner_until_a_clerk_acknowledges_it() {
     let desk = BrowserDesk::start();
     let browser = &desk.browser;
     // The chime is served by the console and the page's audio element has loaded it (1.1 s).
-    wait_until(
-        browser,
+    browser.wait_until(
         "the chime loading",
         "const a=document.getElementById('chime');\
          return !!a && a.src.endsWith('/chime.wav') && a.duration > 1 && a.duration < 2;",
@@ -63,8 +49,7 @@ fn a_patients_call_chimes_and_shows_a_banner_until_a_clerk_acknowledges_it() {
     desk.check_in("call", r#"{"steps": ["call_staff"]}"#, "sim:card", "sim");
     let banner = "#staff-calls .staff-call";
     browser.wait_for(banner, Duration::from_secs(10));
-    wait_until(
-        browser,
+    browser.wait_until(
         "the chime",
         "return window.__plays.length > 0;",
         Duration::from_secs(10),
@@ -102,8 +87,7 @@ fn a_patients_call_chimes_and_shows_a_banner_until_a_clerk_acknowledges_it() {
 
     // 「確認しました」 hides the banner; the handoff stays open, in the queue.
     browser.click(&format!("{banner} button.acknowledge"));
-    wait_until(
-        browser,
+    browser.wait_until(
         "the banner going",
         "return document.querySelector('#staff-calls .staff-call') === null;",
         Duration::from_secs(5),

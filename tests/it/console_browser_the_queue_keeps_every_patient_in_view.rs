@@ -8,7 +8,7 @@
 
 use crate::console::browser::{Browser, BrowserDesk, screenshots_dir};
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 use uketsuke::domain::{
@@ -16,20 +16,6 @@ use uketsuke::domain::{
 };
 use uketsuke::rules::JST;
 use uketsuke::store::Store;
-
-/// Waits (without reloading) until `script` returns true.
-fn wait_until(browser: &Browser, what: &str, script: &str, limit: Duration) {
-    let started = Instant::now();
-    while browser.script(script) != Value::Bool(true) {
-        assert!(
-            started.elapsed() < limit,
-            "{what} did not happen within {limit:?}: title {:?}, body {}",
-            browser.script("return document.title;"),
-            browser.text("body")
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
 
 /// Clicks `css` inside the live queue in one script step: the queue's contents are replaced on
 /// every push, so a WebDriver element found first may be gone by the click.
@@ -107,8 +93,7 @@ fn one_try_left_earlier_days_the_badge_and_a_frozen_update_are_all_in_view() {
         "{earlier}"
     );
     assert!(earlier.contains("書類：期限切れ保険証"), "{earlier}");
-    wait_until(
-        browser,
+    browser.wait_until(
         "the badge",
         "return document.getElementById('badge').textContent.startsWith('対応待ち 1件（最長')\
          && document.title.startsWith('(2) ');",
@@ -131,15 +116,13 @@ fn one_try_left_earlier_days_the_badge_and_a_frozen_update_are_all_in_view() {
     browser.screenshot(&shots.join("console-resolve-one-try-left-after.png"));
 
     // A new handoff arrives while the clerk is on the resolve page: the badge and title follow.
-    wait_until(
-        browser,
+    browser.wait_until(
         "the badge on the resolve page",
         "return document.getElementById('badge').textContent.startsWith('対応待ち 1件');",
         Duration::from_secs(10),
     );
     desk.check_in("phone", r#"{"steps": ["tap", "ok"]}"#, "sim:iphone", "sim");
-    wait_until(
-        browser,
+    browser.wait_until(
         "the badge counting the new handoff",
         "return document.getElementById('badge').textContent.startsWith('対応待ち 2件')\
          && document.title.startsWith('(3) ');",

@@ -190,6 +190,21 @@ impl Browser {
         }
     }
 
+    /// Waits (without reloading) until `script` returns true; `what` names it in the failure,
+    /// with the page's title and text.
+    pub fn wait_until(&self, what: &str, script: &str, limit: Duration) {
+        let started = Instant::now();
+        while self.script(script) != Value::Bool(true) {
+            assert!(
+                started.elapsed() < limit,
+                "{what} did not happen within {limit:?}: title {:?}, body {}",
+                self.script("return document.title;"),
+                self.text("body")
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Waits until the address holds `part` (a form sent or a link followed has loaded).
     pub fn wait_for_url(&self, part: &str, limit: Duration) -> String {
         let started = Instant::now();
