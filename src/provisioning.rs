@@ -140,6 +140,7 @@ const KEYS: &[(&str, Target, Rule)] = &[
     ("medical_aid_on_card", Target::Facility, |v, _| flag(v)),
     ("waiting_place", Target::Facility, |v, _| waiting_place(v)),
     ("orca", Target::Facility, orca),
+    ("voice", Target::Facility, |v, _| voice(v)),
     ("time_zone", Target::TimeZone, time_zone),
     ("ntp", Target::Ntp, |v, _| ntp_servers(v)),
     ("technician.login", Target::TechnicianLogin, |v, _| login(v)),
@@ -521,6 +522,24 @@ fn orca(v: &Value, env: &Environment<'_>) -> Result<Value, String> {
     }
 }
 
+/// `voice`: voice guidance, checked as the facility file checks it (each bad key named under
+/// `voice.`).
+fn voice(v: &Value) -> Result<Value, String> {
+    let settings: crate::voice::VoiceSettings = serde_json::from_value(v.clone()).map_err(|e| {
+        format!("not voice settings ({{volume 0-100, dir, device, headphone}}): {e}")
+    })?;
+    let problems: Vec<String> = settings
+        .problems()
+        .into_iter()
+        .map(|(key, detail)| format!("{key}: {detail}"))
+        .collect();
+    if problems.is_empty() {
+        Ok(v.clone())
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
 /// `timesyncd.conf`'s text for these servers (the image links
 /// /etc/systemd/timesyncd.conf.d/uketsuke.conf to it); with none, systemd-timesyncd's own
 /// fallback servers stay in use.
@@ -546,6 +565,22 @@ mod tests {
             file_problem: &|p| (!p.ends_with(".pem")).then(|| "no such file".to_owned()),
             gateway_problem: &|g| (g != "sim").then(|| format!("unknown gateway {g}")),
         }
+    }
+
+    #[test]
+    fn a_voice_key_is_checked_key_by_key() {
+        let good = r#"{"voice": {"volume": 40, "headphone": "plughw:CARD=Headset,DEV=0"}}"#;
+        assert_eq!(parse(good, &env()).unwrap().facility[0].0, "voice");
+        let bad = r#"{"voice": {"volume": 120}}"#;
+        let problems = parse(bad, &env()).unwrap_err();
+        assert_eq!(problems[0].key, "voice");
+        assert!(problems[0].detail.contains("voice.volume"), "{problems:?}");
+        let unknown = r#"{"voice": {"loudness": 3}}"#;
+        assert!(
+            parse(unknown, &env()).unwrap_err()[0]
+                .detail
+                .contains("loudness")
+        );
     }
 
     #[test]

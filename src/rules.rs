@@ -579,6 +579,9 @@ pub struct FacilityConfig {
     /// The eligibility terminal's certified face-authentication reader beside the kiosk
     /// (`--gateway oqs:DIR`, issue 17 item 1).
     pub certified_reader: CertifiedReaderSettings,
+    /// Voice guidance (`voice` in facility.json: `volume` 0–100, 0 silent; `dir` of the cache;
+    /// `device` and `headphone`, ALSA names). Absent: on at a moderate volume.
+    pub voice: crate::voice::VoiceSettings,
 }
 
 /// How the kiosk works with the certified face-authentication reader (顔認証付きカードリーダー)
@@ -863,6 +866,7 @@ impl Default for FacilityConfig {
             languages: SCREEN_LANGUAGES.iter().map(|l| (*l).to_owned()).collect(),
             orca: None,
             certified_reader: CertifiedReaderSettings::default(),
+            voice: crate::voice::VoiceSettings::default(),
         }
     }
 }
@@ -1009,6 +1013,9 @@ impl FacilityConfig {
                 "certified_reader.late_file_quiet_seconds",
                 "must be 0 to 600 seconds",
             );
+        }
+        for (key, detail) in config.voice.problems() {
+            invalid(key, &detail);
         }
         if config.consent_dead_time_ms > 3000 {
             invalid("consent_dead_time_ms", "must be 0 to 3000 milliseconds");

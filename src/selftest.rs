@@ -41,7 +41,7 @@ impl State {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {
     /// Stable, for scripts: `config`, `database`, `disk`, `clock`, `time-zone`, `reader`,
-    /// `fonts`, `console`, `service`, `orca`.
+    /// `fonts`, `console`, `service`, `orca`, `terminal`, `voice`.
     pub id: &'static str,
     pub state: State,
     /// One line for a person, naming the file, key or device.
@@ -82,7 +82,7 @@ impl Check {
 }
 
 /// Every check's id, in the order `doctor` runs and prints them.
-pub const CHECK_IDS: [&str; 11] = [
+pub const CHECK_IDS: [&str; 12] = [
     "config",
     "database",
     "disk",
@@ -94,6 +94,7 @@ pub const CHECK_IDS: [&str; 11] = [
     "service",
     "orca",
     "terminal",
+    "voice",
 ];
 
 /// The whole self-test.
@@ -438,11 +439,96 @@ pub fn service(answer: Option<Result<String, String>>) -> Check {
     }
 }
 
+/// `voice`: whether the sound device opened (`state`), the cache at `dir` holds every clip of
+/// every language (`missing` of `total` files), and what else did not open (a declared
+/// headphone output). Never fails: a kiosk without sound still checks patients in; it warns,
+/// naming the device or the first missing file. `voice.volume` 0: skipped.
+pub fn voice(
+    state: &crate::voice::VoiceState,
+    dir: &Path,
+    missing: &[std::path::PathBuf],
+    total: usize,
+    problems: &[String],
+) -> Check {
+    use crate::voice::VoiceState;
+    let mut trouble: Vec<String> = Vec::new();
+    let device = match state {
+        VoiceState::Off => {
+            return Check::new(
+                "voice",
+                State::Skip,
+                "voice.volume is 0 in the facility file: the kiosk is silent",
+            );
+        }
+        VoiceState::Unavailable(why) => {
+            trouble.push(format!("voice unavailable, the kiosk runs silent: {why}"));
+            None
+        }
+        VoiceState::On { device } => Some(device.as_str()),
+    };
+    if let Some(first) = missing.first() {
+        trouble.push(format!(
+            "the voice cache {} lacks {} of {total} clips, e.g. {} (run `uketsuke voice-cache`, \
+             or set voice.dir)",
+            dir.display(),
+            missing.len(),
+            first.display()
+        ));
+    }
+    trouble.extend(problems.iter().cloned());
+    if trouble.is_empty() {
+        Check::new(
+            "voice",
+            State::Ok,
+            format!(
+                "speaking through ALSA device {:?}; the cache {} holds all {total} clips",
+                device.unwrap_or_default(),
+                dir.display()
+            ),
+        )
+    } else {
+        Check::new("voice", State::Warn, trouble.join("; "))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
 
     use super::*;
+
+    #[test]
+    fn voice_states() {
+        use crate::voice::VoiceState;
+        let dir = Path::new("/usr/share/uketsuke/voice");
+        let on = VoiceState::On {
+            device: "default".into(),
+        };
+        let ok = voice(&on, dir, &[], 86, &[]);
+        assert_eq!(ok.state, State::Ok);
+        assert!(ok.detail.contains("\"default\"") && ok.detail.contains("86"));
+        assert_eq!(
+            voice(&VoiceState::Off, dir, &[], 86, &[]).state,
+            State::Skip
+        );
+        let no_card = voice(
+            &VoiceState::Unavailable("no sound output: ALSA device \"default\"".into()),
+            dir,
+            &[],
+            86,
+            &[],
+        );
+        assert_eq!(no_card.state, State::Warn);
+        assert!(
+            no_card.detail.contains("ALSA device \"default\""),
+            "{}",
+            no_card.detail
+        );
+        let missing = [dir.join("ja/welcome.wav")];
+        let gap = voice(&on, dir, &missing, 86, &[]);
+        assert_eq!(gap.state, State::Warn);
+        assert!(gap.detail.contains("ja/welcome.wav") && gap.detail.contains("1 of 86"));
+    }
 
     #[test]
     fn disk_thresholds() {

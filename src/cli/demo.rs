@@ -178,6 +178,10 @@ pub fn demo(options: &DemoOptions) -> Result<()> {
     };
     let runtime = crate::ui::runtime::start_live(&window, flow, adapters, std::rc::Rc::new(now))?;
     runtime.borrow_mut().demo_persona(persona);
+    // Voice guidance as the facility file's defaults say (silent without a sound card).
+    runtime
+        .borrow_mut()
+        .set_voice(crate::voice::Voice::open(&Default::default()));
     eprintln!(
         "uketsuke demo: the kiosk at {width}x{height} with the simulated reader panel; data in {}",
         db.display()

@@ -40,7 +40,7 @@ pub struct DoctorOptions {
     #[arg(long, default_value = "/etc/localtime")]
     pub localtime: PathBuf,
     /// Only these checks (comma-separated ids: config, database, disk, clock, time-zone,
-    /// reader, fonts, console, service, orca).
+    /// reader, fonts, console, service, orca, terminal, voice).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
 }
@@ -67,6 +67,9 @@ pub fn command(options: &DoctorOptions) -> Result<ExitCode> {
         .unwrap_or_else(|| options.data_dir.join("uketsuke.db"));
     let (config_check, facility) = config(&facility_path);
     let facility_gateway = facility.as_ref().map(|f| f.gateway.clone());
+    let voice_settings = facility
+        .as_ref()
+        .map(|f| (f.voice.clone(), f.languages.clone()));
     let mut report = Report::default();
     // What people read before the table: the reader's and the fonts' own lines, as before.
     let mut preamble = String::new();
@@ -143,6 +146,15 @@ pub fn command(options: &DoctorOptions) -> Result<ExitCode> {
             .and_then(|dir| crate::gateway::oqs::TerminalFolder::find(Path::new(dir)).err());
         report.checks.push(selftest::terminal(&gateway, problem));
     }
+    if wanted("voice") {
+        let (settings, languages) = voice_settings.unwrap_or_else(|| {
+            (
+                crate::voice::VoiceSettings::default(),
+                crate::rules::SCREEN_LANGUAGES.map(str::to_owned).to_vec(),
+            )
+        });
+        report.checks.push(voice(&settings, &languages));
+    }
     if options.json {
         println!("{}", report.json());
     } else {
@@ -217,6 +229,16 @@ fn orca(settings: Option<&crate::orca::OrcaSettings>) -> Check {
             ),
         ),
     }
+}
+
+/// `voice`: opens the sound device(s) as the kiosk would (and closes them), and looks for every
+/// clip of every language of the facility in the cache.
+fn voice(settings: &crate::voice::VoiceSettings, languages: &[String]) -> Check {
+    let dir = settings.cache_dir();
+    let missing = crate::voice::missing_clips(&dir, languages);
+    let total = crate::voice::speech::Clip::all().len() * languages.len();
+    let voice = crate::voice::Voice::open(settings);
+    selftest::voice(voice.state(), &dir, &missing, total, voice.problems())
 }
 
 /// `config`: facility.json parses and every key is valid (each bad key named). Also returns the

@@ -271,6 +271,7 @@ fn start_kiosk(options: &RunOptions, facility_file: &Path, window: &AppWindow) -
     // the departments, the list cached in the store (never ORCA itself: the kiosk starts while
     // ORCA is down).
     let facility = crate::orca::department_list::with_cached_departments(facility, &store);
+    let voice = facility.voice.clone();
     let flow = CheckInFlow::new(rules, facility);
     let adapters = crate::ui::runtime::Adapters {
         reader,
@@ -278,6 +279,10 @@ fn start_kiosk(options: &RunOptions, facility_file: &Path, window: &AppWindow) -
         store: store.clone(),
     };
     let runtime = crate::ui::runtime::start_live(window, flow, adapters, Rc::new(now))?;
+    // 7. Voice guidance (no sound card: silent, logged; `doctor` says so).
+    runtime
+        .borrow_mut()
+        .set_voice(crate::voice::Voice::open(&voice));
     Ok(Kiosk {
         runtime,
         console,

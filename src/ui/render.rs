@@ -81,6 +81,9 @@ impl Headless {
             back: None,
         };
         headless.resize(width, height);
+        // Drawn as a kiosk runs by default: with voice guidance, so its Repeat button is in
+        // every screenshot and in the fit test.
+        headless.app.global::<super::Kiosk>().set_voice_on(true);
         headless.app.show().context("cannot show the views")?;
         Ok(headless)
     }

@@ -301,6 +301,8 @@ pub struct Runtime {
     workers: Vec<(&'static str, JoinHandle<()>)>,
     /// Tells staff mode when the store says this kiosk was closed or reopened elsewhere.
     pause_watch: Option<crate::store::ChangeWatch>,
+    /// Voice guidance: speaks each new screen (silent until [`Runtime::set_voice`]).
+    voice: crate::voice::Voice,
     me: Weak<RefCell<Runtime>>,
 }
 
@@ -378,6 +380,7 @@ impl Runtime {
                 timer: slint::Timer::default(),
                 workers,
                 pause_watch,
+                voice: crate::voice::Voice::off(),
                 me: me.clone(),
             })
         });
@@ -447,6 +450,18 @@ impl Runtime {
 
     pub fn language(&self) -> Language {
         self.language
+    }
+
+    /// Speaks through `voice` from now on (the screen shown now first), and shows the Repeat
+    /// button while it is on.
+    pub fn set_voice(&mut self, voice: crate::voice::Voice) {
+        self.voice = voice;
+        if let Some(window) = self.window.upgrade() {
+            window.global::<Kiosk>().set_voice_on(self.voice.is_on());
+        }
+        if let Some(view) = &self.shown {
+            self.voice.present(view, self.language.code());
+        }
     }
 
     /// Commands sent to the reader, gateway or store that have not answered yet.
@@ -671,6 +686,7 @@ impl Runtime {
                 self.staff_typed.len(),
             );
         }
+        self.voice.present(&view, self.language.code());
         self.schedule(&view);
         self.shown = Some(view);
     }
@@ -730,6 +746,9 @@ impl Runtime {
         if !matches!(self.flow.view().screen, Screen::PinEntry { .. }) {
             return;
         }
+        let key = crate::voice::speech::PinKey::Digit(digit.clamp(0, 9) as u8);
+        self.voice
+            .pin_key(key, self.typed.len(), self.language.code());
         if self.typed.len() < 4
             && let Some(c) = char::from_digit(digit as u32, 10)
         {
@@ -740,6 +759,9 @@ impl Runtime {
     }
 
     fn pin_erase(&mut self) {
+        let key = crate::voice::speech::PinKey::Erase;
+        self.voice
+            .pin_key(key, self.typed.len(), self.language.code());
         self.typed.pop();
         self.patient(PatientAction::StillHere);
     }
@@ -819,6 +841,7 @@ fn wire_callbacks(window: &AppWindow, runtime: &Rc<RefCell<Runtime>>) {
         rt.patient(PatientAction::StillHere);
     });
     on!(on_call_staff, |rt| rt.patient(PatientAction::CallStaff));
+    on!(on_repeat_speech, |rt| rt.voice.repeat());
     on!(on_cancel, |rt| rt.patient(PatientAction::Cancel));
     on!(on_confirm_end, |rt| rt.patient(PatientAction::ConfirmEnd));
     on!(on_still_here, |rt| rt.patient(PatientAction::StillHere));

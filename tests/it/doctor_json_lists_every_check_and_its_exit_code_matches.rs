@@ -10,7 +10,7 @@ use uketsuke::console::Console;
 use uketsuke::rules::{ConsoleSettings, Rules};
 use uketsuke::store::Store;
 
-const IDS: [&str; 11] = [
+const IDS: [&str; 12] = [
     "config",
     "database",
     "disk",
@@ -22,6 +22,7 @@ const IDS: [&str; 11] = [
     "service",
     "orca",
     "terminal",
+    "voice",
 ];
 
 fn provision(data: &Path, file: &str) {
