@@ -11,8 +11,9 @@ use super::{AppWindow, Language, Voice, select_language};
 use crate::voice::speech::{Clip, Prompt};
 
 /// What `clip` says in the views' current language, without the word joiners the Japanese
-/// catalogue carries for line breaking. `None` for a clip that has no words (a digit outside
-/// 0..=9).
+/// catalogue carries for line breaking. `None` for a clip that has no words: the PIN pad's tick
+/// (a sound: voice-cache makes it, the same in every language), a digit outside 0..=9, a count
+/// outside 0..=4.
 pub fn words(app: &AppWindow, clip: Clip) -> Option<String> {
     let v = app.global::<Voice>();
     let text = match clip {
@@ -57,6 +58,15 @@ pub fn words(app: &AppWindow, clip: Clip) -> Option<String> {
             7 => v.get_digit_7(),
             8 => v.get_digit_8(),
             9 => v.get_digit_9(),
+            _ => return None,
+        },
+        Clip::Tick => return None,
+        Clip::Typed(n) => match n {
+            0 => v.get_typed_0(),
+            1 => v.get_typed_1(),
+            2 => v.get_typed_2(),
+            3 => v.get_typed_3(),
+            4 => v.get_typed_4(),
             _ => return None,
         },
     };

@@ -38,13 +38,11 @@ fn no_key_press_says_a_digit_on_the_loudspeaker() {
     }
 }
 
-/// Typing on the real PIN pad of the live kiosk.
-fn type_on_the_pad(
-    headphone: bool,
-) -> (
-    Vec<Vec<(&'static str, Clip)>>,
-    Vec<Vec<(&'static str, Clip)>>,
-) {
+/// What each speech handed to one output said, in order.
+type Said = Vec<Vec<(&'static str, Clip)>>;
+
+/// Typing on the real PIN pad of the live kiosk: what the loudspeaker and the headphone said.
+fn type_on_the_pad(headphone: bool) -> (Said, Said) {
     let cache = Cache::new(480);
     let loudspeaker = RecordingSink::new();
     let phones = RecordingSink::new();
