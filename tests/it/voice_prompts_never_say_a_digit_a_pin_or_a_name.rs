@@ -63,7 +63,12 @@ fn no_clip_says_a_digit_a_pin_or_a_name_in_any_language() {
         for (clip, words) in clips {
             let name = clip.file_name();
             let Some(words) = words else {
-                problems.push(format!("{code}/{name}: no words"));
+                // The PIN key's tick is a sound, not words (voice-cache makes a tone).
+                if *clip == Clip::Tick {
+                    checked += 1;
+                } else {
+                    problems.push(format!("{code}/{name}: no words"));
+                }
                 continue;
             };
             checked += 1;
