@@ -63,7 +63,7 @@ const prime=()=>{probing=true;a.volume=0;const p=a.play();\
 if(p)p.then(()=>{if(probing){a.pause();a.currentTime=0;a.volume=1;probing=false;}off.hidden=true;})\
 .catch(()=>{probing=false;a.volume=1;refused();});};\
 const scan=()=>{const open=new Set();let fresh=false;\
-for(const t of q.querySelectorAll('template.staff-call')){const id=t.dataset.checkIn;open.add(id);\
+for(const t of q.querySelectorAll('template.staff-call')){const id=t.dataset.call;open.add(id);\
 if(acked.has(id)||shown.has(id))continue;\
 const b=t.content.firstElementChild.cloneNode(true);\
 b.querySelector('button.acknowledge').addEventListener('click',()=>{acked.add(id);\
@@ -103,7 +103,7 @@ async fn chime() -> Response {
 }
 
 /// One hidden banner per open call of today (「スタッフを呼ぶ」 pressed at a kiosk), oldest
-/// first as the queue orders them, each a `<template class="staff-call" data-check-in=ID>`
+/// first as the queue orders them, each a `<template class="staff-call" data-call=ID>` (not `data-check-in`, which marks the queue's rows)
 /// that `/chime.js` shows: 「受付機でスタッフを呼んでいます」, the reception number, the
 /// kiosk, the time (JST, `HH:MM`), a link to the handoff and 「確認しました」.
 pub(super) fn calls(queue: &Queue) -> Markup {
@@ -112,8 +112,8 @@ pub(super) fn calls(queue: &Queue) -> Markup {
             row.check_in.record.outcome.handoff_reason() == Some(HandoffReason::PatientCalledStaff)
         }) {
             @let h = row.check_in;
-            template.staff-call data-check-in=(h.id) {
-                div.notice.staff-call role="alert" data-check-in=(h.id) style="font-size:1.2em" {
+            template.staff-call data-call=(h.id) {
+                div.notice.staff-call role="alert" data-call=(h.id) style="font-size:1.2em" {
                     p {
                         strong { "受付機でスタッフを呼んでいます" }
                         "　受付番号 " (row.number) "番・" (kiosk_label(&h.record.kiosk))
