@@ -87,7 +87,7 @@ pub struct Provisioning {
 
 /// The languages the kiosk's screens are in; `languages` lists some of them, the first shown
 /// first.
-pub const LANGUAGES: [&str; 2] = ["ja", "en"];
+pub const LANGUAGES: [&str; 9] = crate::rules::SCREEN_LANGUAGES;
 
 /// The time zone a kiosk in Japan has.
 pub const JAPAN_ZONE: &str = "Asia/Tokyo";

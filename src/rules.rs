@@ -571,7 +571,8 @@ pub struct FacilityConfig {
     /// The eligibility gateway, as `run --gateway` takes it (e.g. `none`, or `sim:PERSONA` in
     /// builds with the simulators). Empty: as the command line says.
     pub gateway: String,
-    /// The languages the patient screen offers, the first shown first: some of "ja", "en".
+    /// The languages the patient screen offers, the first shown first: some of
+    /// [`SCREEN_LANGUAGES`].
     pub languages: Vec<String>,
     /// The clinic's ORCA (日レセ), where completed check-ins are registered as receptions by
     /// the delivery worker (`uketsuke deliver`, or the thread inside `run`); none: no ORCA.
@@ -674,8 +675,20 @@ pub struct FacilityIdentity {
     pub code: String,
 }
 
-/// The languages the patient screen has.
-pub const SCREEN_LANGUAGES: [&str; 2] = ["ja", "en"];
+/// The languages the patient screen has (`ui::Language::code`, tested to agree): Japanese,
+/// English, simplified Chinese, Korean, Vietnamese, Brazilian Portuguese, Tagalog, Nepali, and
+/// easy Japanese (やさしい日本語, the private-use tag `ja-x-easy`).
+pub const SCREEN_LANGUAGES: [&str; 9] = [
+    "ja",
+    "ja-x-easy",
+    "en",
+    "zh-Hans",
+    "ko",
+    "vi",
+    "pt-BR",
+    "tl",
+    "ne",
+];
 
 /// Why `code` is not a 医療機関コード (the 10-digit code of a medical institution or pharmacy),
 /// or `None`.

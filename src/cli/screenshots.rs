@@ -11,7 +11,7 @@ pub struct ScreenshotsOptions {
     /// The folder to write to (created if missing).
     #[arg(long)]
     pub out: PathBuf,
-    /// Only this one, e.g. `welcome-ja-1080x1920`.
+    /// Only these, separated by commas, e.g. `welcome-ja-1080x1920,welcome-ko-1080x1920`.
     #[arg(long)]
     pub only: Option<String>,
 }
@@ -30,10 +30,25 @@ pub fn command(options: &ScreenshotsOptions) -> Result<ExitCode> {
     })
 }
 
-/// `uketsuke screenshots`: every screen, in both languages, at every supported resolution.
-/// Returns the files written and the screens whose content did not fit.
-pub fn screenshots(out: &Path, only: Option<&str>) -> Result<(usize, Vec<String>)> {
+/// The screens shown in every language; the others are shown in Japanese
+/// and English only, which keeps the count (and the time) small: 9 languages of every screen
+/// would be some 2,200 files.
+pub const IN_EVERY_LANGUAGE: [&str; 3] = ["welcome", "pin-card", "language-chooser"];
+
+/// The languages `sample` is shot in: every one for [`IN_EVERY_LANGUAGE`], else ja and en.
+pub fn languages_of(sample: &str) -> &'static [crate::ui::Language] {
     use crate::ui::Language;
+    if IN_EVERY_LANGUAGE.contains(&sample) {
+        &Language::ALL
+    } else {
+        &[Language::Japanese, Language::English]
+    }
+}
+
+/// `uketsuke screenshots`: every screen in Japanese and English, and the welcome, PIN and
+/// language chooser screens in every language, at every supported resolution. Returns the
+/// files written and the screens whose content did not fit.
+pub fn screenshots(out: &Path, only: Option<&str>) -> Result<(usize, Vec<String>)> {
     use crate::ui::catalogue::every_screen;
     use crate::ui::render::{Headless, RESOLUTIONS};
     std::fs::create_dir_all(out)
@@ -41,14 +56,15 @@ pub fn screenshots(out: &Path, only: Option<&str>) -> Result<(usize, Vec<String>
     let samples = every_screen();
     let (w0, h0) = RESOLUTIONS[0];
     let mut headless = Headless::new(w0, h0)?;
+    let wanted: Option<Vec<&str>> = only.map(|o| o.split(',').map(str::trim).collect());
     let mut written = 0;
     let mut overflowing = Vec::new();
     for (width, height) in RESOLUTIONS {
         headless.resize(width, height);
         for sample in &samples {
-            for language in Language::ALL {
+            for &language in languages_of(&sample.name) {
                 let name = format!("{}-{}-{width}x{height}", sample.name, language.code());
-                if only.is_some_and(|o| o != name) {
+                if wanted.as_ref().is_some_and(|w| !w.contains(&name.as_str())) {
                     continue;
                 }
                 headless.show(sample, language);
@@ -65,11 +81,12 @@ pub fn screenshots(out: &Path, only: Option<&str>) -> Result<(usize, Vec<String>
             }
         }
     }
-    if written == 0
-        && let Some(only) = only
+    if let Some(wanted) = &wanted
+        && written < wanted.len()
     {
         bail!(
-            "--only {only}: no such screenshot; names are SCREEN-LANG-WxH, e.g. welcome-ja-1080x1920"
+            "--only {}: no such screenshot; names are SCREEN-LANG-WxH, e.g. welcome-ja-1080x1920",
+            only.unwrap_or_default()
         );
     }
     Ok((written, overflowing))

@@ -28,6 +28,8 @@ pub struct Sample {
     pub countdown: Option<i64>,
     /// Staff mode over the patient's screen.
     pub staff: Option<StaffSample>,
+    /// The language chooser open over the screen.
+    pub language_chooser: bool,
 }
 
 /// What staff mode shows, with the reader's state and the staff PIN digits typed so far.
@@ -67,6 +69,7 @@ fn sample(name: &str, screen: Screen) -> Sample {
         out_of_order: None,
         countdown: None,
         staff: None,
+        language_chooser: false,
     }
 }
 
@@ -391,6 +394,11 @@ pub fn every_screen() -> Vec<Sample> {
         sample("save-failed-phone", save_failed(Presented::AndroidPhone)),
     ]);
     all.extend(staff_screens());
+    // The language chooser, opened on the welcome screen.
+    all.push(Sample {
+        language_chooser: true,
+        ..sample("language-chooser", Screen::Welcome)
+    });
     for s in &mut all {
         if let Some(left) = s.countdown {
             s.view.idle_deadline = Some(sample_time() + chrono::TimeDelta::seconds(left));

@@ -252,8 +252,13 @@ pub fn present(window: &AppWindow, view: &View, now: DateTime<FixedOffset>, pin_
     let countdown = countdown(view, now);
     kiosk.set_countdown_showing(countdown.is_some());
     kiosk.set_countdown_seconds(countdown.unwrap_or(0) as i32);
+    // A new screen closes the language chooser (the check-in moved on, or ended).
+    let kind = screen_kind(&view.screen);
+    if kiosk.get_screen() != kind {
+        kiosk.set_choosing_language(false);
+    }
     // Last, so the new screen appears with its properties already set.
-    kiosk.set_screen(screen_kind(&view.screen));
+    kiosk.set_screen(kind);
 }
 
 /// A day as Japanese patients read it: 「2027年1月20日」 (kept on one line).
@@ -462,18 +467,18 @@ pub fn show_out_of_order(window: &AppWindow, why: OutOfOrder) {
 
 /// The "not set up yet" screen, which `run` shows instead of the patient flow until the kiosk
 /// is provisioned (no facility.json in its data folder; `run` logs where it looked).
-/// Patients read "please go to the reception desk" in Japanese, and the language button
-/// switches to English and back; nothing else on it does anything.
+/// Patients read "please go to the reception desk" in Japanese, and the language chooser
+/// shows it in another language; nothing else on it does anything.
 pub fn show_not_set_up(window: &AppWindow) {
     let kiosk = window.global::<Kiosk>();
     super::select_language(window, super::Language::Japanese);
     present_out_of_order(window, OutOfOrder::NotSetUp);
     let weak = window.as_weak();
-    kiosk.on_switch_language(move || {
-        if let Some(window) = weak.upgrade() {
-            let showing = super::Language::parse(&window.global::<Kiosk>().get_language())
-                .unwrap_or_default();
-            super::select_language(&window, showing.other());
+    kiosk.on_choose_language(move |code| {
+        if let Some(window) = weak.upgrade()
+            && let Some(language) = super::Language::parse(&code)
+        {
+            super::select_language(&window, language);
         }
     });
 }

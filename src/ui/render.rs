@@ -116,6 +116,9 @@ impl Headless {
         if let Some(why) = sample.out_of_order {
             super::present::present_out_of_order(&self.app, why);
         }
+        self.app
+            .global::<super::Kiosk>()
+            .set_choosing_language(sample.language_chooser);
     }
 
     /// Draws a whole frame and returns how long the renderer took.

@@ -835,9 +835,10 @@ fn wire_callbacks(window: &AppWindow, runtime: &Rc<RefCell<Runtime>>) {
             });
         }};
     }
-    on!(on_switch_language, |rt| {
-        let next = rt.language.other();
-        rt.set_language(next);
+    on!(on_choose_language, |rt, code: slint::SharedString| {
+        if let Some(language) = Language::parse(&code) {
+            rt.set_language(language);
+        }
         rt.patient(PatientAction::StillHere);
     });
     on!(on_call_staff, |rt| rt.patient(PatientAction::CallStaff));

@@ -290,7 +290,7 @@ fn idle_screen_counts_down_then_clears_for_privacy() {
 }
 
 #[test]
-fn language_switches_both_ways_at_any_screen() {
+fn the_language_chooser_shows_the_same_screen_in_the_language_chosen() {
     let _one = one_at_a_time();
     let kiosk = UiKiosk::new(Persona::Valid3);
     assert!(
@@ -299,22 +299,51 @@ fn language_switches_both_ways_at_any_screen() {
         )
     );
     assert!(kiosk.shows("スタッフを呼ぶ"));
+    // The chooser lists every language in its own script, and the screen beneath is gone.
+    kiosk.touch("Language");
+    for language in uketsuke::ui::Language::ALL {
+        assert!(
+            kiosk.shows(language.own_name()),
+            "no {}: {:?}",
+            language.own_name(),
+            kiosk.labels()
+        );
+    }
+    assert!(
+        !kiosk.shows(
+            "マイナ保険証（マイナンバーカード）かスマートフォンを、リーダーに置いてください"
+        ),
+        "{:?}",
+        kiosk.labels()
+    );
     kiosk.press("English");
+    assert_eq!(kiosk.screen(), ScreenKind::Welcome);
     assert!(kiosk.shows("Please place your My Number Card or smartphone on the reader"));
     assert!(kiosk.shows("Call staff"));
+    assert!(!kiosk.shows("日本語"), "the chooser closed");
     kiosk.tap("card");
     assert!(kiosk.shows("Enter your card's 4-digit PIN"));
-    kiosk.press("日本語");
+    kiosk.choose_language("日本語");
+    assert_eq!(kiosk.screen(), ScreenKind::PinEntry);
     assert!(kiosk.shows("カードの暗証番号（4桁）を入力してください"));
     assert!(kiosk.shows("残りの回数: 3回"));
-    kiosk.press("English");
+    // The language button closes the chooser again, on the same screen in the same language.
+    kiosk.touch("Language");
+    kiosk.touch("Language");
+    assert!(kiosk.shows("残りの回数: 3回"));
+    kiosk.choose_language("English");
     assert!(kiosk.shows("Tries left: 3"));
-    // Mid-check-in the kiosk asks first; its own "call staff" confirms.
-    kiosk.press("Call staff");
-    assert!(kiosk.shows("Call staff?"), "{:?}", kiosk.labels());
-    kiosk.press("Call staff");
-    assert_eq!(kiosk.screen(), ScreenKind::Handoff);
-    assert!(kiosk.shows("A staff member will help you"));
+    // A screen change closes the chooser: here the idle timeout, which also brings Japanese
+    // back for the next patient.
+    kiosk.touch("Language");
+    assert!(kiosk.app.global::<Kiosk>().get_choosing_language());
+    kiosk.advance(91);
+    assert_eq!(kiosk.screen(), ScreenKind::TimedOut, "{:?}", kiosk.labels());
+    assert!(!kiosk.app.global::<Kiosk>().get_choosing_language());
+    kiosk.advance(31);
+    assert_eq!(kiosk.screen(), ScreenKind::Welcome, "{:?}", kiosk.labels());
+    assert_eq!(kiosk.app.global::<Kiosk>().get_language(), "ja");
+    assert!(kiosk.shows("スタッフを呼ぶ"));
 }
 
 #[test]
@@ -349,8 +378,10 @@ fn the_screen_answers_while_a_slow_gateway_is_still_thinking() {
     );
     // While the gateway thinks, every touch is answered at once.
     let touched = Instant::now();
+    kiosk.touch("Language");
     kiosk.touch("日本語");
     assert!(kiosk.shows("保険を確認しています"));
+    kiosk.touch("Language");
     kiosk.touch("English");
     assert!(kiosk.shows("Checking your health insurance"));
     let frame = kiosk.app.window().take_snapshot().unwrap();

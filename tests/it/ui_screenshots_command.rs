@@ -1,8 +1,10 @@
-//! `uketsuke screenshots --out DIR`: every screen, in ja and en, at every supported resolution,
-//! as PNG files named SCREEN-LANG-WxH.png, each of the right size.
+//! `uketsuke screenshots --out DIR`: every screen in ja and en, and the welcome, PIN and
+//! language chooser screens in every language, at every supported resolution, as PNG files
+//! named SCREEN-LANG-WxH.png, each of the right size.
 
 use std::process::Command;
 
+use uketsuke::cli::screenshots::languages_of;
 use uketsuke::ui::catalogue::every_screen;
 use uketsuke::ui::render::RESOLUTIONS;
 
@@ -15,7 +17,7 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
 }
 
 #[test]
-fn screenshots_writes_every_screen_in_both_languages_at_every_resolution() {
+fn screenshots_writes_every_screen_in_its_languages_at_every_resolution() {
     let out = tempfile::tempdir().unwrap();
     let run = Command::new(env!("CARGO_BIN_EXE_uketsuke"))
         .args(["screenshots", "--out"])
@@ -25,14 +27,22 @@ fn screenshots_writes_every_screen_in_both_languages_at_every_resolution() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
     let screens = every_screen();
-    let expected = screens.len() * 2 * RESOLUTIONS.len();
+    let expected = screens
+        .iter()
+        .map(|s| languages_of(&s.name).len())
+        .sum::<usize>()
+        * RESOLUTIONS.len();
+    // Nine languages of the welcome, PIN and chooser screens.
+    for name in ["welcome", "pin-card", "language-chooser"] {
+        assert_eq!(languages_of(name).len(), 9, "{name}");
+    }
     assert!(
         String::from_utf8_lossy(&run.stdout).starts_with(&format!("{expected} screenshots in ")),
         "{}",
         String::from_utf8_lossy(&run.stdout)
     );
     for sample in &screens {
-        for lang in ["ja", "en"] {
+        for lang in languages_of(&sample.name).iter().map(|l| l.code()) {
             for (w, h) in RESOLUTIONS {
                 let path = out
                     .path()

@@ -257,8 +257,15 @@ impl UiKiosk {
         self.settle();
     }
 
+    /// Opens the language chooser with the top bar's "Language" button and chooses the
+    /// language named `own_name` (in its own script, e.g. "日本語").
+    pub fn choose_language(&self, own_name: &str) {
+        self.touch("Language");
+        self.press(own_name);
+    }
+
     pub fn to_english(&self) {
-        self.press("English");
+        self.choose_language("English");
         assert_eq!(self.app.global::<Kiosk>().get_language(), "en");
     }
 }

@@ -1,6 +1,6 @@
 //! The views' translatable strings, read from their sources: every `@tr("...")` msgid of
-//! `ui/**/*.slint` and the Japanese catalogue `ui/lang/ja/LC_MESSAGES/uketsuke-views.po` (one
-//! `msgid "..."` / `msgstr "..."` line each, as the catalogue is kept). Paths are relative to
+//! `ui/**/*.slint` and the catalogues `ui/lang/<code>/LC_MESSAGES/uketsuke-views.po` (one
+//! `msgid "..."` / `msgstr "..."` line each, as the catalogues are kept). Paths are relative to
 //! the crate root, where `cargo test` runs.
 
 use std::path::PathBuf;
@@ -41,7 +41,35 @@ pub fn tr_strings() -> Vec<(String, PathBuf)> {
 
 /// msgid -> msgstr of the Japanese catalogue, in file order (the header's empty msgid left out).
 pub fn japanese() -> Vec<(String, String)> {
-    let text = std::fs::read_to_string(JAPANESE_PO).unwrap();
+    entries(&std::fs::read_to_string(JAPANESE_PO).unwrap())
+}
+
+/// The catalogue of the language `code` (`ui/lang/<code>/LC_MESSAGES/uketsuke-views.po`).
+pub fn catalogue_path(code: &str) -> PathBuf {
+    PathBuf::from(format!("ui/lang/{code}/LC_MESSAGES/uketsuke-views.po"))
+}
+
+/// The language folders under `ui/lang/`, sorted.
+pub fn catalogue_codes() -> Vec<String> {
+    let mut codes: Vec<String> = std::fs::read_dir("ui/lang")
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    codes.sort();
+    codes
+}
+
+/// msgid -> msgstr of the catalogue of `code`, in file order (header left out).
+pub fn catalogue(code: &str) -> Vec<(String, String)> {
+    let path = catalogue_path(code);
+    entries(
+        &std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display())),
+    )
+}
+
+/// msgid -> msgstr of a catalogue's text, in file order (header left out).
+pub fn entries(text: &str) -> Vec<(String, String)> {
     let mut entries = Vec::new();
     let mut id: Option<String> = None;
     for line in text.lines() {
