@@ -116,7 +116,6 @@ mod ui_blank_text_is_caught_in_every_script;
 mod ui_demo_under_xvfb;
 mod ui_every_factual_claim_has_a_source;
 mod ui_every_screen_fits;
-mod ui_every_screen_fits_in_every_language;
 mod ui_every_screen_words_the_credential_presented;
 mod ui_every_string_is_translated;
 mod ui_live_kiosk_reads_a_card_through_pcscd;
