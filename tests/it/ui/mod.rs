@@ -259,9 +259,18 @@ impl UiKiosk {
 
     /// Opens the language chooser with the top bar's "Language" button and chooses the
     /// language named `own_name` (in its own script, e.g. "日本語").
+    /// A screen change (a card arriving while the chooser is open) closes the chooser, as it
+    /// should: then the button opens it again.
     pub fn choose_language(&self, own_name: &str) {
-        self.touch("Language");
-        self.press(own_name);
+        for _ in 0..3 {
+            self.touch("Language");
+            let name = own_name.to_owned();
+            if labelled(&self.app, move |l| l == name).len() == 1 {
+                self.press(own_name);
+                return;
+            }
+        }
+        panic!("the language chooser did not stay open to choose {own_name}");
     }
 
     pub fn to_english(&self) {
