@@ -18,4 +18,4 @@ pub use ports::{
     Command, GatewayOp, GatewayReply, Input, PatientAction, PinStatus, ReaderOp, ReaderReply,
     ReaderTrouble, StoreReply, Ticket,
 };
-pub use screen::{CertificateNote, Credential, Ending, Screen, View};
+pub use screen::{CertificateNote, Credential, Ending, Screen, View, ViewName};

@@ -169,6 +169,46 @@ pub enum Screen {
 }
 
 impl Screen {
+    /// The view that shows this screen. A wrong card the kiosk cannot name (a mute or unknown
+    /// thing never gets here: the flow asks for another tap) shows as "not read", the honest
+    /// answer.
+    pub fn view_name(&self) -> ViewName {
+        match self {
+            Screen::Welcome => ViewName::Welcome,
+            Screen::OutOfService { .. } => ViewName::OutOfService,
+            Screen::Paused { .. } => ViewName::Paused,
+            Screen::Reading => ViewName::Reading,
+            Screen::WrongCard { kind } => match kind {
+                Tapped::TransitCard
+                | Tapped::PaymentCard
+                | Tapped::OldResidentCard
+                | Tapped::OtherCard => ViewName::WrongCard,
+                _ => ViewName::NotRead,
+            },
+            Screen::CardOrPhone => ViewName::CardOrPhone,
+            Screen::NotRead => ViewName::NotRead,
+            Screen::TapAgain { .. } => ViewName::TapAgain,
+            Screen::PinEntry { .. } => ViewName::PinEntry,
+            Screen::Verifying => ViewName::Verifying,
+            Screen::ConsentChoice { .. } => ViewName::ConsentChoice,
+            Screen::ConsentItem { .. } => ViewName::ConsentItem,
+            Screen::HighCostLimit => ViewName::HighCostLimit,
+            Screen::Prescription => ViewName::Prescription,
+            Screen::MedicalAidCertificate => ViewName::MedicalAid,
+            Screen::ChooseDepartment { .. } => ViewName::ChooseDepartment,
+            Screen::Querying => ViewName::Querying,
+            Screen::UseCertifiedReader { .. } => ViewName::CertifiedReader,
+            Screen::DocumentMenu => ViewName::DocumentMenu,
+            Screen::Saving => ViewName::Saving,
+            Screen::Done { .. } => ViewName::Done,
+            Screen::Handoff { .. } => ViewName::Handoff,
+            Screen::ConfirmEnd { .. } => ViewName::ConfirmEnd,
+            Screen::Cancelled => ViewName::Cancelled,
+            Screen::TimedOut => ViewName::TimedOut,
+            Screen::SaveFailed { .. } => ViewName::SaveFailed,
+        }
+    }
+
     /// The step a patient-input screen belongs to; `None` for screens that wait on a machine.
     pub fn input_step(&self) -> Option<Step> {
         Some(match self {
@@ -184,6 +224,104 @@ impl Screen {
             Screen::DocumentMenu => Step::DocumentMenu,
             _ => return None,
         })
+    }
+}
+
+/// Which view shows a [`Screen`], without the screen's data: one name per patient view. The UI
+/// draws the view of this name and the voice speaks the prompt of this name
+/// (`voice::speech::Prompt` is this type), so what is seen and what is heard always agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ViewName {
+    Welcome,
+    Reading,
+    WrongCard,
+    CardOrPhone,
+    NotRead,
+    TapAgain,
+    PinEntry,
+    Verifying,
+    ConsentChoice,
+    ConsentItem,
+    HighCostLimit,
+    Prescription,
+    MedicalAid,
+    ChooseDepartment,
+    Querying,
+    CertifiedReader,
+    DocumentMenu,
+    Saving,
+    Done,
+    Handoff,
+    ConfirmEnd,
+    Cancelled,
+    TimedOut,
+    SaveFailed,
+    OutOfService,
+    Paused,
+}
+
+impl ViewName {
+    /// Every view name, in screen order.
+    pub const ALL: [ViewName; 26] = [
+        ViewName::Welcome,
+        ViewName::Reading,
+        ViewName::WrongCard,
+        ViewName::CardOrPhone,
+        ViewName::NotRead,
+        ViewName::TapAgain,
+        ViewName::PinEntry,
+        ViewName::Verifying,
+        ViewName::ConsentChoice,
+        ViewName::ConsentItem,
+        ViewName::HighCostLimit,
+        ViewName::Prescription,
+        ViewName::MedicalAid,
+        ViewName::ChooseDepartment,
+        ViewName::Querying,
+        ViewName::CertifiedReader,
+        ViewName::DocumentMenu,
+        ViewName::Saving,
+        ViewName::Done,
+        ViewName::Handoff,
+        ViewName::ConfirmEnd,
+        ViewName::Cancelled,
+        ViewName::TimedOut,
+        ViewName::SaveFailed,
+        ViewName::OutOfService,
+        ViewName::Paused,
+    ];
+
+    /// The kebab-case name: the Slint `ScreenKind`'s, the voice clip's file stem in the cache and
+    /// the `Voice` global's property (`ui/voice.slint`).
+    pub fn id(self) -> &'static str {
+        match self {
+            ViewName::Welcome => "welcome",
+            ViewName::Reading => "reading",
+            ViewName::WrongCard => "wrong-card",
+            ViewName::CardOrPhone => "card-or-phone",
+            ViewName::NotRead => "not-read",
+            ViewName::TapAgain => "tap-again",
+            ViewName::PinEntry => "pin-entry",
+            ViewName::Verifying => "verifying",
+            ViewName::ConsentChoice => "consent-choice",
+            ViewName::ConsentItem => "consent-item",
+            ViewName::HighCostLimit => "high-cost-limit",
+            ViewName::Prescription => "prescription",
+            ViewName::MedicalAid => "medical-aid",
+            ViewName::ChooseDepartment => "choose-department",
+            ViewName::Querying => "querying",
+            ViewName::CertifiedReader => "certified-reader",
+            ViewName::DocumentMenu => "document-menu",
+            ViewName::Saving => "saving",
+            ViewName::Done => "done",
+            ViewName::Handoff => "handoff",
+            ViewName::ConfirmEnd => "confirm-end",
+            ViewName::Cancelled => "cancelled",
+            ViewName::TimedOut => "timed-out",
+            ViewName::SaveFailed => "save-failed",
+            ViewName::OutOfService => "out-of-service",
+            ViewName::Paused => "paused",
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use crate::domain::{
     ConsentItem, DeclaredDocument, HandoffReason, Presented, ReceptionNumber, Tapped,
 };
 use crate::flow::staff_mode::{CheckQuestion, PanelNote, PinRefusal, StaffView, short_name};
-use crate::flow::{CertificateNote, Credential, Ending, ReaderTrouble, Screen, View};
+use crate::flow::{CertificateNote, Credential, Ending, ReaderTrouble, Screen, View, ViewName};
 use crate::rules::WaitingPlace;
 
 use super::{
@@ -24,44 +24,33 @@ pub const COUNTDOWN: Duration = Duration::from_secs(20);
 
 /// Which view shows a screen.
 pub fn screen_kind(screen: &Screen) -> ScreenKind {
-    match screen {
-        Screen::Welcome => ScreenKind::Welcome,
-        Screen::OutOfService { .. } => ScreenKind::OutOfService,
-        Screen::Paused { .. } => ScreenKind::Paused,
-        Screen::Reading => ScreenKind::Reading,
-        Screen::WrongCard { kind } => match kind {
-            // A mute or unknown thing never gets here (the flow asks for another tap), but
-            // if it did, "tap again" is the honest answer.
-            Tapped::TransitCard
-            | Tapped::PaymentCard
-            | Tapped::OldResidentCard
-            | Tapped::OtherCard => ScreenKind::WrongCard,
-            _ => ScreenKind::NotRead,
-        },
-        Screen::CardOrPhone => ScreenKind::CardOrPhone,
-        Screen::NotRead => ScreenKind::NotRead,
-        Screen::TapAgain { .. } => ScreenKind::TapAgain,
-        Screen::PinEntry { .. } => ScreenKind::PinEntry,
-        Screen::Verifying => ScreenKind::Verifying,
-        Screen::ConsentChoice { .. } => ScreenKind::ConsentChoice,
-        Screen::ConsentItem { .. } => ScreenKind::ConsentItem,
-        Screen::HighCostLimit => ScreenKind::HighCostLimit,
-        Screen::Prescription => ScreenKind::Prescription,
-        Screen::MedicalAidCertificate => ScreenKind::MedicalAid,
-        Screen::ChooseDepartment { .. } => ScreenKind::ChooseDepartment,
-        Screen::Querying => ScreenKind::Querying,
-        Screen::UseCertifiedReader { .. } => ScreenKind::CertifiedReader,
-        Screen::DocumentMenu => ScreenKind::DocumentMenu,
-        Screen::Saving => ScreenKind::Saving,
-        Screen::Done { .. } => ScreenKind::Done,
-        Screen::Handoff { .. } => ScreenKind::Handoff,
-        Screen::ConfirmEnd { .. } => ScreenKind::ConfirmEnd,
-        Screen::Cancelled => ScreenKind::Cancelled,
-        Screen::TimedOut => ScreenKind::TimedOut,
-        Screen::SaveFailed { .. } => ScreenKind::SaveFailed,
-        // A screen added to the flow later shows as a staff handoff until it has a view.
-        #[allow(unreachable_patterns)]
-        _ => ScreenKind::Handoff,
+    match screen.view_name() {
+        ViewName::Welcome => ScreenKind::Welcome,
+        ViewName::Reading => ScreenKind::Reading,
+        ViewName::WrongCard => ScreenKind::WrongCard,
+        ViewName::CardOrPhone => ScreenKind::CardOrPhone,
+        ViewName::NotRead => ScreenKind::NotRead,
+        ViewName::TapAgain => ScreenKind::TapAgain,
+        ViewName::PinEntry => ScreenKind::PinEntry,
+        ViewName::Verifying => ScreenKind::Verifying,
+        ViewName::ConsentChoice => ScreenKind::ConsentChoice,
+        ViewName::ConsentItem => ScreenKind::ConsentItem,
+        ViewName::HighCostLimit => ScreenKind::HighCostLimit,
+        ViewName::Prescription => ScreenKind::Prescription,
+        ViewName::MedicalAid => ScreenKind::MedicalAid,
+        ViewName::ChooseDepartment => ScreenKind::ChooseDepartment,
+        ViewName::Querying => ScreenKind::Querying,
+        ViewName::CertifiedReader => ScreenKind::CertifiedReader,
+        ViewName::DocumentMenu => ScreenKind::DocumentMenu,
+        ViewName::Saving => ScreenKind::Saving,
+        ViewName::Done => ScreenKind::Done,
+        ViewName::Handoff => ScreenKind::Handoff,
+        ViewName::ConfirmEnd => ScreenKind::ConfirmEnd,
+        ViewName::Cancelled => ScreenKind::Cancelled,
+        ViewName::TimedOut => ScreenKind::TimedOut,
+        ViewName::SaveFailed => ScreenKind::SaveFailed,
+        ViewName::OutOfService => ScreenKind::OutOfService,
+        ViewName::Paused => ScreenKind::Paused,
     }
 }
 

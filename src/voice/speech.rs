@@ -8,101 +8,10 @@
 
 use crate::flow::{Screen, View};
 
-/// One fixed, translated instruction: one per patient screen (some screens have variants).
-/// `id()` is the clip's file stem in the cache and the property name in `ui/voice.slint`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Prompt {
-    Welcome,
-    Reading,
-    WrongCard,
-    CardOrPhone,
-    NotRead,
-    TapAgain,
-    PinEntry,
-    Verifying,
-    ConsentChoice,
-    ConsentItem,
-    HighCostLimit,
-    Prescription,
-    MedicalAid,
-    ChooseDepartment,
-    Querying,
-    CertifiedReader,
-    DocumentMenu,
-    Saving,
-    Done,
-    Handoff,
-    ConfirmEnd,
-    Cancelled,
-    TimedOut,
-    SaveFailed,
-    OutOfService,
-    Paused,
-}
-
-impl Prompt {
-    /// Every prompt, in screen order: what the cache must hold for each language.
-    pub const ALL: [Prompt; 26] = [
-        Prompt::Welcome,
-        Prompt::Reading,
-        Prompt::WrongCard,
-        Prompt::CardOrPhone,
-        Prompt::NotRead,
-        Prompt::TapAgain,
-        Prompt::PinEntry,
-        Prompt::Verifying,
-        Prompt::ConsentChoice,
-        Prompt::ConsentItem,
-        Prompt::HighCostLimit,
-        Prompt::Prescription,
-        Prompt::MedicalAid,
-        Prompt::ChooseDepartment,
-        Prompt::Querying,
-        Prompt::CertifiedReader,
-        Prompt::DocumentMenu,
-        Prompt::Saving,
-        Prompt::Done,
-        Prompt::Handoff,
-        Prompt::ConfirmEnd,
-        Prompt::Cancelled,
-        Prompt::TimedOut,
-        Prompt::SaveFailed,
-        Prompt::OutOfService,
-        Prompt::Paused,
-    ];
-
-    /// The clip's file stem and the `Voice` global's property name (kebab-case).
-    pub fn id(self) -> &'static str {
-        match self {
-            Prompt::Welcome => "welcome",
-            Prompt::Reading => "reading",
-            Prompt::WrongCard => "wrong-card",
-            Prompt::CardOrPhone => "card-or-phone",
-            Prompt::NotRead => "not-read",
-            Prompt::TapAgain => "tap-again",
-            Prompt::PinEntry => "pin-entry",
-            Prompt::Verifying => "verifying",
-            Prompt::ConsentChoice => "consent-choice",
-            Prompt::ConsentItem => "consent-item",
-            Prompt::HighCostLimit => "high-cost-limit",
-            Prompt::Prescription => "prescription",
-            Prompt::MedicalAid => "medical-aid",
-            Prompt::ChooseDepartment => "choose-department",
-            Prompt::Querying => "querying",
-            Prompt::CertifiedReader => "certified-reader",
-            Prompt::DocumentMenu => "document-menu",
-            Prompt::Saving => "saving",
-            Prompt::Done => "done",
-            Prompt::Handoff => "handoff",
-            Prompt::ConfirmEnd => "confirm-end",
-            Prompt::Cancelled => "cancelled",
-            Prompt::TimedOut => "timed-out",
-            Prompt::SaveFailed => "save-failed",
-            Prompt::OutOfService => "out-of-service",
-            Prompt::Paused => "paused",
-        }
-    }
-}
+/// One fixed, translated instruction: one per patient view, named as the view is. `id()` is the
+/// clip's file stem in the cache and the property name in `ui/voice.slint`; `ALL` is what the
+/// cache must hold for each language.
+pub use crate::flow::ViewName as Prompt;
 
 /// One audio file of the cache.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -189,36 +98,9 @@ pub fn pin_key_speech(key: PinKey, typed: usize, headphone: bool) -> KeySpeech {
     }
 }
 
-/// The prompt a screen speaks when it appears.
+/// The prompt a screen speaks when it appears: its view's.
 pub fn prompt_for(screen: &Screen) -> Prompt {
-    match screen {
-        Screen::Welcome => Prompt::Welcome,
-        Screen::OutOfService { .. } => Prompt::OutOfService,
-        Screen::Paused { .. } => Prompt::Paused,
-        Screen::Reading => Prompt::Reading,
-        Screen::WrongCard { .. } => Prompt::WrongCard,
-        Screen::CardOrPhone => Prompt::CardOrPhone,
-        Screen::NotRead => Prompt::NotRead,
-        Screen::TapAgain { .. } => Prompt::TapAgain,
-        Screen::PinEntry { .. } => Prompt::PinEntry,
-        Screen::Verifying => Prompt::Verifying,
-        Screen::ConsentChoice { .. } => Prompt::ConsentChoice,
-        Screen::ConsentItem { .. } => Prompt::ConsentItem,
-        Screen::HighCostLimit => Prompt::HighCostLimit,
-        Screen::Prescription => Prompt::Prescription,
-        Screen::MedicalAidCertificate => Prompt::MedicalAid,
-        Screen::ChooseDepartment { .. } => Prompt::ChooseDepartment,
-        Screen::Querying => Prompt::Querying,
-        Screen::UseCertifiedReader { .. } => Prompt::CertifiedReader,
-        Screen::DocumentMenu => Prompt::DocumentMenu,
-        Screen::Saving => Prompt::Saving,
-        Screen::Done { .. } => Prompt::Done,
-        Screen::Handoff { .. } => Prompt::Handoff,
-        Screen::ConfirmEnd { .. } => Prompt::ConfirmEnd,
-        Screen::Cancelled => Prompt::Cancelled,
-        Screen::TimedOut => Prompt::TimedOut,
-        Screen::SaveFailed { .. } => Prompt::SaveFailed,
-    }
+    screen.view_name()
 }
 
 /// The clips a view speaks when it appears, in order: its prompt, then on the done and handoff

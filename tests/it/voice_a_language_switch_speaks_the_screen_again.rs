@@ -1,22 +1,14 @@
 //! Switching the language speaks the screen again in the new language (and cuts off the old).
 
-use uketsuke::gateway::sim::Persona;
 use uketsuke::voice::speech::{Clip, Prompt};
 
-use crate::ui::UiKiosk;
-use crate::voice::{Cache, RecordingSink, WAIT, clips_in, one_at_a_time};
+use crate::voice::{SpeakingKiosk, WAIT, clips_in};
 
 #[test]
 fn english_says_the_welcome_prompt_in_english() {
-    let _one = one_at_a_time();
-    let cache = Cache::new(4_800);
-    let loudspeaker = RecordingSink::new();
-    let kiosk = UiKiosk::new(Persona::Valid3);
-    kiosk
-        .rt
-        .borrow_mut()
-        .set_voice(cache.voice(&loudspeaker, None));
-    loudspeaker.wait_for(1, WAIT);
+    let SpeakingKiosk {
+        kiosk, loudspeaker, ..
+    } = &SpeakingKiosk::start(4_800);
 
     kiosk.to_english();
     loudspeaker.wait_for(2, WAIT);

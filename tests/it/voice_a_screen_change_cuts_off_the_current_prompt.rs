@@ -2,26 +2,18 @@
 //! it, and the next screen's prompt starts. Through the live runtime's one call on each new
 //! view, into a recording fake.
 
-use uketsuke::gateway::sim::Persona;
 use uketsuke::ui::ScreenKind;
 use uketsuke::voice::speech::{Clip, Prompt};
 
-use crate::ui::UiKiosk;
-use crate::voice::{Cache, RecordingSink, WAIT, clips_in, one_at_a_time};
+use crate::voice::{SpeakingKiosk, WAIT, clips_in};
 
 #[test]
 fn the_welcome_prompt_stops_when_the_pin_screen_appears() {
-    let _one = one_at_a_time();
     // One second per clip: far longer than what is pulled before the tap.
-    let cache = Cache::new(48_000);
-    let loudspeaker = RecordingSink::new();
-    let kiosk = UiKiosk::new(Persona::Valid3);
-    kiosk
-        .rt
-        .borrow_mut()
-        .set_voice(cache.voice(&loudspeaker, None));
+    let SpeakingKiosk {
+        kiosk, loudspeaker, ..
+    } = &SpeakingKiosk::start(48_000);
 
-    loudspeaker.wait_for(1, WAIT);
     let before = loudspeaker.pull(4_800);
     assert_eq!(
         clips_in(&before),

@@ -1,23 +1,15 @@
 //! The large Repeat (もう一度聞く) button on the screen says the screen's speech again from its
 //! start, cutting off what was playing.
 
-use uketsuke::gateway::sim::Persona;
 use uketsuke::voice::speech::{Clip, Prompt};
 
-use crate::ui::UiKiosk;
-use crate::voice::{Cache, RecordingSink, WAIT, clips_in, one_at_a_time};
+use crate::voice::{SpeakingKiosk, WAIT, clips_in};
 
 #[test]
 fn repeat_replays_the_welcome_prompt() {
-    let _one = one_at_a_time();
-    let cache = Cache::new(9_600);
-    let loudspeaker = RecordingSink::new();
-    let kiosk = UiKiosk::new(Persona::Valid3);
-    kiosk
-        .rt
-        .borrow_mut()
-        .set_voice(cache.voice(&loudspeaker, None));
-    loudspeaker.wait_for(1, WAIT);
+    let SpeakingKiosk {
+        kiosk, loudspeaker, ..
+    } = &SpeakingKiosk::start(9_600);
     loudspeaker.pull(4_800);
 
     let label = if kiosk.shows("もう一度聞く") {

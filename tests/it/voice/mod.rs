@@ -131,3 +131,33 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+/// A kiosk at its welcome screen (the sim gateway's `Valid3` persona) speaking into a recording
+/// loudspeaker from a [`Cache`] of `samples`-long clips, its welcome prompt already handed over.
+/// Holds the views' turn ([`one_at_a_time`]) and the cache for as long as it lives.
+pub struct SpeakingKiosk {
+    pub kiosk: crate::ui::UiKiosk,
+    pub loudspeaker: RecordingSink,
+    _cache: Cache,
+    _turn: std::sync::MutexGuard<'static, ()>,
+}
+
+impl SpeakingKiosk {
+    pub fn start(samples: usize) -> SpeakingKiosk {
+        let turn = one_at_a_time();
+        let cache = Cache::new(samples);
+        let loudspeaker = RecordingSink::new();
+        let kiosk = crate::ui::UiKiosk::new(uketsuke::gateway::sim::Persona::Valid3);
+        kiosk
+            .rt
+            .borrow_mut()
+            .set_voice(cache.voice(&loudspeaker, None));
+        loudspeaker.wait_for(1, WAIT);
+        SpeakingKiosk {
+            kiosk,
+            loudspeaker,
+            _cache: cache,
+            _turn: turn,
+        }
+    }
+}
