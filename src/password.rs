@@ -52,16 +52,12 @@ pub fn verify(password: &str, stored: &str) -> bool {
 pub fn token() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    hex(&bytes)
+    hex::encode(bytes)
 }
 
 /// The SHA-256 of a sign-in token: what the database keeps, so a copy of the file signs no one in.
 pub fn token_hash(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// Compares two tokens in time that does not depend on where they differ.

@@ -189,18 +189,13 @@ impl PatientSecret {
     }
 
     fn from_hex(text: &str) -> Option<PatientSecret> {
-        if text.len() != SECRET_LEN * 2 {
-            return None;
-        }
         let mut bytes = [0u8; SECRET_LEN];
-        for (i, byte) in bytes.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
-        }
+        hex::decode_to_slice(text, &mut bytes).ok()?;
         Some(PatientSecret(bytes))
     }
 
     fn hex(&self) -> String {
-        hex(&self.0)
+        hex::encode(self.0)
     }
 
     /// The patient key of `numbers`: 64 lowercase hex digits; `None` when the insurer number or
@@ -220,7 +215,7 @@ impl PatientSecret {
             mac.update(part.as_bytes());
             mac.update(&[0x1f]);
         }
-        Some(hex(&mac.finalize().into_bytes()))
+        Some(hex::encode(mac.finalize().into_bytes()))
     }
 }
 
@@ -229,10 +224,6 @@ fn unusable(path: &Path, detail: String) -> KeyFileError {
         path: path.to_owned(),
         detail,
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Width folded, without spaces, dashes or control characters.

@@ -13,7 +13,6 @@ use crate::gateway::sim::{Persona, SimGateway};
 use crate::headless::{Driver, PatientScript};
 use crate::reader::KioskReader;
 use crate::reader::sim::SimReader;
-use crate::report::MonthReport;
 use crate::rules::{FacilityConfig, Rules};
 use crate::staff::{NewStaffAccount, Role};
 use crate::store::Store;
@@ -79,11 +78,7 @@ pub fn demo_terminal(data_dir: &Path) -> Result<()> {
         chrono::Datelike::month(&visit)
     );
     let (year, mon) = crate::report::parse_month(&month).context("the demo's month")?;
-    let check_ins = store.check_ins_for_month(year, mon)?;
-    let keys = store.patient_keys_for_month(year, mon)?;
-    let report = MonthReport::from_check_ins(&month, &check_ins)
-        .with_people(&check_ins, &keys)
-        .with_rules(&crate::rules::Rules::embedded());
+    let report = store.month_report(&month, year, mon, &crate::rules::Rules::embedded())?;
     println!("{}", report.table());
     println!("Database: {}", db.display());
     Ok(())

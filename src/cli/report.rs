@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
-use crate::report::MonthReport;
 use crate::rules::Rules;
 use crate::store::Store;
 
@@ -42,11 +41,7 @@ pub fn report(month: &str, db: &Path, format: &str, rules: &Rules) -> Result<()>
         bail!("database {} does not exist", db.display());
     }
     let store = Store::open(db)?;
-    let check_ins = store.check_ins_for_month(year, mon)?;
-    let keys = store.patient_keys_for_month(year, mon)?;
-    let report = MonthReport::from_check_ins(month, &check_ins)
-        .with_people(&check_ins, &keys)
-        .with_rules(rules);
+    let report = store.month_report(month, year, mon, rules)?;
     match format {
         "csv" => print!("{}", report.csv()),
         _ => print!("{}", report.table()),

@@ -1359,24 +1359,14 @@ async fn load_report(
     };
     let previous = crate::report::previous_month(&label).unwrap_or_default();
     let (py, pm) = crate::report::parse_month(&previous).unwrap_or((year, month));
-    let (this, keys, before, keys_before) = with_store(state, move |store| {
+    let rules = state.0.rules.clone();
+    with_store(state, move |store| {
         Ok((
-            store.check_ins_for_month(year, month)?,
-            store.patient_keys_for_month(year, month)?,
-            store.check_ins_for_month(py, pm)?,
-            store.patient_keys_for_month(py, pm)?,
+            store.month_report(&label, year, month, &rules)?,
+            store.month_report(&previous, py, pm, &rules)?,
         ))
     })
-    .await?;
-    let rules = &state.0.rules;
-    Ok((
-        MonthReport::from_check_ins(&label, &this)
-            .with_people(&this, &keys)
-            .with_rules(rules),
-        MonthReport::from_check_ins(&previous, &before)
-            .with_people(&before, &keys_before)
-            .with_rules(rules),
-    ))
+    .await
 }
 
 /// This month and the five before it, newest first.

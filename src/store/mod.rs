@@ -351,6 +351,25 @@ impl Store {
         self.call(move |db| db.patient_keys_between(from, to))
     }
 
+    /// The month's usage-rate report (`uketsuke report`, the console's report page, the demo's
+    /// summary): its check-ins, each patient counted once by patient key, under `rules`.
+    /// `label` is the month as `YYYY-MM`.
+    pub fn month_report(
+        &self,
+        label: &str,
+        year: i32,
+        month: u8,
+        rules: &crate::rules::Rules,
+    ) -> Result<crate::report::MonthReport, StoreError> {
+        let check_ins = self.check_ins_for_month(year, month)?;
+        let keys = self.patient_keys_for_month(year, month)?;
+        Ok(
+            crate::report::MonthReport::from_check_ins(label, &check_ins)
+                .with_people(&check_ins, &keys)
+                .with_rules(rules),
+        )
+    }
+
     /// Check-ins handed to staff and not yet resolved, oldest first.
     pub fn open_handoffs(&self) -> Result<Vec<StoredCheckIn>, StoreError> {
         self.call(|db| db.open_handoffs())
