@@ -6,6 +6,12 @@
 //! A text that wraps lets the renderer break only between Japanese phrases (BudouX, through
 //! `ui/phrase_breaks.rs`, the same phrases `ui/build.rs` joins) or English words, never inside
 //! a person's name; and the word joiner that holds a phrase together is drawn as nothing.
+//!
+//! Two type sizes (issue 18 item 3): every screen in all nine languages at normal size, and
+//! every screen at every resolution in large type and high contrast (`Theme.large`, the
+//! patient's "Larger text" button) in [`LARGE_LANGUAGES`]: Japanese, English and Portuguese
+//! (Brazil), the longest Latin-script catalogue, not all nine, to keep CI's time down (the
+//! large pass adds a third to the sweep). Large-type frames are named SCREEN-LANG-WxH-large.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -204,12 +210,18 @@ fn check_frame(
     sample: &Sample,
     language: Language,
     (width, height): (u32, u32),
+    large: bool,
     memo: &mut BreakMemo,
     t: &mut Timings,
     problems: &mut Vec<String>,
 ) {
     let clock = Instant::now();
-    let name = format!("{}-{}-{width}x{height}", sample.name, language.code());
+    let name = format!(
+        "{}-{}-{width}x{height}{}",
+        sample.name,
+        language.code(),
+        if large { "-large" } else { "" }
+    );
     let (fits, sizes) = h.fits();
     if !fits {
         problems.push(format!(
@@ -221,6 +233,11 @@ fn check_frame(
     let body = h.app.global::<Theme>().get_body();
     if width == 1080 && body < 32.0 {
         problems.push(format!("{name}: body text {body} px < 32 px"));
+    }
+    // Large type is about 1.5 times the normal 36 px: at least 1.4 times (staff mode, for
+    // the clinic's staff, stays at normal size over a large patient screen).
+    if large && sample.staff.is_none() && width == 1080 && body < 1.4 * 36.0 {
+        problems.push(format!("{name}: large body text {body} px < 1.4 x 36 px"));
     }
     // Under staff mode only its overlay is shown (the patient's screen beneath is
     // hidden, but still in the element tree).
@@ -447,20 +464,31 @@ fn check_frame(
     t.layout += clock.elapsed();
 }
 
-/// One pass of the sweep: every screen in one language at every resolution (a pass per type
-/// size, when large type comes, issue 18 item 3).
+/// The languages the large-type pass covers (see the module's doc).
+const LARGE_LANGUAGES: [Language; 3] = [
+    Language::Japanese,
+    Language::English,
+    Language::BrazilianPortuguese,
+];
+
+/// Large-type frames that do not fit yet, each with why: their problems are set aside (and
+/// counted in the output), and a listed frame that fits fails the test, so the list only
+/// shrinks. Empty means every large-type frame the sweep draws fits.
+const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[];
+
+/// One pass of the sweep: every screen in one language at every resolution, at one type size.
 #[derive(Clone, Copy)]
 struct Pass {
     language: Language,
+    large: bool,
 }
+
+/// Each frame's dark pixels by (screen, resolution, large type), per language.
+type Inks = HashMap<(String, u32, u32, bool), Vec<(Language, usize)>>;
 
 /// What one thread found: problems, each frame's dark pixels by (screen, resolution,
 /// language), and its timings.
-type Found = (
-    Vec<String>,
-    HashMap<(String, u32, u32), Vec<(Language, usize)>>,
-    Timings,
-);
+type Found = (Vec<String>, Inks, Timings);
 
 /// Takes passes from `passes` (the next index in `next`) until none is left, in a window of this
 /// thread's own (Slint's platform is per thread).
@@ -469,10 +497,11 @@ fn sweep(passes: &[Pass], next: &AtomicUsize) -> Found {
     let (w0, h0) = RESOLUTIONS[0];
     let mut h = Headless::new(w0, h0).unwrap();
     let mut problems = Vec::new();
-    let mut inks: HashMap<(String, u32, u32), Vec<(Language, usize)>> = HashMap::new();
+    let mut inks = Inks::new();
     let mut t = Timings::default();
     let mut memo = BreakMemo::new();
-    while let Some(&Pass { language }) = passes.get(next.fetch_add(1, Ordering::SeqCst)) {
+    while let Some(&Pass { language, large }) = passes.get(next.fetch_add(1, Ordering::SeqCst)) {
+        h.set_large(large);
         for (width, height) in RESOLUTIONS {
             h.resize(width, height);
             for sample in &samples {
@@ -488,12 +517,13 @@ fn sweep(passes: &[Pass], next: &AtomicUsize) -> Found {
                     sample,
                     language,
                     (width, height),
+                    large,
                     &mut memo,
                     &mut t,
                     &mut problems,
                 );
                 let clock = Instant::now();
-                inks.entry((sample.name.clone(), width, height))
+                inks.entry((sample.name.clone(), width, height, large))
                     .or_default()
                     .push((language, text_ink(h.pixels().as_bytes())));
                 t.ink += clock.elapsed();
@@ -522,7 +552,18 @@ fn every_screen_fits_in_every_language_at_every_resolution() {
         samples.iter().filter(|s| s.staff.is_some()).count() >= 6,
         "staff mode's screens are checked too"
     );
-    let passes: Vec<Pass> = Language::ALL.map(|language| Pass { language }).to_vec();
+    // The large passes first: they are the slower ones, and the normal ones fill in after.
+    let passes: Vec<Pass> = LARGE_LANGUAGES
+        .map(|language| Pass {
+            language,
+            large: true,
+        })
+        .into_iter()
+        .chain(Language::ALL.map(|language| Pass {
+            language,
+            large: false,
+        }))
+        .collect();
     let next = AtomicUsize::new(0);
     let threads = sweep_threads().min(passes.len());
     let found: Vec<Found> = std::thread::scope(|scope| {
@@ -532,7 +573,7 @@ fn every_screen_fits_in_every_language_at_every_resolution() {
         workers.into_iter().map(|w| w.join().unwrap()).collect()
     });
     let mut problems = Vec::new();
-    let mut inks: HashMap<(String, u32, u32), Vec<(Language, usize)>> = HashMap::new();
+    let mut inks = Inks::new();
     let mut t = Timings::default();
     for (p, i, time) in found {
         problems.extend(p);
@@ -550,20 +591,47 @@ fn every_screen_fits_in_every_language_at_every_resolution() {
         let en = ink(Language::English);
         for &(language, n) in of {
             if (n as f64) < 0.5 * en as f64 {
-                let (screen, width, height) = &key;
+                let (screen, width, height, large) = &key;
+                let large = if *large { "-large" } else { "" };
                 problems.push(format!(
-                    "{screen}-{width}x{height}: {} draws {n} dark pixels against English {en}: is a font for its script installed (fonts-noto-cjk, fonts-noto-core)?",
+                    "{screen}-{width}x{height}{large}: {} draws {n} dark pixels against English {en}: is a font for its script installed (fonts-noto-cjk, fonts-noto-core)?",
                     language.code()
                 ));
             }
         }
     }
+    // Large-type frames known not to fit yet: set aside, but never once they fit.
+    let mut set_aside: std::collections::BTreeMap<&str, usize> = Default::default();
+    problems.retain(|p| {
+        let frame = p.split(':').next().unwrap_or_default();
+        match LARGE_NOT_YET_FITTING.iter().find(|(f, _)| *f == frame) {
+            Some((f, _)) => {
+                *set_aside.entry(f).or_default() += 1;
+                false
+            }
+            None => true,
+        }
+    });
+    for (frame, why) in LARGE_NOT_YET_FITTING {
+        if !set_aside.contains_key(frame) {
+            problems.push(format!(
+                "{frame} fits now (listed as not fitting: {why}): take it off LARGE_NOT_YET_FITTING"
+            ));
+        }
+    }
+    println!(
+        "{} large-type frames listed as not fitting yet, {} problems set aside",
+        LARGE_NOT_YET_FITTING.len(),
+        set_aside.values().sum::<usize>()
+    );
     let ms = |d: Duration| d.as_millis();
     println!(
-        "{} frames checked ({} languages x {} resolutions) in {} ms on {threads} threads; summed over threads: show {} ms, render {} ms, layout checks {} ms, text pixel checks {} ms, ink {} ms",
+        "{} frames checked ({} screens x {} resolutions x ({} languages + {} in large type)) in {} ms on {threads} threads; summed over threads: show {} ms, render {} ms, layout checks {} ms, text pixel checks {} ms, ink {} ms",
         t.frames,
-        Language::ALL.len(),
+        samples.len(),
         RESOLUTIONS.len(),
+        Language::ALL.len(),
+        LARGE_LANGUAGES.len(),
         ms(wall.elapsed()),
         ms(t.show),
         ms(t.render),
@@ -573,7 +641,7 @@ fn every_screen_fits_in_every_language_at_every_resolution() {
     );
     assert_eq!(
         t.frames,
-        samples.len() * Language::ALL.len() * RESOLUTIONS.len(),
+        samples.len() * passes.len() * RESOLUTIONS.len(),
         "every pass ran"
     );
     assert!(
