@@ -22,8 +22,7 @@ pub struct ScreenshotsOptions {
 
 /// Writes them, prints how many, and fails naming every screen that does not fit.
 pub fn command(options: &ScreenshotsOptions) -> Result<ExitCode> {
-    let (written, overflowing) =
-        screenshots(&options.out, options.only.as_deref(), options.large)?;
+    let (written, overflowing) = screenshots(&options.out, options.only.as_deref(), options.large)?;
     println!("{written} screenshots in {}", options.out.display());
     for line in &overflowing {
         eprintln!("uketsuke: does not fit: {line}");

@@ -223,7 +223,9 @@ fn check_frame(
         if large { "-large" } else { "" }
     );
     let (fits, sizes) = h.fits();
-    if !fits {
+    // Content wider or taller than the screen widens the window to hold it: that is not
+    // fitting either.
+    if !fits || sizes[2] > width as f32 + 0.5 || sizes[3] > height as f32 + 0.5 {
         problems.push(format!(
             "{name}: content needs {:.0}x{:.0}, screen is {:.0}x{:.0}",
             sizes[0], sizes[1], sizes[2], sizes[3]
@@ -471,10 +473,839 @@ const LARGE_LANGUAGES: [Language; 3] = [
     Language::BrazilianPortuguese,
 ];
 
-/// Large-type frames that do not fit yet, each with why: their problems are set aside (and
-/// counted in the output), and a listed frame that fits fails the test, so the list only
-/// shrinks. Empty means every large-type frame the sweep draws fits.
-const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[];
+/// Large-type frames that do not fit yet (issue 18 item 3 is not finished), each with what the
+/// sweep found: their problems are set aside (and counted in the output), and a listed frame
+/// that fits fails the test, so the list only shrinks. Most are screens whose words run below
+/// the bottom of the screen although the layout's minimum height says they fit (wrapped text
+/// measured as fewer lines than drawn): the PIN screens, the longest handoffs and the done
+/// screens with certificate notes in portrait; most screens at 1280x800 and the text-heavy
+/// ones at 1920x1080, where even the column of buttons at the right leaves too little height;
+/// the portal-screen steps at every resolution; two Japanese department names that break
+/// inside the word at 1.45 times the size.
+const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
+    (
+        "certificate-expiring-en-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certificate-expiring-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certificate-expiring-en-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certificate-expiring-ja-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certificate-expiring-ja-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "certificate-expiring-ja-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certificate-expiring-pt-BR-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certificate-expiring-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certificate-expiring-pt-BR-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certificate-grace-en-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certificate-grace-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certificate-grace-en-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certificate-grace-ja-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certificate-grace-ja-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "certificate-grace-ja-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certificate-grace-pt-BR-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certificate-grace-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certificate-grace-pt-BR-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-en-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-en-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-ja-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-ja-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-ja-1920x1080-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-left-en-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-left-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-left-en-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-left-ja-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-left-ja-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-left-ja-1920x1080-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-left-pt-BR-1080x1920-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "certified-reader-left-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-left-pt-BR-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-phone-en-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-phone-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-phone-en-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-phone-ja-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-phone-ja-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-phone-ja-1920x1080-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-phone-pt-BR-1080x1920-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "certified-reader-phone-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-phone-pt-BR-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-pt-BR-1080x1920-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "certified-reader-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-pt-BR-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "consent-choice-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "consent-choice-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "consent-item-medical-and-drug-info-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "consent-item-medical-and-drug-info-ja-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "consent-item-medical-and-drug-info-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    ("department-12-en-1280x800-large", "words run into a border"),
+    (
+        "department-12-ja-1080x1920-large",
+        "a department name breaks inside a word",
+    ),
+    (
+        "department-12-ja-1920x1080-large",
+        "a department name breaks inside a word",
+    ),
+    (
+        "department-12-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    ("department-en-1280x800-large", "words run into a border"),
+    (
+        "department-ja-1080x1920-large",
+        "a department name breaks inside a word",
+    ),
+    (
+        "department-ja-1280x800-large",
+        "a department name breaks inside a word",
+    ),
+    (
+        "department-ja-1920x1080-large",
+        "a department name breaks inside a word",
+    ),
+    (
+        "document-menu-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "document-menu-ja-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "document-menu-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "done-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "done-en-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "done-ja-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "done-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "done-pt-BR-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "done-with-department-en-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "done-with-department-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "done-with-department-en-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "done-with-department-ja-1280x800-large",
+        "a department name breaks inside a word; content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "done-with-department-ja-1920x1080-large",
+        "a department name breaks inside a word",
+    ),
+    (
+        "done-with-department-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "done-with-department-pt-BR-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "done-without-share-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "done-without-share-ja-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "done-without-share-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-card-blocked-en-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-card-blocked-ja-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-card-blocked-phone-en-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-card-blocked-phone-ja-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-card-blocked-phone-pt-BR-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-card-blocked-pt-BR-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-certificate-expired-en-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-certificate-expired-en-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-certificate-expired-ja-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-certificate-expired-ja-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-certificate-expired-ja-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-certificate-expired-phone-en-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-certificate-expired-phone-en-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-certificate-expired-phone-ja-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-certificate-expired-phone-ja-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-certificate-expired-phone-pt-BR-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-certificate-expired-phone-pt-BR-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-certificate-expired-pt-BR-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-certificate-expired-pt-BR-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-certificate-not-accepted-en-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-certificate-not-accepted-ja-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-certificate-not-accepted-ja-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-certificate-not-accepted-phone-en-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-certificate-not-accepted-phone-ja-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-certificate-not-accepted-phone-ja-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-certificate-not-accepted-phone-pt-BR-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-certificate-not-accepted-pt-BR-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-confirm-portal-screen-en-1080x1920-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "handoff-confirm-portal-screen-en-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-confirm-portal-screen-en-1920x1080-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "handoff-confirm-portal-screen-ja-1080x1920-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "handoff-confirm-portal-screen-ja-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "handoff-confirm-portal-screen-ja-1920x1080-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "handoff-confirm-portal-screen-pt-BR-1080x1920-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "handoff-confirm-portal-screen-pt-BR-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-confirm-portal-screen-pt-BR-1920x1080-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "handoff-confirm-result-at-desk-en-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-confirm-result-at-desk-ja-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-confirm-result-at-desk-pt-BR-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-eligibility-invalid-en-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-eligibility-invalid-ja-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "handoff-eligibility-invalid-pt-BR-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-gateway-unavailable-en-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-gateway-unavailable-ja-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-gateway-unavailable-pt-BR-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-no-eligibility-en-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-no-eligibility-ja-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "handoff-no-eligibility-pt-BR-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-paper-document-en-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-paper-document-ja-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-paper-document-old-card-ended-en-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-paper-document-old-card-ended-ja-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-paper-document-old-card-ended-pt-BR-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-paper-document-pt-BR-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-patient-called-staff-at-desk-en-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-patient-called-staff-at-desk-ja-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-patient-called-staff-at-desk-pt-BR-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-patient-called-staff-en-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-patient-called-staff-ja-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-patient-called-staff-pt-BR-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-reader-out-of-service-en-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-reader-out-of-service-ja-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-reader-out-of-service-pt-BR-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-several-matches-en-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-several-matches-ja-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-several-matches-pt-BR-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-staff-visual-check-en-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-staff-visual-check-en-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-staff-visual-check-ja-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-staff-visual-check-ja-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-staff-visual-check-phone-en-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-staff-visual-check-phone-en-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-staff-visual-check-phone-en-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-staff-visual-check-phone-ja-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-staff-visual-check-phone-ja-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-staff-visual-check-phone-ja-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-staff-visual-check-phone-pt-BR-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-staff-visual-check-phone-pt-BR-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-staff-visual-check-pt-BR-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-staff-visual-check-pt-BR-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "high-cost-limit-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "high-cost-limit-en-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "high-cost-limit-ja-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "high-cost-limit-ja-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "high-cost-limit-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "high-cost-limit-pt-BR-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "medical-aid-question-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "medical-aid-question-ja-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "medical-aid-question-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "not-read-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "not-read-ja-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "pin-card-en-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "pin-card-ja-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "pin-card-pt-BR-1080x1920-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "pin-countdown-en-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "pin-countdown-ja-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "pin-countdown-pt-BR-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "pin-phone-en-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "pin-phone-ja-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "pin-phone-pt-BR-1080x1920-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "pin-wrong-en-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "pin-wrong-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "pin-wrong-ja-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "pin-wrong-ja-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "pin-wrong-ja-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "pin-wrong-phone-en-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "pin-wrong-phone-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "pin-wrong-phone-ja-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "pin-wrong-phone-ja-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "pin-wrong-phone-ja-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "pin-wrong-phone-pt-BR-1080x1920-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "pin-wrong-pt-BR-1080x1920-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "pin-wrong-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "prescription-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "prescription-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "save-failed-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "save-failed-ja-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "save-failed-phone-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "save-failed-phone-ja-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "save-failed-phone-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "save-failed-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "welcome-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "welcome-en-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "welcome-ja-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "welcome-ja-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "welcome-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "wrong-card-other-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "wrong-card-other-ja-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "wrong-card-other-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "wrong-card-payment-ja-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "wrong-card-payment-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+];
 
 /// One pass of the sweep: every screen in one language at every resolution, at one type size.
 #[derive(Clone, Copy)]
@@ -522,6 +1353,12 @@ fn sweep(passes: &[Pass], next: &AtomicUsize) -> Found {
                     &mut t,
                     &mut problems,
                 );
+                // A frame whose content did not fit widened the window: back to the screen's
+                // size, or every later frame would count as leaving the screen.
+                let (_, sizes) = h.fits();
+                if sizes[2] > width as f32 + 0.5 || sizes[3] > height as f32 + 0.5 {
+                    h.resize(width, height);
+                }
                 let clock = Instant::now();
                 inks.entry((sample.name.clone(), width, height, large))
                     .or_default()
