@@ -473,15 +473,15 @@ const LARGE_LANGUAGES: [Language; 3] = [
     Language::BrazilianPortuguese,
 ];
 
-/// Large-type frames that do not fit yet (issue 18 item 3 is not finished), each with what the
-/// sweep found: their problems are set aside (and counted in the output), and a listed frame
-/// that fits fails the test, so the list only shrinks. Most are screens whose words run below
-/// the bottom of the screen although the layout's minimum height says they fit (wrapped text
-/// measured as fewer lines than drawn): the PIN screens, the longest handoffs and the done
-/// screens with certificate notes in portrait; most screens at 1280x800 and the text-heavy
-/// ones at 1920x1080, where even the column of buttons at the right leaves too little height;
-/// the portal-screen steps at every resolution; two Japanese department names that break
-/// inside the word at 1.45 times the size.
+/// Large-type frames that do not fit yet (issue 18 item 3 is not finished: 192 of the 738
+/// large-type frames), each with what the sweep found: their problems are set aside (and
+/// counted in the output), and a listed frame that fits fails the test, so the list only
+/// shrinks. In portrait 24: the portal-screen steps, the done screens with certificate notes or
+/// a department, two long handoffs, the certified-reader picture, two Japanese department names
+/// that break inside the word. At 1920x1080 46 and at 1280x800 122: the text-heavy screens,
+/// whose words run below the bottom even with the top bar's buttons moved to a column at the
+/// right (most report it as an element leaving the screen: the layout's minimum height counts
+/// wrapped text as fewer lines than it draws).
 const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
     (
         "certificate-expiring-en-1080x1920-large",
@@ -1146,51 +1146,7 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
         "part of it below or beside the screen",
     ),
     (
-        "pin-card-en-1080x1920-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "pin-card-ja-1080x1920-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "pin-card-pt-BR-1080x1920-large",
-        "part of it below or beside the screen; words run into a border",
-    ),
-    (
-        "pin-countdown-en-1080x1920-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "pin-countdown-ja-1080x1920-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "pin-countdown-pt-BR-1080x1920-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "pin-phone-en-1080x1920-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "pin-phone-ja-1080x1920-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "pin-phone-pt-BR-1080x1920-large",
-        "part of it below or beside the screen; words run into a border",
-    ),
-    (
-        "pin-wrong-en-1080x1920-large",
-        "part of it below or beside the screen",
-    ),
-    (
         "pin-wrong-en-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "pin-wrong-ja-1080x1920-large",
         "part of it below or beside the screen",
     ),
     (
@@ -1202,15 +1158,7 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
         "part of it below or beside the screen",
     ),
     (
-        "pin-wrong-phone-en-1080x1920-large",
-        "part of it below or beside the screen",
-    ),
-    (
         "pin-wrong-phone-en-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "pin-wrong-phone-ja-1080x1920-large",
         "part of it below or beside the screen",
     ),
     (
@@ -1220,14 +1168,6 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
     (
         "pin-wrong-phone-ja-1920x1080-large",
         "part of it below or beside the screen",
-    ),
-    (
-        "pin-wrong-phone-pt-BR-1080x1920-large",
-        "part of it below or beside the screen; words run into a border",
-    ),
-    (
-        "pin-wrong-pt-BR-1080x1920-large",
-        "part of it below or beside the screen; words run into a border",
     ),
     (
         "pin-wrong-pt-BR-1280x800-large",
