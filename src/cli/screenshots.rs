@@ -14,11 +14,15 @@ pub struct ScreenshotsOptions {
     /// Only these, separated by commas, e.g. `welcome-ja-1080x1920,welcome-ko-1080x1920`.
     #[arg(long)]
     pub only: Option<String>,
+    /// Large type and high contrast (the patient's "Larger text" button): every file is named
+    /// SCREEN-LANG-WxH-large.png, and `--only` takes those names.
+    #[arg(long)]
+    pub large: bool,
 }
 
 /// Writes them, prints how many, and fails naming every screen that does not fit.
 pub fn command(options: &ScreenshotsOptions) -> Result<ExitCode> {
-    let (written, overflowing) = screenshots(&options.out, options.only.as_deref())?;
+    let (written, overflowing) = screenshots(&options.out, options.only.as_deref(), options.large)?;
     println!("{written} screenshots in {}", options.out.display());
     for line in &overflowing {
         eprintln!("uketsuke: does not fit: {line}");
@@ -46,9 +50,10 @@ pub fn languages_of(sample: &str) -> &'static [crate::ui::Language] {
 }
 
 /// `uketsuke screenshots`: every screen in Japanese and English, and the welcome, PIN and
-/// language chooser screens in every language, at every supported resolution. Returns the
-/// files written and the screens whose content did not fit.
-pub fn screenshots(out: &Path, only: Option<&str>) -> Result<(usize, Vec<String>)> {
+/// language chooser screens in every language, at every supported resolution; with `large`, in
+/// large type and high contrast, each name ending in `-large`. Returns the files written and
+/// the screens whose content did not fit.
+pub fn screenshots(out: &Path, only: Option<&str>, large: bool) -> Result<(usize, Vec<String>)> {
     use crate::ui::catalogue::every_screen;
     use crate::ui::render::{Headless, RESOLUTIONS};
     std::fs::create_dir_all(out)
@@ -56,6 +61,8 @@ pub fn screenshots(out: &Path, only: Option<&str>) -> Result<(usize, Vec<String>
     let samples = every_screen();
     let (w0, h0) = RESOLUTIONS[0];
     let mut headless = Headless::new(w0, h0)?;
+    headless.set_large(large);
+    let suffix = if large { "-large" } else { "" };
     let wanted: Option<Vec<&str>> = only.map(|o| o.split(',').map(str::trim).collect());
     let mut written = 0;
     let mut overflowing = Vec::new();
@@ -63,7 +70,11 @@ pub fn screenshots(out: &Path, only: Option<&str>) -> Result<(usize, Vec<String>
         headless.resize(width, height);
         for sample in &samples {
             for &language in languages_of(&sample.name) {
-                let name = format!("{}-{}-{width}x{height}", sample.name, language.code());
+                let name = format!(
+                    "{}-{}-{width}x{height}{suffix}",
+                    sample.name,
+                    language.code()
+                );
                 if wanted.as_ref().is_some_and(|w| !w.contains(&name.as_str())) {
                     continue;
                 }
@@ -85,7 +96,8 @@ pub fn screenshots(out: &Path, only: Option<&str>) -> Result<(usize, Vec<String>
         && written < wanted.len()
     {
         bail!(
-            "--only {}: no such screenshot; names are SCREEN-LANG-WxH, e.g. welcome-ja-1080x1920",
+            "--only {}: no such screenshot; names are SCREEN-LANG-WxH, e.g. welcome-ja-1080x1920 \
+             (with --large: welcome-ja-1080x1920-large)",
             only.unwrap_or_default()
         );
     }

@@ -121,6 +121,12 @@ impl Headless {
             .set_choosing_language(sample.language_chooser);
     }
 
+    /// Large type and high contrast on or off (`Theme.large`, issue 18 item 3), as the
+    /// patient's "Larger text" button sets it.
+    pub fn set_large(&self, large: bool) {
+        self.app.global::<super::Theme>().set_large(large);
+    }
+
     /// Draws a whole frame and returns how long the renderer took.
     pub fn render(&mut self) -> Duration {
         slint::platform::update_timers_and_animations();

@@ -673,8 +673,14 @@ impl Runtime {
                 "screen"
             );
         }
-        if was_in_session && idle(&view.screen) && self.language != Language::Japanese {
-            self.set_language(Language::Japanese);
+        if was_in_session && idle(&view.screen) {
+            if self.language != Language::Japanese {
+                self.set_language(Language::Japanese);
+            }
+            // Large type was for the patient who asked for it: the next starts at normal size.
+            if let Some(window) = self.window.upgrade() {
+                window.global::<super::Theme>().set_large(false);
+            }
         }
         if let Some(window) = self.window.upgrade() {
             present(&window, &view, self.now(), self.typed.len());

@@ -118,6 +118,7 @@ mod ui_every_factual_claim_has_a_source;
 mod ui_every_screen_fits;
 mod ui_every_screen_words_the_credential_presented;
 mod ui_every_string_is_translated;
+mod ui_large_type_stays_on_for_one_patient_and_is_off_for_the_next;
 mod ui_live_kiosk_reads_a_card_through_pcscd;
 mod ui_no_patient_screen_shows_technician_text;
 mod ui_patient_check_ins;

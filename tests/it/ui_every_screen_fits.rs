@@ -6,6 +6,12 @@
 //! A text that wraps lets the renderer break only between Japanese phrases (BudouX, through
 //! `ui/phrase_breaks.rs`, the same phrases `ui/build.rs` joins) or English words, never inside
 //! a person's name; and the word joiner that holds a phrase together is drawn as nothing.
+//!
+//! Two type sizes (issue 18 item 3): every screen in all nine languages at normal size, and
+//! every screen at every resolution in large type and high contrast (`Theme.large`, the
+//! patient's "Larger text" button) in [`LARGE_LANGUAGES`]: Japanese, English and Portuguese
+//! (Brazil), the longest Latin-script catalogue, not all nine, to keep CI's time down (the
+//! large pass adds a third to the sweep). Large-type frames are named SCREEN-LANG-WxH-large.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -204,14 +210,22 @@ fn check_frame(
     sample: &Sample,
     language: Language,
     (width, height): (u32, u32),
+    large: bool,
     memo: &mut BreakMemo,
     t: &mut Timings,
     problems: &mut Vec<String>,
 ) {
     let clock = Instant::now();
-    let name = format!("{}-{}-{width}x{height}", sample.name, language.code());
+    let name = format!(
+        "{}-{}-{width}x{height}{}",
+        sample.name,
+        language.code(),
+        if large { "-large" } else { "" }
+    );
     let (fits, sizes) = h.fits();
-    if !fits {
+    // Content wider or taller than the screen widens the window to hold it: that is not
+    // fitting either.
+    if !fits || sizes[2] > width as f32 + 0.5 || sizes[3] > height as f32 + 0.5 {
         problems.push(format!(
             "{name}: content needs {:.0}x{:.0}, screen is {:.0}x{:.0}",
             sizes[0], sizes[1], sizes[2], sizes[3]
@@ -221,6 +235,11 @@ fn check_frame(
     let body = h.app.global::<Theme>().get_body();
     if width == 1080 && body < 32.0 {
         problems.push(format!("{name}: body text {body} px < 32 px"));
+    }
+    // Large type is about 1.5 times the normal 36 px: at least 1.4 times (staff mode, for
+    // the clinic's staff, stays at normal size over a large patient screen).
+    if large && sample.staff.is_none() && width == 1080 && body < 1.4 * 36.0 {
+        problems.push(format!("{name}: large body text {body} px < 1.4 x 36 px"));
     }
     // Under staff mode only its overlay is shown (the patient's screen beneath is
     // hidden, but still in the element tree).
@@ -447,20 +466,800 @@ fn check_frame(
     t.layout += clock.elapsed();
 }
 
-/// One pass of the sweep: every screen in one language at every resolution (a pass per type
-/// size, when large type comes, issue 18 item 3).
+/// The languages the large-type pass covers (see the module's doc).
+const LARGE_LANGUAGES: [Language; 3] = [
+    Language::Japanese,
+    Language::English,
+    Language::BrazilianPortuguese,
+];
+
+/// Large-type frames that do not fit yet (issue 18 item 3 is not finished: 192 of the 738
+/// large-type frames), each with what the sweep found: their problems are set aside (and
+/// counted in the output), and a listed frame that fits fails the test, so the list only
+/// shrinks. In portrait 24: the portal-screen steps, the done screens with certificate notes or
+/// a department, two long handoffs, the certified-reader picture, two Japanese department names
+/// that break inside the word. At 1920x1080 46 and at 1280x800 122: the text-heavy screens,
+/// whose words run below the bottom even with the top bar's buttons moved to a column at the
+/// right (most report it as an element leaving the screen: the layout's minimum height counts
+/// wrapped text as fewer lines than it draws).
+const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
+    (
+        "certificate-expiring-en-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certificate-expiring-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certificate-expiring-en-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certificate-expiring-ja-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certificate-expiring-ja-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "certificate-expiring-ja-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certificate-expiring-pt-BR-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certificate-expiring-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certificate-expiring-pt-BR-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certificate-grace-en-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certificate-grace-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certificate-grace-en-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certificate-grace-ja-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certificate-grace-ja-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "certificate-grace-ja-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certificate-grace-pt-BR-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certificate-grace-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certificate-grace-pt-BR-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-en-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-en-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-ja-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-ja-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-ja-1920x1080-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-left-en-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-left-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-left-en-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-left-ja-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-left-ja-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-left-ja-1920x1080-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-left-pt-BR-1080x1920-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "certified-reader-left-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-left-pt-BR-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-phone-en-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-phone-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-phone-en-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-phone-ja-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-phone-ja-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-phone-ja-1920x1080-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-phone-pt-BR-1080x1920-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "certified-reader-phone-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-phone-pt-BR-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-pt-BR-1080x1920-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "certified-reader-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "certified-reader-pt-BR-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "consent-choice-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "consent-choice-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "consent-item-medical-and-drug-info-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "consent-item-medical-and-drug-info-ja-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "consent-item-medical-and-drug-info-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    ("department-12-en-1280x800-large", "words run into a border"),
+    (
+        "department-12-ja-1080x1920-large",
+        "a department name breaks inside a word",
+    ),
+    (
+        "department-12-ja-1920x1080-large",
+        "a department name breaks inside a word",
+    ),
+    (
+        "department-12-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    ("department-en-1280x800-large", "words run into a border"),
+    (
+        "department-ja-1080x1920-large",
+        "a department name breaks inside a word",
+    ),
+    (
+        "department-ja-1280x800-large",
+        "a department name breaks inside a word",
+    ),
+    (
+        "department-ja-1920x1080-large",
+        "a department name breaks inside a word",
+    ),
+    (
+        "document-menu-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "document-menu-ja-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "document-menu-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "done-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "done-en-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "done-ja-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "done-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "done-pt-BR-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "done-with-department-en-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "done-with-department-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "done-with-department-en-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "done-with-department-ja-1280x800-large",
+        "a department name breaks inside a word; content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "done-with-department-ja-1920x1080-large",
+        "a department name breaks inside a word",
+    ),
+    (
+        "done-with-department-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "done-with-department-pt-BR-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "done-without-share-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "done-without-share-ja-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "done-without-share-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-card-blocked-en-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-card-blocked-ja-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-card-blocked-phone-en-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-card-blocked-phone-ja-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-card-blocked-phone-pt-BR-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-card-blocked-pt-BR-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-certificate-expired-en-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-certificate-expired-en-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-certificate-expired-ja-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-certificate-expired-ja-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-certificate-expired-ja-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-certificate-expired-phone-en-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-certificate-expired-phone-en-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-certificate-expired-phone-ja-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-certificate-expired-phone-ja-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-certificate-expired-phone-pt-BR-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-certificate-expired-phone-pt-BR-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-certificate-expired-pt-BR-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-certificate-expired-pt-BR-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-certificate-not-accepted-en-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-certificate-not-accepted-ja-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-certificate-not-accepted-ja-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-certificate-not-accepted-phone-en-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-certificate-not-accepted-phone-ja-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-certificate-not-accepted-phone-ja-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-certificate-not-accepted-phone-pt-BR-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-certificate-not-accepted-pt-BR-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-confirm-portal-screen-en-1080x1920-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "handoff-confirm-portal-screen-en-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-confirm-portal-screen-en-1920x1080-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "handoff-confirm-portal-screen-ja-1080x1920-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "handoff-confirm-portal-screen-ja-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "handoff-confirm-portal-screen-ja-1920x1080-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "handoff-confirm-portal-screen-pt-BR-1080x1920-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "handoff-confirm-portal-screen-pt-BR-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-confirm-portal-screen-pt-BR-1920x1080-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "handoff-confirm-result-at-desk-en-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-confirm-result-at-desk-ja-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-confirm-result-at-desk-pt-BR-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-eligibility-invalid-en-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-eligibility-invalid-ja-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "handoff-eligibility-invalid-pt-BR-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-gateway-unavailable-en-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-gateway-unavailable-ja-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-gateway-unavailable-pt-BR-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-no-eligibility-en-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-no-eligibility-ja-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "handoff-no-eligibility-pt-BR-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-paper-document-en-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-paper-document-ja-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-paper-document-old-card-ended-en-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-paper-document-old-card-ended-ja-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-paper-document-old-card-ended-pt-BR-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-paper-document-pt-BR-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-patient-called-staff-at-desk-en-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-patient-called-staff-at-desk-ja-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-patient-called-staff-at-desk-pt-BR-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-patient-called-staff-en-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-patient-called-staff-ja-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-patient-called-staff-pt-BR-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-reader-out-of-service-en-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-reader-out-of-service-ja-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-reader-out-of-service-pt-BR-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-several-matches-en-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-several-matches-ja-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-several-matches-pt-BR-1280x800-large",
+        "words run into a border",
+    ),
+    (
+        "handoff-staff-visual-check-en-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-staff-visual-check-en-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-staff-visual-check-ja-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-staff-visual-check-ja-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-staff-visual-check-phone-en-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-staff-visual-check-phone-en-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-staff-visual-check-phone-en-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-staff-visual-check-phone-ja-1080x1920-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-staff-visual-check-phone-ja-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-staff-visual-check-phone-ja-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-staff-visual-check-phone-pt-BR-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-staff-visual-check-phone-pt-BR-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "handoff-staff-visual-check-pt-BR-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
+    ),
+    (
+        "handoff-staff-visual-check-pt-BR-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "high-cost-limit-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "high-cost-limit-en-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "high-cost-limit-ja-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "high-cost-limit-ja-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "high-cost-limit-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "high-cost-limit-pt-BR-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "medical-aid-question-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "medical-aid-question-ja-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "medical-aid-question-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "not-read-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "not-read-ja-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "pin-wrong-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "pin-wrong-ja-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "pin-wrong-ja-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "pin-wrong-phone-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "pin-wrong-phone-ja-1280x800-large",
+        "content taller or wider than the screen; part of it below or beside the screen",
+    ),
+    (
+        "pin-wrong-phone-ja-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "pin-wrong-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "prescription-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "prescription-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "save-failed-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "save-failed-ja-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "save-failed-phone-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "save-failed-phone-ja-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "save-failed-phone-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "save-failed-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "welcome-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "welcome-en-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "welcome-ja-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "welcome-ja-1920x1080-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "welcome-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "wrong-card-other-en-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "wrong-card-other-ja-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "wrong-card-other-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "wrong-card-payment-ja-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+    (
+        "wrong-card-payment-pt-BR-1280x800-large",
+        "part of it below or beside the screen",
+    ),
+];
+
+/// One pass of the sweep: every screen in one language at every resolution, at one type size.
 #[derive(Clone, Copy)]
 struct Pass {
     language: Language,
+    large: bool,
 }
+
+/// Each frame's dark pixels by (screen, resolution, large type), per language.
+type Inks = HashMap<(String, u32, u32, bool), Vec<(Language, usize)>>;
 
 /// What one thread found: problems, each frame's dark pixels by (screen, resolution,
 /// language), and its timings.
-type Found = (
-    Vec<String>,
-    HashMap<(String, u32, u32), Vec<(Language, usize)>>,
-    Timings,
-);
+type Found = (Vec<String>, Inks, Timings);
 
 /// Takes passes from `passes` (the next index in `next`) until none is left, in a window of this
 /// thread's own (Slint's platform is per thread).
@@ -469,10 +1268,11 @@ fn sweep(passes: &[Pass], next: &AtomicUsize) -> Found {
     let (w0, h0) = RESOLUTIONS[0];
     let mut h = Headless::new(w0, h0).unwrap();
     let mut problems = Vec::new();
-    let mut inks: HashMap<(String, u32, u32), Vec<(Language, usize)>> = HashMap::new();
+    let mut inks = Inks::new();
     let mut t = Timings::default();
     let mut memo = BreakMemo::new();
-    while let Some(&Pass { language }) = passes.get(next.fetch_add(1, Ordering::SeqCst)) {
+    while let Some(&Pass { language, large }) = passes.get(next.fetch_add(1, Ordering::SeqCst)) {
+        h.set_large(large);
         for (width, height) in RESOLUTIONS {
             h.resize(width, height);
             for sample in &samples {
@@ -488,12 +1288,19 @@ fn sweep(passes: &[Pass], next: &AtomicUsize) -> Found {
                     sample,
                     language,
                     (width, height),
+                    large,
                     &mut memo,
                     &mut t,
                     &mut problems,
                 );
+                // A frame whose content did not fit widened the window: back to the screen's
+                // size, or every later frame would count as leaving the screen.
+                let (_, sizes) = h.fits();
+                if sizes[2] > width as f32 + 0.5 || sizes[3] > height as f32 + 0.5 {
+                    h.resize(width, height);
+                }
                 let clock = Instant::now();
-                inks.entry((sample.name.clone(), width, height))
+                inks.entry((sample.name.clone(), width, height, large))
                     .or_default()
                     .push((language, text_ink(h.pixels().as_bytes())));
                 t.ink += clock.elapsed();
@@ -522,7 +1329,18 @@ fn every_screen_fits_in_every_language_at_every_resolution() {
         samples.iter().filter(|s| s.staff.is_some()).count() >= 6,
         "staff mode's screens are checked too"
     );
-    let passes: Vec<Pass> = Language::ALL.map(|language| Pass { language }).to_vec();
+    // The large passes first: they are the slower ones, and the normal ones fill in after.
+    let passes: Vec<Pass> = LARGE_LANGUAGES
+        .map(|language| Pass {
+            language,
+            large: true,
+        })
+        .into_iter()
+        .chain(Language::ALL.map(|language| Pass {
+            language,
+            large: false,
+        }))
+        .collect();
     let next = AtomicUsize::new(0);
     let threads = sweep_threads().min(passes.len());
     let found: Vec<Found> = std::thread::scope(|scope| {
@@ -532,7 +1350,7 @@ fn every_screen_fits_in_every_language_at_every_resolution() {
         workers.into_iter().map(|w| w.join().unwrap()).collect()
     });
     let mut problems = Vec::new();
-    let mut inks: HashMap<(String, u32, u32), Vec<(Language, usize)>> = HashMap::new();
+    let mut inks = Inks::new();
     let mut t = Timings::default();
     for (p, i, time) in found {
         problems.extend(p);
@@ -550,20 +1368,47 @@ fn every_screen_fits_in_every_language_at_every_resolution() {
         let en = ink(Language::English);
         for &(language, n) in of {
             if (n as f64) < 0.5 * en as f64 {
-                let (screen, width, height) = &key;
+                let (screen, width, height, large) = &key;
+                let large = if *large { "-large" } else { "" };
                 problems.push(format!(
-                    "{screen}-{width}x{height}: {} draws {n} dark pixels against English {en}: is a font for its script installed (fonts-noto-cjk, fonts-noto-core)?",
+                    "{screen}-{width}x{height}{large}: {} draws {n} dark pixels against English {en}: is a font for its script installed (fonts-noto-cjk, fonts-noto-core)?",
                     language.code()
                 ));
             }
         }
     }
+    // Large-type frames known not to fit yet: set aside, but never once they fit.
+    let mut set_aside: std::collections::BTreeMap<&str, usize> = Default::default();
+    problems.retain(|p| {
+        let frame = p.split(':').next().unwrap_or_default();
+        match LARGE_NOT_YET_FITTING.iter().find(|(f, _)| *f == frame) {
+            Some((f, _)) => {
+                *set_aside.entry(f).or_default() += 1;
+                false
+            }
+            None => true,
+        }
+    });
+    for (frame, why) in LARGE_NOT_YET_FITTING {
+        if !set_aside.contains_key(frame) {
+            problems.push(format!(
+                "{frame} fits now (listed as not fitting: {why}): take it off LARGE_NOT_YET_FITTING"
+            ));
+        }
+    }
+    println!(
+        "{} large-type frames listed as not fitting yet, {} problems set aside",
+        LARGE_NOT_YET_FITTING.len(),
+        set_aside.values().sum::<usize>()
+    );
     let ms = |d: Duration| d.as_millis();
     println!(
-        "{} frames checked ({} languages x {} resolutions) in {} ms on {threads} threads; summed over threads: show {} ms, render {} ms, layout checks {} ms, text pixel checks {} ms, ink {} ms",
+        "{} frames checked ({} screens x {} resolutions x ({} languages + {} in large type)) in {} ms on {threads} threads; summed over threads: show {} ms, render {} ms, layout checks {} ms, text pixel checks {} ms, ink {} ms",
         t.frames,
-        Language::ALL.len(),
+        samples.len(),
         RESOLUTIONS.len(),
+        Language::ALL.len(),
+        LARGE_LANGUAGES.len(),
         ms(wall.elapsed()),
         ms(t.show),
         ms(t.render),
@@ -573,7 +1418,7 @@ fn every_screen_fits_in_every_language_at_every_resolution() {
     );
     assert_eq!(
         t.frames,
-        samples.len() * Language::ALL.len() * RESOLUTIONS.len(),
+        samples.len() * passes.len() * RESOLUTIONS.len(),
         "every pass ran"
     );
     assert!(
