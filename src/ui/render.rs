@@ -121,6 +121,14 @@ impl Headless {
             .set_choosing_language(sample.language_chooser);
     }
 
+    /// Whether the "Larger text" button is shown (the facility's `large_type`; off as a kiosk
+    /// starts by default). The fit test draws every screen with it, the widest top bar.
+    pub fn offer_large_type(&self, offered: bool) {
+        self.app
+            .global::<super::Kiosk>()
+            .set_large_type_offered(offered);
+    }
+
     /// Large type and high contrast on or off (`Theme.large`, issue 18 item 3), as the
     /// patient's "Larger text" button sets it.
     pub fn set_large(&self, large: bool) {

@@ -386,6 +386,9 @@ impl Runtime {
         });
         wire_callbacks(window, &runtime);
         select_language(window, Language::Japanese);
+        window
+            .global::<Kiosk>()
+            .set_large_type_offered(runtime.borrow().flow.facility().large_type);
         runtime.borrow_mut().after_change();
         Ok(runtime)
     }

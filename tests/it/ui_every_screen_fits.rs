@@ -1267,6 +1267,8 @@ fn sweep(passes: &[Pass], next: &AtomicUsize) -> Found {
     let samples = every_screen();
     let (w0, h0) = RESOLUTIONS[0];
     let mut h = Headless::new(w0, h0).unwrap();
+    // Every screen with the "Larger text" button (a facility's `large_type`): the widest top bar.
+    h.offer_large_type(true);
     let mut problems = Vec::new();
     let mut inks = Inks::new();
     let mut t = Timings::default();

@@ -28,6 +28,16 @@ fn large_type_lasts_one_check_in_and_the_next_patient_starts_at_normal_size() {
     let kiosk = UiKiosk::new(Persona::Valid3);
     assert_eq!(kiosk.screen(), ScreenKind::Welcome);
     assert!(!large(&kiosk));
+    // A facility offers it with `large_type` (off by default: not every screen fits yet).
+    assert!(
+        !kiosk.shows("文字を大きく"),
+        "offered without the facility's large_type: {:?}",
+        kiosk.labels()
+    );
+    kiosk
+        .app
+        .global::<uketsuke::ui::Kiosk>()
+        .set_large_type_offered(true);
     let theme = kiosk.app.global::<Theme>();
     let (body, heading, ink) = (theme.get_body(), theme.get_heading(), theme.get_ink());
     assert!(kiosk.shows("文字を大きく"), "{:?}", kiosk.labels());
