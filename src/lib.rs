@@ -13,6 +13,9 @@
 //! - [`delivery`]: when and how often to send each outbox entry to ORCA (pure; exactly once).
 //! - [`orca`]: ORCA's API (ureq) and the delivery worker; the only module that knows ORCA.
 //! - [`orca_settings`]: the facility file's `orca` key (plain data).
+//! - [`central`]: the hospital's central database (PostgreSQL): schema, delivery worker, report
+//!   across kiosks; the only module that knows PostgreSQL.
+//! - [`central_settings`]: the facility file's `central` key (plain data).
 //! - [`outbox`]: the outbox's versioned wire format (what ORCA and later systems read).
 //! - [`store`]: the SQLite actor; the only module that knows SQL.
 //! - [`headless`]: one check-in driven by a patient script, on virtual time.
@@ -33,6 +36,8 @@
 
 pub mod audit;
 pub mod card;
+pub mod central;
+pub mod central_settings;
 pub mod check_in_list;
 pub mod cli;
 pub mod console;

@@ -48,17 +48,27 @@ impl PeopleCount {
     /// Counts `check_ins` by their patient keys (`keys`: check-in id → key; a check-in absent
     /// from it has none). Open handoffs are left out: they wait for staff.
     pub fn from_check_ins(check_ins: &[StoredCheckIn], keys: &HashMap<i64, String>) -> Self {
+        let rows: Vec<ReportRow> = check_ins
+            .iter()
+            .map(|c| ReportRow::of_stored(c, keys.get(&c.id).cloned()))
+            .collect();
+        Self::from_rows(&rows)
+    }
+
+    /// Counts rows by their patient keys; open handoffs are left out. Rows of several kiosks
+    /// count one patient once where the kiosks share the facility's patient-key secret.
+    pub fn from_rows(rows: &[ReportRow]) -> Self {
         let mut users: HashSet<&str> = HashSet::new();
         let mut people: HashSet<&str> = HashSet::new();
         let mut not_countable = 0;
-        for stored in check_ins {
-            if stored.is_open_handoff() {
+        for row in rows {
+            if row.open_handoff {
                 continue;
             }
-            match (stored.confirmed_verification(), keys.get(&stored.id)) {
+            match (row.method, row.patient_key.as_deref()) {
                 (Some(_), Some(key)) => {
                     people.insert(key);
-                    if stored.record.counts_toward_usage_rate {
+                    if row.counts {
                         users.insert(key);
                     }
                 }
@@ -82,6 +92,78 @@ impl PeopleCount {
     pub fn more_needed(&self, percent: u8) -> usize {
         let needed = (usize::from(percent) * self.people).div_ceil(100);
         needed.saturating_sub(self.card_users)
+    }
+}
+
+/// One check-in as the report counts it: all [`MonthReport`] and [`PeopleCount`] read of a
+/// check-in, the same whether it comes from the kiosk's store ([`ReportRow::of_stored`]) or from
+/// the central database's copy of the outbox (`crate::central`, wire v1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportRow {
+    /// A handoff nobody has closed yet (「対応待ち」).
+    pub open_handoff: bool,
+    /// How eligibility was confirmed, once it is ([`StoredCheckIn::confirmed_verification`]).
+    pub method: Option<VerificationMethod>,
+    /// Whether it counts toward the usage rate (decided with the rules of its visit date).
+    pub counts: bool,
+    /// How a check-in without a method ended.
+    pub ended: Ended,
+    /// The pseudonymous patient key (64 hex digits), when the check-in gives a patient.
+    pub patient_key: Option<String>,
+}
+
+/// How a check-in without a confirmed method ended, for the report's lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    TimedOut,
+    /// Cancelled by the patient, or a handoff closed as cancelled.
+    Cancelled,
+    /// Closed unresolved (or, never seen, completed without a method).
+    Otherwise,
+}
+
+impl ReportRow {
+    /// The row of a stored check-in with its patient key.
+    pub fn of_stored(stored: &StoredCheckIn, patient_key: Option<String>) -> Self {
+        let ended = match (
+            &stored.record.outcome,
+            stored.resolution.as_ref().map(|r| &r.closed_as),
+        ) {
+            (Outcome::TimedOut { .. }, _) => Ended::TimedOut,
+            (Outcome::Cancelled { .. }, _) | (_, Some(ClosedAs::Cancelled)) => Ended::Cancelled,
+            _ => Ended::Otherwise,
+        };
+        ReportRow {
+            open_handoff: stored.is_open_handoff(),
+            method: stored.confirmed_verification(),
+            counts: stored.record.counts_toward_usage_rate,
+            ended,
+            patient_key,
+        }
+    }
+
+    /// The row of a check-in as the outbox's wire v1 carries it (`crate::outbox::CheckInV1`:
+    /// `outcome`, `verification`, `resolution.closed_as`, `counts_toward_usage_rate`); `None`
+    /// when a name in it is not one this build knows.
+    pub fn of_wire(c: &crate::outbox::CheckInV1, patient_key: Option<String>) -> Option<Self> {
+        let closed_as = c.resolution.as_ref().map(|r| r.closed_as.as_str());
+        let method = match &c.verification {
+            Some(v) => Some(VerificationMethod::parse(v)?),
+            None => None,
+        };
+        let ended = match (c.outcome.as_str(), closed_as) {
+            ("timed_out", _) => Ended::TimedOut,
+            ("cancelled", _) | (_, Some("cancelled")) => Ended::Cancelled,
+            ("completed" | "handed_to_staff", _) => Ended::Otherwise,
+            _ => return None,
+        };
+        Some(ReportRow {
+            open_handoff: c.outcome == "handed_to_staff" && c.resolution.is_none(),
+            method,
+            counts: c.counts_toward_usage_rate,
+            ended,
+            patient_key,
+        })
     }
 }
 
@@ -116,6 +198,15 @@ pub struct MonthReport {
 
 impl MonthReport {
     pub fn from_check_ins(month: &str, check_ins: &[StoredCheckIn]) -> MonthReport {
+        let rows: Vec<ReportRow> = check_ins
+            .iter()
+            .map(|c| ReportRow::of_stored(c, None))
+            .collect();
+        Self::from_rows(month, &rows)
+    }
+
+    /// The report of `rows` (one kiosk's, or several kiosks' from the central database).
+    pub fn from_rows(month: &str, rows: &[ReportRow]) -> MonthReport {
         let mut methods: Vec<MethodRow> = VerificationMethod::ALL
             .into_iter()
             .map(|method| MethodRow {
@@ -135,34 +226,36 @@ impl MonthReport {
             formula: None,
             target: None,
         };
-        for stored in check_ins {
-            if stored.is_open_handoff() {
+        for row in rows {
+            if row.open_handoff {
                 report.pending_staff += 1;
                 continue;
             }
-            match stored.confirmed_verification() {
+            match row.method {
                 Some(method) => {
-                    if let Some(row) = methods.iter_mut().find(|row| row.method == method) {
-                        row.check_ins += 1;
-                        if stored.record.counts_toward_usage_rate {
-                            row.counted += 1;
+                    if let Some(m) = methods.iter_mut().find(|m| m.method == method) {
+                        m.check_ins += 1;
+                        if row.counts {
+                            m.counted += 1;
                         }
                     }
                 }
-                None => match (
-                    &stored.record.outcome,
-                    stored.resolution.as_ref().map(|r| &r.closed_as),
-                ) {
-                    (Outcome::TimedOut { .. }, _) => report.timed_out += 1,
-                    (Outcome::Cancelled { .. }, _) | (_, Some(ClosedAs::Cancelled)) => {
-                        report.cancelled += 1;
-                    }
+                None => match row.ended {
+                    Ended::TimedOut => report.timed_out += 1,
+                    Ended::Cancelled => report.cancelled += 1,
                     // Closed unresolved (or, never seen, completed without a method).
-                    _ => report.unresolved += 1,
+                    Ended::Otherwise => report.unresolved += 1,
                 },
             }
         }
         report.methods = methods;
+        report
+    }
+
+    /// The report of `rows` counted per person too (each row's own patient key).
+    pub fn from_rows_with_people(month: &str, rows: &[ReportRow]) -> MonthReport {
+        let mut report = Self::from_rows(month, rows);
+        report.people = Some(PeopleCount::from_rows(rows));
         report
     }
 

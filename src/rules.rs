@@ -577,6 +577,9 @@ pub struct FacilityConfig {
     /// The clinic's ORCA (日レセ), where completed check-ins are registered as receptions by
     /// the delivery worker (`uketsuke deliver`, or the thread inside `run`); none: no ORCA.
     pub orca: Option<crate::orca_settings::OrcaSettings>,
+    /// The hospital's central database (PostgreSQL) this kiosk delivers its outbox and audit
+    /// log to, and the kiosk's id there (issue 19); none: a kiosk on its own.
+    pub central: Option<crate::central_settings::CentralSettings>,
     /// The eligibility terminal's certified face-authentication reader beside the kiosk
     /// (`--gateway oqs:DIR`, issue 17 item 1).
     pub certified_reader: CertifiedReaderSettings,
@@ -884,6 +887,7 @@ impl Default for FacilityConfig {
             gateway: String::new(),
             languages: SCREEN_LANGUAGES.iter().map(|l| (*l).to_owned()).collect(),
             orca: None,
+            central: None,
             certified_reader: CertifiedReaderSettings::default(),
             voice: crate::voice::VoiceSettings::default(),
         }
@@ -1142,6 +1146,9 @@ impl FacilityConfig {
         }
         if let Some(orca) = &config.orca {
             out.extend(orca.problems());
+        }
+        if let Some(central) = &config.central {
+            out.extend(central.problems());
         }
         out
     }

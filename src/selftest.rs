@@ -82,7 +82,7 @@ impl Check {
 }
 
 /// Every check's id, in the order `doctor` runs and prints them.
-pub const CHECK_IDS: [&str; 12] = [
+pub const CHECK_IDS: [&str; 13] = [
     "config",
     "database",
     "disk",
@@ -93,6 +93,7 @@ pub const CHECK_IDS: [&str; 12] = [
     "console",
     "service",
     "orca",
+    "central",
     "terminal",
     "voice",
 ];

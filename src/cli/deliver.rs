@@ -1,6 +1,8 @@
-//! `uketsuke deliver`: the ORCA delivery worker on its own (`crate::orca::worker`), over the
-//! database a kiosk writes. Registers each completed check-in (and each handoff closed as
-//! verified) as a reception in the ORCA the facility file's `orca` key names, exactly once.
+//! `uketsuke deliver`: the delivery workers on their own, over the database a kiosk writes:
+//! ORCA's (`crate::orca::worker`: each completed check-in, and each handoff closed as verified,
+//! registered as a reception in the ORCA the facility file's `orca` key names, exactly once) and
+//! the central database's (`crate::central::worker`: every outbox and audit entry, in order,
+//! into the PostgreSQL the `central` key names, exactly once). Each runs on its own thread.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -19,10 +21,12 @@ pub struct DeliverOptions {
     /// The kiosk's SQLite database.
     #[arg(long)]
     pub db: PathBuf,
-    /// The facility file whose `orca` key names the clinic's ORCA.
+    /// The facility file whose `orca` key names the clinic's ORCA and whose `central` key names
+    /// the hospital's central database (either or both).
     #[arg(long)]
     pub facility: PathBuf,
-    /// One pass over what is due now, then exit (prints how many entries changed).
+    /// One pass over what is due now, then exit. Prints how many ORCA entries changed (with an
+    /// `orca` key) and `central NEW ALREADY AUDIT` (with a `central` key).
     #[arg(long)]
     pub once: bool,
 }
@@ -30,21 +34,39 @@ pub struct DeliverOptions {
 /// `uketsuke deliver`: runs until SIGTERM or SIGINT (or one pass with `--once`).
 pub fn command(options: &DeliverOptions) -> Result<()> {
     let facility = load_facility(Some(&options.facility))?;
-    let Some(settings) = facility.orca else {
+    if facility.orca.is_none() && facility.central.is_none() {
         bail!(
-            "facility file {} has no orca key: nothing to deliver to",
+            "facility file {} has neither an orca nor a central key: nothing to deliver to",
             options.facility.display()
         );
-    };
+    }
     if !options.db.exists() {
         bail!("database {} does not exist", options.db.display());
     }
     let store = Store::open(&options.db)?;
-    let worker = Worker::new(store.clone(), settings)
-        .map_err(|e| anyhow::anyhow!("facility file {}: {e}", options.facility.display()))?;
+    let orca =
+        match facility.orca {
+            Some(settings) => Some(Worker::new(store.clone(), settings).map_err(|e| {
+                anyhow::anyhow!("facility file {}: {e}", options.facility.display())
+            })?),
+            None => None,
+        };
+    let central = facility.central.map(|settings| {
+        crate::central::worker::Worker::new(store.clone(), settings, &facility.kiosk_name)
+    });
     if options.once {
-        let changed = worker.pass(now())?;
-        println!("{changed}");
+        if let Some(worker) = &orca {
+            println!("{}", worker.pass(now())?);
+        }
+        if let Some(mut worker) = central {
+            let d = worker.pass().with_context(|| {
+                format!("facility file {}: central", options.facility.display())
+            })?;
+            println!(
+                "central {} {} {}",
+                d.new_entries, d.already_there, d.new_audit
+            );
+        }
         store.close();
         return Ok(());
     }
@@ -53,10 +75,36 @@ pub fn command(options: &DeliverOptions) -> Result<()> {
         signal_hook::flag::register(signal, Arc::clone(&stop))
             .context("cannot listen for SIGTERM")?;
     }
-    worker.run(&options.db, &stop)?;
+    let central = match central {
+        Some(worker) => Some(central_thread(worker, &options.db, Arc::clone(&stop))?),
+        None => None,
+    };
+    if let Some(worker) = orca {
+        worker.run(&options.db, &stop)?;
+    }
+    if let Some(thread) = central {
+        let _ = thread.join();
+    }
     stop.store(true, Ordering::Relaxed);
     store.close();
     Ok(())
+}
+
+/// The central delivery worker on its own thread, until `stop` is set.
+fn central_thread(
+    mut worker: crate::central::worker::Worker,
+    db: &std::path::Path,
+    stop: Arc<AtomicBool>,
+) -> Result<std::thread::JoinHandle<()>> {
+    let db = db.to_owned();
+    std::thread::Builder::new()
+        .name("central-delivery".to_owned())
+        .spawn(move || {
+            if let Err(e) = worker.run(&db, &stop) {
+                tracing::error!(error = %e, "central delivery stopped");
+            }
+        })
+        .context("cannot start the central delivery thread")
 }
 
 /// The worker on its own thread beside the kiosk (`uketsuke run`), when the facility file
@@ -68,6 +116,26 @@ pub struct BesideKiosk {
 }
 
 impl BesideKiosk {
+    /// The central delivery worker beside the kiosk; `None` when the facility file has no
+    /// `central` key.
+    pub fn start_central(
+        db: &std::path::Path,
+        settings: Option<crate::central_settings::CentralSettings>,
+        kiosk_name: &str,
+    ) -> Result<Option<Self>> {
+        let Some(settings) = settings else {
+            return Ok(None);
+        };
+        let store = Store::open(db)?;
+        let worker = crate::central::worker::Worker::new(store, settings, kiosk_name);
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = central_thread(worker, db, Arc::clone(&stop))?;
+        Ok(Some(Self {
+            stop,
+            thread: Some(thread),
+        }))
+    }
+
     /// `None` when `settings` is `None` (no ORCA configured).
     pub fn start(
         db: &std::path::Path,

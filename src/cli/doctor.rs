@@ -40,7 +40,7 @@ pub struct DoctorOptions {
     #[arg(long, default_value = "/etc/localtime")]
     pub localtime: PathBuf,
     /// Only these checks (comma-separated ids: config, database, disk, clock, time-zone,
-    /// reader, fonts, console, service, orca, terminal, voice).
+    /// reader, fonts, console, service, orca, central, terminal, voice).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
 }
@@ -128,6 +128,7 @@ pub fn command(options: &DoctorOptions) -> Result<ExitCode> {
         ));
     }
     let orca_settings = facility.as_ref().and_then(|f| f.orca.clone());
+    let central_settings = facility.as_ref().and_then(|f| f.central.clone());
     if wanted("console") {
         let mut settings = facility.map(|f| f.console).unwrap_or_default();
         settings.data_dir = Some(options.data_dir.clone());
@@ -138,6 +139,10 @@ pub fn command(options: &DoctorOptions) -> Result<ExitCode> {
     }
     if wanted("orca") {
         report.checks.push(orca(orca_settings.as_ref()));
+    }
+    if wanted("central") {
+        let settings = central_settings.as_ref();
+        report.checks.push(central(settings, &db_path));
     }
     if wanted("terminal") {
         let gateway = facility_gateway.unwrap_or_default();
@@ -229,6 +234,68 @@ fn orca(settings: Option<&crate::orca::OrcaSettings>) -> Check {
             ),
         ),
     }
+}
+
+/// `central`: the hospital's central database the facility file names answers, as this kiosk,
+/// and how far delivery to it lags (entries waiting in the kiosk's outbox and the age of the
+/// oldest, audit entries waiting). Fails when it does not answer, naming `central.url` and
+/// `central.kiosk_id`; warns without TLS beyond this machine. Skipped without a `central` key.
+fn central(settings: Option<&crate::central_settings::CentralSettings>, db: &Path) -> Check {
+    let Some(settings) = settings else {
+        return Check::new(
+            "central",
+            State::Skip,
+            "no central key in the facility file: this kiosk works on its own",
+        );
+    };
+    let lag = match crate::store::central_lag_of(db) {
+        Ok(lag) => {
+            let oldest = lag.oldest.map_or(String::new(), |t| {
+                let age = (super::now() - t).num_seconds().max(0);
+                format!(", the oldest written {age} s ago")
+            });
+            format!(
+                "outbox lag: {} entries waiting{oldest}, {} audit entries waiting",
+                lag.entries, lag.audit
+            )
+        }
+        Err(e) => format!("outbox lag unknown: {e}"),
+    };
+    let named = format!(
+        "central.url {} (central.kiosk_id {:?})",
+        settings.url, settings.kiosk_id
+    );
+    if let Some((key, what)) = settings.problems().into_iter().next() {
+        return Check::new("central", State::Fail, format!("{key}: {what}; {lag}"));
+    }
+    let version = crate::central::Central::connect(settings).and_then(|mut c| c.schema_version());
+    match version {
+        Ok(version) => {
+            let plain = settings.ca_file.is_none() && !loopback(&settings.url);
+            Check::new(
+                "central",
+                if plain { State::Warn } else { State::Ok },
+                format!(
+                    "{named} answers (central schema v{version}){}; {lag}",
+                    if plain {
+                        ", but without TLS: set central.ca_file to encrypt and verify it"
+                    } else {
+                        ""
+                    }
+                ),
+            )
+        }
+        Err(e) => Check::new("central", State::Fail, format!("{named}: {e}; {lag}")),
+    }
+}
+
+/// Whether a postgres:// URL names this machine.
+fn loopback(url: &str) -> bool {
+    let rest = url.split("://").nth(1).unwrap_or_default();
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let host = authority.rsplit('@').next().unwrap_or_default();
+    let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    matches!(host, "" | "localhost" | "127.0.0.1" | "[::1]")
 }
 
 /// `voice`: opens the sound device(s) as the kiosk would (and closes them), and looks for every

@@ -188,6 +188,8 @@ struct Kiosk {
     store: Store,
     /// The ORCA delivery thread (facility file `orca`), stopped when dropped.
     orca: Option<super::deliver::BesideKiosk>,
+    /// The central delivery thread (facility file `central`), stopped when dropped.
+    central: Option<super::deliver::BesideKiosk>,
 }
 
 impl Kiosk {
@@ -213,10 +215,12 @@ impl Kiosk {
             console,
             store,
             orca,
+            central,
         } = self;
         Runtime::shutdown(runtime);
         drop(console);
         drop(orca);
+        drop(central);
         store.close();
     }
 }
@@ -267,6 +271,13 @@ fn start_kiosk(options: &RunOptions, facility_file: &Path, window: &AppWindow) -
     eprintln!("uketsuke: {}", console.announcement());
     // 5. ORCA delivery beside the kiosk, when the facility file names an ORCA.
     let orca = super::deliver::BesideKiosk::start(&options.db, facility.orca.clone())?;
+    // 5b. Delivery to the hospital's central database, when the facility file names one: the
+    // kiosk never waits on it.
+    let central = super::deliver::BesideKiosk::start_central(
+        &options.db,
+        facility.central.clone(),
+        &facility.kiosk_name,
+    )?;
     // 6. The flow and the runtime that carries its commands to the adapters. Where ORCA gives
     // the departments, the list cached in the store (never ORCA itself: the kiosk starts while
     // ORCA is down).
@@ -288,6 +299,7 @@ fn start_kiosk(options: &RunOptions, facility_file: &Path, window: &AppWindow) -
         console,
         store,
         orca,
+        central,
     })
 }
 

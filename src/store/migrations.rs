@@ -14,7 +14,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::StoreError;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 15;
+pub const SCHEMA_VERSION: u32 = 16;
 
 struct Migration {
     /// The `user_version` after this step.
@@ -99,6 +99,11 @@ const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [
         version: 15,
         summary: "the department (診療科) of each check-in, and ORCA's department list cached",
         sql: V15,
+    },
+    Migration {
+        version: 16,
+        summary: "each outbox entry's and audit entry's delivery to the central database",
+        sql: V16,
     },
 ];
 
@@ -527,6 +532,21 @@ CREATE TABLE department_list (
     code        TEXT NOT NULL UNIQUE CHECK (length(code) BETWEEN 1 AND 8),
     name        TEXT NOT NULL CHECK (length(name) >= 1),
     fetched_at  TEXT NOT NULL
+) STRICT;
+";
+
+/// v16 (issue 19 item 1): delivery to the hospital's central database (PostgreSQL), apart from
+/// ORCA's (`delivered_at` stays ORCA's). `central_delivered_at`: when the central database
+/// committed the entry (RFC 3339); NULL: not yet, so it is sent (again) in order. The audit log
+/// is never updated (its triggers), so its delivery is a cursor: `central_cursor.delivered_up_to`
+/// is the last `audit_log.id` the central database committed.
+const V16: &str = "
+ALTER TABLE outbox ADD COLUMN central_delivered_at TEXT;
+CREATE INDEX outbox_for_central ON outbox (id)
+    WHERE central_delivered_at IS NULL AND wire_version = 1;
+CREATE TABLE central_cursor (
+    stream           TEXT PRIMARY KEY CHECK (stream IN ('audit_log')),
+    delivered_up_to  INTEGER NOT NULL CHECK (delivered_up_to >= 0)
 ) STRICT;
 ";
 

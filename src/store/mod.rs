@@ -11,6 +11,7 @@
 //! store accepts carry none of them.
 
 mod audit_view;
+mod central;
 mod codec;
 mod correction;
 mod db;
@@ -34,6 +35,7 @@ use serde::{Deserialize, Serialize};
 use crate::dates::Date;
 
 pub use self::audit_view::{AuditFilter, AuditRow};
+pub use self::central::{CentralBatch, CentralEntry, CentralLag, central_lag_of};
 pub use self::db::{Inspection, inspect};
 pub use self::kiosk_pause::KioskPause;
 pub use self::migrations::{SCHEMA_VERSION, migrate_to};
@@ -634,6 +636,28 @@ impl Store {
         at: DateTime<FixedOffset>,
     ) -> Result<bool, StoreError> {
         self.call(move |db| db.mark_delivered(outbox_id, at))
+    }
+
+    /// Up to `limit` outbox entries and up to `limit` audit entries the hospital's central
+    /// database has not committed yet, each in the kiosk's order (issue 19 item 1).
+    pub fn central_batch(&self, limit: usize) -> Result<CentralBatch, StoreError> {
+        self.call(move |db| db.central_batch(limit))
+    }
+
+    /// Records in one transaction that the central database committed these outbox entries and
+    /// the audit log up to `audit_up_to`. Returns how many entries were newly marked.
+    pub fn central_mark_delivered(
+        &self,
+        outbox_ids: Vec<i64>,
+        audit_up_to: Option<i64>,
+        at: DateTime<FixedOffset>,
+    ) -> Result<usize, StoreError> {
+        self.call(move |db| db.central_mark_delivered(&outbox_ids, audit_up_to, at))
+    }
+
+    /// How far delivery to the central database lags (count and age of what waits).
+    pub fn central_lag(&self) -> Result<CentralLag, StoreError> {
+        self.call(|db| db.central_lag())
     }
 
     /// Up to `limit` outbox entries the ORCA worker has still to work on (never tried,

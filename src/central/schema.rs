@@ -1,0 +1,84 @@
+//! The central database's schema, built up in numbered steps beside the kiosk's own
+//! (`crate::store` migrations): `schema_version` records the last step applied. A released step
+//! is never edited; changes come as a new step at the end.
+//!
+//! Each step runs in one transaction with its version row, under a transaction-scoped advisory
+//! lock, so ten kiosks starting at once apply it once, and a crash leaves the database at one
+//! version or the next.
+
+/// The central schema version this build writes.
+pub const CENTRAL_SCHEMA_VERSION: i32 = 1;
+
+/// The advisory lock key every migrating kiosk takes (an arbitrary constant: "uk" "ts" "ke").
+pub(super) const MIGRATION_LOCK: i64 = 0x756b_7473_6b65;
+
+/// (version, what it adds, SQL).
+pub(super) const STEPS: [(i32, &str, &str); 1] = [(
+    1,
+    "kiosks, every outbox entry and audit entry of each, each check-in's latest state",
+    V1,
+)];
+
+/// v1 (issue 19 items 1 and 3).
+///
+/// `kiosks`: one row per kiosk id, with its name and when it last delivered.
+/// `outbox_entries`: every outbox entry a kiosk sent, exactly once: keyed by (kiosk id, the
+/// kiosk's `outbox.id`), inserted `ON CONFLICT DO NOTHING`. `arrival` numbers rows in the order
+/// the central database committed them, so "in each kiosk's order" can be checked. The payload
+/// is the wire v1 JSON (`crate::outbox`) without the patient's match keys (ORCA's business, not
+/// the hospital's).
+/// `check_ins`: each check-in's latest state, the row the report and the queue read; an entry
+/// replaces it only when its sequence is higher (`last_seq`), so a resend never goes back.
+/// `audit_entries`: each kiosk's audit log, keyed by (kiosk id, `audit_log.id`), never updated.
+const V1: &str = "
+CREATE TABLE kiosks (
+    kiosk_id          text PRIMARY KEY CHECK (kiosk_id ~ '^[A-Za-z0-9._-]{1,64}$'),
+    kiosk_name        text NOT NULL,
+    first_seen_at     timestamptz NOT NULL DEFAULT now(),
+    last_delivery_at  timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE outbox_entries (
+    kiosk_id     text NOT NULL REFERENCES kiosks (kiosk_id),
+    seq          bigint NOT NULL CHECK (seq > 0),
+    arrival      bigserial NOT NULL UNIQUE,
+    check_in_id  bigint NOT NULL,
+    kind         text NOT NULL,
+    created_at   timestamptz NOT NULL,
+    payload      jsonb NOT NULL,
+    received_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (kiosk_id, seq)
+);
+
+CREATE TABLE check_ins (
+    kiosk_id                  text NOT NULL REFERENCES kiosks (kiosk_id),
+    check_in_id               bigint NOT NULL,
+    last_seq                  bigint NOT NULL,
+    visit_date                date NOT NULL,
+    outcome                   text NOT NULL,
+    handoff_reason            text,
+    verification              text,
+    counts_toward_usage_rate  boolean NOT NULL,
+    open_handoff              boolean NOT NULL,
+    reception_number          integer,
+    patient_key               text,
+    check_in                  jsonb NOT NULL,
+    updated_at                timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (kiosk_id, check_in_id)
+);
+
+CREATE INDEX check_ins_by_visit_date ON check_ins (visit_date);
+CREATE INDEX check_ins_open ON check_ins (kiosk_id, check_in_id) WHERE open_handoff;
+
+CREATE TABLE audit_entries (
+    kiosk_id     text NOT NULL REFERENCES kiosks (kiosk_id),
+    seq          bigint NOT NULL CHECK (seq > 0),
+    at           timestamptz NOT NULL,
+    actor        text NOT NULL,
+    action       text NOT NULL,
+    check_in_id  bigint,
+    detail       text NOT NULL,
+    received_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (kiosk_id, seq)
+);
+";

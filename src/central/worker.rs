@@ -1,0 +1,148 @@
+//! The central delivery worker: sends the kiosk's outbox entries and audit entries to the
+//! hospital's central database, batch by batch in the kiosk's order, and marks them delivered
+//! in the kiosk's store only after the central transaction committed. Runs as a thread of
+//! `uketsuke run` (or in `uketsuke deliver`); the kiosk never waits on it.
+//!
+//! A database that does not answer (stopped, the network down) is tried again after
+//! `retry_initial_seconds`, doubling up to `retry_max_seconds`; meanwhile the kiosk goes on
+//! checking patients in and the outbox grows ([`crate::store::Store::central_lag`]). When the
+//! database answers again the backlog drains in order.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use super::{Central, CentralError, Delivered};
+use crate::central_settings::CentralSettings;
+use crate::store::{Store, StoreError};
+
+/// Entries (and audit entries) sent per transaction.
+const BATCH: usize = 200;
+
+/// Why a pass stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum PassError {
+    #[error(transparent)]
+    Central(#[from] CentralError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The worker over one kiosk's store and the central database.
+#[derive(Debug)]
+pub struct Worker {
+    store: Store,
+    settings: CentralSettings,
+    kiosk_name: String,
+    central: Option<Central>,
+}
+
+impl Worker {
+    /// A worker for the kiosk named `kiosk_name` (the facility file's `kiosk_name`). Connects
+    /// at its first pass.
+    pub fn new(store: Store, settings: CentralSettings, kiosk_name: &str) -> Self {
+        Self {
+            store,
+            settings,
+            kiosk_name: kiosk_name.to_owned(),
+            central: None,
+        }
+    }
+
+    /// Connects (and migrates the central schema) unless connected.
+    fn connected(&mut self) -> Result<&mut Central, CentralError> {
+        if self.central.is_none() {
+            let mut central = Central::connect(&self.settings)?;
+            central.migrate()?;
+            self.central = Some(central);
+        }
+        Ok(self.central.as_mut().expect("connected just above"))
+    }
+
+    /// Sends everything waiting, batch after batch, until nothing waits. On an error the
+    /// connection is dropped (the next pass connects again) and what was committed before it
+    /// stays delivered.
+    pub fn pass(&mut self) -> Result<Delivered, PassError> {
+        let mut total = Delivered::default();
+        loop {
+            let batch = self.store.central_batch(BATCH)?;
+            if batch.is_empty() {
+                return Ok(total);
+            }
+            let kiosk_id = self.settings.kiosk_id.clone();
+            let kiosk_name = self.kiosk_name.clone();
+            let sent = self
+                .connected()
+                .and_then(|c| c.deliver(&kiosk_id, &kiosk_name, &batch));
+            let sent = match sent {
+                Ok(d) => d,
+                Err(e) => {
+                    self.central = None;
+                    return Err(e.into());
+                }
+            };
+            let ids: Vec<i64> = batch.entries.iter().map(|e| e.outbox_id).collect();
+            let audit_up_to = batch.audit.last().map(|a| a.id);
+            self.store
+                .central_mark_delivered(ids, audit_up_to, crate::dates::now())?;
+            total.new_entries += sent.new_entries;
+            total.already_there += sent.already_there;
+            total.new_audit += sent.new_audit;
+        }
+    }
+
+    /// Passes until `stop` is set: at once after each commit to the kiosk's database at `db`,
+    /// every second otherwise, and after a failure not before the backoff has passed.
+    pub fn run(&mut self, db: &Path, stop: &AtomicBool) -> Result<(), StoreError> {
+        let (tx, rx) = mpsc::sync_channel::<()>(1);
+        let _watch = crate::store::watch_changes(db, Duration::from_millis(20), move || {
+            let _ = tx.try_send(());
+            true
+        })?;
+        let initial = Duration::from_secs(u64::from(self.settings.retry_initial_seconds.max(1)));
+        let max = Duration::from_secs(u64::from(self.settings.retry_max_seconds.max(1)));
+        let mut failures: u32 = 0;
+        while !stop.load(Ordering::Relaxed) {
+            let wait = match self.pass() {
+                Ok(d) => {
+                    if failures > 0 {
+                        tracing::info!(
+                            kiosk_id = self.settings.kiosk_id,
+                            delivered = d.new_entries,
+                            "the central database answers again; the backlog is delivered"
+                        );
+                    }
+                    failures = 0;
+                    Duration::from_secs(1)
+                }
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    let wait = crate::delivery::backoff(failures, initial, max);
+                    if failures == 1 {
+                        tracing::warn!(error = %e, retry_in_s = wait.as_secs(), "central delivery failed; the kiosk keeps checking in");
+                    } else {
+                        tracing::debug!(error = %e, failures, "central delivery failed again");
+                    }
+                    wait
+                }
+            };
+            let deadline = Instant::now() + wait;
+            while !stop.load(Ordering::Relaxed) {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                // A commit wakes the worker at once, but not while it backs off.
+                if rx
+                    .recv_timeout(left.min(Duration::from_millis(250)))
+                    .is_ok()
+                    && failures == 0
+                {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+}
