@@ -4,6 +4,7 @@
 //! virtual cards), `console` (the staff console), `processes` (child processes), `ui` (Slint).
 #![forbid(unsafe_code)]
 
+mod central;
 mod common;
 mod console;
 mod orca;
@@ -20,6 +21,7 @@ mod cancel_records_a_cancelled_check_in;
 mod card_happy_path_completes_and_counts_toward_usage_rate;
 mod card_parsers_never_panic;
 mod card_removed_at_every_apdu_asks_for_another_tap;
+mod central_ten_kiosks_deliver_every_check_in_exactly_once_in_order;
 mod certificate_expiry_read_at_the_tap_decides_what_the_patient_is_asked;
 mod certified_reader_binds_no_file_to_the_wrong_patient;
 mod certified_reader_each_face_file_ends_the_check_in_as_it_should;
