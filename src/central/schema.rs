@@ -29,6 +29,8 @@ pub(super) const STEPS: [(i32, &str, &str); 1] = [(
 /// the hospital's).
 /// `check_ins`: each check-in's latest state, the row the report and the queue read; an entry
 /// replaces it only when its sequence is higher (`last_seq`), so a resend never goes back.
+/// `received_at` is the clock when the row was written (not the transaction's start), so the
+/// delivery lag can be read off it.
 /// `audit_entries`: each kiosk's audit log, keyed by (kiosk id, `audit_log.id`), never updated.
 const V1: &str = "
 CREATE TABLE kiosks (
@@ -46,7 +48,7 @@ CREATE TABLE outbox_entries (
     kind         text NOT NULL,
     created_at   timestamptz NOT NULL,
     payload      jsonb NOT NULL,
-    received_at  timestamptz NOT NULL DEFAULT now(),
+    received_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
     PRIMARY KEY (kiosk_id, seq)
 );
 
@@ -78,7 +80,7 @@ CREATE TABLE audit_entries (
     action       text NOT NULL,
     check_in_id  bigint,
     detail       text NOT NULL,
-    received_at  timestamptz NOT NULL DEFAULT now(),
+    received_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
     PRIMARY KEY (kiosk_id, seq)
 );
 ";
