@@ -310,6 +310,36 @@ impl Central {
             )
             .map_err(err("update a check-in"))?;
         }
+        // A name lives only on an open handoff nobody has decided yet: kept for the desks while
+        // so, erased as soon as the kiosk or a desk closes it.
+        let keep_name = tx
+            .prepare(
+                "INSERT INTO handoff_names (kiosk_id, check_in_id, name, kana) \
+                 SELECT $1::text, $2::bigint, $3::text, $4::text WHERE EXISTS \
+                   (SELECT 1 FROM check_ins WHERE kiosk_id = $1 AND check_in_id = $2 \
+                    AND open_handoff) \
+                 AND NOT EXISTS \
+                   (SELECT 1 FROM resolutions WHERE kiosk_id = $1 AND check_in_id = $2) \
+                 ON CONFLICT (kiosk_id, check_in_id) DO UPDATE \
+                 SET name = EXCLUDED.name, kana = EXCLUDED.kana",
+            )
+            .map_err(err("prepare the name update"))?;
+        for entry in &batch.entries {
+            if let Some(p) = &entry.patient_name {
+                tx.execute(
+                    &keep_name,
+                    &[&kiosk_id, &entry.check_in_id, &p.name, &p.kana],
+                )
+                .map_err(err("keep a handoff's name"))?;
+            }
+        }
+        tx.execute(
+            "DELETE FROM handoff_names n USING check_ins c \
+             WHERE n.kiosk_id = $1 AND c.kiosk_id = n.kiosk_id \
+               AND c.check_in_id = n.check_in_id AND NOT c.open_handoff",
+            &[&kiosk_id],
+        )
+        .map_err(err("erase the names of closed handoffs"))?;
         if !batch.audit.is_empty() {
             let insert_audit = tx
                 .prepare(
@@ -385,6 +415,287 @@ impl Central {
             }
         }
         Ok(out)
+    }
+}
+
+/// What became of a desk's decision on a handoff ([`Central::resolve`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeskOutcome {
+    /// Recorded: this desk decided first. The kiosk records it in its own store next.
+    Recorded,
+    /// Another desk decided first: its staff, desk and when (RFC 3339). Nothing was changed.
+    AlreadyDecided {
+        staff: String,
+        desk: String,
+        at: String,
+    },
+    /// The central database holds no open handoff with that id (closed at the kiosk, or never
+    /// a handoff).
+    NotOpen,
+}
+
+/// A desk's decision the kiosk has still to record in its own store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingResolution {
+    pub check_in_id: i64,
+    pub resolution: crate::domain::HandoffResolution,
+    pub counts_toward_usage_rate: bool,
+    /// The desk it was decided at (the console's `--desk` name).
+    pub desk: String,
+}
+
+/// How the kiosk recorded a desk's decision (`resolutions.applied_as`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Recorded,
+    /// Staff at the kiosk had closed the handoff already: the kiosk's resolution stands (the
+    /// kiosk owns its check-ins).
+    ClosedAtTheKioskFirst,
+    NotAHandoff,
+}
+
+impl Applied {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Recorded => "recorded",
+            Self::ClosedAtTheKioskFirst => "closed_at_the_kiosk_first",
+            Self::NotAHandoff => "not_a_handoff",
+        }
+    }
+}
+
+/// An open handoff of any kiosk, as a desk's queue lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenHandoff {
+    pub kiosk_id: String,
+    pub kiosk_name: String,
+    pub check_in_id: i64,
+    pub reception_number: Option<i32>,
+    /// `HandoffReason::as_str`.
+    pub reason: Option<String>,
+    /// When the check-in ended at the kiosk, RFC 3339.
+    pub finished_at: String,
+    /// The patient's name and reading, while the handoff is open.
+    pub name: Option<String>,
+    pub kana: Option<String>,
+}
+
+impl Central {
+    /// A desk's decision on kiosk `kiosk_id`'s handoff `check_in_id`, made by
+    /// `resolution.staff` at `desk`. One transaction: the check-in's row is locked, so of two
+    /// desks deciding at once the first records and the second is told who did; the patient's
+    /// name is erased centrally in the same commit; both are audited (`desk_audit`:
+    /// `handoff_resolved`, `handoff_resolution_refused`) and the consoles notified.
+    pub fn resolve(
+        &mut self,
+        kiosk_id: &str,
+        check_in_id: i64,
+        resolution: &crate::domain::HandoffResolution,
+        counts_toward_usage_rate: bool,
+        desk: &str,
+    ) -> Result<DeskOutcome, CentralError> {
+        let url = self.url.clone();
+        let err = |what: &'static str| {
+            let url = url.clone();
+            move |e: postgres::Error| CentralError::Sql {
+                url,
+                what,
+                detail: detail(&e),
+            }
+        };
+        let json = serde_json::to_string(resolution).unwrap_or_default();
+        let staff = resolution.staff.as_str();
+        let mut tx = self
+            .client
+            .transaction()
+            .map_err(err("begin a resolution"))?;
+        let open: Option<bool> = tx
+            .query_opt(
+                "SELECT open_handoff FROM check_ins WHERE kiosk_id = $1 AND check_in_id = $2 \
+                 FOR UPDATE",
+                &[&kiosk_id, &check_in_id],
+            )
+            .map_err(err("lock the check-in"))?
+            .map(|r| r.get(0));
+        let inserted = if open == Some(true) {
+            tx.query_opt(
+                "INSERT INTO resolutions (kiosk_id, check_in_id, resolution, \
+                 counts_toward_usage_rate, staff, desk) \
+                 VALUES ($1, $2, $3::text::jsonb, $4, $5, $6) \
+                 ON CONFLICT (kiosk_id, check_in_id) DO NOTHING RETURNING id",
+                &[
+                    &kiosk_id,
+                    &check_in_id,
+                    &json,
+                    &counts_toward_usage_rate,
+                    &staff,
+                    &desk,
+                ],
+            )
+            .map_err(err("record the resolution"))?
+            .is_some()
+        } else {
+            false
+        };
+        let outcome = if inserted {
+            tx.execute(
+                "DELETE FROM handoff_names WHERE kiosk_id = $1 AND check_in_id = $2",
+                &[&kiosk_id, &check_in_id],
+            )
+            .map_err(err("erase the name"))?;
+            DeskOutcome::Recorded
+        } else {
+            match tx
+                .query_opt(
+                    "SELECT staff, desk, to_char(decided_at AT TIME ZONE 'Asia/Tokyo', \
+                     'YYYY-MM-DD\"T\"HH24:MI:SS\"+09:00\"') \
+                     FROM resolutions WHERE kiosk_id = $1 AND check_in_id = $2",
+                    &[&kiosk_id, &check_in_id],
+                )
+                .map_err(err("read the first resolution"))?
+            {
+                Some(r) => DeskOutcome::AlreadyDecided {
+                    staff: r.get(0),
+                    desk: r.get(1),
+                    at: r.get(2),
+                },
+                None => DeskOutcome::NotOpen,
+            }
+        };
+        let (action, detail_text) = match &outcome {
+            DeskOutcome::Recorded => (
+                "handoff_resolved",
+                format!("closed as {}", resolution.closed_as.as_str()),
+            ),
+            DeskOutcome::AlreadyDecided { staff, desk, at } => (
+                "handoff_resolution_refused",
+                format!("already decided by {staff} at {desk} at {at}"),
+            ),
+            DeskOutcome::NotOpen => (
+                "handoff_resolution_refused",
+                "not an open handoff".to_owned(),
+            ),
+        };
+        tx.execute(
+            "INSERT INTO desk_audit (actor, desk, action, kiosk_id, check_in_id, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &staff,
+                &desk,
+                &action,
+                &kiosk_id,
+                &check_in_id,
+                &detail_text,
+            ],
+        )
+        .map_err(err("audit the resolution"))?;
+        tx.execute("SELECT pg_notify($1, $2)", &[&NOTIFY_CHANNEL, &kiosk_id])
+            .map_err(err("notify the consoles"))?;
+        tx.commit().map_err(err("commit the resolution"))?;
+        Ok(outcome)
+    }
+
+    /// The desks' decisions kiosk `kiosk_id` has not recorded yet, in the order they were made.
+    pub fn pending_resolutions(
+        &mut self,
+        kiosk_id: &str,
+    ) -> Result<Vec<PendingResolution>, CentralError> {
+        let rows = self
+            .client
+            .query(
+                "SELECT check_in_id, resolution::text, counts_toward_usage_rate, desk \
+                 FROM resolutions WHERE kiosk_id = $1 AND applied_at IS NULL ORDER BY id",
+                &[&kiosk_id],
+            )
+            .map_err(self.sql("read the desks' resolutions"))?;
+        let mut out = Vec::new();
+        for r in rows {
+            let json: String = r.get(1);
+            let check_in_id: i64 = r.get(0);
+            let resolution = serde_json::from_str(&json).map_err(|e| CentralError::Sql {
+                url: self.url.clone(),
+                what: "read a desk's resolution",
+                detail: format!("kiosk {kiosk_id} check-in {check_in_id}: {e}"),
+            })?;
+            out.push(PendingResolution {
+                check_in_id,
+                resolution,
+                counts_toward_usage_rate: r.get(2),
+                desk: r.get(3),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Records that the kiosk recorded (or could not record) a desk's decision; audited when
+    /// it could not.
+    pub fn mark_applied(
+        &mut self,
+        kiosk_id: &str,
+        check_in_id: i64,
+        applied: Applied,
+    ) -> Result<(), CentralError> {
+        let url = self.url.clone();
+        let err = |what: &'static str| {
+            let url = url.clone();
+            move |e: postgres::Error| CentralError::Sql {
+                url,
+                what,
+                detail: detail(&e),
+            }
+        };
+        let mut tx = self.client.transaction().map_err(err("begin"))?;
+        tx.execute(
+            "UPDATE resolutions SET applied_at = clock_timestamp(), applied_as = $3 \
+             WHERE kiosk_id = $1 AND check_in_id = $2 AND applied_at IS NULL",
+            &[&kiosk_id, &check_in_id, &applied.as_str()],
+        )
+        .map_err(err("mark a resolution recorded"))?;
+        if applied != Applied::Recorded {
+            tx.execute(
+                "INSERT INTO desk_audit (actor, desk, action, kiosk_id, check_in_id, detail) \
+                 SELECT 'kiosk', desk, 'handoff_resolution_not_recorded', kiosk_id, \
+                 check_in_id, $3 FROM resolutions WHERE kiosk_id = $1 AND check_in_id = $2",
+                &[&kiosk_id, &check_in_id, &applied.as_str()],
+            )
+            .map_err(err("audit a resolution the kiosk did not record"))?;
+        }
+        tx.execute("SELECT pg_notify($1, $2)", &[&NOTIFY_CHANNEL, &kiosk_id])
+            .map_err(err("notify the consoles"))?;
+        tx.commit().map_err(err("commit"))?;
+        Ok(())
+    }
+
+    /// Every kiosk's open handoffs no desk has decided yet, oldest first, with the patient's
+    /// name while open: the desks' queue.
+    pub fn open_handoffs(&mut self) -> Result<Vec<OpenHandoff>, CentralError> {
+        let rows = self
+            .client
+            .query(
+                "SELECT c.kiosk_id, k.kiosk_name, c.check_in_id, c.reception_number, \
+                 c.handoff_reason, c.check_in->>'finished_at', n.name, n.kana \
+                 FROM check_ins c JOIN kiosks k ON k.kiosk_id = c.kiosk_id \
+                 LEFT JOIN handoff_names n \
+                   ON n.kiosk_id = c.kiosk_id AND n.check_in_id = c.check_in_id \
+                 WHERE c.open_handoff AND NOT EXISTS (SELECT 1 FROM resolutions r \
+                   WHERE r.kiosk_id = c.kiosk_id AND r.check_in_id = c.check_in_id) \
+                 ORDER BY c.check_in->>'finished_at', c.kiosk_id, c.check_in_id",
+                &[],
+            )
+            .map_err(self.sql("read the open handoffs"))?;
+        Ok(rows
+            .iter()
+            .map(|r| OpenHandoff {
+                kiosk_id: r.get(0),
+                kiosk_name: r.get(1),
+                check_in_id: r.get(2),
+                reception_number: r.get(3),
+                reason: r.get(4),
+                finished_at: r.get::<_, Option<String>>(5).unwrap_or_default(),
+                name: r.get(6),
+                kana: r.get(7),
+            })
+            .collect())
     }
 }
 

@@ -32,6 +32,15 @@ pub(super) const STEPS: [(i32, &str, &str); 1] = [(
 /// `received_at` is the clock when the row was written (not the transaction's start), so the
 /// delivery lag can be read off it.
 /// `audit_entries`: each kiosk's audit log, keyed by (kiosk id, `audit_log.id`), never updated.
+///
+/// Item 2, handoffs resolved at any desk. `handoff_names`: the patient's name (and reading) on
+/// a handoff while it is open, so a desk can call the patient; deleted in the transaction that
+/// closes it centrally (a desk's resolution) or that learns the kiosk closed it. `resolutions`:
+/// a desk's decision on a kiosk's handoff, one per check-in (the primary key: the first desk
+/// wins, a second is told who decided); `id` orders them for the kiosk, which records each in
+/// its own store (the owner of the check-in) and sets `applied_at` and `applied_as`
+/// (`recorded`; `closed_at_the_kiosk_first` when staff at the kiosk had closed it already;
+/// `not_a_handoff`). `desk_audit`: what desks did centrally, refusals included, never updated.
 const V1: &str = "
 CREATE TABLE kiosks (
     kiosk_id          text PRIMARY KEY CHECK (kiosk_id ~ '^[A-Za-z0-9._-]{1,64}$'),
@@ -82,5 +91,44 @@ CREATE TABLE audit_entries (
     detail       text NOT NULL,
     received_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
     PRIMARY KEY (kiosk_id, seq)
+);
+
+CREATE TABLE handoff_names (
+    kiosk_id     text NOT NULL,
+    check_in_id  bigint NOT NULL,
+    name         text NOT NULL,
+    kana         text,
+    PRIMARY KEY (kiosk_id, check_in_id),
+    FOREIGN KEY (kiosk_id, check_in_id) REFERENCES check_ins (kiosk_id, check_in_id)
+);
+
+CREATE TABLE resolutions (
+    kiosk_id                  text NOT NULL,
+    check_in_id               bigint NOT NULL,
+    id                        bigserial NOT NULL UNIQUE,
+    resolution                jsonb NOT NULL,
+    counts_toward_usage_rate  boolean NOT NULL,
+    staff                     text NOT NULL,
+    desk                      text NOT NULL,
+    decided_at                timestamptz NOT NULL DEFAULT clock_timestamp(),
+    applied_at                timestamptz,
+    applied_as                text CHECK (applied_as IN
+                                  ('recorded', 'closed_at_the_kiosk_first', 'not_a_handoff')),
+    PRIMARY KEY (kiosk_id, check_in_id),
+    FOREIGN KEY (kiosk_id, check_in_id) REFERENCES check_ins (kiosk_id, check_in_id),
+    CHECK ((applied_at IS NULL) = (applied_as IS NULL))
+);
+
+CREATE INDEX resolutions_to_apply ON resolutions (kiosk_id, id) WHERE applied_at IS NULL;
+
+CREATE TABLE desk_audit (
+    id           bigserial PRIMARY KEY,
+    at           timestamptz NOT NULL DEFAULT clock_timestamp(),
+    actor        text NOT NULL,
+    desk         text NOT NULL,
+    action       text NOT NULL,
+    kiosk_id     text,
+    check_in_id  bigint,
+    detail       text NOT NULL
 );
 ";

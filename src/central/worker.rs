@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use super::{Central, CentralError, Delivered};
+use super::{Applied, Central, CentralError, Delivered};
 use crate::central_settings::CentralSettings;
 use crate::store::{Store, StoreError};
 
@@ -60,28 +60,41 @@ impl Worker {
         Ok(self.central.as_mut().expect("connected just above"))
     }
 
-    /// Sends everything waiting, batch after batch, until nothing waits. On an error the
-    /// connection is dropped (the next pass connects again) and what was committed before it
-    /// stays delivered.
+    /// Runs `f` on the connection (connecting first if need be); on an error the connection
+    /// is dropped, so the next call connects again.
+    fn with_central<T>(
+        &mut self,
+        f: impl FnOnce(&mut Central) -> Result<T, CentralError>,
+    ) -> Result<T, CentralError> {
+        let answer = self.connected().and_then(f);
+        if answer.is_err() {
+            self.central = None;
+        }
+        answer
+    }
+
+    /// Sends everything waiting, batch after batch, until nothing waits; then records the
+    /// desks' decisions on this kiosk's handoffs in the kiosk's store, and sends what that
+    /// wrote. On an error what was committed before it stays delivered.
     pub fn pass(&mut self) -> Result<Delivered, PassError> {
         let mut total = Delivered::default();
         loop {
+            self.deliver_all(&mut total)?;
+            if self.record_resolutions()? == 0 {
+                return Ok(total);
+            }
+        }
+    }
+
+    fn deliver_all(&mut self, total: &mut Delivered) -> Result<(), PassError> {
+        loop {
             let batch = self.store.central_batch(BATCH)?;
             if batch.is_empty() {
-                return Ok(total);
+                return Ok(());
             }
             let kiosk_id = self.settings.kiosk_id.clone();
             let kiosk_name = self.kiosk_name.clone();
-            let sent = self
-                .connected()
-                .and_then(|c| c.deliver(&kiosk_id, &kiosk_name, &batch));
-            let sent = match sent {
-                Ok(d) => d,
-                Err(e) => {
-                    self.central = None;
-                    return Err(e.into());
-                }
-            };
+            let sent = self.with_central(|c| c.deliver(&kiosk_id, &kiosk_name, &batch))?;
             let ids: Vec<i64> = batch.entries.iter().map(|e| e.outbox_id).collect();
             let audit_up_to = batch.audit.last().map(|a| a.id);
             self.store
@@ -90,6 +103,54 @@ impl Worker {
             total.already_there += sent.already_there;
             total.new_audit += sent.new_audit;
         }
+    }
+
+    /// Records each desk's decision on this kiosk's handoffs in the kiosk's store (audited
+    /// there under the staff member's name, the name erased), then tells the central database.
+    /// The kiosk owns its check-ins: a handoff staff closed at the kiosk first keeps the
+    /// kiosk's resolution. A decision recorded before a kill is recognised, not recorded twice.
+    /// Returns how many decisions it handled.
+    fn record_resolutions(&mut self) -> Result<usize, PassError> {
+        let kiosk_id = self.settings.kiosk_id.clone();
+        let pending = self.with_central(|c| c.pending_resolutions(&kiosk_id))?;
+        for p in &pending {
+            let applied = match self.store.resolve_handoff(
+                p.check_in_id,
+                &p.resolution,
+                p.counts_toward_usage_rate,
+            ) {
+                Ok(()) => Applied::Recorded,
+                Err(StoreError::AlreadyResolved { .. }) => {
+                    let same = self
+                        .store
+                        .check_in(p.check_in_id)?
+                        .and_then(|c| c.resolution)
+                        .is_some_and(|r| {
+                            r.staff == p.resolution.staff
+                                && r.resolved_at == p.resolution.resolved_at
+                        });
+                    if same {
+                        Applied::Recorded
+                    } else {
+                        Applied::ClosedAtTheKioskFirst
+                    }
+                }
+                Err(StoreError::NotAHandoff { .. } | StoreError::NoSuchCheckIn { .. }) => {
+                    Applied::NotAHandoff
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if applied != Applied::Recorded {
+                tracing::warn!(
+                    check_in_id = p.check_in_id,
+                    desk = p.desk,
+                    applied = applied.as_str(),
+                    "a desk's decision was not recorded at this kiosk"
+                );
+            }
+            self.with_central(|c| c.mark_applied(&kiosk_id, p.check_in_id, applied))?;
+        }
+        Ok(pending.len())
     }
 
     /// Passes until `stop` is set: at once after each commit to the kiosk's database at `db`,

@@ -15,7 +15,7 @@ use super::{AuditEntry, StoreError};
 use crate::outbox::OutboxMessage;
 
 /// One outbox entry on its way to the central database.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct CentralEntry {
     /// The kiosk's own sequence (`outbox.id`): with the kiosk's id, the central key.
     pub outbox_id: i64,
@@ -25,10 +25,13 @@ pub struct CentralEntry {
     /// The check-in's pseudonymous patient key as the kiosk holds it now (`None`: no numbers),
     /// for the report per person across kiosks.
     pub patient_key: Option<String>,
+    /// The patient's name (and reading) while the handoff is open at the kiosk, so staff at any
+    /// desk can call the patient; `None` once it is closed (the kiosk has erased it).
+    pub patient_name: Option<crate::domain::PatientName>,
 }
 
 /// What the central database has not committed yet, oldest first.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct CentralBatch {
     pub entries: Vec<CentralEntry>,
     pub audit: Vec<AuditEntry>,
@@ -62,8 +65,10 @@ impl Db {
             .conn
             .prepare_cached(
                 "SELECT o.id AS id, o.check_in_id AS check_in_id, o.created_at AS created_at, \
-                 o.payload AS payload, c.patient_key AS patient_key \
+                 o.payload AS payload, c.patient_key AS patient_key, \
+                 h.patient_name AS patient_name, h.patient_name_kana AS patient_name_kana \
                  FROM outbox o JOIN check_ins c ON c.id = o.check_in_id \
+                 LEFT JOIN handoffs h ON h.check_in_id = o.check_in_id AND h.resolved_at IS NULL \
                  WHERE o.central_delivered_at IS NULL AND o.wire_version = 1 \
                  ORDER BY o.id LIMIT ?1",
             )
@@ -82,6 +87,14 @@ impl Db {
                 message: OutboxMessage::from_json(&payload)
                     .map_err(|_| corrupt(path)(BadValue::new("outbox", "payload", &payload)))?,
                 patient_key: r.get("patient_key")?,
+                patient_name: match r.get::<Option<String>>("patient_name")? {
+                    Some(name) => Some(crate::domain::PatientName {
+                        name,
+                        kana: r.get("patient_name_kana")?,
+                        birth_date: None,
+                    }),
+                    None => None,
+                },
             });
         }
         drop(rows);
