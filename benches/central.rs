@@ -71,7 +71,9 @@ impl Kiosk {
         let store = Store::open(&db).unwrap();
         let mut settings = CentralSettings::new(url, &id);
         settings.retry_max_seconds = 1;
-        let mut worker = Worker::new(store.clone(), settings, &id);
+        // The worker's own store handle (its own connection and thread), as `uketsuke run`
+        // gives it: the kiosk's commits never queue behind the worker's reads.
+        let mut worker = Worker::new(Store::open(&db).unwrap(), settings, &id);
         let stop = Arc::new(AtomicBool::new(false));
         let (flag, path) = (Arc::clone(&stop), db.clone());
         let thread = std::thread::spawn(move || worker.run(&path, &flag).unwrap());
