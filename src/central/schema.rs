@@ -41,6 +41,11 @@ pub(super) const STEPS: [(i32, &str, &str); 1] = [(
 /// its own store (the owner of the check-in) and sets `applied_at` and `applied_as`
 /// (`recorded`; `closed_at_the_kiosk_first` when staff at the kiosk had closed it already;
 /// `not_a_handoff`). `desk_audit`: what desks did centrally, refusals included, never updated.
+///
+/// Item 4, staff accounts once. `staff_accounts`: every account the hospital manages
+/// centrally (argon2id hashes only, never a password or PIN), with both locks; `change` takes
+/// the next value of `staff_changes` on every change, so each kiosk copies what changed after
+/// its cursor. A lock made at a kiosk while offline is merged in later (the later end wins).
 const V1: &str = "
 CREATE TABLE kiosks (
     kiosk_id          text PRIMARY KEY CHECK (kiosk_id ~ '^[A-Za-z0-9._-]{1,64}$'),
@@ -120,6 +125,23 @@ CREATE TABLE resolutions (
 );
 
 CREATE INDEX resolutions_to_apply ON resolutions (kiosk_id, id) WHERE applied_at IS NULL;
+
+CREATE SEQUENCE staff_changes;
+
+CREATE TABLE staff_accounts (
+    login                   text PRIMARY KEY CHECK (length(login) BETWEEN 1 AND 64),
+    display_name            text NOT NULL,
+    role                    text NOT NULL CHECK (role IN ('staff', 'manager', 'technician')),
+    password_hash           text NOT NULL CHECK (password_hash LIKE '$argon2id$%'),
+    kiosk_pin_hash          text CHECK (kiosk_pin_hash IS NULL OR kiosk_pin_hash LIKE '$argon2id$%'),
+    locked_until            timestamptz,
+    kiosk_pin_locked_until  timestamptz,
+    disabled_at             timestamptz,
+    change                  bigint NOT NULL DEFAULT nextval('staff_changes'),
+    changed_at              timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+
+CREATE INDEX staff_accounts_by_change ON staff_accounts (change);
 
 CREATE TABLE desk_audit (
     id           bigserial PRIMARY KEY,

@@ -60,13 +60,20 @@ impl Worker {
         Ok(self.central.as_mut().expect("connected just above"))
     }
 
-    /// Runs `f` on the connection (connecting first if need be); on an error the connection
-    /// is dropped, so the next call connects again.
+    /// Runs `f` on the connection (connecting first if need be). A connection kept from an
+    /// earlier pass may have been closed by the server meanwhile (a restart): then `f` is run
+    /// once more on a fresh one, which is safe because every call the worker makes is
+    /// idempotent. On an error the connection is dropped, so the next call connects again.
     fn with_central<T>(
         &mut self,
-        f: impl FnOnce(&mut Central) -> Result<T, CentralError>,
+        mut f: impl FnMut(&mut Central) -> Result<T, CentralError>,
     ) -> Result<T, CentralError> {
-        let answer = self.connected().and_then(f);
+        let reused = self.central.is_some();
+        let mut answer = self.connected().and_then(&mut f);
+        if answer.is_err() && reused {
+            self.central = None;
+            answer = self.connected().and_then(&mut f);
+        }
         if answer.is_err() {
             self.central = None;
         }
@@ -78,6 +85,7 @@ impl Worker {
     /// wrote. On an error what was committed before it stays delivered.
     pub fn pass(&mut self) -> Result<Delivered, PassError> {
         let mut total = Delivered::default();
+        self.sync_staff()?;
         loop {
             self.deliver_all(&mut total)?;
             if self.record_resolutions()? == 0 {
@@ -103,6 +111,24 @@ impl Worker {
             total.already_there += sent.already_there;
             total.new_audit += sent.new_audit;
         }
+    }
+
+    /// Staff accounts once (item 4): sends on the locks made here that the central database
+    /// does not know (made offline, or since the last pass), then copies the accounts changed
+    /// centrally since the store's cursor into the store, the cached copy the kiosk's staff
+    /// mode and console check.
+    fn sync_staff(&mut self) -> Result<(), PassError> {
+        let kiosk_id = self.settings.kiosk_id.clone();
+        for lock in self.store.unsent_staff_locks()? {
+            self.with_central(|c| c.merge_staff_lock(&kiosk_id, &lock))?;
+        }
+        let after = self.store.staff_cursor()?;
+        let (accounts, up_to) = self.with_central(|c| c.staff_changes(after))?;
+        if !accounts.is_empty() {
+            self.store
+                .cache_central_staff(accounts, up_to, crate::dates::now())?;
+        }
+        Ok(())
     }
 
     /// Records each desk's decision on this kiosk's handoffs in the kiosk's store (audited

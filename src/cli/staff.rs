@@ -32,12 +32,54 @@ pub fn command(command: &StaffCommand) -> Result<()> {
     }
 }
 
+/// The hospital's central database, for accounts kept once for every kiosk and desk (issue 19
+/// item 4); the kiosks copy them at their next pass.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CentralTarget {
+    /// The central database instead of one kiosk's file, e.g.
+    /// postgres://uketsuke@db.hospital.lan/uketsuke (no password in it).
+    #[arg(long, conflicts_with = "db")]
+    pub central: Option<String>,
+    /// A file holding the central database's password on its first line.
+    #[arg(long, requires = "central")]
+    pub central_password_file: Option<PathBuf>,
+    /// A PEM file of the authority that signed the central database's certificate.
+    #[arg(long, requires = "central")]
+    pub central_ca_file: Option<PathBuf>,
+}
+
+impl CentralTarget {
+    /// The connection, when `--central` was given.
+    fn connect(&self) -> Result<Option<crate::central::Central>> {
+        let Some(url) = &self.central else {
+            return Ok(None);
+        };
+        let mut settings = crate::central_settings::CentralSettings::new(url, "cli");
+        settings.password_file = self.central_password_file.clone();
+        settings.ca_file = self.central_ca_file.clone();
+        if let Some((key, what)) = settings.problems().into_iter().next() {
+            bail!("--central: {key} {what}");
+        }
+        let mut central = crate::central::Central::connect(&settings)?;
+        central.migrate()?;
+        Ok(Some(central))
+    }
+}
+
+/// `--db`, or the error when neither it nor `--central` was given.
+fn db_of(db: &Option<PathBuf>) -> Result<&PathBuf> {
+    db.as_ref()
+        .ok_or_else(|| anyhow::anyhow!("give --db (one kiosk) or --central (every kiosk)"))
+}
+
 /// The options of `uketsuke staff add`.
 #[derive(Debug, clap::Args)]
 pub struct StaffAddOptions {
     /// The SQLite database file (created if missing).
     #[arg(long)]
-    pub db: PathBuf,
+    pub db: Option<PathBuf>,
+    #[command(flatten)]
+    pub central: CentralTarget,
     /// The login name (a-z, 0-9, '.', '_', '-').
     #[arg(long)]
     pub login: String,
@@ -79,11 +121,22 @@ pub fn staff_add(options: &StaffAddOptions) -> Result<()> {
         bail!("password from standard input: {problem}");
     }
     let password_hash = crate::password::hash(password)?;
-    if let Some(dir) = options.db.parent().filter(|d| !d.as_os_str().is_empty()) {
+    if let Some(mut central) = options.central.connect()? {
+        central.put_staff(&options.login, name, role, &password_hash)?;
+        println!(
+            "added {} account {} ({}) to the central database; kiosks copy it at their next pass",
+            role.as_str(),
+            options.login,
+            name
+        );
+        return Ok(());
+    }
+    let db = db_of(&options.db)?;
+    if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the data folder {}", dir.display()))?;
     }
-    let store = Store::open(&options.db)?;
+    let store = Store::open(db)?;
     let account = store.add_staff(&NewStaffAccount {
         login: options.login.clone(),
         display_name: name.to_owned(),
@@ -106,7 +159,9 @@ pub fn staff_add(options: &StaffAddOptions) -> Result<()> {
 pub struct StaffPinOptions {
     /// The SQLite database file the kiosk uses.
     #[arg(long)]
-    pub db: PathBuf,
+    pub db: Option<PathBuf>,
+    #[command(flatten)]
+    pub central: CentralTarget,
     /// Whose kiosk PIN this is.
     #[arg(long)]
     pub login: String,
@@ -115,10 +170,12 @@ pub struct StaffPinOptions {
 /// `uketsuke staff pin`: sets a kiosk PIN, read from standard input (one line).
 pub fn staff_pin(options: &StaffPinOptions) -> Result<()> {
     use std::io::IsTerminal as _;
-    if !options.db.exists() {
+    if let Some(db) = &options.db
+        && !db.exists()
+    {
         bail!(
             "--db {}: no such database; add the account first with uketsuke staff add",
-            options.db.display()
+            db.display()
         );
     }
     if std::io::stdin().is_terminal() {
@@ -131,12 +188,27 @@ pub fn staff_pin(options: &StaffPinOptions) -> Result<()> {
     let pin = crate::staff::StaffPin::parse(line.trim_end_matches(['\r', '\n']))
         .map_err(|problem| anyhow::anyhow!("PIN from standard input: {problem}"))?;
     let pin_hash = crate::password::hash(pin.digits())?;
-    let store = Store::open(&options.db)?;
+    if let Some(mut central) = options.central.connect()? {
+        if !central.set_staff_pin(&options.login, &pin_hash)? {
+            bail!(
+                "--login {}: no such account in the central database {}",
+                options.login,
+                central.url()
+            );
+        }
+        println!(
+            "kiosk PIN set for {} in the central database",
+            options.login
+        );
+        return Ok(());
+    }
+    let db = db_of(&options.db)?;
+    let store = Store::open(db)?;
     match store.set_kiosk_pin(&options.login, &pin_hash, "cli", now()) {
         Err(crate::store::StoreError::NoSuchStaff { .. }) => bail!(
             "--login {}: no such account in {}",
             options.login,
-            options.db.display()
+            db.display()
         ),
         other => other?,
     }
@@ -149,7 +221,9 @@ pub fn staff_pin(options: &StaffPinOptions) -> Result<()> {
 pub struct StaffUnlockOptions {
     /// The SQLite database file the kiosk uses.
     #[arg(long)]
-    pub db: PathBuf,
+    pub db: Option<PathBuf>,
+    #[command(flatten)]
+    pub central: CentralTarget,
     /// Whose lock to lift.
     #[arg(long)]
     pub login: String,
@@ -159,15 +233,27 @@ pub struct StaffUnlockOptions {
 /// kiosk PIN alike) from the shell, for when no technician can sign in to the console. Audited
 /// as done by `cli`.
 pub fn staff_unlock(options: &StaffUnlockOptions) -> Result<()> {
-    if !options.db.exists() {
-        bail!("--db {}: no such database", options.db.display());
+    if let Some(mut central) = options.central.connect()? {
+        if !central.unlock_staff(&options.login)? {
+            bail!(
+                "--login {}: no such account in the central database {}",
+                options.login,
+                central.url()
+            );
+        }
+        println!("unlocked {} in the central database", options.login);
+        return Ok(());
     }
-    let store = Store::open(&options.db)?;
+    let db = db_of(&options.db)?;
+    if !db.exists() {
+        bail!("--db {}: no such database", db.display());
+    }
+    let store = Store::open(db)?;
     match store.unlock_staff(&options.login, "cli", now()) {
         Err(crate::store::StoreError::NoSuchStaff { .. }) => bail!(
             "--login {}: no such account in {}",
             options.login,
-            options.db.display()
+            db.display()
         ),
         other => other?,
     }

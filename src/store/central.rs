@@ -222,3 +222,241 @@ fn lag(conn: &rusqlite::Connection, path: &std::path::Path) -> Result<CentralLag
         audit: u64::try_from(audit).unwrap_or(0),
     })
 }
+
+/// A staff account as the central database holds it, to be kept in the kiosk's store as its
+/// cached copy (issue 19 item 4): what the console and the kiosk's staff mode check, offline
+/// too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedAccount {
+    pub login: String,
+    pub display_name: String,
+    pub role: crate::staff::Role,
+    /// argon2id, PHC form.
+    pub password_hash: String,
+    /// argon2id of the kiosk PIN, when one is set.
+    pub kiosk_pin_hash: Option<String>,
+    /// The console's lock (wrong passwords), as the central database has it.
+    pub locked_until: Option<DateTime<FixedOffset>>,
+    /// The kiosk staff mode's lock (wrong PINs), as the central database has it.
+    pub kiosk_pin_locked_until: Option<DateTime<FixedOffset>>,
+    pub disabled_at: Option<DateTime<FixedOffset>>,
+}
+
+/// An account's lock ends here and as last copied (four RFC 3339 texts or NULLs).
+type LockTexts = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// A lock made at this kiosk that the central database has not been told of: its end is later
+/// than the one the central database last gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsentLock {
+    pub login: String,
+    /// The console's lock end, when it is newer here.
+    pub locked_until: Option<DateTime<FixedOffset>>,
+    /// The kiosk PIN lock end, when it is newer here.
+    pub kiosk_pin_locked_until: Option<DateTime<FixedOffset>>,
+}
+
+impl Db {
+    /// The last central staff-account change copied here (0: none).
+    pub fn staff_cursor(&self) -> Result<i64, StoreError> {
+        self.conn
+            .prepare_cached(
+                "SELECT delivered_up_to FROM central_cursor WHERE stream = 'staff_accounts'",
+            )
+            .and_then(|mut s| s.query_row([], |r| r.get(0)).optional())
+            .map(|v| v.unwrap_or(0))
+            .map_err(sql_err(&self.path, "read the staff cursor"))
+    }
+
+    /// Copies central accounts into this store in one transaction: each account by login is
+    /// added or brought up to the central copy (name, role, password and PIN hashes, disabled,
+    /// both locks; the failure counters stay this store's), its lock ends remembered, the
+    /// cursor moved to `up_to`, and each copy audited (`staff_account_from_central`). Accounts
+    /// the central database does not manage (a kiosk's own technician) are left alone.
+    pub fn cache_central_staff(
+        &mut self,
+        accounts: &[CachedAccount],
+        up_to: i64,
+        now: DateTime<FixedOffset>,
+    ) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let what = "copy the central staff accounts";
+        let text = |what: &'static str, t: Option<DateTime<FixedOffset>>| {
+            t.map(|t| codec::instant(what, t))
+                .transpose()
+                .map_err(unstorable(&path))
+        };
+        let at = codec::instant("copy time", now).map_err(unstorable(&path))?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql_err(&path, what))?;
+        for a in accounts {
+            // A lock made here after the last copy and not yet sent on is kept: the next pass
+            // sends it (the later end wins centrally).
+            let before: Option<LockTexts> = tx
+                .query_row(
+                    "SELECT a.locked_until, a.kiosk_pin_locked_until, c.locked_until, \
+                     c.kiosk_pin_locked_until FROM staff_accounts a \
+                     LEFT JOIN central_staff c ON c.login = a.login WHERE a.login = ?1",
+                    [&a.login],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()
+                .map_err(sql_err(&path, what))?;
+            let parse = |v: &Option<String>| {
+                v.as_deref()
+                    .and_then(|t| codec::parse_instant("staff_accounts", "locked_until", t).ok())
+            };
+            let unsent = |here: &Option<String>, copied: &Option<String>| {
+                parse(here).filter(|h| {
+                    parse(copied).is_none_or(|c| h.timestamp_micros() > c.timestamp_micros())
+                })
+            };
+            let (mut locked_until, mut pin_locked_until) =
+                (a.locked_until, a.kiosk_pin_locked_until);
+            if let Some((here, here_pin, copied, copied_pin)) = &before {
+                if let Some(h) = unsent(here, copied) {
+                    locked_until = Some(locked_until.map_or(h, |c| c.max(h)));
+                }
+                if let Some(h) = unsent(here_pin, copied_pin) {
+                    pin_locked_until = Some(pin_locked_until.map_or(h, |c| c.max(h)));
+                }
+            }
+            let locked = text("lock end", locked_until)?;
+            let pin_locked = text("PIN lock end", pin_locked_until)?;
+            let central_locked = text("lock end", a.locked_until)?;
+            let central_pin_locked = text("PIN lock end", a.kiosk_pin_locked_until)?;
+            let disabled = text("disabled time", a.disabled_at)?;
+            let changed = tx
+                .execute(
+                    "UPDATE staff_accounts SET display_name = ?2, role = ?3, password_hash = ?4, \
+                     kiosk_pin_hash = ?5, locked_until = ?6, kiosk_pin_locked_until = ?7, \
+                     disabled_at = ?8 WHERE login = ?1",
+                    (
+                        &a.login,
+                        &a.display_name,
+                        a.role.as_str(),
+                        &a.password_hash,
+                        &a.kiosk_pin_hash,
+                        &locked,
+                        &pin_locked,
+                        &disabled,
+                    ),
+                )
+                .map_err(sql_err(&path, what))?;
+            if changed == 0 {
+                tx.execute(
+                    "INSERT INTO staff_accounts (login, display_name, role, password_hash, \
+                     kiosk_pin_hash, locked_until, kiosk_pin_locked_until, disabled_at, created_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    (
+                        &a.login,
+                        &a.display_name,
+                        a.role.as_str(),
+                        &a.password_hash,
+                        &a.kiosk_pin_hash,
+                        &locked,
+                        &pin_locked,
+                        &disabled,
+                        &at,
+                    ),
+                )
+                .map_err(sql_err(&path, what))?;
+            }
+            if disabled.is_some() {
+                tx.execute(
+                    "DELETE FROM staff_sessions WHERE account_id = \
+                     (SELECT id FROM staff_accounts WHERE login = ?1)",
+                    [&a.login],
+                )
+                .map_err(sql_err(&path, what))?;
+            }
+            tx.execute(
+                "INSERT INTO central_staff (login, locked_until, kiosk_pin_locked_until) \
+                 VALUES (?1, ?2, ?3) ON CONFLICT (login) DO UPDATE SET \
+                 locked_until = excluded.locked_until, \
+                 kiosk_pin_locked_until = excluded.kiosk_pin_locked_until",
+                (&a.login, &central_locked, &central_pin_locked),
+            )
+            .map_err(sql_err(&path, what))?;
+            super::db::insert_audit(
+                &tx,
+                &at,
+                "central",
+                "staff_account_from_central",
+                None,
+                &format!(
+                    "login={} role={}{}",
+                    a.login,
+                    a.role.as_str(),
+                    if disabled.is_some() { " disabled" } else { "" }
+                ),
+            )
+            .map_err(sql_err(&path, what))?;
+        }
+        tx.execute(
+            "INSERT INTO central_cursor (stream, delivered_up_to) VALUES ('staff_accounts', ?1) \
+             ON CONFLICT (stream) DO UPDATE SET delivered_up_to = \
+             max(delivered_up_to, excluded.delivered_up_to)",
+            [up_to],
+        )
+        .map_err(sql_err(&path, what))?;
+        tx.commit().map_err(sql_err(&path, what))
+    }
+
+    /// The locks made here (wrong passwords at this console, wrong PINs at this kiosk's staff
+    /// mode) on centrally managed accounts that end later than the central copy says.
+    pub fn unsent_staff_locks(&self) -> Result<Vec<UnsentLock>, StoreError> {
+        let path = &self.path;
+        let what = "read the locks made here";
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT a.login, a.locked_until, a.kiosk_pin_locked_until, \
+                 c.locked_until, c.kiosk_pin_locked_until \
+                 FROM staff_accounts a JOIN central_staff c ON c.login = a.login \
+                 WHERE a.locked_until IS NOT NULL OR a.kiosk_pin_locked_until IS NOT NULL",
+            )
+            .map_err(sql_err(path, what))?;
+        let mut rows = stmt.query([]).map_err(sql_err(path, what))?;
+        let parse = |v: Option<String>, column: &'static str| {
+            v.map(|t| codec::parse_instant("staff_accounts", column, &t))
+                .transpose()
+                .map_err(corrupt(path))
+        };
+        let newer = |here: Option<DateTime<FixedOffset>>, there: Option<DateTime<FixedOffset>>| {
+            // At PostgreSQL's precision (microseconds): a lock that came back from it is not new.
+            here.filter(|h| there.is_none_or(|t| h.timestamp_micros() > t.timestamp_micros()))
+        };
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(sql_err(path, what))? {
+            let r = Cells::new(path, row, what);
+            let login: String = r.get("login")?;
+            let here = parse(row.get(1).map_err(sql_err(path, what))?, "locked_until")?;
+            let here_pin = parse(
+                row.get(2).map_err(sql_err(path, what))?,
+                "kiosk_pin_locked_until",
+            )?;
+            let there = parse(row.get(3).map_err(sql_err(path, what))?, "locked_until")?;
+            let there_pin = parse(
+                row.get(4).map_err(sql_err(path, what))?,
+                "kiosk_pin_locked_until",
+            )?;
+            let lock = UnsentLock {
+                login,
+                locked_until: newer(here, there),
+                kiosk_pin_locked_until: newer(here_pin, there_pin),
+            };
+            if lock.locked_until.is_some() || lock.kiosk_pin_locked_until.is_some() {
+                out.push(lock);
+            }
+        }
+        Ok(out)
+    }
+}

@@ -539,14 +539,22 @@ CREATE TABLE department_list (
 /// ORCA's (`delivered_at` stays ORCA's). `central_delivered_at`: when the central database
 /// committed the entry (RFC 3339); NULL: not yet, so it is sent (again) in order. The audit log
 /// is never updated (its triggers), so its delivery is a cursor: `central_cursor.delivered_up_to`
-/// is the last `audit_log.id` the central database committed.
+/// is the last `audit_log.id` the central database committed (stream `audit_log`), or the last
+/// central staff-account change copied into this store (stream `staff_accounts`, item 4).
+/// `central_staff`: the lock ends the central database last gave for each account it manages,
+/// so a lock made here later (offline) is known and sent on.
 const V16: &str = "
 ALTER TABLE outbox ADD COLUMN central_delivered_at TEXT;
 CREATE INDEX outbox_for_central ON outbox (id)
     WHERE central_delivered_at IS NULL AND wire_version = 1;
 CREATE TABLE central_cursor (
-    stream           TEXT PRIMARY KEY CHECK (stream IN ('audit_log')),
+    stream           TEXT PRIMARY KEY CHECK (stream IN ('audit_log', 'staff_accounts')),
     delivered_up_to  INTEGER NOT NULL CHECK (delivered_up_to >= 0)
+) STRICT;
+CREATE TABLE central_staff (
+    login                   TEXT PRIMARY KEY,
+    locked_until            TEXT,
+    kiosk_pin_locked_until  TEXT
 ) STRICT;
 ";
 

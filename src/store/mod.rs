@@ -35,7 +35,9 @@ use serde::{Deserialize, Serialize};
 use crate::dates::Date;
 
 pub use self::audit_view::{AuditFilter, AuditRow};
-pub use self::central::{CentralBatch, CentralEntry, CentralLag, central_lag_of};
+pub use self::central::{
+    CachedAccount, CentralBatch, CentralEntry, CentralLag, UnsentLock, central_lag_of,
+};
 pub use self::db::{Inspection, inspect};
 pub use self::kiosk_pause::KioskPause;
 pub use self::migrations::{SCHEMA_VERSION, migrate_to};
@@ -653,6 +655,27 @@ impl Store {
         at: DateTime<FixedOffset>,
     ) -> Result<usize, StoreError> {
         self.call(move |db| db.central_mark_delivered(&outbox_ids, audit_up_to, at))
+    }
+
+    /// The last central staff-account change copied into this store (0: none).
+    pub fn staff_cursor(&self) -> Result<i64, StoreError> {
+        self.call(|db| db.staff_cursor())
+    }
+
+    /// Copies central staff accounts into this store (the cached copy the console and the
+    /// kiosk's staff mode check, offline too) and moves the cursor to `up_to`; audited.
+    pub fn cache_central_staff(
+        &self,
+        accounts: Vec<CachedAccount>,
+        up_to: i64,
+        now: DateTime<FixedOffset>,
+    ) -> Result<(), StoreError> {
+        self.call(move |db| db.cache_central_staff(&accounts, up_to, now))
+    }
+
+    /// Locks made here that the central database has not been told of yet.
+    pub fn unsent_staff_locks(&self) -> Result<Vec<UnsentLock>, StoreError> {
+        self.call(|db| db.unsent_staff_locks())
     }
 
     /// How far delivery to the central database lags (count and age of what waits).
