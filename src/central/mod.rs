@@ -341,6 +341,19 @@ impl Central {
             &[&kiosk_id],
         )
         .map_err(err("erase the names of closed handoffs"))?;
+        // As at the kiosk, a handoff nobody closed loses its name when its visit day is over
+        // (any kiosk's: the day in Japan, from this kiosk's clock).
+        let today = crate::dates::now()
+            .with_timezone(&crate::rules::JST)
+            .format("%Y-%m-%d")
+            .to_string();
+        tx.execute(
+            "DELETE FROM handoff_names n USING check_ins c \
+             WHERE c.kiosk_id = n.kiosk_id AND c.check_in_id = n.check_in_id \
+               AND c.visit_date < $1::text::date",
+            &[&today],
+        )
+        .map_err(err("erase the names of earlier days"))?;
         if !batch.audit.is_empty() {
             let insert_audit = tx
                 .prepare(

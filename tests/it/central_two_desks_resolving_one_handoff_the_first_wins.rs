@@ -205,5 +205,24 @@ fn two_desks_at_once_one_wins_the_other_is_told_and_the_kiosk_records_the_winner
         1
     );
     assert_eq!(count(&mut client, "SELECT count(*) FROM handoff_names"), 0);
+
+    // A handoff of an earlier day that nobody closed keeps no name centrally, as at the kiosk.
+    let yesterday = uketsuke::cli::now() - chrono::TimeDelta::days(1);
+    let old = CheckInRecord {
+        started_at: yesterday,
+        finished_at: yesterday,
+        visit_date: yesterday.with_timezone(&uketsuke::rules::JST).date_naive(),
+        ..handoff("鈴木 次郎")
+    };
+    let old_id = store.commit_check_in(&old).unwrap().check_in_id;
+    worker.pass().unwrap();
+    let names: i64 = client
+        .query_one(
+            "SELECT count(*) FROM handoff_names WHERE check_in_id = $1",
+            &[&old_id],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(names, 0, "no name is kept past its visit day");
     store.close();
 }

@@ -10,7 +10,7 @@ use uketsuke::console::Console;
 use uketsuke::rules::{ConsoleSettings, Rules};
 use uketsuke::store::Store;
 
-const IDS: [&str; 12] = [
+const IDS: [&str; 13] = [
     "config",
     "database",
     "disk",
@@ -21,6 +21,7 @@ const IDS: [&str; 12] = [
     "console",
     "service",
     "orca",
+    "central",
     "terminal",
     "voice",
 ];
