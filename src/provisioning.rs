@@ -140,6 +140,7 @@ const KEYS: &[(&str, Target, Rule)] = &[
     ("medical_aid_on_card", Target::Facility, |v, _| flag(v)),
     ("waiting_place", Target::Facility, |v, _| waiting_place(v)),
     ("orca", Target::Facility, orca),
+    ("central", Target::Facility, central),
     ("voice", Target::Facility, |v, _| voice(v)),
     ("time_zone", Target::TimeZone, time_zone),
     ("ntp", Target::Ntp, |v, _| ntp_servers(v)),
@@ -522,6 +523,35 @@ fn orca(v: &Value, env: &Environment<'_>) -> Result<Value, String> {
     }
 }
 
+/// `central`: the hospital's central database, checked as the facility file checks it (each
+/// bad key named under `central.`), and its password and CA files readable.
+fn central(v: &Value, env: &Environment<'_>) -> Result<Value, String> {
+    let settings: crate::central_settings::CentralSettings = serde_json::from_value(v.clone())
+        .map_err(|e| {
+            format!("not central database settings ({{url, kiosk_id, password_file, ca_file, ...}}): {e}")
+        })?;
+    let mut problems: Vec<String> = settings
+        .problems()
+        .into_iter()
+        .map(|(key, detail)| format!("{key}: {detail}"))
+        .collect();
+    for (key, file) in [
+        ("central.password_file", &settings.password_file),
+        ("central.ca_file", &settings.ca_file),
+    ] {
+        if let Some(file) = file.as_ref().and_then(|f| f.to_str())
+            && let Some(problem) = (env.file_problem)(file)
+        {
+            problems.push(format!("{key}: {problem}"));
+        }
+    }
+    if problems.is_empty() {
+        Ok(v.clone())
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
 /// `voice`: voice guidance, checked as the facility file checks it (each bad key named under
 /// `voice.`).
 fn voice(v: &Value) -> Result<Value, String> {
@@ -600,6 +630,29 @@ mod tests {
             "orca.url",
             "orca.departments",
             "orca.password_file: no such file",
+        ] {
+            assert!(
+                problems[0].detail.contains(part),
+                "{part}: {}",
+                problems[0].detail
+            );
+        }
+    }
+
+    #[test]
+    fn a_central_key_is_checked_key_by_key() {
+        let good = r#"{"central": {"url": "postgres://uketsuke@db.hospital.lan/uketsuke",
+            "kiosk_id": "entrance-1", "password_file": "/etc/uketsuke/orca.pem"}}"#;
+        let p = parse(good, &env()).unwrap();
+        assert_eq!(p.facility[0].0, "central");
+        let bad = r#"{"central": {"url": "postgres://u:pw@db/x", "kiosk_id": "entrance 1",
+            "ca_file": "/nowhere"}}"#;
+        let problems = parse(bad, &env()).unwrap_err();
+        assert_eq!(problems[0].key, "central");
+        for part in [
+            "central.url",
+            "central.kiosk_id",
+            "central.ca_file: no such file",
         ] {
             assert!(
                 problems[0].detail.contains(part),
