@@ -254,22 +254,44 @@ fn scroll_areas(h: &Headless) -> Vec<Scroll> {
         .collect()
 }
 
-/// Every element of the patient's screen (as `check_frame` lists them): its type and id, and
-/// its place.
+/// Every element of the patient's screen (as `check_frame` lists them): its type, id and label,
+/// and its place.
 fn every_rect(h: &Headless) -> Vec<(String, Rect)> {
     ElementQuery::from_root(&h.app)
         .match_descendants()
         .find_all()
         .iter()
-        .map(|e| (format!("{:?} {:?}", e.type_name(), e.id()), rect(e)))
+        .map(|e| {
+            (
+                format!(
+                    "{:?} {:?} {:?}",
+                    e.type_name(),
+                    e.id(),
+                    e.accessible_label()
+                ),
+                rect(e),
+            )
+        })
         .collect()
 }
 
-/// Which elements of the patient's screen (by their index in `every_rect`) lie in the column
-/// of the scroll area that scrolls: those that move when its strip shows the next page (no
-/// element of that type is where they were). (A query from inside the column misses some of
+/// An element as `scrolled_elements` names it: its type, id, label and size, and its place
+/// relative to the top of the column it may lie in (the same on every page).
+fn in_column(what: &str, r: Rect, column: Rect) -> String {
+    format!(
+        "{what} {:.0},{:.0} {:.0}x{:.0}",
+        r.0,
+        r.1 - column.1,
+        r.2,
+        r.3
+    )
+}
+
+/// The elements that lie in the column of the scroll area that scrolls (named by `in_column`):
+/// those that move when its strip shows the next page (no element of that type is where they
+/// were), in the column and not in the strip. (A query from inside the column misses some of
 /// its conditional elements.) The area is back at the top after.
-fn scrolled_elements(h: &Headless, problems: &mut Vec<String>, name: &str) -> HashSet<usize> {
+fn scrolled_elements(h: &Headless, problems: &mut Vec<String>, name: &str) -> HashSet<String> {
     let Some(area) = scroll_areas(h).into_iter().find(|s| s.strip.is_some()) else {
         return HashSet::new();
     };
@@ -282,9 +304,11 @@ fn scrolled_elements(h: &Headless, problems: &mut Vec<String>, name: &str) -> Ha
         .collect();
     // (Only what lies in the column: anything else that moved is not the scroll area's.)
     let column = (area.shown.0, area.column.1, area.shown.2, area.column.3);
-    let moved: HashSet<usize> = (0..before.len())
-        .filter(|&i| !after.contains(&format!("{} {:?}", before[i].0, before[i].1)))
-        .filter(|&i| within(before[i].1, column) && !within(before[i].1, rect(&strip)))
+    let moved: HashSet<String> = before
+        .iter()
+        .filter(|(what, r)| !after.contains(&format!("{what} {r:?}")))
+        .filter(|(_, r)| within(*r, column) && !within(*r, rect(&strip)))
+        .map(|(what, r)| in_column(what, *r, area.column))
         .collect();
     // Back to the top: on to the end, then "Back to top".
     for _ in 0..30 {
@@ -328,7 +352,7 @@ fn check_frame(
     memo: &mut BreakMemo,
     t: &mut Timings,
     problems: &mut Vec<String>,
-    scrolled: &HashSet<usize>,
+    scrolled: &HashSet<String>,
 ) -> ScrollSeen {
     let clock = Instant::now();
     let name = format!(
@@ -379,12 +403,23 @@ fn check_frame(
         scroll_areas(h)
     };
     // The area whose column holds the element at this index, if any.
+    let paged = scrolls.iter().find(|s| s.strip.is_some());
     let in_scroll = |i: usize| {
-        if scrolled.contains(&i) {
-            scrolls.iter().find(|s| s.strip.is_some())
-        } else {
-            None
-        }
+        let s = paged?;
+        let e = &everything[i];
+        let what = format!(
+            "{:?} {:?} {:?}",
+            e.type_name(),
+            e.id(),
+            e.accessible_label()
+        );
+        let r = rect(e);
+        // (The column itself and the Flickable's viewport, the same box, lie in it too.)
+        let column = (r.0 - s.column.0).abs() < 0.5
+            && (r.1 - s.column.1).abs() < 0.5
+            && (r.2 - s.column.2).abs() < 0.5
+            && (r.3 - s.column.3).abs() < 0.5;
+        (column || scrolled.contains(&in_column(&what, r, s.column))).then_some(s)
     };
     for s in &scrolls {
         if s.column.2 > s.shown.2 + 0.5 {
@@ -661,17 +696,18 @@ const LARGE_LANGUAGES: [Language; 3] = [
     Language::BrazilianPortuguese,
 ];
 
-/// Large-type frames that do not fit yet (issue 18 item 3 is not finished: 141 of the 738
+/// Large-type frames that do not fit yet (issue 18 item 3 is not finished: 114 of the 738
 /// large-type frames), each with what the sweep found: their problems are set aside (and
 /// counted in the output, and printed with --nocapture), and a listed frame that fits fails the
 /// test, so the list only shrinks. The text-heavy screens' words scroll in large type
-/// (`ScrollBody`, its buttons pinned below), which took 26 frames off, and the reception
-/// number's card fills a column only a little wider than it (25 more); left: in portrait 16 (the
-/// certified-reader picture and steps, the portal-screen steps, Japanese department names that
-/// break inside the word), at 1920x1080 32 and at 1280x800 93: the certified-reader,
-/// document-menu and PIN screens (no scroll area), and scroll areas where the test cannot yet
-/// tell what lies in the scroll area from what lies around it (it takes what moves when the
-/// strip shows the next page).
+/// (`ScrollBody`, its buttons pinned below, a "More below" strip that pages), and the reception
+/// number's card fills a column only a little wider than it: 78 frames off. Left: in portrait 7
+/// (the certified-reader picture and steps, Japanese department names that break inside the
+/// word), at 1920x1080 24 and at 1280x800 83: the certified-reader, document-menu, department
+/// and PIN screens (no scroll area), the portal-screen steps, and scroll areas whose last text
+/// runs past the end of the column (the column's height, the layout's preferred height, counts
+/// wrapped text as fewer lines than the renderer draws, so the last lines cannot be scrolled
+/// to: the test sees them outside the column or over the strip).
 const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
     (
         "certificate-expiring-en-1280x800-large",
@@ -687,10 +723,6 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
     ),
     (
         "certificate-expiring-pt-BR-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "certificate-expiring-pt-BR-1920x1080-large",
         "part of it below or beside the screen",
     ),
     (
@@ -710,19 +742,11 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
         "content taller or wider than the screen; part of it below or beside the screen",
     ),
     (
-        "certificate-grace-ja-1920x1080-large",
-        "part of it below or beside the screen",
-    ),
-    (
         "certificate-grace-pt-BR-1280x800-large",
         "part of it below or beside the screen",
     ),
     (
         "certificate-grace-pt-BR-1920x1080-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "certified-reader-en-1080x1920-large",
         "part of it below or beside the screen",
     ),
     (
@@ -734,10 +758,6 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
         "part of it below or beside the screen",
     ),
     (
-        "certified-reader-ja-1080x1920-large",
-        "part of it below or beside the screen",
-    ),
-    (
         "certified-reader-ja-1280x800-large",
         "content taller or wider than the screen; part of it below or beside the screen",
     ),
@@ -746,19 +766,11 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
         "content taller or wider than the screen; part of it below or beside the screen",
     ),
     (
-        "certified-reader-left-en-1080x1920-large",
-        "part of it below or beside the screen",
-    ),
-    (
         "certified-reader-left-en-1280x800-large",
         "part of it below or beside the screen",
     ),
     (
         "certified-reader-left-en-1920x1080-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "certified-reader-left-ja-1080x1920-large",
         "part of it below or beside the screen",
     ),
     (
@@ -770,19 +782,11 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
         "content taller or wider than the screen; part of it below or beside the screen",
     ),
     (
-        "certified-reader-left-pt-BR-1080x1920-large",
-        "part of it below or beside the screen; words run into a border",
-    ),
-    (
         "certified-reader-left-pt-BR-1280x800-large",
         "part of it below or beside the screen",
     ),
     (
         "certified-reader-left-pt-BR-1920x1080-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "certified-reader-phone-en-1080x1920-large",
         "part of it below or beside the screen",
     ),
     (
@@ -794,10 +798,6 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
         "part of it below or beside the screen",
     ),
     (
-        "certified-reader-phone-ja-1080x1920-large",
-        "part of it below or beside the screen",
-    ),
-    (
         "certified-reader-phone-ja-1280x800-large",
         "content taller or wider than the screen; part of it below or beside the screen",
     ),
@@ -806,20 +806,12 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
         "content taller or wider than the screen; part of it below or beside the screen",
     ),
     (
-        "certified-reader-phone-pt-BR-1080x1920-large",
-        "part of it below or beside the screen; words run into a border",
-    ),
-    (
         "certified-reader-phone-pt-BR-1280x800-large",
         "part of it below or beside the screen",
     ),
     (
         "certified-reader-phone-pt-BR-1920x1080-large",
         "part of it below or beside the screen",
-    ),
-    (
-        "certified-reader-pt-BR-1080x1920-large",
-        "part of it below or beside the screen; words run into a border",
     ),
     (
         "certified-reader-pt-BR-1280x800-large",
@@ -900,10 +892,6 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
         "part of it below or beside the screen",
     ),
     (
-        "done-pt-BR-1920x1080-large",
-        "part of it below or beside the screen",
-    ),
-    (
         "done-with-department-en-1280x800-large",
         "part of it below or beside the screen",
     ),
@@ -917,10 +905,6 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
     ),
     (
         "done-with-department-pt-BR-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "done-with-department-pt-BR-1920x1080-large",
         "part of it below or beside the screen",
     ),
     (
@@ -1080,12 +1064,12 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
         "part of it below or beside the screen; words run into a border",
     ),
     (
-        "handoff-staff-visual-check-ja-1280x800-large",
-        "part of it below or beside the screen; words run into a border",
+        "handoff-staff-visual-check-en-1280x800-large",
+        "a text runs past the end of its scroll area's column (the column's height counts it as fewer lines than it draws)",
     ),
     (
-        "handoff-staff-visual-check-ja-1920x1080-large",
-        "part of it below or beside the screen",
+        "handoff-staff-visual-check-ja-1280x800-large",
+        "part of it below or beside the screen; words run into a border",
     ),
     (
         "handoff-staff-visual-check-phone-en-1080x1920-large",
@@ -1096,16 +1080,8 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
         "part of it below or beside the screen; words run into a border",
     ),
     (
-        "handoff-staff-visual-check-phone-en-1920x1080-large",
-        "part of it below or beside the screen",
-    ),
-    (
         "handoff-staff-visual-check-phone-ja-1280x800-large",
         "part of it below or beside the screen; words run into a border",
-    ),
-    (
-        "handoff-staff-visual-check-phone-ja-1920x1080-large",
-        "part of it below or beside the screen",
     ),
     (
         "handoff-staff-visual-check-phone-pt-BR-1280x800-large",
@@ -1117,10 +1093,6 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
     ),
     (
         "high-cost-limit-en-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "high-cost-limit-en-1920x1080-large",
         "part of it below or beside the screen",
     ),
     (
@@ -1145,14 +1117,6 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
     ),
     (
         "medical-aid-question-pt-BR-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "not-read-en-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "not-read-ja-1280x800-large",
         "part of it below or beside the screen",
     ),
     (
@@ -1192,43 +1156,7 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
         "part of it below or beside the screen",
     ),
     (
-        "save-failed-en-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "save-failed-ja-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "save-failed-phone-en-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "save-failed-phone-ja-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "save-failed-phone-pt-BR-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "save-failed-pt-BR-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
         "welcome-ja-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "wrong-card-other-en-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "wrong-card-other-ja-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "wrong-card-other-pt-BR-1280x800-large",
         "part of it below or beside the screen",
     ),
 ];
