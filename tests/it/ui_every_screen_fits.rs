@@ -13,7 +13,7 @@
 //! (Brazil), the longest Latin-script catalogue, not all nine, to keep CI's time down (the
 //! large pass adds a third to the sweep). Large-type frames are named SCREEN-LANG-WxH-large.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -202,6 +202,144 @@ impl Timings {
 /// Where the renderer may break a text no reader expects, once per text, language and names.
 type BreakMemo = HashMap<(String, &'static str, String), Vec<(String, String)>>;
 
+/// An element's place on the screen: x, y, width, height (logical px).
+type Rect = (f32, f32, f32, f32);
+
+fn rect(e: &ElementHandle) -> Rect {
+    let (p, s) = (e.absolute_position(), e.size());
+    (p.x, p.y, s.width, s.height)
+}
+
+/// Whether `a` lies inside `b` (half a pixel of slack).
+fn within(a: Rect, b: Rect) -> bool {
+    a.0 >= b.0 - 0.5
+        && a.1 >= b.1 - 0.5
+        && a.0 + a.2 <= b.0 + b.2 + 0.5
+        && a.1 + a.3 <= b.1 + b.3 + 0.5
+}
+
+/// `a` cut to what of it lies inside `b`, if anything.
+fn clip(a: Rect, b: Rect) -> Option<Rect> {
+    let (x0, y0) = (a.0.max(b.0), a.1.max(b.1));
+    let (x1, y1) = ((a.0 + a.2).min(b.0 + b.2), (a.1 + a.3).min(b.1 + b.3));
+    (x1 > x0 + 0.5 && y1 > y0 + 0.5).then_some((x0, y0, x1 - x0, y1 - y0))
+}
+
+/// A scroll area of large type (`ScrollBody` in ui/widgets.slint) as drawn now: the part of the
+/// screen it shows its words in (its Flickable), the whole column of its words (which moves as
+/// it scrolls; its height is the Flickable's content height), and the strip ("More below" /
+/// "Back to top") that pages through it while the words are taller than the room.
+struct Scroll {
+    shown: Rect,
+    column: Rect,
+    strip: Option<ElementHandle>,
+}
+
+/// The scroll areas of the patient's screen now.
+fn scroll_areas(h: &Headless) -> Vec<Scroll> {
+    ElementHandle::find_by_element_type_name(&h.app, "ScrollBody")
+        .filter_map(|area| {
+            let one = |id: &str| {
+                area.query_descendants()
+                    .match_descendants()
+                    .match_id(format!("ScrollBody::{id}"))
+                    .find_first()
+            };
+            Some(Scroll {
+                shown: rect(&one("flick")?),
+                column: rect(&one("words")?),
+                strip: one("strip"),
+            })
+        })
+        .collect()
+}
+
+/// Every element of the patient's screen (as `check_frame` lists them): its type, id and label,
+/// and its place.
+fn every_rect(h: &Headless) -> Vec<(String, Rect)> {
+    ElementQuery::from_root(&h.app)
+        .match_descendants()
+        .find_all()
+        .iter()
+        .map(|e| {
+            (
+                format!(
+                    "{:?} {:?} {:?}",
+                    e.type_name(),
+                    e.id(),
+                    e.accessible_label()
+                ),
+                rect(e),
+            )
+        })
+        .collect()
+}
+
+/// An element as `scrolled_elements` names it: its type, id, label and size, and its place
+/// relative to the top of the column it may lie in (the same on every page).
+fn in_column(what: &str, r: Rect, column: Rect) -> String {
+    format!(
+        "{what} {:.0},{:.0} {:.0}x{:.0}",
+        r.0,
+        r.1 - column.1,
+        r.2,
+        r.3
+    )
+}
+
+/// The elements that lie in the column of the scroll area that scrolls (named by `in_column`):
+/// those that move when its strip shows the next page (no element of that type is where they
+/// were), in the column and not in the strip. (A query from inside the column misses some of
+/// its conditional elements.) The area is back at the top after.
+fn scrolled_elements(h: &Headless, problems: &mut Vec<String>, name: &str) -> HashSet<String> {
+    let Some(area) = scroll_areas(h).into_iter().find(|s| s.strip.is_some()) else {
+        return HashSet::new();
+    };
+    let strip = area.strip.clone().expect("a strip");
+    let before = every_rect(h);
+    strip.invoke_accessible_default_action();
+    let after: HashSet<String> = every_rect(h)
+        .iter()
+        .map(|(what, r)| format!("{what} {r:?}"))
+        .collect();
+    // (Only what lies in the column: anything else that moved is not the scroll area's.)
+    let column = (area.shown.0, area.column.1, area.shown.2, area.column.3);
+    let moved: HashSet<String> = before
+        .iter()
+        .filter(|(what, r)| !after.contains(&format!("{what} {r:?}")))
+        .filter(|(_, r)| within(*r, column) && !within(*r, rect(&strip)))
+        .map(|(what, r)| in_column(what, *r, area.column))
+        .collect();
+    // Back to the top: on to the end, then "Back to top".
+    for _ in 0..30 {
+        let Some(s) = scroll_areas(h).into_iter().find(|s| s.strip.is_some()) else {
+            break;
+        };
+        let end_in_view = s.column.1 + s.column.3 <= s.shown.1 + s.shown.3 + 0.5;
+        strip.invoke_accessible_default_action();
+        if end_in_view {
+            break;
+        }
+    }
+    if scroll_areas(h)
+        .iter()
+        .any(|s| (s.column.1 - s.shown.1).abs() > 0.5)
+    {
+        problems.push(format!(
+            "{name}: \"Back to top\" does not show the first page again"
+        ));
+    }
+    moved
+}
+
+/// What the scroll areas of a frame hold: every text in them (by its words and its place in the
+/// column) and those seen whole in the page drawn.
+#[derive(Default)]
+struct ScrollSeen {
+    texts: std::collections::HashSet<String>,
+    whole: std::collections::HashSet<String>,
+}
+
 /// Checks the frame `h` last drew (`sample` in `language`, at
 /// `width`x`height`), pushing each problem found.
 #[allow(clippy::too_many_arguments)]
@@ -214,7 +352,8 @@ fn check_frame(
     memo: &mut BreakMemo,
     t: &mut Timings,
     problems: &mut Vec<String>,
-) {
+    scrolled: &HashSet<String>,
+) -> ScrollSeen {
     let clock = Instant::now();
     let name = format!(
         "{}-{}-{width}x{height}{}",
@@ -255,13 +394,77 @@ fn check_frame(
             .match_descendants()
             .find_all()
     };
+    // Large type's scroll areas: what lies in one need not be on the screen at once, but the
+    // area itself must be (checked below with everything else), its column no wider than it,
+    // and the column as tall as its words (the Flickable's content height reaches all of them).
+    let scrolls = if sample.staff.is_some() {
+        Vec::new()
+    } else {
+        scroll_areas(h)
+    };
+    // The area whose column holds the element at this index, if any.
+    let paged = scrolls.iter().find(|s| s.strip.is_some());
+    let in_scroll = |i: usize| {
+        let s = paged?;
+        let e = &everything[i];
+        let what = format!(
+            "{:?} {:?} {:?}",
+            e.type_name(),
+            e.id(),
+            e.accessible_label()
+        );
+        let r = rect(e);
+        // (The column itself and the Flickable's viewport, the same box, lie in it too.)
+        let column = (r.0 - s.column.0).abs() < 0.5
+            && (r.1 - s.column.1).abs() < 0.5
+            && (r.2 - s.column.2).abs() < 0.5
+            && (r.3 - s.column.3).abs() < 0.5;
+        (column || scrolled.contains(&in_column(&what, r, s.column))).then_some(s)
+    };
+    for s in &scrolls {
+        if s.column.2 > s.shown.2 + 0.5 {
+            problems.push(format!(
+                "{name}: a scroll area's words are {:.0} px wide in {:.0} px",
+                s.column.2, s.shown.2
+            ));
+        }
+    }
+    for (i, e) in everything.iter().enumerate() {
+        if let Some(s) = in_scroll(i) {
+            let r = rect(e);
+            if r.2 > 0.0 && r.3 > 0.0 && !within(r, (s.shown.0, s.column.1, s.shown.2, s.column.3))
+            {
+                problems.push(format!(
+                    "{name}: \"{}\" at {:.0},{:.0} size {:.0}x{:.0} lies outside its scroll area's words ({:.0} px tall): it cannot be scrolled to",
+                    label(e),
+                    r.0,
+                    r.1,
+                    r.2,
+                    r.3,
+                    s.column.3
+                ));
+            }
+        }
+    }
     // Nothing a patient reads or touches lies over anything else: a layout that
-    // ran out of room shows as overlapping boxes.
+    // ran out of room shows as overlapping boxes. (What lies in a scroll area counts as the
+    // part of it in view.)
     let labelled: Vec<_> = everything
         .iter()
-        .filter(|e| e.accessible_label().is_some_and(|l| !l.is_empty()))
-        .filter(|e| e.size().width > 0.0 && e.size().height > 0.0)
-        .map(|e| (label(e), e.absolute_position(), e.size()))
+        .enumerate()
+        .filter(|(_, e)| e.accessible_label().is_some_and(|l| !l.is_empty()))
+        .filter(|(_, e)| e.size().width > 0.0 && e.size().height > 0.0)
+        .filter_map(|(i, e)| {
+            let r = match in_scroll(i) {
+                Some(s) => clip(rect(e), s.shown)?,
+                None => rect(e),
+            };
+            Some((
+                label(e),
+                slint::LogicalPosition::new(r.0, r.1),
+                slint::LogicalSize::new(r.2, r.3),
+            ))
+        })
         .collect();
     // The query can visit an element more than once.
     let mut unique: Vec<(String, slint::LogicalPosition, slint::LogicalSize)> = Vec::new();
@@ -283,12 +486,27 @@ fn check_frame(
     let line = h.app.global::<Theme>().get_line();
     // The query can visit an element more than once.
     let mut seen = std::collections::HashSet::new();
-    for e in &everything {
+    let mut scroll_seen = ScrollSeen::default();
+    for (i, e) in everything.iter().enumerate() {
         let is_text = e.type_name().is_some_and(|n| n == "Text")
             || e.bases().is_some_and(|mut b| b.any(|n| n == "Text"));
         let (pos, size) = (e.absolute_position(), e.size());
         if !is_text || size.width <= 0.0 || size.height <= 0.0 {
             continue;
+        }
+        // A text in a scroll area is checked in the page that shows it whole.
+        if let Some(s) = in_scroll(i) {
+            let at = format!(
+                "{:?} at {:.0},{:.0} in the column",
+                e.accessible_label(),
+                pos.x - s.column.0,
+                pos.y - s.column.1
+            );
+            scroll_seen.texts.insert(at.clone());
+            if !within(rect(e), s.shown) {
+                continue;
+            }
+            scroll_seen.whole.insert(at);
         }
         // The box just inside the border of the element whose words these are.
         let mut border = None;
@@ -401,9 +619,13 @@ fn check_frame(
             }
         }
     }
-    for e in &everything {
+    for (i, e) in everything.iter().enumerate() {
         let (pos, size) = (e.absolute_position(), e.size());
         if size.width <= 0.0 || size.height <= 0.0 {
+            continue;
+        }
+        // (In a scroll area: checked against its column above; the area itself is here.)
+        if in_scroll(i).is_some() {
             continue;
         }
         let inside = pos.x >= -0.5
@@ -464,6 +686,7 @@ fn check_frame(
         }
     }
     t.layout += clock.elapsed();
+    scroll_seen
 }
 
 /// The languages the large-type pass covers (see the module's doc).
@@ -473,20 +696,19 @@ const LARGE_LANGUAGES: [Language; 3] = [
     Language::BrazilianPortuguese,
 ];
 
-/// Large-type frames that do not fit yet (issue 18 item 3 is not finished: 192 of the 738
+/// Large-type frames that do not fit yet (issue 18 item 3 is not finished: 114 of the 738
 /// large-type frames), each with what the sweep found: their problems are set aside (and
-/// counted in the output), and a listed frame that fits fails the test, so the list only
-/// shrinks. In portrait 24: the portal-screen steps, the done screens with certificate notes or
-/// a department, two long handoffs, the certified-reader picture, two Japanese department names
-/// that break inside the word. At 1920x1080 46 and at 1280x800 122: the text-heavy screens,
-/// whose words run below the bottom even with the top bar's buttons moved to a column at the
-/// right (most report it as an element leaving the screen: the layout's minimum height counts
-/// wrapped text as fewer lines than it draws).
+/// counted in the output, and printed with --nocapture), and a listed frame that fits fails the
+/// test, so the list only shrinks. The text-heavy screens' words scroll in large type
+/// (`ScrollBody`, its buttons pinned below, a "More below" strip that pages), and the reception
+/// number's card fills a column only a little wider than it: 78 frames off. Left: in portrait 7
+/// (the certified-reader picture and steps, Japanese department names that break inside the
+/// word), at 1920x1080 24 and at 1280x800 83: the certified-reader, document-menu, department
+/// and PIN screens (no scroll area), the portal-screen steps, and scroll areas whose last text
+/// runs past the end of the column (the column's height, the layout's preferred height, counts
+/// wrapped text as fewer lines than the renderer draws, so the last lines cannot be scrolled
+/// to: the test sees them outside the column or over the strip).
 const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
-    (
-        "certificate-expiring-en-1080x1920-large",
-        "part of it below or beside the screen",
-    ),
     (
         "certificate-expiring-en-1280x800-large",
         "part of it below or beside the screen",
@@ -496,27 +718,11 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
         "part of it below or beside the screen",
     ),
     (
-        "certificate-expiring-ja-1080x1920-large",
-        "part of it below or beside the screen",
-    ),
-    (
         "certificate-expiring-ja-1280x800-large",
         "content taller or wider than the screen; part of it below or beside the screen",
     ),
     (
-        "certificate-expiring-ja-1920x1080-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "certificate-expiring-pt-BR-1080x1920-large",
-        "part of it below or beside the screen",
-    ),
-    (
         "certificate-expiring-pt-BR-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "certificate-expiring-pt-BR-1920x1080-large",
         "part of it below or beside the screen",
     ),
     (
@@ -532,20 +738,8 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
         "part of it below or beside the screen",
     ),
     (
-        "certificate-grace-ja-1080x1920-large",
-        "part of it below or beside the screen",
-    ),
-    (
         "certificate-grace-ja-1280x800-large",
         "content taller or wider than the screen; part of it below or beside the screen",
-    ),
-    (
-        "certificate-grace-ja-1920x1080-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "certificate-grace-pt-BR-1080x1920-large",
-        "part of it below or beside the screen",
     ),
     (
         "certificate-grace-pt-BR-1280x800-large",
@@ -553,10 +747,6 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
     ),
     (
         "certificate-grace-pt-BR-1920x1080-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "certified-reader-en-1080x1920-large",
         "part of it below or beside the screen",
     ),
     (
@@ -568,10 +758,6 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
         "part of it below or beside the screen",
     ),
     (
-        "certified-reader-ja-1080x1920-large",
-        "part of it below or beside the screen",
-    ),
-    (
         "certified-reader-ja-1280x800-large",
         "content taller or wider than the screen; part of it below or beside the screen",
     ),
@@ -580,19 +766,11 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
         "content taller or wider than the screen; part of it below or beside the screen",
     ),
     (
-        "certified-reader-left-en-1080x1920-large",
-        "part of it below or beside the screen",
-    ),
-    (
         "certified-reader-left-en-1280x800-large",
         "part of it below or beside the screen",
     ),
     (
         "certified-reader-left-en-1920x1080-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "certified-reader-left-ja-1080x1920-large",
         "part of it below or beside the screen",
     ),
     (
@@ -604,19 +782,11 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
         "content taller or wider than the screen; part of it below or beside the screen",
     ),
     (
-        "certified-reader-left-pt-BR-1080x1920-large",
-        "part of it below or beside the screen; words run into a border",
-    ),
-    (
         "certified-reader-left-pt-BR-1280x800-large",
         "part of it below or beside the screen",
     ),
     (
         "certified-reader-left-pt-BR-1920x1080-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "certified-reader-phone-en-1080x1920-large",
         "part of it below or beside the screen",
     ),
     (
@@ -628,10 +798,6 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
         "part of it below or beside the screen",
     ),
     (
-        "certified-reader-phone-ja-1080x1920-large",
-        "part of it below or beside the screen",
-    ),
-    (
         "certified-reader-phone-ja-1280x800-large",
         "content taller or wider than the screen; part of it below or beside the screen",
     ),
@@ -640,20 +806,12 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
         "content taller or wider than the screen; part of it below or beside the screen",
     ),
     (
-        "certified-reader-phone-pt-BR-1080x1920-large",
-        "part of it below or beside the screen; words run into a border",
-    ),
-    (
         "certified-reader-phone-pt-BR-1280x800-large",
         "part of it below or beside the screen",
     ),
     (
         "certified-reader-phone-pt-BR-1920x1080-large",
         "part of it below or beside the screen",
-    ),
-    (
-        "certified-reader-pt-BR-1080x1920-large",
-        "part of it below or beside the screen; words run into a border",
     ),
     (
         "certified-reader-pt-BR-1280x800-large",
@@ -726,10 +884,6 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
         "part of it below or beside the screen",
     ),
     (
-        "done-en-1920x1080-large",
-        "part of it below or beside the screen",
-    ),
-    (
         "done-ja-1280x800-large",
         "content taller or wider than the screen; part of it below or beside the screen",
     ),
@@ -738,19 +892,7 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
         "part of it below or beside the screen",
     ),
     (
-        "done-pt-BR-1920x1080-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "done-with-department-en-1080x1920-large",
-        "part of it below or beside the screen",
-    ),
-    (
         "done-with-department-en-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "done-with-department-en-1920x1080-large",
         "part of it below or beside the screen",
     ),
     (
@@ -766,10 +908,6 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
         "part of it below or beside the screen",
     ),
     (
-        "done-with-department-pt-BR-1920x1080-large",
-        "part of it below or beside the screen",
-    ),
-    (
         "done-without-share-en-1280x800-large",
         "part of it below or beside the screen",
     ),
@@ -782,40 +920,16 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
         "part of it below or beside the screen",
     ),
     (
-        "handoff-card-blocked-en-1280x800-large",
-        "words run into a border",
-    ),
-    (
         "handoff-card-blocked-ja-1280x800-large",
         "content taller or wider than the screen; part of it below or beside the screen; words run into a border",
-    ),
-    (
-        "handoff-card-blocked-phone-en-1280x800-large",
-        "words run into a border",
     ),
     (
         "handoff-card-blocked-phone-ja-1280x800-large",
         "content taller or wider than the screen; part of it below or beside the screen; words run into a border",
     ),
     (
-        "handoff-card-blocked-phone-pt-BR-1280x800-large",
-        "words run into a border",
-    ),
-    (
-        "handoff-card-blocked-pt-BR-1280x800-large",
-        "words run into a border",
-    ),
-    (
         "handoff-certificate-expired-en-1280x800-large",
         "part of it below or beside the screen; words run into a border",
-    ),
-    (
-        "handoff-certificate-expired-en-1920x1080-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "handoff-certificate-expired-ja-1080x1920-large",
-        "part of it below or beside the screen",
     ),
     (
         "handoff-certificate-expired-ja-1280x800-large",
@@ -830,32 +944,16 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
         "part of it below or beside the screen; words run into a border",
     ),
     (
-        "handoff-certificate-expired-phone-en-1920x1080-large",
-        "part of it below or beside the screen",
-    ),
-    (
         "handoff-certificate-expired-phone-ja-1280x800-large",
         "part of it below or beside the screen; words run into a border",
-    ),
-    (
-        "handoff-certificate-expired-phone-ja-1920x1080-large",
-        "part of it below or beside the screen",
     ),
     (
         "handoff-certificate-expired-phone-pt-BR-1280x800-large",
         "part of it below or beside the screen; words run into a border",
     ),
     (
-        "handoff-certificate-expired-phone-pt-BR-1920x1080-large",
-        "part of it below or beside the screen",
-    ),
-    (
         "handoff-certificate-expired-pt-BR-1280x800-large",
         "part of it below or beside the screen; words run into a border",
-    ),
-    (
-        "handoff-certificate-expired-pt-BR-1920x1080-large",
-        "part of it below or beside the screen",
     ),
     (
         "handoff-certificate-not-accepted-en-1280x800-large",
@@ -926,18 +1024,6 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
         "content taller or wider than the screen; part of it below or beside the screen",
     ),
     (
-        "handoff-confirm-result-at-desk-en-1280x800-large",
-        "words run into a border",
-    ),
-    (
-        "handoff-confirm-result-at-desk-ja-1280x800-large",
-        "words run into a border",
-    ),
-    (
-        "handoff-confirm-result-at-desk-pt-BR-1280x800-large",
-        "words run into a border",
-    ),
-    (
         "handoff-eligibility-invalid-en-1280x800-large",
         "part of it below or beside the screen; words run into a border",
     ),
@@ -954,14 +1040,6 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
         "part of it below or beside the screen; words run into a border",
     ),
     (
-        "handoff-gateway-unavailable-ja-1280x800-large",
-        "words run into a border",
-    ),
-    (
-        "handoff-gateway-unavailable-pt-BR-1280x800-large",
-        "words run into a border",
-    ),
-    (
         "handoff-no-eligibility-en-1280x800-large",
         "part of it below or beside the screen; words run into a border",
     ),
@@ -972,14 +1050,6 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
     (
         "handoff-no-eligibility-pt-BR-1280x800-large",
         "part of it below or beside the screen; words run into a border",
-    ),
-    (
-        "handoff-paper-document-en-1280x800-large",
-        "words run into a border",
-    ),
-    (
-        "handoff-paper-document-ja-1280x800-large",
-        "words run into a border",
     ),
     (
         "handoff-paper-document-old-card-ended-en-1280x800-large",
@@ -994,72 +1064,12 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
         "part of it below or beside the screen; words run into a border",
     ),
     (
-        "handoff-paper-document-pt-BR-1280x800-large",
-        "words run into a border",
-    ),
-    (
-        "handoff-patient-called-staff-at-desk-en-1280x800-large",
-        "words run into a border",
-    ),
-    (
-        "handoff-patient-called-staff-at-desk-ja-1280x800-large",
-        "words run into a border",
-    ),
-    (
-        "handoff-patient-called-staff-at-desk-pt-BR-1280x800-large",
-        "words run into a border",
-    ),
-    (
-        "handoff-patient-called-staff-en-1280x800-large",
-        "words run into a border",
-    ),
-    (
-        "handoff-patient-called-staff-ja-1280x800-large",
-        "words run into a border",
-    ),
-    (
-        "handoff-patient-called-staff-pt-BR-1280x800-large",
-        "words run into a border",
-    ),
-    (
-        "handoff-reader-out-of-service-en-1280x800-large",
-        "words run into a border",
-    ),
-    (
-        "handoff-reader-out-of-service-ja-1280x800-large",
-        "words run into a border",
-    ),
-    (
-        "handoff-reader-out-of-service-pt-BR-1280x800-large",
-        "words run into a border",
-    ),
-    (
-        "handoff-several-matches-en-1280x800-large",
-        "words run into a border",
-    ),
-    (
-        "handoff-several-matches-ja-1280x800-large",
-        "words run into a border",
-    ),
-    (
-        "handoff-several-matches-pt-BR-1280x800-large",
-        "words run into a border",
-    ),
-    (
         "handoff-staff-visual-check-en-1280x800-large",
-        "part of it below or beside the screen; words run into a border",
-    ),
-    (
-        "handoff-staff-visual-check-en-1920x1080-large",
-        "part of it below or beside the screen",
+        "a text runs past the end of its scroll area's column (the column's height counts it as fewer lines than it draws)",
     ),
     (
         "handoff-staff-visual-check-ja-1280x800-large",
         "part of it below or beside the screen; words run into a border",
-    ),
-    (
-        "handoff-staff-visual-check-ja-1920x1080-large",
-        "part of it below or beside the screen",
     ),
     (
         "handoff-staff-visual-check-phone-en-1080x1920-large",
@@ -1070,43 +1080,19 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
         "part of it below or beside the screen; words run into a border",
     ),
     (
-        "handoff-staff-visual-check-phone-en-1920x1080-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "handoff-staff-visual-check-phone-ja-1080x1920-large",
-        "part of it below or beside the screen",
-    ),
-    (
         "handoff-staff-visual-check-phone-ja-1280x800-large",
         "part of it below or beside the screen; words run into a border",
-    ),
-    (
-        "handoff-staff-visual-check-phone-ja-1920x1080-large",
-        "part of it below or beside the screen",
     ),
     (
         "handoff-staff-visual-check-phone-pt-BR-1280x800-large",
         "part of it below or beside the screen; words run into a border",
     ),
     (
-        "handoff-staff-visual-check-phone-pt-BR-1920x1080-large",
-        "part of it below or beside the screen",
-    ),
-    (
         "handoff-staff-visual-check-pt-BR-1280x800-large",
         "part of it below or beside the screen; words run into a border",
     ),
     (
-        "handoff-staff-visual-check-pt-BR-1920x1080-large",
-        "part of it below or beside the screen",
-    ),
-    (
         "high-cost-limit-en-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "high-cost-limit-en-1920x1080-large",
         "part of it below or beside the screen",
     ),
     (
@@ -1122,10 +1108,6 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
         "part of it below or beside the screen",
     ),
     (
-        "high-cost-limit-pt-BR-1920x1080-large",
-        "part of it below or beside the screen",
-    ),
-    (
         "medical-aid-question-en-1280x800-large",
         "part of it below or beside the screen",
     ),
@@ -1135,14 +1117,6 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
     ),
     (
         "medical-aid-question-pt-BR-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "not-read-en-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "not-read-ja-1280x800-large",
         "part of it below or beside the screen",
     ),
     (
@@ -1182,67 +1156,7 @@ const LARGE_NOT_YET_FITTING: &[(&str, &str)] = &[
         "part of it below or beside the screen",
     ),
     (
-        "save-failed-en-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "save-failed-ja-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "save-failed-phone-en-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "save-failed-phone-ja-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "save-failed-phone-pt-BR-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "save-failed-pt-BR-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "welcome-en-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "welcome-en-1920x1080-large",
-        "part of it below or beside the screen",
-    ),
-    (
         "welcome-ja-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "welcome-ja-1920x1080-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "welcome-pt-BR-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "wrong-card-other-en-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "wrong-card-other-ja-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "wrong-card-other-pt-BR-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "wrong-card-payment-ja-1280x800-large",
-        "part of it below or beside the screen",
-    ),
-    (
-        "wrong-card-payment-pt-BR-1280x800-large",
         "part of it below or beside the screen",
     ),
 ];
@@ -1285,7 +1199,18 @@ fn sweep(passes: &[Pass], next: &AtomicUsize) -> Found {
                 h.render();
                 t.render += clock.elapsed();
                 t.frames += 1;
-                check_frame(
+                let name = format!(
+                    "{}-{}-{width}x{height}{}",
+                    sample.name,
+                    language.code(),
+                    if large { "-large" } else { "" }
+                );
+                let scrolled = if sample.staff.is_none() {
+                    scrolled_elements(&h, &mut problems, &name)
+                } else {
+                    HashSet::new()
+                };
+                let mut seen = check_frame(
                     &h,
                     sample,
                     language,
@@ -1294,7 +1219,79 @@ fn sweep(passes: &[Pass], next: &AtomicUsize) -> Found {
                     &mut memo,
                     &mut t,
                     &mut problems,
+                    &scrolled,
                 );
+                // Words taller than their scroll area: page through them with its strip, as a
+                // patient does, checking each page, then back to the top with it.
+                let mut whole = std::mem::take(&mut seen.whole);
+                let mut paged = false;
+                for page in 1.. {
+                    let scrolls = if sample.staff.is_some() {
+                        Vec::new()
+                    } else {
+                        scroll_areas(&h)
+                    };
+                    let Some((s, strip)) = scrolls
+                        .iter()
+                        .find_map(|s| s.strip.as_ref().map(|strip| (s, strip)))
+                    else {
+                        break;
+                    };
+                    let end_in_view = s.column.1 + s.column.3 <= s.shown.1 + s.shown.3 + 0.5;
+                    strip.invoke_accessible_default_action();
+                    h.render();
+                    paged = true;
+                    let after = scroll_areas(&h);
+                    let moved_to = after
+                        .iter()
+                        .find(|a| a.shown == s.shown)
+                        .map(|a| a.column.1);
+                    if end_in_view {
+                        if moved_to.is_none_or(|y| (y - s.shown.1).abs() > 0.5) {
+                            problems.push(format!(
+                                "{name}: \"{}\" at the end of a scroll area does not go back to the top",
+                                label(strip)
+                            ));
+                        }
+                        break;
+                    }
+                    if moved_to.is_none_or(|y| y >= s.column.1 - 0.5) || page > 20 {
+                        problems.push(format!(
+                            "{name}: \"{}\" does not show the next page of a scroll area (page {page})",
+                            label(strip)
+                        ));
+                        break;
+                    }
+                    let more = check_frame(
+                        &h,
+                        sample,
+                        language,
+                        (width, height),
+                        large,
+                        &mut memo,
+                        &mut t,
+                        &mut problems,
+                        &scrolled,
+                    );
+                    whole.extend(more.whole);
+                    // To look at the pages: UKETSUKE_FIT_PAGES=folder.
+                    if let Some(dir) = std::env::var_os("UKETSUKE_FIT_PAGES") {
+                        let _ = h.save_png(
+                            &std::path::Path::new(&dir).join(format!("{name}-page{page}.png")),
+                        );
+                    }
+                }
+                if paged {
+                    // The top page again, for the ink count below.
+                    h.render();
+                }
+                let mut unseen: Vec<_> = seen.texts.difference(&whole).collect();
+                unseen.sort();
+                for text in unseen {
+                    problems.push(format!(
+                        "{name}: {text} of a scroll area is never in view whole"
+                    ));
+                }
                 // A frame whose content did not fit widened the window: back to the screen's
                 // size, or every later frame would count as leaving the screen.
                 let (_, sizes) = h.fits();
@@ -1379,13 +1376,19 @@ fn every_screen_fits_in_every_language_at_every_resolution() {
             }
         }
     }
+    // A problem seen again on another page of a scroll area is one problem.
+    problems.sort();
+    problems.dedup();
     // Large-type frames known not to fit yet: set aside, but never once they fit.
     let mut set_aside: std::collections::BTreeMap<&str, usize> = Default::default();
+    // What was set aside, printed (with --nocapture) to see what a listed frame still lacks.
+    let mut aside = Vec::new();
     problems.retain(|p| {
         let frame = p.split(':').next().unwrap_or_default();
         match LARGE_NOT_YET_FITTING.iter().find(|(f, _)| *f == frame) {
             Some((f, _)) => {
                 *set_aside.entry(f).or_default() += 1;
+                aside.push(p.clone());
                 false
             }
             None => true,
@@ -1397,6 +1400,10 @@ fn every_screen_fits_in_every_language_at_every_resolution() {
                 "{frame} fits now (listed as not fitting: {why}): take it off LARGE_NOT_YET_FITTING"
             ));
         }
+    }
+    aside.sort();
+    for p in &aside {
+        println!("set aside: {p}");
     }
     println!(
         "{} large-type frames listed as not fitting yet, {} problems set aside",
