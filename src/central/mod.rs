@@ -15,6 +15,7 @@
 //! Local first: the kiosk never waits on this module. Check-ins commit to SQLite; the worker on
 //! its own thread sends them when the database answers.
 
+pub mod desk;
 pub mod schema;
 pub mod worker;
 
