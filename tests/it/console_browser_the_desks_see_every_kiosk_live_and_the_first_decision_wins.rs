@@ -91,6 +91,33 @@ fn row(kiosk: &str, id: i64) -> String {
     format!("#queue-table tr[data-kiosk='{kiosk}'][data-check-in='{id}']")
 }
 
+/// The queue table's text, read in one step (a push may replace the table at any time).
+fn queue_text(browser: &crate::console::browser::Browser) -> String {
+    browser
+        .script("return document.getElementById('queue-table').innerText;")
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Follows the 「対応する」 link of kiosk `kiosk`'s handoff `id`, read and followed in one
+/// step each (the pushed queue may replace the row between a find and a click).
+fn open_handoff(desk: &BrowserDesk, kiosk: &str, id: i64) {
+    let href = desk.browser.script(&format!(
+        "return document.querySelector(\"{} a\").getAttribute('href');",
+        row(kiosk, id)
+    ));
+    assert_eq!(
+        href.as_str(),
+        Some(format!("/central/{kiosk}/{id}").as_str())
+    );
+    desk.browser.go(&format!(
+        "{}{}",
+        desk.base,
+        href.as_str().unwrap_or_default()
+    ));
+}
+
 /// Fills the portal-screen form with the numbers staff read off the screen and sends it: the
 /// console reads them back before it records them (`#confirm-portal_screen`).
 fn fill_portal_screen(desk: &BrowserDesk, wait: Duration) {
@@ -124,7 +151,7 @@ fn the_desks_see_every_kiosk_live_and_the_first_decision_wins() {
     let browser = &desk.browser;
     browser.wait_for(&row("entrance-1", yamada), wait);
     browser.wait_for(&row("entrance-2", tanaka), wait);
-    let queue = browser.text("#queue-table");
+    let queue = queue_text(browser);
     for shown in [
         "1F 正面玄関",
         "2F 東口",
@@ -152,11 +179,11 @@ fn the_desks_see_every_kiosk_live_and_the_first_decision_wins() {
         serde_json::Value::Bool(true),
         "the queue was pushed, not reloaded"
     );
-    assert!(browser.text("#queue-table").contains("鈴木 三郎"));
+    assert!(queue_text(browser).contains("鈴木 三郎"));
     browser.screenshot(&screenshots_dir().join("console-central-queue.png"));
 
     // Closed at this desk: recorded centrally, then by the owning kiosk in its own store.
-    browser.click(&format!("{} a", row("entrance-2", tanaka)));
+    open_handoff(&desk, "entrance-2", tanaka);
     browser.wait_for("#form-portal_screen", wait);
     assert!(browser.text("#kiosk-of").contains("2F 東口"));
     assert!(
@@ -205,7 +232,7 @@ fn the_desks_see_every_kiosk_live_and_the_first_decision_wins() {
 
     // Another desk decides first while this desk reads the numbers back: told who, nothing
     // changed, the refusal audited.
-    browser.click(&format!("{} a", row("entrance-1", yamada)));
+    open_handoff(&desk, "entrance-1", yamada);
     browser.wait_for("#form-portal_screen", wait);
     fill_portal_screen(&desk, wait);
     let settings = CentralSettings::new(&pg.url(), "desk-1");
