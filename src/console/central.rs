@@ -298,9 +298,27 @@ pub(super) async fn queue_page(
         .as_ref()
         .map(|c| c.desk.clone())
         .unwrap_or_default();
-    let flash = query.get("recorded").map(|what| {
-        html! { p.ok role="status" { (what) " の対応を記録しました。受付機にも記録されます。" } }
-    });
+    // After a decision here: `?kiosk=K&recorded=ID`, told as the central database holds it.
+    let recorded = query
+        .get("kiosk")
+        .cloned()
+        .zip(query.get("recorded").and_then(|id| id.parse::<i64>().ok()));
+    let flash = match recorded {
+        None => None,
+        Some((kiosk, id)) => match with_central(state, move |c| c.desk_handoff(&kiosk, id)).await {
+            Ok(Some(h)) if h.decided.as_ref().is_some_and(|d| d.desk.is_some()) => {
+                let number = h
+                    .check_in
+                    .reception_number
+                    .map_or_else(|| "-".to_owned(), |n| n.to_string());
+                Some(
+                    html! { p.ok role="status" { (h.kiosk_name) " の受付番号 " (number) " の対応を記録しました。受付機にも記録されます。" } },
+                )
+            }
+            Ok(_) => None,
+            Err(r) => return r,
+        },
+    };
     page(
         StatusCode::OK,
         pages::layout(
@@ -521,13 +539,7 @@ async fn resolve(
     match outcome {
         Err(r) => r,
         Ok(DeskOutcome::Recorded) => {
-            let number = h
-                .check_in
-                .reception_number
-                .map_or_else(|| "-".to_owned(), |n| n.to_string());
-            let what = format!("{} の受付番号 {number}", h.kiosk_name);
-            let query = serde_urlencoded_pair("recorded", &what);
-            Redirect::to(&format!("/?{query}")).into_response()
+            Redirect::to(&format!("/?kiosk={kiosk}&recorded={id}")).into_response()
         }
         Ok(DeskOutcome::AlreadyDecided { staff, desk, at }) => {
             let by = DecidedBy {
@@ -550,19 +562,6 @@ async fn resolve(
             .await
         }
     }
-}
-
-/// `name=value`, the value percent-encoded for a URL's query.
-fn serde_urlencoded_pair(name: &str, value: &str) -> String {
-    let mut out = format!("{name}=");
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 pub(super) fn routes() -> Router<AppState> {
