@@ -16,6 +16,7 @@
 //! its own thread sends them when the database answers.
 
 pub mod accounts;
+pub mod desk;
 pub mod schema;
 pub mod worker;
 

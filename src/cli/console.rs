@@ -1,4 +1,5 @@
-//! `uketsuke console`: the staff console alone, on the database a kiosk writes.
+//! `uketsuke console`: the staff console alone, on the database a kiosk writes; or, with
+//! `--central`, a hospital desk's console across every kiosk (issue 19 item 2).
 
 use std::path::PathBuf;
 
@@ -34,6 +35,50 @@ pub struct ConsoleOptions {
     /// the terminal by insurance numbers. Default: the facility file's `gateway`.
     #[arg(long)]
     pub gateway: Option<String>,
+    /// The hospital's central database, e.g. postgres://uketsuke@db.hospital.lan/uketsuke (no
+    /// password in it): the queue, the handoffs and the report of every kiosk, live. Sign-in
+    /// and staff accounts stay in --db.
+    #[arg(long, requires = "desk")]
+    pub central: Option<String>,
+    /// A file holding the central database's password on its first line.
+    #[arg(long, requires = "central")]
+    pub central_password_file: Option<PathBuf>,
+    /// A PEM file of the authority that signed the central database's certificate (TLS
+    /// required then).
+    #[arg(long, requires = "central")]
+    pub central_ca_file: Option<PathBuf>,
+    /// This desk's name as staff say it (e.g. 受付2 or desk-2): recorded with each decision
+    /// and shown to a desk that decides the same handoff later.
+    #[arg(long, requires = "central")]
+    pub desk: Option<String>,
+}
+
+/// The central database and this desk, from `--central`, `--central-password-file`,
+/// `--central-ca-file` and `--desk`; the schema brought up to this build's version (as a kiosk
+/// does). Errors name the option.
+fn central_desk(options: &ConsoleOptions) -> Result<Option<crate::console::CentralDesk>> {
+    let Some(url) = &options.central else {
+        return Ok(None);
+    };
+    let desk = options.desk.as_deref().map(str::trim).unwrap_or_default();
+    if desk.is_empty() || desk.chars().count() > 40 {
+        bail!("--desk: name this desk in 1 to 40 characters (e.g. desk-2)");
+    }
+    let mut settings = crate::central_settings::CentralSettings::new(url, "console");
+    settings.password_file = options.central_password_file.clone();
+    settings.ca_file = options.central_ca_file.clone();
+    if let Some((key, what)) = settings.problems().into_iter().next() {
+        bail!("--central: {key} {what}");
+    }
+    let mut central = crate::central::Central::connect(&settings)
+        .map_err(|e| anyhow::anyhow!("--central: {e}"))?;
+    central
+        .migrate()
+        .map_err(|e| anyhow::anyhow!("--central: {e}"))?;
+    Ok(Some(crate::console::CentralDesk {
+        settings,
+        desk: desk.to_owned(),
+    }))
 }
 
 /// `uketsuke console`: the staff console alone, until stopped. Prints its address on stdout.
@@ -78,8 +123,9 @@ pub fn console(options: &ConsoleOptions) -> Result<()> {
             .unwrap_or(std::path::Path::new("."))
             .to_owned(),
     );
+    let central = central_desk(options)?;
     let store = Store::open(&options.db)?;
-    let console = Console::start(store.clone(), rules, &settings)?;
+    let console = Console::start_with_central(store.clone(), rules, &settings, central)?;
     if store.staff_accounts()?.is_empty() {
         eprintln!(
             "uketsuke: no staff account yet: add one with `uketsuke staff add --db {} --login NAME --name NAME --role technician`",

@@ -21,6 +21,7 @@
 
 mod accounts;
 mod audit;
+mod central;
 mod check_ins;
 mod closed;
 mod forms;
@@ -33,6 +34,8 @@ mod report_page;
 mod staff_call;
 mod terminal;
 pub mod tls;
+
+pub use central::CentralDesk;
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -139,6 +142,9 @@ pub struct Console {
     /// True while the server's thread runs.
     alive: Arc<AtomicBool>,
     _watch: ChangeWatch,
+    /// In central mode: the flag that stops the thread listening to the central database, and
+    /// that thread.
+    listener: Option<(Arc<AtomicBool>, JoinHandle<()>)>,
 }
 
 /// Clears its flag when dropped: held by the server's thread for as long as it runs.
@@ -286,6 +292,21 @@ impl Console {
         rules: Rules,
         settings: &ConsoleSettings,
     ) -> Result<Console, ConsoleError> {
+        Self::start_with_central(store, rules, settings, None)
+    }
+
+    /// As [`Console::start`]; with `central`, the console across kiosks: the queue, the
+    /// handoffs and the report come from the hospital's central database, pushed again whenever
+    /// it notifies (a thread of its own listens); sign-in and accounts stay in `store`.
+    ///
+    /// Errors: as [`Console::start`]. An unreachable central database is not one: the pages
+    /// say so until it answers.
+    pub fn start_with_central(
+        store: Store,
+        rules: Rules,
+        settings: &ConsoleSettings,
+        central: Option<CentralDesk>,
+    ) -> Result<Console, ConsoleError> {
         let listener =
             std::net::TcpListener::bind(&settings.bind).map_err(|source| ConsoleError::Bind {
                 bind: settings.bind.clone(),
@@ -310,6 +331,30 @@ impl Console {
             changes_tx.send_modify(|n| *n += 1);
             true
         })?;
+        // In central mode the queue changes when the central database says so, not this file.
+        let (changes_rx, central_listener, central) = match central {
+            None => (changes_rx, None, None),
+            Some(desk) => {
+                let (heard_tx, heard_rx) = watch::channel(0u64);
+                let stop = Arc::new(AtomicBool::new(false));
+                let (stopped, listen_settings) = (stop.clone(), desk.settings.clone());
+                let thread = thread::Builder::new()
+                    .name("central-listen".to_owned())
+                    .spawn(move || {
+                        crate::central::desk::listen(
+                            &listen_settings,
+                            || heard_tx.send_modify(|n| *n += 1),
+                            || !stopped.load(Ordering::Acquire),
+                        );
+                    })
+                    .map_err(|e| ConsoleError::Start(e.to_string()))?;
+                (
+                    heard_rx,
+                    Some((stop, thread)),
+                    Some(Arc::new(central::CentralState::new(desk))),
+                )
+            }
+        };
 
         let policy = SignInPolicy::from_settings(settings);
         let dummy_hash =
@@ -331,6 +376,7 @@ impl Console {
             claims_changed: watch::channel(0u64).0,
             terminal: terminal_from(settings),
             orca: settings.orca_configured,
+            central,
         }));
 
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -394,6 +440,7 @@ impl Console {
             thread: Some(thread),
             alive,
             _watch: watch,
+            listener: central_listener,
         })
     }
 
@@ -449,6 +496,10 @@ impl Drop for Console {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+        if let Some((stop, thread)) = self.listener.take() {
+            stop.store(true, Ordering::Release);
+            let _ = thread.join();
+        }
     }
 }
 
@@ -477,6 +528,8 @@ struct Shared {
     terminal: Option<Arc<terminal::Terminal>>,
     /// The facility has ORCA: 「本日の受付一覧」 shows each check-in's delivery into it.
     orca: bool,
+    /// `uketsuke console --central`: the queue, handoffs and report of every kiosk.
+    central: Option<Arc<central::CentralState>>,
 }
 
 /// The eligibility terminal the settings name (`oqs:DIR`), if any.
@@ -525,6 +578,7 @@ fn router(state: AppState) -> Router {
         .merge(accounts::routes())
         .merge(kiosk_reopen::routes())
         .merge(staff_call::routes())
+        .merge(central::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(announced_body_limit))
         .layer(axum::middleware::from_fn_with_state(
@@ -1018,6 +1072,9 @@ async fn queue(
     SignedIn(session): SignedIn,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
+    if state.0.central.is_some() {
+        return central::queue_page(&state, &session, &query).await;
+    }
     let closed: Option<i64> = query.get("closed").and_then(|c| c.parse().ok());
     let loaded = with_store(&state, move |store| {
         let open = store.open_handoffs()?;
@@ -1118,6 +1175,12 @@ async fn events(
             return None;
         }
         live.next_refresh = tokio::time::Instant::now() + QUEUE_REFRESH;
+        if live.state.0.central.is_some() {
+            let q = central::load_queue(&live.state).await.ok()?;
+            let html = central::queue_fragment(&live.state, &q).into_string();
+            let event = Event::default().event("queue").data(html);
+            return Some((Ok::<Event, Infallible>(event), live));
+        }
         let store = live.state.0.store.clone();
         let (open, closed_kiosks) = blocking(move || {
             Ok::<_, crate::store::StoreError>((store.open_handoffs()?, store.kiosk_pauses()?))
@@ -1345,11 +1408,13 @@ fn month_of(query: &BTreeMap<String, String>) -> Option<(i32, u8, String)> {
 }
 
 /// The month asked for (this month by default) and the month before it.
+/// In central mode: every kiosk's together, and each kiosk's `(name, report)` of the month
+/// asked for (empty for one kiosk's console).
 async fn load_report(
     state: &AppState,
     query: &BTreeMap<String, String>,
     session: &StaffSession,
-) -> Result<(MonthReport, MonthReport), Response> {
+) -> Result<(MonthReport, MonthReport, Vec<(String, MonthReport)>), Response> {
     let Some((year, month, label)) = month_of(query) else {
         return Err(problem(
             StatusCode::BAD_REQUEST,
@@ -1359,11 +1424,24 @@ async fn load_report(
     };
     let previous = crate::report::previous_month(&label).unwrap_or_default();
     let (py, pm) = crate::report::parse_month(&previous).unwrap_or((year, month));
+    if state.0.central.is_some() {
+        let range = |y: i32, m: u8, label: &str| {
+            let first = format!("{y:04}-{m:02}-01");
+            let last = crate::report::last_day(label)
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .unwrap_or_else(|| first.clone());
+            (first, last)
+        };
+        let (first, last) = range(year, month, &label);
+        let (pfirst, plast) = range(py, pm, &previous);
+        return central::month_reports(state, label, first, last, previous, pfirst, plast).await;
+    }
     let rules = state.0.rules.clone();
     with_store(state, move |store| {
         Ok((
             store.month_report(&label, year, month, &rules)?,
             store.month_report(&previous, py, pm, &rules)?,
+            Vec::new(),
         ))
     })
     .await
@@ -1392,7 +1470,7 @@ async fn report(
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
     match load_report(&state, &query, &session).await {
-        Ok((report, previous)) => {
+        Ok((report, previous, kiosks)) => {
             // The target is rules data (dated); none in force leaves the line out.
             let target = crate::report::last_day(&report.month)
                 .and_then(|day| state.0.rules.usage_rate_target(day));
@@ -1407,6 +1485,7 @@ async fn report(
                     target.as_ref(),
                     this_month,
                     &months,
+                    &kiosks,
                 ),
             )
         }
@@ -1422,7 +1501,7 @@ async fn report_csv(
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
     match load_report(&state, &query, &session).await {
-        Ok((report, _)) => {
+        Ok((report, _, _)) => {
             let disposition = format!("attachment; filename=\"uketsuke-{}.csv\"", report.month);
             (
                 [

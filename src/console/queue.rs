@@ -47,24 +47,38 @@ impl AppState {
 /// `{"open": 12, "badge": "対応待ち 12件（最長 38分）"}`: what the header badge and the title
 /// show on pages without the queue's stream (polled every few seconds by /queue.js).
 pub(super) async fn badge(State(state): State<AppState>, SignedIn(_): SignedIn) -> Response {
+    if state.0.central.is_some() {
+        return match super::central::load_queue(&state).await {
+            Err(r) => r,
+            Ok(q) => {
+                let queue = q.arrange(&state);
+                badge_json(queue.open(), &queue.badge())
+            }
+        };
+    }
     match with_store(&state, |store| store.open_handoffs()).await {
         Err(r) => r,
         Ok(open) => {
             let queue = state.arrange(&open);
-            let body = serde_json::json!({"open": queue.open(), "badge": queue.badge()});
-            (
-                [
-                    (
-                        header::CONTENT_TYPE,
-                        HeaderValue::from_static("application/json; charset=utf-8"),
-                    ),
-                    (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-                ],
-                body.to_string(),
-            )
-                .into_response()
+            badge_json(queue.open(), &queue.badge())
         }
     }
+}
+
+/// The badge's JSON answer.
+fn badge_json(open: usize, badge: &str) -> Response {
+    let body = serde_json::json!({"open": open, "badge": badge});
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=utf-8"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// The earlier days' open handoffs with the bulk-close form.

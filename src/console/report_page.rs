@@ -14,7 +14,9 @@ use crate::staff::StaffSession;
 
 /// The page for `report`, with `previous` (the month before) beside it. `this_month`: the
 /// month shown is the current one (「今月」「先月」). `target`: the rules data's target in
-/// force at the month's end, if any (the line is left out without one).
+/// force at the month's end, if any (the line is left out without one). `kiosks`: in central
+/// mode each kiosk's `(name, report)` of the month, shown in a table of their own above the
+/// total (the page's other figures are then every kiosk's together); empty for one kiosk.
 pub fn report(
     session: &StaffSession,
     report: &MonthReport,
@@ -22,8 +24,12 @@ pub fn report(
     target: Option<&UsageRateTarget>,
     this_month: bool,
     months: &[String],
+    kiosks: &[(String, MonthReport)],
 ) -> Markup {
     let body = html! {
+        @if !kiosks.is_empty() {
+            p #across-kiosks .notice { "すべての受付機（" (kiosks.len()) "台）を合わせた数字です。受付機ごとの数字は下の表にあります。" }
+        }
         div #answer {
             p #headline .headline { strong { (report.headline(this_month)) } }
             p #last-month { (report.comparison(previous, this_month)) }
@@ -56,6 +62,31 @@ pub fn report(
         p #usage-rate {
             "マイナ保険証で確認した受付 " strong { (report.counted()) "件" }
             " ÷ 資格を確認した受付 " strong { (report.verified()) "件" }
+        }
+        @if !kiosks.is_empty() {
+            table #kiosks-table {
+                thead { tr { th { "受付機" } th { "受付" } th { "資格を確認" } th { "マイナ保険証" } th { "利用率" } th { "対応待ち" } } }
+                tbody {
+                    @for (name, k) in kiosks {
+                        tr data-kiosk=(name) {
+                            td { (name) }
+                            td.count { (k.total()) }
+                            td.count { (k.verified()) }
+                            td.counted { (k.counted()) }
+                            td.rate { (k.rate_japanese().unwrap_or_else(|| "-".to_owned())) }
+                            td { (k.pending_staff) }
+                        }
+                    }
+                    tr #kiosks-total data-kiosk="" {
+                        th { "合計" }
+                        td.count { (report.total()) }
+                        td.count { (report.verified()) }
+                        td.counted { (report.counted()) }
+                        td.rate { (report.rate_japanese().unwrap_or_else(|| "-".to_owned())) }
+                        td { (report.pending_staff) }
+                    }
+                }
+            }
         }
         (rate_chart(report))
         (chart(report))

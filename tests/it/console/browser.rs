@@ -352,6 +352,24 @@ impl BrowserDesk {
         )
     }
 
+    /// As `start`, for a hospital desk named `desk` across every kiosk of the central database
+    /// `url` (`uketsuke console --central URL --desk DESK`); the queue page lists every kiosk.
+    pub fn start_central(url: &str, desk: &str) -> BrowserDesk {
+        Self::start_configured(
+            "sato",
+            "佐藤 花子",
+            "staff",
+            json!({}),
+            json!({}),
+            &[
+                "--central".to_owned(),
+                url.to_owned(),
+                "--desk".to_owned(),
+                desk.to_owned(),
+            ],
+        )
+    }
+
     /// As `start_as`, with these keys added to the facility file's `facility`, these keys added
     /// to the file itself, and these arguments added to `uketsuke console`.
     fn start_configured(
