@@ -113,6 +113,34 @@ impl Worker {
         }
     }
 
+    /// Staff accounts only, for a desk's console across kiosks: the same copy a kiosk makes
+    /// (locks made at this desk sent on, accounts changed centrally copied into the desk's
+    /// store), without delivering anything. On an error the connection is dropped.
+    pub fn copy_staff(&mut self) -> Result<(), PassError> {
+        self.sync_staff()
+    }
+
+    /// `copy_staff` every `every` until `stop` is set (a desk's console, on its own thread);
+    /// failures are logged once per outage, never fatal.
+    pub fn copy_staff_until(&mut self, every: Duration, stop: &AtomicBool) {
+        let mut failing = false;
+        while !stop.load(Ordering::Relaxed) {
+            match self.copy_staff() {
+                Ok(()) => failing = false,
+                Err(e) => {
+                    if !failing {
+                        tracing::warn!(error = %e, "central staff accounts not copied; signing in uses the last copy");
+                    }
+                    failing = true;
+                }
+            }
+            let deadline = Instant::now() + every;
+            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+
     /// Staff accounts once (item 4): sends on the locks made here that the central database
     /// does not know (made offline, or since the last pass), then copies the accounts changed
     /// centrally since the store's cursor into the store, the cached copy the kiosk's staff

@@ -125,8 +125,27 @@ pub fn console(options: &ConsoleOptions) -> Result<()> {
     );
     let central = central_desk(options)?;
     let store = Store::open(&options.db)?;
+    // Staff accounts once (issue 19 item 4): a desk signs its staff in against the central
+    // accounts, copied into its own store as a kiosk copies them (first now, then every few
+    // seconds on a thread of its own), so sign-in works while the central database is down.
+    if let Some(desk) = &central {
+        let mut settings = desk.settings.clone();
+        settings.kiosk_id = desk.desk.clone();
+        let mut copier =
+            crate::central::worker::Worker::new(Store::open(&options.db)?, settings, &desk.desk);
+        if let Err(e) = copier.copy_staff() {
+            eprintln!("uketsuke: --central: staff accounts not copied yet: {e}");
+        }
+        std::thread::Builder::new()
+            .name("central-staff".to_owned())
+            .spawn(move || {
+                let never = std::sync::atomic::AtomicBool::new(false);
+                copier.copy_staff_until(std::time::Duration::from_secs(3), &never);
+            })
+            .map_err(|e| anyhow::anyhow!("cannot start the staff-account copy thread: {e}"))?;
+    }
     let console = Console::start_with_central(store.clone(), rules, &settings, central)?;
-    if store.staff_accounts()?.is_empty() {
+    if store.staff_accounts()?.is_empty() && options.central.is_none() {
         eprintln!(
             "uketsuke: no staff account yet: add one with `uketsuke staff add --db {} --login NAME --name NAME --role technician`",
             options.db.display()

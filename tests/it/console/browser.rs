@@ -382,7 +382,12 @@ impl BrowserDesk {
     ) -> BrowserDesk {
         let data = tempfile::tempdir().unwrap();
         let db = data.path().join("uketsuke.db");
-        add_account(&db, login, name, role);
+        match args.iter().position(|a| a == "--central") {
+            // A hospital desk signs in with an account kept centrally (issue 19 item 4),
+            // which the console copies into its own store: none is made there.
+            Some(at) => add_central_account(&args[at + 1], login, name, role),
+            None => add_account(&db, login, name, role),
+        }
 
         // The certificate and key a technician names in the facility file.
         let made = uketsuke::console::tls::ensure_self_signed(
@@ -464,6 +469,31 @@ impl BrowserDesk {
 }
 
 /// `uketsuke staff add` with the password on standard input; it must succeed.
+/// `uketsuke staff add --central URL …`: an account in the central database.
+pub fn add_central_account(url: &str, login: &str, name: &str, role: &str) {
+    let mut add = uketsuke()
+        .args([
+            "staff",
+            "add",
+            "--central",
+            url,
+            "--login",
+            login,
+            "--name",
+            name,
+            "--role",
+            role,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(add.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+    let added = add.wait_with_output().unwrap();
+    assert!(added.status.success());
+    assert!(String::from_utf8_lossy(&added.stdout).contains("central database"));
+}
+
 pub fn add_account(db: &Path, login: &str, name: &str, role: &str) {
     let mut add = uketsuke()
         .args([
