@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, FixedOffset};
 
-use super::{Central, CentralError, detail};
+use super::{Central, CentralError, sql_error};
 use crate::staff::Role;
 use crate::store::{CachedAccount, UnsentLock};
 
@@ -23,14 +23,6 @@ fn time(text: Option<String>) -> Option<DateTime<FixedOffset>> {
 }
 
 impl Central {
-    fn err(&self, what: &'static str) -> impl FnOnce(postgres::Error) -> CentralError + '_ {
-        move |e| CentralError::Sql {
-            url: self.url.clone(),
-            what,
-            detail: detail(&e),
-        }
-    }
-
     /// Adds an account, or replaces its name, role and password hash (unlocking nothing,
     /// enabling nothing); every kiosk copies it at its next pass.
     pub fn put_staff(
@@ -49,7 +41,7 @@ impl Central {
                  changed_at = clock_timestamp()",
                 &[&login, &display_name, &role.as_str(), &password_hash],
             )
-            .map_err(self.err("add a staff account"))?;
+            .map_err(self.sql("add a staff account"))?;
         Ok(())
     }
 
@@ -63,7 +55,7 @@ impl Central {
                  WHERE login = $1",
                 &[&login, &pin_hash],
             )
-            .map_err(self.err("set a kiosk PIN"))?;
+            .map_err(self.sql("set a kiosk PIN"))?;
         Ok(n == 1)
     }
 
@@ -77,7 +69,7 @@ impl Central {
                  WHERE login = $1",
                 &[&login],
             )
-            .map_err(self.err("unlock a staff account"))?;
+            .map_err(self.sql("unlock a staff account"))?;
         Ok(n == 1)
     }
 
@@ -90,7 +82,7 @@ impl Central {
                 &format!("{SELECT_ACCOUNT} WHERE change > $1 ORDER BY change"),
                 &[&after],
             )
-            .map_err(self.err("read the staff accounts"))?;
+            .map_err(self.sql("read the staff accounts"))?;
         let mut last = after;
         let mut out = Vec::new();
         for r in rows {
@@ -129,14 +121,7 @@ impl Central {
         let locked = lock.locked_until.map(|t| t.to_rfc3339());
         let pin_locked = lock.kiosk_pin_locked_until.map(|t| t.to_rfc3339());
         let url = self.url.clone();
-        let err = |what: &'static str| {
-            let url = url.clone();
-            move |e: postgres::Error| CentralError::Sql {
-                url,
-                what,
-                detail: detail(&e),
-            }
-        };
+        let err = |what: &'static str| sql_error(&url, what);
         let mut tx = self
             .client
             .transaction()

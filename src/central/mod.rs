@@ -70,6 +70,20 @@ fn detail(e: &postgres::Error) -> String {
     out
 }
 
+/// The error of statement `what` against the database at `url` (without its password), for
+/// `map_err`: the one place a driver error becomes a [`CentralError::Sql`].
+fn sql_error(
+    url: &str,
+    what: &'static str,
+) -> impl FnOnce(postgres::Error) -> CentralError + use<> {
+    let url = url.to_owned();
+    move |e| CentralError::Sql {
+        url,
+        what,
+        detail: detail(&e),
+    }
+}
+
 /// What one delivery committed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Delivered {
@@ -133,12 +147,12 @@ impl Central {
         Ok(Central { client, url })
     }
 
-    fn sql(&self, what: &'static str) -> impl FnOnce(postgres::Error) -> CentralError + '_ {
-        move |e| CentralError::Sql {
-            url: self.url.clone(),
-            what,
-            detail: detail(&e),
-        }
+    /// The error of statement `what` on this connection, for `map_err`.
+    pub(super) fn sql(
+        &self,
+        what: &'static str,
+    ) -> impl FnOnce(postgres::Error) -> CentralError + use<> {
+        sql_error(&self.url, what)
     }
 
     /// The URL without a password.
@@ -150,14 +164,7 @@ impl Central {
     /// Refuses a database newer than this build.
     pub fn migrate(&mut self) -> Result<i32, CentralError> {
         let url = self.url.clone();
-        let err = |what: &'static str| {
-            let url = url.clone();
-            move |e: postgres::Error| CentralError::Sql {
-                url,
-                what,
-                detail: detail(&e),
-            }
-        };
+        let err = |what: &'static str| sql_error(&url, what);
         let mut tx = self
             .client
             .transaction()
@@ -223,14 +230,7 @@ impl Central {
         batch: &CentralBatch,
     ) -> Result<Delivered, CentralError> {
         let url = self.url.clone();
-        let err = |what: &'static str| {
-            let url = url.clone();
-            move |e: postgres::Error| CentralError::Sql {
-                url,
-                what,
-                detail: detail(&e),
-            }
-        };
+        let err = |what: &'static str| sql_error(&url, what);
         let mut tx = self.client.transaction().map_err(err("begin a delivery"))?;
         tx.execute(
             "INSERT INTO kiosks (kiosk_id, kiosk_name) VALUES ($1, $2) \
@@ -510,14 +510,7 @@ impl Central {
         desk: &str,
     ) -> Result<DeskOutcome, CentralError> {
         let url = self.url.clone();
-        let err = |what: &'static str| {
-            let url = url.clone();
-            move |e: postgres::Error| CentralError::Sql {
-                url,
-                what,
-                detail: detail(&e),
-            }
-        };
+        let err = |what: &'static str| sql_error(&url, what);
         let json = serde_json::to_string(resolution).unwrap_or_default();
         let staff = resolution.staff.as_str();
         let mut tx = self
@@ -651,14 +644,7 @@ impl Central {
         applied: Applied,
     ) -> Result<(), CentralError> {
         let url = self.url.clone();
-        let err = |what: &'static str| {
-            let url = url.clone();
-            move |e: postgres::Error| CentralError::Sql {
-                url,
-                what,
-                detail: detail(&e),
-            }
-        };
+        let err = |what: &'static str| sql_error(&url, what);
         let mut tx = self.client.transaction().map_err(err("begin"))?;
         tx.execute(
             "UPDATE resolutions SET applied_at = clock_timestamp(), applied_as = $3 \

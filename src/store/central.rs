@@ -124,11 +124,7 @@ impl Db {
 
     /// The last audit entry the central database committed (0: none).
     fn central_cursor(&self) -> Result<i64, StoreError> {
-        self.conn
-            .prepare_cached("SELECT delivered_up_to FROM central_cursor WHERE stream = 'audit_log'")
-            .and_then(|mut s| s.query_row([], |r| r.get(0)).optional())
-            .map(|v| v.unwrap_or(0))
-            .map_err(sql_err(&self.path, "read the central delivery cursor"))
+        cursor(&self.conn, &self.path, "audit_log")
     }
 
     /// Records, in one transaction, that the central database committed these outbox entries
@@ -195,6 +191,19 @@ pub fn central_lag_of(path: &std::path::Path) -> Result<CentralLag, StoreError> 
     lag(&conn, path)
 }
 
+/// `central_cursor.delivered_up_to` of `stream` (`audit_log`, `staff_accounts`); 0 before the
+/// first delivery or copy.
+fn cursor(
+    conn: &rusqlite::Connection,
+    path: &std::path::Path,
+    stream: &str,
+) -> Result<i64, StoreError> {
+    conn.prepare_cached("SELECT delivered_up_to FROM central_cursor WHERE stream = ?1")
+        .and_then(|mut s| s.query_row([stream], |r| r.get(0)).optional())
+        .map(|v| v.unwrap_or(0))
+        .map_err(sql_err(path, "read a central delivery cursor"))
+}
+
 fn lag(conn: &rusqlite::Connection, path: &std::path::Path) -> Result<CentralLag, StoreError> {
     let what = "read how far central delivery lags";
     let (entries, oldest): (i64, Option<String>) = conn
@@ -204,11 +213,7 @@ fn lag(conn: &rusqlite::Connection, path: &std::path::Path) -> Result<CentralLag
         )
         .and_then(|mut s| s.query_row([], |r| Ok((r.get(0)?, r.get(1)?))))
         .map_err(sql_err(path, what))?;
-    let after: i64 = conn
-        .prepare_cached("SELECT delivered_up_to FROM central_cursor WHERE stream = 'audit_log'")
-        .and_then(|mut s| s.query_row([], |r| r.get(0)).optional())
-        .map(|v| v.unwrap_or(0))
-        .map_err(sql_err(path, what))?;
+    let after = cursor(conn, path, "audit_log")?;
     let audit: i64 = conn
         .prepare_cached("SELECT count(*) FROM audit_log WHERE id > ?1")
         .and_then(|mut s| s.query_row([after], |r| r.get(0)))
@@ -250,6 +255,16 @@ type LockTexts = (
     Option<String>,
 );
 
+/// A lock end made here that is later than the one last copied from the central database
+/// (`None`: not made here, or already known there), compared at PostgreSQL's precision
+/// (microseconds), so a lock that came back from it is not new.
+fn later_than_copied(
+    here: Option<DateTime<FixedOffset>>,
+    copied: Option<DateTime<FixedOffset>>,
+) -> Option<DateTime<FixedOffset>> {
+    here.filter(|h| copied.is_none_or(|c| h.timestamp_micros() > c.timestamp_micros()))
+}
+
 /// A lock made at this kiosk that the central database has not been told of: its end is later
 /// than the one the central database last gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -264,13 +279,7 @@ pub struct UnsentLock {
 impl Db {
     /// The last central staff-account change copied here (0: none).
     pub fn staff_cursor(&self) -> Result<i64, StoreError> {
-        self.conn
-            .prepare_cached(
-                "SELECT delivered_up_to FROM central_cursor WHERE stream = 'staff_accounts'",
-            )
-            .and_then(|mut s| s.query_row([], |r| r.get(0)).optional())
-            .map(|v| v.unwrap_or(0))
-            .map_err(sql_err(&self.path, "read the staff cursor"))
+        cursor(&self.conn, &self.path, "staff_accounts")
     }
 
     /// Copies central accounts into this store in one transaction: each account by login is
@@ -314,9 +323,7 @@ impl Db {
                     .and_then(|t| codec::parse_instant("staff_accounts", "locked_until", t).ok())
             };
             let unsent = |here: &Option<String>, copied: &Option<String>| {
-                parse(here).filter(|h| {
-                    parse(copied).is_none_or(|c| h.timestamp_micros() > c.timestamp_micros())
-                })
+                later_than_copied(parse(here), parse(copied))
             };
             let (mut locked_until, mut pin_locked_until) =
                 (a.locked_until, a.kiosk_pin_locked_until);
@@ -430,10 +437,6 @@ impl Db {
                 .transpose()
                 .map_err(corrupt(path))
         };
-        let newer = |here: Option<DateTime<FixedOffset>>, there: Option<DateTime<FixedOffset>>| {
-            // At PostgreSQL's precision (microseconds): a lock that came back from it is not new.
-            here.filter(|h| there.is_none_or(|t| h.timestamp_micros() > t.timestamp_micros()))
-        };
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(sql_err(path, what))? {
             let r = Cells::new(path, row, what);
@@ -450,8 +453,8 @@ impl Db {
             )?;
             let lock = UnsentLock {
                 login,
-                locked_until: newer(here, there),
-                kiosk_pin_locked_until: newer(here_pin, there_pin),
+                locked_until: later_than_copied(here, there),
+                kiosk_pin_locked_until: later_than_copied(here_pin, there_pin),
             };
             if lock.locked_until.is_some() || lock.kiosk_pin_locked_until.is_some() {
                 out.push(lock);
