@@ -80,7 +80,11 @@ pub fn phrases(text: &str) -> Vec<String> {
     let boundaries = parser.parse_boundaries(&scored);
     let mut chunks: Vec<String> = vec![String::new()];
     for (i, unit) in units.iter().enumerate() {
-        if i > 0 && boundaries.contains(&i) {
+        // A line may also break after a middle dot (・), as in lists of names (「診察券・
+        // 医療証・受給者証」, 「耳鼻咽喉科・頭頸部外科」): it may end a line, never start one
+        // (JIS X 4051's 中点類), and each listed name stays whole.
+        let after_dot = i > 0 && units[i - 1] == "・";
+        if i > 0 && (boundaries.contains(&i) || after_dot) {
             chunks.push(String::new());
         }
         chunks
@@ -140,6 +144,10 @@ mod tests {
             "カードを/リーダーに/置いてください"
         );
         assert_eq!(phrases("やめる"), ["やめる"]);
+        assert_eq!(
+            phrases("診察券・医療証・受給者証をお持ちの方は").join("/"),
+            "診察券・/医療証・/受給者証を/お持ちの/方は"
+        );
         let joined = join_phrases("あと{}秒でこの画面を消します。");
         assert!(joined.contains("{}"), "{joined}");
         let plain: String = joined.chars().filter(|&c| c != WORD_JOINER).collect();
