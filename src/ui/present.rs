@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Datelike, FixedOffset, Timelike};
 use slint::ComponentHandle as _;
-use uketsuke_views::phrases::keep_together;
+use uketsuke_views::phrases::{keep_together, keep_words_together};
 
 use crate::domain::{
     ConsentItem, DeclaredDocument, HandoffReason, Presented, ReceptionNumber, Tapped,
@@ -168,7 +168,8 @@ pub fn present(window: &AppWindow, view: &View, now: DateTime<FixedOffset>, pin_
                 .iter()
                 .map(|d| DepartmentChoice {
                     code: d.code.as_str().into(),
-                    ja: d.ja.as_str().into(),
+                    // A line may break between the words of a compound name only.
+                    ja: keep_words_together(&d.ja).into(),
                     en: d.en.as_str().into(),
                 })
                 .collect();
