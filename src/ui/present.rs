@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Datelike, FixedOffset, Timelike};
 use slint::ComponentHandle as _;
-use uketsuke_views::phrases::keep_together;
+use uketsuke_views::phrases::{keep_together, keep_words_together};
 
 use crate::domain::{
     ConsentItem, DeclaredDocument, HandoffReason, Presented, ReceptionNumber, Tapped,
@@ -143,7 +143,13 @@ pub fn present(window: &AppWindow, view: &View, now: DateTime<FixedOffset>, pin_
     kiosk.set_wait_at_desk(view.waiting_place == WaitingPlace::AtReceptionDesk);
     kiosk.set_provisional_handling_ended(view.provisional_handling_ended);
     let department = view.department.as_ref();
-    kiosk.set_department_ja(department.map(|d| d.ja.as_str()).unwrap_or_default().into());
+    // (A name breaks only after a space or a 「・」, as on the department question.)
+    kiosk.set_department_ja(
+        department
+            .map(|d| keep_words_together(&d.ja))
+            .unwrap_or_default()
+            .into(),
+    );
     kiosk.set_department_en(department.map(|d| d.en.as_str()).unwrap_or_default().into());
     match &view.screen {
         Screen::OutOfService { trouble } => {
@@ -168,7 +174,8 @@ pub fn present(window: &AppWindow, view: &View, now: DateTime<FixedOffset>, pin_
                 .iter()
                 .map(|d| DepartmentChoice {
                     code: d.code.as_str().into(),
-                    ja: d.ja.as_str().into(),
+                    // A line may break between the words of a compound name only.
+                    ja: keep_words_together(&d.ja).into(),
                     en: d.en.as_str().into(),
                 })
                 .collect();
