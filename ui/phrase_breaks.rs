@@ -84,7 +84,8 @@ pub fn phrases(text: &str) -> Vec<String> {
         // 医療証・受給者証」, 「耳鼻咽喉科・頭頸部外科」): it may end a line, never start one
         // (JIS X 4051's 中点類), and each listed name stays whole.
         let after_dot = i > 0 && units[i - 1] == "・";
-        if i > 0 && (boundaries.contains(&i) || after_dot) {
+        let before_dot = *unit == "・";
+        if i > 0 && ((boundaries.contains(&i) && !before_dot) || after_dot) {
             chunks.push(String::new());
         }
         chunks
@@ -147,6 +148,10 @@ mod tests {
         assert_eq!(
             phrases("診察券・医療証・受給者証をお持ちの方は").join("/"),
             "診察券・/医療証・/受給者証を/お持ちの/方は"
+        );
+        assert_eq!(
+            phrases("暗証番号がわからない・設定していない").join("/"),
+            "暗証番号が/わからない・/設定していない"
         );
         let joined = join_phrases("あと{}秒でこの画面を消します。");
         assert!(joined.contains("{}"), "{joined}");
