@@ -587,9 +587,9 @@ pub struct FacilityConfig {
     /// `device` and `headphone`, ALSA names). Absent: on at a moderate volume.
     pub voice: crate::voice::VoiceSettings,
     /// Whether patient screens offer the "Larger text" (文字を大きく) button: large type and high
-    /// contrast for one patient (issue 18 item 3). Off by default until every screen fits in
-    /// large type: the department question with twelve departments does not yet (listed in
-    /// `tests/it/ui_every_screen_fits.rs`).
+    /// contrast for one patient (issue 18 item 3). Every screen fits in large type
+    /// (`tests/it/ui_every_screen_fits.rs`); off by default until the boot test's renderings
+    /// carry the button (ARCHITECTURE.md, "absent on purpose").
     pub large_type: bool,
 }
 

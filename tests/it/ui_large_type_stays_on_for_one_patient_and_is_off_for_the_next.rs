@@ -28,7 +28,7 @@ fn large_type_lasts_one_check_in_and_the_next_patient_starts_at_normal_size() {
     let kiosk = UiKiosk::new(Persona::Valid3);
     assert_eq!(kiosk.screen(), ScreenKind::Welcome);
     assert!(!large(&kiosk));
-    // A facility offers it with `large_type` (off by default: not every screen fits yet).
+    // A facility offers it with `large_type` (off by default: see ARCHITECTURE.md).
     assert!(
         !kiosk.shows("文字を大きく"),
         "offered without the facility's large_type: {:?}",
