@@ -587,9 +587,9 @@ pub struct FacilityConfig {
     /// `device` and `headphone`, ALSA names). Absent: on at a moderate volume.
     pub voice: crate::voice::VoiceSettings,
     /// Whether patient screens offer the "Larger text" (文字を大きく) button: large type and high
-    /// contrast for one patient (issue 18 item 3). Every screen fits in large type
-    /// (`tests/it/ui_every_screen_fits.rs`); off by default until the boot test's renderings
-    /// carry the button (ARCHITECTURE.md, "absent on purpose").
+    /// contrast for one patient (issue 18 item 3). On by default; every screen fits in both type
+    /// sizes with the button in its top bar (`tests/it/ui_every_screen_fits.rs`). A facility
+    /// that wants the plainer bar sets `"large_type": false`.
     pub large_type: bool,
 }
 
@@ -863,7 +863,7 @@ impl Default for FacilityConfig {
     fn default() -> Self {
         FacilityConfig {
             reads_smartphones: true,
-            large_type: false,
+            large_type: true,
             consent_items: ConsentItem::ALL.to_vec(),
             asks_high_cost_limit: true,
             asks_prescription_form: true,

@@ -62,9 +62,9 @@ pub fn screenshots(out: &Path, only: Option<&str>, large: bool) -> Result<(usize
     let (w0, h0) = RESOLUTIONS[0];
     let mut headless = Headless::new(w0, h0)?;
     headless.set_large(large);
-    // A default kiosk's screens have no "Larger text" button (facility `large_type`); large
-    // type's do, the way back to normal text.
-    headless.offer_large_type(large);
+    // As a default kiosk draws them: with the "Larger text" button where the facility's
+    // `large_type` is on (the default); in large type always, the way back to normal text.
+    headless.offer_large_type(large || crate::rules::FacilityConfig::default().large_type);
     let suffix = if large { "-large" } else { "" };
     let wanted: Option<Vec<&str>> = only.map(|o| o.split(',').map(str::trim).collect());
     let mut written = 0;

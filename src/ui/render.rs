@@ -121,8 +121,9 @@ impl Headless {
             .set_choosing_language(sample.language_chooser);
     }
 
-    /// Whether the "Larger text" button is shown (the facility's `large_type`; off as a kiosk
-    /// starts by default). The fit test draws every screen with it, the widest top bar.
+    /// Whether the "Larger text" button is shown (the facility's `large_type`; on by default,
+    /// off as a bare `Headless` starts). The fit test draws every screen with it, the widest
+    /// top bar.
     pub fn offer_large_type(&self, offered: bool) {
         self.app
             .global::<super::Kiosk>()

@@ -28,19 +28,10 @@ fn large_type_lasts_one_check_in_and_the_next_patient_starts_at_normal_size() {
     let kiosk = UiKiosk::new(Persona::Valid3);
     assert_eq!(kiosk.screen(), ScreenKind::Welcome);
     assert!(!large(&kiosk));
-    // A facility offers it with `large_type` (off by default: see ARCHITECTURE.md).
-    assert!(
-        !kiosk.shows("文字を大きく"),
-        "offered without the facility's large_type: {:?}",
-        kiosk.labels()
-    );
-    kiosk
-        .app
-        .global::<uketsuke::ui::Kiosk>()
-        .set_large_type_offered(true);
+    // Every kiosk offers it unless the facility sets `"large_type": false`.
+    assert!(kiosk.shows("文字を大きく"), "{:?}", kiosk.labels());
     let theme = kiosk.app.global::<Theme>();
     let (body, heading, ink) = (theme.get_body(), theme.get_heading(), theme.get_ink());
-    assert!(kiosk.shows("文字を大きく"), "{:?}", kiosk.labels());
 
     kiosk.press("文字を大きく");
     assert!(large(&kiosk));
@@ -100,4 +91,18 @@ fn large_type_lasts_one_check_in_and_the_next_patient_starts_at_normal_size() {
     press_either(&kiosk, "文字をもとに戻す", "Normal text");
     assert!(!large(&kiosk));
     assert_eq!(theme.get_body(), body);
+}
+
+#[test]
+fn a_facility_that_sets_large_type_false_has_no_larger_text_button() {
+    let kiosk = UiKiosk::with_facility(Persona::Valid3, r#"{"large_type": false}"#);
+    assert_eq!(kiosk.screen(), ScreenKind::Welcome);
+    assert!(
+        !kiosk.shows("文字を大きく"),
+        "offered though the facility set large_type false: {:?}",
+        kiosk.labels()
+    );
+    kiosk.to_english();
+    assert!(!kiosk.shows("Larger text"), "{:?}", kiosk.labels());
+    assert!(kiosk.shows("Language"), "{:?}", kiosk.labels());
 }

@@ -85,7 +85,25 @@ impl UiKiosk {
     pub fn with_reader(persona: Persona, reader: KioskReader, width: u32, height: u32) -> UiKiosk {
         init_platform();
         let dir = tempfile::tempdir().unwrap();
-        Self::start(dir, persona, reader, width, height)
+        Self::start(
+            dir,
+            persona,
+            reader,
+            width,
+            height,
+            FacilityConfig::default(),
+        )
+    }
+
+    /// A kiosk set up by the facility file `facility` (JSON, as `uketsuke run --facility`
+    /// reads it), portrait 1080x1920.
+    #[allow(dead_code)]
+    pub fn with_facility(persona: Persona, facility: &str) -> UiKiosk {
+        init_platform();
+        let dir = tempfile::tempdir().unwrap();
+        let facility = FacilityConfig::from_json(facility, "facility.json").unwrap();
+        let reader = KioskReader::Sim(SimReader::new());
+        Self::start(dir, persona, reader, 1080, 1920, facility)
     }
 
     /// The kiosk restarted: a new runtime and views on the same database file, at the same time.
@@ -103,6 +121,7 @@ impl UiKiosk {
             KioskReader::Sim(SimReader::new()),
             width,
             height,
+            FacilityConfig::default(),
         );
         k.clock.set(now);
         k
@@ -114,6 +133,7 @@ impl UiKiosk {
         reader: KioskReader,
         width: u32,
         height: u32,
+        facility: FacilityConfig,
     ) -> UiKiosk {
         let db = dir.path().join("kiosk.db");
         let store = Store::open(&db).unwrap();
@@ -125,7 +145,7 @@ impl UiKiosk {
         let read = clock.clone();
         let rt = Runtime::start(
             &app,
-            CheckInFlow::new(Rules::embedded(), FacilityConfig::default()),
+            CheckInFlow::new(Rules::embedded(), facility),
             Adapters {
                 reader,
                 gateway: KioskGateway::Sim(SimGateway::new(persona).with_real_latency(true)),
