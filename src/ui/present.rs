@@ -12,7 +12,7 @@ use crate::domain::{
 };
 use crate::flow::staff_mode::{CheckQuestion, PanelNote, PinRefusal, StaffView, short_name};
 use crate::flow::{CertificateNote, Credential, Ending, ReaderTrouble, Screen, View, ViewName};
-use crate::rules::WaitingPlace;
+use crate::rules::{FacilityConfig, WaitingPlace};
 
 use super::{
     AppWindow, ConsentTopic, DepartmentChoice, HandoffKind, Kiosk, PaperKind, ReaderState,
@@ -455,19 +455,34 @@ pub fn present_out_of_order(window: &AppWindow, why: OutOfOrder) {
 }
 
 /// The out-of-order screen, which `run` shows when the kiosk cannot start or a part of it
-/// stopped: "please go to the reception desk" in Japanese, and the code.
+/// stopped: "please go to the reception desk" in Japanese, and the code. A kiosk that could
+/// not start has no facility loaded: its top bar is a default kiosk's ("Larger text" where
+/// [`FacilityConfig::default`] offers it); one whose part stopped keeps its facility's.
 pub fn show_out_of_order(window: &AppWindow, why: OutOfOrder) {
     super::select_language(window, super::Language::Japanese);
+    if why != OutOfOrder::PartStopped {
+        offer_large_type_as_by_default(window);
+    }
     present_out_of_order(window, why);
+}
+
+/// The "Larger text" button where no facility is loaded (not set up, cannot start): as a
+/// default facility has it, which is what `uketsuke screenshots` draws. It works there as
+/// everywhere; nothing else on those screens does anything.
+fn offer_large_type_as_by_default(window: &AppWindow) {
+    window
+        .global::<Kiosk>()
+        .set_large_type_offered(FacilityConfig::default().large_type);
 }
 
 /// The "not set up yet" screen, which `run` shows instead of the patient flow until the kiosk
 /// is provisioned (no facility.json in its data folder; `run` logs where it looked).
-/// Patients read "please go to the reception desk" in Japanese, and the language chooser
-/// shows it in another language; nothing else on it does anything.
+/// Patients read "please go to the reception desk" in Japanese, the language chooser shows it
+/// in another language and "Larger text" in large type; nothing else on it does anything.
 pub fn show_not_set_up(window: &AppWindow) {
     let kiosk = window.global::<Kiosk>();
     super::select_language(window, super::Language::Japanese);
+    offer_large_type_as_by_default(window);
     present_out_of_order(window, OutOfOrder::NotSetUp);
     let weak = window.as_weak();
     kiosk.on_choose_language(move |code| {

@@ -128,6 +128,7 @@ mod ui_every_string_is_translated;
 mod ui_large_type_stays_on_for_one_patient_and_is_off_for_the_next;
 mod ui_live_kiosk_reads_a_card_through_pcscd;
 mod ui_no_patient_screen_shows_technician_text;
+mod ui_out_of_order_screens_offer_larger_text;
 mod ui_patient_check_ins;
 mod ui_patient_words_follow_the_term_list;
 mod ui_screenshots_command;

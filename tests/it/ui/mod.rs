@@ -37,7 +37,7 @@ thread_local! {
     static PLATFORM: Cell<bool> = const { Cell::new(false) };
 }
 
-fn init_platform() {
+pub fn init_platform() {
     PLATFORM.with(|done| {
         if !done.get() {
             slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
