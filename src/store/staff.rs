@@ -316,122 +316,91 @@ impl Db {
         tx.commit().map_err(sql_err(path, "commit sign-out"))
     }
 
-    /// A technician lifts a lock (and the failure count).
+    /// A technician lifts the account's locks and failure counts, the console sign-in's and the
+    /// kiosk staff PIN's alike. Audited `account_unlocked` with `login=X` by `by`.
+    /// Errors: [`StoreError::NoSuchStaff`], [`StoreError::Sql`].
     pub fn unlock_staff(
         &mut self,
         login: &str,
         by: &str,
         now: DateTime<FixedOffset>,
     ) -> Result<(), StoreError> {
-        let path = &self.path;
-        let at = codec::instant("unlock time", now).map_err(unstorable(path))?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql_err(path, "begin unlock"))?;
-        let changed = tx
-            .execute(
+        let change = AccountChange {
+            action: "account_unlocked",
+            what: "unlock staff account",
+        };
+        self.change_account(login, by, now, change, |tx, id, _| {
+            tx.execute(
                 "UPDATE staff_accounts SET failed_logins = 0, locked_until = NULL, \
-                 kiosk_pin_failures = 0, kiosk_pin_locked_until = NULL WHERE login = ?1",
-                [login],
-            )
-            .map_err(sql_err(path, "unlock staff account"))?;
-        if changed == 0 {
-            return Err(StoreError::NoSuchStaff {
-                path: path.clone(),
-                login: login.to_owned(),
-            });
-        }
-        insert_audit(
-            &tx,
-            &at,
-            by,
-            "account_unlocked",
-            None,
-            &format!("login={login}"),
-        )
-        .map_err(sql_err(path, "append audit entry"))?;
-        tx.commit().map_err(sql_err(path, "commit unlock"))
+                 kiosk_pin_failures = 0, kiosk_pin_locked_until = NULL WHERE id = ?1",
+                [id],
+            )?;
+            Ok(((), String::new()))
+        })
     }
 }
 
 /// How many sessions a change to an account ended.
 pub type SessionsEnded = usize;
 
+/// One kind of change to a staff account: its audit action and, for an error, the statement's
+/// name.
+struct AccountChange {
+    action: &'static str,
+    what: &'static str,
+}
+
 impl Db {
     /// Disables the account `login` (its clerk left): from now on it cannot sign in, and every
     /// session of it ends in the same transaction (a live queue open in a browser then ends
     /// within a second). Audited `account_disabled` with `login=X sessions_ended=N` by `by`.
+    /// Errors: [`StoreError::NoSuchStaff`], [`StoreError::Sql`].
     pub fn disable_staff(
         &mut self,
         login: &str,
         by: &str,
         now: DateTime<FixedOffset>,
     ) -> Result<SessionsEnded, StoreError> {
-        let path = &self.path;
-        let at = codec::instant("disable time", now).map_err(unstorable(path))?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql_err(path, "begin disabling an account"))?;
-        let id = account_id(&tx, path, login)?;
-        tx.execute(
-            "UPDATE staff_accounts SET disabled_at = COALESCE(disabled_at, ?1) WHERE id = ?2",
-            (&at, id),
-        )
-        .map_err(sql_err(path, "disable staff account"))?;
-        let ended = tx
-            .execute("DELETE FROM staff_sessions WHERE account_id = ?1", [id])
-            .map_err(sql_err(path, "end the disabled account's sessions"))?;
-        insert_audit(
-            &tx,
-            &at,
-            by,
-            "account_disabled",
-            None,
-            &format!("login={login} sessions_ended={ended}"),
-        )
-        .map_err(sql_err(path, "append audit entry"))?;
-        tx.commit().map_err(sql_err(path, "commit disabling"))?;
-        Ok(ended)
+        let change = AccountChange {
+            action: "account_disabled",
+            what: "disable staff account",
+        };
+        self.change_account(login, by, now, change, |tx, id, at| {
+            tx.execute(
+                "UPDATE staff_accounts SET disabled_at = COALESCE(disabled_at, ?1) WHERE id = ?2",
+                (at, id),
+            )?;
+            end_sessions(tx, id)
+        })
     }
 
     /// Puts a disabled account back in use, with no failures and no lock. Audited
     /// `account_enabled` with `login=X` by `by`.
+    /// Errors: [`StoreError::NoSuchStaff`], [`StoreError::Sql`].
     pub fn enable_staff(
         &mut self,
         login: &str,
         by: &str,
         now: DateTime<FixedOffset>,
     ) -> Result<(), StoreError> {
-        let path = &self.path;
-        let at = codec::instant("enable time", now).map_err(unstorable(path))?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql_err(path, "begin enabling an account"))?;
-        let id = account_id(&tx, path, login)?;
-        tx.execute(
-            "UPDATE staff_accounts SET disabled_at = NULL, failed_logins = 0, \
-             locked_until = NULL WHERE id = ?1",
-            [id],
-        )
-        .map_err(sql_err(path, "enable staff account"))?;
-        insert_audit(
-            &tx,
-            &at,
-            by,
-            "account_enabled",
-            None,
-            &format!("login={login}"),
-        )
-        .map_err(sql_err(path, "append audit entry"))?;
-        tx.commit().map_err(sql_err(path, "commit enabling"))
+        let change = AccountChange {
+            action: "account_enabled",
+            what: "enable staff account",
+        };
+        self.change_account(login, by, now, change, |tx, id, _| {
+            tx.execute(
+                "UPDATE staff_accounts SET disabled_at = NULL, failed_logins = 0, \
+                 locked_until = NULL WHERE id = ?1",
+                [id],
+            )?;
+            Ok(((), String::new()))
+        })
     }
 
     /// A manager sets a new password (`password_hash`, argon2id PHC) for `login`: the failure
     /// count and any lock go, and every session of the account ends in the same transaction.
     /// Audited `password_reset` with `login=X sessions_ended=N` by `by`.
+    /// Errors: [`StoreError::NoSuchStaff`], [`StoreError::Sql`].
     pub fn reset_staff_password(
         &mut self,
         login: &str,
@@ -439,35 +408,60 @@ impl Db {
         by: &str,
         now: DateTime<FixedOffset>,
     ) -> Result<SessionsEnded, StoreError> {
+        let change = AccountChange {
+            action: "password_reset",
+            what: "reset staff password",
+        };
+        self.change_account(login, by, now, change, |tx, id, _| {
+            tx.execute(
+                "UPDATE staff_accounts SET password_hash = ?1, failed_logins = 0, \
+                 locked_until = NULL WHERE id = ?2",
+                (password_hash, id),
+            )?;
+            end_sessions(tx, id)
+        })
+    }
+
+    /// Applies one change to the account `login` in one IMMEDIATE transaction with its audit
+    /// entry: `apply` gets the transaction, the account's id and the stored time (RFC 3339), and
+    /// returns what the caller gets back and the audit detail after `login=X` (may be empty).
+    /// Errors: [`StoreError::NoSuchStaff`] where no account has that login; [`StoreError::Sql`]
+    /// naming `change.what` where `apply` fails. Nothing is written unless all of it is.
+    fn change_account<T>(
+        &mut self,
+        login: &str,
+        by: &str,
+        now: DateTime<FixedOffset>,
+        change: AccountChange,
+        apply: impl FnOnce(&rusqlite::Transaction<'_>, i64, &str) -> rusqlite::Result<(T, String)>,
+    ) -> Result<T, StoreError> {
         let path = &self.path;
-        let at = codec::instant("password reset time", now).map_err(unstorable(path))?;
+        let at = codec::instant("account change time", now).map_err(unstorable(path))?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql_err(path, "begin a password reset"))?;
+            .map_err(sql_err(path, "begin an account change"))?;
         let id = account_id(&tx, path, login)?;
-        tx.execute(
-            "UPDATE staff_accounts SET password_hash = ?1, failed_logins = 0, \
-             locked_until = NULL WHERE id = ?2",
-            (password_hash, id),
-        )
-        .map_err(sql_err(path, "reset staff password"))?;
-        let ended = tx
-            .execute("DELETE FROM staff_sessions WHERE account_id = ?1", [id])
-            .map_err(sql_err(path, "end the account's sessions"))?;
-        insert_audit(
-            &tx,
-            &at,
-            by,
-            "password_reset",
-            None,
-            &format!("login={login} sessions_ended={ended}"),
-        )
-        .map_err(sql_err(path, "append audit entry"))?;
+        let (out, detail) = apply(&tx, id, &at).map_err(sql_err(path, change.what))?;
+        let detail = match detail.as_str() {
+            "" => format!("login={login}"),
+            more => format!("login={login} {more}"),
+        };
+        insert_audit(&tx, &at, by, change.action, None, &detail)
+            .map_err(sql_err(path, "append audit entry"))?;
         tx.commit()
-            .map_err(sql_err(path, "commit password reset"))?;
-        Ok(ended)
+            .map_err(sql_err(path, "commit an account change"))?;
+        Ok(out)
     }
+}
+
+/// Ends every session of the account `id`: how many, and the audit detail saying so.
+fn end_sessions(
+    tx: &rusqlite::Transaction<'_>,
+    id: i64,
+) -> rusqlite::Result<(SessionsEnded, String)> {
+    let ended = tx.execute("DELETE FROM staff_sessions WHERE account_id = ?1", [id])?;
+    Ok((ended, format!("sessions_ended={ended}")))
 }
 
 impl super::Store {
