@@ -9,7 +9,7 @@ use rusqlite::{OptionalExtension, Row, TransactionBehavior, named_params};
 
 use super::StoreError;
 use super::codec;
-use super::db::{Cells, Db, corrupt, insert_audit, sql_err, unstorable};
+use super::db::{Audit, Cells, Db, corrupt, insert_audit, sql_err, unstorable};
 use crate::staff::{AfterFailure, NewStaffAccount, Role, StaffAccount, StaffSession};
 
 const SELECT_ACCOUNT: &str = "SELECT id, login, display_name, role, password_hash, \
@@ -157,11 +157,7 @@ impl Db {
         )
         .map_err(sql_err(path, "append audit entry"))?;
         if locked_until.is_some() && locked_until != was_locked_until {
-            let ended = tx
-                .execute(
-                    "DELETE FROM staff_sessions WHERE account_id = ?1",
-                    [account_id],
-                )
+            let ended = end_sessions(&tx, account_id)
                 .map_err(sql_err(path, "end the locked account's sessions"))?;
             insert_audit(
                 &tx,
@@ -325,30 +321,23 @@ impl Db {
         by: &str,
         now: DateTime<FixedOffset>,
     ) -> Result<(), StoreError> {
-        let change = AccountChange {
-            action: "account_unlocked",
-            what: "unlock staff account",
-        };
-        self.change_account(login, by, now, change, |tx, id, _| {
+        let path = self.path.clone();
+        self.audited("unlock staff account", now, |tx, _| {
+            let id = account_id(tx, &path, login)?;
             tx.execute(
                 "UPDATE staff_accounts SET failed_logins = 0, locked_until = NULL, \
                  kiosk_pin_failures = 0, kiosk_pin_locked_until = NULL WHERE id = ?1",
                 [id],
-            )?;
-            Ok(((), String::new()))
+            )
+            .map_err(sql_err(&path, "unlock staff account"))?;
+            let audit = Audit::new(by, "account_unlocked", format!("login={login}"));
+            Ok(((), audit))
         })
     }
 }
 
 /// How many sessions a change to an account ended.
 pub type SessionsEnded = usize;
-
-/// One kind of change to a staff account: its audit action and, for an error, the statement's
-/// name.
-struct AccountChange {
-    action: &'static str,
-    what: &'static str,
-}
 
 impl Db {
     /// Disables the account `login` (its clerk left): from now on it cannot sign in, and every
@@ -361,16 +350,18 @@ impl Db {
         by: &str,
         now: DateTime<FixedOffset>,
     ) -> Result<SessionsEnded, StoreError> {
-        let change = AccountChange {
-            action: "account_disabled",
-            what: "disable staff account",
-        };
-        self.change_account(login, by, now, change, |tx, id, at| {
+        let path = self.path.clone();
+        self.audited("disable staff account", now, |tx, at| {
+            let id = account_id(tx, &path, login)?;
             tx.execute(
                 "UPDATE staff_accounts SET disabled_at = COALESCE(disabled_at, ?1) WHERE id = ?2",
                 (at, id),
-            )?;
-            end_sessions(tx, id)
+            )
+            .map_err(sql_err(&path, "disable staff account"))?;
+            let ended = end_sessions(tx, id)
+                .map_err(sql_err(&path, "end the disabled account's sessions"))?;
+            let detail = format!("login={login} sessions_ended={ended}");
+            Ok((ended, Audit::new(by, "account_disabled", detail)))
         })
     }
 
@@ -383,17 +374,17 @@ impl Db {
         by: &str,
         now: DateTime<FixedOffset>,
     ) -> Result<(), StoreError> {
-        let change = AccountChange {
-            action: "account_enabled",
-            what: "enable staff account",
-        };
-        self.change_account(login, by, now, change, |tx, id, _| {
+        let path = self.path.clone();
+        self.audited("enable staff account", now, |tx, _| {
+            let id = account_id(tx, &path, login)?;
             tx.execute(
                 "UPDATE staff_accounts SET disabled_at = NULL, failed_logins = 0, \
                  locked_until = NULL WHERE id = ?1",
                 [id],
-            )?;
-            Ok(((), String::new()))
+            )
+            .map_err(sql_err(&path, "enable staff account"))?;
+            let audit = Audit::new(by, "account_enabled", format!("login={login}"));
+            Ok(((), audit))
         })
     }
 
@@ -408,60 +399,26 @@ impl Db {
         by: &str,
         now: DateTime<FixedOffset>,
     ) -> Result<SessionsEnded, StoreError> {
-        let change = AccountChange {
-            action: "password_reset",
-            what: "reset staff password",
-        };
-        self.change_account(login, by, now, change, |tx, id, _| {
+        let path = self.path.clone();
+        self.audited("reset staff password", now, |tx, _| {
+            let id = account_id(tx, &path, login)?;
             tx.execute(
                 "UPDATE staff_accounts SET password_hash = ?1, failed_logins = 0, \
                  locked_until = NULL WHERE id = ?2",
                 (password_hash, id),
-            )?;
-            end_sessions(tx, id)
+            )
+            .map_err(sql_err(&path, "reset staff password"))?;
+            let ended =
+                end_sessions(tx, id).map_err(sql_err(&path, "end the account's sessions"))?;
+            let detail = format!("login={login} sessions_ended={ended}");
+            Ok((ended, Audit::new(by, "password_reset", detail)))
         })
-    }
-
-    /// Applies one change to the account `login` in one IMMEDIATE transaction with its audit
-    /// entry: `apply` gets the transaction, the account's id and the stored time (RFC 3339), and
-    /// returns what the caller gets back and the audit detail after `login=X` (may be empty).
-    /// Errors: [`StoreError::NoSuchStaff`] where no account has that login; [`StoreError::Sql`]
-    /// naming `change.what` where `apply` fails. Nothing is written unless all of it is.
-    fn change_account<T>(
-        &mut self,
-        login: &str,
-        by: &str,
-        now: DateTime<FixedOffset>,
-        change: AccountChange,
-        apply: impl FnOnce(&rusqlite::Transaction<'_>, i64, &str) -> rusqlite::Result<(T, String)>,
-    ) -> Result<T, StoreError> {
-        let path = &self.path;
-        let at = codec::instant("account change time", now).map_err(unstorable(path))?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql_err(path, "begin an account change"))?;
-        let id = account_id(&tx, path, login)?;
-        let (out, detail) = apply(&tx, id, &at).map_err(sql_err(path, change.what))?;
-        let detail = match detail.as_str() {
-            "" => format!("login={login}"),
-            more => format!("login={login} {more}"),
-        };
-        insert_audit(&tx, &at, by, change.action, None, &detail)
-            .map_err(sql_err(path, "append audit entry"))?;
-        tx.commit()
-            .map_err(sql_err(path, "commit an account change"))?;
-        Ok(out)
     }
 }
 
-/// Ends every session of the account `id`: how many, and the audit detail saying so.
-fn end_sessions(
-    tx: &rusqlite::Transaction<'_>,
-    id: i64,
-) -> rusqlite::Result<(SessionsEnded, String)> {
-    let ended = tx.execute("DELETE FROM staff_sessions WHERE account_id = ?1", [id])?;
-    Ok((ended, format!("sessions_ended={ended}")))
+/// Ends every session of the account `id`; how many it ended.
+fn end_sessions(tx: &rusqlite::Transaction<'_>, id: i64) -> rusqlite::Result<SessionsEnded> {
+    tx.execute("DELETE FROM staff_sessions WHERE account_id = ?1", [id])
 }
 
 impl super::Store {
